@@ -1,0 +1,92 @@
+# muster: build, test, demo, bench. `make deps` installs what is missing; the
+# other targets run it first (a quick dpkg-query when nothing is missing).
+
+CC      ?= cc
+PKGS    := libmicrohttpd sqlite3 libcurl libsodium jansson
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+           -Werror=unused-result -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+SRC      := $(sort $(wildcard src/*/*.c))
+LIB_SRC  := $(filter-out src/cli/%,$(SRC))
+CLI_SRC  := $(filter src/cli/%,$(SRC)) src/main.c
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+
+# Normal build
+OBJ_DIR  := build/obj
+LIB_OBJ  := $(LIB_SRC:%.c=$(OBJ_DIR)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(OBJ_DIR)/%.o)
+# Sanitizer build (address + undefined), same sources
+ASAN_DIR   := build/asan
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_LIB   := $(LIB_SRC:%.c=$(ASAN_DIR)/%.o)
+ASAN_CLI   := $(CLI_SRC:%.c=$(ASAN_DIR)/%.o)
+
+.PHONY: all deps deps-test deps-bench test unit e2e browser fuzz asan demo bench clean format
+
+all: deps build/muster
+
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+deps-bench:
+	@scripts/deps.sh bench
+
+build/muster: $(LIB_OBJ) $(CLI_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OBJ_DIR)/%.o: %.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(ASAN_DIR)/%.o: %.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+
+build/asan/muster: $(ASAN_LIB) $(ASAN_CLI)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+build/unit/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p build/unit
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+build/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
+	@mkdir -p build/asan/unit
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+UNIT_BIN      := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
+ASAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
+
+asan: deps build/asan/muster $(ASAN_UNIT_BIN)
+
+# The whole suite: unit tests (normal and sanitized), end-to-end tests against the
+# sanitized binary and real SMTP servers, fuzzers for a bounded time, browser tests.
+test: deps-test all asan
+	tests/run.sh
+
+unit: deps-test $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do $$t || exit 1; done
+
+# libFuzzer targets (clang), each linked against the library sources.
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Isrc \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+build/fuzz/%: fuzz/%.c $(LIB_SRC)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz: deps-test $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+
+demo: all
+	build/muster demo
+
+bench: deps-bench all
+	bench/run.sh
+
+format:
+	clang-format -i src/*.c src/*/*.c src/*/*.h tests/unit/*.c fuzz/*.c
+
+clean:
+	rm -rf build

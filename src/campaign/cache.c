@@ -1,0 +1,84 @@
+/*
+ * cache: parsed campaigns, per thread, keyed by (id, revision). Every lookup
+ * reads the campaign's row (one indexed query), so a change made by another
+ * process (`muster campaign apply`) is seen at once; the JSON is parsed again
+ * only when the revision moved.
+ */
+#include "campaign/cache.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "campaign/campaign.h"
+#include "core/log.h"
+#include "core/banned.h"
+
+#define CACHE_SLOTS 8
+
+struct cache_slot {
+    int64_t id;
+    int64_t revision;
+    struct campaign *campaign;
+};
+
+static __thread struct cache_slot cache[CACHE_SLOTS];
+static __thread unsigned cache_next;
+
+static int cached(struct campaign_row *row, const struct campaign **out)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        if (cache[i].campaign && cache[i].id == row->id && cache[i].revision == row->revision) {
+            *out = cache[i].campaign;
+            return 0;
+        }
+    }
+    struct campaign *c = NULL;
+    struct buf errors = BUF_INIT;
+    int rc = campaign_parse(row->spec_json, strlen(row->spec_json), row->slug, &c, &errors);
+    if (rc != 0) {
+        log_error("campaign.stored_invalid", "slug=%s errors=\"%s\"", row->slug, buf_cstr(&errors));
+        buf_release(&errors);
+        return -1;
+    }
+    buf_release(&errors);
+    struct cache_slot *slot = NULL;
+    for (int i = 0; i < CACHE_SLOTS && !slot; i++)
+        if (cache[i].campaign && cache[i].id == row->id)
+            slot = &cache[i];
+    if (!slot)
+        slot = &cache[cache_next++ % CACHE_SLOTS];
+    campaign_free(slot->campaign);
+    slot->id = row->id;
+    slot->revision = row->revision;
+    slot->campaign = c;
+    *out = c;
+    return 0;
+}
+
+int campaign_cache_get(struct store *st, const char *slug, struct campaign_row *row,
+                 const struct campaign **out)
+{
+    if (!campaign_slug_valid(slug))
+        return STORE_NOT_FOUND;
+    int rc = store_campaign_get(st, slug, row);
+    if (rc != 0)
+        return rc;
+    if (cached(row, out) != 0) {
+        campaign_row_release(row);
+        return -1;
+    }
+    return 0;
+}
+
+int campaign_cache_get_by_id(struct store *st, int64_t id, struct campaign_row *row,
+                       const struct campaign **out)
+{
+    int rc = store_campaign_get_by_id(st, id, row);
+    if (rc != 0)
+        return rc;
+    if (cached(row, out) != 0) {
+        campaign_row_release(row);
+        return -1;
+    }
+    return 0;
+}

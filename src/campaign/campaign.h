@@ -1,0 +1,99 @@
+/*
+ * campaign: the campaign model and its file format (PRODUCT.md, "Campaign
+ * file"). campaign_parse turns the JSON text of a campaign file into a
+ * validated struct campaign, or lists every error it found; it never touches
+ * the store. The struct owns all its strings: campaign_free releases them.
+ */
+#ifndef MUSTER_CAMPAIGN_CAMPAIGN_H
+#define MUSTER_CAMPAIGN_CAMPAIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+enum target_kind {
+    TARGET_GITHUB_ISSUE,
+    TARGET_GITLAB_ISSUE,
+    TARGET_EMAIL,
+    TARGET_CALL,
+    TARGET_MASTODON,
+    TARGET_BLUESKY,
+    TARGET_X,
+    TARGET_WEB,
+};
+
+enum assignment_mode { ASSIGN_BALANCED, ASSIGN_CHOOSE, ASSIGN_ALL };
+
+struct string_list {
+    char **items;
+    size_t count;
+};
+
+struct target_spec {
+    char *id;                  /* [a-z0-9-_], unique in the campaign */
+    enum target_kind kind;
+    char *label;               /* optional display name; NULL -> id */
+    long cap;                  /* -1: no cap */
+    /* github_issue */
+    char *repo;                /* owner/name */
+    struct string_list labels;
+    char *issue_template;      /* "template" in the file */
+    /* gitlab_issue */
+    char *project_url;         /* https://gitlab.example/group/project */
+    /* email */
+    struct string_list to, cc, bcc;
+    /* call */
+    char *number;              /* E.164, e.g. +4930123456 */
+    char *script;
+    /* mastodon */
+    char *instance;            /* host name, optional */
+    /* web */
+    char *url;                 /* http(s) URL with {{placeholders}} */
+};
+
+struct campaign {
+    char *slug;
+    char *title;
+    char *description;
+    char *organizer_name;
+    char *organizer_email;
+    char *launch_at;           /* local wall time as in the file, "2026-12-05T10:00:00" */
+    char *timezone;            /* IANA name */
+    int64_t launch_utc;        /* launch_at in timezone, as Unix seconds */
+    int window_minutes;        /* default 120 */
+    char *message_title;       /* may be "" when only body is given */
+    char *message_body;        /* may be "" when only title is given */
+    int statement_enabled;     /* default 0 */
+    int statement_max_chars;   /* default 1000 */
+    char *statement_prompt;    /* default "Why this matters to you" */
+    enum assignment_mode assignment;
+    struct target_spec *targets;
+    size_t target_count;
+    struct string_list fallback; /* target ids; default: all targets in file order */
+    int close_after_reports;   /* 0: off */
+    char *closed_message;      /* default: a neutral sentence */
+    char *canonical_json;      /* the file re-serialised (sorted keys, compact): equal
+                                  files give equal strings, so re-applying is a no-op */
+};
+
+/*
+ * Parses and validates a campaign file. On success returns 0 and sets *out
+ * (caller frees with campaign_free). On failure returns -1 and appends one line
+ * per error to errors, each "FILE:LINE:COLUMN: message" (JSON syntax),
+ * "FILE: $.path: message" (invalid value) or
+ * "FILE: $.message.body:LINE:COLUMN: message" (template error), where FILE is
+ * the filename argument. Every error is listed, not only the first.
+ */
+int campaign_parse(const char *text, size_t len, const char *filename, struct campaign **out,
+                   struct buf *errors);
+void campaign_free(struct campaign *c);
+
+/* Target by id, or NULL. */
+const struct target_spec *campaign_target(const struct campaign *c, const char *id);
+const char *target_kind_name(enum target_kind kind);
+const char *assignment_mode_name(enum assignment_mode mode);
+/* 1 when slug is lowercase letters, digits and '-', 1..64 characters. */
+int campaign_slug_valid(const char *slug);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * stats_json: builds the stats document (see stats_json.h):
+ * {"campaign", "pledges", "confirmed", "unsubscribed",
+ *  "reminders": {"sent", "failed", "pending"}, "clicks", "supporters_clicked",
+ *  "reroutes", "launched", "launch_at", "targets": [{"id", "kind", "state",
+ *  "cap", "assigned", "clicks", "rerouted", "reports", "reason"}]}
+ */
+#include "campaign/stats_json.h"
+
+#include "campaign/cache.h"
+#include "campaign/campaign.h"
+#include "core/tz.h"
+#include "store/store.h"
+#include "core/banned.h"
+
+int stats_json(struct store *st, const char *slug, json_t **out)
+{
+    struct campaign_row row;
+    const struct campaign *c;
+    int rc = campaign_cache_get(st, slug, &row, &c);
+    if (rc != 0)
+        return rc;
+    struct campaign_stats s;
+    static __thread struct target_row targets[256];
+    size_t n = 0;
+    if (store_stats(st, row.id, &s) != 0 || store_targets(st, row.id, targets, 256, &n) != 0) {
+        campaign_row_release(&row);
+        return -1;
+    }
+    char launch[21];
+    tz_iso_utc(row.launch_utc, launch);
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct target_spec *t = campaign_target(c, targets[i].key);
+        json_array_append_new(
+            list, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "id", targets[i].key,
+                            "kind", t ? target_kind_name(t->kind) : "removed", "state",
+                            targets[i].removed ? "removed" : targets[i].open ? "open" : "closed",
+                            "cap", (json_int_t)targets[i].cap, "assigned",
+                            (json_int_t)targets[i].assigned, "clicks",
+                            (json_int_t)targets[i].clicks, "rerouted",
+                            (json_int_t)targets[i].rerouted, "reports",
+                            (json_int_t)targets[i].reports, "reason", targets[i].reason));
+    }
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:o}", "campaign",
+        row.slug, "title", c->title, "launch_at", launch, "launched", row.launched_at != 0,
+        "pledges", (json_int_t)s.pledges, "confirmed", (json_int_t)s.confirmed, "unsubscribed",
+        (json_int_t)s.unsubscribed, "reminders", "sent", (json_int_t)s.reminders_sent, "failed",
+        (json_int_t)s.reminders_failed, "pending", (json_int_t)s.reminders_pending, "clicks",
+        (json_int_t)s.clicks, "supporters_clicked", (json_int_t)s.supporters_clicked, "reroutes",
+        (json_int_t)s.reroutes, "targets", list);
+    campaign_row_release(&row);
+    if (!doc)
+        return -1;
+    *out = doc;
+    return 0;
+}

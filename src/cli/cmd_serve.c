@@ -1,0 +1,144 @@
+/*
+ * cmd_serve: `muster serve`: the HTTP server, the launch scheduler and the
+ * mail sender in one process. The sender thread launches campaigns whose
+ * moment has come, then sends whatever the outbox owes, waking at once when
+ * a request queues mail. SIGTERM or SIGINT stops it cleanly: no new
+ * connections, in-flight requests and the current batch finish, then exit 0.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/commands.h"
+#include "cli/serve.h"
+#include "core/log.h"
+#include "core/tz.h"
+#include "http/app.h"
+#include "http/server.h"
+#include "mail/outbox.h"
+#include "store/store.h"
+#include "core/banned.h"
+
+struct sender_thread {
+    struct app *app;
+    struct sender *sender;
+    struct store *store;
+};
+
+static void launch_due_campaigns(struct store *st)
+{
+    int64_t ids[32];
+    size_t n = 0;
+    if (store_due_launches(st, tz_now(), ids, 32, &n) != 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        int64_t queued = 0;
+        if (store_launch(st, ids[i], 0, tz_now(), &queued) == 0)
+            log_info("launch.started", "campaign_id=%lld reminders=%lld", (long long)ids[i],
+                     (long long)queued);
+    }
+}
+
+static void *sender_main(void *arg)
+{
+    struct sender_thread *t = arg;
+    struct app *app = t->app;
+    struct sender_counts counts;
+    memset(&counts, 0, sizeof counts);
+    while (!atomic_load(&app->stopping)) {
+        launch_due_campaigns(t->store);
+        size_t claimed = 0;
+        do {
+            if (sender_run_batch(t->sender, 0, 256, tz_now(), &counts, &claimed) != 0) {
+                log_error("sender.store_failed", "will retry");
+                break;
+            }
+            if (counts.consecutive_failures >= 50) {
+                log_error("sender.paused", "consecutive_failures=%d reply=\"%s\" pause_s=30",
+                          counts.consecutive_failures, counts.last_reply);
+                counts.consecutive_failures = 0;
+                struct timespec pause = {30, 0};
+                nanosleep(&pause, NULL);
+            }
+        } while (claimed && !atomic_load(&app->stopping));
+        pthread_mutex_lock(&app->lock);
+        if (!app->sender_poke && !atomic_load(&app->stopping)) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            pthread_cond_timedwait(&app->sender_wake, &app->lock, &until);
+        }
+        app->sender_poke = 0;
+        pthread_mutex_unlock(&app->lock);
+    }
+    return NULL;
+}
+
+int serve_run(struct cli *cli)
+{
+    struct app app;
+    if (app_init(&app, &cli->cfg) != 0)
+        return cli_fail(EXIT_RUNTIME, "out of memory");
+    char err[256];
+    struct sender_thread st = {&app, NULL, NULL};
+    if (store_open(cli->cfg.db, &st.store, err, sizeof err) != 0) {
+        app_release(&app);
+        return cli_fail(EXIT_RUNTIME, "%s", err);
+    }
+    st.sender = sender_open(&cli->cfg, st.store, err, sizeof err);
+    if (!st.sender) {
+        store_close(st.store);
+        app_release(&app);
+        return cli_fail(EXIT_USAGE, "%s", err);
+    }
+    sender_set_metrics(st.sender, &app.metrics);
+
+    /* Signals are taken by sigwait in this thread only. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct http_server *srv = http_server_start(&app, 4, err, sizeof err);
+    if (!srv) {
+        sender_close(st.sender);
+        store_close(st.store);
+        app_release(&app);
+        return cli_fail(EXIT_RUNTIME, "%s", err);
+    }
+    pthread_t sender_tid;
+    if (pthread_create(&sender_tid, NULL, sender_main, &st) != 0) {
+        http_server_stop(srv);
+        sender_close(st.sender);
+        store_close(st.store);
+        app_release(&app);
+        return cli_fail(EXIT_RUNTIME, "cannot start the sender thread");
+    }
+    log_info("serve.started", "listen=%s base_url=%s mail=%s", cli->cfg.listen,
+             cli->cfg.base_url, cli->cfg.smtp ? "smtp" : "maildir");
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log_info("serve.stopping", "signal=%d", sig);
+    atomic_store(&app.stopping, 1);
+    http_server_stop(srv);
+    app_wake_sender(&app);
+    pthread_join(sender_tid, NULL);
+    sender_close(st.sender);
+    store_close(st.store);
+    app_release(&app);
+    log_info("serve.stopped", "%s", "");
+    return EXIT_OK;
+}
+
+int cmd_serve(struct cli *cli, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1)
+        return cli_fail(EXIT_USAGE, "usage: muster serve (configure with MUSTER_* variables, "
+                                    "--db and --listen)");
+    return serve_run(cli);
+}

@@ -1,0 +1,115 @@
+/*
+ * commands: the command table and the dispatcher (after git.c). Each entry
+ * names a handler in its own cmd_*.c file and says whether it needs the
+ * store; cli_main handles the global flags (--db, --listen), loads the
+ * configuration, opens the store and the server secret, and dispatches.
+ */
+#include "cli/commands.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/token.h"
+#include "store/store.h"
+#include "core/banned.h"
+
+enum { CMD_STORE = 1 };
+
+struct command {
+    const char *name;
+    int (*run)(struct cli *cli, int argc, char **argv);
+    unsigned flags;
+    const char *usage;
+};
+
+static const struct command commands[] = {
+    {"init", cmd_init, CMD_STORE, "init                      create or upgrade the database"},
+    {"serve", cmd_serve, CMD_STORE, "serve                     HTTP server, scheduler and sender"},
+    {"demo", cmd_demo, CMD_STORE, "demo                      init + demo campaign + serve"},
+    {"campaign", cmd_campaign, CMD_STORE,
+     "campaign apply FILE [--dry-run] | list | show SLUG"},
+    {"target", cmd_target, CMD_STORE, "target close|open SLUG TARGET [--reason TEXT]"},
+    {"launch", cmd_launch, CMD_STORE, "launch SLUG [--dry-run]   send the owed reminders now"},
+    {"stats", cmd_stats, CMD_STORE, "stats SLUG [--json]"},
+    {"export", cmd_export, CMD_STORE, "export SLUG supporters|clicks [--out FILE]"},
+    {"import", cmd_import, CMD_STORE, "import SLUG FILE.csv"},
+    {"supporter", cmd_supporter, CMD_STORE, "supporter erase EMAIL"},
+    {"organizer", cmd_organizer, CMD_STORE, "organizer add EMAIL | token EMAIL"},
+};
+
+int cli_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("muster: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: muster [--db PATH] [--listen HOST:PORT] COMMAND [ARGS]\n\ncommands:\n", out);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %s\n", commands[i].usage);
+    fputs("\nenvironment: MUSTER_DB MUSTER_LISTEN MUSTER_BASE_URL MUSTER_SMTP MUSTER_FROM\n"
+          "             MUSTER_MAILDIR MUSTER_PLEDGE_LIMIT MUSTER_TRUSTED_PROXIES\n",
+          out);
+}
+
+int cli_main(int argc, char **argv)
+{
+    int i = 1;
+    /* Global flags come before the command and win over the environment. */
+    while (i < argc && strncmp(argv[i], "--", 2) == 0) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return EXIT_OK;
+        }
+        const char *env = strcmp(argv[i], "--db") == 0       ? "MUSTER_DB"
+                          : strcmp(argv[i], "--listen") == 0 ? "MUSTER_LISTEN"
+                                                             : NULL;
+        if (!env)
+            return cli_fail(EXIT_USAGE, "unknown option '%s' (try --help)", argv[i]);
+        if (i + 1 >= argc)
+            return cli_fail(EXIT_USAGE, "%s needs a value", argv[i]);
+        setenv(env, argv[i + 1], 1);
+        i += 2;
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[i], "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    const struct command *cmd = NULL;
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (strcmp(commands[k].name, argv[i]) == 0)
+            cmd = &commands[k];
+    if (!cmd)
+        return cli_fail(EXIT_USAGE, "unknown command '%s' (try --help)", argv[i]);
+
+    struct cli cli;
+    memset(&cli, 0, sizeof cli);
+    char err[512];
+    if (config_load(&cli.cfg, err, sizeof err) != 0)
+        return cli_fail(EXIT_USAGE, "%s", err);
+    if (cmd->flags & CMD_STORE) {
+        if (store_open(cli.cfg.db, &cli.store, err, sizeof err) != 0)
+            return cli_fail(EXIT_RUNTIME, "%s", err);
+        unsigned char secret[TOKEN_SECRET_LEN];
+        if (store_secret(cli.store, secret) != 0 || token_init(secret) != 0) {
+            store_close(cli.store);
+            return cli_fail(EXIT_RUNTIME, "cannot read the server secret from %s", cli.cfg.db);
+        }
+    }
+    int rc = cmd->run(&cli, argc - i, argv + i);
+    store_close(cli.store);
+    return rc;
+}

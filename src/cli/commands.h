@@ -1,0 +1,40 @@
+/*
+ * commands: the command table, one entry per subcommand, each implemented in
+ * its own cmd_*.c file (after git's builtin/). cli_main parses the global
+ * flags, loads the configuration, opens the store for commands that need it,
+ * and dispatches.
+ */
+#ifndef MUSTER_CLI_COMMANDS_H
+#define MUSTER_CLI_COMMANDS_H
+
+#include "core/config.h"
+
+struct store;
+
+/* Exit codes (PRODUCT.md): 0 success, 1 runtime failure, 2 bad usage or input. */
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+struct cli {
+    struct config cfg;
+    struct store *store; /* opened for commands with CMD_STORE, else NULL */
+};
+
+int cli_main(int argc, char **argv);
+
+/* Each handler gets argv with argv[0] = the command name. */
+int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_serve(struct cli *cli, int argc, char **argv);
+int cmd_demo(struct cli *cli, int argc, char **argv);
+int cmd_campaign(struct cli *cli, int argc, char **argv);
+int cmd_target(struct cli *cli, int argc, char **argv);
+int cmd_launch(struct cli *cli, int argc, char **argv);
+int cmd_stats(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
+int cmd_import(struct cli *cli, int argc, char **argv);
+int cmd_supporter(struct cli *cli, int argc, char **argv);
+int cmd_organizer(struct cli *cli, int argc, char **argv);
+
+/* Prints "muster: " + message to stderr; returns code. */
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

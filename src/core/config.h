@@ -1,0 +1,30 @@
+/*
+ * config: muster's settings. Flags, then environment, then defaults
+ * (PRODUCT.md, "Command line"). Read once at start; the struct is then
+ * read-only and shared by every thread.
+ */
+#ifndef MUSTER_CORE_CONFIG_H
+#define MUSTER_CORE_CONFIG_H
+
+struct config {
+    const char *db;              /* MUSTER_DB, default ./muster.db */
+    const char *listen;          /* MUSTER_LISTEN, default 127.0.0.1:8080 */
+    const char *base_url;        /* MUSTER_BASE_URL, default http://LISTEN, no trailing '/' */
+    const char *smtp;            /* MUSTER_SMTP, NULL: maildir */
+    const char *maildir;         /* MUSTER_MAILDIR, default ./mail */
+    const char *from;            /* MUSTER_FROM, default muster@localhost */
+    int pledge_limit;            /* MUSTER_PLEDGE_LIMIT per IP per hour, default 60, 0 = none */
+    const char *trusted_proxies; /* MUSTER_TRUSTED_PROXIES, comma-separated, default none */
+    int send_concurrency;        /* MUSTER_SEND_CONCURRENCY, default 20 */
+    int send_rate;               /* MUSTER_SEND_RATE messages/s per relay, 0 = unlimited */
+    int allow_private_webhooks;  /* MUSTER_WEBHOOK_ALLOW_PRIVATE=1 */
+};
+
+/* Fills cfg from the environment and defaults. Returns 0, or -1 with a
+ * one-line message in err when a value is invalid (e.g. a non-numeric limit). */
+int config_load(struct config *cfg, char *err, unsigned long err_len);
+
+/* Parses "host:port" into host (out, size n) and port. -1 when malformed. */
+int config_split_listen(const char *listen, char *host, unsigned long n, int *port);
+
+#endif

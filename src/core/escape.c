@@ -1,0 +1,189 @@
+/*
+ * escape: HTML, URL and CSV encoders and the URL decoder (see escape.h).
+ * These functions see every byte a supporter types, so they are small,
+ * table-free and fuzzed (fuzz/fuzz_percent.c).
+ */
+#include "core/escape.h"
+
+#include <string.h>
+
+#include "core/banned.h"
+
+int escape_html_n(struct buf *out, const char *s, size_t len)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char *rep = NULL;
+        switch (s[i]) {
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
+        default:
+            continue;
+        }
+        buf_append(out, s + start, i - start);
+        buf_puts(out, rep);
+        start = i + 1;
+    }
+    buf_append(out, s + start, len - start);
+    return buf_failed(out) ? -1 : 0;
+}
+
+int escape_html(struct buf *out, const char *s)
+{
+    return escape_html_n(out, s ? s : "", s ? strlen(s) : 0);
+}
+
+static int is_unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+int escape_url_n(struct buf *out, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (is_unreserved(c)) {
+            buf_putc(out, (char)c);
+        } else {
+            char enc[3] = {'%', hex[c >> 4], hex[c & 15]};
+            buf_append(out, enc, 3);
+        }
+    }
+    return buf_failed(out) ? -1 : 0;
+}
+
+int escape_url(struct buf *out, const char *s)
+{
+    return escape_url_n(out, s ? s : "", s ? strlen(s) : 0);
+}
+
+int escape_csv(struct buf *out, const char *s)
+{
+    if (!s)
+        s = "";
+    int formula =
+        s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r';
+    int quote = formula || strpbrk(s, ",\"\r\n") != NULL;
+    if (quote)
+        buf_putc(out, '"');
+    if (formula)
+        buf_putc(out, '\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            buf_putc(out, '"');
+        buf_putc(out, *p);
+    }
+    if (quote)
+        buf_putc(out, '"');
+    return buf_failed(out) ? -1 : 0;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* On failure out is put back as it was (its failed flag aside), so a caller
+ * never sees half a decoded value. */
+static int unescape_fail(struct buf *out, size_t start_len)
+{
+    out->len = start_len;
+    if (out->data)
+        out->data[start_len] = '\0';
+    return -1;
+}
+
+int unescape_url(struct buf *out, const char *s, size_t len, int plus_is_space)
+{
+    size_t start_len = out->len;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= len)
+                return unescape_fail(out, start_len);
+            int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return unescape_fail(out, start_len);
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            c = ' ';
+        }
+        if (c == '\0' || buf_putc(out, c) != 0)
+            return unescape_fail(out, start_len);
+    }
+    if (!utf8_valid(out->data ? out->data + start_len : "", out->len - start_len))
+        return unescape_fail(out, start_len);
+    return 0;
+}
+
+int utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned int cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (len - i <= n)
+            return 0;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+size_t utf8_length(const char *s)
+{
+    size_t n = 0;
+    if (!s)
+        return 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            n++;
+    return n;
+}

@@ -1,0 +1,32 @@
+/*
+ * escape: the encoders for every place muster writes text a person typed:
+ * HTML text and attributes, URL components (percent-encoding), CSV cells.
+ * Each appends to a buf and returns 0, or -1 when the buf failed.
+ * Decoders for what arrives (percent-decoding) live here too; they validate.
+ */
+#ifndef MUSTER_CORE_ESCAPE_H
+#define MUSTER_CORE_ESCAPE_H
+
+#include "core/buf.h"
+
+/* & < > " ' escaped; safe in text and in quoted attributes. */
+int escape_html(struct buf *out, const char *s);
+int escape_html_n(struct buf *out, const char *s, size_t len);
+/* Percent-encodes every byte except ALPHA DIGIT - . _ ~ (RFC 3986 unreserved):
+ * safe in any URL component (path segment, query name or value, fragment). */
+int escape_url(struct buf *out, const char *s);
+int escape_url_n(struct buf *out, const char *s, size_t len);
+/* One RFC 4180 CSV cell, quoted when needed; a cell starting with = + - @ TAB
+ * or CR is prefixed with ' so spreadsheets do not run it as a formula. */
+int escape_csv(struct buf *out, const char *s);
+
+/* Decodes %XX and (when plus_is_space) '+' in [s, s+len) into out.
+ * Returns -1 on a malformed escape, an embedded NUL, or invalid UTF-8. */
+int unescape_url(struct buf *out, const char *s, size_t len, int plus_is_space);
+
+/* 1 when [s, s+len) is valid UTF-8 (no overlongs, no surrogates). */
+int utf8_valid(const char *s, size_t len);
+/* Number of code points in a valid UTF-8 string. */
+size_t utf8_length(const char *s);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * app: shared server state, per-thread store handles and campaign caches
+ * (see app.h).
+ */
+#include "http/app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaign/campaign.h"
+#include "core/log.h"
+#include "http/ratelimit.h"
+#include "core/banned.h"
+
+static const struct config *store_config;
+static __thread struct store *thread_store;
+static pthread_key_t store_key;
+static pthread_once_t store_key_once = PTHREAD_ONCE_INIT;
+
+/* Closes a thread's store when the thread (e.g. an MHD worker) exits. */
+static void store_key_destroy(void *st)
+{
+    store_close(st);
+}
+
+static void store_key_create(void)
+{
+    pthread_key_create(&store_key, store_key_destroy);
+}
+
+int app_init(struct app *app, const struct config *cfg)
+{
+    memset(app, 0, sizeof *app);
+    app->cfg = cfg;
+    store_config = cfg;
+    pthread_mutex_init(&app->lock, NULL);
+    pthread_cond_init(&app->sender_wake, NULL);
+    app->pledge_limiter = ratelimit_new(cfg->pledge_limit, 3600);
+    app->login_limiter = ratelimit_new(20, 900);
+    return app->pledge_limiter && app->login_limiter ? 0 : -1;
+}
+
+void app_release(struct app *app)
+{
+    ratelimit_free(app->pledge_limiter);
+    ratelimit_free(app->login_limiter);
+    pthread_mutex_destroy(&app->lock);
+    pthread_cond_destroy(&app->sender_wake);
+}
+
+void app_wake_sender(struct app *app)
+{
+    pthread_mutex_lock(&app->lock);
+    app->sender_poke = 1;
+    pthread_cond_broadcast(&app->sender_wake);
+    pthread_mutex_unlock(&app->lock);
+}
+
+struct store *app_thread_store(struct app *app)
+{
+    (void)app;
+    if (thread_store)
+        return thread_store;
+    char err[256];
+    if (store_open(store_config->db, &thread_store, err, sizeof err) != 0) {
+        log_error("store.open", "error=\"%s\"", err);
+        thread_store = NULL;
+        return NULL;
+    }
+    pthread_once(&store_key_once, store_key_create);
+    pthread_setspecific(store_key, thread_store);
+    return thread_store;
+}
+
+void app_thread_store_close(void)
+{
+    if (thread_store) {
+        pthread_setspecific(store_key, NULL);
+        store_close(thread_store);
+    }
+    thread_store = NULL;
+}
+

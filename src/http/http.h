@@ -1,0 +1,87 @@
+/*
+ * http: the request and response that every handler sees, and the route
+ * table's types. Handlers never touch libmicrohttpd: server.c turns an MHD
+ * connection into a struct http_request, calls the handler the router picked,
+ * and queues the struct http_response it filled. Everything a handler
+ * allocates for the response lives in resp (freed by the server).
+ */
+#ifndef MUSTER_HTTP_HTTP_H
+#define MUSTER_HTTP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+struct store;
+struct app;
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_HEADERS 8
+#define HTTP_MAX_BODY (256 * 1024)
+
+struct http_request {
+    void *connection;          /* the MHD connection (server.c only) */
+    const char *method;        /* "GET", "POST", "HEAD", ... */
+    const char *path;
+    const char *params[HTTP_MAX_PARAMS]; /* :name segments of the route, in order */
+    size_t param_count;
+    const char *body;          /* NUL-terminated; "" without a body */
+    size_t body_len;
+    char client_ip[64];        /* after MUSTER_TRUSTED_PROXIES */
+    struct store *store;       /* this thread's store handle */
+    struct app *app;
+    int64_t organizer_id;      /* set by the router for ORGANIZER routes */
+    int64_t now;
+};
+
+struct http_header {
+    const char *name;
+    char *value; /* owned */
+};
+
+struct http_response {
+    int status;
+    const char *content_type;  /* static string */
+    struct buf body;
+    struct http_header headers[HTTP_MAX_HEADERS];
+    size_t header_count;
+};
+
+/* Request accessors (server.c). NULL when absent. */
+const char *http_header(const struct http_request *req, const char *name);
+const char *http_query(const struct http_request *req, const char *name);
+const char *http_cookie(const struct http_request *req, const char *name);
+int http_is_head(const struct http_request *req);
+
+/* Response helpers. */
+void http_set_header(struct http_response *resp, const char *name, const char *value);
+void http_redirect(struct http_response *resp, int status, const char *location);
+void http_text(struct http_response *resp, int status, const char *text);
+void http_json(struct http_response *resp, int status, const char *json);
+
+typedef void (*http_handler_fn)(struct http_request *req, struct http_response *resp);
+
+enum route_flags {
+    ROUTE_PUBLIC = 0,
+    ROUTE_ADMIN = 1 << 0,   /* organizer session, else 303 to /login */
+    ROUTE_API = 1 << 1,     /* organizer session or Bearer token, else 401 */
+    ROUTE_CSRF = 1 << 2,    /* form post: csrf field must match the cookie */
+};
+
+struct route {
+    const char *method;     /* "GET" also answers HEAD */
+    const char *pattern;    /* "/c/:slug/pledge": ":x" matches one non-empty segment */
+    http_handler_fn handler;
+    unsigned flags;
+};
+
+/* The route table (routes.c). */
+extern const struct route http_routes[];
+extern const size_t http_route_count;
+
+/* Finds the route for method and path; fills req->params. Returns the route,
+ * or NULL with *path_known set when the path matched another method (405). */
+const struct route *http_route_match(struct http_request *req, int *path_known);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * routes: every HTTP route muster answers, as data (PRODUCT.md, "HTTP
+ * routes"). The router matches in order; the flags say who may call a route
+ * (server.c enforces them before the handler runs). The auth tests walk this
+ * table, so a new /admin or /api route is covered without listing it twice.
+ */
+#include "http/http.h"
+#include "pages/pages.h"
+#include "pages/admin.h"
+
+const struct route http_routes[] = {
+    {"GET", "/", handle_home, ROUTE_PUBLIC},
+    {"GET", "/healthz", handle_healthz, ROUTE_PUBLIC},
+    {"GET", "/metrics", handle_metrics, ROUTE_PUBLIC},
+    {"GET", "/static/muster.css", handle_stylesheet, ROUTE_PUBLIC},
+    {"GET", "/static/muster.js", handle_script, ROUTE_PUBLIC},
+    /* supporters */
+    {"GET", "/c/:slug", handle_pledge_page, ROUTE_PUBLIC},
+    {"POST", "/c/:slug/pledge", handle_pledge_post, ROUTE_PUBLIC}, /* CSRF checked for forms */
+    {"GET", "/c/:slug/calendar/:file", handle_calendar, ROUTE_PUBLIC},
+    {"GET", "/confirm/:token", handle_confirm_page, ROUTE_PUBLIC},
+    {"POST", "/confirm/:token", handle_confirm_post, ROUTE_PUBLIC},
+    {"GET", "/a/:token", handle_action, ROUTE_PUBLIC},
+    {"POST", "/a/:token/report", handle_action_report, ROUTE_PUBLIC},
+    {"POST", "/a/:token/instance", handle_action_instance, ROUTE_PUBLIC},
+    {"GET", "/u/:token", handle_unsubscribe_page, ROUTE_PUBLIC},
+    {"POST", "/u/:token", handle_unsubscribe_post, ROUTE_PUBLIC},
+    /* organizers */
+    {"GET", "/login", handle_login_page, ROUTE_PUBLIC},
+    {"POST", "/login", handle_login_post, ROUTE_CSRF},
+    {"POST", "/logout", handle_logout, ROUTE_CSRF},
+    {"GET", "/admin", handle_admin_home, ROUTE_ADMIN},
+    {"GET", "/admin/campaigns/:slug", handle_admin_campaign, ROUTE_ADMIN},
+    {"POST", "/admin/campaigns/:slug/targets/:target/close", handle_admin_target_close,
+     ROUTE_ADMIN | ROUTE_CSRF},
+    {"POST", "/admin/campaigns/:slug/targets/:target/open", handle_admin_target_open,
+     ROUTE_ADMIN | ROUTE_CSRF},
+    {"GET", "/api/v1/campaigns/:slug/stats", handle_api_stats, ROUTE_API},
+};
+
+const size_t http_route_count = sizeof http_routes / sizeof http_routes[0];

@@ -1,0 +1,366 @@
+/*
+ * server: libmicrohttpd glue (see server.h). The access handler is called
+ * several times per request: the first call only allocates the request
+ * context (answering then would make MHD 0.9.75 close keep-alive
+ * connections), the middle calls collect the body, the last one dispatches.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/tz.h"
+#include "http/app.h"
+#include "http/http.h"
+#include "http/session.h"
+#include "pages/pages.h"
+#include "core/banned.h"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct app *app;
+};
+
+struct request_ctx {
+    struct buf body;
+    int too_large;
+    int64_t start_us;
+};
+
+/* ---- request accessors ---- */
+
+const char *http_header(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_cookie(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->connection, MHD_COOKIE_KIND, name);
+}
+
+int http_is_head(const struct http_request *req)
+{
+    return strcmp(req->method, "HEAD") == 0;
+}
+
+/* ---- response helpers ---- */
+
+void http_set_header(struct http_response *resp, const char *name, const char *value)
+{
+    if (resp->header_count >= HTTP_MAX_HEADERS)
+        return;
+    char *copy = strdup(value);
+    if (!copy)
+        return;
+    resp->headers[resp->header_count].name = name;
+    resp->headers[resp->header_count].value = copy;
+    resp->header_count++;
+}
+
+void http_redirect(struct http_response *resp, int status, const char *location)
+{
+    resp->status = status;
+    http_set_header(resp, "Location", location);
+    resp->content_type = "text/plain; charset=utf-8";
+    buf_reset(&resp->body);
+}
+
+void http_text(struct http_response *resp, int status, const char *text)
+{
+    resp->status = status;
+    resp->content_type = "text/plain; charset=utf-8";
+    buf_reset(&resp->body);
+    buf_puts(&resp->body, text);
+}
+
+void http_json(struct http_response *resp, int status, const char *json)
+{
+    resp->status = status;
+    resp->content_type = "application/json";
+    buf_reset(&resp->body);
+    buf_puts(&resp->body, json);
+}
+
+/* ---- client address ---- */
+
+static int proxy_trusted(const char *list, const char *ip)
+{
+    size_t n = strlen(ip);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len && *p == ' ') {
+            p++;
+            len--;
+        }
+        while (len && p[len - 1] == ' ')
+            len--;
+        if (len == n && strncmp(p, ip, n) == 0)
+            return 1;
+        p = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+static void resolve_client_ip(struct http_request *req, const struct app *app)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(req->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(req->client_ip, sizeof req->client_ip, "unknown");
+    if (info && info->client_addr) {
+        const struct sockaddr *sa = info->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->client_ip,
+                      sizeof req->client_ip);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->client_ip,
+                      sizeof req->client_ip);
+    }
+    if (!proxy_trusted(app->cfg->trusted_proxies, req->client_ip))
+        return;
+    const char *xff = http_header(req, "X-Forwarded-For");
+    if (!xff || !*xff)
+        return;
+    /* The last address is the one our trusted proxy saw. */
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ')
+        last++;
+    unsigned char tmp[16];
+    char candidate[64];
+    snprintf(candidate, sizeof candidate, "%s", last);
+    size_t len = strlen(candidate);
+    while (len && candidate[len - 1] == ' ')
+        candidate[--len] = '\0';
+    if (inet_pton(AF_INET, candidate, tmp) == 1 || inet_pton(AF_INET6, candidate, tmp) == 1)
+        snprintf(req->client_ip, sizeof req->client_ip, "%s", candidate);
+}
+
+/* ---- dispatch ---- */
+
+static void record_metrics(struct app *app, int status, int64_t elapsed_us)
+{
+    static const int64_t bounds_us[] = {1000, 5000, 10000, 50000, 100000, 500000, 1000000};
+    atomic_fetch_add(&app->metrics.requests, 1);
+    int cls = status / 100;
+    if (cls >= 1 && cls <= 5)
+        atomic_fetch_add(&app->metrics.requests_by_class[cls], 1);
+    atomic_fetch_add(&app->metrics.latency_us_total, elapsed_us);
+    int b = 0;
+    while (b < 7 && elapsed_us > bounds_us[b])
+        b++;
+    atomic_fetch_add(&app->metrics.latency_buckets[b], 1);
+}
+
+static void dispatch(struct http_request *req, struct http_response *resp, int too_large)
+{
+    int path_known = 0;
+    const struct route *route = http_route_match(req, &path_known);
+    if (!route) {
+        if (path_known) {
+            page_error(req, resp, 405, "Method not allowed",
+                       "This address does not answer that kind of request.");
+            http_set_header(resp, "Allow", "GET, HEAD, POST");
+        } else {
+            page_not_found(req, resp);
+        }
+        return;
+    }
+    if (too_large) {
+        page_error(req, resp, 413, "Request too large", "The request body is too large.");
+        return;
+    }
+    if (!req->store) {
+        page_error(req, resp, 503, "Unavailable", "The database is not available. Try again.");
+        return;
+    }
+    if ((route->flags & (ROUTE_ADMIN | ROUTE_API)) && session_authenticate(req, route->flags) != 0) {
+        if (route->flags & ROUTE_API) {
+            http_json(resp, 401, "{\"error\":\"authentication required\"}");
+            http_set_header(resp, "WWW-Authenticate", "Bearer realm=\"muster\"");
+        } else {
+            http_redirect(resp, 303, "/login");
+        }
+        return;
+    }
+    if ((route->flags & ROUTE_CSRF) && !session_csrf_ok(req)) {
+        page_error(req, resp, 403, "Form expired",
+                   "This form has expired or was sent from another site. Go back, reload the "
+                   "page and try again.");
+        return;
+    }
+    route->handler(req, resp);
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, struct http_response *resp)
+{
+    size_t len = resp->body.len;
+    char *data = buf_detach(&resp->body);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", resp->content_type ? resp->content_type
+                                                                  : "text/html; charset=utf-8");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    int has_cache = 0, has_frame = 0;
+    for (size_t i = 0; i < resp->header_count; i++) {
+        MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+        has_cache |= strcmp(resp->headers[i].name, "Cache-Control") == 0;
+        has_frame |= strcmp(resp->headers[i].name, "Content-Security-Policy") == 0;
+    }
+    if (!has_cache)
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (!has_frame) {
+        MHD_add_response_header(r, "X-Frame-Options", "DENY");
+        MHD_add_response_header(r, "Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; base-uri 'none'; "
+                                "frame-ancestors 'none'");
+    }
+    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct app *app = cls;
+    struct request_ctx *ctx = *con_cls;
+    if (!ctx) {
+        ctx = calloc(1, sizeof *ctx);
+        if (!ctx)
+            return MHD_NO;
+        buf_init(&ctx->body, HTTP_MAX_BODY);
+        ctx->start_us = tz_now_ms() * 1000;
+        *con_cls = ctx;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!ctx->too_large && buf_append(&ctx->body, upload_data, *upload_data_size) != 0)
+            ctx->too_large = 1;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    struct http_request req;
+    memset(&req, 0, sizeof req);
+    req.connection = conn;
+    req.method = method;
+    req.path = url;
+    req.body = buf_cstr(&ctx->body);
+    req.body_len = ctx->body.len;
+    req.app = app;
+    req.now = tz_now();
+    req.store = app_thread_store(app);
+    resolve_client_ip(&req, app);
+    (void)version;
+
+    struct http_response resp;
+    memset(&resp, 0, sizeof resp);
+    buf_init(&resp.body, 0);
+    resp.status = 200;
+    resp.content_type = "text/html; charset=utf-8";
+    dispatch(&req, &resp, ctx->too_large);
+    if (buf_failed(&resp.body)) {
+        buf_release(&resp.body);
+        buf_init(&resp.body, 0);
+        http_text(&resp, 500, "internal error: response too large\n");
+    }
+    int status = resp.status;
+    enum MHD_Result rc = queue(conn, &resp);
+    for (size_t i = 0; i < resp.header_count; i++)
+        free(resp.headers[i].value);
+    buf_release(&resp.body);
+    record_metrics(app, status, tz_now_ms() * 1000 - ctx->start_us);
+    return rc;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode code)
+{
+    (void)cls;
+    (void)conn;
+    (void)code;
+    struct request_ctx *ctx = *con_cls;
+    if (ctx) {
+        buf_release(&ctx->body);
+        free(ctx);
+        *con_cls = NULL;
+    }
+}
+
+struct http_server *http_server_start(struct app *app, int threads, char *err, unsigned long n)
+{
+    char host[256];
+    int port;
+    if (config_split_listen(app->cfg->listen, host, sizeof host, &port) != 0) {
+        snprintf(err, n, "MUSTER_LISTEN: expected host:port, got '%s'", app->cfg->listen);
+        return NULL;
+    }
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+    } else if (host[0] == '[' && strlen(host) > 2) {
+        char v6[64];
+        snprintf(v6, sizeof v6, "%.*s", (int)strlen(host) - 2, host + 1);
+        if (inet_pton(AF_INET6, v6, &sin6->sin6_addr) != 1) {
+            snprintf(err, n, "MUSTER_LISTEN: '%s' is not an IP address", host);
+            return NULL;
+        }
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        flags |= MHD_USE_IPv6;
+    } else if (strcmp(host, "localhost") == 0) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        inet_pton(AF_INET, "127.0.0.1", &sin->sin_addr);
+    } else {
+        snprintf(err, n, "MUSTER_LISTEN: '%s' is not an IP address", host);
+        return NULL;
+    }
+    struct http_server *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        snprintf(err, n, "out of memory");
+        return NULL;
+    }
+    srv->app = app;
+    srv->daemon = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, &on_request, app, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)10000, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        (unsigned)1, MHD_OPTION_END);
+    if (!srv->daemon) {
+        snprintf(err, n, "cannot listen on %s (in use, or not an address of this machine)",
+                 app->cfg->listen);
+        free(srv);
+        return NULL;
+    }
+    return srv;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+    if (!srv)
+        return;
+    MHD_stop_daemon(srv->daemon);
+    free(srv);
+}

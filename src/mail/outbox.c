@@ -1,0 +1,272 @@
+/*
+ * outbox: claim, build, send, record (see outbox.h).
+ */
+#include "mail/outbox.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "campaign/cache.h"
+#include "campaign/campaign.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/tz.h"
+#include "http/app.h"
+#include "mail/compose.h"
+#include "mail/message.h"
+#include "mail/transport.h"
+#include "store/store.h"
+#include "core/banned.h"
+
+#define LEASE_SECONDS 600
+#define BATCH_MAX 512
+
+struct sender {
+    const struct config *cfg;
+    struct store *st;
+    struct mail_transport *transport;
+    struct app_metrics *metrics;
+    char owner[320];
+};
+
+struct pending_mail {
+    struct outbox_item item;
+    struct buf data;
+    struct buf links; /* the links (for the maildir log), NUL, the recipient */
+    size_t to_offset;
+};
+
+struct batch_ctx {
+    struct sender *sender;
+    struct pending_mail *mails;
+    size_t *index_map; /* envelope index -> mails index */
+    struct sender_counts *counts;
+    int64_t now;
+    int store_failed;
+};
+
+static unsigned long long process_start_ticks(void)
+{
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (!f)
+        return 0;
+    char line[1024];
+    size_t got = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[got] = '\0';
+    const char *p = strrchr(line, ')');
+    if (!p)
+        return 0;
+    int field = 2;
+    for (; *p && field < 22; p++)
+        if (*p == ' ')
+            field++;
+    unsigned long long start = 0;
+    if (sscanf(p, "%llu", &start) != 1)
+        return 0;
+    return start;
+}
+
+struct sender *sender_open(const struct config *cfg, struct store *st, char *err, size_t n)
+{
+    struct sender *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, n, "out of memory");
+        return NULL;
+    }
+    s->cfg = cfg;
+    s->st = st;
+    struct mail_transport_options opt = {
+        .smtp_url = cfg->smtp,
+        .maildir = cfg->maildir,
+        .concurrency = cfg->send_concurrency,
+        .connect_timeout_ms = 10000,
+        .data_timeout_ms = 600000,
+    };
+    s->transport = mail_transport_open(&opt, err, n);
+    if (!s->transport) {
+        free(s);
+        return NULL;
+    }
+    char host[256];
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    snprintf(s->owner, sizeof s->owner, "%s:%ld:%llu", host, (long)getpid(),
+             process_start_ticks());
+    return s;
+}
+
+void sender_close(struct sender *s)
+{
+    if (!s)
+        return;
+    mail_transport_close(s->transport);
+    free(s);
+}
+
+void sender_set_metrics(struct sender *s, struct app_metrics *metrics)
+{
+    s->metrics = metrics;
+}
+
+int64_t sender_backoff_seconds(int attempt)
+{
+    if (attempt < 1)
+        attempt = 1;
+    int64_t base = attempt >= 8 ? 300 : (int64_t)2 << (attempt - 1);
+    if (base > 300)
+        base = 300;
+    return base + (int64_t)randombytes_uniform((uint32_t)(base / 2 + 1));
+}
+
+/* Builds the message for one item. Returns 1 when ready to send, 0 when the
+ * item was settled without sending (cancelled or failed), -1 on store error. */
+static int prepare(struct sender *s, struct pending_mail *pm, int64_t now,
+                   struct sender_counts *counts)
+{
+    struct supporter sup;
+    int rc = store_supporter_by_id(s->st, pm->item.supporter_id, &sup);
+    if (rc == STORE_NOT_FOUND) {
+        counts->cancelled++;
+        return store_outbox_cancel(s->st, pm->item.id) == 0 ? 0 : -1;
+    }
+    if (rc != 0)
+        return -1;
+    if (pm->item.kind == MAIL_REMINDER && sup.unsubscribed_at) {
+        supporter_release(&sup);
+        counts->cancelled++;
+        return store_outbox_cancel(s->st, pm->item.id) == 0 ? 0 : -1;
+    }
+    struct campaign_row row = {0};
+    const struct campaign *c;
+    rc = campaign_cache_get_by_id(s->st, pm->item.campaign_id, &row, &c);
+    if (rc != 0) {
+        supporter_release(&sup);
+        return rc == STORE_NOT_FOUND ? (store_outbox_cancel(s->st, pm->item.id) == 0 ? 0 : -1)
+                                     : -1;
+    }
+    buf_init(&pm->data, 0);
+    buf_init(&pm->links, 0);
+    int ok = compose_mail(pm->item.kind, c, &row, &sup, s->cfg, now, &pm->data, &pm->links) == 0;
+    /* The envelope recipient must outlive the batch: keep it after the links. */
+    pm->to_offset = pm->links.len + 1;
+    buf_putc(&pm->links, '\0');
+    buf_puts(&pm->links, sup.email);
+    ok = ok && !buf_failed(&pm->links);
+    supporter_release(&sup);
+    campaign_row_release(&row);
+    if (!ok) {
+        counts->failed++;
+        log_warn("mail.unbuildable", "outbox=%lld", (long long)pm->item.id);
+        return store_outbox_failed(s->st, pm->item.id, s->owner, now,
+                                   "message could not be built (invalid address or text)") == 0
+                   ? 0
+                   : -1;
+    }
+    return 1;
+}
+
+static const char *kind_label(enum mail_kind kind)
+{
+    return kind == MAIL_CONFIRM ? "confirm" : kind == MAIL_WELCOME ? "welcome" : "reminder";
+}
+
+static void on_done(void *vctx, size_t index, enum mail_status status, const char *reply)
+{
+    struct batch_ctx *ctx = vctx;
+    struct sender *s = ctx->sender;
+    struct pending_mail *pm = &ctx->mails[ctx->index_map[index]];
+    int rc;
+    int64_t now = tz_now();
+    if (status == MAIL_SENT) {
+        rc = store_outbox_sent(s->st, pm->item.id, s->owner, now);
+        ctx->counts->sent++;
+        ctx->counts->consecutive_failures = 0;
+        if (s->metrics)
+            atomic_fetch_add(&s->metrics->mails_sent, 1);
+        if (mail_transport_is_maildir(s->transport))
+            log_info("mail.written", "kind=%s links=%s", kind_label(pm->item.kind),
+                     buf_cstr(&pm->links));
+    } else if (status == MAIL_PERMFAIL) {
+        rc = store_outbox_failed(s->st, pm->item.id, s->owner, now, reply);
+        ctx->counts->failed++;
+        ctx->counts->consecutive_failures = 0;
+        if (s->metrics)
+            atomic_fetch_add(&s->metrics->mails_failed, 1);
+        char q[300];
+        log_warn("mail.failed", "outbox=%lld reply=%s", (long long)pm->item.id,
+                 log_quote(reply, q, sizeof q));
+    } else {
+        int64_t next = now + sender_backoff_seconds(pm->item.attempts);
+        rc = store_outbox_retry(s->st, pm->item.id, s->owner, next, reply);
+        ctx->counts->deferred++;
+        ctx->counts->consecutive_failures++;
+        if (s->metrics)
+            atomic_fetch_add(&s->metrics->mails_retried, 1);
+    }
+    snprintf(ctx->counts->last_reply, sizeof ctx->counts->last_reply, "%s", reply);
+    if (rc != 0)
+        ctx->store_failed = 1;
+}
+
+int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t now,
+                     struct sender_counts *counts, size_t *claimed)
+{
+    if (max > BATCH_MAX)
+        max = BATCH_MAX;
+    struct outbox_item items[BATCH_MAX];
+    size_t n = 0;
+    if (store_outbox_claim(s->st, s->owner, campaign_id, now, LEASE_SECONDS, items, max, &n) != 0)
+        return -1;
+    *claimed = n;
+    if (n == 0)
+        return 0;
+    struct pending_mail *mails = calloc(n, sizeof *mails);
+    struct mail_envelope *envs = calloc(n, sizeof *envs);
+    size_t *index_map = calloc(n, sizeof *index_map);
+    int result = 0;
+    if (!mails || !envs || !index_map) {
+        result = -1;
+        goto out;
+    }
+    size_t ready = 0;
+    for (size_t i = 0; i < n; i++) {
+        mails[i].item = items[i];
+        int rc = prepare(s, &mails[i], now, counts);
+        if (rc < 0) {
+            result = -1;
+            continue;
+        }
+        if (rc == 0)
+            continue;
+        envs[ready].from = s->cfg->from;
+        envs[ready].to = mails[i].links.data + mails[i].to_offset;
+        envs[ready].data = mails[i].data.data;
+        envs[ready].len = mails[i].data.len;
+        index_map[ready] = i;
+        ready++;
+    }
+    if (ready) {
+        struct batch_ctx ctx = {s, mails, index_map, counts, now, 0};
+        if (mail_transport_send_batch(s->transport, envs, ready, on_done, &ctx) != 0) {
+            /* Nothing was sent: release the claims for a later retry. */
+            for (size_t k = 0; k < ready; k++)
+                on_done(&ctx, k, MAIL_TEMPFAIL, "the mail transport could not start");
+        }
+        if (ctx.store_failed)
+            result = -1;
+    }
+out:
+    for (size_t i = 0; mails && i < n; i++) {
+        buf_release(&mails[i].data);
+        buf_release(&mails[i].links);
+    }
+    free(mails);
+    free(envs);
+    free(index_map);
+    return result;
+}

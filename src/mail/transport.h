@@ -1,0 +1,57 @@
+/*
+ * transport: where outgoing mail goes. Two transports behind one interface:
+ * SMTP through libcurl (MUSTER_SMTP, smtp:// or smtps://user:pass@host:port),
+ * and a Maildir (./mail by default) for the demo and for machines with no
+ * relay. The transport knows nothing about campaigns; the outbox decides what
+ * to send and records the outcome.
+ */
+#ifndef MUSTER_MAIL_TRANSPORT_H
+#define MUSTER_MAIL_TRANSPORT_H
+
+#include <stddef.h>
+
+enum mail_status {
+    MAIL_SENT = 0,     /* the relay answered 250 to the final dot (or the file is in new/) */
+    MAIL_TEMPFAIL = 1, /* 4xx, connection refused or dropped, timeout: retry later */
+    MAIL_PERMFAIL = 2, /* 5xx: do not retry; reply says why */
+};
+
+struct mail_envelope {
+    const char *from;  /* envelope sender, validated by the caller */
+    const char *to;    /* one recipient, validated by the caller */
+    const char *data;  /* the RFC 5322 message, CRLF line ends */
+    size_t len;
+};
+
+struct mail_transport_options {
+    const char *smtp_url;     /* NULL or "": use the maildir */
+    const char *maildir;      /* default "./mail" */
+    int concurrency;          /* parallel SMTP transfers in a batch, default 20 */
+    long connect_timeout_ms;  /* default 10000 */
+    long data_timeout_ms;     /* whole-transfer timeout, default 600000 (RFC 5321 4.5.3.2) */
+};
+
+/* A transport is used by one thread at a time; threads open their own. */
+struct mail_transport;
+
+/* Called as each message of a batch finishes, in completion order, from the
+ * thread that called mail_transport_send_batch. reply is the server's last
+ * reply line (or a description of the local error), never NULL. */
+typedef void (*mail_done_fn)(void *ctx, size_t index, enum mail_status status, const char *reply);
+
+/* Returns NULL and writes a one-line reason to err when the options are bad. */
+struct mail_transport *mail_transport_open(const struct mail_transport_options *opt, char *err,
+                                           size_t err_len);
+/* 1 when this transport writes to a maildir (so callers log the links). */
+int mail_transport_is_maildir(const struct mail_transport *t);
+/* Sends one message synchronously; reply receives the server's reply line. */
+enum mail_status mail_transport_send(struct mail_transport *t, const struct mail_envelope *env,
+                                     char *reply, size_t reply_len);
+/* Sends n messages with up to opt.concurrency transfers in flight, reusing
+ * connections; calls done once per message. Returns 0, or -1 when the batch
+ * could not start (then done was not called). */
+int mail_transport_send_batch(struct mail_transport *t, const struct mail_envelope *envs, size_t n,
+                              mail_done_fn done, void *ctx);
+void mail_transport_close(struct mail_transport *t);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * transport_private: what transport.c shares with the two transports behind
+ * transport.h. Each transport embeds struct mail_transport first and fills in
+ * its ops; transport.c dispatches and checks envelopes, so a transport never
+ * sees an address that could smuggle a command into SMTP.
+ */
+#ifndef MUSTER_MAIL_TRANSPORT_PRIVATE_H
+#define MUSTER_MAIL_TRANSPORT_PRIVATE_H
+
+#include <stddef.h>
+
+#include "mail/transport.h"
+
+struct mail_transport_ops {
+    enum mail_status (*send)(struct mail_transport *t, const struct mail_envelope *env, char *reply,
+                             size_t reply_len);
+    /* Checks each envelope with transport_envelope_check as it comes up;
+     * an invalid one is reported through done, not by failing the batch. */
+    int (*send_batch)(struct mail_transport *t, const struct mail_envelope *envs, size_t n,
+                      mail_done_fn done, void *ctx);
+    void (*close)(struct mail_transport *t);
+};
+
+struct mail_transport {
+    const struct mail_transport_ops *ops;
+    int is_maildir;
+};
+
+/* 1 when env has valid from/to addresses and data; otherwise writes
+ * TRANSPORT_INVALID_ADDRESS to reply. */
+int transport_envelope_check(const struct mail_envelope *env, char *reply, size_t reply_len);
+#define TRANSPORT_INVALID_ADDRESS "invalid address"
+
+/* snprintf into reply when there is room; never fails. */
+void transport_reply(char *reply, size_t reply_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+struct mail_transport *maildir_transport_open(const char *dir, char *err, size_t err_len);
+struct mail_transport *smtp_transport_open(const struct mail_transport_options *opt, char *err,
+                                           size_t err_len);
+
+#endif

@@ -1,0 +1,391 @@
+/*
+ * action: the one-click link. GET /a/TOKEN assigns the supporter a target
+ * (sticky; rerouted when it closed), renders their message, records the click
+ * and answers 302 to the prefilled URL, or the action page when no URL can
+ * carry the action (a call, a message past the kind's limit, a mastodon
+ * instance to pick, the "all" assignment, ?review=1). Before the moment it
+ * shows a countdown; HEAD records nothing. POST /a/TOKEN/report is "this
+ * target did not accept my action"; POST /a/TOKEN/instance remembers the
+ * supporter's mastodon instance.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "campaign/campaign.h"
+#include "campaign/template.h"
+#include "core/escape.h"
+#include "core/log.h"
+#include "core/tz.h"
+#include "http/app.h"
+#include "http/form.h"
+#include "pages/pages.h"
+#include "store/store.h"
+#include "targets/target.h"
+#include "core/banned.h"
+
+#define REPORT_WINDOW_SECONDS 600
+
+struct rendered {
+    struct buf title;
+    struct buf body;
+};
+
+static int render_message(const struct campaign *c, const struct supporter *s,
+                          const char *target_id, struct rendered *out,
+                          struct template_vars *vars)
+{
+    vars->name = s->name;
+    vars->statement = s->statement;
+    vars->campaign_title = c->title;
+    vars->target_id = target_id ? target_id : "";
+    buf_init(&out->title, 0);
+    buf_init(&out->body, 0);
+    if (template_render_text(c->message_title, vars, &out->title) != 0 ||
+        template_render_text(c->message_body, vars, &out->body) != 0) {
+        buf_release(&out->title);
+        buf_release(&out->body);
+        return -1;
+    }
+    return 0;
+}
+
+static void rendered_release(struct rendered *r)
+{
+    buf_release(&r->title);
+    buf_release(&r->body);
+}
+
+static void head(struct buf *b, const struct campaign *c, const char *title)
+{
+    page_begin(b, title);
+    buf_puts(b, "<section class=\"card\">\n<p class=\"eyebrow\">");
+    escape_html(b, c->title);
+    buf_puts(b, "</p>\n");
+}
+
+static void copy_boxes(struct buf *b, const struct rendered *m, const char *suffix)
+{
+    if (m->title.len) {
+        buf_printf(b, "<label for=\"message-title%s\">Title</label>\n<input type=\"text\" "
+                      "readonly id=\"message-title%s\" value=\"",
+                   suffix, suffix);
+        escape_html(b, buf_cstr(&m->title));
+        buf_printf(b, "\">\n<div class=\"actions\"><button type=\"button\" class=\"secondary\" "
+                      "data-copy=\"message-title%s\" hidden>Copy title</button></div>\n",
+                   suffix);
+    }
+    if (m->body.len) {
+        buf_printf(b, "<label for=\"message-body%s\">Message</label>\n<textarea readonly "
+                      "rows=\"10\" id=\"message-body%s\">",
+                   suffix, suffix);
+        escape_html(b, buf_cstr(&m->body));
+        buf_printf(b, "</textarea>\n<div class=\"actions\"><button type=\"button\" "
+                      "class=\"secondary\" data-copy=\"message-body%s\" hidden>Copy message"
+                      "</button></div>\n",
+                   suffix);
+    }
+}
+
+static const char *open_label(enum target_kind kind)
+{
+    switch (kind) {
+    case TARGET_GITHUB_ISSUE:
+        return "Open the prefilled issue on GitHub";
+    case TARGET_GITLAB_ISSUE:
+        return "Open the prefilled issue on GitLab";
+    case TARGET_EMAIL:
+        return "Open the prefilled email";
+    case TARGET_CALL:
+        return "Call now";
+    case TARGET_MASTODON:
+        return "Open the prefilled post on Mastodon";
+    case TARGET_BLUESKY:
+        return "Open the prefilled post on Bluesky";
+    case TARGET_X:
+        return "Open the prefilled post on X";
+    case TARGET_WEB:
+        return "Open the form";
+    }
+    return "Open";
+}
+
+static void report_form(struct buf *b, const char *token, const char *target_key)
+{
+    buf_printf(b, "<form method=\"post\" action=\"/a/%s/report\" class=\"report\">\n"
+                  "<input type=\"hidden\" name=\"target\" value=\"",
+               token);
+    escape_html(b, target_key);
+    buf_puts(b, "\">\n<p class=\"muted\">Could you not send it there (for example, the "
+                "repository no longer accepts issues, or the address bounced)?</p>\n"
+                "<button type=\"submit\" class=\"secondary\">This target did not accept my "
+                "action</button>\n</form>\n");
+}
+
+/* One target's block on the action page. */
+static void target_block(struct http_request *req, struct buf *b, const struct campaign *c,
+                         const struct target_spec *t, const struct supporter *s,
+                         const char *token, const char *suffix)
+{
+    struct rendered m;
+    struct template_vars vars;
+    if (render_message(c, s, t->id, &m, &vars) != 0) {
+        buf_puts(b, "<p class=\"error\">This message could not be prepared.</p>\n");
+        return;
+    }
+    struct target_message msg = {buf_cstr(&m.title), buf_cstr(&m.body)};
+    struct buf url = BUF_INIT;
+    int outcome = target_build_action(t, &msg, &vars, s->instance, &url);
+    buf_puts(b, "<h2>");
+    escape_html(b, t->label ? t->label : t->id);
+    buf_puts(b, "</h2>\n");
+    if (outcome == TARGET_REDIRECT) {
+        buf_puts(b, "<p>Review the prefilled text, then send it yourself.</p>\n"
+                    "<div class=\"actions\"><a class=\"button\" rel=\"noopener\" href=\"");
+        escape_html(b, buf_cstr(&url));
+        buf_puts(b, "\">");
+        escape_html(b, open_label(t->kind));
+        buf_puts(b, "</a></div>\n");
+    } else if (outcome == TARGET_PAGE_CALL) {
+        buf_puts(b, "<p>Call this number and use the script below.</p>\n<p><a class=\"tel\" href=\"");
+        escape_html(b, buf_cstr(&url));
+        buf_puts(b, "\">");
+        escape_html(b, t->number);
+        buf_puts(b, "</a></p>\n");
+        struct buf script = BUF_INIT;
+        if (target_render_script(t, &vars, &script) == 0 && script.len) {
+            buf_puts(b, "<h3>Script</h3>\n<pre class=\"message\">");
+            escape_html(b, buf_cstr(&script));
+            buf_puts(b, "</pre>\n");
+        }
+        buf_release(&script);
+    } else if (outcome == TARGET_PAGE_NEEDS_INSTANCE) {
+        buf_printf(b, "<form method=\"post\" action=\"/a/%s/instance\">\n<label for=\"instance%s\">"
+                      "Your Mastodon server <span class=\"hint\">For example mastodon.social"
+                      "</span></label>\n<input type=\"text\" id=\"instance%s\" name=\"instance\" "
+                      "required maxlength=\"253\" autocomplete=\"off\">\n<div class=\"actions\">"
+                      "<button type=\"submit\">Continue</button></div>\n</form>\n",
+                   token, suffix, suffix);
+    } else if (outcome == TARGET_PAGE_TOO_LONG) {
+        struct target_limits lim = target_kind_limits(t->kind);
+        buf_puts(b, "<p class=\"notice\">Your message is too long for a one-click link here (");
+        escape_html(b, lim.why);
+        buf_puts(b, "). Copy it below and paste it there; nothing is cut.</p>\n");
+    } else {
+        buf_puts(b, "<p class=\"error\">This action could not be prepared.</p>\n");
+    }
+    (void)req;
+    copy_boxes(b, &m, suffix);
+    report_form(b, token, t->id);
+    buf_release(&url);
+    rendered_release(&m);
+}
+
+static void countdown_page(struct http_response *resp, const struct campaign *c,
+                           const struct campaign_row *row, const struct supporter *s)
+{
+    struct buf *b = &resp->body;
+    char when[128], iso[21];
+    tz_iso_utc(row->launch_utc, iso);
+    if (tz_format(row->launch_utc, s->timezone, when, sizeof when) != 0)
+        snprintf(when, sizeof when, "%s", iso);
+    head(b, c, "Not yet");
+    buf_puts(b, "<h1>Not yet: the moment is coming</h1>\n<div class=\"moment\"><div><strong "
+                "data-local-time=\"");
+    buf_puts(b, iso);
+    buf_puts(b, "\">");
+    escape_html(b, when);
+    buf_printf(b, "</strong><span class=\"zone\">Starts in <span data-countdown=\"%s\" "
+                  "id=\"countdown\">a while</span></span></div></div>\n<p>Keep this link: it "
+                  "opens your action at the moment.</p>\n</section>\n",
+               iso);
+    page_end(b);
+}
+
+void handle_action(struct http_request *req, struct http_response *resp)
+{
+    const char *token = req->params[0];
+    struct supporter s;
+    if (page_supporter_from_token(req, resp, token, TOKEN_ACTION, &s) != 0)
+        return;
+    struct campaign_row row = {0};
+    const struct campaign *c;
+    if (campaign_cache_get_by_id(req->store, s.campaign_id, &row, &c) != 0) {
+        supporter_release(&s);
+        page_not_found(req, resp);
+        return;
+    }
+    if (http_is_head(req)) {
+        resp->status = 200; /* HEAD records nothing */
+        goto out;
+    }
+    if (req->now < row.launch_utc) {
+        countdown_page(resp, c, &row, &s);
+        goto out;
+    }
+    struct action_result r;
+    if (store_action(req->store, c, row.id, s.id, 1, req->now, &r) != 0) {
+        page_error(req, resp, 503, "Try again", "Your action could not be prepared. Reload "
+                                                "the page.");
+        goto out;
+    }
+    atomic_fetch_add(&req->app->metrics.clicks, 1);
+    const char *review = http_query(req, "review");
+    int want_page = review && strcmp(review, "1") == 0;
+    int late = req->now >= row.launch_utc + (int64_t)row.window_minutes * 60;
+    const struct target_spec *t = r.target_id ? campaign_target(c, r.target_key) : NULL;
+
+    if (t && !want_page) {
+        struct rendered m;
+        struct template_vars vars;
+        if (render_message(c, &s, t->id, &m, &vars) == 0) {
+            struct target_message msg = {buf_cstr(&m.title), buf_cstr(&m.body)};
+            struct buf url = BUF_INIT;
+            int outcome = target_build_action(t, &msg, &vars, s.instance, &url);
+            if (outcome == TARGET_REDIRECT) {
+                http_redirect(resp, 302, buf_cstr(&url));
+                buf_release(&url);
+                rendered_release(&m);
+                goto out;
+            }
+            buf_release(&url);
+            rendered_release(&m);
+        }
+    }
+    struct buf *b = &resp->body;
+    head(b, c, "Your action");
+    buf_puts(b, "<h1>Your action</h1>\n");
+    if (late)
+        buf_puts(b, "<p class=\"notice\">The moment has passed, but your action still counts. "
+                    "Thank you for acting.</p>\n");
+    if (r.rerouted && t)
+        buf_puts(b, "<p class=\"notice\">The target you had closed, so we moved you to an open "
+                    "one.</p>\n");
+    if (c->assignment == ASSIGN_ALL) {
+        static __thread struct target_row rows[256];
+        size_t n = 0;
+        if (store_targets(req->store, row.id, rows, 256, &n) != 0)
+            n = 0;
+        int shown = 0;
+        for (size_t i = 0; i < n; i++) {
+            const struct target_spec *ti = campaign_target(c, rows[i].key);
+            if (!ti || !rows[i].open || rows[i].removed)
+                continue;
+            char suffix[16];
+            snprintf(suffix, sizeof suffix, "-%d", shown + 1);
+            buf_puts(b, "<div class=\"target\">\n");
+            target_block(req, b, c, ti, &s, token, suffix);
+            buf_puts(b, "</div>\n");
+            shown++;
+        }
+        if (!shown) {
+            buf_puts(b, "<div class=\"notice\" id=\"closed-message\">");
+            page_paragraphs(b, c->closed_message);
+            buf_puts(b, "</div>\n");
+        }
+    } else if (t) {
+        target_block(req, b, c, t, &s, token, "");
+    } else {
+        buf_puts(b, "<div class=\"notice\" id=\"closed-message\">");
+        page_paragraphs(b, c->closed_message);
+        buf_puts(b, "</div>\n");
+    }
+    buf_puts(b, "</section>\n");
+    page_end(b);
+out:
+    supporter_release(&s);
+    campaign_row_release(&row);
+}
+
+void handle_action_report(struct http_request *req, struct http_response *resp)
+{
+    const char *token = req->params[0];
+    struct supporter s;
+    if (page_supporter_from_token(req, resp, token, TOKEN_ACTION, &s) != 0)
+        return;
+    struct campaign_row row = {0};
+    const struct campaign *c;
+    struct form f;
+    memset(&f, 0, sizeof f);
+    char err[160];
+    if (campaign_cache_get_by_id(req->store, s.campaign_id, &row, &c) != 0) {
+        page_not_found(req, resp);
+        goto out;
+    }
+    if (form_parse(&f, req->body, req->body_len, err, sizeof err) != 0) {
+        page_error(req, resp, 400, "The form could not be read", err);
+        goto out;
+    }
+    const char *key = form_get(&f, "target");
+    int closed = 0;
+    int rc = key ? store_target_report(req->store, row.id, s.id, key, c->close_after_reports,
+                                       REPORT_WINDOW_SECONDS, req->now, &closed)
+                 : STORE_NOT_FOUND;
+    if (rc == STORE_NOT_FOUND) {
+        page_error(req, resp, 400, "Unknown target", "That target is not part of this campaign.");
+        goto out;
+    }
+    if (rc != 0) {
+        page_error(req, resp, 503, "Not saved", "Your report could not be saved. Try again.");
+        goto out;
+    }
+    if (closed)
+        log_warn("target.auto_closed", "campaign=%s target=%s threshold=%d", c->slug, key,
+                 c->close_after_reports);
+    struct buf *b = &resp->body;
+    head(b, c, "Thank you for telling us");
+    buf_puts(b, "<h1>Thank you for telling us</h1>\n<p>The organizers see your report. ");
+    if (closed)
+        buf_puts(b, "Enough supporters reported this target, so it is now closed.");
+    buf_printf(b, "</p>\n<div class=\"actions\"><a class=\"button\" href=\"/a/%s?review=1\">"
+                  "Back to my action</a></div>\n</section>\n",
+               token);
+    page_end(b);
+out:
+    form_release(&f);
+    supporter_release(&s);
+    campaign_row_release(&row);
+}
+
+void handle_action_instance(struct http_request *req, struct http_response *resp)
+{
+    const char *token = req->params[0];
+    struct supporter s;
+    if (page_supporter_from_token(req, resp, token, TOKEN_ACTION, &s) != 0)
+        return;
+    struct form f;
+    char err[160];
+    if (form_parse(&f, req->body, req->body_len, err, sizeof err) != 0) {
+        page_error(req, resp, 400, "The form could not be read", err);
+        supporter_release(&s);
+        return;
+    }
+    const char *instance = form_get(&f, "instance");
+    char host[254] = "";
+    if (instance) {
+        /* Accept what people paste: "https://mastodon.social/" -> "mastodon.social". */
+        const char *p = instance;
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, "https://", 8) == 0)
+            p += 8;
+        snprintf(host, sizeof host, "%s", p);
+        size_t n = strlen(host);
+        while (n && (host[n - 1] == '/' || host[n - 1] == ' '))
+            host[--n] = '\0';
+        for (char *q = host; *q; q++)
+            if (*q >= 'A' && *q <= 'Z')
+                *q = (char)(*q - 'A' + 'a');
+    }
+    if (!target_instance_valid(host)) {
+        page_error(req, resp, 422, "Not a Mastodon server",
+                   "Enter your server's name, like mastodon.social. Go back and try again.");
+    } else if (store_set_instance(req->store, s.id, host) != 0) {
+        page_error(req, resp, 503, "Not saved", "Your server could not be saved. Try again.");
+    } else {
+        char location[64];
+        snprintf(location, sizeof location, "/a/%s", token);
+        http_redirect(resp, 303, location);
+    }
+    form_release(&f);
+    supporter_release(&s);
+}

@@ -1,0 +1,46 @@
+/*
+ * calendar: GET /c/SLUG/calendar/TOKEN.ics, the supporter's calendar file for
+ * the launch moment (the same file the "you're in" email carries).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "campaign/campaign.h"
+#include "http/app.h"
+#include "mail/compose.h"
+#include "pages/pages.h"
+#include "store/store.h"
+#include "core/banned.h"
+
+void handle_calendar(struct http_request *req, struct http_response *resp)
+{
+    const char *file = req->params[1];
+    size_t len = strlen(file);
+    char token[TOKEN_LINK_LEN + 1];
+    if (len != TOKEN_LINK_LEN + 4 || strcmp(file + TOKEN_LINK_LEN, ".ics") != 0) {
+        page_not_found(req, resp);
+        return;
+    }
+    memcpy(token, file, TOKEN_LINK_LEN);
+    token[TOKEN_LINK_LEN] = '\0';
+    struct supporter s;
+    if (page_supporter_from_token(req, resp, token, TOKEN_CALENDAR, &s) != 0)
+        return;
+    struct campaign_row row = {0};
+    const struct campaign *c;
+    if (campaign_cache_get_by_id(req->store, s.campaign_id, &row, &c) != 0 ||
+        strcmp(row.slug, req->params[0]) != 0) {
+        campaign_row_release(&row);
+        supporter_release(&s);
+        page_not_found(req, resp);
+        return;
+    }
+    resp->content_type = "text/calendar; charset=utf-8";
+    char disposition[128];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s.ics\"", c->slug);
+    http_set_header(resp, "Content-Disposition", disposition);
+    if (compose_ics(c, &row, &s, req->app->cfg, req->now, &resp->body) != 0)
+        page_error(req, resp, 500, "Something went wrong", "The calendar file could not be made.");
+    supporter_release(&s);
+    campaign_row_release(&row);
+}

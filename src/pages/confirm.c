@@ -1,0 +1,124 @@
+/*
+ * confirm: the double opt-in. GET /confirm/TOKEN only shows a page with a
+ * Confirm button (a link scanner that fetches the link confirms nothing);
+ * POST /confirm/TOKEN confirms, idempotently, and answers 200 with the
+ * thank-you page: the calendar file and a share link.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "campaign/campaign.h"
+#include "core/escape.h"
+#include "core/log.h"
+#include "core/tz.h"
+#include "http/app.h"
+#include "pages/pages.h"
+#include "store/store.h"
+#include "core/banned.h"
+
+static int load(struct http_request *req, struct http_response *resp, struct supporter *s,
+                struct campaign_row *row, const struct campaign **c)
+{
+    if (page_supporter_from_token(req, resp, req->params[0], TOKEN_CONFIRM, s) != 0)
+        return -1;
+    if (campaign_cache_get_by_id(req->store, s->campaign_id, row, c) != 0) {
+        supporter_release(s);
+        page_not_found(req, resp);
+        return -1;
+    }
+    return 0;
+}
+
+static void moment(struct buf *b, const struct campaign *c, const struct campaign_row *row,
+                   const char *supporter_tz)
+{
+    char when[128], iso[21];
+    tz_iso_utc(row->launch_utc, iso);
+    if (tz_format(row->launch_utc, supporter_tz, when, sizeof when) != 0 &&
+        tz_format(row->launch_utc, c->timezone, when, sizeof when) != 0)
+        snprintf(when, sizeof when, "%s", iso);
+    buf_puts(b, "<div class=\"moment\"><div><span class=\"muted\">The moment</span><strong "
+                "data-local-time=\"");
+    buf_puts(b, iso);
+    buf_puts(b, "\">");
+    escape_html(b, when);
+    buf_puts(b, "</strong></div></div>\n");
+}
+
+void handle_confirm_page(struct http_request *req, struct http_response *resp)
+{
+    struct supporter s;
+    struct campaign_row row;
+    const struct campaign *c;
+    if (load(req, resp, &s, &row, &c) != 0)
+        return;
+    struct buf *b = &resp->body;
+    page_begin(b, "Confirm your pledge");
+    buf_puts(b, "<section class=\"card\">\n<p class=\"eyebrow\">");
+    escape_html(b, c->title);
+    buf_puts(b, "</p>\n<h1>Confirm your pledge</h1>\n");
+    if (s.confirmed && !s.has_pending_change)
+        buf_puts(b, "<p class=\"notice\">Your pledge is already confirmed. Confirming again "
+                    "changes nothing.</p>\n");
+    else if (s.has_pending_change)
+        buf_puts(b, "<p>You pledged again with new details. Confirm to use them.</p>\n");
+    else
+        buf_puts(b, "<p>One step left: press the button to confirm that this is your address "
+                    "and that you will take part.</p>\n");
+    moment(b, c, &row, s.timezone);
+    buf_printf(b, "<form method=\"post\" action=\"/confirm/%s\">\n<div class=\"actions\">"
+                  "<button type=\"submit\">Confirm my pledge</button></div>\n</form>\n"
+                  "</section>\n",
+               req->params[0]);
+    page_end(b);
+    supporter_release(&s);
+    campaign_row_release(&row);
+}
+
+void handle_confirm_post(struct http_request *req, struct http_response *resp)
+{
+    struct supporter s;
+    struct campaign_row row;
+    const struct campaign *c;
+    if (load(req, resp, &s, &row, &c) != 0)
+        return;
+    enum confirm_outcome outcome;
+    if (store_confirm(req->store, s.id, req->now, &outcome) != 0) {
+        page_error(req, resp, 503, "Not confirmed", "Your confirmation could not be saved. "
+                                                    "Please press the button again.");
+        goto out;
+    }
+    if (outcome != CONFIRM_ALREADY) {
+        atomic_fetch_add(&req->app->metrics.confirmations, 1);
+        log_info("pledge.confirmed", "campaign=%s outcome=%d", c->slug, (int)outcome);
+        app_wake_sender(req->app);
+    }
+    char calendar[TOKEN_LINK_LEN + 1];
+    token_link_make(TOKEN_CALENDAR, s.token_key, s.epoch, calendar);
+    struct buf *b = &resp->body;
+    resp->status = 200;
+    page_begin(b, "You're in");
+    buf_puts(b, "<section class=\"card success\">\n<p class=\"eyebrow\">");
+    escape_html(b, c->title);
+    buf_puts(b, "</p>\n<h1>You're in. Thank you!</h1>\n<p>Your pledge is confirmed. At the "
+                "moment, we email you a personal link: one click opens your action, "
+                "prefilled. You review it and send it yourself.</p>\n");
+    moment(b, c, &row, s.timezone);
+    buf_printf(b, "<div class=\"actions\"><a class=\"button\" id=\"calendar-link\" "
+                  "href=\"/c/%s/calendar/%s.ics\">Add to my calendar</a></div>\n",
+               c->slug, calendar);
+    buf_puts(b, "<h2 style=\"margin-top:1.5rem\">Bring others along</h2>\n<p>Share the "
+                "campaign page:</p>\n<p><input type=\"text\" readonly id=\"share-url\" "
+                "aria-label=\"Campaign link\" value=\"");
+    struct buf url = BUF_INIT;
+    page_absolute_url(req, &url, "/c/");
+    buf_puts(&url, c->slug);
+    escape_html(b, buf_cstr(&url));
+    buf_puts(b, "\"></p>\n<div class=\"actions\"><button type=\"button\" class=\"secondary\" "
+                "data-copy=\"share-url\" hidden>Copy link</button></div>\n</section>\n");
+    buf_release(&url);
+    page_end(b);
+out:
+    supporter_release(&s);
+    campaign_row_release(&row);
+}

@@ -1,0 +1,125 @@
+/*
+ * login: GET/POST /login and POST /logout. Passwords are checked against
+ * their Argon2id hash; failed logins are limited per client address and per
+ * account; a session is a random token in an HttpOnly SameSite=Lax cookie
+ * (Secure over https), stored as its SHA-256, valid for 12 hours.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/escape.h"
+#include "core/log.h"
+#include "http/app.h"
+#include "http/form.h"
+#include "http/ratelimit.h"
+#include "http/session.h"
+#include "pages/admin.h"
+#include "pages/pages.h"
+#include "store/store.h"
+#include "core/banned.h"
+
+#define SESSION_SECONDS (12 * 3600)
+
+static void login_form(struct http_request *req, struct http_response *resp, const char *email,
+                       const char *error)
+{
+    char csrf[TOKEN_RANDOM_LEN + 1];
+    session_csrf_token(req, resp, csrf);
+    struct buf *b = &resp->body;
+    page_begin(b, "Organizer login");
+    buf_puts(b, "<section class=\"card\">\n<h1>Organizer login</h1>\n");
+    if (error) {
+        buf_puts(b, "<div class=\"errors\" role=\"alert\"><p>");
+        escape_html(b, error);
+        buf_puts(b, "</p></div>\n");
+    }
+    buf_printf(b, "<form method=\"post\" action=\"/login\">\n<input type=\"hidden\" name=\"csrf\" "
+                  "value=\"%s\">\n<label for=\"email\">Email</label>\n<input type=\"email\" "
+                  "id=\"email\" name=\"email\" autocomplete=\"username\" required value=\"",
+               csrf);
+    escape_html(b, email ? email : "");
+    buf_puts(b, "\">\n<label for=\"password\">Password</label>\n<input type=\"password\" "
+                "id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\n"
+                "<div class=\"actions\"><button type=\"submit\">Log in</button></div>\n</form>\n"
+                "</section>\n");
+    page_end(b);
+}
+
+void handle_login_page(struct http_request *req, struct http_response *resp)
+{
+    if (session_authenticate(req, ROUTE_ADMIN) == 0) {
+        http_redirect(resp, 303, "/admin");
+        return;
+    }
+    login_form(req, resp, NULL, NULL);
+}
+
+void handle_login_post(struct http_request *req, struct http_response *resp)
+{
+    struct form f;
+    char err[160];
+    if (form_parse(&f, req->body, req->body_len, err, sizeof err) != 0) {
+        login_form(req, resp, NULL, err);
+        resp->status = 400;
+        return;
+    }
+    const char *email = form_get(&f, "email"), *password = form_get(&f, "password");
+    char account_key[300];
+    snprintf(account_key, sizeof account_key, "account:%s", email ? email : "");
+    if (!ratelimit_hit(req->app->login_limiter, req->client_ip, req->now) ||
+        !ratelimit_hit(req->app->login_limiter, account_key, req->now)) {
+        login_form(req, resp, email, "Too many login attempts. Wait a few minutes and try again.");
+        resp->status = 429;
+        form_release(&f);
+        return;
+    }
+    int64_t organizer = 0;
+    char *hash = NULL;
+    int ok = email && password &&
+             store_organizer_get(req->store, email, &organizer, &hash) == 0 &&
+             crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+    free(hash);
+    if (!ok) {
+        log_warn("login.failed", "ip=%s", req->client_ip);
+        login_form(req, resp, email, "Wrong email or password.");
+        resp->status = 401;
+        form_release(&f);
+        return;
+    }
+    char token[TOKEN_RANDOM_LEN + 1], digest[TOKEN_HASH_HEX + 1];
+    token_random(token);
+    token_hash(token, digest);
+    if (store_session_create(req->store, organizer, digest, req->now,
+                             req->now + SESSION_SECONDS) != 0) {
+        page_error(req, resp, 503, "Try again", "The session could not be saved.");
+        form_release(&f);
+        return;
+    }
+    log_info("login.ok", "organizer=%lld", (long long)organizer);
+    char cookie[200];
+    snprintf(cookie, sizeof cookie,
+             SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s", token,
+             SESSION_SECONDS, session_cookie_secure(req));
+    http_redirect(resp, 303, "/admin");
+    http_set_header(resp, "Set-Cookie", cookie);
+    form_release(&f);
+}
+
+void handle_logout(struct http_request *req, struct http_response *resp)
+{
+    const char *cookie = http_cookie(req, SESSION_COOKIE);
+    if (cookie) {
+        char digest[TOKEN_HASH_HEX + 1];
+        token_hash(cookie, digest);
+        if (store_session_delete(req->store, digest) != 0)
+            log_warn("logout.failed", "%s", "");
+    }
+    char expired[160];
+    snprintf(expired, sizeof expired, SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Lax; "
+                                                     "Max-Age=0%s",
+             session_cookie_secure(req));
+    http_redirect(resp, 303, "/login");
+    http_set_header(resp, "Set-Cookie", expired);
+}

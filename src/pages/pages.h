@@ -1,0 +1,55 @@
+/*
+ * pages: the HTML pages people see and the handlers that serve them, one file
+ * per page family (pledge.c, confirm.c, action.c, unsubscribe.c, calendar.c,
+ * ops.c for /healthz and /metrics). layout.c holds the shared frame,
+ * stylesheet and error pages. Everything a person typed is HTML-escaped on
+ * the way out; no page includes third-party resources.
+ */
+#ifndef MUSTER_PAGES_PAGES_H
+#define MUSTER_PAGES_PAGES_H
+
+#include "core/buf.h"
+#include "core/token.h"
+#include "http/http.h"
+
+struct campaign;
+struct supporter;
+
+/* ---- layout.c ---- */
+/* Opens the document: <head> with title, viewport, stylesheet; <main>. */
+void page_begin(struct buf *b, const char *title);
+/* Closes <main> and the document; adds the page's small script if any. */
+void page_end(struct buf *b);
+void page_error(struct http_request *req, struct http_response *resp, int status,
+                const char *title, const char *message);
+void page_not_found(struct http_request *req, struct http_response *resp);
+/* Renders plain text as paragraphs (blank lines separate them, single line
+ * breaks become <br>, http(s) URLs become links). */
+void page_paragraphs(struct buf *b, const char *text);
+/* Appends MUSTER_BASE_URL + path. */
+void page_absolute_url(const struct http_request *req, struct buf *b, const char *path);
+void handle_stylesheet(struct http_request *req, struct http_response *resp);
+void handle_script(struct http_request *req, struct http_response *resp);
+
+/* Resolves a supporter link token of the given purpose (constant-time check).
+ * Returns 0 and fills out, or answers 404 itself and returns -1. */
+int page_supporter_from_token(struct http_request *req, struct http_response *resp,
+                              const char *token, enum token_purpose purpose,
+                              struct supporter *out);
+
+/* ---- handlers ---- */
+void handle_pledge_page(struct http_request *req, struct http_response *resp);
+void handle_pledge_post(struct http_request *req, struct http_response *resp);
+void handle_confirm_page(struct http_request *req, struct http_response *resp);
+void handle_confirm_post(struct http_request *req, struct http_response *resp);
+void handle_calendar(struct http_request *req, struct http_response *resp);
+void handle_action(struct http_request *req, struct http_response *resp);
+void handle_action_report(struct http_request *req, struct http_response *resp);
+void handle_action_instance(struct http_request *req, struct http_response *resp);
+void handle_unsubscribe_page(struct http_request *req, struct http_response *resp);
+void handle_unsubscribe_post(struct http_request *req, struct http_response *resp);
+void handle_healthz(struct http_request *req, struct http_response *resp);
+void handle_metrics(struct http_request *req, struct http_response *resp);
+void handle_home(struct http_request *req, struct http_response *resp);
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * test_escape: the encoders and the decoder of src/core/escape.c, as tables
+ * of input and expected output: HTML text, URL components, CSV cells
+ * (including the spreadsheet formula prefixes), percent-decoding of good and
+ * malformed input, and the UTF-8 checks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/escape.h"
+#include "core/banned.h"
+
+struct pair {
+    const char *in;
+    const char *out;
+};
+
+static void test_html_escapes_the_five(void **state)
+{
+    static const struct pair cases[] = {
+        {"", ""},
+        {"plain text", "plain text"},
+        {"&<>\"'", "&amp;&lt;&gt;&quot;&#39;"},
+        {"<script>alert('x')</script>", "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"},
+        {"a & b", "a &amp; b"},
+        {"&amp;", "&amp;amp;"},
+        {"\" onmouseover=\"x", "&quot; onmouseover=&quot;x"},
+        {"\xe2\x80\xae\xd7\xa9 \xf0\x9f\x98\x80", "\xe2\x80\xae\xd7\xa9 \xf0\x9f\x98\x80"},
+    };
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf_reset(&b);
+        assert_int_equal(escape_html(&b, cases[i].in), 0);
+        assert_string_equal(buf_cstr(&b), cases[i].out);
+    }
+    buf_reset(&b);
+    assert_int_equal(escape_html(&b, NULL), 0);
+    assert_string_equal(buf_cstr(&b), "");
+    buf_reset(&b);
+    assert_int_equal(escape_html_n(&b, "<a>&<b>", 4), 0); /* only the first 4 bytes */
+    assert_string_equal(buf_cstr(&b), "&lt;a&gt;&amp;");
+    buf_release(&b);
+}
+
+static void test_url_escapes_all_but_unreserved(void **state)
+{
+    static const struct pair cases[] = {
+        {"", ""},
+        {"AZaz09-._~", "AZaz09-._~"},
+        {"a b", "a%20b"},
+        {"a+b", "a%2Bb"},
+        {"&=?#/%:@,;", "%26%3D%3F%23%2F%25%3A%40%2C%3B"},
+        {"\r\n", "%0D%0A"},
+        {"\xc3\xa9", "%C3%A9"},
+        {"\xf0\x9f\x98\x80", "%F0%9F%98%80"},
+        {"{{name}}", "%7B%7Bname%7D%7D"},
+        {"\"'<>", "%22%27%3C%3E"},
+    };
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf_reset(&b);
+        assert_int_equal(escape_url(&b, cases[i].in), 0);
+        assert_string_equal(buf_cstr(&b), cases[i].out);
+    }
+    buf_reset(&b);
+    assert_int_equal(escape_url(&b, NULL), 0);
+    assert_string_equal(buf_cstr(&b), "");
+    buf_release(&b);
+}
+
+static void test_url_every_byte(void **state)
+{
+    struct buf b = BUF_INIT;
+    for (int c = 0; c < 256; c++) {
+        char in = (char)c;
+        buf_reset(&b);
+        assert_int_equal(escape_url_n(&b, &in, 1), 0);
+        int unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                         (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+        if (unreserved) {
+            assert_int_equal(b.len, 1);
+            assert_int_equal((unsigned char)b.data[0], c);
+        } else {
+            char want[4];
+            snprintf(want, sizeof want, "%%%02X", c);
+            assert_string_equal(buf_cstr(&b), want);
+        }
+    }
+    buf_release(&b);
+}
+
+static void test_csv_quotes_and_defuses_formulas(void **state)
+{
+    static const struct pair cases[] = {
+        {"", ""},
+        {"plain", "plain"},
+        {"a,b", "\"a,b\""},
+        {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"two\nlines", "\"two\nlines\""},
+        {"cr\rhere", "\"cr\rhere\""},
+        {"=1+2", "\"'=1+2\""},
+        {"=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\""},
+        {"+1", "\"'+1\""},
+        {"-1", "\"'-1\""},
+        {"@SUM(A1)", "\"'@SUM(A1)\""},
+        {"\tTAB", "\"'\tTAB\""},
+        {"\rCR", "\"'\rCR\""},
+        {"a=1", "a=1"}, /* only the first character matters */
+        {" =1", " =1"},
+        {"\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"},
+    };
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf_reset(&b);
+        assert_int_equal(escape_csv(&b, cases[i].in), 0);
+        assert_string_equal(buf_cstr(&b), cases[i].out);
+    }
+    buf_reset(&b);
+    assert_int_equal(escape_csv(&b, NULL), 0);
+    assert_string_equal(buf_cstr(&b), "");
+    buf_release(&b);
+}
+
+static void test_unescape_good(void **state)
+{
+    static const struct {
+        const char *in;
+        int plus_is_space;
+        const char *out;
+    } cases[] = {
+        {"", 0, ""},
+        {"plain", 0, "plain"},
+        {"a%20b", 0, "a b"},
+        {"a+b", 0, "a+b"},
+        {"a+b", 1, "a b"},
+        {"%2B", 1, "+"},
+        {"%2b%2B", 0, "++"},
+        {"%C3%A9", 0, "\xc3\xa9"},
+        {"%c3%a9", 0, "\xc3\xa9"},
+        {"%F0%9F%98%80", 0, "\xf0\x9f\x98\x80"},
+        {"%0D%0A", 0, "\r\n"},
+        {"%25zz", 0, "%zz"},
+        {"%E2%80%AE", 0, "\xe2\x80\xae"},
+        {"\xd7\xa9", 0, "\xd7\xa9"}, /* raw UTF-8 passes */
+        {"end%41", 0, "endA"},
+    };
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf_reset(&b);
+        assert_int_equal(unescape_url(&b, cases[i].in, strlen(cases[i].in), cases[i].plus_is_space),
+                         0);
+        assert_string_equal(buf_cstr(&b), cases[i].out);
+    }
+    buf_release(&b);
+}
+
+static void test_unescape_bad_leaves_output_unchanged(void **state)
+{
+    static const char *const bad[] = {
+        "%zz",          /* not hex */
+        "%4",           /* truncated */
+        "%",            /* truncated */
+        "abc%",         /* truncated at the end */
+        "a%g1",         /* one bad digit */
+        "%00",          /* NUL */
+        "a%00b",        /* NUL inside */
+        "%C3%28",       /* invalid continuation */
+        "%C3",          /* truncated sequence */
+        "%C0%80",       /* overlong NUL */
+        "%C1%BF",       /* overlong */
+        "%E0%80%AF",    /* overlong '/' */
+        "%ED%A0%80",    /* surrogate */
+        "%F4%90%80%80", /* past U+10FFFF */
+        "%F5%80%80%80", /* invalid lead byte */
+        "%FF",          /* invalid byte */
+        "%80",          /* lone continuation */
+        "\xff",         /* raw invalid byte */
+    };
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        for (int plus = 0; plus <= 1; plus++) {
+            buf_reset(&b);
+            buf_puts(&b, "keep");
+            if (unescape_url(&b, bad[i], strlen(bad[i]), plus) != -1)
+                fail_msg("accepted \"%s\"", bad[i]);
+            assert_string_equal(buf_cstr(&b), "keep");
+            assert_int_equal(b.len, 4);
+        }
+    }
+    buf_release(&b);
+}
+
+static void test_unescape_appends(void **state)
+{
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "x=");
+    assert_int_equal(unescape_url(&b, "a%26b", 5, 0), 0);
+    assert_string_equal(buf_cstr(&b), "x=a&b");
+    /* the length is honoured: no reading past it */
+    assert_int_equal(unescape_url(&b, "%41%42", 3, 0), 0);
+    assert_string_equal(buf_cstr(&b), "x=a&bA");
+    assert_int_equal(unescape_url(&b, "%41%42", 4, 0), -1);
+    assert_string_equal(buf_cstr(&b), "x=a&bA");
+    buf_release(&b);
+}
+
+static void test_unescape_respects_buffer_cap(void **state)
+{
+    struct buf b;
+    buf_init(&b, 4);
+    assert_int_equal(unescape_url(&b, "abcd", 4, 0), 0);
+    assert_int_equal(unescape_url(&b, "e", 1, 0), -1);
+    assert_true(buf_failed(&b));
+    buf_release(&b);
+}
+
+static void test_utf8_valid(void **state)
+{
+    static const struct {
+        const char *s;
+        int valid;
+    } cases[] = {
+        {"", 1},
+        {"ascii", 1},
+        {"\xc3\xa9", 1},
+        {"\xe2\x82\xac", 1},
+        {"\xf0\x9f\x98\x80", 1},
+        {"\xf4\x8f\xbf\xbf", 1}, /* U+10FFFF */
+        {"\xef\xbf\xbf", 1},     /* U+FFFF */
+        {"\xed\x9f\xbf", 1},     /* U+D7FF */
+        {"\xc3", 0},
+        {"\xc3\x28", 0},
+        {"\xc0\x80", 0},
+        {"\xc1\xbf", 0},
+        {"\xe0\x9f\xbf", 0}, /* overlong */
+        {"\xed\xa0\x80", 0}, /* U+D800 */
+        {"\xed\xbf\xbf", 0}, /* U+DFFF */
+        {"\xf0\x8f\xbf\xbf", 0},
+        {"\xf4\x90\x80\x80", 0},
+        {"\xf5\x80\x80\x80", 0},
+        {"\x80", 0},
+        {"\xfe", 0},
+        {"\xe2\x82", 0},
+        {"ok\xf0\x9f\x98", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (utf8_valid(cases[i].s, strlen(cases[i].s)) != cases[i].valid)
+            fail_msg("case %zu", i);
+    assert_int_equal(utf8_valid("a\0b", 3), 1); /* NUL is a code point; callers refuse it */
+}
+
+static void test_utf8_length_counts_code_points(void **state)
+{
+    assert_int_equal(utf8_length(""), 0);
+    assert_int_equal(utf8_length("abc"), 3);
+    assert_int_equal(utf8_length("\xc3\xa9t\xc3\xa9"), 3);
+    assert_int_equal(utf8_length("\xf0\x9f\x98\x80"), 1);
+    assert_int_equal(utf8_length("e\xcc\x81"), 2); /* combining mark: two code points */
+    assert_int_equal(utf8_length(NULL), 0);
+}
+
+static void test_escape_fails_on_full_buffer(void **state)
+{
+    struct buf b;
+    buf_init(&b, 5);
+    assert_int_equal(escape_url(&b, "a b"), 0); /* "a%20b" is exactly 5 */
+    assert_int_equal(escape_url(&b, "c"), -1);
+    buf_release(&b);
+    buf_init(&b, 4);
+    assert_int_equal(escape_html(&b, "&"), -1);
+    buf_release(&b);
+    buf_init(&b, 2);
+    assert_int_equal(escape_csv(&b, "a,b"), -1);
+    buf_release(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_html_escapes_the_five),
+        cmocka_unit_test(test_url_escapes_all_but_unreserved),
+        cmocka_unit_test(test_url_every_byte),
+        cmocka_unit_test(test_csv_quotes_and_defuses_formulas),
+        cmocka_unit_test(test_unescape_good),
+        cmocka_unit_test(test_unescape_bad_leaves_output_unchanged),
+        cmocka_unit_test(test_unescape_appends),
+        cmocka_unit_test(test_unescape_respects_buffer_cap),
+        cmocka_unit_test(test_utf8_valid),
+        cmocka_unit_test(test_utf8_length_counts_code_points),
+        cmocka_unit_test(test_escape_fails_on_full_buffer),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
