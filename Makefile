@@ -40,11 +40,13 @@ build/muster: $(LIB_OBJ) $(CLI_OBJ)
 
 $(OBJ_DIR)/%.o: %.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(ASAN_DIR)/%.o: %.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+	@echo "  CC asan $<"
+	@$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
 
 build/asan/muster: $(ASAN_LIB) $(ASAN_CLI)
 	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)

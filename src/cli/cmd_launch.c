@@ -93,7 +93,7 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
            (long long)queued);
     struct sender_counts counts;
     memset(&counts, 0, sizeof counts);
-    int64_t start_ms = tz_now_ms(), last_report = 0;
+    int64_t start_ms = tz_now_ms(), last_report = start_ms;
     int result = EXIT_OK;
     for (;;) {
         size_t claimed = 0;

@@ -11,22 +11,11 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/metrics.h"
 #include "store/store.h"
 
 struct campaign;
 
-struct app_metrics {
-    atomic_llong requests;
-    atomic_llong requests_by_class[6]; /* 1xx..5xx */
-    atomic_llong latency_us_total;
-    atomic_llong latency_buckets[8]; /* <=1ms 5 10 50 100 500 1000 +Inf */
-    atomic_llong pledges;
-    atomic_llong confirmations;
-    atomic_llong clicks;
-    atomic_llong mails_sent;
-    atomic_llong mails_failed;
-    atomic_llong mails_retried;
-};
 
 struct app {
     const struct config *cfg;

@@ -14,7 +14,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/tz.h"
-#include "http/app.h"
+#include "core/metrics.h"
 #include "mail/compose.h"
 #include "mail/message.h"
 #include "mail/transport.h"

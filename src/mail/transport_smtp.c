@@ -12,6 +12,10 @@
  * libcurl closes a connection after any failed transfer, so a relay never
  * sees a MAIL FROM on a connection left in the middle of a transaction.
  *
+ * Credentials in an smtp:// URL are sent only after STARTTLS (required, so a
+ * relay without it fails with MAIL_TEMPFAIL rather than see the password in
+ * clear); smtps:// is TLS from the start. Certificates are always verified.
+ *
  * A transport is used by one thread at a time (libcurl handles are not
  * shared between threads); threads open their own transports.
  */

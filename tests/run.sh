@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The whole test suite (`make test` runs it after building the normal and the
+# sanitized binaries). Families, in order:
+#   unit      cmocka tests, built normally and with -fsanitize=address,undefined
+#   e2e       pytest over HTTP against build/asan/muster with real SMTP servers
+#   fuzz      every libFuzzer target for a bounded time over its corpus
+#   browser   headless Chromium through playwright-core
+# Set MUSTER_TEST_ONLY=unit|e2e|fuzz|browser to run one family,
+# MUSTER_FUZZ_SECONDS to change the fuzzing time (default 20 per target).
+set -u
+cd "$(dirname "$0")/.."
+only=${MUSTER_TEST_ONLY:-}
+passed=0
+failed=0
+failures=""
+
+run() { # name, command...
+    local name=$1
+    shift
+    echo "== $name"
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        failures="$failures $name"
+        echo "!! FAILED: $name"
+    fi
+}
+
+want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+
+if want unit; then
+    for t in build/unit/test_* build/asan/unit/test_*; do
+        [ -x "$t" ] || continue
+        run "$t" "$t"
+    done
+fi
+
+if want e2e; then
+    export MUSTER_BIN=${MUSTER_BIN:-$PWD/build/asan/muster}
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+    run "e2e (pytest)" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+fi
+
+if want fuzz; then
+    secs=${MUSTER_FUZZ_SECONDS:-20}
+    if make -s fuzz >/dev/null; then
+        for f in build/fuzz/fuzz_*; do
+            name=$(basename "$f")
+            corpus=fuzz/corpus/$name
+            mkdir -p "$corpus"
+            dict=()
+            [ -f "fuzz/$name.dict" ] && dict=(-dict="fuzz/$name.dict")
+            # New inputs go to a scratch dir; the committed corpus is only read.
+            scratch=$(mktemp -d)
+            run "fuzz $name (${secs}s)" "$f" -max_total_time="$secs" -timeout=10 \
+                -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
+                -artifact_prefix=build/fuzz/"$name"- "$scratch" "$corpus"
+            rm -rf "$scratch"
+        done
+    else
+        run "fuzz build" false
+    fi
+fi
+
+if want browser; then
+    if [ -d tests/browser/node_modules/playwright-core ]; then
+        run "browser (playwright)" node --test tests/browser/
+    else
+        run "browser (playwright-core not installed: make deps-test)" false
+    fi
+fi
+
+echo
+echo "failed:${failures:- none}"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
