@@ -21,30 +21,19 @@
 #include "core/token.h"
 #include "core/tz.h"
 #include "store/store_private.h"
+#include "store/sqlite_private.h"
 #include "core/banned.h"
 
-#define STMT_CACHE 96
-
-struct stmt_slot {
-    const char *sql;
-    sqlite3_stmt *stmt;
-};
-
-struct store {
-    sqlite3 *db;
-    struct stmt_slot cache[STMT_CACHE];
-    int in_tx;
-};
 
 /* ---------- basics ---------- */
 
-static int db_error(struct store *st, const char *what)
+int sql_error(struct store *st, const char *what)
 {
     log_error("store.error", "op=%s error=\"%s\"", what, sqlite3_errmsg(st->db));
     return -1;
 }
 
-static sqlite3_stmt *stmt(struct store *st, const char *sql)
+sqlite3_stmt *sql_stmt(struct store *st, const char *sql)
 {
     for (int i = 0; i < STMT_CACHE; i++) {
         if (st->cache[i].sql == sql) {
@@ -56,7 +45,7 @@ static sqlite3_stmt *stmt(struct store *st, const char *sql)
             sqlite3_stmt *s = NULL;
             if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
                 SQLITE_OK) {
-                db_error(st, "prepare");
+                sql_error(st, "prepare");
                 return NULL;
             }
             st->cache[i].sql = sql;
@@ -68,7 +57,7 @@ static sqlite3_stmt *stmt(struct store *st, const char *sql)
     return NULL;
 }
 
-static int exec_sql(struct store *st, const char *sql)
+int sql_exec(struct store *st, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -79,22 +68,22 @@ static int exec_sql(struct store *st, const char *sql)
     return 0;
 }
 
-static int begin_immediate(struct store *st)
+int sql_begin(struct store *st)
 {
-    sqlite3_stmt *s = stmt(st, "BEGIN IMMEDIATE");
+    sqlite3_stmt *s = sql_stmt(st, "BEGIN IMMEDIATE");
     if (!s || sqlite3_step(s) != SQLITE_DONE)
-        return db_error(st, "begin");
+        return sql_error(st, "begin");
     st->in_tx = 1;
     return 0;
 }
 
-static int commit(struct store *st)
+int sql_commit(struct store *st)
 {
-    sqlite3_stmt *s = stmt(st, "COMMIT");
+    sqlite3_stmt *s = sql_stmt(st, "COMMIT");
     int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
     if (rc != SQLITE_DONE) {
-        db_error(st, "commit");
-        sqlite3_stmt *r = stmt(st, "ROLLBACK");
+        sql_error(st, "commit");
+        sqlite3_stmt *r = sql_stmt(st, "ROLLBACK");
         if (r)
             sqlite3_step(r);
         st->in_tx = 0;
@@ -104,34 +93,34 @@ static int commit(struct store *st)
     return 0;
 }
 
-static void rollback(struct store *st)
+void sql_rollback(struct store *st)
 {
     if (!st->in_tx)
         return;
-    sqlite3_stmt *s = stmt(st, "ROLLBACK");
+    sqlite3_stmt *s = sql_stmt(st, "ROLLBACK");
     if (s)
         sqlite3_step(s);
     st->in_tx = 0;
 }
 
 /* Runs a statement that returns no rows. */
-static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
+int sql_step_done(struct store *st, sqlite3_stmt *s, const char *what)
 {
     if (!s)
         return -1;
     int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return db_error(st, what);
+        return sql_error(st, what);
     return 0;
 }
 
-static char *col_strdup(sqlite3_stmt *s, int col)
+char *sql_col_strdup(sqlite3_stmt *s, int col)
 {
     const unsigned char *v = sqlite3_column_text(s, col);
     return v ? strdup((const char *)v) : NULL;
 }
 
-static void bind_text(sqlite3_stmt *s, int idx, const char *v)
+void sql_bind_text(sqlite3_stmt *s, int idx, const char *v)
 {
     if (v)
         sqlite3_bind_text(s, idx, v, -1, SQLITE_TRANSIENT);
@@ -152,20 +141,20 @@ static int migrate(struct store *st, char *err, size_t err_len)
         return -1;
     }
     for (int v = version; v < count; v++) {
-        if (exec_sql(st, "BEGIN IMMEDIATE") != 0)
+        if (sql_exec(st, "BEGIN IMMEDIATE") != 0)
             goto fail;
         /* Another process may have migrated while we waited for the lock. */
         if (store_schema_version(st) > v) {
-            exec_sql(st, "COMMIT");
+            sql_exec(st, "COMMIT");
             continue;
         }
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-        if (exec_sql(st, steps[v]) != 0 || exec_sql(st, pragma) != 0) {
-            exec_sql(st, "ROLLBACK");
+        if (sql_exec(st, steps[v]) != 0 || sql_exec(st, pragma) != 0) {
+            sql_exec(st, "ROLLBACK");
             goto fail;
         }
-        if (exec_sql(st, "COMMIT") != 0)
+        if (sql_exec(st, "COMMIT") != 0)
             goto fail;
     }
     return 0;
@@ -190,9 +179,9 @@ int store_open(const char *path, struct store **out, char *err, size_t err_len)
         return -1;
     }
     sqlite3_busy_timeout(st->db, 10000);
-    if (exec_sql(st, "PRAGMA journal_mode=WAL") != 0 ||
-        exec_sql(st, "PRAGMA synchronous=FULL") != 0 ||
-        exec_sql(st, "PRAGMA foreign_keys=ON") != 0) {
+    if (sql_exec(st, "PRAGMA journal_mode=WAL") != 0 ||
+        sql_exec(st, "PRAGMA synchronous=FULL") != 0 ||
+        sql_exec(st, "PRAGMA foreign_keys=ON") != 0) {
         snprintf(err, err_len, "cannot use database %s: %s", path, sqlite3_errmsg(st->db));
         store_close(st);
         return -1;
@@ -228,7 +217,7 @@ int store_schema_version(struct store *st)
 
 int64_t store_data_version(struct store *st)
 {
-    sqlite3_stmt *s = stmt(st, "PRAGMA data_version");
+    sqlite3_stmt *s = sql_stmt(st, "PRAGMA data_version");
     if (!s || sqlite3_step(s) != SQLITE_ROW)
         return -1;
     return sqlite3_column_int64(s, 0);
@@ -236,7 +225,7 @@ int64_t store_data_version(struct store *st)
 
 int store_secret(struct store *st, unsigned char secret[32])
 {
-    sqlite3_stmt *s = stmt(st, "SELECT value FROM meta WHERE key = 'secret'");
+    sqlite3_stmt *s = sql_stmt(st, "SELECT value FROM meta WHERE key = 'secret'");
     if (!s)
         return -1;
     if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32) {
@@ -247,25 +236,25 @@ int store_secret(struct store *st, unsigned char secret[32])
     sqlite3_reset(s);
     unsigned char fresh[32];
     token_new_secret(fresh);
-    if (begin_immediate(st) != 0)
+    if (sql_begin(st) != 0)
         return -1;
-    s = stmt(st, "INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?1)");
+    s = sql_stmt(st, "INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?1)");
     if (!s)
         goto fail;
     sqlite3_bind_blob(s, 1, fresh, 32, SQLITE_TRANSIENT);
-    if (step_done(st, s, "secret") != 0)
+    if (sql_step_done(st, s, "secret") != 0)
         goto fail;
-    if (commit(st) != 0)
+    if (sql_commit(st) != 0)
         return -1;
     /* Another process may have won the race: read back what is stored. */
-    s = stmt(st, "SELECT value FROM meta WHERE key = 'secret'");
+    s = sql_stmt(st, "SELECT value FROM meta WHERE key = 'secret'");
     if (!s || sqlite3_step(s) != SQLITE_ROW || sqlite3_column_bytes(s, 0) != 32)
-        return db_error(st, "secret");
+        return sql_error(st, "secret");
     memcpy(secret, sqlite3_column_blob(s, 0), 32);
     sqlite3_reset(s);
     return 0;
 fail:
-    rollback(st);
+    sql_rollback(st);
     return -1;
 }
 
@@ -295,31 +284,31 @@ static int message_frozen_change(const char *old_json, const struct campaign *c)
 int store_campaign_apply(struct store *st, const struct campaign *c, int64_t now,
                          enum apply_result *result, char *err, size_t err_len)
 {
-    if (begin_immediate(st) != 0)
+    if (sql_begin(st) != 0)
         return -1;
     int64_t id = 0, launched_at = 0;
     char *old_json = NULL;
     int existed = 0;
-    sqlite3_stmt *s = stmt(st, "SELECT id, spec_json, launched_at FROM campaigns WHERE slug = ?1");
+    sqlite3_stmt *s = sql_stmt(st, "SELECT id, spec_json, launched_at FROM campaigns WHERE slug = ?1");
     if (!s)
         goto fail;
-    bind_text(s, 1, c->slug);
+    sql_bind_text(s, 1, c->slug);
     if (sqlite3_step(s) == SQLITE_ROW) {
         id = sqlite3_column_int64(s, 0);
-        old_json = col_strdup(s, 1);
+        old_json = sql_col_strdup(s, 1);
         launched_at = sqlite3_column_int64(s, 2);
         existed = 1;
     }
     sqlite3_reset(s);
     if (id && old_json && strcmp(old_json, c->canonical_json) == 0) {
         free(old_json);
-        rollback(st);
+        sql_rollback(st);
         *result = APPLY_UNCHANGED;
         return 0;
     }
     if (id && launched_at && old_json && message_frozen_change(old_json, c)) {
         free(old_json);
-        rollback(st);
+        sql_rollback(st);
         snprintf(err, err_len,
                  "campaign '%s' has launched: its message is frozen (targets and texts around "
                  "it can still change)",
@@ -328,70 +317,70 @@ int store_campaign_apply(struct store *st, const struct campaign *c, int64_t now
     }
     free(old_json);
     if (!id) {
-        s = stmt(st, "INSERT INTO campaigns (slug, spec_json, launch_utc, window_minutes, "
+        s = sql_stmt(st, "INSERT INTO campaigns (slug, spec_json, launch_utc, window_minutes, "
                      "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
         if (!s)
             goto fail;
-        bind_text(s, 1, c->slug);
-        bind_text(s, 2, c->canonical_json);
+        sql_bind_text(s, 1, c->slug);
+        sql_bind_text(s, 2, c->canonical_json);
         sqlite3_bind_int64(s, 3, c->launch_utc);
         sqlite3_bind_int(s, 4, c->window_minutes);
         sqlite3_bind_int64(s, 5, now);
-        if (step_done(st, s, "campaign insert") != 0)
+        if (sql_step_done(st, s, "campaign insert") != 0)
             goto fail;
         id = sqlite3_last_insert_rowid(st->db);
     } else {
         /* A launched campaign keeps the moment it launched at. */
-        s = stmt(st, "UPDATE campaigns SET spec_json = ?2, window_minutes = ?4, updated_at = ?5, "
+        s = sql_stmt(st, "UPDATE campaigns SET spec_json = ?2, window_minutes = ?4, updated_at = ?5, "
                      "revision = revision + 1, "
                      "launch_utc = CASE WHEN launched_at = 0 THEN ?3 ELSE launch_utc END "
                      "WHERE id = ?1");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, id);
-        bind_text(s, 2, c->canonical_json);
+        sql_bind_text(s, 2, c->canonical_json);
         sqlite3_bind_int64(s, 3, c->launch_utc);
         sqlite3_bind_int(s, 4, c->window_minutes);
         sqlite3_bind_int64(s, 5, now);
-        if (step_done(st, s, "campaign update") != 0)
+        if (sql_step_done(st, s, "campaign update") != 0)
             goto fail;
     }
-    s = stmt(st, "UPDATE targets SET removed = 1 WHERE campaign_id = ?1");
+    s = sql_stmt(st, "UPDATE targets SET removed = 1 WHERE campaign_id = ?1");
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, id);
-    if (step_done(st, s, "targets mark") != 0)
+    if (sql_step_done(st, s, "targets mark") != 0)
         goto fail;
     for (size_t i = 0; i < c->target_count; i++) {
         const struct target_spec *t = &c->targets[i];
-        s = stmt(st, "INSERT INTO targets (campaign_id, key, position, kind, cap) "
+        s = sql_stmt(st, "INSERT INTO targets (campaign_id, key, position, kind, cap) "
                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (campaign_id, key) DO UPDATE SET "
                      "position = excluded.position, kind = excluded.kind, cap = excluded.cap, "
                      "removed = 0");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, id);
-        bind_text(s, 2, t->id);
+        sql_bind_text(s, 2, t->id);
         sqlite3_bind_int(s, 3, (int)i);
-        bind_text(s, 4, target_kind_name(t->kind));
+        sql_bind_text(s, 4, target_kind_name(t->kind));
         sqlite3_bind_int64(s, 5, t->cap);
-        if (step_done(st, s, "target upsert") != 0)
+        if (sql_step_done(st, s, "target upsert") != 0)
             goto fail;
     }
-    if (commit(st) != 0)
+    if (sql_commit(st) != 0)
         return -1;
     *result = existed ? APPLY_UPDATED : APPLY_CREATED;
     return 0;
 fail:
-    rollback(st);
+    sql_rollback(st);
     return -1;
 }
 
 static int campaign_row_fill(sqlite3_stmt *s, struct campaign_row *out)
 {
     out->id = sqlite3_column_int64(s, 0);
-    out->slug = col_strdup(s, 1);
-    out->spec_json = col_strdup(s, 2);
+    out->slug = sql_col_strdup(s, 1);
+    out->spec_json = sql_col_strdup(s, 2);
     out->launch_utc = sqlite3_column_int64(s, 3);
     out->launched_at = sqlite3_column_int64(s, 4);
     out->window_minutes = sqlite3_column_int(s, 5);
@@ -407,35 +396,35 @@ static int campaign_row_fill(sqlite3_stmt *s, struct campaign_row *out)
 
 int store_campaign_get(struct store *st, const char *slug, struct campaign_row *out)
 {
-    sqlite3_stmt *s = stmt(st, "SELECT " CAMPAIGN_COLUMNS " FROM campaigns WHERE slug = ?1");
+    sqlite3_stmt *s = sql_stmt(st, "SELECT " CAMPAIGN_COLUMNS " FROM campaigns WHERE slug = ?1");
     if (!s)
         return -1;
-    bind_text(s, 1, slug);
+    sql_bind_text(s, 1, slug);
     int rc = sqlite3_step(s);
     int result = rc == SQLITE_ROW ? campaign_row_fill(s, out)
                  : rc == SQLITE_DONE ? STORE_NOT_FOUND
-                                     : db_error(st, "campaign get");
+                                     : sql_error(st, "campaign get");
     sqlite3_reset(s);
     return result;
 }
 
 int store_campaign_get_by_id(struct store *st, int64_t id, struct campaign_row *out)
 {
-    sqlite3_stmt *s = stmt(st, "SELECT " CAMPAIGN_COLUMNS " FROM campaigns WHERE id = ?1");
+    sqlite3_stmt *s = sql_stmt(st, "SELECT " CAMPAIGN_COLUMNS " FROM campaigns WHERE id = ?1");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, id);
     int rc = sqlite3_step(s);
     int result = rc == SQLITE_ROW ? campaign_row_fill(s, out)
                  : rc == SQLITE_DONE ? STORE_NOT_FOUND
-                                     : db_error(st, "campaign get");
+                                     : sql_error(st, "campaign get");
     sqlite3_reset(s);
     return result;
 }
 
 int store_campaign_slugs(struct store *st, struct buf *out)
 {
-    sqlite3_stmt *s = stmt(st, "SELECT slug FROM campaigns ORDER BY slug");
+    sqlite3_stmt *s = sql_stmt(st, "SELECT slug FROM campaigns ORDER BY slug");
     if (!s)
         return -1;
     int rc;
@@ -443,7 +432,7 @@ int store_campaign_slugs(struct store *st, struct buf *out)
         buf_printf(out, "%s\n", (const char *)sqlite3_column_text(s, 0));
     sqlite3_reset(s);
     if (rc != SQLITE_DONE)
-        return db_error(st, "campaign list");
+        return sql_error(st, "campaign list");
     return buf_failed(out) ? -1 : 0;
 }
 
@@ -452,7 +441,7 @@ int store_campaign_slugs(struct store *st, struct buf *out)
 int store_targets(struct store *st, int64_t campaign_id, struct target_row *rows, size_t max,
                   size_t *n)
 {
-    sqlite3_stmt *s = stmt(
+    sqlite3_stmt *s = sql_stmt(
         st, "SELECT t.id, t.key, t.open, t.removed, t.cap, t.assigned, t.clicks, t.rerouted, "
             "t.reason, (SELECT count(*) FROM target_reports r WHERE r.target_id = t.id) "
             "FROM targets t WHERE t.campaign_id = ?1 ORDER BY t.removed, t.position");
@@ -477,7 +466,7 @@ int store_targets(struct store *st, int64_t campaign_id, struct target_row *rows
     }
     sqlite3_reset(s);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return db_error(st, "targets");
+        return sql_error(st, "targets");
     *n = count;
     return 0;
 }
@@ -485,35 +474,35 @@ int store_targets(struct store *st, int64_t campaign_id, struct target_row *rows
 static int target_set_open_locked(struct store *st, int64_t target_id, int open,
                                   const char *reason, const char *actor, int64_t now)
 {
-    sqlite3_stmt *s = stmt(st, "UPDATE targets SET open = ?2, reason = ?3 WHERE id = ?1");
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE targets SET open = ?2, reason = ?3 WHERE id = ?1");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, target_id);
     sqlite3_bind_int(s, 2, open);
-    bind_text(s, 3, reason);
-    if (step_done(st, s, "target state") != 0)
+    sql_bind_text(s, 3, reason);
+    if (sql_step_done(st, s, "target state") != 0)
         return -1;
-    s = stmt(st, "INSERT INTO target_events (target_id, at, action, reason, actor) "
+    s = sql_stmt(st, "INSERT INTO target_events (target_id, at, action, reason, actor) "
                  "VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, target_id);
     sqlite3_bind_int64(s, 2, now);
-    bind_text(s, 3, open ? "open" : "close");
-    bind_text(s, 4, reason);
-    bind_text(s, 5, actor);
-    return step_done(st, s, "target event");
+    sql_bind_text(s, 3, open ? "open" : "close");
+    sql_bind_text(s, 4, reason);
+    sql_bind_text(s, 5, actor);
+    return sql_step_done(st, s, "target event");
 }
 
 static int target_lookup(struct store *st, int64_t campaign_id, const char *key, int64_t *id,
                          int *open)
 {
     sqlite3_stmt *s =
-        stmt(st, "SELECT id, open FROM targets WHERE campaign_id = ?1 AND key = ?2 AND removed = 0");
+        sql_stmt(st, "SELECT id, open FROM targets WHERE campaign_id = ?1 AND key = ?2 AND removed = 0");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, campaign_id);
-    bind_text(s, 2, key);
+    sql_bind_text(s, 2, key);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(s, 0);
@@ -522,31 +511,31 @@ static int target_lookup(struct store *st, int64_t campaign_id, const char *key,
     sqlite3_reset(s);
     if (rc == SQLITE_DONE)
         return STORE_NOT_FOUND;
-    return rc == SQLITE_ROW ? 0 : db_error(st, "target lookup");
+    return rc == SQLITE_ROW ? 0 : sql_error(st, "target lookup");
 }
 
 int store_target_set_open(struct store *st, int64_t campaign_id, const char *target_key, int open,
                           const char *reason, const char *actor, int64_t now, int *changed)
 {
-    if (begin_immediate(st) != 0)
+    if (sql_begin(st) != 0)
         return -1;
     int64_t id;
     int is_open;
     int rc = target_lookup(st, campaign_id, target_key, &id, &is_open);
     if (rc != 0) {
-        rollback(st);
+        sql_rollback(st);
         return rc;
     }
     if (is_open == open) {
-        rollback(st);
+        sql_rollback(st);
         *changed = 0;
         return 0;
     }
     if (target_set_open_locked(st, id, open, reason ? reason : "", actor, now) != 0) {
-        rollback(st);
+        sql_rollback(st);
         return -1;
     }
-    if (commit(st) != 0)
+    if (sql_commit(st) != 0)
         return -1;
     *changed = 1;
     return 0;
@@ -556,17 +545,17 @@ int store_target_report(struct store *st, int64_t campaign_id, int64_t supporter
                         const char *target_key, int threshold, int window_seconds, int64_t now,
                         int *closed_now)
 {
-    if (begin_immediate(st) != 0)
+    if (sql_begin(st) != 0)
         return -1;
     int64_t id;
     int is_open;
     int rc = target_lookup(st, campaign_id, target_key, &id, &is_open);
     if (rc != 0) {
-        rollback(st);
+        sql_rollback(st);
         return rc;
     }
     /* One report per supporter and target counts. */
-    sqlite3_stmt *s = stmt(st, "INSERT INTO target_reports (target_id, supporter_id, at) "
+    sqlite3_stmt *s = sql_stmt(st, "INSERT INTO target_reports (target_id, supporter_id, at) "
                                "SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM target_reports "
                                "WHERE target_id = ?1 AND supporter_id = ?2)");
     if (!s)
@@ -574,11 +563,11 @@ int store_target_report(struct store *st, int64_t campaign_id, int64_t supporter
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, supporter_id);
     sqlite3_bind_int64(s, 3, now);
-    if (step_done(st, s, "report") != 0)
+    if (sql_step_done(st, s, "report") != 0)
         goto fail;
     int closed = 0;
     if (threshold > 0 && is_open) {
-        s = stmt(st, "SELECT count(*) FROM target_reports WHERE target_id = ?1 AND at > ?2");
+        s = sql_stmt(st, "SELECT count(*) FROM target_reports WHERE target_id = ?1 AND at > ?2");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, id);
@@ -595,12 +584,12 @@ int store_target_report(struct store *st, int64_t campaign_id, int64_t supporter
             closed = 1;
         }
     }
-    if (commit(st) != 0)
+    if (sql_commit(st) != 0)
         return -1;
     *closed_now = closed;
     return 0;
 fail:
-    rollback(st);
+    sql_rollback(st);
     return -1;
 }
 
@@ -609,7 +598,7 @@ fail:
 static int outbox_add(struct store *st, enum mail_kind kind, int64_t campaign_id,
                       int64_t supporter_id, int64_t now)
 {
-    sqlite3_stmt *s = stmt(st, "INSERT OR IGNORE INTO outbox (kind, campaign_id, supporter_id, "
+    sqlite3_stmt *s = sql_stmt(st, "INSERT OR IGNORE INTO outbox (kind, campaign_id, supporter_id, "
                                "next_at, created_at) VALUES (?1, ?2, ?3, ?4, ?4)");
     if (!s)
         return -1;
@@ -617,10 +606,10 @@ static int outbox_add(struct store *st, enum mail_kind kind, int64_t campaign_id
     sqlite3_bind_int64(s, 2, campaign_id);
     sqlite3_bind_int64(s, 3, supporter_id);
     sqlite3_bind_int64(s, 4, now);
-    return step_done(st, s, "outbox add");
+    return sql_step_done(st, s, "outbox add");
 }
 
-static char *lowercase_dup(const char *s)
+char *sql_lowercase_dup(const char *s)
 {
     char *d = strdup(s);
     if (d)
@@ -633,10 +622,10 @@ static char *lowercase_dup(const char *s)
 int store_pledge(struct store *st, int64_t campaign_id, const struct pledge_input *in,
                  int mail_limit, int64_t now, enum pledge_outcome *outcome)
 {
-    char *norm = lowercase_dup(in->email);
+    char *norm = sql_lowercase_dup(in->email);
     if (!norm)
         return -1;
-    if (begin_immediate(st) != 0) {
+    if (sql_begin(st) != 0) {
         free(norm);
         return -1;
     }
@@ -645,12 +634,12 @@ int store_pledge(struct store *st, int64_t campaign_id, const struct pledge_inpu
     const char *status = NULL;
     char status_buf[16] = "";
     enum pledge_outcome result;
-    sqlite3_stmt *s = stmt(st, "SELECT id, status, confirm_mail_day, confirm_mails FROM supporters "
+    sqlite3_stmt *s = sql_stmt(st, "SELECT id, status, confirm_mail_day, confirm_mails FROM supporters "
                                "WHERE campaign_id = ?1 AND email_norm = ?2");
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, campaign_id);
-    bind_text(s, 2, norm);
+    sql_bind_text(s, 2, norm);
     if (sqlite3_step(s) == SQLITE_ROW) {
         id = sqlite3_column_int64(s, 0);
         snprintf(status_buf, sizeof status_buf, "%s", (const char *)sqlite3_column_text(s, 1));
@@ -662,7 +651,7 @@ int store_pledge(struct store *st, int64_t campaign_id, const struct pledge_inpu
 
     if (!id) {
         for (int attempt = 0; attempt < 4 && !id; attempt++) {
-            s = stmt(st, "INSERT OR IGNORE INTO supporters (campaign_id, token_key, email, "
+            s = sql_stmt(st, "INSERT OR IGNORE INTO supporters (campaign_id, token_key, email, "
                          "email_norm, name, statement, timezone, chosen_target, created_at, "
                          "consent_at, consent_text, consent_ip) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)");
@@ -670,16 +659,16 @@ int store_pledge(struct store *st, int64_t campaign_id, const struct pledge_inpu
                 goto fail;
             sqlite3_bind_int64(s, 1, campaign_id);
             sqlite3_bind_int64(s, 2, token_new_key());
-            bind_text(s, 3, in->email);
-            bind_text(s, 4, norm);
-            bind_text(s, 5, in->name ? in->name : "");
-            bind_text(s, 6, in->statement ? in->statement : "");
-            bind_text(s, 7, in->timezone);
-            bind_text(s, 8, in->target);
+            sql_bind_text(s, 3, in->email);
+            sql_bind_text(s, 4, norm);
+            sql_bind_text(s, 5, in->name ? in->name : "");
+            sql_bind_text(s, 6, in->statement ? in->statement : "");
+            sql_bind_text(s, 7, in->timezone);
+            sql_bind_text(s, 8, in->target);
             sqlite3_bind_int64(s, 9, now);
-            bind_text(s, 10, in->consent_text);
-            bind_text(s, 11, in->client_ip);
-            if (step_done(st, s, "pledge insert") != 0)
+            sql_bind_text(s, 10, in->consent_text);
+            sql_bind_text(s, 11, in->client_ip);
+            if (sql_step_done(st, s, "pledge insert") != 0)
                 goto fail;
             if (sqlite3_changes(st->db) == 1)
                 id = sqlite3_last_insert_rowid(st->db);
@@ -688,34 +677,34 @@ int store_pledge(struct store *st, int64_t campaign_id, const struct pledge_inpu
             goto fail;
         result = PLEDGE_NEW;
     } else if (strcmp(status, "confirmed") != 0) {
-        s = stmt(st, "UPDATE supporters SET name = ?2, statement = ?3, timezone = ?4, "
+        s = sql_stmt(st, "UPDATE supporters SET name = ?2, statement = ?3, timezone = ?4, "
                      "chosen_target = ?5, consent_at = ?6, consent_text = ?7, consent_ip = ?8 "
                      "WHERE id = ?1");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, id);
-        bind_text(s, 2, in->name ? in->name : "");
-        bind_text(s, 3, in->statement ? in->statement : "");
-        bind_text(s, 4, in->timezone);
-        bind_text(s, 5, in->target);
+        sql_bind_text(s, 2, in->name ? in->name : "");
+        sql_bind_text(s, 3, in->statement ? in->statement : "");
+        sql_bind_text(s, 4, in->timezone);
+        sql_bind_text(s, 5, in->target);
         sqlite3_bind_int64(s, 6, now);
-        bind_text(s, 7, in->consent_text);
-        bind_text(s, 8, in->client_ip);
-        if (step_done(st, s, "pledge update") != 0)
+        sql_bind_text(s, 7, in->consent_text);
+        sql_bind_text(s, 8, in->client_ip);
+        if (sql_step_done(st, s, "pledge update") != 0)
             goto fail;
         result = PLEDGE_UPDATED_PENDING;
     } else {
         /* A confirmed pledge changes only when the inbox confirms again. */
-        s = stmt(st, "UPDATE supporters SET pending_json = json_object('name', ?2, 'statement', "
+        s = sql_stmt(st, "UPDATE supporters SET pending_json = json_object('name', ?2, 'statement', "
                      "?3, 'timezone', ?4, 'target', ?5) WHERE id = ?1");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, id);
-        bind_text(s, 2, in->name ? in->name : "");
-        bind_text(s, 3, in->statement ? in->statement : "");
-        bind_text(s, 4, in->timezone);
-        bind_text(s, 5, in->target);
-        if (step_done(st, s, "pledge change") != 0)
+        sql_bind_text(s, 2, in->name ? in->name : "");
+        sql_bind_text(s, 3, in->statement ? in->statement : "");
+        sql_bind_text(s, 4, in->timezone);
+        sql_bind_text(s, 5, in->target);
+        if (sql_step_done(st, s, "pledge change") != 0)
             goto fail;
         result = PLEDGE_CHANGE_PENDING;
     }
@@ -726,16 +715,16 @@ int store_pledge(struct store *st, int64_t campaign_id, const struct pledge_inpu
     } else {
         if (outbox_add(st, MAIL_CONFIRM, campaign_id, id, now) != 0)
             goto fail;
-        s = stmt(st, "UPDATE supporters SET confirm_mail_day = ?2, confirm_mails = ?3 WHERE id = ?1");
+        s = sql_stmt(st, "UPDATE supporters SET confirm_mail_day = ?2, confirm_mails = ?3 WHERE id = ?1");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, id);
         sqlite3_bind_int64(s, 2, day);
         sqlite3_bind_int64(s, 3, mails + 1);
-        if (step_done(st, s, "pledge mails") != 0)
+        if (sql_step_done(st, s, "pledge mails") != 0)
             goto fail;
     }
-    if (commit(st) != 0) {
+    if (sql_commit(st) != 0) {
         free(norm);
         return -1;
     }
@@ -743,7 +732,7 @@ int store_pledge(struct store *st, int64_t campaign_id, const struct pledge_inpu
     *outcome = result;
     return 0;
 fail:
-    rollback(st);
+    sql_rollback(st);
     free(norm);
     return -1;
 }
@@ -770,12 +759,12 @@ static int supporter_fill(sqlite3_stmt *s, struct supporter *out)
     out->campaign_id = sqlite3_column_int64(s, 1);
     out->token_key = sqlite3_column_int64(s, 2);
     out->epoch = (uint32_t)sqlite3_column_int64(s, 3);
-    out->email = col_strdup(s, 4);
-    out->name = col_strdup(s, 5);
-    out->statement = col_strdup(s, 6);
-    out->timezone = col_strdup(s, 7);
-    out->chosen_target = col_strdup(s, 8);
-    out->instance = col_strdup(s, 9);
+    out->email = sql_col_strdup(s, 4);
+    out->name = sql_col_strdup(s, 5);
+    out->statement = sql_col_strdup(s, 6);
+    out->timezone = sql_col_strdup(s, 7);
+    out->chosen_target = sql_col_strdup(s, 8);
+    out->instance = sql_col_strdup(s, 9);
     out->confirmed = strcmp((const char *)sqlite3_column_text(s, 10), "confirmed") == 0;
     out->confirmed_at = sqlite3_column_int64(s, 11);
     out->unsubscribed_at = sqlite3_column_int64(s, 12);
@@ -793,14 +782,14 @@ static int supporter_get(struct store *st, sqlite3_stmt *s, struct supporter *ou
     int rc = sqlite3_step(s);
     int result = rc == SQLITE_ROW ? supporter_fill(s, out)
                  : rc == SQLITE_DONE ? STORE_NOT_FOUND
-                                     : db_error(st, "supporter get");
+                                     : sql_error(st, "supporter get");
     sqlite3_reset(s);
     return result;
 }
 
 int store_supporter_by_key(struct store *st, int64_t token_key, struct supporter *out)
 {
-    sqlite3_stmt *s = stmt(st, "SELECT " SUPPORTER_COLUMNS " FROM supporters "
+    sqlite3_stmt *s = sql_stmt(st, "SELECT " SUPPORTER_COLUMNS " FROM supporters "
                                "WHERE token_key = ?1 AND erased_at = 0");
     if (!s)
         return -1;
@@ -810,7 +799,7 @@ int store_supporter_by_key(struct store *st, int64_t token_key, struct supporter
 
 int store_supporter_by_id(struct store *st, int64_t id, struct supporter *out)
 {
-    sqlite3_stmt *s = stmt(st, "SELECT " SUPPORTER_COLUMNS " FROM supporters "
+    sqlite3_stmt *s = sql_stmt(st, "SELECT " SUPPORTER_COLUMNS " FROM supporters "
                                "WHERE id = ?1 AND erased_at = 0");
     if (!s)
         return -1;
@@ -821,9 +810,9 @@ int store_supporter_by_id(struct store *st, int64_t id, struct supporter *out)
 int store_confirm(struct store *st, int64_t supporter_id, int64_t now,
                   enum confirm_outcome *outcome)
 {
-    if (begin_immediate(st) != 0)
+    if (sql_begin(st) != 0)
         return -1;
-    sqlite3_stmt *s = stmt(st, "SELECT s.status, s.pending_json IS NOT NULL, s.campaign_id, "
+    sqlite3_stmt *s = sql_stmt(st, "SELECT s.status, s.pending_json IS NOT NULL, s.campaign_id, "
                                "s.unsubscribed_at, c.launched_at, c.launch_utc + "
                                "c.window_minutes * 60 FROM supporters s JOIN campaigns c ON "
                                "c.id = s.campaign_id WHERE s.id = ?1 AND s.erased_at = 0");
@@ -832,7 +821,7 @@ int store_confirm(struct store *st, int64_t supporter_id, int64_t now,
     sqlite3_bind_int64(s, 1, supporter_id);
     if (sqlite3_step(s) != SQLITE_ROW) {
         sqlite3_reset(s);
-        rollback(st);
+        sql_rollback(st);
         return STORE_NOT_FOUND;
     }
     int was_confirmed = strcmp((const char *)sqlite3_column_text(s, 0), "confirmed") == 0;
@@ -844,7 +833,7 @@ int store_confirm(struct store *st, int64_t supporter_id, int64_t now,
     sqlite3_reset(s);
     enum confirm_outcome result = CONFIRM_ALREADY;
     if (has_change) {
-        s = stmt(st, "UPDATE supporters SET name = json_extract(pending_json, '$.name'), "
+        s = sql_stmt(st, "UPDATE supporters SET name = json_extract(pending_json, '$.name'), "
                      "statement = json_extract(pending_json, '$.statement'), "
                      "timezone = json_extract(pending_json, '$.timezone'), "
                      "chosen_target = json_extract(pending_json, '$.target'), "
@@ -852,17 +841,17 @@ int store_confirm(struct store *st, int64_t supporter_id, int64_t now,
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, supporter_id);
-        if (step_done(st, s, "confirm change") != 0)
+        if (sql_step_done(st, s, "confirm change") != 0)
             goto fail;
         result = CONFIRM_CHANGE_APPLIED;
     }
     if (!was_confirmed) {
-        s = stmt(st, "UPDATE supporters SET status = 'confirmed', confirmed_at = ?2 WHERE id = ?1");
+        s = sql_stmt(st, "UPDATE supporters SET status = 'confirmed', confirmed_at = ?2 WHERE id = ?1");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, supporter_id);
         sqlite3_bind_int64(s, 2, now);
-        if (step_done(st, s, "confirm") != 0 ||
+        if (sql_step_done(st, s, "confirm") != 0 ||
             outbox_add(st, MAIL_WELCOME, campaign_id, supporter_id, now) != 0)
             goto fail;
         /* Confirmed during the launch window: the reminder goes at once. */
@@ -871,79 +860,79 @@ int store_confirm(struct store *st, int64_t supporter_id, int64_t now,
             goto fail;
         result = CONFIRM_NEW;
     }
-    if (commit(st) != 0)
+    if (sql_commit(st) != 0)
         return -1;
     *outcome = result;
     return 0;
 fail:
-    rollback(st);
+    sql_rollback(st);
     return -1;
 }
 
 int store_unsubscribe(struct store *st, int64_t supporter_id, int64_t now)
 {
-    if (begin_immediate(st) != 0)
+    if (sql_begin(st) != 0)
         return -1;
-    sqlite3_stmt *s = stmt(st, "UPDATE supporters SET unsubscribed_at = ?2 "
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE supporters SET unsubscribed_at = ?2 "
                                "WHERE id = ?1 AND unsubscribed_at = 0");
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, supporter_id);
     sqlite3_bind_int64(s, 2, now);
-    if (step_done(st, s, "unsubscribe") != 0)
+    if (sql_step_done(st, s, "unsubscribe") != 0)
         goto fail;
-    s = stmt(st, "UPDATE outbox SET state = 'cancelled' WHERE supporter_id = ?1 AND kind = 3 "
+    s = sql_stmt(st, "UPDATE outbox SET state = 'cancelled' WHERE supporter_id = ?1 AND kind = 3 "
                  "AND state = 'pending'");
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, supporter_id);
-    if (step_done(st, s, "unsubscribe outbox") != 0)
+    if (sql_step_done(st, s, "unsubscribe outbox") != 0)
         goto fail;
-    return commit(st);
+    return sql_commit(st);
 fail:
-    rollback(st);
+    sql_rollback(st);
     return -1;
 }
 
 int store_set_instance(struct store *st, int64_t supporter_id, const char *instance)
 {
-    sqlite3_stmt *s = stmt(st, "UPDATE supporters SET instance = ?2 WHERE id = ?1");
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE supporters SET instance = ?2 WHERE id = ?1");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, supporter_id);
-    bind_text(s, 2, instance);
-    return step_done(st, s, "instance");
+    sql_bind_text(s, 2, instance);
+    return sql_step_done(st, s, "instance");
 }
 
 int store_supporter_erase(struct store *st, const char *email, int64_t now, int *count)
 {
-    char *norm = lowercase_dup(email);
+    char *norm = sql_lowercase_dup(email);
     if (!norm)
         return -1;
-    if (begin_immediate(st) != 0) {
+    if (sql_begin(st) != 0) {
         free(norm);
         return -1;
     }
-    sqlite3_stmt *s = stmt(st, "UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND "
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND "
                                "supporter_id IN (SELECT id FROM supporters WHERE email_norm = ?1)");
     if (!s)
         goto fail;
-    bind_text(s, 1, norm);
-    if (step_done(st, s, "erase outbox") != 0)
+    sql_bind_text(s, 1, norm);
+    if (sql_step_done(st, s, "erase outbox") != 0)
         goto fail;
     /* The row stays for the anonymous counts; its links die with the new key. */
-    s = stmt(st, "UPDATE supporters SET email = NULL, email_norm = NULL, name = '', statement = '', "
+    s = sql_stmt(st, "UPDATE supporters SET email = NULL, email_norm = NULL, name = '', statement = '', "
                  "timezone = 'UTC', chosen_target = NULL, instance = NULL, consent_ip = NULL, "
                  "pending_json = NULL, erased_at = ?2, epoch = epoch + 1, "
                  "token_key = -abs(random() % 9223372036854775807) - 1 WHERE email_norm = ?1");
     if (!s)
         goto fail;
-    bind_text(s, 1, norm);
+    sql_bind_text(s, 1, norm);
     sqlite3_bind_int64(s, 2, now);
-    if (step_done(st, s, "erase") != 0)
+    if (sql_step_done(st, s, "erase") != 0)
         goto fail;
     int n = sqlite3_changes(st->db);
-    if (commit(st) != 0) {
+    if (sql_commit(st) != 0) {
         free(norm);
         return -1;
     }
@@ -951,7 +940,7 @@ int store_supporter_erase(struct store *st, const char *email, int64_t now, int 
     *count = n;
     return 0;
 fail:
-    rollback(st);
+    sql_rollback(st);
     free(norm);
     return -1;
 }
@@ -1010,9 +999,9 @@ int store_action(struct store *st, const struct campaign *c, int64_t campaign_id
 {
     struct assign_target ts[MAX_TARGETS];
     size_t n = 0;
-    if (begin_immediate(st) != 0)
+    if (sql_begin(st) != 0)
         return -1;
-    sqlite3_stmt *s = stmt(st, "SELECT assigned_target, chosen_target, "
+    sqlite3_stmt *s = sql_stmt(st, "SELECT assigned_target, chosen_target, "
                                "EXISTS (SELECT 1 FROM clicks WHERE supporter_id = ?1) "
                                "FROM supporters WHERE id = ?1 AND erased_at = 0");
     if (!s)
@@ -1020,7 +1009,7 @@ int store_action(struct store *st, const struct campaign *c, int64_t campaign_id
     sqlite3_bind_int64(s, 1, supporter_id);
     if (sqlite3_step(s) != SQLITE_ROW) {
         sqlite3_reset(s);
-        rollback(st);
+        sql_rollback(st);
         return STORE_NOT_FOUND;
     }
     int64_t current = sqlite3_column_int64(s, 0);
@@ -1030,7 +1019,7 @@ int store_action(struct store *st, const struct campaign *c, int64_t campaign_id
     int clicked_before = sqlite3_column_int(s, 2);
     sqlite3_reset(s);
 
-    s = stmt(st, "SELECT id, key, open AND NOT removed, cap, assigned FROM targets "
+    s = sql_stmt(st, "SELECT id, key, open AND NOT removed, cap, assigned FROM targets "
                  "WHERE campaign_id = ?1 ORDER BY position");
     if (!s)
         goto fail;
@@ -1068,27 +1057,27 @@ int store_action(struct store *st, const struct campaign *c, int64_t campaign_id
             pick = pick_target(c, ts, n, NULL);
         }
         if (pick >= 0) {
-            s = stmt(st, "UPDATE targets SET assigned = assigned + 1 WHERE id = ?1");
+            s = sql_stmt(st, "UPDATE targets SET assigned = assigned + 1 WHERE id = ?1");
             if (!s)
                 goto fail;
             sqlite3_bind_int64(s, 1, ts[pick].id);
-            if (step_done(st, s, "assign") != 0)
+            if (sql_step_done(st, s, "assign") != 0)
                 goto fail;
-            s = stmt(st, "UPDATE supporters SET assigned_target = ?2 WHERE id = ?1");
+            s = sql_stmt(st, "UPDATE supporters SET assigned_target = ?2 WHERE id = ?1");
             if (!s)
                 goto fail;
             sqlite3_bind_int64(s, 1, supporter_id);
             sqlite3_bind_int64(s, 2, ts[pick].id);
-            if (step_done(st, s, "assign supporter") != 0)
+            if (sql_step_done(st, s, "assign supporter") != 0)
                 goto fail;
         }
         if (r.rerouted && pick >= 0) {
-            s = stmt(st, "UPDATE targets SET assigned = max(assigned - 1, 0), "
+            s = sql_stmt(st, "UPDATE targets SET assigned = max(assigned - 1, 0), "
                          "rerouted = rerouted + 1 WHERE id = ?1");
             if (!s)
                 goto fail;
             sqlite3_bind_int64(s, 1, ts[cur].id);
-            if (step_done(st, s, "reroute") != 0)
+            if (sql_step_done(st, s, "reroute") != 0)
                 goto fail;
         }
     }
@@ -1097,7 +1086,7 @@ int store_action(struct store *st, const struct campaign *c, int64_t campaign_id
         snprintf(r.target_key, sizeof r.target_key, "%s", ts[pick].key);
     }
     if (record) {
-        s = stmt(st, "INSERT INTO clicks (campaign_id, supporter_id, target_id, at, rerouted) "
+        s = sql_stmt(st, "INSERT INTO clicks (campaign_id, supporter_id, target_id, at, rerouted) "
                      "VALUES (?1, ?2, ?3, ?4, ?5)");
         if (!s)
             goto fail;
@@ -1109,23 +1098,23 @@ int store_action(struct store *st, const struct campaign *c, int64_t campaign_id
             sqlite3_bind_null(s, 3);
         sqlite3_bind_int64(s, 4, now);
         sqlite3_bind_int(s, 5, r.rerouted);
-        if (step_done(st, s, "click") != 0)
+        if (sql_step_done(st, s, "click") != 0)
             goto fail;
         if (pick >= 0) {
-            s = stmt(st, "UPDATE targets SET clicks = clicks + 1 WHERE id = ?1");
+            s = sql_stmt(st, "UPDATE targets SET clicks = clicks + 1 WHERE id = ?1");
             if (!s)
                 goto fail;
             sqlite3_bind_int64(s, 1, ts[pick].id);
-            if (step_done(st, s, "click count") != 0)
+            if (sql_step_done(st, s, "click count") != 0)
                 goto fail;
         }
     }
-    if (commit(st) != 0)
+    if (sql_commit(st) != 0)
         return -1;
     *out = r;
     return 0;
 fail:
-    rollback(st);
+    sql_rollback(st);
     return -1;
 }
 
@@ -1134,18 +1123,18 @@ fail:
 int store_launch(struct store *st, int64_t campaign_id, int move_to_now, int64_t now,
                  int64_t *queued)
 {
-    if (begin_immediate(st) != 0)
+    if (sql_begin(st) != 0)
         return -1;
-    sqlite3_stmt *s = stmt(st, "UPDATE campaigns SET launched_at = ?2, launch_utc = CASE WHEN ?3 "
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE campaigns SET launched_at = ?2, launch_utc = CASE WHEN ?3 "
                                "THEN ?2 ELSE launch_utc END WHERE id = ?1 AND launched_at = 0");
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, campaign_id);
     sqlite3_bind_int64(s, 2, now);
     sqlite3_bind_int(s, 3, move_to_now);
-    if (step_done(st, s, "launch") != 0)
+    if (sql_step_done(st, s, "launch") != 0)
         goto fail;
-    s = stmt(st, "INSERT OR IGNORE INTO outbox (kind, campaign_id, supporter_id, next_at, "
+    s = sql_stmt(st, "INSERT OR IGNORE INTO outbox (kind, campaign_id, supporter_id, next_at, "
                  "created_at) SELECT 3, campaign_id, id, ?2, ?2 FROM supporters WHERE "
                  "campaign_id = ?1 AND status = 'confirmed' AND unsubscribed_at = 0 AND "
                  "erased_at = 0");
@@ -1153,21 +1142,21 @@ int store_launch(struct store *st, int64_t campaign_id, int move_to_now, int64_t
         goto fail;
     sqlite3_bind_int64(s, 1, campaign_id);
     sqlite3_bind_int64(s, 2, now);
-    if (step_done(st, s, "launch queue") != 0)
+    if (sql_step_done(st, s, "launch queue") != 0)
         goto fail;
     int64_t added = sqlite3_changes(st->db);
-    if (commit(st) != 0)
+    if (sql_commit(st) != 0)
         return -1;
     *queued = added;
     return 0;
 fail:
-    rollback(st);
+    sql_rollback(st);
     return -1;
 }
 
 int store_due_launches(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n)
 {
-    sqlite3_stmt *s = stmt(st, "SELECT id FROM campaigns WHERE launched_at = 0 AND launch_utc <= ?1 "
+    sqlite3_stmt *s = sql_stmt(st, "SELECT id FROM campaigns WHERE launched_at = 0 AND launch_utc <= ?1 "
                                "AND launch_utc + window_minutes * 60 > ?1 ORDER BY id");
     if (!s)
         return -1;
@@ -1223,7 +1212,7 @@ static int reclaim_dead_owners(struct store *st, int64_t now)
 {
     char owners[16][300];
     int n = 0;
-    sqlite3_stmt *s = stmt(st, "SELECT DISTINCT owner FROM outbox WHERE state = 'pending' "
+    sqlite3_stmt *s = sql_stmt(st, "SELECT DISTINCT owner FROM outbox WHERE state = 'pending' "
                                "AND lease_until > ?1 AND owner IS NOT NULL LIMIT 16");
     if (!s)
         return -1;
@@ -1235,11 +1224,11 @@ static int reclaim_dead_owners(struct store *st, int64_t now)
         if (!owner_is_dead(owners[i]))
             continue;
         log_warn("outbox.takeover", "owner=%s", owners[i]);
-        s = stmt(st, "UPDATE outbox SET lease_until = 0 WHERE owner = ?1 AND state = 'pending'");
+        s = sql_stmt(st, "UPDATE outbox SET lease_until = 0 WHERE owner = ?1 AND state = 'pending'");
         if (!s)
             return -1;
-        bind_text(s, 1, owners[i]);
-        if (step_done(st, s, "takeover") != 0)
+        sql_bind_text(s, 1, owners[i]);
+        if (sql_step_done(st, s, "takeover") != 0)
             return -1;
     }
     return 0;
@@ -1248,11 +1237,11 @@ static int reclaim_dead_owners(struct store *st, int64_t now)
 int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id, int64_t now,
                        int lease_seconds, struct outbox_item *items, size_t max, size_t *n)
 {
-    if (begin_immediate(st) != 0)
+    if (sql_begin(st) != 0)
         return -1;
     if (reclaim_dead_owners(st, now) != 0)
         goto fail;
-    sqlite3_stmt *s = stmt(st, "SELECT id, kind, supporter_id, campaign_id, attempts FROM outbox "
+    sqlite3_stmt *s = sql_stmt(st, "SELECT id, kind, supporter_id, campaign_id, attempts FROM outbox "
                                "WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 "
                                "AND (?2 = 0 OR campaign_id = ?2) ORDER BY next_at, id LIMIT ?3");
     if (!s)
@@ -1271,35 +1260,35 @@ int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id,
     }
     sqlite3_reset(s);
     for (size_t i = 0; i < count; i++) {
-        s = stmt(st, "UPDATE outbox SET owner = ?2, lease_until = ?3, attempts = attempts + 1 "
+        s = sql_stmt(st, "UPDATE outbox SET owner = ?2, lease_until = ?3, attempts = attempts + 1 "
                      "WHERE id = ?1");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, items[i].id);
-        bind_text(s, 2, owner);
+        sql_bind_text(s, 2, owner);
         sqlite3_bind_int64(s, 3, now + lease_seconds);
-        if (step_done(st, s, "claim") != 0)
+        if (sql_step_done(st, s, "claim") != 0)
             goto fail;
     }
-    if (commit(st) != 0)
+    if (sql_commit(st) != 0)
         return -1;
     *n = count;
     return 0;
 fail:
-    rollback(st);
+    sql_rollback(st);
     return -1;
 }
 
 static int outbox_finish(struct store *st, const char *sql, int64_t item_id, int64_t at,
                          const char *reply)
 {
-    sqlite3_stmt *s = stmt(st, sql);
+    sqlite3_stmt *s = sql_stmt(st, sql);
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, item_id);
     sqlite3_bind_int64(s, 2, at);
-    bind_text(s, 3, reply);
-    return step_done(st, s, "outbox finish");
+    sql_bind_text(s, 3, reply);
+    return sql_step_done(st, s, "outbox finish");
 }
 
 int store_outbox_sent(struct store *st, int64_t item_id, const char *owner, int64_t now)
@@ -1334,7 +1323,7 @@ int store_outbox_failed(struct store *st, int64_t item_id, const char *owner, in
 int store_outbox_pending(struct store *st, int64_t campaign_id, enum mail_kind kind,
                          int64_t now, int64_t *pending, int64_t *ready)
 {
-    sqlite3_stmt *s = stmt(st, "SELECT count(*), coalesce(sum(next_at <= ?3), 0) FROM outbox "
+    sqlite3_stmt *s = sql_stmt(st, "SELECT count(*), coalesce(sum(next_at <= ?3), 0) FROM outbox "
                                "WHERE state = 'pending' AND (?1 = 0 OR campaign_id = ?1) AND "
                                "(?2 = 0 OR kind = ?2)");
     if (!s)
@@ -1344,7 +1333,7 @@ int store_outbox_pending(struct store *st, int64_t campaign_id, enum mail_kind k
     sqlite3_bind_int64(s, 3, now);
     if (sqlite3_step(s) != SQLITE_ROW) {
         sqlite3_reset(s);
-        return db_error(st, "pending");
+        return sql_error(st, "pending");
     }
     *pending = sqlite3_column_int64(s, 0);
     *ready = sqlite3_column_int64(s, 1);
@@ -1354,9 +1343,9 @@ int store_outbox_pending(struct store *st, int64_t campaign_id, enum mail_kind k
 
 /* ---------- stats ---------- */
 
-static int64_t scalar(struct store *st, const char *sql, int64_t campaign_id)
+int64_t sql_scalar(struct store *st, const char *sql, int64_t campaign_id)
 {
-    sqlite3_stmt *s = stmt(st, sql);
+    sqlite3_stmt *s = sql_stmt(st, sql);
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, campaign_id);
@@ -1368,31 +1357,31 @@ static int64_t scalar(struct store *st, const char *sql, int64_t campaign_id)
 int store_stats(struct store *st, int64_t campaign_id, struct campaign_stats *out)
 {
     struct campaign_stats r;
-    r.pledges = scalar(st, "SELECT count(*) FROM supporters WHERE campaign_id = ?1", campaign_id);
-    r.confirmed = scalar(st,
+    r.pledges = sql_scalar(st, "SELECT count(*) FROM supporters WHERE campaign_id = ?1", campaign_id);
+    r.confirmed = sql_scalar(st,
                          "SELECT count(*) FROM supporters WHERE campaign_id = ?1 AND "
                          "status = 'confirmed'",
                          campaign_id);
-    r.unsubscribed = scalar(st,
+    r.unsubscribed = sql_scalar(st,
                             "SELECT count(*) FROM supporters WHERE campaign_id = ?1 AND "
                             "unsubscribed_at > 0",
                             campaign_id);
-    r.reminders_sent = scalar(st,
+    r.reminders_sent = sql_scalar(st,
                               "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND kind = 3 "
                               "AND state = 'sent'",
                               campaign_id);
-    r.reminders_failed = scalar(st,
+    r.reminders_failed = sql_scalar(st,
                                 "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND kind = 3 "
                                 "AND state = 'failed'",
                                 campaign_id);
-    r.reminders_pending = scalar(st,
+    r.reminders_pending = sql_scalar(st,
                                  "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND "
                                  "kind = 3 AND state = 'pending'",
                                  campaign_id);
-    r.clicks = scalar(st, "SELECT count(*) FROM clicks WHERE campaign_id = ?1", campaign_id);
-    r.supporters_clicked = scalar(
+    r.clicks = sql_scalar(st, "SELECT count(*) FROM clicks WHERE campaign_id = ?1", campaign_id);
+    r.supporters_clicked = sql_scalar(
         st, "SELECT count(DISTINCT supporter_id) FROM clicks WHERE campaign_id = ?1", campaign_id);
-    r.reroutes = scalar(st, "SELECT coalesce(sum(rerouted), 0) FROM targets WHERE campaign_id = ?1",
+    r.reroutes = sql_scalar(st, "SELECT coalesce(sum(rerouted), 0) FROM targets WHERE campaign_id = ?1",
                         campaign_id);
     if (r.pledges < 0 || r.confirmed < 0 || r.unsubscribed < 0 || r.reminders_sent < 0 ||
         r.reminders_failed < 0 || r.reminders_pending < 0 || r.clicks < 0 ||
@@ -1402,145 +1391,19 @@ int store_stats(struct store *st, int64_t campaign_id, struct campaign_stats *ou
     return 0;
 }
 
-/* ---------- organizers ---------- */
-
-int store_organizer_set_password(struct store *st, const char *email, const char *password_hash,
-                                 int64_t now, int *created)
+int store_begin(struct store *st)
 {
-    if (begin_immediate(st) != 0)
-        return -1;
-    int64_t id = 0;
-    sqlite3_stmt *s = stmt(st, "SELECT id FROM organizers WHERE email = lower(?1)");
-    if (!s)
-        goto fail;
-    bind_text(s, 1, email);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        id = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    if (id) {
-        s = stmt(st, "UPDATE organizers SET password_hash = ?2, password_changed_at = ?3 "
-                     "WHERE id = ?1");
-        if (!s)
-            goto fail;
-        sqlite3_bind_int64(s, 1, id);
-        bind_text(s, 2, password_hash);
-        sqlite3_bind_int64(s, 3, now);
-        if (step_done(st, s, "organizer password") != 0)
-            goto fail;
-        s = stmt(st, "DELETE FROM sessions WHERE organizer_id = ?1");
-        if (!s)
-            goto fail;
-        sqlite3_bind_int64(s, 1, id);
-        if (step_done(st, s, "organizer sessions") != 0)
-            goto fail;
-    } else {
-        s = stmt(st, "INSERT INTO organizers (email, password_hash, password_changed_at, "
-                     "created_at) VALUES (lower(?1), ?2, ?3, ?3)");
-        if (!s)
-            goto fail;
-        bind_text(s, 1, email);
-        bind_text(s, 2, password_hash);
-        sqlite3_bind_int64(s, 3, now);
-        if (step_done(st, s, "organizer add") != 0)
-            goto fail;
-    }
-    if (commit(st) != 0)
-        return -1;
-    *created = id == 0;
-    return 0;
-fail:
-    rollback(st);
-    return -1;
+    return sql_begin(st);
 }
 
-int store_organizer_get(struct store *st, const char *email, int64_t *id, char **password_hash)
+int store_commit(struct store *st)
 {
-    sqlite3_stmt *s = stmt(st, "SELECT id, password_hash FROM organizers WHERE email = lower(?1)");
-    if (!s)
-        return -1;
-    bind_text(s, 1, email);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        char *hash = col_strdup(s, 1);
-        int64_t found = sqlite3_column_int64(s, 0);
-        sqlite3_reset(s);
-        if (!hash)
-            return -1;
-        *id = found;
-        *password_hash = hash;
-        return 0;
-    }
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? STORE_NOT_FOUND : db_error(st, "organizer get");
+    return sql_commit(st);
 }
 
-int store_session_create(struct store *st, int64_t organizer_id, const char *token_hash,
-                         int64_t now, int64_t expires_at)
+void store_rollback(struct store *st)
 {
-    sqlite3_stmt *s = stmt(st, "INSERT INTO sessions (token_hash, organizer_id, created_at, "
-                               "expires_at) VALUES (?1, ?2, ?3, ?4)");
-    if (!s)
-        return -1;
-    bind_text(s, 1, token_hash);
-    sqlite3_bind_int64(s, 2, organizer_id);
-    sqlite3_bind_int64(s, 3, now);
-    sqlite3_bind_int64(s, 4, expires_at);
-    return step_done(st, s, "session create");
-}
-
-int store_session_delete(struct store *st, const char *token_hash)
-{
-    sqlite3_stmt *s = stmt(st, "DELETE FROM sessions WHERE token_hash = ?1");
-    if (!s)
-        return -1;
-    bind_text(s, 1, token_hash);
-    return step_done(st, s, "session delete");
-}
-
-static int lookup_organizer(struct store *st, sqlite3_stmt *s, int64_t *organizer_id)
-{
-    int rc = sqlite3_step(s);
-    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    sqlite3_reset(s);
-    if (rc == SQLITE_ROW) {
-        *organizer_id = id;
-        return 0;
-    }
-    return rc == SQLITE_DONE ? STORE_NOT_FOUND : db_error(st, "organizer lookup");
-}
-
-int store_session_organizer(struct store *st, const char *token_hash, int64_t now,
-                            int64_t *organizer_id)
-{
-    sqlite3_stmt *s = stmt(st, "SELECT organizer_id FROM sessions WHERE token_hash = ?1 "
-                               "AND expires_at > ?2");
-    if (!s)
-        return -1;
-    bind_text(s, 1, token_hash);
-    sqlite3_bind_int64(s, 2, now);
-    return lookup_organizer(st, s, organizer_id);
-}
-
-int store_api_token_create(struct store *st, int64_t organizer_id, const char *token_hash,
-                           int64_t now)
-{
-    sqlite3_stmt *s = stmt(st, "INSERT INTO api_tokens (token_hash, organizer_id, created_at) "
-                               "VALUES (?1, ?2, ?3)");
-    if (!s)
-        return -1;
-    bind_text(s, 1, token_hash);
-    sqlite3_bind_int64(s, 2, organizer_id);
-    sqlite3_bind_int64(s, 3, now);
-    return step_done(st, s, "api token create");
-}
-
-int store_api_token_organizer(struct store *st, const char *token_hash, int64_t *organizer_id)
-{
-    sqlite3_stmt *s = stmt(st, "SELECT organizer_id FROM api_tokens WHERE token_hash = ?1");
-    if (!s)
-        return -1;
-    bind_text(s, 1, token_hash);
-    return lookup_organizer(st, s, organizer_id);
+    sql_rollback(st);
 }
 
 int store_outbox_cancel(struct store *st, int64_t item_id)
@@ -1553,7 +1416,7 @@ int store_outbox_cancel(struct store *st, int64_t item_id)
 
 int store_launch_owed(struct store *st, int64_t campaign_id, int64_t *owed)
 {
-    int64_t v = scalar(st,
+    int64_t v = sql_scalar(st,
                        "SELECT count(*) FROM supporters s WHERE s.campaign_id = ?1 AND "
                        "s.status = 'confirmed' AND s.unsubscribed_at = 0 AND s.erased_at = 0 AND "
                        "NOT EXISTS (SELECT 1 FROM outbox o WHERE o.campaign_id = ?1 AND "
@@ -1565,103 +1428,3 @@ int store_launch_owed(struct store *st, int64_t campaign_id, int64_t *owed)
     return 0;
 }
 
-/* ---------- data out and in ---------- */
-
-static int export_rows(struct store *st, const char *sql, int64_t campaign_id, int columns,
-                       const int *time_columns, store_row_fn row, void *ctx)
-{
-    sqlite3_stmt *s = stmt(st, sql);
-    if (!s)
-        return -1;
-    sqlite3_bind_int64(s, 1, campaign_id);
-    int rc, stop = 0;
-    while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *values[16];
-        char times[16][21];
-        for (int i = 0; i < columns && i < 16; i++) {
-            if (time_columns[i]) {
-                int64_t t = sqlite3_column_int64(s, i);
-                if (t)
-                    tz_iso_utc(t, times[i]);
-                else
-                    times[i][0] = '\0';
-                values[i] = times[i];
-            } else {
-                const unsigned char *v = sqlite3_column_text(s, i);
-                values[i] = v ? (const char *)v : "";
-            }
-        }
-        stop = row(ctx, values, columns);
-    }
-    sqlite3_reset(s);
-    return 0;
-}
-
-int store_export_supporters(struct store *st, int64_t campaign_id, store_row_fn row, void *ctx)
-{
-    static const int times[12] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0};
-    return export_rows(st,
-                       "SELECT s.email, s.name, s.statement, s.timezone, CASE WHEN s.erased_at "
-                       "THEN 'erased' ELSE s.status END, s.created_at, s.confirmed_at, "
-                       "s.unsubscribed_at, s.consent_at, s.consent_text, s.source, t.key FROM "
-                       "supporters s LEFT JOIN targets t ON t.id = s.assigned_target WHERE "
-                       "s.campaign_id = ?1 ORDER BY s.id",
-                       campaign_id, 12, times, row, ctx);
-}
-
-int store_export_clicks(struct store *st, int64_t campaign_id, store_row_fn row, void *ctx)
-{
-    static const int times[4] = {1, 0, 0, 0};
-    return export_rows(st,
-                       "SELECT k.at, coalesce(t.key, ''), CASE WHEN k.rerouted THEN 'yes' ELSE "
-                       "'no' END, s.email FROM clicks k LEFT JOIN targets t ON t.id = k.target_id "
-                       "LEFT JOIN supporters s ON s.id = k.supporter_id WHERE k.campaign_id = ?1 "
-                       "ORDER BY k.id",
-                       campaign_id, 4, times, row, ctx);
-}
-
-int store_import_supporter(struct store *st, int64_t campaign_id, const char *email,
-                           const char *name, const char *timezone, const char *consent_text,
-                           int64_t consent_at, int64_t now)
-{
-    char *norm = lowercase_dup(email);
-    if (!norm)
-        return -1;
-    sqlite3_stmt *s = stmt(st, "INSERT OR IGNORE INTO supporters (campaign_id, token_key, email, "
-                               "email_norm, name, timezone, status, created_at, consent_at, "
-                               "consent_text, source, confirmed_at) VALUES (?1, ?2, ?3, ?4, ?5, "
-                               "?6, 'confirmed', ?7, ?8, ?9, 'import', ?7)");
-    if (!s) {
-        free(norm);
-        return -1;
-    }
-    sqlite3_bind_int64(s, 1, campaign_id);
-    sqlite3_bind_int64(s, 2, token_new_key());
-    bind_text(s, 3, email);
-    bind_text(s, 4, norm);
-    bind_text(s, 5, name ? name : "");
-    bind_text(s, 6, timezone);
-    sqlite3_bind_int64(s, 7, now);
-    sqlite3_bind_int64(s, 8, consent_at);
-    bind_text(s, 9, consent_text);
-    int rc = step_done(st, s, "import");
-    free(norm);
-    if (rc != 0)
-        return -1;
-    return sqlite3_changes(st->db) == 1 ? 0 : STORE_CONFLICT;
-}
-
-int store_begin(struct store *st)
-{
-    return begin_immediate(st);
-}
-
-int store_commit(struct store *st)
-{
-    return commit(st);
-}
-
-void store_rollback(struct store *st)
-{
-    rollback(st);
-}
