@@ -38,6 +38,7 @@ static const struct command commands[] = {
     {"import", cmd_import, CMD_STORE, "import SLUG FILE.csv"},
     {"supporter", cmd_supporter, CMD_STORE, "supporter erase EMAIL"},
     {"organizer", cmd_organizer, CMD_STORE, "organizer add EMAIL | token EMAIL"},
+    {"routes", cmd_routes, 0, "routes                    print the HTTP route table"},
 };
 
 int cli_fail(int code, const char *fmt, ...)

@@ -33,6 +33,7 @@ int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_supporter(struct cli *cli, int argc, char **argv);
 int cmd_organizer(struct cli *cli, int argc, char **argv);
+int cmd_routes(struct cli *cli, int argc, char **argv);
 
 /* Prints "muster: " + message to stderr; returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
