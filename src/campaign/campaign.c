@@ -946,7 +946,7 @@ static const char *const top_fields[] = {
     "slug",    "title",    "description",         "organizer",
     "launch",  "message",  "statement",           "assignment",
     "targets", "fallback", "close_after_reports", "closed_message",
-    NULL};
+    "webhook", NULL};
 static const char *const organizer_fields[] = {"name", "email", NULL};
 static const char *const launch_fields[] = {"at", "timezone", "window_minutes", NULL};
 static const char *const message_fields[] = {"title", "body", NULL};
@@ -1066,6 +1066,115 @@ static void parse_assignment(struct ctx *c, json_t *root, struct campaign *cp)
     free(mode);
 }
 
+/* ---- webhook (docs/WEBHOOKS.md) ---- */
+
+#define MIN_WEBHOOK_SECRET 16
+#define MAX_WEBHOOK_SECRET 256
+
+static const char *const webhook_fields[] = {"url", "secret", "events", NULL};
+static const struct {
+    enum webhook_event event;
+    const char *name;
+} webhook_events[] = {
+    {WEBHOOK_PLEDGE_CONFIRMED, "pledge.confirmed"},
+    {WEBHOOK_ACTION_CLICKED, "action.clicked"},
+};
+#define WEBHOOK_EVENT_COUNT (sizeof webhook_events / sizeof webhook_events[0])
+
+const char *webhook_event_name(enum webhook_event event)
+{
+    for (size_t i = 0; i < WEBHOOK_EVENT_COUNT; i++)
+        if (webhook_events[i].event == event)
+            return webhook_events[i].name;
+    return "unknown";
+}
+
+static unsigned webhook_event_bit(const char *name)
+{
+    for (size_t i = 0; i < WEBHOOK_EVENT_COUNT; i++)
+        if (strcmp(webhook_events[i].name, name) == 0)
+            return (unsigned)webhook_events[i].event;
+    return 0;
+}
+
+static const char *webhook_event_problem(const char *s)
+{
+    return webhook_event_bit(s) ? NULL
+                                : "unknown event; expected one of: pledge.confirmed, action.clicked";
+}
+
+/* The receiver's URL: http(s), a host name, no spaces, control characters or
+ * fragment. Where it may point (not loopback, not private) is checked before
+ * each delivery, when the name is resolved. */
+static void check_webhook_url(struct ctx *c, const char *u)
+{
+    size_t scheme = http_scheme_len(u);
+    const char *host = u + scheme;
+    size_t host_len = strcspn(host, "/?#");
+    if (!scheme) {
+        fail(c, "expected an https:// (or http://) URL");
+        return;
+    }
+    if (!authority_valid(host, host_len)) {
+        fail(c, "expected a host name after %s", scheme == 8 ? "https://" : "http://");
+        return;
+    }
+    for (const unsigned char *p = (const unsigned char *)u; *p; p++) {
+        if (*p <= 0x20 || *p == 0x7f) {
+            fail(c, "must not contain spaces or control characters");
+            return;
+        }
+    }
+    if (strchr(u, '#'))
+        fail(c, "must not contain a fragment (#)");
+}
+
+static void parse_webhook(struct ctx *c, json_t *root, struct campaign *cp)
+{
+    json_t *wh = field_object(c, root, "webhook", 0);
+    if (!wh)
+        return;
+    size_t saved = path_push_key(c, "webhook");
+    check_fields(c, wh, webhook_fields, NULL, NULL);
+    if (field_string(c, wh, "url", MAX_URL, STR_REQUIRED | STR_NONEMPTY, &cp->webhook.url) == 1) {
+        size_t at = path_push_key(c, "url");
+        check_webhook_url(c, cp->webhook.url);
+        path_pop(c, at);
+    }
+    if (field_string(c, wh, "secret", MAX_WEBHOOK_SECRET, STR_REQUIRED | STR_ONE_LINE,
+                     &cp->webhook.secret) == 1 &&
+        utf8_length(cp->webhook.secret) < MIN_WEBHOOK_SECRET) {
+        size_t at = path_push_key(c, "secret");
+        fail(c, "too short: %zu characters, at least %d (use a long random string)",
+             utf8_length(cp->webhook.secret), MIN_WEBHOOK_SECRET);
+        path_pop(c, at);
+    }
+    struct string_list events = {NULL, 0};
+    cp->webhook.events = WEBHOOK_ALL_EVENTS;
+    if (field_string_list(c, wh, "events", 0, 1, WEBHOOK_EVENT_COUNT * 4, webhook_event_problem,
+                          &events) == 1) {
+        cp->webhook.events = 0;
+        size_t at = path_push_key(c, "events");
+        for (size_t i = 0; i < events.count; i++) {
+            unsigned bit = webhook_event_bit(events.items[i]);
+            if (cp->webhook.events & bit) {
+                size_t item = path_push_index(c, i);
+                char q[QUOTE_SIZE];
+                fail(c, "duplicate event %s", quoted(q, sizeof q, events.items[i]));
+                path_pop(c, item);
+            }
+            cp->webhook.events |= bit;
+        }
+        path_pop(c, at);
+    }
+    for (size_t i = 0; i < events.count; i++)
+        free(events.items[i]);
+    free(events.items);
+    path_pop(c, saved);
+}
+
+/* ---- end webhook ---- */
+
 static void set_default(struct ctx *c, char **field, const char *value)
 {
     if (!*field)
@@ -1097,6 +1206,7 @@ static void parse_document(struct ctx *c, json_t *root, struct campaign *cp)
     cp->close_after_reports = (int)reports;
     (void)field_string(c, root, "closed_message", MAX_CLOSED_MESSAGE, STR_NONEMPTY,
                        &cp->closed_message);
+    parse_webhook(c, root, cp);
 
     set_default(c, &cp->description, "");
     set_default(c, &cp->message_title, "");
@@ -1208,6 +1318,8 @@ void campaign_free(struct campaign *c)
     free(c->statement_prompt);
     string_list_release(&c->fallback);
     free(c->closed_message);
+    free(c->webhook.url);
+    free(c->webhook.secret);
     free(c->canonical_json);
     free(c);
 }

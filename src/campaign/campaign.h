@@ -52,6 +52,22 @@ struct target_spec {
     char *url;                 /* http(s) URL with {{placeholders}} */
 };
 
+/* ---- webhook (docs/WEBHOOKS.md) ---- */
+/* Webhook events, as bits of webhook_spec.events. */
+enum webhook_event {
+    WEBHOOK_PLEDGE_CONFIRMED = 1, /* "pledge.confirmed" */
+    WEBHOOK_ACTION_CLICKED = 2,   /* "action.clicked" */
+};
+#define WEBHOOK_ALL_EVENTS (WEBHOOK_PLEDGE_CONFIRMED | WEBHOOK_ACTION_CLICKED)
+
+/* The optional "webhook" field; url is NULL when the campaign has none. */
+struct webhook_spec {
+    char *url;       /* http(s) */
+    char *secret;    /* signs every delivery; 16 to 256 characters */
+    unsigned events; /* bits of enum webhook_event; default: all */
+};
+/* ---- end webhook ---- */
+
 struct campaign {
     char *slug;
     char *title;
@@ -73,6 +89,7 @@ struct campaign {
     struct string_list fallback; /* target ids; default: all targets in file order */
     int close_after_reports;   /* 0: off */
     char *closed_message;      /* default: a neutral sentence */
+    struct webhook_spec webhook; /* optional; webhook.url NULL: none */
     char *canonical_json;      /* the file re-serialised (sorted keys, compact): equal
                                   files give equal strings, so re-applying is a no-op */
 };
@@ -93,6 +110,8 @@ void campaign_free(struct campaign *c);
 const struct target_spec *campaign_target(const struct campaign *c, const char *id);
 const char *target_kind_name(enum target_kind kind);
 const char *assignment_mode_name(enum assignment_mode mode);
+/* "pledge.confirmed", "action.clicked" (as in the campaign file and payloads). */
+const char *webhook_event_name(enum webhook_event event);
 /* 1 when slug is lowercase letters, digits and '-', 1..64 characters. */
 int campaign_slug_valid(const char *slug);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "campaign/assigner.h"
 #include "cli/commands.h"
 #include "cli/serve.h"
 #include "core/log.h"
@@ -18,6 +19,7 @@
 #include "http/app.h"
 #include "http/server.h"
 #include "mail/outbox.h"
+#include "store/group_commit.h"
 #include "store/store.h"
 #include "core/banned.h"
 
@@ -94,6 +96,15 @@ int serve_run(struct cli *cli)
         return cli_fail(EXIT_USAGE, "%s", err);
     }
     sender_set_metrics(st.sender, &app.metrics);
+    app.assigner = assigner_start(cli->cfg.db, err, sizeof err);
+    app.committer = app.assigner ? group_commit_start(cli->cfg.db, err, sizeof err) : NULL;
+    if (!app.assigner || !app.committer) {
+        assigner_stop(app.assigner);
+        sender_close(st.sender);
+        store_close(st.store);
+        app_release(&app);
+        return cli_fail(EXIT_RUNTIME, "%s", err);
+    }
 
     /* Signals are taken by sigwait in this thread only. */
     sigset_t stop;
@@ -105,6 +116,9 @@ int serve_run(struct cli *cli)
 
     struct http_server *srv = http_server_start(&app, 4, err, sizeof err);
     if (!srv) {
+        group_commit_stop(app.committer);
+        group_commit_free(app.committer);
+        assigner_stop(app.assigner);
         sender_close(st.sender);
         store_close(st.store);
         app_release(&app);
@@ -113,6 +127,9 @@ int serve_run(struct cli *cli)
     pthread_t sender_tid;
     if (pthread_create(&sender_tid, NULL, sender_main, &st) != 0) {
         http_server_stop(srv);
+        group_commit_stop(app.committer);
+        group_commit_free(app.committer);
+        assigner_stop(app.assigner);
         sender_close(st.sender);
         store_close(st.store);
         app_release(&app);
@@ -124,7 +141,13 @@ int serve_run(struct cli *cli)
     sigwait(&stop, &sig);
     log_info("serve.stopping", "signal=%d", sig);
     atomic_store(&app.stopping, 1);
+    /* No new connections; the pledges waiting for their commit are committed
+     * and answered; then in-flight requests finish and the server stops. */
+    http_server_quiesce(srv);
+    group_commit_stop(app.committer);
     http_server_stop(srv);
+    group_commit_free(app.committer);
+    assigner_stop(app.assigner); /* writes the clicks still queued */
     app_wake_sender(&app);
     pthread_join(sender_tid, NULL);
     sender_close(st.sender);

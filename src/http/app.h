@@ -26,6 +26,8 @@ struct app {
     struct ratelimit *pledge_limiter;
     struct ratelimit *login_limiter; /* failed-login budget per IP and account */
     struct app_metrics metrics;
+    struct assigner *assigner; /* the one-click path (campaign/assigner.h) */
+    struct group_commit *committer; /* durable writes answered after their fsync */
 };
 
 int app_init(struct app *app, const struct config *cfg);

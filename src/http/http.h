@@ -15,6 +15,8 @@
 
 struct store;
 struct app;
+struct http_request;
+struct http_response;
 
 #define HTTP_MAX_PARAMS 4
 #define HTTP_MAX_HEADERS 8
@@ -40,7 +42,19 @@ struct http_header {
     char *value; /* owned */
 };
 
+/* An answer that waits for a durable write: `run` executes in the next group
+ * commit (store/group_commit.h), then `finish` fills the response on the same
+ * request, with run's result (-1 when the commit failed). `release` frees arg. */
+struct http_deferred {
+    int (*run)(struct store *st, void *arg);
+    void (*finish)(struct http_request *req, struct http_response *resp, void *arg, int rc);
+    void (*release)(void *arg);
+    void *arg;
+};
+
 struct http_response {
+    struct http_deferred deferred; /* set by http_defer */
+    int has_deferred;
     int status;
     const char *content_type;  /* static string */
     struct buf body;
@@ -59,6 +73,8 @@ void http_set_header(struct http_response *resp, const char *name, const char *v
 void http_redirect(struct http_response *resp, int status, const char *location);
 void http_text(struct http_response *resp, int status, const char *text);
 void http_json(struct http_response *resp, int status, const char *json);
+/* Answers later (see struct http_deferred); takes ownership of d->arg. */
+void http_defer(struct http_response *resp, const struct http_deferred *d);
 
 typedef void (*http_handler_fn)(struct http_request *req, struct http_response *resp);
 

@@ -17,6 +17,7 @@
 #include "http/app.h"
 #include "http/http.h"
 #include "http/session.h"
+#include "store/group_commit.h"
 #include "pages/pages.h"
 #include "core/banned.h"
 
@@ -25,10 +26,18 @@ struct http_server {
     struct app *app;
 };
 
+enum defer_state { DEFER_NONE, DEFER_WAITING, DEFER_DONE };
+
 struct request_ctx {
     struct buf body;
     int too_large;
     int64_t start_us;
+    /* A deferred answer (http_defer): the connection is suspended while the
+     * group commit runs the job, and resumed by deferred_done. */
+    struct http_deferred deferred;
+    atomic_int defer_state;
+    int defer_rc;
+    struct MHD_Connection *connection;
 };
 
 /* ---- request accessors ---- */
@@ -81,6 +90,12 @@ void http_text(struct http_response *resp, int status, const char *text)
     resp->content_type = "text/plain; charset=utf-8";
     buf_reset(&resp->body);
     buf_puts(&resp->body, text);
+}
+
+void http_defer(struct http_response *resp, const struct http_deferred *d)
+{
+    resp->deferred = *d;
+    resp->has_deferred = 1;
 }
 
 void http_json(struct http_response *resp, int status, const char *json)
@@ -234,6 +249,28 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct http_response *
     return rc;
 }
 
+static int deferred_run(struct store *st, void *arg)
+{
+    struct request_ctx *ctx = arg;
+    return ctx->deferred.run(st, ctx->deferred.arg);
+}
+
+/* From the group-commit thread: the job is durable (or failed). */
+static void deferred_done(void *arg, int rc)
+{
+    struct request_ctx *ctx = arg;
+    ctx->defer_rc = rc;
+    atomic_store(&ctx->defer_state, DEFER_DONE);
+    MHD_resume_connection(ctx->connection);
+}
+
+static void release_deferred(struct request_ctx *ctx)
+{
+    if (ctx->deferred.release && ctx->deferred.arg)
+        ctx->deferred.release(ctx->deferred.arg);
+    ctx->deferred.arg = NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -273,7 +310,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     buf_init(&resp.body, 0);
     resp.status = 200;
     resp.content_type = "text/html; charset=utf-8";
-    dispatch(&req, &resp, ctx->too_large);
+    if (atomic_load(&ctx->defer_state) == DEFER_DONE) {
+        ctx->deferred.finish(&req, &resp, ctx->deferred.arg, ctx->defer_rc);
+        release_deferred(ctx);
+        atomic_store(&ctx->defer_state, DEFER_NONE);
+    } else {
+        dispatch(&req, &resp, ctx->too_large);
+    }
+    if (resp.has_deferred) {
+        for (size_t i = 0; i < resp.header_count; i++)
+            free(resp.headers[i].value);
+        buf_release(&resp.body);
+        ctx->deferred = resp.deferred;
+        ctx->connection = conn;
+        atomic_store(&ctx->defer_state, DEFER_WAITING);
+        MHD_suspend_connection(conn);
+        if (!app->committer ||
+            group_commit_submit(app->committer, deferred_run, deferred_done, ctx) != 0)
+            deferred_done(ctx, -1); /* shutting down: finish with an error */
+        return MHD_YES;
+    }
     if (buf_failed(&resp.body)) {
         buf_release(&resp.body);
         buf_init(&resp.body, 0);
@@ -296,6 +352,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)code;
     struct request_ctx *ctx = *con_cls;
     if (ctx) {
+        release_deferred(ctx);
         buf_release(&ctx->body);
         free(ctx);
         *con_cls = NULL;
@@ -312,7 +369,7 @@ struct http_server *http_server_start(struct app *app, int threads, char *err, u
     }
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
@@ -355,6 +412,12 @@ struct http_server *http_server_start(struct app *app, int threads, char *err, u
         return NULL;
     }
     return srv;
+}
+
+void http_server_quiesce(struct http_server *srv)
+{
+    if (srv)
+        MHD_quiesce_daemon(srv->daemon);
 }
 
 void http_server_stop(struct http_server *srv)

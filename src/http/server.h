@@ -12,6 +12,8 @@ struct http_server;
 
 /* Starts listening on app->cfg->listen. NULL with a message in err on failure. */
 struct http_server *http_server_start(struct app *app, int threads, char *err, unsigned long n);
+/* Stops accepting new connections (in-flight requests go on). */
+void http_server_quiesce(struct http_server *srv);
 /* Stops accepting, finishes in-flight requests, and frees the server. */
 void http_server_stop(struct http_server *srv);
 

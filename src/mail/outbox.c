@@ -79,6 +79,14 @@ struct sender *sender_open(const struct config *cfg, struct store *st, char *err
     }
     s->cfg = cfg;
     s->st = st;
+    /* Outbox marks survive a killed process without an fsync each; after a
+     * power cut a few may be lost, and those reminders go again with the
+     * same Message-ID. */
+    if (store_set_durable(st, 0) != 0) {
+        snprintf(err, n, "cannot configure the database connection");
+        free(s);
+        return NULL;
+    }
     struct mail_transport_options opt = {
         .smtp_url = cfg->smtp,
         .maildir = cfg->maildir,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "campaign/assigner.h"
 #include "campaign/campaign.h"
 #include "campaign/template.h"
 #include "core/escape.h"
@@ -222,8 +223,8 @@ void handle_action(struct http_request *req, struct http_response *resp)
         countdown_page(resp, c, &row, &s);
         goto out;
     }
-    struct action_result r;
-    if (store_action(req->store, c, row.id, s.id, 1, req->now, &r) != 0) {
+    struct click_outcome r;
+    if (assigner_click(req->app->assigner, req->store, c, &row, &s, 1, req->now, &r) != 0) {
         page_error(req, resp, 503, "Try again", "Your action could not be prepared. Reload "
                                                 "the page.");
         goto out;

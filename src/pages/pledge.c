@@ -394,7 +394,7 @@ static void merge_errors(struct pledge_errors *into, const struct pledge_errors 
                   !!into->timezone[0] + !!into->consent[0] + !!into->target[0];
 }
 
-static void pledge_done_page(struct http_response *resp, const struct campaign *c)
+static void pledge_done_page(struct http_response *resp, const char *slug, const char *title)
 {
     struct buf *b = &resp->body;
     resp->status = 200;
@@ -402,11 +402,97 @@ static void pledge_done_page(struct http_response *resp, const struct campaign *
     buf_puts(b, "<section class=\"card success\">\n<h1>Check your inbox</h1>\n<p>We sent a "
                 "confirmation link to the address you gave. Open it and press <b>Confirm</b> "
                 "to count your pledge for <i>");
-    escape_html(b, c->title);
+    escape_html(b, title);
     buf_puts(b, "</i>.</p>\n<p class=\"muted\">Nothing arrived after a few minutes? Look in your "
                 "spam folder, or pledge again with the same address.</p>\n");
-    buf_printf(b, "<p><a href=\"/c/%s\">Back to the campaign</a></p>\n</section>\n", c->slug);
+    buf_printf(b, "<p><a href=\"/c/%s\">Back to the campaign</a></p>\n</section>\n", slug);
     page_end(b);
+}
+
+/* A pledge waiting for its group commit: owns copies of everything it needs,
+ * because the request's form and JSON are gone when the commit is done. */
+struct pledge_job {
+    int64_t campaign_id;
+    int is_json;
+    char *slug;
+    char *title;
+    struct pledge_input in;
+    enum pledge_outcome outcome;
+};
+
+static void pledge_job_release(void *arg)
+{
+    struct pledge_job *j = arg;
+    free(j->slug);
+    free(j->title);
+    free((char *)j->in.email);
+    free((char *)j->in.name);
+    free((char *)j->in.statement);
+    free((char *)j->in.timezone);
+    free((char *)j->in.target);
+    free((char *)j->in.consent_text);
+    free((char *)j->in.client_ip);
+    free(j);
+}
+
+static int pledge_job_run(struct store *st, void *arg)
+{
+    struct pledge_job *j = arg;
+    return store_pledge_in_tx(st, j->campaign_id, &j->in, 3, tz_now(), &j->outcome);
+}
+
+static void pledge_job_finish(struct http_request *req, struct http_response *resp, void *arg,
+                              int rc)
+{
+    struct pledge_job *j = arg;
+    if (rc != 0) {
+        if (j->is_json)
+            json_error_one(resp, 503, "body", "Could not save the pledge. Try again.");
+        else
+            page_error(req, resp, 503, "Not saved", "Your pledge could not be saved. Try again.");
+        return;
+    }
+    atomic_fetch_add(&req->app->metrics.pledges, 1);
+    log_info("pledge.recorded", "campaign=%s outcome=%d", j->slug, (int)j->outcome);
+    app_wake_sender(req->app);
+    if (j->is_json)
+        http_json(resp, 202,
+                  "{\"status\":\"pending\",\"message\":\"Check your inbox to confirm your "
+                  "pledge.\"}");
+    else
+        pledge_done_page(resp, j->slug, j->title);
+}
+
+/* Queues the pledge for the next group commit; the answer follows the fsync. */
+static int submit_pledge(struct http_request *req, struct http_response *resp,
+                         const struct campaign *c, int64_t campaign_id,
+                         const struct pledge_fields *f, int is_json)
+{
+    char consent[512];
+    consent_text(c, consent, sizeof consent);
+    struct pledge_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return -1;
+    j->campaign_id = campaign_id;
+    j->is_json = is_json;
+    j->slug = strdup(c->slug);
+    j->title = strdup(c->title);
+    j->in.email = strdup(f->email);
+    j->in.name = strdup(f->name ? f->name : "");
+    j->in.statement = strdup(f->statement ? f->statement : "");
+    j->in.timezone = strdup(f->timezone);
+    j->in.target = f->target ? strdup(f->target) : NULL;
+    j->in.consent_text = strdup(consent);
+    j->in.client_ip = strdup(req->client_ip);
+    if (!j->slug || !j->title || !j->in.email || !j->in.name || !j->in.statement ||
+        !j->in.timezone || (f->target && !j->in.target) || !j->in.consent_text ||
+        !j->in.client_ip) {
+        pledge_job_release(j);
+        return -1;
+    }
+    struct http_deferred d = {pledge_job_run, pledge_job_finish, pledge_job_release, j};
+    http_defer(resp, &d);
+    return 0;
 }
 
 void handle_pledge_post(struct http_request *req, struct http_response *resp)
@@ -492,34 +578,12 @@ void handle_pledge_post(struct http_request *req, struct http_response *resp)
                        "again later.");
         goto out;
     }
-    char consent[512];
-    consent_text(c, consent, sizeof consent);
-    struct pledge_input in = {
-        .email = f.email,
-        .name = f.name ? f.name : "",
-        .statement = f.statement ? f.statement : "",
-        .timezone = f.timezone,
-        .target = f.target,
-        .consent_text = consent,
-        .client_ip = req->client_ip,
-    };
-    enum pledge_outcome outcome;
-    if (store_pledge(req->store, row.id, &in, 3, req->now, &outcome) != 0) {
+    if (submit_pledge(req, resp, c, row.id, &f, is_json) != 0) {
         if (is_json)
             json_error_one(resp, 503, "body", "Could not save the pledge. Try again.");
         else
             page_error(req, resp, 503, "Not saved", "Your pledge could not be saved. Try again.");
-        goto out;
     }
-    atomic_fetch_add(&req->app->metrics.pledges, 1);
-    log_info("pledge.recorded", "campaign=%s outcome=%d", c->slug, (int)outcome);
-    app_wake_sender(req->app);
-    if (is_json)
-        http_json(resp, 202,
-                  "{\"status\":\"pending\",\"message\":\"Check your inbox to confirm your "
-                  "pledge.\"}");
-    else
-        pledge_done_page(resp, c);
 out:
     json_decref(root);
     form_release(&form);

@@ -114,6 +114,22 @@ static const char *const migration_steps[] = {
     "  token_hash TEXT PRIMARY KEY,"
     "  organizer_id INTEGER NOT NULL REFERENCES organizers(id),"
     "  created_at INTEGER NOT NULL);",
+    /* 3: webhook deliveries owed (docs/WEBHOOKS.md), claimed with leases like outbox */
+    "CREATE TABLE webhook_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  campaign_id INTEGER NOT NULL REFERENCES campaigns(id),"
+    "  event TEXT NOT NULL," /* pledge.confirmed | action.clicked */
+    "  payload TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending'," /* pending | sent | failed */
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL,"
+    "  owner TEXT,"
+    "  lease_until INTEGER NOT NULL DEFAULT 0,"
+    "  last_status INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  done_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX webhook_events_due ON webhook_events(state, next_at);",
 };
 
 const char *const *store_migrations(int *count)

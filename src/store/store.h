@@ -104,6 +104,9 @@ enum pledge_outcome {
  * transaction. At most mail_limit confirmation mails per address per day. */
 int store_pledge(struct store *st, int64_t campaign_id, const struct pledge_input *in,
                  int mail_limit, int64_t now, enum pledge_outcome *outcome);
+/* The same inside a transaction the caller opened (group commit). */
+int store_pledge_in_tx(struct store *st, int64_t campaign_id, const struct pledge_input *in,
+                       int mail_limit, int64_t now, enum pledge_outcome *outcome);
 
 struct supporter {
     int64_t id;
@@ -140,17 +143,23 @@ int store_set_instance(struct store *st, int64_t supporter_id, const char *insta
 int store_supporter_erase(struct store *st, const char *email, int64_t now, int *count);
 
 /* ---- one click ---- */
-struct action_result {
-    int64_t target_id;   /* 0 when no open target has room */
-    char target_key[65];
-    int rerouted;        /* the supporter's earlier target had closed */
-    int first_click;
+struct click_record {
+    int64_t campaign_id;
+    int64_t supporter_id;
+    int64_t target_id;        /* 0: none (the "all" mode, or no open target) */
+    int64_t previous_target;  /* the closed target a reroute moved away from, or 0 */
+    int64_t at;
+    int assigned;             /* target_id is a new assignment */
+    int rerouted;
 };
-/* Assigns a target (sticky; balanced/choose/fallback rules, caps respected
- * under concurrency), records the click when record is 1. mode and fallback
- * come from the campaign file. */
-int store_action(struct store *st, const struct campaign *c, int64_t campaign_id,
-                 int64_t supporter_id, int record, int64_t now, struct action_result *out);
+/* Writes a batch of clicks and the assignments they made in one transaction:
+ * the click rows, supporters.assigned_target, and the targets' assigned,
+ * clicks and rerouted counters. */
+int store_record_clicks(struct store *st, const struct click_record *clicks, size_t n);
+/* Chooses how a connection commits: 1 = synchronous=FULL (durable across power
+ * loss: pledges, confirmations), 0 = NORMAL (durable across a killed process,
+ * not a power cut: click batches, outbox marks). */
+int store_set_durable(struct store *st, int full);
 
 /* ---- launch and outbox ---- */
 /* Moves the launch moment to now when move_to_now and it has not launched,
@@ -220,10 +229,13 @@ int store_import_supporter(struct store *st, int64_t campaign_id, const char *em
                            const char *name, const char *timezone, const char *consent_text,
                            int64_t consent_at, int64_t now);
 
-/* Groups many writes (an import) into one transaction. */
+/* Groups many writes (an import, a group commit) into one transaction; a
+ * savepoint lets one job of a group fail without undoing the others. */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+int store_savepoint(struct store *st);
+int store_savepoint_end(struct store *st, int keep);
 
 /* ---- organizers ---- */
 /* Creates the organizer, or replaces the password of an existing one (which

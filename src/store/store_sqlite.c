@@ -482,6 +482,14 @@ static int target_set_open_locked(struct store *st, int64_t target_id, int open,
     sql_bind_text(s, 3, reason);
     if (sql_step_done(st, s, "target state") != 0)
         return -1;
+    /* A new revision tells running servers to reload the targets' states. */
+    s = sql_stmt(st, "UPDATE campaigns SET revision = revision + 1 WHERE id = "
+                     "(SELECT campaign_id FROM targets WHERE id = ?1)");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, target_id);
+    if (sql_step_done(st, s, "target revision") != 0)
+        return -1;
     s = sql_stmt(st, "INSERT INTO target_events (target_id, at, action, reason, actor) "
                  "VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!s)
@@ -619,16 +627,12 @@ char *sql_lowercase_dup(const char *s)
     return d;
 }
 
-int store_pledge(struct store *st, int64_t campaign_id, const struct pledge_input *in,
-                 int mail_limit, int64_t now, enum pledge_outcome *outcome)
+int store_pledge_in_tx(struct store *st, int64_t campaign_id, const struct pledge_input *in,
+                       int mail_limit, int64_t now, enum pledge_outcome *outcome)
 {
     char *norm = sql_lowercase_dup(in->email);
     if (!norm)
         return -1;
-    if (sql_begin(st) != 0) {
-        free(norm);
-        return -1;
-    }
     int64_t day = now / 86400;
     int64_t id = 0, mail_day = 0, mails = 0;
     const char *status = NULL;
@@ -724,17 +728,36 @@ int store_pledge(struct store *st, int64_t campaign_id, const struct pledge_inpu
         if (sql_step_done(st, s, "pledge mails") != 0)
             goto fail;
     }
-    if (sql_commit(st) != 0) {
-        free(norm);
-        return -1;
-    }
     free(norm);
     *outcome = result;
     return 0;
 fail:
-    sql_rollback(st);
     free(norm);
     return -1;
+}
+
+int store_pledge(struct store *st, int64_t campaign_id, const struct pledge_input *in,
+                 int mail_limit, int64_t now, enum pledge_outcome *outcome)
+{
+    if (sql_begin(st) != 0)
+        return -1;
+    if (store_pledge_in_tx(st, campaign_id, in, mail_limit, now, outcome) != 0) {
+        sql_rollback(st);
+        return -1;
+    }
+    return sql_commit(st);
+}
+
+int store_savepoint(struct store *st)
+{
+    return sql_exec(st, "SAVEPOINT job");
+}
+
+int store_savepoint_end(struct store *st, int keep)
+{
+    if (keep)
+        return sql_exec(st, "RELEASE job");
+    return sql_exec(st, "ROLLBACK TO job") == 0 && sql_exec(st, "RELEASE job") == 0 ? 0 : -1;
 }
 
 void supporter_release(struct supporter *s)
@@ -945,177 +968,103 @@ fail:
     return -1;
 }
 
-/* ---------- one click: assignment ---------- */
+/* ---------- one click ---------- */
 
-#define MAX_TARGETS 256
-
-struct assign_target {
+struct target_delta {
     int64_t id;
-    char key[65];
-    int open;
-    long cap;
-    int64_t assigned;
+    int64_t assigned, clicks, rerouted;
 };
 
-static int has_room(const struct assign_target *t)
+static struct target_delta *delta_for(struct target_delta *d, size_t *n, size_t max, int64_t id)
 {
-    return t->open && (t->cap < 0 || t->assigned < t->cap);
+    for (size_t i = 0; i < *n; i++)
+        if (d[i].id == id)
+            return &d[i];
+    if (*n >= max)
+        return NULL;
+    memset(&d[*n], 0, sizeof d[*n]);
+    d[*n].id = id;
+    return &d[(*n)++];
 }
 
-static int find_key(const struct assign_target *ts, size_t n, const char *key)
+static int flush_deltas(struct store *st, const struct target_delta *d, size_t n)
 {
-    for (size_t i = 0; key && i < n; i++)
-        if (strcmp(ts[i].key, key) == 0)
-            return (int)i;
-    return -1;
-}
-
-/* The campaign's fallback order, starting after `after` (wrapping), then the
- * open target with the fewest assignments. -1 when none has room. */
-static int pick_target(const struct campaign *c, const struct assign_target *ts, size_t n,
-                       const char *after)
-{
-    size_t fb = c->fallback.count;
-    if (after && fb) {
-        size_t start = 0;
-        for (size_t i = 0; i < fb; i++)
-            if (strcmp(c->fallback.items[i], after) == 0)
-                start = i + 1;
-        for (size_t k = 0; k < fb; k++) {
-            int idx = find_key(ts, n, c->fallback.items[(start + k) % fb]);
-            if (idx >= 0 && has_room(&ts[idx]))
-                return idx;
-        }
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *s = sql_stmt(st, "UPDATE targets SET assigned = max(assigned + ?2, 0), "
+                                       "clicks = clicks + ?3, rerouted = rerouted + ?4 "
+                                       "WHERE id = ?1");
+        if (!s)
+            return -1;
+        sqlite3_bind_int64(s, 1, d[i].id);
+        sqlite3_bind_int64(s, 2, d[i].assigned);
+        sqlite3_bind_int64(s, 3, d[i].clicks);
+        sqlite3_bind_int64(s, 4, d[i].rerouted);
+        if (sql_step_done(st, s, "target counters") != 0)
+            return -1;
     }
-    int best = -1;
-    for (size_t i = 0; i < n; i++)
-        if (has_room(&ts[i]) && (best < 0 || ts[i].assigned < ts[best].assigned))
-            best = (int)i;
-    return best;
+    return 0;
 }
 
-int store_action(struct store *st, const struct campaign *c, int64_t campaign_id,
-                 int64_t supporter_id, int record, int64_t now, struct action_result *out)
+int store_record_clicks(struct store *st, const struct click_record *clicks, size_t n)
 {
-    struct assign_target ts[MAX_TARGETS];
-    size_t n = 0;
+    enum { MAX_DELTAS = 64 };
+    struct target_delta deltas[MAX_DELTAS];
+    size_t ndeltas = 0;
     if (sql_begin(st) != 0)
         return -1;
-    sqlite3_stmt *s = sql_stmt(st, "SELECT assigned_target, chosen_target, "
-                               "EXISTS (SELECT 1 FROM clicks WHERE supporter_id = ?1) "
-                               "FROM supporters WHERE id = ?1 AND erased_at = 0");
-    if (!s)
-        goto fail;
-    sqlite3_bind_int64(s, 1, supporter_id);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_reset(s);
-        sql_rollback(st);
-        return STORE_NOT_FOUND;
-    }
-    int64_t current = sqlite3_column_int64(s, 0);
-    char chosen[65] = "";
-    if (sqlite3_column_text(s, 1))
-        snprintf(chosen, sizeof chosen, "%s", (const char *)sqlite3_column_text(s, 1));
-    int clicked_before = sqlite3_column_int(s, 2);
-    sqlite3_reset(s);
-
-    s = sql_stmt(st, "SELECT id, key, open AND NOT removed, cap, assigned FROM targets "
-                 "WHERE campaign_id = ?1 ORDER BY position");
-    if (!s)
-        goto fail;
-    sqlite3_bind_int64(s, 1, campaign_id);
-    while (n < MAX_TARGETS && sqlite3_step(s) == SQLITE_ROW) {
-        ts[n].id = sqlite3_column_int64(s, 0);
-        snprintf(ts[n].key, sizeof ts[n].key, "%s", (const char *)sqlite3_column_text(s, 1));
-        ts[n].open = sqlite3_column_int(s, 2);
-        ts[n].cap = (long)sqlite3_column_int64(s, 3);
-        ts[n].assigned = sqlite3_column_int64(s, 4);
-        n++;
-    }
-    sqlite3_reset(s);
-
-    struct action_result r;
-    memset(&r, 0, sizeof r);
-    r.first_click = !clicked_before;
-    int cur = -1;
-    for (size_t i = 0; i < n; i++)
-        if (ts[i].id == current)
-            cur = (int)i;
-    int pick = -1;
-    if (c->assignment == ASSIGN_ALL) {
-        pick = -1; /* every open target is listed; nobody is assigned */
-    } else if (cur >= 0 && ts[cur].open) {
-        pick = cur; /* sticky */
-    } else {
-        if (cur >= 0) {
-            r.rerouted = 1;
-            pick = pick_target(c, ts, n, ts[cur].key);
-        } else if (c->assignment == ASSIGN_CHOOSE && chosen[0]) {
-            int want = find_key(ts, n, chosen);
-            pick = want >= 0 && has_room(&ts[want]) ? want : pick_target(c, ts, n, chosen);
-        } else {
-            pick = pick_target(c, ts, n, NULL);
-        }
-        if (pick >= 0) {
-            s = sql_stmt(st, "UPDATE targets SET assigned = assigned + 1 WHERE id = ?1");
-            if (!s)
-                goto fail;
-            sqlite3_bind_int64(s, 1, ts[pick].id);
-            if (sql_step_done(st, s, "assign") != 0)
-                goto fail;
+    for (size_t i = 0; i < n; i++) {
+        const struct click_record *k = &clicks[i];
+        sqlite3_stmt *s = sql_stmt(st, "INSERT INTO clicks (campaign_id, supporter_id, target_id, "
+                                       "at, rerouted) VALUES (?1, ?2, ?3, ?4, ?5)");
+        if (!s)
+            goto fail;
+        sqlite3_bind_int64(s, 1, k->campaign_id);
+        sqlite3_bind_int64(s, 2, k->supporter_id);
+        if (k->target_id)
+            sqlite3_bind_int64(s, 3, k->target_id);
+        else
+            sqlite3_bind_null(s, 3);
+        sqlite3_bind_int64(s, 4, k->at);
+        sqlite3_bind_int(s, 5, k->rerouted);
+        if (sql_step_done(st, s, "click") != 0)
+            goto fail;
+        if (k->assigned && k->target_id) {
             s = sql_stmt(st, "UPDATE supporters SET assigned_target = ?2 WHERE id = ?1");
             if (!s)
                 goto fail;
-            sqlite3_bind_int64(s, 1, supporter_id);
-            sqlite3_bind_int64(s, 2, ts[pick].id);
+            sqlite3_bind_int64(s, 1, k->supporter_id);
+            sqlite3_bind_int64(s, 2, k->target_id);
             if (sql_step_done(st, s, "assign supporter") != 0)
                 goto fail;
         }
-        if (r.rerouted && pick >= 0) {
-            s = sql_stmt(st, "UPDATE targets SET assigned = max(assigned - 1, 0), "
-                         "rerouted = rerouted + 1 WHERE id = ?1");
-            if (!s)
+        /* Per-target counters are summed over the batch: one UPDATE each. */
+        if (ndeltas + 2 > MAX_DELTAS) {
+            if (flush_deltas(st, deltas, ndeltas) != 0)
                 goto fail;
-            sqlite3_bind_int64(s, 1, ts[cur].id);
-            if (sql_step_done(st, s, "reroute") != 0)
-                goto fail;
+            ndeltas = 0;
+        }
+        if (k->target_id) {
+            struct target_delta *d = delta_for(deltas, &ndeltas, MAX_DELTAS, k->target_id);
+            d->clicks++;
+            d->assigned += k->assigned;
+        }
+        if (k->rerouted && k->previous_target && k->assigned) {
+            struct target_delta *d = delta_for(deltas, &ndeltas, MAX_DELTAS, k->previous_target);
+            d->assigned--;
+            d->rerouted++;
         }
     }
-    if (pick >= 0) {
-        r.target_id = ts[pick].id;
-        snprintf(r.target_key, sizeof r.target_key, "%s", ts[pick].key);
-    }
-    if (record) {
-        s = sql_stmt(st, "INSERT INTO clicks (campaign_id, supporter_id, target_id, at, rerouted) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5)");
-        if (!s)
-            goto fail;
-        sqlite3_bind_int64(s, 1, campaign_id);
-        sqlite3_bind_int64(s, 2, supporter_id);
-        if (pick >= 0)
-            sqlite3_bind_int64(s, 3, ts[pick].id);
-        else
-            sqlite3_bind_null(s, 3);
-        sqlite3_bind_int64(s, 4, now);
-        sqlite3_bind_int(s, 5, r.rerouted);
-        if (sql_step_done(st, s, "click") != 0)
-            goto fail;
-        if (pick >= 0) {
-            s = sql_stmt(st, "UPDATE targets SET clicks = clicks + 1 WHERE id = ?1");
-            if (!s)
-                goto fail;
-            sqlite3_bind_int64(s, 1, ts[pick].id);
-            if (sql_step_done(st, s, "click count") != 0)
-                goto fail;
-        }
-    }
-    if (sql_commit(st) != 0)
-        return -1;
-    *out = r;
-    return 0;
+    if (flush_deltas(st, deltas, ndeltas) != 0)
+        goto fail;
+    return sql_commit(st);
 fail:
     sql_rollback(st);
     return -1;
+}
+
+int store_set_durable(struct store *st, int full)
+{
+    return sql_exec(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
 /* ---------- launch and outbox ---------- */

@@ -3,7 +3,7 @@
 // through playwright-core, log scraping for the links muster logs for each mail,
 // and in-page accessibility checks. Every wait here is bounded.
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -19,7 +19,7 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 export const VIEWPORTS = {
   desktop: { viewport: { width: 1280, height: 800 } },
-  phone: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true },
+  phone: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
 };
 
 // The campaign's launch moment, 2026-12-05 10:00 in America/New_York.
@@ -41,12 +41,35 @@ export function freePort() {
   });
 }
 
-function run(args, env, timeoutMs = 60_000) {
+function run(bin, args, env, timeoutMs = 60_000) {
   return new Promise((res) => {
-    execFile(MUSTER_BIN, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      res({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    execFile(bin, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      const why = err && typeof err.code !== 'number' ? `${err.code || err.signal || ''} ${err.message}` : '';
+      res({ code, stdout, stderr: stderr || why });
     });
   });
+}
+
+// Other people rebuild build/muster while tests run: each server uses its own
+// copy, taken when the binary is complete (it runs `muster init`), so a relink
+// halfway through a test file changes nothing. Bounded: 60 s.
+async function privateBinary(dir, env) {
+  const bin = join(dir, 'muster');
+  const until = Date.now() + 60_000;
+  for (;;) {
+    let last;
+    try {
+      copyFileSync(MUSTER_BIN, bin);
+      chmodSync(bin, 0o755);
+      last = await run(bin, ['init'], env);
+      if (last.code === 0) return bin;
+    } catch (e) {
+      last = { code: -1, stderr: String(e) };
+    }
+    if (Date.now() > until) throw new Error(`muster init failed (${last.code}) with ${MUSTER_BIN}: ${last.stderr}`);
+    await sleep(1000);
+  }
 }
 
 // Starts `muster serve` after `muster init` and `muster campaign apply`.
@@ -73,12 +96,11 @@ export async function startMuster({ campaign = CAMPAIGN_FILE, extraEnv = {} } = 
     file = join(dir, 'campaign.json');
     writeFileSync(file, JSON.stringify(campaign, null, 2));
   }
-  const init = await run(['init'], env);
-  if (init.code !== 0) throw new Error(`muster init failed (${init.code}): ${init.stderr}`);
-  const apply = await run(['campaign', 'apply', file], env);
+  const bin = await privateBinary(dir, env);
+  const apply = await run(bin, ['campaign', 'apply', file], env);
   if (apply.code !== 0) throw new Error(`muster campaign apply failed (${apply.code}): ${apply.stderr}`);
 
-  const child = spawn(MUSTER_BIN, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   let exited = null;
@@ -91,7 +113,7 @@ export async function startMuster({ campaign = CAMPAIGN_FILE, extraEnv = {} } = 
     get stderr() { return stderr; },
     get stdout() { return stdout; },
     // Runs another muster command against the same database and mail setup.
-    run: (args, timeoutMs) => run(args, env, timeoutMs),
+    run: (args, timeoutMs) => run(bin, args, env, timeoutMs),
     // Waits until a log line matching re appears after offset; returns its match.
     async waitForLog(re, offset = 0, timeoutMs = 10_000) {
       const until = Date.now() + timeoutMs;
@@ -176,17 +198,34 @@ export async function newContext(browser, device, extra = {}) {
   return context;
 }
 
+// Problems are console errors and warnings (a CSP violation is one), uncaught
+// page errors, dialogs (alert() from injected script), and subresources that
+// failed. A document answered 4xx on purpose (422 for a refused form) is not
+// one, and neither is the favicon.ico every browser asks for (it is in notes).
 export function watchPage(page) {
-  const problems = { console: [], pageErrors: [], dialogs: [] };
+  const seen = { console: [], pageErrors: [], dialogs: [], subresources: [], notes: [] };
   page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.console.push(`${m.type()}: ${m.text()} @ ${page.url()}`);
+    if (m.type() !== 'error' && m.type() !== 'warning') return;
+    if (/^Failed to load resource/.test(m.text())) return; // counted from the responses
+    seen.console.push(`console ${m.type()}: ${m.text().slice(0, 200)} @ ${page.url()}`);
   });
-  page.on('pageerror', (e) => problems.pageErrors.push(String(e)));
+  page.on('pageerror', (e) => seen.pageErrors.push(`page error: ${e} @ ${page.url()}`));
   page.on('dialog', (d) => {
-    problems.dialogs.push(`${d.type()}: ${d.message()}`);
+    seen.dialogs.push(`dialog ${d.type()}: ${d.message()} @ ${page.url()}`);
     d.dismiss().catch(() => {});
   });
-  return problems;
+  page.on('response', (r) => {
+    if (r.status() < 400 || r.request().resourceType() === 'document') return;
+    const line = `${r.status()} for ${r.request().resourceType()} ${r.url()}`;
+    if (new URL(r.url()).pathname === '/favicon.ico') seen.notes.push(line);
+    else seen.subresources.push(line);
+  });
+  page.on('requestfailed', (r) => {
+    if (r.failure() && /ERR_ABORTED/.test(r.failure().errorText)) return; // downloads, navigations away
+    seen.subresources.push(`failed ${r.url()}: ${r.failure() && r.failure().errorText}`);
+  });
+  seen.problems = () => [...seen.console, ...seen.pageErrors, ...seen.dialogs, ...seen.subresources];
+  return seen;
 }
 
 export async function shoot(page, name) {

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# bench/click.sh [N=20000] [DURATION=10]: the launch spike on the web side.
+# Every request is a supporter following their own one-click link /a/TOKEN:
+# muster checks the token, loads the supporter, assigns a target (or keeps the
+# sticky one) and records the click in one BEGIN IMMEDIATE transaction
+# (committed with fsync), renders the message and answers 302 to the
+# prefilled GitHub URL. The reference is nginx answering a fixed 302 on the
+# same machine (worker_processes 2, access_log off).
+#
+#   1. N confirmed supporters, launched into a Maildir; the /a/ links are
+#      taken from the launch log (event=mail.written kind=reminder links=...).
+#   2. `muster serve`; wrk -t2 -cC -dDs --latency -s bench/click.lua with
+#      C = 64 and 256 (click.lua walks the token list round-robin; each
+#      thread starts at its own offset). Clicks recorded (muster stats) are
+#      compared with wrk's request count after each run.
+#   3. nginx with the same wrk settings.
+#
+# Prints requests/s, p50, p99 for each, and the ratios muster/nginx (target
+# >= 0.7, and muster's p99 < 10 ms at 256 connections), last.
+N=${1:-20000}
+DURATION=${2:-10}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((120 + N / 200 + 6 * DURATION))}
+source "$(dirname "$0")/lib.sh"
+NGINX=${NGINX:-/usr/sbin/nginx}
+[ -x "$NGINX" ] || { echo "bench: $NGINX is missing (apt-get install nginx-light)" >&2; exit 1; }
+bench_header "click: N=$N, ${DURATION}s per run"
+
+populate "$N"
+log "launching into a Maildir to get the /a/ links"
+t0=$(now)
+"$M" launch "$SLUG" >"$WORK/launch.out" 2>"$WORK/launch.err"
+t1=$(now)
+log "launch into Maildir: $(elapsed "$t0" "$t1")s"
+grep 'event=mail.written kind=reminder' "$WORK/launch.err" |
+    sed -n 's#.*links=[^ ]*/a/\([A-Za-z0-9_-]*\) .*#\1#p' >"$WORK/tokens.txt"
+rm -rf "$WORK/mail"
+NTOK=$(wc -l <"$WORK/tokens.txt")
+[ "$NTOK" = "$N" ] || { echo "bench: expected $N /a/ links in the launch log, found $NTOK" >&2; exit 1; }
+export TOKENS=$WORK/tokens.txt WRK_THREADS=2
+
+# wrk_run NAME URL CONNS: runs wrk, parses it into NAME_* variables.
+wrk_run() {
+    local name=$1 url=$2 conns=$3
+    timeout $((DURATION + 30)) wrk -t2 -c"$conns" -d"${DURATION}s" --timeout 5s --latency \
+        -s "$BENCH/click.lua" "$url" >"$WORK/wrk-$name.txt" 2>&1
+    wrk_parse "$WORK/wrk-$name.txt"
+    eval "${name}_RPS=$RPS ${name}_P50=$P50_MS ${name}_P99=$P99_MS ${name}_REQS=$REQS"
+    eval "${name}_BAD=$NON2XX3XX ${name}_SOCKERR='$SOCKERR'"
+    log "$name: $RPS req/s, p50 $P50_MS ms, p99 $P99_MS ms, $REQS requests, non-2xx/3xx $NON2XX3XX, socket errors: $SOCKERR"
+}
+
+# --- muster ---
+PM=$(free_port)
+start_serve "$PM" "$WORK/serve.log"
+first=$(head -1 "$WORK/tokens.txt")
+code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$PM/a/$first")
+log "sample click: $code" 
+case "$code" in 302\ https://github.com/*) ;; *) echo "bench: /a/ did not answer 302 to GitHub: $code" >&2; exit 1 ;; esac
+
+CPU_BEFORE=$(awk '{print $14 + $15}' "/proc/$SERVE_PID/stat")
+for c in 64 256; do
+    before=$(stat clicks)
+    wrk_run "muster$c" "http://127.0.0.1:$PM" "$c"
+    after=$(stat clicks)
+    eval "muster${c}_CLICKS=$((after - before))"
+done
+CPU_AFTER=$(awk '{print $14 + $15}' "/proc/$SERVE_PID/stat")
+SERVE_CPU=$(calc "'%.0f' % (($CPU_AFTER - $CPU_BEFORE) / $(getconf CLK_TCK) / (2 * $DURATION) * 100)")
+stop_pid "$SERVE_PID"
+
+# --- nginx ---
+PN=$(free_port)
+mkdir -p "$WORK/nginx/tmp"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes 2;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $WORK/nginx/tmp/body;
+    proxy_temp_path $WORK/nginx/tmp/proxy;
+    fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+    uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+    scgi_temp_path $WORK/nginx/tmp/scgi;
+    server {
+        listen 127.0.0.1:$PN;
+        location / { return 302 https://github.com/x/y/issues/new?title=t; }
+    }
+}
+EOF
+bg "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" -g 'daemon off;'
+NGINX_PID=$LAST_PID
+wait_port "$PN" 10
+for c in 64 256; do
+    wrk_run "nginx$c" "http://127.0.0.1:$PN" "$c"
+done
+stop_pid "$NGINX_PID"
+
+R64=$(calc "'%.2f' % ($muster64_RPS / $nginx64_RPS)")
+R256=$(calc "'%.2f' % ($muster256_RPS / $nginx256_RPS)")
+P99OK=$(calc "'yes' if $muster256_P99 < 10 else 'no'")
+printf '%-14s %10s %9s %9s %9s %9s %s\n' server req/s p50_ms p99_ms requests bad clicks_recorded
+for s in muster64 muster256 nginx64 nginx256; do
+    eval "printf '%-14s %10s %9s %9s %9s %9s %s\n' $s \${${s}_RPS} \${${s}_P50} \${${s}_P99} \${${s}_REQS} \${${s}_BAD} \${${s}_CLICKS:--}"
+done
+echo "muster serve CPU during the muster runs: ${SERVE_CPU}% of 2 cores"
+echo "clicks recorded vs wrk requests: c64 $muster64_CLICKS/$muster64_REQS, c256 $muster256_CLICKS/$muster256_REQS (wrk does not count requests in flight when it stops)"
+echo "click ratio_c64=$R64 ratio_c256=$R256 (target >= 0.7) muster_p99_c256=${muster256_P99}ms (< 10 ms: $P99OK)"

@@ -1,0 +1,228 @@
+# bench/lib.sh: shared helpers for the benchmark scripts (sourced, not run).
+#
+# Each benchmark gets its own temp dir ($WORK), its own database
+# ($MUSTER_DB), a copy of build/muster (so a rebuild during the run does not
+# change the binary under test), free loopback ports, a watchdog that ends the
+# whole script after $BENCH_TIMEOUT seconds, and a trap that stops every
+# process the script started and removes the temp dir (KEEP=1 keeps it).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=$ROOT/bench
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}
+
+if [ ! -x "$ROOT/build/muster" ]; then
+    echo "bench: $ROOT/build/muster is missing; run 'make -C $ROOT' first" >&2
+    exit 1
+fi
+for tool in wrk python3 curl; do
+    command -v "$tool" >/dev/null || { echo "bench: '$tool' is missing (make deps-bench)" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/muster-bench.XXXXXX)
+cp "$ROOT/build/muster" "$WORK/muster"
+M=$WORK/muster
+export MUSTER_DB=$WORK/muster.db
+export MUSTER_MAILDIR=$WORK/mail
+unset MUSTER_SMTP MUSTER_LISTEN MUSTER_BASE_URL MUSTER_PLEDGE_LIMIT MUSTER_SEND_CONCURRENCY \
+    MUSTER_SEND_RATE MUSTER_TRUSTED_PROXIES 2>/dev/null || true
+SLUG=bench
+BG_PIDS=()
+
+# Stops what this script started (by pid), then removes the temp dir.
+bench_cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    [ -n "${WATCHDOG_PID:-}" ] && kill "$WATCHDOG_PID" 2>/dev/null || true
+    for p in "${BG_PIDS[@]}"; do
+        kill -TERM "$p" 2>/dev/null || true
+    done
+    for p in "${BG_PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null || true
+    done
+    if [ "${KEEP:-0}" = 1 ]; then
+        echo "bench: kept $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The watchdog: after BENCH_TIMEOUT seconds it stops this script's children
+# (found by parent pid, so nothing else on the machine) and the script.
+(
+    sleep "$BENCH_TIMEOUT"
+    echo "bench: $(basename "$0") exceeded ${BENCH_TIMEOUT}s; stopping" >&2
+    for c in $(ps -o pid= --ppid $$); do
+        [ "$c" != "$BASHPID" ] && kill -TERM "$c" 2>/dev/null
+    done
+    kill -TERM $$ 2>/dev/null
+) &
+WATCHDOG_PID=$!
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+# Starts a command in the background and remembers its pid for the cleanup.
+bg() {
+    "$@" &
+    BG_PIDS+=($!)
+    LAST_PID=$!
+}
+
+stop_pid() {
+    local p=$1
+    kill -TERM "$p" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT [SECONDS]: until something accepts connections there.
+wait_port() {
+    local port=$1 limit=${2:-20} i
+    for i in $(seq $((limit * 10))); do
+        if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "bench: nothing listens on 127.0.0.1:$port after ${limit}s" >&2
+    return 1
+}
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
+# calc EXPR: floating point arithmetic (python syntax).
+calc() { python3 -c "print($1)"; }
+
+# The bench campaign: examples/docs-day.json with slug 'bench', a launch moment
+# far ahead (`muster launch` moves it to now), a one-week window (so clicks
+# during the run are inside it) and NTARGETS github_issue targets without cap
+# (every click ends in a 302, as for most real supporters).
+bench_campaign() {
+    local out=$1 ntargets=${2:-4}
+    python3 - "$ROOT/examples/docs-day.json" "$out" "$ntargets" <<'EOF'
+import json, sys
+src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+c = json.load(open(src))
+c["slug"] = "bench"
+c["launch"] = {"at": "2035-01-01T10:00:00", "timezone": "UTC", "window_minutes": 10080}
+c["targets"] = [{"id": f"repo{i}", "kind": "github_issue", "label": f"Repository {i}",
+                 "repo": f"bench-org/repo{i}", "labels": ["docs"]} for i in range(n)]
+c["fallback"] = [t["id"] for t in c["targets"]]
+c.pop("close_after_reports", None)
+json.dump(c, open(out, "w"), indent=2)
+EOF
+}
+
+# gen_csv N FILE [PREFIX]: N consenting supporters, header email,name,consent,timezone.
+gen_csv() {
+    local n=$1 out=$2 prefix=${3:-s}
+    awk -v n="$n" -v p="$prefix" 'BEGIN {
+        split("UTC Europe/Berlin America/New_York Asia/Tokyo", tz, " ");
+        print "email,name,consent,timezone";
+        for (i = 0; i < n; i++)
+            printf "%s%d@bench.example.org,Supporter %d,yes,%s\n", p, i, i, tz[i % 4 + 1];
+    }' > "$out"
+}
+
+# populate N: init, apply the bench campaign, import N confirmed supporters.
+populate() {
+    local n=$1 t0 t1
+    "$M" init >/dev/null
+    bench_campaign "$WORK/campaign.json" "${NTARGETS:-4}"
+    "$M" campaign apply "$WORK/campaign.json" >/dev/null
+    gen_csv "$n" "$WORK/supporters.csv"
+    t0=$(now)
+    "$M" import "$SLUG" "$WORK/supporters.csv" >&2
+    t1=$(now)
+    IMPORT_SECONDS=$(elapsed "$t0" "$t1")
+    log "imported $n supporters in ${IMPORT_SECONDS}s"
+    rm -f "$WORK/supporters.csv"
+}
+
+# stat FIELD [FIELD...]: a value from `muster stats bench --json` (nested keys).
+stat() {
+    "$M" stats "$SLUG" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    d = d[k]
+print(d)' "$@"
+}
+
+# start_serve PORT LOGFILE: `muster serve` on 127.0.0.1:PORT, waits for /healthz.
+start_serve() {
+    local port=$1 logf=$2 i
+    MUSTER_LISTEN=127.0.0.1:$port MUSTER_BASE_URL=http://127.0.0.1:$port bg "$M" serve >"$logf" 2>&1
+    SERVE_PID=$LAST_PID
+    for i in $(seq 100); do
+        curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && return 0
+        kill -0 "$SERVE_PID" 2>/dev/null || { cat "$logf" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "bench: muster serve did not answer /healthz" >&2
+    return 1
+}
+
+# start_sink PORT OUTFILE: smtp-sink on 127.0.0.1:PORT with running counters.
+start_sink() {
+    local port=$1 out=$2 user=()
+    [ "$(id -u)" = 0 ] && user=(-u nobody)
+    bg /usr/sbin/smtp-sink "${user[@]}" -c -m 512 "127.0.0.1:$port" 1000 >"$out" 2>&1
+    SINK_PID=$LAST_PID
+    wait_port "$port" 10
+}
+
+# sink_count OUTFILE: messages the sink received (its last 'mesg=' counter).
+sink_count() {
+    tr '\r' '\n' <"$1" | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2 | grep . || echo 0
+}
+
+# wrk_field FILE: parses wrk --latency output into shell variables
+# RPS, P50_MS, P99_MS, REQS, WRK_SECS, NON2XX3XX, SOCKERR.
+wrk_parse() {
+    eval "$(python3 - "$1" <<'EOF'
+import re, sys
+t = open(sys.argv[1]).read()
+def ms(v):
+    m = re.match(r"([\d.]+)(us|ms|s)", v)
+    x = float(m.group(1))
+    return {"us": x / 1000, "ms": x, "s": x * 1000}[m.group(2)]
+rps = re.search(r"Requests/sec:\s+([\d.]+)", t).group(1)
+p50 = re.search(r"^\s+50%\s+(\S+)", t, re.M)
+p99 = re.search(r"^\s+99%\s+(\S+)", t, re.M)
+m = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", t)
+secs = float(m.group(2)) * {"ms": 0.001, "s": 1, "m": 60}[m.group(3)]
+non = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+err = re.search(r"Socket errors: (.*)", t)
+print(f"RPS={rps}")
+print(f"P50_MS={ms(p50.group(1)) if p50 else 0:.3f}")
+print(f"P99_MS={ms(p99.group(1)) if p99 else 0:.3f}")
+print(f"REQS={m.group(1)}")
+print(f"WRK_SECS={secs:.3f}")
+print(f"NON2XX3XX={non.group(1) if non else 0}")
+print(f"SOCKERR='{err.group(1).strip() if err else 'none'}'")
+EOF
+)"
+}
+
+# peak_rss PID: VmHWM and VmRSS of a process in MB.
+rss_mb() {
+    awk -v k="$2:" '$1 == k {printf "%.1f", $2 / 1024}' "/proc/$1/status"
+}
+
+bench_header() {
+    local rev
+    rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [ -n "$(git -C "$ROOT" status --porcelain -- src 2>/dev/null)" ]; then rev="$rev+dirty-src"; fi
+    echo "== $1 ($(date -u +%Y-%m-%dT%H:%MZ), muster $rev, $(nproc) cores)"
+}

@@ -1,0 +1,47 @@
+/*
+ * assigner: the one-click path's state in `muster serve`. Assignments are
+ * decided in memory, under one lock per campaign, so concurrent first clicks
+ * never exceed a cap and a click costs no write transaction; each click is
+ * queued and a writer thread commits the queue in batches (group commit,
+ * synchronous=NORMAL). What a crash can lose: the clicks answered in the last
+ * moments before it (the queue not yet written, typically under a
+ * millisecond, at most one batch); a supporter whose assignment was lost is
+ * assigned again at the next click, within the caps.
+ *
+ * A change made by another process (target closed, campaign applied) bumps
+ * the campaign's revision; the next click sees it and reloads the targets'
+ * states, keeping the counts it holds (they include clicks not yet written).
+ * One `muster serve` per database: the counts are this process's.
+ */
+#ifndef MUSTER_CAMPAIGN_ASSIGNER_H
+#define MUSTER_CAMPAIGN_ASSIGNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct campaign;
+struct campaign_row;
+struct store;
+struct supporter;
+
+struct assigner;
+
+struct click_outcome {
+    int64_t target_id; /* 0: nobody assigned (all mode, or no open target with room) */
+    char target_key[65];
+    int rerouted;
+};
+
+/* Starts the writer thread on its own connection to db_path. */
+struct assigner *assigner_start(const char *db_path, char *err, size_t err_len);
+/* Writes what is queued, stops the writer, frees everything. */
+void assigner_stop(struct assigner *a);
+
+/* Decides the supporter's target for a click (st: the calling thread's store,
+ * used to load target states) and, when record is 1, queues the click.
+ * Returns 0, or -1 when the targets could not be loaded. */
+int assigner_click(struct assigner *a, struct store *st, const struct campaign *c,
+                   const struct campaign_row *row, const struct supporter *s, int record,
+                   int64_t now, struct click_outcome *out);
+
+#endif

@@ -1,0 +1,264 @@
+"""
+test_cli: the command line (PRODUCT.md, "Command line" and "Campaign file"):
+`campaign apply` (invalid files refused as a whole with every error listed,
+--dry-run, idempotence), `campaign list|show`, usage errors, `target close`,
+and `stats`.
+"""
+import json
+import re
+import urllib.parse
+
+import pytest
+
+from conftest import make_campaign
+
+
+def snapshot(m):
+    """What the organizer can see of the stored campaigns."""
+    code1, shown, err1 = m.cli("campaign", "show", m.slug)
+    code2, listed, err2 = m.cli("campaign", "list")
+    assert code1 == 0 and code2 == 0, err1 + err2
+    rows = m.query("SELECT slug, spec_json, launch_utc, revision FROM campaigns ORDER BY id")
+    targets = m.query("SELECT campaign_id, key, kind, open, removed FROM targets ORDER BY id")
+    return shown, listed, rows, targets
+
+
+def error_lines(stderr):
+    return [line for line in stderr.splitlines() if line.strip()]
+
+
+# ----------------------------------------------------------------------------- invalid files
+
+
+def test_apply_json_syntax_error_reports_file_line_column_and_changes_nothing(make_muster):
+    m = make_muster(start=False)
+    before = snapshot(m)
+    (m.dir / "broken.json").write_text('{\n  "slug": "docs-day",\n  "title": \n}\n')
+    code, out, err = m.cli("campaign", "apply", "broken.json")
+    assert code == 2, (code, out, err)
+    lines = error_lines(err)
+    assert len(lines) == 1, err
+    assert re.match(r"^broken\.json:4:\d+: \S", lines[0]), lines[0]
+    assert snapshot(m) == before
+
+
+def test_apply_invalid_values_lists_every_error_with_its_path_and_changes_nothing(make_muster):
+    m = make_muster(start=False)
+    before = snapshot(m)
+    bad = make_campaign({"title": "An edited title that must not be stored"})
+    bad["launch"]["timezone"] = "Mars/Base"
+    bad["targets"][1] = {"id": "gh2", "kind": "github_issue", "repo": "not a repo!"}
+    bad["fallback"] = ["handbook-github", "gh2", "maintainers"]
+    bad["statement"]["max_chars"] = "many"
+    m.write_campaign(bad, name="bad.json")
+    code, out, err = m.cli("campaign", "apply", "bad.json")
+    assert code == 2, (code, out, err)
+    lines = error_lines(err)
+    for path in ("$.launch.timezone", "$.targets[1].repo", "$.statement.max_chars"):
+        assert any(line.startswith(f"bad.json: {path}: ") and len(line) > len(path) + 12
+                   for line in lines), (path, err)
+    assert len(lines) == 3, err
+    assert snapshot(m) == before
+
+
+def test_apply_template_error_reports_line_and_column_in_the_string(make_muster):
+    m = make_muster(start=False)
+    before = snapshot(m)
+    bad = make_campaign()
+    bad["message"]["body"] = "Hello,\n  {{nmae}} wants offline docs."
+    m.write_campaign(bad, name="tpl.json")
+    code, out, err = m.cli("campaign", "apply", "tpl.json")
+    assert code == 2, (code, out, err)
+    lines = error_lines(err)
+    assert len(lines) == 1, err
+    line = lines[0]
+    assert line.startswith("tpl.json: $.message.body"), line
+    # line 2, column 3 of the template (where "{{nmae}}" starts)
+    assert re.search(r"\b2:3\b|line 2\D+column 3\b", line), line
+    assert "nmae" in line
+    assert snapshot(m) == before
+
+
+def test_invalid_file_of_a_new_campaign_creates_nothing(make_muster):
+    m = make_muster(start=False)
+    before = snapshot(m)
+    bad = make_campaign({"slug": "other-day"})
+    bad["targets"] = []
+    m.write_campaign(bad, name="new.json")
+    code, out, err = m.cli("campaign", "apply", "new.json")
+    assert code == 2, (code, out, err)
+    assert any(line.startswith("new.json: $.targets") for line in error_lines(err)), err
+    assert snapshot(m) == before
+    assert m.cli("campaign", "show", "other-day")[0] == 2
+
+
+# ----------------------------------------------------------------------------- apply
+
+
+def test_apply_dry_run_changes_nothing(make_muster):
+    m = make_muster(start=False)
+    before = snapshot(m)
+    edited = make_campaign({"title": "Dry run title"})
+    m.write_campaign(edited, name="edited.json")
+    code, out, err = m.cli("campaign", "apply", "edited.json", "--dry-run")
+    assert code == 0, err
+    assert snapshot(m) == before
+    new = make_campaign({"slug": "dry-day"})
+    m.write_campaign(new, name="new.json")
+    code, out, err = m.cli("campaign", "apply", "--dry-run", "new.json")
+    assert code == 0, err
+    assert snapshot(m) == before
+    assert m.cli("campaign", "show", "dry-day")[0] == 2
+
+
+def test_applying_the_same_file_twice_prints_unchanged(make_muster):
+    m = make_muster(start=False)
+    before = snapshot(m)
+    code, out, err = m.apply()
+    assert code == 0, err
+    assert "unchanged" in out, out
+    assert snapshot(m) == before
+
+
+def test_applying_an_edited_file_updates_the_campaign(make_muster):
+    m = make_muster(start=False)
+    code, out, err = m.apply(make_campaign({"title": "A better title"}))
+    assert code == 0, err
+    assert "updated" in out, out
+    code, shown, err = m.cli("campaign", "show", m.slug)
+    assert "A better title" in shown
+
+
+def test_campaign_list_and_show(make_muster):
+    m = make_muster(start=False)
+    second = make_campaign({"slug": "second-day", "title": "The second day"})
+    code, out, err = m.apply(second, name="second.json")
+    assert code == 0, err
+    code, listed, err = m.cli("campaign", "list")
+    assert code == 0, err
+    lines = [l for l in listed.splitlines() if l.strip()]
+    assert len(lines) == 2, listed
+    assert any(l.split()[0] == "docs-day" and "Ask for offline documentation" in l for l in lines)
+    assert any(l.split()[0] == "second-day" and "The second day" in l for l in lines)
+    code, shown, err = m.cli("campaign", "show", "docs-day")
+    assert code == 0, err
+    assert "docs-day" in shown and "Ask for offline documentation" in shown
+    assert "America/New_York" in shown
+    for target in ("handbook-github", "handbook-gitlab", "maintainers"):
+        assert target in shown
+    code, out, err = m.cli("campaign", "show", "no-such-day")
+    assert code == 2
+    assert len(error_lines(err)) == 1 and "no-such-day" in err
+
+
+# ----------------------------------------------------------------------------- usage errors
+
+USAGE_ERRORS = [
+    # argv, a word the error must name (None: any)
+    (["frobnicate"], "frobnicate"),
+    (["--bogus", "init"], "--bogus"),
+    (["campaign"], None),
+    (["campaign", "frob"], None),
+    (["campaign", "show"], None),
+    (["campaign", "apply"], None),
+    (["campaign", "apply", "missing.json"], "missing.json"),
+    (["campaign", "apply", "x.json", "--wat"], "--wat"),
+    (["target", "close", "docs-day"], None),
+    (["target", "shut", "docs-day", "handbook-github"], None),
+    (["target", "close", "docs-day", "no-such-target"], "no-such-target"),
+    (["target", "close", "no-such-day", "handbook-github"], "no-such-day"),
+    (["launch"], None),
+    (["launch", "no-such-day"], "no-such-day"),
+    (["stats"], None),
+    (["stats", "no-such-day"], "no-such-day"),
+    (["stats", "docs-day", "--yaml"], None),
+    (["init", "extra"], None),
+]
+
+
+@pytest.mark.parametrize("argv,word", USAGE_ERRORS, ids=[" ".join(a) for a, _ in USAGE_ERRORS])
+def test_bad_usage_exits_2_with_one_line_error_on_stderr(make_muster, argv, word):
+    m = make_muster(start=False)
+    before = snapshot(m)
+    code, out, err = m.cli(*argv)
+    assert code == 2, (code, out, err)
+    lines = error_lines(err)
+    assert len(lines) == 1, err
+    if word:
+        assert word in lines[0], lines[0]
+    assert snapshot(m) == before
+
+
+# ----------------------------------------------------------------------------- targets
+
+
+def launch_with_supporters(m, smtp, addrs):
+    for a in addrs:
+        m.confirm_supporter(a)
+    m.launch()
+    return {a: urllib.parse.urlsplit(smtp.wait_one(a, "reminder").link("/a/")).path
+            for a in addrs}
+
+
+def host_of(response):
+    assert response.status == 302, response
+    return urllib.parse.urlsplit(response.header("Location")).netloc
+
+
+def test_target_close_sends_the_next_new_supporter_elsewhere(muster, smtp):
+    links = launch_with_supporters(muster, smtp, ["ada@example.org"])
+    code, out, err = muster.cli("target", "close", muster.slug, "handbook-github",
+                                "--reason", "issues restricted")
+    assert code == 0, err
+    r = muster.get(links["ada@example.org"])
+    assert host_of(r) == "gitlab.example.org"
+    stats = muster.stats()
+    by_id = {t["id"]: t for t in stats["targets"]}
+    assert by_id["handbook-github"]["state"] == "closed"
+    assert by_id["handbook-github"]["reason"] == "issues restricted"
+    assert by_id["handbook-github"]["clicks"] == 0
+
+
+def test_supporter_whose_target_closed_is_rerouted_on_next_click(muster, smtp):
+    links = launch_with_supporters(muster, smtp, ["ada@example.org"])
+    first = muster.get(links["ada@example.org"])
+    assert host_of(first) == "github.com"
+    assert host_of(muster.get(links["ada@example.org"])) == "github.com"  # sticky
+    assert muster.cli("target", "close", muster.slug, "handbook-github")[0] == 0
+    assert host_of(muster.get(links["ada@example.org"])) == "gitlab.example.org"
+    assert muster.cli("target", "open", muster.slug, "handbook-github")[0] == 0
+    # the new assignment is sticky too
+    assert host_of(muster.get(links["ada@example.org"])) == "gitlab.example.org"
+
+
+def test_all_targets_closed_shows_the_closed_message(muster, smtp):
+    links = launch_with_supporters(muster, smtp, ["ada@example.org"])
+    for t in ("handbook-github", "handbook-gitlab", "maintainers"):
+        assert muster.cli("target", "close", muster.slug, t)[0] == 0
+    r = muster.get(links["ada@example.org"])
+    assert r.status == 200, r
+    assert muster.campaign["closed_message"] in r.text
+
+
+# ----------------------------------------------------------------------------- stats
+
+
+def test_stats_plain_and_json(muster, smtp):
+    muster.confirm_supporter("ada@example.org")
+    muster.pledge("bob@example.org")
+    smtp.wait_one("bob@example.org", "confirm")
+    code, plain, err = muster.cli("stats", muster.slug)
+    assert code == 0, err
+    assert muster.slug in plain
+    assert re.search(r"^\s*pledges\D*\b2\b", plain, re.M), plain
+    assert re.search(r"^\s*confirmed\D*\b1\b", plain, re.M), plain
+    for target in ("handbook-github", "handbook-gitlab", "maintainers"):
+        assert target in plain
+    code, out, err = muster.cli("stats", muster.slug, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["pledges"] == 2 and doc["confirmed"] == 1, doc
+    assert doc["reminders"] == {"sent": 0, "failed": 0, "pending": 0}, doc
+    assert doc["clicks"] == 0
+    assert [t["id"] for t in doc["targets"]] == ["handbook-github", "handbook-gitlab",
+                                                 "maintainers"]

@@ -1,0 +1,45 @@
+"""
+test_durability: "No pledge that was answered with success is ever lost,
+including on kill -9" (PRODUCT.md, "Promises"), and the confirmation mail it
+owes still goes out after the restart.
+"""
+from conftest import free_port
+
+
+def test_pledge_answered_202_survives_kill_9_and_its_mail_is_sent_after_restart(make_muster,
+                                                                                 smtp):
+    # The first server's relay is a port nobody listens on, so no mail can leave
+    # before the kill: whatever arrives later was sent by the restarted server.
+    m = make_muster(env={"MUSTER_SMTP": f"smtp://127.0.0.1:{free_port()}"})
+    addr = "ada@example.org"
+    r = m.pledge(addr, name="Ada", statement="Still here after the crash.")
+    assert r.status == 202, r
+    m.kill9()
+
+    row = m.supporter(addr)
+    assert row is not None, "a pledge answered 202 was lost on kill -9"
+    assert (row["name"], row["statement"], row["status"]) == (
+        "Ada", "Still here after the crash.", "pending")
+    assert smtp.select() == []
+
+    m.env["MUSTER_SMTP"] = smtp.url
+    m.start()
+    assert m.supporter_count() == 1
+    mail = smtp.wait_one(addr, "confirm", timeout=20)
+    # and the link works on the restarted server
+    path = mail.link("/confirm/").split(m.base_url, 1)[1]
+    assert m.post(path).status == 200
+    assert m.supporter(addr)["status"] == "confirmed"
+
+
+def test_many_pledges_answered_202_survive_kill_9(make_muster, smtp):
+    m = make_muster(env={"MUSTER_SMTP": f"smtp://127.0.0.1:{free_port()}"})
+    accepted = []
+    for i in range(20):
+        addr = f"p{i}@example.org"
+        if m.pledge(addr).status == 202:
+            accepted.append(addr)
+    m.kill9()
+    assert len(accepted) == 20
+    for addr in accepted:
+        assert m.supporter(addr) is not None, f"{addr} lost on kill -9"

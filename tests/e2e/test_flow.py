@@ -1,0 +1,292 @@
+"""
+test_flow: the supporter's whole path through the real server (PRODUCT.md,
+"The flow", steps 2 to 5, and "Email"): pledge as JSON, the confirmation mail,
+the double opt-in, the "you're in" mail with its calendar file, `muster launch`,
+the reminder and the one-click link, and who gets no reminder.
+"""
+import datetime
+import re
+import urllib.parse
+
+from conftest import launch_utc, render_template, token_of
+
+# A statement that exercises every escaping layer: newlines, URL syntax (& # + %),
+# quotes, HTML, non-ASCII and an emoji outside the BMP.
+STATEMENT = ("I read the handbook on trains & in the field: 100% offline #docs + more.\n"
+             "It's \"essential\" <b>really</b> = true?\n\n"
+             "Zürich, Kraków, 東京 — ✓ 🎉")
+NAME = "Zoë O'Brien-Ångström"
+
+
+def assert_rfc5322(mail, to_addr):
+    """Parses with email.policy.default and checks the structure every muster mail has."""
+    raw = mail.raw
+    # CRLF line ends only
+    assert b"\n" not in raw.replace(b"\r\n", b""), "bare LF in the raw message"
+    assert b"\r" not in raw.replace(b"\r\n", b""), "bare CR in the raw message"
+    header_block = raw.split(b"\r\n\r\n", 1)[0]
+    assert all(b < 0x80 for b in header_block), "raw 8-bit bytes in the header section"
+    for line in raw.split(b"\r\n"):
+        assert len(line) <= 998, "line longer than 998 octets"
+    msg = mail.msg
+    assert not msg.defects, msg.defects
+    for part in msg.walk():
+        assert not part.defects, (part.get_content_type(), part.defects)
+    for name in ("Date", "From", "To", "Subject", "Message-ID"):
+        assert msg[name] is not None, f"missing {name}"
+        assert len(msg.get_all(name)) == 1, f"{name} appears more than once"
+    assert msg["Date"].datetime is not None
+    assert re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", str(msg["Message-ID"]).strip())
+    to = msg["To"].addresses
+    assert len(to) == 1 and to[0].addr_spec == to_addr, to
+    assert mail.rcpt_tos == [to_addr]
+    assert msg["From"].addresses[0].addr_spec == "team@example.org"
+    assert msg.get_body(preferencelist=("plain",)) is not None, "no text/plain part"
+    assert msg.get_body(preferencelist=("html",)) is not None, "no text/html part"
+
+
+def assert_links_absolute(mail, base_url):
+    links = mail.links() + mail.html_links()
+    assert links, "no links at all"
+    for url in links:
+        assert url.startswith(base_url + "/"), f"link not absolute from MUSTER_BASE_URL: {url}"
+
+
+def paths(urls):
+    return [urllib.parse.urlsplit(u).path for u in urls]
+
+
+def ics_dtstart(ics_bytes):
+    m = re.search(rb"\r\nDTSTART:(\d{8}T\d{6}Z)\r\n", ics_bytes)
+    assert m, ics_bytes
+    return datetime.datetime.strptime(m.group(1).decode(), "%Y%m%dT%H%M%SZ").replace(
+        tzinfo=datetime.timezone.utc)
+
+
+def assert_ics(ics_bytes, launch_moment):
+    assert ics_bytes.startswith(b"BEGIN:VCALENDAR\r\n"), ics_bytes[:80]
+    assert ics_bytes.rstrip(b"\r\n").endswith(b"END:VCALENDAR")
+    assert b"\n" not in ics_bytes.replace(b"\r\n", b""), "ICS lines must end in CRLF"
+    assert b"BEGIN:VEVENT\r\n" in ics_bytes and b"END:VEVENT\r\n" in ics_bytes
+    assert re.search(rb"\r\nUID:", ics_bytes)
+    assert re.search(rb"\r\nDTSTAMP:\d{8}T\d{6}Z\r\n", ics_bytes)
+    assert ics_dtstart(ics_bytes) == launch_moment
+
+
+# ----------------------------------------------------------------------------- pledge
+
+
+def test_json_pledge_answers_202_with_json(muster):
+    r = muster.pledge("ada@example.org", name="Ada")
+    assert r.status == 202, r
+    assert r.header("Content-Type").startswith("application/json")
+    body = r.json()
+    assert isinstance(body, dict)
+    assert muster.supporter("ada@example.org")["status"] == "pending"
+
+
+def test_confirmation_mail_is_valid_and_holds_only_the_confirm_link(muster, smtp):
+    addr = "ada@example.org"
+    assert muster.pledge(addr, name=NAME, statement=STATEMENT).status == 202
+    mail = smtp.wait_one(addr, "confirm")
+    assert_rfc5322(mail, addr)
+    assert_links_absolute(mail, muster.base_url)
+    text_links = mail.links()
+    assert len(text_links) == 1, text_links
+    assert re.fullmatch(re.escape(muster.base_url) + r"/confirm/[A-Za-z0-9_-]{22,}",
+                        text_links[0]), text_links
+    # the HTML part links to the same place and nowhere else
+    assert set(mail.html_links()) == {text_links[0]}
+    for p in paths(mail.links() + mail.html_links()):
+        assert not p.startswith("/a/") and not p.startswith("/u/"), p
+    assert "/a/" not in mail.text() and "/a/" not in mail.html()
+
+
+def test_get_confirm_shows_a_button_and_confirms_nothing(muster, smtp):
+    addr = "ada@example.org"
+    muster.pledge(addr, name="Ada")
+    url = smtp.wait_one(addr, "confirm").link("/confirm/")
+    path = urllib.parse.urlsplit(url).path
+    for _ in range(2):  # a link scanner may fetch twice
+        r = muster.get(path)
+        assert r.status == 200, r
+        assert re.search(r"<form[^>]*method=\"post\"", r.text, re.I), r.text
+        assert "<button" in r.text
+    assert muster.head(path).status == 200
+    assert muster.supporter(addr)["status"] == "pending"
+    smtp.settle(1.5)
+    assert smtp.select(addr, "welcome") == []
+
+
+def test_post_confirm_confirms_and_is_idempotent(muster, smtp):
+    addr = "ada@example.org"
+    muster.pledge(addr, name="Ada")
+    path = urllib.parse.urlsplit(smtp.wait_one(addr, "confirm").link("/confirm/")).path
+    r1 = muster.post(path)
+    assert r1.status == 200, r1
+    assert muster.supporter(addr)["status"] == "confirmed"
+    smtp.wait_one(addr, "welcome")
+    r2 = muster.post(path)
+    assert r2.status == 200, r2
+    assert muster.supporter(addr)["status"] == "confirmed"
+    assert muster.supporter_count() == 1
+    smtp.settle(2)
+    assert len(smtp.select(addr, "welcome")) == 1, smtp.select(addr)
+
+
+def test_welcome_mail_carries_the_calendar_file_and_the_unsubscribe_link(muster, smtp):
+    addr = "ada@example.org"
+    s = muster.confirm_supporter(addr, name=NAME, statement=STATEMENT)
+    mail = s["welcome"]
+    assert_rfc5322(mail, addr)
+    assert_links_absolute(mail, muster.base_url)
+    cals = mail.calendars()
+    assert len(cals) == 1, "want exactly one text/calendar part"
+    part, data = cals[0]
+    assert part.is_attachment() or part.get_filename(), "the .ics is not an attachment"
+    assert_ics(data, launch_utc(muster.campaign))
+    p = paths(mail.links())
+    assert any(x.startswith("/u/") for x in p), p
+    assert not any(x.startswith("/a/") or x.startswith("/confirm/") for x in p), p
+
+
+def test_thank_you_page_calendar_link_serves_text_calendar(muster, smtp):
+    s = muster.confirm_supporter("ada@example.org", name="Ada")
+    page = s["thank_you"].text
+    m = re.search(r'href="(/c/' + re.escape(muster.slug) + r'/calendar/[A-Za-z0-9_-]+\.ics)"',
+                  page)
+    assert m, page
+    r = muster.get(m.group(1))
+    assert r.status == 200, r
+    assert r.header("Content-Type").split(";")[0].strip() == "text/calendar"
+    assert_ics(r.body, launch_utc(muster.campaign))
+
+
+# ----------------------------------------------------------------------------- launch
+
+
+def test_launch_sends_one_reminder_per_confirmed_supporter(muster, smtp):
+    addrs = ["ada@example.org", "bob@example.org", "cy@example.org"]
+    for a in addrs:
+        muster.confirm_supporter(a, name=a.split("@")[0])
+    muster.launch()
+    for a in addrs:
+        smtp.wait_one(a, "reminder")
+    smtp.settle(1.5)
+    reminders = smtp.select(kind="reminder")
+    assert sorted(r.rcpt_tos[0] for r in reminders) == sorted(addrs)
+    # stable Message-IDs, one per supporter
+    ids = [str(r.msg["Message-ID"]) for r in reminders]
+    assert len(set(ids)) == len(ids)
+
+
+def test_reminder_has_action_and_unsubscribe_links_and_list_unsubscribe_headers(muster, smtp):
+    addr = "ada@example.org"
+    s = muster.confirm_supporter(addr, name=NAME, statement=STATEMENT)
+    muster.launch()
+    mail = smtp.wait_one(addr, "reminder")
+    assert_rfc5322(mail, addr)
+    assert_links_absolute(mail, muster.base_url)
+    a_link = mail.link("/a/")
+    u_link = mail.link("/u/")
+    assert re.fullmatch(re.escape(muster.base_url) + r"/a/[A-Za-z0-9_-]{22,}", a_link)
+    assert u_link == s["unsubscribe_url"]
+    lu = mail.msg.get_all("List-Unsubscribe")
+    assert lu and len(lu) == 1
+    assert f"<{u_link}>" in str(lu[0]).replace("\r\n", "").replace(" ", "")
+    assert str(mail.msg["List-Unsubscribe-Post"]).strip() == "List-Unsubscribe=One-Click"
+    assert mail.msg["Message-ID"] is not None
+    assert not any(p.startswith("/confirm/") for p in paths(mail.links()))
+
+
+def test_action_link_redirects_to_the_prefilled_issue_with_the_exact_message(muster, smtp):
+    addr = "ada@example.org"
+    muster.confirm_supporter(addr, name=NAME, statement=STATEMENT)
+    muster.launch()
+    a_path = urllib.parse.urlsplit(smtp.wait_one(addr, "reminder").link("/a/")).path
+    r = muster.get(a_path)
+    assert r.status == 302, r
+    location = r.header("Location")
+    assert location and all(0x21 <= ord(ch) <= 0x7e for ch in location), location
+    url = urllib.parse.urlsplit(location)
+    # balanced assignment: the first click goes to the first target in file order
+    assert (url.scheme, url.netloc, url.path) == (
+        "https", "github.com", "/example-docs/handbook/issues/new")
+    query = urllib.parse.parse_qs(url.query, keep_blank_values=True, strict_parsing=True)
+    c = muster.campaign
+    values = {"name": NAME, "statement": STATEMENT, "campaign.title": c["title"],
+              "target.id": "handbook-github"}
+    assert query["title"] == [render_template(c["message"]["title"], values)]
+    assert query["body"] == [render_template(c["message"]["body"], values)]
+    assert query["labels"] == ["docs"]
+    assert muster.click_count() == 1
+
+
+def test_second_launch_sends_nothing_more(muster, smtp):
+    for a in ("ada@example.org", "bob@example.org"):
+        muster.confirm_supporter(a)
+    muster.launch()
+    smtp.wait_for(2, kind="reminder")
+    before = len(smtp.select())
+    muster.launch()
+    smtp.settle(2)
+    assert len(smtp.select()) == before, smtp.select()
+    assert len(smtp.select(kind="reminder")) == 2
+
+
+def test_stats_json_counts_the_sent_reminder_and_the_click(muster, smtp):
+    addr = "ada@example.org"
+    muster.confirm_supporter(addr, name="Ada")
+    muster.launch()
+    a_path = urllib.parse.urlsplit(smtp.wait_one(addr, "reminder").link("/a/")).path
+    assert muster.get(a_path).status == 302
+    stats = muster.stats()
+    assert stats["reminders"]["sent"] == 1, stats
+    assert stats["clicks"] == 1, stats
+    assert stats["confirmed"] == 1 and stats["pledges"] == 1, stats
+    by_id = {t["id"]: t for t in stats["targets"]}
+    assert by_id["handbook-github"]["clicks"] == 1, stats
+
+
+# ----------------------------------------------------------------------------- who gets none
+
+
+def test_supporter_who_unsubscribed_before_launch_gets_no_reminder(muster, smtp):
+    stay = "ada@example.org"
+    leave = "bob@example.org"
+    muster.confirm_supporter(stay)
+    s = muster.confirm_supporter(leave)
+    # RFC 8058 one-click: a bare POST, no cookie, no CSRF token, no redirect
+    r = muster.post(urllib.parse.urlsplit(s["unsubscribe_url"]).path, body=b"List-Unsubscribe=One-Click",
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 200, r
+    assert r.header("Location") is None
+    assert muster.supporter(leave)["unsubscribed_at"] > 0
+    muster.launch()
+    smtp.wait_one(stay, "reminder")
+    smtp.settle(1.5)
+    assert smtp.select(leave, "reminder") == []
+
+
+def test_supporter_who_never_confirmed_gets_no_reminder(muster, smtp):
+    muster.confirm_supporter("ada@example.org")
+    assert muster.pledge("bob@example.org", name="Bob").status == 202
+    smtp.wait_one("bob@example.org", "confirm")
+    muster.launch()
+    smtp.wait_one("ada@example.org", "reminder")
+    smtp.settle(1.5)
+    assert smtp.select("bob@example.org", "reminder") == []
+    assert muster.stats()["reminders"]["sent"] == 1
+
+
+def test_get_on_unsubscribe_link_unsubscribes_nobody(muster, smtp):
+    addr = "ada@example.org"
+    s = muster.confirm_supporter(addr)
+    path = urllib.parse.urlsplit(s["unsubscribe_url"]).path
+    r = muster.get(path)
+    assert r.status == 200, r
+    assert "<form" in r.text and "<button" in r.text
+    assert muster.head(path).status == 200
+    assert muster.supporter(addr)["unsubscribed_at"] == 0
+    muster.launch()
+    smtp.wait_one(addr, "reminder")

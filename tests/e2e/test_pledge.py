@@ -1,0 +1,217 @@
+"""
+test_pledge: the rules of POST /c/SLUG/pledge (PRODUCT.md, "The flow" step 2,
+"HTTP routes", "Email"): one supporter per address, the same answer whether or
+not the address pledged before, a confirmed pledge changed only by a new
+confirmation, field errors as JSON, CSRF for forms, the per-IP limit, and
+nothing a supporter types reaching a mail header.
+"""
+import html
+import json
+import re
+import urllib.parse
+from http.cookies import SimpleCookie
+
+import pytest
+
+
+def path_of(url):
+    return urllib.parse.urlsplit(url).path
+
+
+# ----------------------------------------------------------------------------- one supporter
+
+
+def test_repledge_with_same_email_in_other_case_creates_no_second_supporter(muster, smtp):
+    assert muster.pledge("Ada.Lovelace@Example.org", name="Ada").status == 202
+    assert muster.pledge("ada.lovelace@EXAMPLE.ORG", name="Ada L").status == 202
+    assert muster.pledge("ADA.LOVELACE@example.org").status == 202
+    assert muster.supporter_count() == 1
+
+
+def test_pledge_answer_is_identical_whether_or_not_the_address_pledged_before(muster, smtp):
+    fresh = muster.pledge("new@example.org", name="New", statement="Hi")
+    # an address that pledged and is still pending
+    muster.pledge("pending@example.org", name="P")
+    again_pending = muster.pledge("Pending@example.org", name="New", statement="Hi")
+    # an address that pledged and confirmed
+    muster.confirm_supporter("done@example.org", name="D")
+    again_confirmed = muster.pledge("DONE@example.org", name="New", statement="Hi")
+    for r in (again_pending, again_confirmed):
+        assert (r.status, r.body) == (fresh.status, fresh.body)
+        assert r.header("Content-Type") == fresh.header("Content-Type")
+        assert r.header("Set-Cookie") == fresh.header("Set-Cookie")
+    assert muster.supporter_count() == 3
+
+
+def test_repledge_of_confirmed_pledge_changes_name_only_after_new_confirmation(muster, smtp):
+    addr = "ada@example.org"
+    s = muster.confirm_supporter(addr, name="Old Name", statement="old statement")
+    assert muster.pledge(addr.upper(), name="New Name", statement="new statement").status == 202
+    assert muster.supporter(addr)["name"] == "Old Name"
+    assert muster.supporter(addr)["statement"] == "old statement"
+    mails = smtp.wait_for(2, to=addr, kind="confirm")
+    new_link = mails[-1].link("/confirm/")
+    # a link scanner fetching the new link changes nothing
+    assert muster.get(path_of(new_link)).status == 200
+    assert muster.supporter(addr)["name"] == "Old Name"
+    r = muster.post(path_of(new_link))
+    assert r.status == 200, r
+    row = muster.supporter(addr)
+    assert (row["name"], row["statement"]) == ("New Name", "new statement")
+    assert row["status"] == "confirmed"
+    assert muster.supporter_count() == 1
+    assert s["confirm_url"]  # the first link was used before
+
+
+# ----------------------------------------------------------------------------- invalid input
+
+INVALID = [
+    # id, JSON body (or raw text), the field the error must name (None: any field)
+    ("bad-email", {"email": "not-an-address", "consent": True, "timezone": "UTC"}, "email"),
+    ("bad-email-two-ats", {"email": "a@b@example.org", "consent": True}, "email"),
+    ("missing-email", {"consent": True, "timezone": "UTC"}, "email"),
+    ("missing-consent", {"email": "ada@example.org", "timezone": "UTC"}, "consent"),
+    ("consent-false", {"email": "ada@example.org", "consent": False}, "consent"),
+    ("consent-string", {"email": "ada@example.org", "consent": "yes"}, "consent"),
+    ("timezone-mars", {"email": "ada@example.org", "consent": True, "timezone": "Mars/Base"},
+     "timezone"),
+    ("statement-too-long", {"email": "ada@example.org", "consent": True, "statement": "x" * 1001},
+     "statement"),
+    ("name-with-crlf", {"email": "ada@example.org", "consent": True, "name": "Ada\r\nLovelace"},
+     "name"),
+    ("name-with-lf", {"email": "ada@example.org", "consent": True, "name": "Ada\nLovelace"},
+     "name"),
+    ("email-number", {"email": 5, "consent": True}, "email"),
+    ("name-list", {"email": "ada@example.org", "consent": True, "name": ["Ada"]}, "name"),
+    ("timezone-number", {"email": "ada@example.org", "consent": True, "timezone": 1}, "timezone"),
+    ("statement-object", {"email": "ada@example.org", "consent": True, "statement": {}},
+     "statement"),
+    ("non-object-array", "[1, 2, 3]", None),
+    ("non-object-string", '"ada@example.org"', None),
+    ("malformed-json", '{"email": "ada@example.org", "consent": tru', None),
+    ("empty-body", "", None),
+]
+
+
+@pytest.mark.parametrize("body,field", [(b, f) for _, b, f in INVALID],
+                         ids=[i for i, _, _ in INVALID])
+def test_invalid_json_pledge_answers_4xx_with_field_errors_and_writes_nothing(muster, smtp, body,
+                                                                              field):
+    raw = body if isinstance(body, str) else json.dumps(body)
+    r = muster.post_json(f"/c/{muster.slug}/pledge", raw=raw)
+    assert 400 <= r.status < 500, r
+    assert r.header("Content-Type").startswith("application/json"), r.header("Content-Type")
+    doc = r.json()
+    assert isinstance(doc, dict) and isinstance(doc.get("errors"), dict), doc
+    assert doc["errors"], doc
+    assert all(isinstance(k, str) and isinstance(v, str) and v for k, v in doc["errors"].items())
+    if field:
+        assert field in doc["errors"], doc
+    assert muster.supporter_count() == 0
+    assert muster.scalar("SELECT count(*) FROM outbox") == 0
+
+
+def test_statement_of_exactly_max_chars_is_accepted(muster, smtp):
+    # the limit counts characters, not bytes: 1000 two-byte characters fit
+    r = muster.pledge("ada@example.org", statement="ü" * 1000)
+    assert r.status == 202, r
+    assert muster.supporter_count() == 1
+
+
+# ----------------------------------------------------------------------------- forms and CSRF
+
+
+def csrf_from_page(muster):
+    page = muster.get(f"/c/{muster.slug}")
+    assert page.status == 200, page
+    cookie = SimpleCookie()
+    for header in page.headers.get_all("Set-Cookie") or []:
+        cookie.load(header)
+    m = re.search(r'<input[^>]*name="csrf"[^>]*value="([^"]*)"', page.text) or \
+        re.search(r'<input[^>]*value="([^"]*)"[^>]*name="csrf"', page.text)
+    assert m, "no csrf field on the pledge page"
+    assert len(cookie) == 1, page.headers.get_all("Set-Cookie")
+    name, morsel = next(iter(cookie.items()))
+    return name, morsel.value, html.unescape(m.group(1))
+
+
+FORM = {"email": "ada@example.org", "name": "Ada", "timezone": "Europe/Berlin",
+        "consent": "yes", "statement": "Because."}
+
+
+@pytest.mark.parametrize("variant", ["none", "cookie-only", "field-only", "mismatch", "empty"])
+def test_form_pledge_without_valid_csrf_is_403_and_writes_nothing(muster, smtp, variant):
+    name, cookie_value, field_value = csrf_from_page(muster)
+    fields = dict(FORM)
+    cookie = None
+    if variant == "cookie-only":
+        cookie = f"{name}={cookie_value}"
+    elif variant == "field-only":
+        fields["csrf"] = field_value
+    elif variant == "mismatch":
+        other = csrf_from_page(muster)[1]
+        cookie = f"{name}={cookie_value}"
+        fields["csrf"] = other
+        assert other != cookie_value
+    elif variant == "empty":
+        cookie = f"{name}="
+        fields["csrf"] = ""
+    r = muster.post_form(f"/c/{muster.slug}/pledge", fields, cookie=cookie)
+    assert r.status == 403, r
+    assert muster.supporter_count() == 0
+    smtp.settle(1)
+    assert smtp.select() == []
+
+
+def test_form_pledge_with_csrf_token_from_the_page_works(muster, smtp):
+    name, cookie_value, field_value = csrf_from_page(muster)
+    assert cookie_value == field_value
+    fields = dict(FORM, csrf=field_value)
+    r = muster.post_form(f"/c/{muster.slug}/pledge", fields, cookie=f"{name}={cookie_value}")
+    assert 200 <= r.status < 400, r
+    row = muster.supporter("ada@example.org")
+    assert row and row["status"] == "pending"
+    assert (row["name"], row["timezone"], row["statement"]) == ("Ada", "Europe/Berlin", "Because.")
+    smtp.wait_one("ada@example.org", "confirm")
+
+
+# ----------------------------------------------------------------------------- limits
+
+
+def test_third_pledge_from_same_ip_gets_429_when_limit_is_2(make_muster, smtp):
+    m = make_muster(env={"MUSTER_PLEDGE_LIMIT": "2"})
+    assert m.pledge("a@example.org").status == 202
+    assert m.pledge("b@example.org").status == 202
+    r = m.pledge("c@example.org")
+    assert r.status == 429, r
+    assert m.supporter_count() == 2
+    assert m.supporter("c@example.org") is None
+
+
+# ----------------------------------------------------------------------------- headers
+
+
+def test_header_injection_in_name_is_refused(muster, smtp):
+    r = muster.pledge("ada@example.org", name="Eve\r\nBcc: x@evil.example")
+    assert 400 <= r.status < 500, r
+    assert "name" in r.json()["errors"], r
+    assert muster.supporter_count() == 0
+    smtp.settle(1.5)
+    assert smtp.select() == []
+    assert not any("evil.example" in rc for m in smtp.select() for rc in m.rcpt_tos)
+
+
+def test_non_ascii_name_is_rfc2047_encoded_in_to(muster, smtp):
+    addr = "zoe@example.org"
+    name = "Zoë Ångström 東京"
+    assert muster.pledge(addr, name=name).status == 202
+    mail = smtp.wait_one(addr, "confirm")
+    header_block = mail.raw.split(b"\r\n\r\n", 1)[0]
+    assert all(b < 0x80 for b in header_block)
+    to_raw = re.search(rb"^To:(.*(?:\r\n[ \t].*)*)", header_block, re.M | re.I).group(1)
+    assert b"=?" in to_raw and b"?=" in to_raw, to_raw
+    assert re.search(rb"=\?utf-8\?[bq]\?", to_raw, re.I), to_raw
+    addresses = mail.msg["To"].addresses
+    assert len(addresses) == 1
+    assert addresses[0].display_name == name
+    assert addresses[0].addr_spec == addr
