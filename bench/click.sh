@@ -57,14 +57,14 @@ code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:
 log "sample click: $code" 
 case "$code" in 302\ https://github.com/*) ;; *) echo "bench: /a/ did not answer 302 to GitHub: $code" >&2; exit 1 ;; esac
 
-CPU_BEFORE=$(awk '{print $14 + $15}' "/proc/$SERVE_PID/stat")
+CPU_BEFORE=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log")
 for c in 64 256; do
     before=$(stat clicks)
     wrk_run "muster$c" "http://127.0.0.1:$PM" "$c"
     after=$(stat clicks)
     eval "muster${c}_CLICKS=$((after - before))"
 done
-CPU_AFTER=$(awk '{print $14 + $15}' "/proc/$SERVE_PID/stat")
+CPU_AFTER=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log")
 SERVE_CPU=$(calc "'%.0f' % (($CPU_AFTER - $CPU_BEFORE) / $(getconf CLK_TCK) / (2 * $DURATION) * 100)")
 stop_pid "$SERVE_PID"
 

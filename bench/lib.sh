@@ -11,8 +11,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}
 
-if [ ! -x "$ROOT/build/muster" ]; then
-    echo "bench: $ROOT/build/muster is missing; run 'make -C $ROOT' first" >&2
+# MUSTER_BIN: the binary under test (default build/muster), e.g. one built
+# from an older commit for a before/after comparison.
+MUSTER_BIN=${MUSTER_BIN:-$ROOT/build/muster}
+if [ ! -x "$MUSTER_BIN" ]; then
+    echo "bench: $MUSTER_BIN is missing; run 'make -C $ROOT' first" >&2
     exit 1
 fi
 for tool in wrk python3 curl; do
@@ -20,7 +23,7 @@ for tool in wrk python3 curl; do
 done
 
 WORK=$(mktemp -d /tmp/muster-bench.XXXXXX)
-cp "$ROOT/build/muster" "$WORK/muster"
+cp "$MUSTER_BIN" "$WORK/muster"
 M=$WORK/muster
 export MUSTER_DB=$WORK/muster.db
 export MUSTER_MAILDIR=$WORK/mail
@@ -33,7 +36,10 @@ BG_PIDS=()
 bench_cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    [ -n "${WATCHDOG_PID:-}" ] && kill "$WATCHDOG_PID" 2>/dev/null || true
+    if [ -n "${WATCHDOG_PID:-}" ]; then
+        pkill -TERM -P "$WATCHDOG_PID" 2>/dev/null || true # its sleep
+        kill "$WATCHDOG_PID" 2>/dev/null || true
+    fi
     for p in "${BG_PIDS[@]}"; do
         kill -TERM "$p" 2>/dev/null || true
     done
@@ -55,7 +61,7 @@ trap 'exit 143' TERM
 # The watchdog: after BENCH_TIMEOUT seconds it stops this script's children
 # (found by parent pid, so nothing else on the machine) and the script.
 (
-    sleep "$BENCH_TIMEOUT"
+    sleep "$BENCH_TIMEOUT" </dev/null >/dev/null 2>&1
     echo "bench: $(basename "$0") exceeded ${BENCH_TIMEOUT}s; stopping" >&2
     for c in $(ps -o pid= --ppid $$); do
         [ "$c" != "$BASHPID" ] && kill -TERM "$c" 2>/dev/null
@@ -63,6 +69,7 @@ trap 'exit 143' TERM
     kill -TERM $$ 2>/dev/null
 ) &
 WATCHDOG_PID=$!
+disown "$WATCHDOG_PID" # no "Terminated" notice when the cleanup stops it
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
@@ -215,14 +222,28 @@ EOF
 )"
 }
 
-# peak_rss PID: VmHWM and VmRSS of a process in MB.
+# cpu_ticks PID: user+system clock ticks used so far; fails (with the
+# server's log) when the process is gone.
+cpu_ticks() {
+    if ! awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; then
+        echo "bench: process $1 is gone" >&2
+        [ -n "${2:-}" ] && tail -20 "$2" >&2
+        return 1
+    fi
+}
+
+# rss_mb PID: VmHWM and VmRSS of a process in MB.
 rss_mb() {
     awk -v k="$2:" '$1 == k {printf "%.1f", $2 / 1024}' "/proc/$1/status"
 }
 
 bench_header() {
     local rev
-    rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-    if [ -n "$(git -C "$ROOT" status --porcelain -- src 2>/dev/null)" ]; then rev="$rev+dirty-src"; fi
-    echo "== $1 ($(date -u +%Y-%m-%dT%H:%MZ), muster $rev, $(nproc) cores)"
+    if [ "$MUSTER_BIN" = "$ROOT/build/muster" ]; then
+        rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+        if [ -n "$(git -C "$ROOT" status --porcelain -- src 2>/dev/null)" ]; then rev="$rev+dirty-src"; fi
+    else
+        rev=$MUSTER_BIN
+    fi
+    echo "== $1 ($(date -u +%Y-%m-%dT%H:%MZ), muster $rev, $(nproc) cores, load before: $(cut -d" " -f1-3 /proc/loadavg))"
 }

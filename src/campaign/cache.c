@@ -24,14 +24,16 @@ struct cache_slot {
 static __thread struct cache_slot cache[CACHE_SLOTS];
 static __thread unsigned cache_next;
 
-static int cached(struct campaign_row *row, const struct campaign **out)
+static struct campaign *lookup(const struct campaign_row *row)
 {
-    for (int i = 0; i < CACHE_SLOTS; i++) {
-        if (cache[i].campaign && cache[i].id == row->id && cache[i].revision == row->revision) {
-            *out = cache[i].campaign;
-            return 0;
-        }
-    }
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (cache[i].campaign && cache[i].id == row->id && cache[i].revision == row->revision)
+            return cache[i].campaign;
+    return NULL;
+}
+
+static int parse_into_cache(struct campaign_row *row, const struct campaign **out)
+{
     struct campaign *c = NULL;
     struct buf errors = BUF_INIT;
     int rc = campaign_parse(row->spec_json, strlen(row->spec_json), row->slug, &c, &errors);
@@ -55,30 +57,41 @@ static int cached(struct campaign_row *row, const struct campaign **out)
     return 0;
 }
 
-int campaign_cache_get(struct store *st, const char *slug, struct campaign_row *row,
-                 const struct campaign **out)
+/* Peeks at the row (no campaign file); reads and parses the file only when
+ * this thread has not parsed this revision yet. */
+static int get(struct store *st, const char *slug, int64_t id, struct campaign_row *row,
+               const struct campaign **out)
 {
-    if (!campaign_slug_valid(slug))
-        return STORE_NOT_FOUND;
-    int rc = store_campaign_get(st, slug, row);
+    int rc = store_campaign_peek(st, slug, id, row);
     if (rc != 0)
         return rc;
-    if (cached(row, out) != 0) {
+    struct campaign *hit = lookup(row);
+    if (hit) {
+        *out = hit;
+        return 0;
+    }
+    int64_t found = row->id;
+    campaign_row_release(row);
+    rc = store_campaign_get_by_id(st, found, row);
+    if (rc != 0)
+        return rc;
+    if (parse_into_cache(row, out) != 0) {
         campaign_row_release(row);
         return -1;
     }
     return 0;
 }
 
-int campaign_cache_get_by_id(struct store *st, int64_t id, struct campaign_row *row,
+int campaign_cache_get(struct store *st, const char *slug, struct campaign_row *row,
                        const struct campaign **out)
 {
-    int rc = store_campaign_get_by_id(st, id, row);
-    if (rc != 0)
-        return rc;
-    if (cached(row, out) != 0) {
-        campaign_row_release(row);
-        return -1;
-    }
-    return 0;
+    if (!campaign_slug_valid(slug))
+        return STORE_NOT_FOUND;
+    return get(st, slug, 0, row, out);
+}
+
+int campaign_cache_get_by_id(struct store *st, int64_t id, struct campaign_row *row,
+                             const struct campaign **out)
+{
+    return get(st, NULL, id, row, out);
 }

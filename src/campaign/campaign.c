@@ -1254,7 +1254,11 @@ int campaign_parse(const char *text, size_t len, const char *filename, struct ca
     parse_document(&c, root, cp);
     if (c.nerr == 0 && !c.oom) {
         cp->canonical_json = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
-        if (!cp->canonical_json)
+        /* Validated above, so these compile; kept for rendering every click. */
+        struct template_error terr;
+        cp->title_template = template_parse(cp->message_title, &terr);
+        cp->body_template = template_parse(cp->message_body, &terr);
+        if (!cp->canonical_json || !cp->title_template || !cp->body_template)
             c.oom = 1;
     }
     if (c.nerr == 0 && !c.oom && out) {
@@ -1315,6 +1319,8 @@ void campaign_free(struct campaign *c)
     free(c->timezone);
     free(c->message_title);
     free(c->message_body);
+    template_free(c->title_template);
+    template_free(c->body_template);
     free(c->statement_prompt);
     string_list_release(&c->fallback);
     free(c->closed_message);

@@ -8,33 +8,14 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "core/escape.h"
+#include "pages/admin_csv.h"
 #include "store/store.h"
 #include "core/banned.h"
 
-struct csv_out {
-    FILE *f;
-    struct buf line;
-    long rows;
-    int failed;
-};
-
-static int write_row(void *vctx, const char *const *values, int count)
+/* The CSV itself comes from pages/admin_csv.c, shared with the dashboard. */
+static int write_file(void *ctx, const char *data, size_t len)
 {
-    struct csv_out *out = vctx;
-    buf_reset(&out->line);
-    for (int i = 0; i < count; i++) {
-        if (i)
-            buf_putc(&out->line, ',');
-        escape_csv(&out->line, values[i]);
-    }
-    buf_puts(&out->line, "\r\n");
-    if (buf_failed(&out->line) || fwrite(out->line.data, 1, out->line.len, out->f) != out->line.len) {
-        out->failed = 1;
-        return 1;
-    }
-    out->rows++;
-    return 0;
+    return fwrite(data, 1, len, (FILE *)ctx) != len;
 }
 
 int cmd_export(struct cli *cli, int argc, char **argv)
@@ -59,23 +40,16 @@ int cmd_export(struct cli *cli, int argc, char **argv)
         return cli_fail(EXIT_RUNTIME, "could not read campaign '%s'", slug);
     int64_t id = row.id;
     campaign_row_release(&row);
-    struct csv_out out = {path ? fopen(path, "wb") : stdout, BUF_INIT, 0, 0};
-    if (!out.f)
+    FILE *f = path ? fopen(path, "wb") : stdout;
+    if (!f)
         return cli_fail(EXIT_RUNTIME, "export: cannot write %s: %s", path, strerror(errno));
-    static const char *const supporter_header[] = {
-        "email",      "name",         "statement",       "timezone",
-        "status",     "pledged_at",   "confirmed_at",    "unsubscribed_at",
-        "consent_at", "consent_text", "source",          "target"};
-    static const char *const click_header[] = {"at", "target", "rerouted", "email"};
-    write_row(&out, supporters ? supporter_header : click_header, supporters ? 12 : 4);
-    out.rows = 0;
-    rc = supporters ? store_export_supporters(cli->store, id, write_row, &out)
-                    : store_export_clicks(cli->store, id, write_row, &out);
-    int closed = path ? fclose(out.f) : fflush(out.f);
-    buf_release(&out.line);
-    if (rc != 0 || out.failed || closed != 0)
-        return cli_fail(EXIT_RUNTIME, "export: failed after %ld rows", out.rows);
+    long rows = 0;
+    rc = admin_csv_export(cli->store, id, supporters ? ADMIN_CSV_SUPPORTERS : ADMIN_CSV_CLICKS,
+                          write_file, f, &rows);
+    int closed = path ? fclose(f) : fflush(f);
+    if (rc != 0 || closed != 0)
+        return cli_fail(EXIT_RUNTIME, "export: failed after %ld rows", rows);
     if (path)
-        fprintf(stderr, "exported %ld %s to %s\n", out.rows, what, path);
+        fprintf(stderr, "exported %ld %s to %s\n", rows, what, path);
     return EXIT_OK;
 }

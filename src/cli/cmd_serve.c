@@ -8,7 +8,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "campaign/assigner.h"
@@ -21,6 +23,7 @@
 #include "mail/outbox.h"
 #include "store/group_commit.h"
 #include "store/store.h"
+#include "webhooks/webhook.h"
 #include "core/banned.h"
 
 struct sender_thread {
@@ -78,6 +81,16 @@ static void *sender_main(void *arg)
     return NULL;
 }
 
+/* One HTTP thread per core (MUSTER_HTTP_THREADS overrides): handlers never
+ * wait on a disk write (clicks are batched, pledges are group-committed
+ * while their connection is suspended), so more threads only add switches. */
+static int serve_threads(void)
+{
+    const char *v = getenv("MUSTER_HTTP_THREADS");
+    long n = v ? strtol(v, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
 int serve_run(struct cli *cli)
 {
     struct app app;
@@ -114,7 +127,7 @@ int serve_run(struct cli *cli)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct http_server *srv = http_server_start(&app, 4, err, sizeof err);
+    struct http_server *srv = http_server_start(&app, serve_threads(), err, sizeof err);
     if (!srv) {
         group_commit_stop(app.committer);
         group_commit_free(app.committer);
@@ -135,6 +148,10 @@ int serve_run(struct cli *cli)
         app_release(&app);
         return cli_fail(EXIT_RUNTIME, "cannot start the sender thread");
     }
+    /* Webhooks (docs/WEBHOOKS.md): without this thread, events wait in the store. */
+    struct webhook_sender *webhooks = webhook_sender_start(&cli->cfg, err, sizeof err);
+    if (!webhooks)
+        log_error("webhook.sender_not_started", "error=\"%s\"", err);
     log_info("serve.started", "listen=%s base_url=%s mail=%s", cli->cfg.listen,
              cli->cfg.base_url, cli->cfg.smtp ? "smtp" : "maildir");
     int sig = 0;
@@ -150,6 +167,7 @@ int serve_run(struct cli *cli)
     assigner_stop(app.assigner); /* writes the clicks still queued */
     app_wake_sender(&app);
     pthread_join(sender_tid, NULL);
+    webhook_sender_stop(webhooks);
     sender_close(st.sender);
     store_close(st.store);
     app_release(&app);

@@ -403,7 +403,7 @@ struct http_server *http_server_start(struct app *app, int threads, char *err, u
         flags, (uint16_t)port, NULL, NULL, &on_request, app, MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)10000, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)10000, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_LISTENING_ADDRESS_REUSE,
         (unsigned)1, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, n, "cannot listen on %s (in use, or not an address of this machine)",

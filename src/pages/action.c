@@ -41,8 +41,8 @@ static int render_message(const struct campaign *c, const struct supporter *s,
     vars->target_id = target_id ? target_id : "";
     buf_init(&out->title, 0);
     buf_init(&out->body, 0);
-    if (template_render_text(c->message_title, vars, &out->title) != 0 ||
-        template_render_text(c->message_body, vars, &out->body) != 0) {
+    if (template_render(c->title_template, vars, NULL, &out->title) != 0 ||
+        template_render(c->body_template, vars, NULL, &out->body) != 0) {
         buf_release(&out->title);
         buf_release(&out->body);
         return -1;

@@ -12,7 +12,7 @@
 
 void handle_healthz(struct http_request *req, struct http_response *resp)
 {
-    if (store_schema_version(req->store) < 1) {
+    if (store_ping(req->store) != 0) {
         http_text(resp, 503, "database unavailable\n");
         return;
     }

@@ -29,6 +29,8 @@ int store_open(const char *path, struct store **out, char *err, size_t err_len);
 void store_close(struct store *st);
 /* The schema version after migration. */
 int store_schema_version(struct store *st);
+/* 0 when the database answers a query. */
+int store_ping(struct store *st);
 /* Loads the server secret, creating it on first use. */
 int store_secret(struct store *st, unsigned char secret[32]);
 /* A number that changes whenever another connection commits (PRAGMA
@@ -53,6 +55,9 @@ enum apply_result { APPLY_UNCHANGED, APPLY_CREATED, APPLY_UPDATED };
 int store_campaign_apply(struct store *st, const struct campaign *c, int64_t now,
                          enum apply_result *result, char *err, size_t err_len);
 int store_campaign_get(struct store *st, const char *slug, struct campaign_row *out);
+/* The same without the campaign file (spec_json NULL): for caches that only
+ * need to know whether the revision moved. */
+int store_campaign_peek(struct store *st, const char *slug, int64_t id, struct campaign_row *out);
 int store_campaign_get_by_id(struct store *st, int64_t id, struct campaign_row *out);
 /* Appends one slug per line. */
 int store_campaign_slugs(struct store *st, struct buf *out);

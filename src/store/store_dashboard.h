@@ -19,10 +19,10 @@
 
 struct store;
 
-/* The time of the first pledge, and of the first launch activity (a reminder
- * sent or a click); 0 when there is none. */
+/* The time of the first pledge, and of the first and the last launch
+ * activity (a reminder sent or a click); 0 when there is none. */
 int store_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first_pledge,
-                           int64_t *first_activity);
+                           int64_t *first_activity, int64_t *last_activity);
 
 /* Pledges by the time they were made, confirmations by the time they were
  * confirmed (per bucket, not cumulative). */

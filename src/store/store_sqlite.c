@@ -22,6 +22,7 @@
 #include "core/tz.h"
 #include "store/store_private.h"
 #include "store/sqlite_private.h"
+#include "store/store_webhooks.h"
 #include "core/banned.h"
 
 
@@ -215,6 +216,15 @@ int store_schema_version(struct store *st)
     return v;
 }
 
+int store_ping(struct store *st)
+{
+    sqlite3_stmt *s = sql_stmt(st, "SELECT 1");
+    int ok = s && sqlite3_step(s) == SQLITE_ROW;
+    if (s)
+        sqlite3_reset(s);
+    return ok ? 0 : -1;
+}
+
 int64_t store_data_version(struct store *st)
 {
     sqlite3_stmt *s = sql_stmt(st, "PRAGMA data_version");
@@ -404,6 +414,32 @@ int store_campaign_get(struct store *st, const char *slug, struct campaign_row *
     int result = rc == SQLITE_ROW ? campaign_row_fill(s, out)
                  : rc == SQLITE_DONE ? STORE_NOT_FOUND
                                      : sql_error(st, "campaign get");
+    sqlite3_reset(s);
+    return result;
+}
+
+int store_campaign_peek(struct store *st, const char *slug, int64_t id, struct campaign_row *out)
+{
+    sqlite3_stmt *s = sql_stmt(st, "SELECT id, slug, NULL, launch_utc, launched_at, window_minutes, "
+                                   "revision FROM campaigns WHERE id = ?1 OR slug = ?2");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    sql_bind_text(s, 2, slug);
+    int rc = sqlite3_step(s);
+    int result = STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        out->id = sqlite3_column_int64(s, 0);
+        out->slug = sql_col_strdup(s, 1);
+        out->launch_utc = sqlite3_column_int64(s, 3);
+        out->launched_at = sqlite3_column_int64(s, 4);
+        out->window_minutes = sqlite3_column_int(s, 5);
+        out->revision = sqlite3_column_int64(s, 6);
+        result = out->slug ? 0 : -1;
+    } else if (rc != SQLITE_DONE) {
+        result = sql_error(st, "campaign peek");
+    }
     sqlite3_reset(s);
     return result;
 }
@@ -881,6 +917,10 @@ int store_confirm(struct store *st, int64_t supporter_id, int64_t now,
         if (launched_at && now < window_end && !unsubscribed &&
             outbox_add(st, MAIL_REMINDER, campaign_id, supporter_id, now) != 0)
             goto fail;
+        /* The campaign's webhook, when it has one (docs/WEBHOOKS.md). */
+        if (store_webhook_enqueue(st, campaign_id, WEBHOOK_PLEDGE_CONFIRMED, supporter_id, 0,
+                                  now) != 0)
+            goto fail;
         result = CONFIRM_NEW;
     }
     if (sql_commit(st) != 0)
@@ -1027,6 +1067,10 @@ int store_record_clicks(struct store *st, const struct click_record *clicks, siz
         sqlite3_bind_int64(s, 4, k->at);
         sqlite3_bind_int(s, 5, k->rerouted);
         if (sql_step_done(st, s, "click") != 0)
+            goto fail;
+        /* The campaign's webhook, when it has one (docs/WEBHOOKS.md). */
+        if (store_webhook_enqueue(st, k->campaign_id, WEBHOOK_ACTION_CLICKED, k->supporter_id,
+                                  k->target_id, k->at) != 0)
             goto fail;
         if (k->assigned && k->target_id) {
             s = sql_stmt(st, "UPDATE supporters SET assigned_target = ?2 WHERE id = ?1");

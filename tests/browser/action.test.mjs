@@ -83,8 +83,9 @@ for (const [i, device] of [[0, 'desktop'], [1, 'phone']]) {
 
       await page.waitForTimeout(200); // a late dialog would show up here
       assert.deepEqual(seen.dialogs, [], 'no dialog opened');
-      // Screenshot with the button back to its label.
+      // Screenshot with the button back to its label and no focus ring.
       await page.waitForFunction(() => ![...document.querySelectorAll('button')].some((b) => b.textContent === 'Copied'), null, { timeout: 5_000 });
+      await page.evaluate(() => document.activeElement && document.activeElement.blur());
       await shoot(page, `action-${device}`);
     } finally {
       problems.push(...seen.problems());

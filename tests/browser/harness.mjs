@@ -332,6 +332,36 @@ function inPageFacts() {
     if (visible(el) && (el.value || '').trim()) texts.push({ el: describe(el), ...contrastOf(el) });
   }
 
+  // Text fields: the font and the width they get from the stylesheet.
+  const formWidth = (el) => (el.closest('form, section, article, main') || document.body).clientWidth;
+  const fieldStyles = [...document.querySelectorAll('input:not([type=hidden]):not([type=checkbox]):not([type=radio]), textarea, select')]
+    .filter(visible)
+    .map((el) => ({
+      field: describe(el),
+      fontSize: parseFloat(getComputedStyle(el).fontSize),
+      widthShare: Math.round((el.getBoundingClientRect().width / formWidth(el)) * 100) / 100,
+    }));
+
+  // Focus indicators (WCAG 1.4.11): the outline drawn on focus against what is
+  // around it (with outline-offset, that is the parent's background).
+  const before = document.activeElement;
+  const focusRings = [];
+  for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), textarea, select')) {
+    if (!visible(el)) continue;
+    el.focus({ preventScroll: true });
+    if (document.activeElement !== el) continue;
+    const cs = getComputedStyle(el);
+    const width = parseFloat(cs.outlineWidth) || 0;
+    if (cs.outlineStyle === 'none' || width === 0) {
+      focusRings.push({ el: describe(el), ratio: 0, outline: 'none' });
+      continue;
+    }
+    const ring = parse(cs.outlineColor);
+    const around = background(el.parentElement || el);
+    focusRings.push({ el: describe(el), ratio: Math.round(ratio(ring, around) * 100) / 100, outline: `${cs.outlineWidth} ${cs.outlineStyle} ${cs.outlineColor} on ${`rgb(${around.r}, ${around.g}, ${around.b})`}` });
+  }
+  if (before && before.focus) before.focus({ preventScroll: true }); else document.activeElement.blur();
+
   const bodyP = document.querySelector('main p:not(.muted):not(.eyebrow):not(.error)') || document.body;
   const primary = [...document.querySelectorAll('button:not(.secondary), a.button:not(.secondary)')].find(visible) || null;
   const h1s = [...document.querySelectorAll('h1')];
@@ -344,6 +374,8 @@ function inPageFacts() {
     body: { el: describe(bodyP), ...contrastOf(bodyP) },
     primary: primary ? { el: describe(primary), ...contrastOf(primary) } : null,
     texts,
+    fieldStyles,
+    focusRings,
     overflowX,
   };
 }
@@ -372,6 +404,20 @@ export function a11yProblems(facts, { requirePrimary = false } = {}) {
     problems.push('no visible primary button');
   }
   return { problems, notes };
+}
+
+// Text fields look alike: the page's 1.0625rem font (17px; under 16px iOS
+// zooms in on focus) and the whole width of their form.
+export function fieldStyleProblems(facts) {
+  return facts.fieldStyles
+    .filter((f) => f.fontSize < 16 || f.widthShare < 0.9)
+    .map((f) => `${f.field}: font ${f.fontSize}px, ${Math.round(f.widthShare * 100)}% of the form's width`);
+}
+
+// Focus indicators: at least 3:1 against the adjacent background. Returns
+// [{outline, el}] for the ones below.
+export function focusProblems(facts) {
+  return facts.focusRings.filter((f) => f.ratio < 3).map((f) => ({ outline: `${f.outline} (${f.ratio}:1)`, el: f.el }));
 }
 
 // Every visible text against its background: 4.5, or 3 for large text.

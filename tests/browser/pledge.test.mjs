@@ -144,6 +144,32 @@ for (const device of ['desktop', 'phone']) {
   });
 }
 
+test('on a phone, a refused pledge shows its errors without scrolling', { timeout: 60_000 }, async () => {
+  // The error page is a new page load: unless it moves focus or scrolls to the
+  // errors, the visitor sees the top of the campaign again, as if nothing happened.
+  const context = await newContext(browser, 'phone');
+  const page = await context.newPage();
+  try {
+    await page.goto(`${server.base}/c/docs-day`);
+    await submit(page, page.getByRole('button', { name: 'Pledge' }), (l) => l.tap());
+    const where = await page.evaluate(() => {
+      const inView = (el) => { const r = el.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; };
+      const summary = document.querySelector('.errors');
+      const first = document.querySelector('[aria-invalid=true]');
+      const active = document.activeElement;
+      return {
+        summaryTop: summary && Math.round(summary.getBoundingClientRect().top),
+        viewport: innerHeight,
+        focused: active && active !== document.body ? (active.id || active.className || active.tagName) : null,
+        visible: !!((summary && inView(summary)) || (first && inView(first))),
+      };
+    });
+    assert.ok(where.visible, `error summary at y=${where.summaryTop} of a ${where.viewport}px viewport, focus on ${where.focused || 'body'}: nothing on the first screen says the pledge was refused`);
+  } finally {
+    await context.close();
+  }
+});
+
 test('the pledge flow pages log no console error, CSP violation or dialog', () => {
   assert.deepEqual(problems, []);
 });

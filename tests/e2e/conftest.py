@@ -155,7 +155,10 @@ class MailSink:
     def __init__(self):
         self.cond = threading.Condition()
         self.messages = []
+        self.refused = []  # (Mail, reply) the relay answered with an error
         self.errors = []
+        # rules: callables Mail -> SMTP reply string (refuse) or None (accept)
+        self.rules = []
 
     async def handle_DATA(self, server, session, envelope):
         try:
@@ -165,9 +168,19 @@ class MailSink:
                 self.errors.append(repr(e))
             return "250 2.0.0 OK (unparseable)"
         with self.cond:
+            for rule in self.rules:
+                reply = rule(m)
+                if reply:
+                    self.refused.append((m, reply))
+                    self.cond.notify_all()
+                    return reply
             self.messages.append(m)
             self.cond.notify_all()
         return "250 2.0.0 OK queued"
+
+    def refused_for(self, to):
+        with self.cond:
+            return [(m, r) for m, r in self.refused if [x.lower() for x in m.rcpt_tos] == [to]]
 
     def select(self, to=None, kind=None):
         with self.cond:
@@ -508,6 +521,21 @@ class Muster:
 
     def click_count(self):
         return self.scalar("SELECT count(*) FROM clicks")
+
+    def wait_clicks(self, n, timeout=5.0):
+        """Waits until the database holds n clicks (the server may write them in
+        batches); fails if it holds more."""
+        wait_until(lambda: self.click_count() >= n, timeout, what=f"{n} click(s) in the db")
+        assert self.click_count() == n, f"{self.click_count()} clicks recorded, want {n}"
+
+    def assert_clicks_stay(self, n, seconds=1.0):
+        """Checks that the click count is n and stays n for a moment (batched writes)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            assert self.click_count() == n, f"{self.click_count()} clicks recorded, want {n}"
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.1)
 
     def supporter(self, email_addr):
         conn = sqlite3.connect(self.db_path, timeout=10)

@@ -219,7 +219,7 @@ def test_action_link_redirects_to_the_prefilled_issue_with_the_exact_message(mus
     assert query["title"] == [render_template(c["message"]["title"], values)]
     assert query["body"] == [render_template(c["message"]["body"], values)]
     assert query["labels"] == ["docs"]
-    assert muster.click_count() == 1
+    muster.wait_clicks(1)
 
 
 def test_second_launch_sends_nothing_more(muster, smtp):
@@ -240,6 +240,7 @@ def test_stats_json_counts_the_sent_reminder_and_the_click(muster, smtp):
     muster.launch()
     a_path = urllib.parse.urlsplit(smtp.wait_one(addr, "reminder").link("/a/")).path
     assert muster.get(a_path).status == 302
+    muster.wait_clicks(1)
     stats = muster.stats()
     assert stats["reminders"]["sent"] == 1, stats
     assert stats["clicks"] == 1, stats

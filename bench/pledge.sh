@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# bench/pledge.sh [DURATION=10] [CONNS=64]: durable pledges per second over
+# HTTP. wrk POSTs JSON pledges to /c/bench/pledge, each with a new email
+# (bench/pledge.lua), from 64 connections for 10 s, against `muster serve`
+# with MUSTER_PLEDGE_LIMIT=0 and its confirmation mails going to an smtp-sink
+# (so the sender thread works as in production). A 202 is an answer given
+# after the pledge was committed (WAL, synchronous=FULL).
+#
+# Checked: the 202s counted by wrk's response() callback against the growth
+# of `muster stats` pledges. Prints pledges/s (202s per second; target
+# >= 5000), last.
+DURATION=${1:-10}
+CONNS=${2:-64}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((90 + DURATION))}
+source "$(dirname "$0")/lib.sh"
+bench_header "pledge: $CONNS connections, ${DURATION}s"
+
+populate 1000 # a campaign with some supporters already (the supporters table is not empty)
+PS=$(free_port)
+start_sink "$PS" "$WORK/sink.out"
+PM=$(free_port)
+MUSTER_PLEDGE_LIMIT=0 MUSTER_SMTP=smtp://127.0.0.1:$PS start_serve "$PM" "$WORK/serve.log"
+
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data '{"email":"probe@pledge.example.org","timezone":"UTC","consent":true}' \
+    "http://127.0.0.1:$PM/c/$SLUG/pledge")
+[ "$code" = 202 ] || { echo "bench: a JSON pledge answered $code, not 202" >&2; exit 1; }
+
+before=$(stat pledges)
+CPU_BEFORE=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log")
+RUN=$(date +%s) SLUG=$SLUG timeout $((DURATION + 30)) wrk -t2 -c"$CONNS" -d"${DURATION}s" \
+    --timeout 10s --latency -s "$BENCH/pledge.lua" "http://127.0.0.1:$PM" >"$WORK/wrk.txt" 2>&1
+CPU_AFTER=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log")
+wrk_parse "$WORK/wrk.txt"
+after=$(stat pledges)
+STATUSES=$(sed -n 's/^statuses: //p' "$WORK/wrk.txt")
+N202=$(echo "$STATUSES" | tr ' ' '\n' | sed -n 's/^202=//p')
+N202=${N202:-0}
+STORED=$((after - before))
+sleep 2 # let the sender catch up a little before counting mails
+SINK=$(sink_count "$WORK/sink.out")
+SERVE_CPU=$(calc "'%.0f' % (($CPU_AFTER - $CPU_BEFORE) / $(getconf CLK_TCK) / (2 * $WRK_SECS) * 100)")
+RATE=$(calc "round($N202 / $WRK_SECS)")
+echo "wrk: $REQS requests in ${WRK_SECS}s, statuses: $STATUSES, socket errors: $SOCKERR"
+echo "latency: p50 ${P50_MS} ms, p99 ${P99_MS} ms"
+echo "stored pledges grew by $STORED (202 answers: $N202; requests in flight when wrk stopped may be stored but not counted)"
+echo "confirmation mails at the sink 2 s after the run: $SINK"
+echo "muster serve CPU during the run: ${SERVE_CPU}% of 2 cores"
+echo "pledge pledges_per_s=$RATE (target >= 5000) p99=${P99_MS}ms"
