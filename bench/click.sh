@@ -60,7 +60,9 @@ case "$code" in 302\ https://github.com/*) ;; *) echo "bench: /a/ did not answer
 CPU_BEFORE=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log")
 for c in 64 256; do
     before=$(stat clicks)
+    [ "$c" = 64 ] && profile_start "$SERVE_PID" click-c64
     wrk_run "muster$c" "http://127.0.0.1:$PM" "$c"
+    profile_stop
     after=$(stat clicks)
     eval "muster${c}_CLICKS=$((after - before))"
 done

@@ -42,9 +42,10 @@ P1=$(free_port)
 start_sink "$P1" "$WORK/sink1.out"
 log "muster launch: $N reminders to smtp-sink on 127.0.0.1:$P1"
 t0=$(now)
-MUSTER_SMTP=smtp://127.0.0.1:$P1 "$M" launch "$SLUG" >"$WORK/launch.out" 2>"$WORK/launch.err"
+MUSTER_SMTP=smtp://127.0.0.1:$P1 profile_cmd dispatch-launch "$M" launch "$SLUG" >"$WORK/launch.out" 2>"$WORK/launch.err"
 t1=$(now)
 MUSTER_SECS=$(elapsed "$t0" "$t1")
+profile_report dispatch-launch
 sleep 0.5 # the last session's QUIT
 stop_pid "$SINK_PID"
 SINK1=$(sink_count "$WORK/sink1.out")

@@ -237,6 +237,53 @@ rss_mb() {
     awk -v k="$2:" '$1 == k {printf "%.1f", $2 / 1024}' "/proc/$1/status"
 }
 
+# Profiling (optional): with PROFILE_DIR=/some/dir, the scripts record the
+# muster process with `perf record -g` during their first muster run and
+# write NAME.perf.data and NAME.txt (perf report, flat and by caller) there.
+# Profiled runs are slower; their numbers are not the benchmark's.
+profile_start() { # PID NAME
+    PROF_PID=
+    [ -n "${PROFILE_DIR:-}" ] || return 0
+    command -v perf >/dev/null || { log "perf is missing; not profiling"; return 0; }
+    mkdir -p "$PROFILE_DIR"
+    # setsid: perf signals its whole process group when it ends
+    setsid perf record -q -F 499 -g -o "$PROFILE_DIR/$2.perf.data" -p "$1" >/dev/null 2>&1 &
+    PROF_PID=$!
+    PROF_NAME=$2
+    sleep 0.5
+}
+profile_stop() {
+    [ -n "${PROF_PID:-}" ] || return 0
+    kill -INT "$PROF_PID" 2>/dev/null || true
+    wait "$PROF_PID" 2>/dev/null || true
+    profile_report "$PROF_NAME"
+    PROF_PID=
+}
+# profile_cmd NAME CMD...: runs CMD under perf record (or plainly); the
+# caller writes the report (profile_report NAME) after its timing.
+profile_cmd() {
+    local name=$1
+    shift
+    if [ -n "${PROFILE_DIR:-}" ] && command -v perf >/dev/null; then
+        mkdir -p "$PROFILE_DIR"
+        setsid -w perf record -q -F 499 -g -o "$PROFILE_DIR/$name.perf.data" -- "$@"
+        return
+    fi
+    "$@"
+}
+profile_report() {
+    [ -n "${PROFILE_DIR:-}" ] && [ -f "$PROFILE_DIR/$1.perf.data" ] || return 0
+    local d=$PROFILE_DIR/$1.perf.data
+    {
+        echo "## $1: self time by symbol"
+        perf report -i "$d" --stdio --no-children --sort dso,sym -g none 2>/dev/null | grep -v "^#" | grep . | head -40 || true
+        echo
+        echo "## $1: inclusive time by symbol (callers included)"
+        perf report -i "$d" --stdio --children --sort sym -g none 2>/dev/null | grep -v "^#" | grep . | head -60 || true
+    } >"$PROFILE_DIR/$1.txt"
+    log "profile: $PROFILE_DIR/$1.txt"
+}
+
 bench_header() {
     local rev
     if [ "$MUSTER_BIN" = "$ROOT/build/muster" ]; then

@@ -28,8 +28,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json
 
 before=$(stat pledges)
 CPU_BEFORE=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log")
+profile_start "$SERVE_PID" pledge
 RUN=$(date +%s) SLUG=$SLUG timeout $((DURATION + 30)) wrk -t2 -c"$CONNS" -d"${DURATION}s" \
     --timeout 10s --latency -s "$BENCH/pledge.lua" "http://127.0.0.1:$PM" >"$WORK/wrk.txt" 2>&1
+profile_stop
 CPU_AFTER=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log")
 wrk_parse "$WORK/wrk.txt"
 after=$(stat pledges)

@@ -37,8 +37,10 @@ START_RSS=$(rss_mb "$SERVE_PID" VmRSS)
 START_HWM=$(rss_mb "$SERVE_PID" VmHWM)
 log "serve after startup: VmRSS $START_RSS MB, VmHWM $START_HWM MB"
 
+profile_start "$SERVE_PID" campaign-page
 timeout $((DURATION + 30)) wrk -t2 -c64 -d"${DURATION}s" --latency "http://127.0.0.1:$PM/c/$SLUG" \
     >"$WORK/wrk-page.txt" 2>&1
+profile_stop
 wrk_parse "$WORK/wrk-page.txt"
 PAGE="$RPS req/s, p50 $P50_MS ms, p99 $P99_MS ms, non-2xx/3xx $NON2XX3XX"
 PAGE_RSS=$(rss_mb "$SERVE_PID" VmRSS)

@@ -25,17 +25,34 @@ const struct route http_routes[] = {
     {"POST", "/a/:token/instance", handle_action_instance, ROUTE_PUBLIC},
     {"GET", "/u/:token", handle_unsubscribe_page, ROUTE_PUBLIC},
     {"POST", "/u/:token", handle_unsubscribe_post, ROUTE_PUBLIC},
-    /* organizers */
+    /* organizers: every /admin route is ROUTE_ADMIN, every POST also ROUTE_CSRF,
+     * every /api route ROUTE_API. /admin/campaigns/new comes before
+     * /admin/campaigns/:slug, which would match it. */
     {"GET", "/login", handle_login_page, ROUTE_PUBLIC},
     {"POST", "/login", handle_login_post, ROUTE_CSRF},
     {"POST", "/logout", handle_logout, ROUTE_CSRF},
+    {"GET", "/static/admin.css", handle_admin_stylesheet, ROUTE_PUBLIC},
+    {"GET", "/static/admin.js", handle_admin_script, ROUTE_PUBLIC},
     {"GET", "/admin", handle_admin_home, ROUTE_ADMIN},
+    {"GET", "/admin/campaigns/new", handle_admin_campaign_new, ROUTE_ADMIN},
+    {"POST", "/admin/campaigns", handle_admin_campaign_create, ROUTE_ADMIN | ROUTE_CSRF},
     {"GET", "/admin/campaigns/:slug", handle_admin_campaign, ROUTE_ADMIN},
+    {"POST", "/admin/campaigns/:slug", handle_admin_campaign_update, ROUTE_ADMIN | ROUTE_CSRF},
+    {"GET", "/admin/campaigns/:slug/edit", handle_admin_campaign_edit, ROUTE_ADMIN},
+    {"GET", "/admin/campaigns/:slug/charts", handle_admin_charts, ROUTE_ADMIN},
+    {"GET", "/admin/campaigns/:slug/export/supporters.csv", handle_admin_export_supporters,
+     ROUTE_ADMIN},
+    {"GET", "/admin/campaigns/:slug/export/clicks.csv", handle_admin_export_clicks, ROUTE_ADMIN},
+    {"GET", "/admin/campaigns/:slug/import", handle_admin_import_page, ROUTE_ADMIN},
+    {"POST", "/admin/campaigns/:slug/import", handle_admin_import_post, ROUTE_ADMIN | ROUTE_CSRF},
     {"POST", "/admin/campaigns/:slug/targets/:target/close", handle_admin_target_close,
      ROUTE_ADMIN | ROUTE_CSRF},
     {"POST", "/admin/campaigns/:slug/targets/:target/open", handle_admin_target_open,
      ROUTE_ADMIN | ROUTE_CSRF},
+    {"GET", "/admin/supporters/erase", handle_admin_erase_page, ROUTE_ADMIN},
+    {"POST", "/admin/supporters/erase", handle_admin_erase_post, ROUTE_ADMIN | ROUTE_CSRF},
     {"GET", "/api/v1/campaigns/:slug/stats", handle_api_stats, ROUTE_API},
+    {"GET", "/api/v1/campaigns/:slug/timeseries", handle_api_timeseries, ROUTE_API},
 };
 
 const size_t http_route_count = sizeof http_routes / sizeof http_routes[0];

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "campaign/cache.h"
@@ -30,6 +31,11 @@ struct sender {
     struct mail_transport *transport;
     struct app_metrics *metrics;
     char owner[320];
+    /* MUSTER_SEND_RATE: a token bucket of messages per second (0: no limit),
+     * holding at most one second of sending. */
+    double rate;
+    double tokens;
+    int64_t refilled_ms;
 };
 
 struct pending_mail {
@@ -99,6 +105,9 @@ struct sender *sender_open(const struct config *cfg, struct store *st, char *err
         free(s);
         return NULL;
     }
+    s->rate = cfg->send_rate;
+    s->tokens = s->rate;
+    s->refilled_ms = tz_now_ms();
     char host[256];
     if (gethostname(host, sizeof host) != 0)
         snprintf(host, sizeof host, "localhost");
@@ -221,11 +230,33 @@ static void on_done(void *vctx, size_t index, enum mail_status status, const cha
         ctx->store_failed = 1;
 }
 
+/* Waits until the rate limit allows at least one message; returns how many
+ * it allows now (at most max). */
+static size_t rate_allowance(struct sender *s, size_t max)
+{
+    if (s->rate <= 0)
+        return max;
+    for (;;) {
+        int64_t now = tz_now_ms();
+        s->tokens += s->rate * (double)(now - s->refilled_ms) / 1000.0;
+        if (s->tokens > s->rate)
+            s->tokens = s->rate;
+        s->refilled_ms = now;
+        if (s->tokens >= 1)
+            return s->tokens < (double)max ? (size_t)s->tokens : max;
+        struct timespec wait = {0, (long)((1.0 - s->tokens) / s->rate * 1e9)};
+        if (wait.tv_nsec >= 1000000000L)
+            wait.tv_nsec = 999999999L;
+        nanosleep(&wait, NULL);
+    }
+}
+
 int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t now,
                      struct sender_counts *counts, size_t *claimed)
 {
     if (max > BATCH_MAX)
         max = BATCH_MAX;
+    max = rate_allowance(s, max);
     struct outbox_item items[BATCH_MAX];
     size_t n = 0;
     if (store_outbox_claim(s->st, s->owner, campaign_id, now, LEASE_SECONDS, items, max, &n) != 0)
@@ -233,6 +264,8 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
     *claimed = n;
     if (n == 0)
         return 0;
+    if (s->rate > 0)
+        s->tokens -= (double)n;
     struct pending_mail *mails = calloc(n, sizeof *mails);
     struct mail_envelope *envs = calloc(n, sizeof *envs);
     size_t *index_map = calloc(n, sizeof *index_map);

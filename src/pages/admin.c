@@ -42,8 +42,9 @@ void admin_page_begin(struct buf *b, const char *title, const char *csrf,
                 "<meta name=\"robots\" content=\"noindex\">\n<title>");
     escape_html(b, title);
     buf_puts(b, " · muster</title>\n<link rel=\"stylesheet\" href=\"/static/admin.css\">\n"
-                "<script src=\"/static/admin.js\" defer></script>\n</head>\n<body>\n"
-                "<header class=\"topbar\"><div class=\"topbar-inner\">"
+                "<script src=\"/static/admin.js\" defer></script>\n</head>\n");
+    buf_puts(b, csrf ? "<body>\n" : "<body class=\"bare\">\n");
+    buf_puts(b, "<header class=\"topbar\"><div class=\"topbar-inner\">"
                 "<a class=\"brand\" href=\"/admin\"><span class=\"logo\" aria-hidden=\"true\">"
                 "</span>muster <span class=\"brand-sub\">organizers</span></a>\n");
     if (csrf) {

@@ -16,6 +16,7 @@
 #include "http/ratelimit.h"
 #include "http/session.h"
 #include "pages/admin.h"
+#include "pages/admin_private.h"
 #include "pages/pages.h"
 #include "store/store.h"
 #include "core/banned.h"
@@ -28,23 +29,27 @@ static void login_form(struct http_request *req, struct http_response *resp, con
     char csrf[TOKEN_RANDOM_LEN + 1];
     session_csrf_token(req, resp, csrf);
     struct buf *b = &resp->body;
-    page_begin(b, "Organizer login");
-    buf_puts(b, "<section class=\"card\">\n<h1>Organizer login</h1>\n");
+    admin_page_begin(b, "Organizer login", NULL, ADMIN_NONE);
+    buf_puts(b, "<section class=\"card\">\n<h1>Organizer login</h1>\n<p class=\"muted\">"
+                "For the people who run campaigns on this server.</p>\n");
     if (error) {
         buf_puts(b, "<div class=\"errors\" role=\"alert\"><p>");
         escape_html(b, error);
         buf_puts(b, "</p></div>\n");
     }
     buf_printf(b, "<form method=\"post\" action=\"/login\">\n<input type=\"hidden\" name=\"csrf\" "
-                  "value=\"%s\">\n<label for=\"email\">Email</label>\n<input type=\"email\" "
-                  "id=\"email\" name=\"email\" autocomplete=\"username\" required value=\"",
+                  "value=\"%s\">\n<div class=\"field\"><label for=\"email\">Email</label>\n"
+                  "<input type=\"email\" id=\"email\" name=\"email\" autocomplete=\"username\" "
+                  "required value=\"",
                csrf);
     escape_html(b, email ? email : "");
-    buf_puts(b, "\">\n<label for=\"password\">Password</label>\n<input type=\"password\" "
-                "id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\n"
+    buf_puts(b, "\"></div>\n<div class=\"field\"><label for=\"password\">Password</label>\n"
+                "<input type=\"password\" id=\"password\" name=\"password\" "
+                "autocomplete=\"current-password\" required></div>\n"
                 "<div class=\"actions\"><button type=\"submit\">Log in</button></div>\n</form>\n"
-                "</section>\n");
-    page_end(b);
+                "</section>\n<p class=\"muted\">No account? An administrator creates one with "
+                "<code>muster organizer add EMAIL</code>.</p>\n");
+    admin_page_end(b);
 }
 
 void handle_login_page(struct http_request *req, struct http_response *resp)

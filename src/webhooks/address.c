@@ -133,6 +133,12 @@ static int address_text(const struct sockaddr *sa, char *out, size_t n)
     return inet_ntop(sa->sa_family, raw, out, (socklen_t)n) ? 0 : -1;
 }
 
+static int is_literal(const char *host)
+{
+    unsigned char raw[16];
+    return inet_pton(AF_INET, host, raw) == 1 || inet_pton(AF_INET6, host, raw) == 1;
+}
+
 /* Scheme, host (brackets removed) and port of url. */
 static int split_url(const char *url, struct webhook_route *out, char *err, size_t err_len)
 {
@@ -198,24 +204,37 @@ enum webhook_route_result webhook_route(const char *url, int allow_private,
         snprintf(err, err_len, "cannot resolve %s: %s", r.host, gai_strerror(gai));
         return WEBHOOK_ROUTE_RETRY;
     }
-    const struct addrinfo *pick = NULL;
     const char *first_refusal = NULL;
     char first_refused[64] = "";
-    for (const struct addrinfo *ai = res; ai && !pick; ai = ai->ai_next) {
+    for (const struct addrinfo *ai = res; ai && r.count < WEBHOOK_ROUTE_ADDRESSES;
+         ai = ai->ai_next) {
         if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
             continue;
         const char *why = allow_private ? NULL : webhook_address_refusal(ai->ai_addr);
-        if (!why) {
-            pick = ai;
-        } else if (!first_refusal) {
-            first_refusal = why;
-            if (address_text(ai->ai_addr, first_refused, sizeof first_refused) != 0)
-                snprintf(first_refused, sizeof first_refused, "?");
+        char text[64];
+        if (address_text(ai->ai_addr, text, sizeof text) != 0)
+            continue;
+        if (why) {
+            if (!first_refusal) {
+                first_refusal = why;
+                snprintf(first_refused, sizeof first_refused, "%s", text);
+            }
+            continue;
         }
+        int seen = 0;
+        for (int i = 0; i < r.count; i++)
+            seen |= strcmp(r.addresses[i], text) == 0;
+        if (!seen)
+            snprintf(r.addresses[r.count++], sizeof r.addresses[0], "%s", text);
     }
     enum webhook_route_result result = WEBHOOK_ROUTE_OK;
-    if (!pick) {
-        if (first_refusal)
+    if (r.count == 0) {
+        if (first_refusal && strcmp(r.host, first_refused) == 0)
+            snprintf(err, err_len,
+                     "refused: %s is %s; webhooks go only to public addresses unless "
+                     "MUSTER_WEBHOOK_ALLOW_PRIVATE=1",
+                     r.host, first_refusal);
+        else if (first_refusal)
             snprintf(err, err_len,
                      "refused: %s resolves to %s, which is %s; webhooks go only to public "
                      "addresses unless MUSTER_WEBHOOK_ALLOW_PRIVATE=1",
@@ -223,13 +242,25 @@ enum webhook_route_result webhook_route(const char *url, int allow_private,
         else
             snprintf(err, err_len, "cannot resolve %s: no IPv4 or IPv6 address", r.host);
         result = first_refusal ? WEBHOOK_ROUTE_REFUSED : WEBHOOK_ROUTE_RETRY;
-    } else if (address_text(pick->ai_addr, r.address, sizeof r.address) != 0) {
-        snprintf(err, err_len, "cannot format the address of %s", r.host);
-        result = WEBHOOK_ROUTE_RETRY;
-    } else {
-        int v6 = pick->ai_family == AF_INET6;
-        snprintf(r.resolve, sizeof r.resolve, "%s:%d:%s%s%s", r.host, r.port, v6 ? "[" : "",
-                 r.address, v6 ? "]" : "");
+    } else if (!is_literal(r.host)) {
+        /* libcurl resolves no literal, and (before 8.13) cannot parse an IPv6
+         * one as the HOST of an entry: literals are pinned by the socket check
+         * alone. */
+        struct buf entry;
+        buf_init(&entry, sizeof r.resolve - 1);
+        buf_printf(&entry, "%s:%d:", r.host, r.port);
+        for (int i = 0; i < r.count; i++) {
+            int v6 = strchr(r.addresses[i], ':') != NULL;
+            buf_printf(&entry, "%s%s%s%s", i ? "," : "", v6 ? "[" : "", r.addresses[i],
+                       v6 ? "]" : "");
+        }
+        if (buf_failed(&entry)) {
+            snprintf(err, err_len, "cannot pin the addresses of %s", r.host);
+            result = WEBHOOK_ROUTE_RETRY;
+        } else {
+            snprintf(r.resolve, sizeof r.resolve, "%s", buf_cstr(&entry));
+        }
+        buf_release(&entry);
     }
     freeaddrinfo(res);
     if (result == WEBHOOK_ROUTE_OK)

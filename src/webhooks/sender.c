@@ -57,7 +57,7 @@ struct delivery {
     struct curl_slist *headers;
     struct curl_slist *resolve;
     struct webhook_route route;
-    struct sockaddr_storage pinned;
+    struct sockaddr_storage pinned[WEBHOOK_ROUTE_ADDRESSES];
     int allow_private;
     int unpinned; /* the socket would have gone to another address */
     int finished;
@@ -143,9 +143,9 @@ static void record_transfer(struct webhook_sender *s, struct delivery *d, CURLco
     }
     char error[400];
     if (d->unpinned)
-        snprintf(error, sizeof error, "refused: the connection to %s was not to the checked "
-                                      "address %s",
-                 d->route.host, d->route.address);
+        snprintf(error, sizeof error, "refused: the connection to %s was not to a checked "
+                                      "address (%s)",
+                 d->route.host, d->route.addresses[0]);
     else if (result == CURLE_OK)
         snprintf(error, sizeof error, "the receiver answered HTTP %ld", status);
     else
@@ -166,25 +166,31 @@ static size_t discard_body(char *data, size_t size, size_t nmemb, void *userp)
     return size * nmemb;
 }
 
-/* The last line of defence: whatever libcurl resolved, the socket opens only
- * to the address that was checked. */
+static int same_address(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+    if (a->sa_family != b->ss_family)
+        return 0;
+    if (a->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+    if (a->sa_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+                      sizeof(struct in6_addr)) == 0;
+    return 0;
+}
+
+/* The last line of defence: whatever libcurl resolved, a socket opens only
+ * to an address that was checked. */
 static curl_socket_t open_pinned_socket(void *userp, curlsocktype purpose,
                                         struct curl_sockaddr *addr)
 {
     struct delivery *d = userp;
     (void)purpose;
-    const struct sockaddr *sa = &addr->addr;
-    int same = 0;
-    if (sa->sa_family == AF_INET && d->pinned.ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)sa;
-        const struct sockaddr_in *b = (const struct sockaddr_in *)(const void *)&d->pinned;
-        same = a->sin_addr.s_addr == b->sin_addr.s_addr;
-    } else if (sa->sa_family == AF_INET6 && d->pinned.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)sa;
-        const struct sockaddr_in6 *b = (const struct sockaddr_in6 *)(const void *)&d->pinned;
-        same = memcmp(&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0;
-    }
-    if (!same || (!d->allow_private && webhook_address_refusal(sa))) {
+    int pinned = 0;
+    for (int i = 0; i < d->route.count && !pinned; i++)
+        pinned = same_address(&addr->addr, &d->pinned[i]);
+    if (!pinned || (!d->allow_private && webhook_address_refusal(&addr->addr))) {
         d->unpinned = 1;
         return CURL_SOCKET_BAD;
     }
@@ -193,18 +199,18 @@ static curl_socket_t open_pinned_socket(void *userp, curlsocktype purpose,
 
 static int pin(struct delivery *d)
 {
-    memset(&d->pinned, 0, sizeof d->pinned);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)&d->pinned;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)(void *)&d->pinned;
-    if (inet_pton(AF_INET, d->route.address, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        return 0;
+    memset(d->pinned, 0, sizeof d->pinned);
+    for (int i = 0; i < d->route.count; i++) {
+        struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)&d->pinned[i];
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)(void *)&d->pinned[i];
+        if (inet_pton(AF_INET, d->route.addresses[i], &v4->sin_addr) == 1)
+            v4->sin_family = AF_INET;
+        else if (inet_pton(AF_INET6, d->route.addresses[i], &v6->sin6_addr) == 1)
+            v6->sin6_family = AF_INET6;
+        else
+            return -1;
     }
-    if (inet_pton(AF_INET6, d->route.address, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        return 0;
-    }
-    return -1;
+    return d->route.count > 0 ? 0 : -1;
 }
 
 #define SET(h, opt, val)                                                                           \
@@ -238,7 +244,7 @@ static int prepare_request(struct delivery *d, const char *url, const char *secr
         return -1;
     snprintf(line, sizeof line, "X-Muster-Signature: %s", signature);
     if (add_header(&d->headers, line) != 0 || add_header(&d->headers, "Expect:") != 0 ||
-        add_header(&d->resolve, d->route.resolve) != 0 || pin(d) != 0)
+        (d->route.resolve[0] && add_header(&d->resolve, d->route.resolve) != 0) || pin(d) != 0)
         return -1;
     d->h = curl_easy_init();
     if (!d->h)
@@ -249,7 +255,8 @@ static int prepare_request(struct delivery *d, const char *url, const char *secr
     SET(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     SET(h, CURLOPT_FOLLOWLOCATION, 0L);
     SET(h, CURLOPT_PROXY, ""); /* never through a proxy from the environment: the pin must hold */
-    SET(h, CURLOPT_RESOLVE, d->resolve);
+    if (d->resolve)
+        SET(h, CURLOPT_RESOLVE, d->resolve);
     SET(h, CURLOPT_OPENSOCKETFUNCTION, open_pinned_socket);
     SET(h, CURLOPT_OPENSOCKETDATA, d);
     SET(h, CURLOPT_POST, 1L);

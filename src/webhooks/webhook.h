@@ -75,22 +75,26 @@ int64_t webhook_backoff_ms(int attempts, int64_t start_ms);
  * NAT64 and 6to4 forms and judges the IPv4 address inside. */
 const char *webhook_address_refusal(const struct sockaddr *sa);
 
-/* Where one delivery connects: the URL's host and port, and the address
- * checked for it, as a CURLOPT_RESOLVE entry that pins the connection. */
+/* Where one delivery connects: the URL's host and port, and the addresses
+ * checked for it (libcurl may try each, as for any dual-stack host), also as
+ * a CURLOPT_RESOLVE entry that pins the connection to them. */
+#define WEBHOOK_ROUTE_ADDRESSES 4
 struct webhook_route {
     char host[256];
     int port;
-    char address[64];  /* numeric; IPv6 without brackets */
-    char resolve[340]; /* "host:port:address" ([address] for IPv6) */
+    int count;                                     /* addresses checked, >= 1 */
+    char addresses[WEBHOOK_ROUTE_ADDRESSES][64];   /* numeric; IPv6 without brackets */
+    char resolve[256 + 8 + WEBHOOK_ROUTE_ADDRESSES * 66]; /* "host:port:a,[b]"; "" when the
+                                                              host is an address literal */
 };
 enum webhook_route_result {
     WEBHOOK_ROUTE_OK = 0,
     WEBHOOK_ROUTE_REFUSED = 1, /* a bad URL or a forbidden address: do not retry */
     WEBHOOK_ROUTE_RETRY = 2,   /* the name did not resolve now: retry later */
 };
-/* Parses url (http or https only), resolves its host and picks the first
- * address that webhook_address_refusal accepts (any address when
- * allow_private). On failure, err says why in one line. */
+/* Parses url (http or https only), resolves its host and keeps the addresses
+ * that webhook_address_refusal accepts (all of them when allow_private), in
+ * the resolver's order. On failure, err says why in one line. */
 enum webhook_route_result webhook_route(const char *url, int allow_private,
                                         struct webhook_route *out, char *err, size_t err_len);
 

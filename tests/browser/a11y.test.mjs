@@ -30,9 +30,12 @@ before(async () => {
 });
 
 after(async () => {
-  await context?.close();
-  await browser?.close();
-  await server?.stop();
+  try {
+    await context?.close();
+    await browser?.close();
+  } finally {
+    await server?.stop();
+  }
 });
 
 const submit = (locator) => Promise.all([

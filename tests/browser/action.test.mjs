@@ -32,8 +32,11 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
+  try {
+    await browser?.close();
+  } finally {
+    await server?.stop();
+  }
 });
 
 test('the launch logs one reminder per confirmed supporter, with an /a/ and a /u/ link', () => {

@@ -130,7 +130,13 @@ export async function startMuster({ campaign = CAMPAIGN_FILE, extraEnv = {} } = 
       const m = await server.waitForLog(/event=mail\.written kind=confirm links=(\S+)/, offset, timeoutMs);
       return m[1];
     },
+    // Throws when the server is gone (it crashed): its exit and its last log lines.
+    assertAlive() {
+      if (exited) throw new Error(`muster serve died (${JSON.stringify(exited)}); last stderr:\n${stderr.split('\n').slice(-15).join('\n')}`);
+    },
+    // SIGTERM, then a bounded wait. Throws if the server had died before.
     async stop() {
+      const diedBefore = exited;
       if (!exited) {
         child.kill('SIGTERM');
         const until = Date.now() + 10_000;
@@ -138,6 +144,7 @@ export async function startMuster({ campaign = CAMPAIGN_FILE, extraEnv = {} } = 
         if (!exited) child.kill('SIGKILL');
       }
       if (!process.env.MUSTER_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
+      if (diedBefore) throw new Error(`muster serve died during the tests (${JSON.stringify(diedBefore)}); last stderr:\n${stderr.split('\n').slice(-15).join('\n')}`);
       return exited;
     },
   };

@@ -19,8 +19,11 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
+  try {
+    await browser?.close();
+  } finally {
+    await server?.stop();
+  }
 });
 
 // Submits a form by pressing its button and waits for the POST's answer and the new page.

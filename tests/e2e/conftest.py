@@ -19,6 +19,7 @@ Fixtures
 Helpers (methods of Muster): cli(...), apply(...), get/post/head(...),
 pledge(...), confirm_supporter(...), query(...)/scalar(...) on the database.
 """
+import atexit
 import base64
 import copy
 import datetime
@@ -31,10 +32,12 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -45,7 +48,21 @@ import pytest
 from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parents[2]
-MUSTER_BIN = os.environ.get("MUSTER_BIN", str(ROOT / "build" / "asan" / "muster"))
+SOURCE_BIN = os.environ.get("MUSTER_BIN", str(ROOT / "build" / "asan" / "muster"))
+
+
+def _private_copy(path):
+    """A copy of the binary for this run, so that a rebuild by someone else halfway
+    through the suite changes nothing."""
+    if not os.path.isfile(path):
+        return path  # every test then fails with a clear "No such file" error
+    target = Path(tempfile.mkdtemp(prefix="muster-e2e-bin-")) / "muster"
+    shutil.copy2(path, target)
+    atexit.register(shutil.rmtree, target.parent, True)
+    return str(target)
+
+
+MUSTER_BIN = _private_copy(SOURCE_BIN)
 EXAMPLE_CAMPAIGN = ROOT / "examples" / "docs-day.json"
 FROM_ADDR = "team@example.org"
 

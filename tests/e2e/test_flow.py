@@ -5,8 +5,10 @@ the double opt-in, the "you're in" mail with its calendar file, `muster launch`,
 the reminder and the one-click link, and who gets no reminder.
 """
 import datetime
+import html
 import re
 import urllib.parse
+from zoneinfo import ZoneInfo
 
 from conftest import launch_utc, render_template, token_of
 
@@ -291,3 +293,36 @@ def test_get_on_unsubscribe_link_unsubscribes_nobody(muster, smtp):
     assert muster.supporter(addr)["unsubscribed_at"] == 0
     muster.launch()
     smtp.wait_one(addr, "reminder")
+
+
+# ----------------------------------------------------------------------------- time zones
+
+
+def test_mails_show_the_launch_moment_in_the_supporters_time_zone(muster, smtp):
+    addr = "kenji@example.org"
+    zone = "Asia/Tokyo"
+    local = launch_utc(muster.campaign).astimezone(ZoneInfo(zone))
+    organizer = launch_utc(muster.campaign).astimezone(
+        ZoneInfo(muster.campaign["launch"]["timezone"]))
+    assert local.strftime("%H:%M") != organizer.strftime("%H:%M")
+    s = muster.confirm_supporter(addr, timezone=zone)
+    for mail in (s["confirm_mail"], s["welcome"]):
+        text = mail.text()
+        assert local.strftime("%H:%M") in text or local.strftime("%-I:%M %p") in text, text
+        assert re.search(rf"\b{local.day}\b", text), text
+        assert local.strftime("%B") in text or local.strftime("%b") in text, text
+
+
+def test_pledge_page_shows_the_moment_and_counts_only_confirmed_pledges(muster, smtp):
+    muster.confirm_supporter("ada@example.org")
+    assert muster.pledge("bob@example.org").status == 202
+    r = muster.get(f"/c/{muster.slug}")
+    assert r.status == 200, r
+    text = html.unescape(re.sub(r"<[^>]+>", " ", r.text))
+    m = re.search(r"(\d[\d,]*)\s+(?:\w+\s+){0,3}pledged", text)
+    assert m and m.group(1) == "1", text
+    # the organizer's time zone and the moment in it
+    assert muster.campaign["launch"]["timezone"] in text
+    organizer = launch_utc(muster.campaign).astimezone(
+        ZoneInfo(muster.campaign["launch"]["timezone"]))
+    assert organizer.strftime("%H:%M") in text or organizer.strftime("%-I:%M %p") in text, text

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -183,12 +184,36 @@ static void route_allows_private_when_told_and_pins_the_address(void **state)
                      WEBHOOK_ROUTE_OK);
     assert_string_equal(r.host, "127.0.0.1");
     assert_int_equal(r.port, 8080);
-    assert_string_equal(r.address, "127.0.0.1");
-    assert_string_equal(r.resolve, "127.0.0.1:8080:127.0.0.1");
+    assert_int_equal(r.count, 1);
+    assert_string_equal(r.addresses[0], "127.0.0.1");
+    assert_string_equal(r.resolve, ""); /* a literal: pinned by the socket check */
     assert_int_equal(webhook_route("http://[::1]/", 1, &r, err, sizeof err), WEBHOOK_ROUTE_OK);
     assert_string_equal(r.host, "::1");
     assert_int_equal(r.port, 80);
-    assert_string_equal(r.resolve, "::1:80:[::1]");
+    assert_string_equal(r.addresses[0], "::1");
+}
+
+static void route_pins_a_name_to_its_checked_addresses(void **state)
+{
+    (void)state;
+    struct webhook_route r;
+    char err[400];
+    /* "localhost" comes from /etc/hosts, no DNS needed; it is loopback only. */
+    assert_int_equal(webhook_route("http://localhost:8080/h", 0, &r, err, sizeof err),
+                     WEBHOOK_ROUTE_REFUSED);
+    assert_non_null(strstr(err, "refused: localhost resolves to"));
+    assert_int_equal(webhook_route("http://localhost:8080/h", 1, &r, err, sizeof err),
+                     WEBHOOK_ROUTE_OK);
+    assert_true(r.count >= 1);
+    assert_int_equal(strncmp(r.resolve, "localhost:8080:", 15), 0);
+    for (int i = 0; i < r.count; i++) {
+        assert_non_null(strstr(r.resolve, r.addresses[i]));
+        if (strchr(r.addresses[i], ':')) {
+            char bracketed[70];
+            snprintf(bracketed, sizeof bracketed, "[%s]", r.addresses[i]);
+            assert_non_null(strstr(r.resolve, bracketed));
+        }
+    }
 }
 
 static void route_allows_a_public_literal_and_takes_default_ports(void **state)
@@ -199,7 +224,8 @@ static void route_allows_a_public_literal_and_takes_default_ports(void **state)
     assert_int_equal(webhook_route("https://93.184.216.34/x", 0, &r, err, sizeof err),
                      WEBHOOK_ROUTE_OK);
     assert_int_equal(r.port, 443);
-    assert_string_equal(r.resolve, "93.184.216.34:443:93.184.216.34");
+    assert_int_equal(r.count, 1);
+    assert_string_equal(r.addresses[0], "93.184.216.34");
 }
 
 static void route_refuses_other_schemes_and_bad_urls(void **state)
@@ -234,6 +260,7 @@ int main(void)
         cmocka_unit_test(other_families_are_refused),
         cmocka_unit_test(route_refuses_a_loopback_literal),
         cmocka_unit_test(route_allows_private_when_told_and_pins_the_address),
+        cmocka_unit_test(route_pins_a_name_to_its_checked_addresses),
         cmocka_unit_test(route_allows_a_public_literal_and_takes_default_ports),
         cmocka_unit_test(route_refuses_other_schemes_and_bad_urls),
         cmocka_unit_test(route_retries_a_name_that_does_not_resolve),

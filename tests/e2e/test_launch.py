@@ -1,0 +1,268 @@
+"""
+test_launch: the launch and the one click beyond the happy path (PRODUCT.md,
+"The flow" steps 4 and 5, "Targets"): launching with or without a running
+server, --dry-run, concurrent senders, the scheduled launch, confirming during
+the window, SMTP temporary and permanent failures, the action page, and the
+exact prefilled URL of each kind of target in the example campaign.
+"""
+import concurrent.futures
+import datetime
+import html
+import re
+import subprocess
+import threading
+import time
+import urllib.parse
+
+from conftest import MUSTER_BIN, make_campaign, render_template
+
+NAME = "Zoë O'Brien"
+STATEMENT = "Offline & on trains: 100% #docs + more.\nSecond line \"quoted\" 🎉"
+
+
+def path_of(url):
+    return urllib.parse.urlsplit(url).path
+
+
+def confirm_many(m, smtp, addrs):
+    """Pledges all, then confirms all (faster than one by one)."""
+    for a in addrs:
+        assert m.pledge(a, name=a.split("@")[0]).status == 202
+    for a in addrs:
+        url = smtp.wait_one(a, "confirm").link("/confirm/")
+        assert m.post(path_of(url)).status == 200
+    for a in addrs:
+        smtp.wait_one(a, "welcome")
+
+
+def expected_message(m, name, statement, target_id):
+    c = m.campaign
+    values = {"name": name, "statement": statement, "campaign.title": c["title"],
+              "target.id": target_id}
+    return (render_template(c["message"]["title"], values),
+            render_template(c["message"]["body"], values))
+
+
+# ----------------------------------------------------------------------------- launching
+
+
+def test_launch_without_a_running_server_sends_the_reminders(make_muster, smtp):
+    m = make_muster()
+    confirm_many(m, smtp, ["ada@example.org", "bob@example.org"])
+    code, secs = m.stop()
+    assert code == 0
+    m.launch()
+    for a in ("ada@example.org", "bob@example.org"):
+        smtp.wait_one(a, "reminder", timeout=2)
+    assert m.stats()["reminders"]["sent"] == 2
+
+
+def test_launch_dry_run_counts_and_changes_nothing(muster, smtp):
+    confirm_many(muster, smtp, ["ada@example.org", "bob@example.org"])
+    code, out, err = muster.cli("launch", muster.slug, "--dry-run")
+    assert code == 0, err
+    assert re.search(r"\b2\b", out), out
+    smtp.settle(1.5)
+    assert smtp.select(kind="reminder") == []
+    stats = muster.stats()
+    assert stats["launched"] is False and stats["reminders"]["sent"] == 0, stats
+    assert muster.scalar("SELECT launched_at FROM campaigns") == 0
+
+
+def test_two_concurrent_launches_and_serve_send_each_reminder_once(muster, smtp):
+    addrs = [f"p{i}@example.org" for i in range(20)]
+    confirm_many(muster, smtp, addrs)
+    procs = [subprocess.Popen([MUSTER_BIN, "launch", muster.slug], cwd=muster.dir,
+                              env=muster.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, out + err
+        assert "ERROR: AddressSanitizer" not in err and "runtime error:" not in err, err
+    smtp.wait_for(len(addrs), kind="reminder")
+    smtp.settle(2)
+    reminders = smtp.select(kind="reminder")
+    got = sorted(r.rcpt_tos[0] for r in reminders)
+    assert got == sorted(addrs), f"duplicates or gaps: {got}"
+    assert muster.stats()["reminders"]["sent"] == len(addrs)
+
+
+def test_server_launches_by_itself_at_the_launch_moment(make_muster, smtp):
+    at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + \
+        datetime.timedelta(seconds=5)
+    campaign = make_campaign({"launch": {"at": at.strftime("%Y-%m-%dT%H:%M:%S"),
+                                         "timezone": "UTC"}})
+    m = make_muster(campaign=campaign)
+    confirm_many(m, smtp, ["ada@example.org"])
+    assert datetime.datetime.now(datetime.timezone.utc) < at, "setup took too long"
+    assert smtp.select(kind="reminder") == []
+    mail = smtp.wait_one("ada@example.org", "reminder", timeout=20)
+    arrived = datetime.datetime.now(datetime.timezone.utc)
+    assert arrived >= at, "the reminder came before the launch moment"
+    assert arrived - at < datetime.timedelta(seconds=10), arrived - at
+    assert m.get(path_of(mail.link("/a/"))).status == 302
+
+
+def test_supporter_confirming_during_the_window_gets_the_reminder_at_once(muster, smtp):
+    confirm_many(muster, smtp, ["ada@example.org"])
+    muster.launch()
+    smtp.wait_one("ada@example.org", "reminder")
+    late = "late@example.org"
+    assert muster.pledge(late, name="Late").status == 202
+    url = smtp.wait_one(late, "confirm").link("/confirm/")
+    t0 = time.monotonic()
+    assert muster.post(path_of(url)).status == 200
+    mail = smtp.wait_one(late, "reminder", timeout=10)
+    assert time.monotonic() - t0 < 10
+    assert muster.get(path_of(mail.link("/a/"))).status == 302
+    smtp.settle(1.5)
+    assert len(smtp.select(late, "reminder")) == 1
+
+
+# ----------------------------------------------------------------------------- SMTP failures
+
+
+def test_temporary_smtp_failure_is_retried_within_seconds(muster, smtp):
+    addr = "slow@example.org"
+    seen = []
+    lock = threading.Lock()
+
+    def tempfail_first(mail):
+        with lock:
+            if mail.rcpt_tos == [addr] and not seen:
+                seen.append(time.monotonic())
+                return "451 4.3.0 try again later"
+        return None
+
+    smtp.rules.append(tempfail_first)
+    assert muster.pledge(addr).status == 202
+    smtp.wait_one(addr, "confirm", timeout=20)
+    assert seen, "the relay never saw the first attempt"
+    assert time.monotonic() - seen[0] < 15
+    assert len(smtp.refused_for(addr)) == 1
+
+
+def test_permanent_smtp_failure_is_recorded_per_supporter_with_the_relay_reply(muster, smtp):
+    bounce = "bounce@example.org"
+    smtp.rules.append(lambda mail: "550 5.1.1 <bounce@example.org>: no such mailbox here"
+                      if mail.rcpt_tos == [bounce] and mail.kind() == "reminder" else None)
+    confirm_many(muster, smtp, ["ada@example.org", bounce])
+    muster.launch()
+    smtp.wait_one("ada@example.org", "reminder")
+    stats = muster.stats()
+    assert stats["reminders"]["sent"] == 1, stats
+    assert stats["reminders"]["failed"] == 1, stats
+    assert stats["reminders"]["pending"] == 0, stats
+    assert len(smtp.refused_for(bounce)) == 1, "a permanent failure must not be retried"
+    replies = muster.query(
+        "SELECT o.state, o.last_reply FROM outbox o JOIN supporters s ON s.id = o.supporter_id "
+        "WHERE s.email = ? AND o.kind = 3", bounce)
+    assert len(replies) == 1 and replies[0][0] == "failed", replies
+    assert "no such mailbox here" in (replies[0][1] or ""), replies
+
+
+# ----------------------------------------------------------------------------- the action
+
+
+def launch_and_links(m, smtp, people):
+    """people: [(email, name, statement)]. Confirms them, launches, returns /a/ paths."""
+    for addr, name, statement in people:
+        m.confirm_supporter(addr, name=name, statement=statement)
+    m.launch()
+    return [path_of(smtp.wait_one(addr, "reminder").link("/a/")) for addr, _, _ in people]
+
+
+def test_each_target_kind_gets_the_exact_message_in_its_url(muster, smtp):
+    people = [(f"p{i}@example.org", f"{NAME} {i}", f"{STATEMENT} {i}") for i in range(3)]
+    links = launch_and_links(muster, smtp, people)
+    locations = []
+    for path in links:  # balanced: one supporter per target, in file order
+        r = muster.get(path)
+        assert r.status == 302, r
+        locations.append(r.header("Location"))
+    for loc in locations:
+        assert all(0x21 <= ord(ch) <= 0x7e for ch in loc), loc
+
+    gh = urllib.parse.urlsplit(locations[0])
+    title, body = expected_message(muster, people[0][1], people[0][2], "handbook-github")
+    q = urllib.parse.parse_qs(gh.query, keep_blank_values=True, strict_parsing=True)
+    assert (gh.scheme, gh.netloc, gh.path) == ("https", "github.com",
+                                               "/example-docs/handbook/issues/new")
+    assert (q["title"], q["body"], q["labels"]) == ([title], [body], ["docs"])
+
+    gl = urllib.parse.urlsplit(locations[1])
+    title, body = expected_message(muster, people[1][1], people[1][2], "handbook-gitlab")
+    q = urllib.parse.parse_qs(gl.query, keep_blank_values=True, strict_parsing=True)
+    assert (gl.scheme, gl.netloc, gl.path) == ("https", "gitlab.example.org",
+                                               "/docs/handbook/-/issues/new")
+    assert (q["issue[title]"], q["issue[description]"]) == ([title], [body])
+
+    mt = urllib.parse.urlsplit(locations[2])
+    title, body = expected_message(muster, people[2][1], people[2][2], "maintainers")
+    q = urllib.parse.parse_qs(mt.query, keep_blank_values=True, strict_parsing=True)
+    assert (mt.scheme, mt.path) == ("mailto", "maintainers@example.org"), locations[2]
+    assert q["subject"] == [title]
+    # RFC 6068 section 5: line breaks in the body are CRLF (%0D%0A)
+    assert q["body"] == [body.replace("\n", "\r\n")]
+    assert "%0A" in mt.query and "%0A" not in mt.query.replace("%0D%0A", "")
+    muster.wait_clicks(3)
+
+
+def test_review_link_shows_the_action_page_with_the_whole_message(muster, smtp):
+    [path] = launch_and_links(muster, smtp, [("ada@example.org", NAME, STATEMENT)])
+    r = muster.get(path + "?review=1")
+    assert r.status == 200, r
+    assert r.header("Location") is None
+    title, body = expected_message(muster, NAME, STATEMENT, "handbook-github")
+    page = html.unescape(r.text)
+    assert title in page
+    assert body in page
+    assert "https://github.com/example-docs/handbook/issues/new?" in page
+    assert "copy" in r.text.lower()
+
+
+def test_message_too_long_for_the_url_gets_the_action_page_not_a_truncated_link(make_muster,
+                                                                                 smtp):
+    m = make_muster()
+    # 1000 CJK characters: 9 bytes each once percent-encoded, past GitHub's 8000 bytes
+    statement = "東京" * 500
+    [path] = launch_and_links(m, smtp, [("ada@example.org", "Ada", statement)])
+    r = m.get(path)
+    assert r.status == 200, r
+    assert r.header("Location") is None
+    title, body = expected_message(m, "Ada", statement, "handbook-github")
+    page = html.unescape(r.text)
+    assert body in page, "the action page must hold the whole message"
+    m.wait_clicks(1)
+
+
+def test_action_link_stays_with_its_target_on_later_clicks(muster, smtp):
+    links = launch_and_links(muster, smtp, [("ada@example.org", "Ada", ""),
+                                            ("bob@example.org", "Bob", "")])
+    first = [urllib.parse.urlsplit(muster.get(p).header("Location")).netloc for p in links]
+    assert first == ["github.com", "gitlab.example.org"]
+    again = [urllib.parse.urlsplit(muster.get(p).header("Location")).netloc for p in links]
+    assert again == first
+    muster.wait_clicks(4)
+    stats = muster.stats()
+    by_id = {t["id"]: t for t in stats["targets"]}
+    assert by_id["handbook-github"]["assigned"] == 1 and by_id["handbook-gitlab"]["assigned"] == 1
+
+
+def test_target_cap_holds_under_concurrent_clicks(make_muster, smtp):
+    campaign = make_campaign()
+    campaign["targets"][0]["cap"] = 1
+    m = make_muster(campaign=campaign)
+    addrs = [f"p{i}@example.org" for i in range(8)]
+    confirm_many(m, smtp, addrs)
+    m.launch()
+    links = [path_of(smtp.wait_one(a, "reminder").link("/a/")) for a in addrs]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(m.get, links))
+    hosts = [urllib.parse.urlsplit(r.header("Location") or "").netloc for r in responses]
+    assert all(r.status == 302 for r in responses), responses
+    assert hosts.count("github.com") == 1, hosts
+    m.wait_clicks(len(addrs))
+    by_id = {t["id"]: t for t in m.stats()["targets"]}
+    assert by_id["handbook-github"]["assigned"] == 1, by_id
+    assert sum(t["assigned"] for t in by_id.values()) == len(addrs), by_id

@@ -1,0 +1,140 @@
+/*
+ * test_token: the supporter link tokens and the random tokens of
+ * src/core/token.c: shape (32 base64url characters, no padding), round trip,
+ * that a token only checks for its own purpose, key and epoch, that any
+ * changed character fails, and that malformed strings are refused.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/token.h"
+
+static int setup_secret(void **state)
+{
+    (void)state;
+    unsigned char secret[TOKEN_SECRET_LEN];
+    for (int i = 0; i < TOKEN_SECRET_LEN; i++)
+        secret[i] = (unsigned char)(i * 7 + 3);
+    return token_init(secret);
+}
+
+static int is_base64url(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '_'))
+            return 0;
+    return 1;
+}
+
+static void test_link_token_is_32_base64url_characters(void **state)
+{
+    (void)state;
+    char t[TOKEN_LINK_LEN + 1];
+    token_link_make(TOKEN_ACTION, 123456789, 0, t);
+    assert_int_equal(strlen(t), 32);
+    assert_true(is_base64url(t));
+    assert_null(strchr(t, '='));
+}
+
+static void test_link_token_round_trips_its_key(void **state)
+{
+    (void)state;
+    char t[TOKEN_LINK_LEN + 1];
+    int64_t key = token_new_key(), back = 0;
+    token_link_make(TOKEN_CONFIRM, key, 4, t);
+    assert_int_equal(token_link_parse(t, &back), 0);
+    assert_true(back == key);
+    assert_true(token_link_check(t, TOKEN_CONFIRM, key, 4));
+}
+
+static void test_link_token_checks_only_for_its_purpose_key_and_epoch(void **state)
+{
+    (void)state;
+    char t[TOKEN_LINK_LEN + 1];
+    token_link_make(TOKEN_UNSUBSCRIBE, 42, 1, t);
+    assert_true(token_link_check(t, TOKEN_UNSUBSCRIBE, 42, 1));
+    assert_false(token_link_check(t, TOKEN_ACTION, 42, 1));
+    assert_false(token_link_check(t, TOKEN_CONFIRM, 42, 1));
+    assert_false(token_link_check(t, TOKEN_UNSUBSCRIBE, 43, 1));
+    assert_false(token_link_check(t, TOKEN_UNSUBSCRIBE, 42, 2)); /* revoked by a new epoch */
+}
+
+static void test_any_changed_character_fails_the_check(void **state)
+{
+    (void)state;
+    char t[TOKEN_LINK_LEN + 1];
+    token_link_make(TOKEN_ACTION, 987654321, 0, t);
+    for (int i = 8 * 4 / 3 + 1; i < TOKEN_LINK_LEN; i++) {
+        char copy[TOKEN_LINK_LEN + 1];
+        memcpy(copy, t, sizeof copy);
+        copy[i] = copy[i] == 'A' ? 'B' : 'A';
+        assert_false(token_link_check(copy, TOKEN_ACTION, 987654321, 0));
+    }
+}
+
+static void test_malformed_tokens_are_refused(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "",
+        "short",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",  /* 33 characters */
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",    /* 31 characters */
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",   /* padding */
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+/",   /* standard alphabet */
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%00",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",   /* well-formed, key 0 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t key = 0;
+        assert_int_not_equal(token_link_parse(bad[i], &key), 0);
+        assert_false(token_link_check(bad[i], TOKEN_ACTION, 0, 0));
+    }
+    assert_int_not_equal(token_link_parse(NULL, NULL), 0);
+}
+
+static void test_random_tokens_differ_and_hash_to_64_hex(void **state)
+{
+    (void)state;
+    char a[TOKEN_RANDOM_LEN + 1], b[TOKEN_RANDOM_LEN + 1], h[TOKEN_HASH_HEX + 1];
+    token_random(a);
+    token_random(b);
+    assert_int_equal(strlen(a), TOKEN_RANDOM_LEN);
+    assert_true(is_base64url(a));
+    assert_string_not_equal(a, b);
+    token_hash(a, h);
+    assert_int_equal(strlen(h), 64);
+    assert_int_equal(strspn(h, "0123456789abcdef"), 64);
+    /* SHA-256("abc"), FIPS 180-2 test vector */
+    token_hash("abc", h);
+    assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_token_equal_compares_whole_strings(void **state)
+{
+    (void)state;
+    assert_true(token_equal("abc", "abc"));
+    assert_false(token_equal("abc", "abd"));
+    assert_false(token_equal("abc", "abcd"));
+    assert_false(token_equal("", "a"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_link_token_is_32_base64url_characters),
+        cmocka_unit_test(test_link_token_round_trips_its_key),
+        cmocka_unit_test(test_link_token_checks_only_for_its_purpose_key_and_epoch),
+        cmocka_unit_test(test_any_changed_character_fails_the_check),
+        cmocka_unit_test(test_malformed_tokens_are_refused),
+        cmocka_unit_test(test_random_tokens_differ_and_hash_to_64_hex),
+        cmocka_unit_test(test_token_equal_compares_whole_strings),
+    };
+    return cmocka_run_group_tests(tests, setup_secret, NULL);
+}
