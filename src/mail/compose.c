@@ -125,7 +125,7 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
                  struct buf *out, struct buf *links)
 {
     struct buf text = BUF_INIT, html = BUF_INIT, subject = BUF_INIT, url = BUF_INIT,
-               unsub = BUF_INIT, ics = BUF_INIT, line = BUF_INIT;
+               unsub = BUF_INIT, ics = BUF_INIT, line = BUF_INIT, calendar = BUF_INIT;
     char when[128], message_id[160];
     if (tz_format(row->launch_utc, s->timezone, when, sizeof when) != 0 &&
         tz_format(row->launch_utc, c->timezone, when, sizeof when) != 0)
@@ -163,12 +163,16 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
                    "one-click link: it opens your action, prefilled, and you send it yourself.",
                    c->title, when);
         buf_printf(&url, "%s/c/%s", cfg->base_url, c->slug);
+        char calendar_path[96];
+        snprintf(calendar_path, sizeof calendar_path, "/c/%s/calendar/", c->slug);
+        link(&calendar, cfg, calendar_path, TOKEN_CALENDAR, s, ".ics");
         buf_printf(&text,
-                   "%s\n\nThe calendar file attached puts the moment in your calendar.\n\n"
-                   "Share the campaign: %s\n",
-                   buf_cstr(&line), buf_cstr(&url));
+                   "%s\n\nThe calendar file attached puts the moment in your calendar (or "
+                   "open %s).\n\nShare the campaign: %s\n",
+                   buf_cstr(&line), buf_cstr(&calendar), buf_cstr(&url));
         html_para(&html, buf_cstr(&line));
         html_para(&html, "The calendar file attached puts the moment in your calendar.");
+        html_link(&html, buf_cstr(&calendar), "Add to my calendar");
         html_link(&html, buf_cstr(&url), "Share the campaign");
         if (compose_ics(c, row, s, cfg, now, &ics) != 0)
             goto fail;
@@ -227,6 +231,7 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
     buf_release(&unsub);
     buf_release(&ics);
     buf_release(&line);
+    buf_release(&calendar);
     return 0;
 fail:
     buf_release(&text);
@@ -236,5 +241,6 @@ fail:
     buf_release(&unsub);
     buf_release(&ics);
     buf_release(&line);
+    buf_release(&calendar);
     return -1;
 }

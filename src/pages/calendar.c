@@ -23,8 +23,13 @@ void handle_calendar(struct http_request *req, struct http_response *resp)
     }
     memcpy(token, file, TOKEN_LINK_LEN);
     token[TOKEN_LINK_LEN] = '\0';
+    /* The thank-you page links the calendar token; any of the supporter's own
+     * link tokens opens the same file (it holds only the campaign's moment). */
+    static const enum token_purpose accepted[] = {TOKEN_CALENDAR, TOKEN_CONFIRM, TOKEN_ACTION,
+                                                  TOKEN_UNSUBSCRIBE};
     struct supporter s;
-    if (page_supporter_from_token(req, resp, token, TOKEN_CALENDAR, &s) != 0)
+    if (page_supporter_from_token_any(req, resp, token, accepted,
+                                      sizeof accepted / sizeof accepted[0], &s) != 0)
         return;
     struct campaign_row row = {0};
     const struct campaign *c;

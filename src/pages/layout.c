@@ -125,13 +125,23 @@ int page_supporter_from_token(struct http_request *req, struct http_response *re
                               const char *token, enum token_purpose purpose,
                               struct supporter *out)
 {
+    return page_supporter_from_token_any(req, resp, token, &purpose, 1, out);
+}
+
+int page_supporter_from_token_any(struct http_request *req, struct http_response *resp,
+                                  const char *token, const enum token_purpose *purposes,
+                                  size_t count, struct supporter *out)
+{
     int64_t key;
     struct supporter s;
     if (token_link_parse(token, &key) != 0 || store_supporter_by_key(req->store, key, &s) != 0) {
         page_not_found(req, resp);
         return -1;
     }
-    if (!token_link_check(token, purpose, s.token_key, s.epoch)) {
+    int valid = 0;
+    for (size_t i = 0; i < count && !valid; i++)
+        valid = token_link_check(token, purposes[i], s.token_key, s.epoch);
+    if (!valid) {
         supporter_release(&s);
         page_not_found(req, resp);
         return -1;

@@ -36,6 +36,10 @@ void handle_script(struct http_request *req, struct http_response *resp);
 int page_supporter_from_token(struct http_request *req, struct http_response *resp,
                               const char *token, enum token_purpose purpose,
                               struct supporter *out);
+/* The same, accepting a token of any of the given purposes. */
+int page_supporter_from_token_any(struct http_request *req, struct http_response *resp,
+                                  const char *token, const enum token_purpose *purposes,
+                                  size_t count, struct supporter *out);
 
 /* ---- handlers ---- */
 void handle_pledge_page(struct http_request *req, struct http_response *resp);
