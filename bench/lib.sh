@@ -37,14 +37,18 @@ bench_cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     if [ -n "${WATCHDOG_PID:-}" ]; then
-        pkill -TERM -P "$WATCHDOG_PID" 2>/dev/null || true # its sleep
+        # The watchdog first (it waits for its sleep with `wait`, so it ends
+        # at once and quietly), then its sleep.
+        local sleeper
+        sleeper=$(pgrep -P "$WATCHDOG_PID" 2>/dev/null || true)
         kill "$WATCHDOG_PID" 2>/dev/null || true
+        [ -n "$sleeper" ] && kill $sleeper 2>/dev/null || true
     fi
     for p in "${BG_PIDS[@]}"; do
         kill -TERM "$p" 2>/dev/null || true
     done
     for p in "${BG_PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        for _ in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$p" 2>/dev/null || true
     done
     if [ "${KEEP:-0}" = 1 ]; then
@@ -61,7 +65,8 @@ trap 'exit 143' TERM
 # The watchdog: after BENCH_TIMEOUT seconds it stops this script's children
 # (found by parent pid, so nothing else on the machine) and the script.
 (
-    sleep "$BENCH_TIMEOUT" </dev/null >/dev/null 2>&1
+    sleep "$BENCH_TIMEOUT" </dev/null >/dev/null 2>&1 &
+    wait $!
     echo "bench: $(basename "$0") exceeded ${BENCH_TIMEOUT}s; stopping" >&2
     for c in $(ps -o pid= --ppid $$); do
         [ "$c" != "$BASHPID" ] && kill -TERM "$c" 2>/dev/null
@@ -83,7 +88,7 @@ bg() {
 stop_pid() {
     local p=$1
     kill -TERM "$p" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
 }

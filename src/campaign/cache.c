@@ -6,6 +6,7 @@
  */
 #include "campaign/cache.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,28 @@ struct cache_slot {
 
 static __thread struct cache_slot cache[CACHE_SLOTS];
 static __thread unsigned cache_next;
+static pthread_key_t cache_key;
+static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
+
+void campaign_cache_release(void)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        campaign_free(cache[i].campaign);
+        cache[i].campaign = NULL;
+    }
+}
+
+/* Runs when a thread that used the cache exits (the value is only a marker). */
+static void cache_key_destroy(void *marker)
+{
+    (void)marker;
+    campaign_cache_release();
+}
+
+static void cache_key_create(void)
+{
+    pthread_key_create(&cache_key, cache_key_destroy);
+}
 
 static struct campaign *lookup(const struct campaign_row *row)
 {
@@ -49,6 +72,8 @@ static int parse_into_cache(struct campaign_row *row, const struct campaign **ou
             slot = &cache[i];
     if (!slot)
         slot = &cache[cache_next++ % CACHE_SLOTS];
+    pthread_once(&cache_key_once, cache_key_create);
+    pthread_setspecific(cache_key, cache);
     campaign_free(slot->campaign);
     slot->id = row->id;
     slot->revision = row->revision;

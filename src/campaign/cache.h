@@ -18,4 +18,8 @@ int campaign_cache_get(struct store *st, const char *slug, struct campaign_row *
 int campaign_cache_get_by_id(struct store *st, int64_t id, struct campaign_row *row,
                              const struct campaign **out);
 
+/* Frees this thread's cached campaigns (other threads free theirs when they
+ * exit). */
+void campaign_cache_release(void);
+
 #endif

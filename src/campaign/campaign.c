@@ -1099,8 +1099,9 @@ static unsigned webhook_event_bit(const char *name)
 
 static const char *webhook_event_problem(const char *s)
 {
-    return webhook_event_bit(s) ? NULL
-                                : "unknown event; expected one of: pledge.confirmed, action.clicked";
+    return webhook_event_bit(s)
+               ? NULL
+               : "unknown event; expected one of: pledge.confirmed, action.clicked";
 }
 
 /* The receiver's URL: http(s), a host name, no spaces, control characters or

@@ -89,7 +89,7 @@ struct campaign {
     struct string_list fallback; /* target ids; default: all targets in file order */
     int close_after_reports;   /* 0: off */
     char *closed_message;      /* default: a neutral sentence */
-    struct webhook_spec webhook; /* optional; webhook.url NULL: none */
+    struct webhook_spec webhook;     /* optional; webhook.url NULL: none */
     struct template *title_template; /* message_title compiled once (campaign_parse) */
     struct template *body_template;  /* message_body compiled once */
     char *canonical_json;      /* the file re-serialised (sorted keys, compact): equal

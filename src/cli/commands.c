@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "campaign/cache.h"
 #include "core/log.h"
 #include "core/token.h"
 #include "store/store.h"
@@ -102,15 +103,21 @@ int cli_main(int argc, char **argv)
     if (config_load(&cli.cfg, err, sizeof err) != 0)
         return cli_fail(EXIT_USAGE, "%s", err);
     if (cmd->flags & CMD_STORE) {
-        if (store_open(cli.cfg.db, &cli.store, err, sizeof err) != 0)
+        if (store_open(cli.cfg.db, &cli.store, err, sizeof err) != 0) {
+            config_release(&cli.cfg);
             return cli_fail(EXIT_RUNTIME, "%s", err);
+        }
         unsigned char secret[TOKEN_SECRET_LEN];
         if (store_secret(cli.store, secret) != 0 || token_init(secret) != 0) {
             store_close(cli.store);
-            return cli_fail(EXIT_RUNTIME, "cannot read the server secret from %s", cli.cfg.db);
+            int code = cli_fail(EXIT_RUNTIME, "cannot read the server secret from %s", cli.cfg.db);
+            config_release(&cli.cfg);
+            return code;
         }
     }
     int rc = cmd->run(&cli, argc - i, argv + i);
+    campaign_cache_release();
     store_close(cli.store);
+    config_release(&cli.cfg);
     return rc;
 }

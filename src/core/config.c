@@ -97,3 +97,9 @@ int config_load(struct config *cfg, char *err, unsigned long err_len)
         return -1;
     return 0;
 }
+
+void config_release(struct config *cfg)
+{
+    free((char *)cfg->base_url);
+    cfg->base_url = NULL;
+}

@@ -24,6 +24,9 @@ struct config {
  * one-line message in err when a value is invalid (e.g. a non-numeric limit). */
 int config_load(struct config *cfg, char *err, unsigned long err_len);
 
+ /* Frees what config_load allocated. */
+void config_release(struct config *cfg);
+
 /* Parses "host:port" into host (out, size n) and port. -1 when malformed. */
 int config_split_listen(const char *listen, char *host, unsigned long n, int *port);
 

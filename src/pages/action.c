@@ -76,9 +76,15 @@ static void copy_boxes(struct buf *b, const struct rendered *m, const char *suff
                    suffix);
     }
     if (m->body.len) {
+        /* Tall enough to show the whole message, signature included. */
+        int rows = 2;
+        for (const char *p = buf_cstr(&m->body); *p; p++)
+            rows += *p == '\n';
+        rows += (int)(m->body.len / 60);
+        rows = rows < 6 ? 6 : rows > 30 ? 30 : rows;
         buf_printf(b, "<label for=\"message-body%s\">Message</label>\n<textarea readonly "
-                      "rows=\"10\" id=\"message-body%s\">",
-                   suffix, suffix);
+                      "rows=\"%d\" id=\"message-body%s\">",
+                   suffix, rows, suffix);
         escape_html(b, buf_cstr(&m->body));
         buf_printf(b, "</textarea>\n<div class=\"actions\"><button type=\"button\" "
                       "class=\"secondary\" data-copy=\"message-body%s\" hidden>Copy message"

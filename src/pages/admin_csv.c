@@ -114,6 +114,10 @@ static const char *row_problem(const struct csv_reader *r, int c_email, int c_co
         return "consented_at is not YYYY-MM-DDTHH:MM:SSZ";
     if (strlen(field(r, c_name)) > 400)
         return "name too long";
+    /* A name goes into the To: header of every mail: one line, as on the form. */
+    for (const unsigned char *p = (const unsigned char *)field(r, c_name); *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return "the name has a line break or a control character";
     return NULL;
 }
 

@@ -163,7 +163,7 @@ static void import_result(struct http_request *req, struct http_response *resp,
                row->slug);
     escape_html(b, title);
     buf_puts(b, "</a></p>\n<h1>Import finished</h1></div></div>\n"
-                "<section class=\"tiles\" aria-label=\"Import\">");
+                "<section class=\"tiles few\" aria-label=\"Import\">");
     buf_puts(b, "<div class=\"tile\"><span class=\"tile-label\">Imported</span>"
                 "<b class=\"tile-value\" id=\"import-imported\">");
     admin_count(b, res->imported);

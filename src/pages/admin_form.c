@@ -79,11 +79,11 @@ static const struct field_def fields[FLD_COUNT] = {
      "Docs Collective"},
     {"organizer_email", "Organizer email", "Optional.", F_EMAIL, "$.organizer.email",
      "team@example.org"},
-    {"launch_at", "Launch moment", "Local time in the time zone below.", F_DATETIME,
+    {"launch_at", "Launch moment", "Local time in that zone.", F_DATETIME,
      "$.launch.at", NULL},
-    {"timezone", "Time zone", "An IANA name such as Europe/Berlin or America/New_York.", F_TEXT,
+    {"timezone", "Time zone", "IANA name, e.g. Europe/Berlin.", F_TEXT,
      "$.launch.timezone", "Europe/Berlin"},
-    {"window_minutes", "Window (minutes)", "How long the moment lasts. Default 120.", F_NUMBER,
+    {"window_minutes", "Window (minutes)", "Default 120.", F_NUMBER,
      "$.launch.window_minutes", "120"},
     {"message_title", "Message title",
      "Placeholders: {{name}}, {{statement}}, {{campaign.title}}, {{target.id}}.", F_TEXT,
@@ -212,7 +212,7 @@ static char *targets_text(json_t *targets)
 
 static void form_from_spec(struct campaign_form *cf, const char *spec_json)
 {
-    json_t *root = json_loads(spec_json, 0, NULL);
+    json_t *root = json_loads(spec_json ? spec_json : "{}", 0, NULL);
     json_t *org = json_object_get(root, "organizer"), *launch = json_object_get(root, "launch"),
            *msg = json_object_get(root, "message"), *st = json_object_get(root, "statement");
     set_value(cf, FLD_SLUG, json_string_value(json_object_get(root, "slug")));
@@ -450,7 +450,7 @@ static void map_errors(struct campaign_form *cf, const char *errors, int targets
         const char *s = buf_cstr(&one);
         if (strncmp(s, "form: ", 6) == 0)
             s += 6;
-        int field = -1;
+        int field = -1, prefixed = 0;
         struct buf msg = BUF_INIT;
         if (s[0] == '$') {
             size_t plen = path_length(s);
@@ -463,9 +463,9 @@ static void map_errors(struct campaign_form *cf, const char *errors, int targets
                 if (strncmp(rest, ": ", 2) == 0)
                     rest += 2;
                 /* Where inside the targets (or the whole file) it is. */
-                if (field == FLD_TARGETS || field == FLD_FALLBACK || field < 0) {
-                    if (plen > 2)
-                        buf_printf(&msg, "%.*s: ", (int)(plen - 2), s + 2);
+                if ((field == FLD_TARGETS || field == FLD_FALLBACK || field < 0) && plen > 2) {
+                    buf_printf(&msg, "%.*s: ", (int)(plen - 2), s + 2);
+                    prefixed = 1;
                 }
                 buf_puts(&msg, rest);
             }
@@ -474,8 +474,8 @@ static void map_errors(struct campaign_form *cf, const char *errors, int targets
         }
         int drop = targets_bad && (field == FLD_TARGETS || field == FLD_FALLBACK);
         if (!drop && msg.len) {
-            /* Capitalise the first letter: the messages are written for a file. */
-            if (msg.data[0] >= 'a' && msg.data[0] <= 'z')
+            /* Capitalise a bare message: they are written to follow a path. */
+            if (!prefixed && msg.data[0] >= 'a' && msg.data[0] <= 'z')
                 msg.data[0] = (char)(msg.data[0] - 'a' + 'A');
             add_error(cf, field, msg.data, msg.len);
         }
@@ -702,7 +702,7 @@ static void render_form(struct buf *b, const struct campaign_form *cf, const cha
     buf_puts(b, "</div>");
     render_field(b, cf, FLD_CLOSED_MESSAGE, 0, NULL);
     buf_puts(b, "</fieldset>\n");
-    buf_printf(b, "<div class=\"actions sticky-actions\"><button type=\"submit\">%s</button>"
+    buf_printf(b, "<div class=\"actions form-actions\"><button type=\"submit\">%s</button>"
                   "<a class=\"button secondary\" href=\"/admin%s%s\">Cancel</a></div>\n"
                   "</form>\n",
                slug ? "Save changes" : "Create campaign", slug ? "/campaigns/" : "",
@@ -868,11 +868,20 @@ void handle_admin_campaign_edit(struct http_request *req, struct http_response *
     const struct campaign *c;
     if (admin_campaign_load(req, resp, &row, &c) != 0)
         return;
+    /* The cache hands out the parsed campaign but not always the file. */
+    struct campaign_row full;
+    if (store_campaign_get(req->store, row.slug, &full) != 0) {
+        campaign_row_release(&row);
+        admin_message_page(req, resp, 500, "Something went wrong",
+                           "The campaign could not be read. Try again in a moment.");
+        return;
+    }
     struct campaign_form cf;
     campaign_form_init(&cf);
-    form_from_spec(&cf, row.spec_json);
+    form_from_spec(&cf, full.spec_json);
     form_page(req, resp, &cf, row.slug, c);
     campaign_form_release(&cf);
+    campaign_row_release(&full);
     campaign_row_release(&row);
 }
 

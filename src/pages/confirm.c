@@ -107,9 +107,9 @@ void handle_confirm_post(struct http_request *req, struct http_response *resp)
     buf_printf(b, "<div class=\"actions\"><a class=\"button\" id=\"calendar-link\" "
                   "href=\"/c/%s/calendar/%s.ics\">Add to my calendar</a></div>\n",
                c->slug, calendar);
-    buf_puts(b, "<h2 style=\"margin-top:1.5rem\">Bring others along</h2>\n<p>Share the "
-                "campaign page:</p>\n<p><input type=\"text\" readonly id=\"share-url\" "
-                "aria-label=\"Campaign link\" value=\"");
+    buf_puts(b, "<h2 class=\"spaced\">Bring others along</h2>\n<p><label "
+                "for=\"share-url\">Share the campaign page</label><input type=\"text\" "
+                "readonly id=\"share-url\" value=\"");
     struct buf url = BUF_INIT;
     page_absolute_url(req, &url, "/c/");
     buf_puts(&url, c->slug);

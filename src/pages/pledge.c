@@ -193,12 +193,14 @@ static void render_page(struct http_request *req, struct http_response *resp,
     buf_puts(b, "</article>\n<section class=\"card\" aria-labelledby=\"pledge-heading\">\n"
                 "<h2 id=\"pledge-heading\">Pledge to take part</h2>\n");
     if (e && e->count)
-        buf_printf(b, "<div class=\"errors\" role=\"alert\"><p>Please fix %d %s below.</p></div>\n",
+        buf_printf(b, "<div class=\"errors\" role=\"alert\" tabindex=\"-1\" "
+                      "data-error-summary><p>Please fix %d %s below.</p></div>\n",
                    e->count, e->count == 1 ? "field" : "fields");
     static const struct pledge_errors none;
     if (!e)
         e = &none;
-    buf_printf(b, "<form method=\"post\" action=\"/c/%s/pledge\" novalidate>\n", c->slug);
+    buf_printf(b, "<form method=\"post\" action=\"/c/%s/pledge#pledge-heading\" novalidate>\n",
+               c->slug);
     buf_printf(b, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n", csrf);
 
     buf_puts(b, "<label for=\"email\">Email <span class=\"hint\" id=\"email-hint\">We send one "
@@ -394,14 +396,17 @@ static void merge_errors(struct pledge_errors *into, const struct pledge_errors 
                   !!into->timezone[0] + !!into->consent[0] + !!into->target[0];
 }
 
-static void pledge_done_page(struct http_response *resp, const char *slug, const char *title)
+static void pledge_done_page(struct http_response *resp, const char *slug, const char *title,
+                             const char *email)
 {
     struct buf *b = &resp->body;
     resp->status = 200;
     page_begin(b, "Check your inbox");
-    buf_puts(b, "<section class=\"card success\">\n<h1>Check your inbox</h1>\n<p>We sent a "
-                "confirmation link to the address you gave. Open it and press <b>Confirm</b> "
-                "to count your pledge for <i>");
+    buf_puts(b, "<section class=\"card success\">\n<p class=\"eyebrow\">");
+    escape_html(b, title);
+    buf_puts(b, "</p>\n<h1>Check your inbox</h1>\n<p>We sent a confirmation link to <b>");
+    escape_html(b, email);
+    buf_puts(b, "</b>. Open it and press <b>Confirm</b> to count your pledge for <i>");
     escape_html(b, title);
     buf_puts(b, "</i>.</p>\n<p class=\"muted\">Nothing arrived after a few minutes? Look in your "
                 "spam folder, or pledge again with the same address.</p>\n");
@@ -460,7 +465,7 @@ static void pledge_job_finish(struct http_request *req, struct http_response *re
                   "{\"status\":\"pending\",\"message\":\"Check your inbox to confirm your "
                   "pledge.\"}");
     else
-        pledge_done_page(resp, j->slug, j->title);
+        pledge_done_page(resp, j->slug, j->title, j->in.email);
 }
 
 /* Queues the pledge for the next group commit; the answer follows the fsync. */

@@ -73,7 +73,12 @@ void handle_unsubscribe_post(struct http_request *req, struct http_response *res
     buf_puts(b, "<section class=\"card success\">\n<p class=\"eyebrow\">");
     escape_html(b, title);
     buf_puts(b, "</p>\n<h1>You are unsubscribed</h1>\n<p>You will get no more emails for this "
-                "campaign.</p>\n</section>\n");
+                "campaign.</p>\n");
+    if (c)
+        buf_printf(b, "<p><a href=\"/c/%s\">Back to the campaign</a>: pledging again with "
+                      "the same address subscribes you again after you confirm.</p>\n",
+                   c->slug);
+    buf_puts(b, "</section>\n");
     page_end(b);
     supporter_release(&s);
     campaign_row_release(&row);

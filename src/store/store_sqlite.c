@@ -896,7 +896,7 @@ int store_confirm(struct store *st, int64_t supporter_id, int64_t now,
                      "statement = json_extract(pending_json, '$.statement'), "
                      "timezone = json_extract(pending_json, '$.timezone'), "
                      "chosen_target = json_extract(pending_json, '$.target'), "
-                     "pending_json = NULL WHERE id = ?1");
+                     "pending_json = NULL, unsubscribed_at = 0 WHERE id = ?1");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, supporter_id);

@@ -21,12 +21,12 @@ int store_webhook_enqueue(struct store *st, int64_t campaign_id, enum webhook_ev
     /* The instr() test keeps campaigns without a webhook from paying for
      * JSON parsing: in the canonical (compact) file, "webhook": can only be
      * the key, since quotes inside strings are escaped. */
-    sqlite3_stmt *s = sql_stmt(
-        st, "SELECT c.slug, instr(c.spec_json, '\"webhook\":') > 0 AND "
-            "json_type(c.spec_json, '$.webhook.url') = 'text' AND "
-            "(json_type(c.spec_json, '$.webhook.events') IS NULL OR EXISTS (SELECT 1 FROM "
-            "json_each(c.spec_json, '$.webhook.events') WHERE value = ?2)), "
-            "(SELECT key FROM targets WHERE id = ?3) FROM campaigns c WHERE c.id = ?1");
+    sqlite3_stmt *s =
+        sql_stmt(st, "SELECT c.slug, instr(c.spec_json, '\"webhook\":') > 0 AND "
+                     "json_type(c.spec_json, '$.webhook.url') = 'text' AND "
+                     "(json_type(c.spec_json, '$.webhook.events') IS NULL OR EXISTS (SELECT 1 FROM "
+                     "json_each(c.spec_json, '$.webhook.events') WHERE value = ?2)), "
+                     "(SELECT key FROM targets WHERE id = ?3) FROM campaigns c WHERE c.id = ?1");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, campaign_id);
@@ -157,8 +157,7 @@ int store_webhook_retry(struct store *st, int64_t id, int64_t next_at, int statu
                   id, next_at, status, error);
 }
 
-int store_webhook_failed(struct store *st, int64_t id, int64_t now, int status,
-                         const char *error)
+int store_webhook_failed(struct store *st, int64_t id, int64_t now, int status, const char *error)
 {
     return finish(st,
                   "UPDATE webhook_events SET state = 'failed', done_at = ?2, last_status = ?3, "

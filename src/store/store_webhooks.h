@@ -26,9 +26,9 @@ struct webhook_delivery {
     int64_t id;
     int64_t campaign_id;
     enum webhook_event event;
-    char *payload;   /* the JSON body, caller frees (webhook_delivery_release) */
+    char *payload; /* the JSON body, caller frees (webhook_delivery_release) */
     size_t payload_len;
-    int attempts;    /* including the one just claimed */
+    int attempts; /* including the one just claimed */
 };
 void webhook_delivery_release(struct webhook_delivery *d);
 
@@ -40,8 +40,7 @@ int store_webhook_claim(struct store *st, const char *owner, int64_t now, int le
 int store_webhook_sent(struct store *st, int64_t id, int status, int64_t now);
 int store_webhook_retry(struct store *st, int64_t id, int64_t next_at, int status,
                         const char *error);
-int store_webhook_failed(struct store *st, int64_t id, int64_t now, int status,
-                         const char *error);
+int store_webhook_failed(struct store *st, int64_t id, int64_t now, int status, const char *error);
 /* Gives a claim back without counting the attempt (the sender is stopping). */
 int store_webhook_release(struct store *st, int64_t id);
 

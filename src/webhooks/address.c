@@ -127,9 +127,10 @@ const char *webhook_address_refusal(const struct sockaddr *sa)
 
 static int address_text(const struct sockaddr *sa, char *out, size_t n)
 {
-    const void *raw = sa->sa_family == AF_INET
-                          ? (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr
-                          : (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    const void *raw =
+        sa->sa_family == AF_INET
+            ? (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr
+            : (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
     return inet_ntop(sa->sa_family, raw, out, (socklen_t)n) ? 0 : -1;
 }
 

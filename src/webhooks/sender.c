@@ -29,7 +29,7 @@
 #include "webhooks/webhook.h"
 #include "core/banned.h"
 
-#define BATCH_MAX 16     /* deliveries in flight at once */
+#define BATCH_MAX 16      /* deliveries in flight at once */
 #define LEASE_SECONDS 120 /* well above a batch: resolution + 10 s per transfer */
 #define IDLE_WAIT_MS 500
 #define POLL_MS 100
@@ -74,7 +74,8 @@ static void curl_init_once(void)
 
 /* ---- the campaign's webhook ---- */
 
-/* The campaign of an event, parsed; NULL with why set when it has none. */
+/* The campaign of an event, parsed (kept until the next revision); NULL when
+ * it is gone or unreadable, with *store_error set for a database error. */
 static const struct campaign *campaign_of(struct webhook_sender *s, int64_t id, int *store_error)
 {
     struct campaign_row row = {0};
@@ -87,8 +88,8 @@ static const struct campaign *campaign_of(struct webhook_sender *s, int64_t id, 
         campaign_free(s->campaign);
         s->campaign = NULL;
         struct buf errors = BUF_INIT;
-        if (campaign_parse(row.spec_json, strlen(row.spec_json), row.slug, &s->campaign,
-                           &errors) != 0)
+        if (campaign_parse(row.spec_json, strlen(row.spec_json), row.slug, &s->campaign, &errors) !=
+            0)
             log_error("webhook.campaign_invalid", "campaign_id=%" PRId64, id);
         buf_release(&errors);
         s->campaign_id = id;
@@ -120,8 +121,8 @@ static void record_unsent(struct webhook_sender *s, const struct delivery *d, lo
         record_failed(s, d, status, why);
         return;
     }
-    int64_t wait_ms = webhook_backoff_ms(d->ev.attempts, s->backoff_start_ms);
-    int64_t next = tz_now() + (wait_ms + 999) / 1000;
+    int64_t delay_ms = webhook_backoff_ms(d->ev.attempts, s->backoff_start_ms);
+    int64_t next = tz_now() + (delay_ms + 999) / 1000;
     char q[400];
     log_info("webhook.retry", "id=%" PRId64 " attempts=%d status=%ld in_s=%" PRId64 " error=%s",
              d->ev.id, d->ev.attempts, status, next - tz_now(), log_quote(error, q, sizeof q));
@@ -143,8 +144,9 @@ static void record_transfer(struct webhook_sender *s, struct delivery *d, CURLco
     }
     char error[400];
     if (d->unpinned)
-        snprintf(error, sizeof error, "refused: the connection to %s was not to a checked "
-                                      "address (%s)",
+        snprintf(error, sizeof error,
+                 "refused: the connection to %s was not to a checked "
+                 "address (%s)",
                  d->route.host, d->route.addresses[0]);
     else if (result == CURLE_OK)
         snprintf(error, sizeof error, "the receiver answered HTTP %ld", status);
@@ -464,15 +466,14 @@ struct webhook_sender *webhook_sender_start(const struct config *cfg, char *err,
     s->backoff_start_ms = WEBHOOK_BACKOFF_START_MS;
     const char *env = getenv("MUSTER_WEBHOOK_BACKOFF_MS");
     if (env && *env) {
+        /* A test setting: a bad value must not stop webhooks, only be said. */
         char *end = NULL;
         long long v = strtoll(env, &end, 10);
-        if (*end || v < 1 || v > WEBHOOK_BACKOFF_CAP_MS) {
-            snprintf(err, err_len, "MUSTER_WEBHOOK_BACKOFF_MS must be 1 to %d milliseconds",
-                     WEBHOOK_BACKOFF_CAP_MS);
-            free(s);
-            return NULL;
-        }
-        s->backoff_start_ms = v;
+        if (*end || v < 1 || v > WEBHOOK_BACKOFF_CAP_MS)
+            log_warn("webhook.bad_backoff", "MUSTER_WEBHOOK_BACKOFF_MS must be 1 to %d; using %d",
+                     WEBHOOK_BACKOFF_CAP_MS, WEBHOOK_BACKOFF_START_MS);
+        else
+            s->backoff_start_ms = v;
     }
     char host[256];
     if (gethostname(host, sizeof host) != 0)

@@ -82,8 +82,8 @@ const char *webhook_address_refusal(const struct sockaddr *sa);
 struct webhook_route {
     char host[256];
     int port;
-    int count;                                     /* addresses checked, >= 1 */
-    char addresses[WEBHOOK_ROUTE_ADDRESSES][64];   /* numeric; IPv6 without brackets */
+    int count;                                            /* addresses checked, >= 1 */
+    char addresses[WEBHOOK_ROUTE_ADDRESSES][64];          /* numeric; IPv6 without brackets */
     char resolve[256 + 8 + WEBHOOK_ROUTE_ADDRESSES * 66]; /* "host:port:a,[b]"; "" when the
                                                               host is an address literal */
 };

@@ -41,19 +41,24 @@ export function freePort() {
   });
 }
 
+// code: the exit code, or -1 (then signal says why, or spawnError when the
+// binary could not be started at all).
 function run(bin, args, env, timeoutMs = 60_000) {
   return new Promise((res) => {
     execFile(bin, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      const why = err && typeof err.code !== 'number' ? `${err.code || err.signal || ''} ${err.message}` : '';
-      res({ code, stdout, stderr: stderr || why });
+      const spawnError = err && typeof err.code === 'string' ? err.code : null;
+      const signal = err ? err.signal || null : null;
+      const why = spawnError ? `${spawnError}: ${err.message}` : signal ? `killed by ${signal}` : '';
+      res({ code, signal, spawnError, stdout, stderr: [why, stderr].filter(Boolean).join('\n') });
     });
   });
 }
 
 // Other people rebuild build/muster while tests run: each server uses its own
 // copy, taken when the binary is complete (it runs `muster init`), so a relink
-// halfway through a test file changes nothing. Bounded: 60 s.
+// halfway through a test file changes nothing. A copy that cannot be started
+// (missing, caught mid-link) is taken again, for 60 s at most.
 async function privateBinary(dir, env) {
   const bin = join(dir, 'muster');
   const until = Date.now() + 60_000;
@@ -64,7 +69,10 @@ async function privateBinary(dir, env) {
       chmodSync(bin, 0o755);
       last = await run(bin, ['init'], env);
       if (last.code === 0) return bin;
+      // It ran and failed: a real failure, not a binary caught mid-link.
+      if (!last.spawnError) throw new Error(`muster init failed (${last.code}) with ${MUSTER_BIN}: ${last.stderr}`);
     } catch (e) {
+      if (e.message.startsWith('muster init failed')) throw e;
       last = { code: -1, stderr: String(e) };
     }
     if (Date.now() > until) throw new Error(`muster init failed (${last.code}) with ${MUSTER_BIN}: ${last.stderr}`);
@@ -96,9 +104,15 @@ export async function startMuster({ campaign = CAMPAIGN_FILE, extraEnv = {} } = 
     file = join(dir, 'campaign.json');
     writeFileSync(file, JSON.stringify(campaign, null, 2));
   }
-  const bin = await privateBinary(dir, env);
-  const apply = await run(bin, ['campaign', 'apply', file], env);
-  if (apply.code !== 0) throw new Error(`muster campaign apply failed (${apply.code}): ${apply.stderr}`);
+  let bin;
+  try {
+    bin = await privateBinary(dir, env);
+    const apply = await run(bin, ['campaign', 'apply', file], env);
+    if (apply.code !== 0) throw new Error(`muster campaign apply failed (${apply.code}): ${apply.stderr}`);
+  } catch (e) {
+    if (!process.env.MUSTER_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
 
   const child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

@@ -586,6 +586,8 @@ def make_muster(tmp_path, smtp, monkeypatch):
     problems = []
     for m in servers:
         problems += m.teardown_problems()
+        # shown by pytest only when the test failed
+        print(f"--- {m.dir.name}: muster serve stderr (tail) ---\n{m.server_stderr()[-4000:]}")
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
 

@@ -30,10 +30,11 @@ SECRET = "whsec_e2e_0123456789abcdef"
 class Receiver:
     """An HTTP server that keeps each POST and answers with the next scripted status."""
 
-    def __init__(self, statuses=()):
+    def __init__(self, statuses=(), delay=0.0):
         self.lock = threading.Lock()
         self.requests = []  # dicts: path, headers, body
         self.statuses = list(statuses)
+        self.delay = delay  # seconds before answering
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -44,10 +45,14 @@ class Receiver:
                     receiver.requests.append(
                         {"path": self.path, "headers": dict(self.headers.items()), "body": body})
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                time.sleep(receiver.delay)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except OSError:
+                    pass  # the sender gave up on us
 
             def log_message(self, *args):
                 pass
@@ -197,3 +202,22 @@ def test_an_invalid_webhook_is_refused_with_its_path(make_muster, receiver):
     assert "campaign.json: $.webhook.url: expected an https:// (or http://) URL" in err
     assert "campaign.json: $.webhook.secret: too short: 5 characters, at least 16" in err
     assert "campaign.json: $.webhook.events[0]: unknown event" in err
+
+
+def test_a_hanging_receiver_blocks_neither_requests_nor_shutdown(make_muster, smtp):
+    receiver = Receiver(delay=8.0)
+    try:
+        m = make_muster(webhook_campaign(receiver.url),
+                        env={"MUSTER_WEBHOOK_ALLOW_PRIVATE": "1"})
+        m.confirm_supporter("fay@example.org")
+        receiver.wait_for(1, "pledge.confirmed")  # in flight, unanswered
+        t0 = time.monotonic()
+        r = m.pledge("gus@example.org")
+        assert r.status == 202 and time.monotonic() - t0 < 2.0, r
+        code, secs = m.stop()
+        assert code == 0 and secs < 3.0, (code, secs)
+        # Abandoned, not failed: the next start delivers it, the attempt not counted.
+        assert m.query("SELECT state, attempts, owner, lease_until FROM webhook_events") == \
+            [("pending", 0, None, 0)]
+    finally:
+        receiver.close()

@@ -48,8 +48,8 @@ static void signature_is_hmac_of_timestamp_dot_body(void **state)
     const char *body = "{\"event\":\"pledge.confirmed\"}";
     char sig[WEBHOOK_SIGNATURE_LEN + 1];
     webhook_signature("whsec_test_0123456789", 1796482800, body, strlen(body), sig);
-    assert_string_equal(
-        sig, "sha256=a77119c0326cc4675d0703a6c3eb1f3155e6e298c44782182d4b944020e3d633");
+    assert_string_equal(sig,
+                        "sha256=a77119c0326cc4675d0703a6c3eb1f3155e6e298c44782182d4b944020e3d633");
 }
 
 static void signature_changes_with_the_timestamp_the_body_and_the_secret(void **state)
@@ -123,8 +123,9 @@ static void assert_payload(const struct webhook_payload *p, const char *want)
 static void pledge_confirmed_payload_has_no_target(void **state)
 {
     (void)state;
-    struct webhook_payload p = {WEBHOOK_PLEDGE_CONFIRMED, "e1", "docs-day", 1796482800,
-                                "aa3e933203ec97ccbc32b55a4186f683", "ignored"};
+    struct webhook_payload p = {
+        WEBHOOK_PLEDGE_CONFIRMED,           "e1",     "docs-day", 1796482800,
+        "aa3e933203ec97ccbc32b55a4186f683", "ignored"};
     assert_payload(&p, "{\"id\":\"e1\",\"event\":\"pledge.confirmed\",\"campaign\":\"docs-day\","
                        "\"occurred_at\":\"2026-12-05T15:00:00Z\","
                        "\"supporter\":{\"id\":\"aa3e933203ec97ccbc32b55a4186f683\"}}");

@@ -71,11 +71,11 @@ static const struct row table[] = {
     {"2606:4700:4700::1111", NULL},
     {"2001:4860:4860::8888", NULL},
     {"2a00:1450:4001:82a::200e", NULL},
-    {"::ffff:8.8.8.8", NULL},     /* IPv4-mapped public */
-    {"64:ff9b::808:808", NULL},   /* NAT64 of 8.8.8.8 */
-    {"2002:808:808::1", NULL},    /* 6to4 of 8.8.8.8 */
-    {"fbff:ffff::1", NULL},       /* just below fc00::/7 */
-    {"fe00::1", NULL},            /* between fc00::/7 and fe80::/10 */
+    {"::ffff:8.8.8.8", NULL},   /* IPv4-mapped public */
+    {"64:ff9b::808:808", NULL}, /* NAT64 of 8.8.8.8 */
+    {"2002:808:808::1", NULL},  /* 6to4 of 8.8.8.8 */
+    {"fbff:ffff::1", NULL},     /* just below fc00::/7 */
+    {"fe00::1", NULL},          /* between fc00::/7 and fe80::/10 */
     /* IPv6: refused */
     {"::1", "loopback"},
     {"::", "unspecified"},
@@ -97,10 +97,10 @@ static const struct row table[] = {
     {"::ffff:192.168.1.1", "private"},
     {"::ffff:0.0.0.0", "unspecified"},
     {"::ffff:224.0.0.1", "multicast"},
-    {"64:ff9b::7f00:1", "loopback"},  /* NAT64 of 127.0.0.1 */
-    {"64:ff9b::a00:1", "private"},    /* NAT64 of 10.0.0.1 */
-    {"2002:7f00:1::1", "loopback"},   /* 6to4 of 127.0.0.1 */
-    {"2002:c0a8:101::1", "private"},  /* 6to4 of 192.168.1.1 */
+    {"64:ff9b::7f00:1", "loopback"}, /* NAT64 of 127.0.0.1 */
+    {"64:ff9b::a00:1", "private"},   /* NAT64 of 10.0.0.1 */
+    {"2002:7f00:1::1", "loopback"},  /* 6to4 of 127.0.0.1 */
+    {"2002:c0a8:101::1", "private"}, /* 6to4 of 192.168.1.1 */
     {"::127.0.0.1", "IPv4-compatible"},
     {"::10.0.0.1", "IPv4-compatible"},
     {"::8.8.8.8", "IPv4-compatible"},
@@ -165,9 +165,9 @@ static void route_refuses_a_loopback_literal(void **state)
     assert_non_null(strstr(err, "127.0.0.1"));
     assert_non_null(strstr(err, "loopback"));
     assert_non_null(strstr(err, "MUSTER_WEBHOOK_ALLOW_PRIVATE"));
-    assert_int_equal(webhook_route("https://169.254.169.254/latest/meta-data", 0, &r, err,
-                                   sizeof err),
-                     WEBHOOK_ROUTE_REFUSED);
+    assert_int_equal(
+        webhook_route("https://169.254.169.254/latest/meta-data", 0, &r, err, sizeof err),
+        WEBHOOK_ROUTE_REFUSED);
     assert_non_null(strstr(err, "link-local"));
     assert_int_equal(webhook_route("http://[::1]:8080/", 0, &r, err, sizeof err),
                      WEBHOOK_ROUTE_REFUSED);
