@@ -30,7 +30,8 @@ log "launching into a Maildir to get the /a/ links"
 t0=$(now)
 "$M" launch "$SLUG" >"$WORK/launch.out" 2>"$WORK/launch.err"
 t1=$(now)
-log "launch into Maildir: $(elapsed "$t0" "$t1")s"
+MAILDIR_SECS=$(elapsed "$t0" "$t1")
+log "launch into Maildir: ${MAILDIR_SECS}s ($(calc "round($N / $MAILDIR_SECS)") msgs/s)"
 grep 'event=mail.written kind=reminder' "$WORK/launch.err" |
     sed -n 's#.*links=[^ ]*/a/\([A-Za-z0-9_-]*\) .*#\1#p' >"$WORK/tokens.txt"
 rm -rf "$WORK/mail"

@@ -50,6 +50,11 @@ sleep 0.5 # the last session's QUIT
 stop_pid "$SINK_PID"
 SINK1=$(sink_count "$WORK/sink1.out")
 SENT=$(stat reminders sent)
+LAUNCH_CPU="?"
+if [ -f "$WORK/dispatch-launch.time" ]; then
+    read -r u s kb <"$WORK/dispatch-launch.time"
+    LAUNCH_CPU="$(calc "'%.0f' % (($u + $s) / $MUSTER_SECS * 100)")% of one core (user ${u}s, sys ${s}s), peak RSS $((kb / 1024)) MB"
+fi
 SEND_PHASE=$(sed -n 's/.* in \([0-9.]*\)s$/\1/p' "$WORK/launch.out" | tail -1)
 log "$(tail -1 "$WORK/launch.out")"
 
@@ -77,6 +82,7 @@ OK=ok
 echo "reminder size:            $SIZE bytes"
 echo "import $N supporters:     ${IMPORT_SECONDS}s"
 echo "muster launch (total):    ${MUSTER_SECS}s (sending phase ${SEND_PHASE}s = $SEND_RATE msgs/s)"
+echo "muster launch CPU:        $LAUNCH_CPU"
 echo "smtp-source:              ${SOURCE_SECS}s"
 echo "count check:              sink received $SINK1, stats reminders.sent $SENT, expected $N: $OK"
 echo "dispatch muster_msgs_per_s=$MUSTER_RATE smtp_source_msgs_per_s=$SOURCE_RATE ratio=$RATIO (target >= 0.5) count=$OK"

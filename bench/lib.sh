@@ -1,7 +1,7 @@
 # bench/lib.sh: shared helpers for the benchmark scripts (sourced, not run).
 #
 # Each benchmark gets its own temp dir ($WORK), its own database
-# ($MUSTER_DB), a copy of build/muster (so a rebuild during the run does not
+# ($MUSTER_DB), a copy of the binary under test (so a rebuild during the run does not
 # change the binary under test), free loopback ports, a watchdog that ends the
 # whole script after $BENCH_TIMEOUT seconds, and a trap that stops every
 # process the script started and removes the temp dir (KEEP=1 keeps it).
@@ -10,6 +10,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}
+# perf report on a dwarf call graph takes minutes.
+[ -n "${PROFILE_DIR:-}" ] && BENCH_TIMEOUT=$((BENCH_TIMEOUT + 600))
 
 # MUSTER_BIN: the binary under test (default build/muster), e.g. one built
 # from an older commit for a before/after comparison.
@@ -44,10 +46,11 @@ bench_cleanup() {
         kill "$WATCHDOG_PID" 2>/dev/null || true
         [ -n "$sleeper" ] && kill $sleeper 2>/dev/null || true
     fi
-    for p in "${BG_PIDS[@]}"; do
+    # Newest first: a server stops before the mail sink it sends to.
+    local i p
+    for ((i = ${#BG_PIDS[@]} - 1; i >= 0; i--)); do
+        p=${BG_PIDS[i]}
         kill -TERM "$p" 2>/dev/null || true
-    done
-    for p in "${BG_PIDS[@]}"; do
         for _ in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$p" 2>/dev/null || true
     done
@@ -91,6 +94,10 @@ stop_pid() {
     for _ in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
+    # Forget it, so the cleanup never signals a recycled pid.
+    local keep=() q
+    for q in "${BG_PIDS[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
+    BG_PIDS=("${keep[@]}")
 }
 
 free_port() {
@@ -245,36 +252,44 @@ rss_mb() {
 # Profiling (optional): with PROFILE_DIR=/some/dir, the scripts record the
 # muster process with `perf record -g` during their first muster run and
 # write NAME.perf.data and NAME.txt (perf report, flat and by caller) there.
+# Also NAME.syscalls.txt: counts of the syscalls that say where a request
+# waits (fdatasync/fsync: commits; clock_nanosleep: SQLite's busy handler
+# sleeping for a lock; fcntl: SQLite's file locks; futex: mutexes).
 # Profiled runs are slower; their numbers are not the benchmark's.
+SYSCALL_EVENTS=syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_clock_nanosleep,syscalls:sys_enter_nanosleep,syscalls:sys_enter_fcntl,syscalls:sys_enter_futex,syscalls:sys_enter_pwrite64,syscalls:sys_enter_pread64,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg
 profile_start() { # PID NAME
     PROF_PID=
     [ -n "${PROFILE_DIR:-}" ] || return 0
     command -v perf >/dev/null || { log "perf is missing; not profiling"; return 0; }
     mkdir -p "$PROFILE_DIR"
     # setsid: perf signals its whole process group when it ends
-    setsid perf record -q -F 499 -g -o "$PROFILE_DIR/$2.perf.data" -p "$1" >/dev/null 2>&1 &
+    setsid perf record -q -F 499 --call-graph "${PROFILE_CALLGRAPH:-fp}" -o "$PROFILE_DIR/$2.perf.data" -p "$1" >/dev/null 2>&1 &
     PROF_PID=$!
+    setsid perf stat -e "$SYSCALL_EVENTS" -o "$PROFILE_DIR/$2.syscalls.txt" -p "$1" >/dev/null 2>&1 &
+    PROF_STAT_PID=$!
     PROF_NAME=$2
     sleep 0.5
 }
 profile_stop() {
     [ -n "${PROF_PID:-}" ] || return 0
-    kill -INT "$PROF_PID" 2>/dev/null || true
-    wait "$PROF_PID" 2>/dev/null || true
+    kill -INT "$PROF_PID" "$PROF_STAT_PID" 2>/dev/null || true
+    wait "$PROF_PID" "$PROF_STAT_PID" 2>/dev/null || true
     profile_report "$PROF_NAME"
     PROF_PID=
 }
-# profile_cmd NAME CMD...: runs CMD under perf record (or plainly); the
-# caller writes the report (profile_report NAME) after its timing.
+# profile_cmd NAME CMD...: runs CMD under perf record, or under GNU time
+# (user s, system s, peak RSS KB into $WORK/NAME.time); the caller writes
+# the report (profile_report NAME) after its timing.
 profile_cmd() {
     local name=$1
     shift
     if [ -n "${PROFILE_DIR:-}" ] && command -v perf >/dev/null; then
         mkdir -p "$PROFILE_DIR"
-        setsid -w perf record -q -F 499 -g -o "$PROFILE_DIR/$name.perf.data" -- "$@"
+        setsid -w perf stat -e "$SYSCALL_EVENTS" -o "$PROFILE_DIR/$name.syscalls.txt" -- \
+            perf record -q -F 499 --call-graph "${PROFILE_CALLGRAPH:-fp}" -o "$PROFILE_DIR/$name.perf.data" -- "$@"
         return
     fi
-    "$@"
+    /usr/bin/time -f '%U %S %M' -o "$WORK/$name.time" "$@"
 }
 profile_report() {
     [ -n "${PROFILE_DIR:-}" ] && [ -f "$PROFILE_DIR/$1.perf.data" ] || return 0

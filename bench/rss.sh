@@ -43,8 +43,14 @@ timeout $((DURATION + 30)) wrk -t2 -c64 -d"${DURATION}s" --latency "http://127.0
 profile_stop
 wrk_parse "$WORK/wrk-page.txt"
 PAGE="$RPS req/s, p50 $P50_MS ms, p99 $P99_MS ms, non-2xx/3xx $NON2XX3XX"
+PAGE_RPS=$RPS
 PAGE_RSS=$(rss_mb "$SERVE_PID" VmRSS)
 log "/c/$SLUG: $PAGE; VmRSS $PAGE_RSS MB"
+# Requests wrk gave up on may still be queued in the server: let them drain.
+for _ in $(seq 100); do
+    t1=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log"); sleep 0.3; t2=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log")
+    [ $((t2 - t1)) -le 3 ] && break
+done
 
 timeout $((DURATION + 30)) wrk -t2 -c64 -d"${DURATION}s" --latency "http://127.0.0.1:$PM/healthz" \
     >"$WORK/wrk-health.txt" 2>&1
@@ -58,4 +64,4 @@ echo "supporters:              $N confirmed (import ${IMPORT_SECS}s, import peak
 echo "serve after startup:     VmRSS $START_RSS MB"
 echo "after wrk /c/$SLUG:       VmRSS $PAGE_RSS MB  ($PAGE)"
 echo "after wrk /healthz:      VmRSS $END_RSS MB  ($HEALTH)"
-echo "rss serve_peak_mb=$PEAK (VmHWM; target < 300 MB: $OK)"
+echo "rss serve_peak_mb=$PEAK (VmHWM; target < 300 MB: $OK) campaign_page_rps=$PAGE_RPS at $N supporters"

@@ -2,7 +2,7 @@
 # bench/run.sh: every benchmark once, in a row (`make bench` calls it), then
 # a summary of their result lines. Each script starts its own servers on free
 # loopback ports in its own temp dir and stops them; each has its own time
-# limit. The whole run takes about 5 minutes on 2 cores (limit: 10).
+# limit. The whole run takes about 3 minutes on 2 cores (limit: 10).
 #
 # Environment: DISPATCH_N (default 100000), CLICK_N (20000), RSS_N (1000000),
 # MUSTER_BIN (the binary under test; default build/muster), KEEP=1 keeps the

@@ -57,11 +57,11 @@ int cmd_import(struct cli *cli, int argc, char **argv)
     }
     struct admin_csv_import_result res;
     int result = EXIT_OK;
-    switch (admin_csv_import(cli->store, campaign_id, buf_cstr(&data), data.len, tz_now(),
-                             note_row, argv[2], &res)) {
+    switch (admin_csv_import(cli->store, campaign_id, buf_cstr(&data), data.len, tz_now(), note_row,
+                             argv[2], &res)) {
     case ADMIN_CSV_IMPORTED:
-        printf("imported %ld supporters, refused %ld, skipped %ld already present\n",
-               res.imported, res.refused, res.duplicates);
+        printf("imported %ld supporters, refused %ld, skipped %ld already present\n", res.imported,
+               res.refused, res.duplicates);
         if (res.refused)
             result = EXIT_USAGE;
         break;

@@ -241,7 +241,9 @@ void handle_action(struct http_request *req, struct http_response *resp)
     int late = req->now >= row.launch_utc + (int64_t)row.window_minutes * 60;
     const struct target_spec *t = r.target_id ? campaign_target(c, r.target_key) : NULL;
 
-    if (t && !want_page) {
+    /* After the window the link still works, through the page that says the
+     * moment has passed (a redirect could not say it). */
+    if (t && !want_page && !late) {
         struct rendered m;
         struct template_vars vars;
         if (render_message(c, &s, t->id, &m, &vars) == 0) {

@@ -34,8 +34,7 @@
 
 /* ---- the frame ---- */
 
-void admin_page_begin(struct buf *b, const char *title, const char *csrf,
-                      enum admin_section active)
+void admin_page_begin(struct buf *b, const char *title, const char *csrf, enum admin_section active)
 {
     buf_puts(b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -57,11 +56,11 @@ void admin_page_begin(struct buf *b, const char *title, const char *csrf,
         buf_puts(b, "<nav class=\"nav\" aria-label=\"Dashboard\">");
         for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
             buf_printf(b, "<a href=\"%s\"%s>%s</a>", links[i].href,
-                       links[i].section == active ? " aria-current=\"page\"" : "",
-                       links[i].label);
-        buf_printf(b, "<form method=\"post\" action=\"/logout\" class=\"logout\">"
-                      "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-                      "<button type=\"submit\" class=\"link\">Log out</button></form></nav>\n",
+                       links[i].section == active ? " aria-current=\"page\"" : "", links[i].label);
+        buf_printf(b,
+                   "</nav>\n<form method=\"post\" action=\"/logout\" class=\"logout\">"
+                   "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+                   "<button type=\"submit\" class=\"link\">Log out</button></form>\n",
                    csrf);
     }
     buf_puts(b, "</div></header>\n<main class=\"wrap\">\n");
@@ -146,7 +145,7 @@ static void phase_badge(struct buf *b, enum phase p)
 {
     static const char *const cls[] = {"wait", "live", "done"};
     static const char *const label[] = {"Waiting for launch", "Live now", "Window over"};
-    buf_printf(b, "<span class=\"badge badge-%s\">%s</span>", cls[p], label[p]);
+    buf_printf(b, "<span class=\"badge badge-%s\" data-phase>%s</span>", cls[p], label[p]);
 }
 
 void handle_admin_home(struct http_request *req, struct http_response *resp)
@@ -165,9 +164,9 @@ void handle_admin_home(struct http_request *req, struct http_response *resp)
     buf_puts(b, "<div class=\"page-head\"><div><h1>Campaigns</h1></div>"
                 "<div class=\"head-actions\"><a class=\"button\" href=\"/admin/campaigns/new\">"
                 "New campaign</a></div></div>\n<ul class=\"campaigns\">\n");
-    char *save = NULL;
+    char *save = NULL, none[1] = "";
     int count = 0;
-    for (char *slug = strtok_r(slugs.data, "\n", &save); slug;
+    for (char *slug = strtok_r(slugs.data ? slugs.data : none, "\n", &save); slug;
          slug = strtok_r(NULL, "\n", &save)) {
         struct campaign_row row;
         const struct campaign *c;
@@ -176,8 +175,9 @@ void handle_admin_home(struct http_request *req, struct http_response *resp)
         struct campaign_stats s;
         if (store_stats(req->store, row.id, &s) != 0)
             memset(&s, 0, sizeof s);
-        buf_printf(b, "<li class=\"card campaign\"><div class=\"campaign-top\">"
-                      "<h2><a href=\"/admin/campaigns/%s\">",
+        buf_printf(b,
+                   "<li class=\"card campaign\"><div class=\"campaign-top\">"
+                   "<h2><a href=\"/admin/campaigns/%s\">",
                    row.slug);
         escape_html(b, c->title);
         buf_puts(b, "</a></h2>");
@@ -188,13 +188,14 @@ void handle_admin_home(struct http_request *req, struct http_response *resp)
         admin_count(b, s.pledges);
         buf_puts(b, "</dd></div><div><dt>Confirmed</dt><dd>");
         admin_count(b, s.confirmed);
-        buf_puts(b, "</dd></div><div><dt>Reminders sent</dt><dd>");
+        buf_puts(b, "</dd></div><div><dt>Sent</dt><dd>");
         admin_count(b, s.reminders_sent);
         buf_puts(b, "</dd></div><div><dt>Clicks</dt><dd>");
         admin_count(b, s.clicks);
-        buf_printf(b, "</dd></div></dl>\n<p class=\"links\"><a href=\"/admin/campaigns/%s\">"
-                      "Launch-day view</a><a href=\"/admin/campaigns/%s/edit\">Edit</a>"
-                      "<a href=\"/c/%s\">Public page</a></p></li>\n",
+        buf_printf(b,
+                   "</dd></div></dl>\n<p class=\"links\"><a href=\"/admin/campaigns/%s\">"
+                   "Launch-day view</a><a href=\"/admin/campaigns/%s/edit\">Edit</a>"
+                   "<a href=\"/c/%s\">Public page</a></p></li>\n",
                    row.slug, row.slug, row.slug);
         campaign_row_release(&row);
         count++;
@@ -213,8 +214,9 @@ void handle_admin_home(struct http_request *req, struct http_response *resp)
 static void stat_tile(struct buf *b, const char *id, const char *label, int64_t value,
                       const char *hint)
 {
-    buf_printf(b, "<div class=\"tile tile-%s\"><span class=\"tile-label\">%s</span>"
-                  "<b class=\"tile-value\" id=\"stat-%s\" data-stat=\"%s\">",
+    buf_printf(b,
+               "<div class=\"tile tile-%s\"><span class=\"tile-label\">%s</span>"
+               "<b class=\"tile-value\" id=\"stat-%s\" data-stat=\"%s\">",
                id, label, id, id);
     admin_count(b, value);
     buf_puts(b, "</b>");
@@ -247,21 +249,23 @@ static void target_item(struct buf *b, const char *slug, const struct campaign *
     const char *label = spec && spec->label ? spec->label : t->key;
     buf_puts(b, "<li class=\"target\" data-target=\"");
     escape_html(b, t->key);
-    buf_printf(b, "\" data-state=\"%s\">\n<div class=\"target-head\"><span class=\"swatch s%zu\" "
-                  "aria-hidden=\"true\"></span><h3>",
+    buf_printf(b,
+               "\" data-state=\"%s\">\n<div class=\"target-head\"><span class=\"swatch s%zu\" "
+               "aria-hidden=\"true\"></span><h3>",
                t->open ? "open" : "closed", color % 8);
     escape_html(b, label);
     buf_puts(b, "</h3> <code>");
     escape_html(b, t->key);
-    buf_printf(b, "</code> <span class=\"kind\">%s</span> <span class=\"badge %s\" "
-                  "data-field=\"state\">%s</span></div>\n",
+    buf_printf(b,
+               "</code> <span class=\"kind\">%s</span> <span class=\"badge %s\" "
+               "data-field=\"state\">%s</span></div>\n",
                spec ? target_kind_name(spec->kind) : "", t->open ? "badge-open" : "badge-closed",
                t->open ? "Open" : "Closed");
     buf_puts(b, "<dl class=\"target-stats\"><div><dt>Assigned</dt><dd data-field=\"assigned\">");
     admin_count(b, t->assigned);
     buf_puts(b, "</dd></div><div><dt>Clicks</dt><dd data-field=\"clicks\">");
     admin_count(b, t->clicks);
-    buf_puts(b, "</dd></div><div><dt>Rerouted away</dt><dd data-field=\"rerouted\">");
+    buf_puts(b, "</dd></div><div><dt>Rerouted</dt><dd data-field=\"rerouted\">");
     admin_count(b, t->rerouted);
     buf_puts(b, "</dd></div><div><dt>Reports</dt><dd><span data-field=\"reports\">");
     admin_count(b, t->reports);
@@ -280,12 +284,13 @@ static void target_item(struct buf *b, const char *slug, const struct campaign *
         buf_puts(b, " hidden");
     buf_puts(b, ">");
     escape_html(b, t->reason);
-    buf_printf(b, "</p>\n<form method=\"post\" class=\"target-form\" action=\"/admin/campaigns/%s"
-                  "/targets/",
+    buf_printf(b,
+               "</p>\n<form method=\"post\" class=\"target-form\" action=\"/admin/campaigns/%s"
+               "/targets/",
                slug);
     escape_url(b, t->key);
-    buf_printf(b, "/%s\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">", t->open ? "close" : "open",
-               csrf);
+    buf_printf(b, "/%s\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">",
+               t->open ? "close" : "open", csrf);
     buf_puts(b, "<label for=\"reason-");
     escape_html(b, t->key);
     buf_puts(b, "\">Reason <span class=\"hint\">optional, shown in the history</span></label>"
@@ -296,8 +301,7 @@ static void target_item(struct buf *b, const char *slug, const struct campaign *
                t->open ? "danger" : "primary", t->open ? "Close target" : "Reopen target");
 }
 
-static void history(struct buf *b, struct store *st, const struct campaign_row *row,
-                    const char *tz)
+static void history(struct buf *b, struct store *st, const struct campaign_row *row, const char *tz)
 {
     struct dashboard_event events[HISTORY_ROWS];
     size_t n = 0;
@@ -353,34 +357,46 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
         ids[i] = targets[i].id;
         recent[i] = 0;
     }
-    if (store_dashboard_reports_since(req->store, row.id, req->now - REPORT_WINDOW_SECONDS, ids,
-                                      n, recent) != 0)
+    if (store_dashboard_reports_since(req->store, row.id, req->now - REPORT_WINDOW_SECONDS, ids, n,
+                                      recent) != 0)
         memset(recent, 0, sizeof recent);
 
     char csrf[TOKEN_RANDOM_LEN + 1];
     session_csrf_token(req, resp, csrf);
     struct buf *b = &resp->body;
     admin_page_begin(b, c->title, csrf, ADMIN_CAMPAIGNS);
-    buf_printf(b, "<div class=\"page-head\"><div><p class=\"crumbs\"><a href=\"/admin\">Campaigns"
-                  "</a> / <code>%s</code></p>\n<h1>",
+    buf_printf(b,
+               "<div class=\"page-head\"><div><p class=\"crumbs\"><a href=\"/admin\">Campaigns"
+               "</a> / <code>%s</code></p>\n<h1>",
                row.slug);
     escape_html(b, c->title);
-    buf_puts(b, "</h1>\n<p class=\"meta\">");
+    /* admin.js keeps the phase and the moment current (a manual launch
+     * moves the moment to now). */
+    char launch_iso[21];
+    tz_iso_utc(row.launch_utc, launch_iso);
+    buf_printf(b,
+               "</h1>\n<p class=\"meta\" data-launch-at=\"%s\" data-window-minutes=\"%d\" "
+               "data-timezone=\"",
+               launch_iso, row.window_minutes);
+    escape_html(b, c->timezone);
+    buf_puts(b, "\">");
     phase_badge(b, campaign_phase(&row, req->now));
-    buf_puts(b, " Launch: <b>");
+    buf_puts(b, " Launch: <b data-launch-text>");
     admin_when(b, row.launch_utc, c->timezone);
     buf_puts(b, "</b> (");
     escape_html(b, c->timezone);
-    buf_printf(b, ") · window %d min</p></div>\n<div class=\"head-actions\">"
-                  "<a class=\"button secondary\" href=\"/c/%s\">Public page</a>"
-                  "<a class=\"button secondary\" href=\"/admin/campaigns/%s/edit\">Edit</a>"
-                  "</div></div>\n",
+    buf_printf(b,
+               ") · window %d min</p></div>\n<div class=\"head-actions\">"
+               "<a class=\"button secondary\" href=\"/c/%s\">Public page</a>"
+               "<a class=\"button secondary\" href=\"/admin/campaigns/%s/edit\">Edit</a>"
+               "</div></div>\n",
                row.window_minutes, row.slug, row.slug);
     flash(b, req);
 
-    buf_printf(b, "<section class=\"tiles\" aria-label=\"Numbers\" "
-                  "data-live-stats=\"/api/v1/campaigns/%s/stats\" "
-                  "data-live-charts=\"/admin/campaigns/%s/charts\">\n",
+    buf_printf(b,
+               "<section class=\"tiles\" aria-label=\"Numbers\" "
+               "data-live-stats=\"/api/v1/campaigns/%s/stats\" "
+               "data-live-charts=\"/admin/campaigns/%s/charts\">\n",
                row.slug, row.slug);
     stat_tile(b, "pledges", "Pledges", s.pledges, NULL);
     stat_tile(b, "confirmed", "Confirmed", s.confirmed, NULL);
@@ -400,10 +416,11 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
     buf_puts(b, "<section class=\"card\" id=\"targets\" aria-labelledby=\"targets-h\">\n"
                 "<h2 id=\"targets-h\">Targets</h2>\n<p class=\"muted\">");
     if (c->close_after_reports > 0)
-        buf_printf(b, "A target closes by itself when %d supporters report within ten "
-                      "minutes that it did not accept their action "
-                      "(<code>close_after_reports</code>); it then shows here as closed, "
-                      "with the reason in the history.",
+        buf_printf(b,
+                   "A target closes by itself when %d supporters report within ten "
+                   "minutes that it did not accept their action "
+                   "(<code>close_after_reports</code>); it then shows here as closed, "
+                   "with the reason in the history.",
                    c->close_after_reports);
     else
         buf_puts(b, "Reports never close a target by themselves in this campaign: when "
@@ -419,17 +436,18 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
     }
     buf_puts(b, "</ul>\n</section>\n");
     history(b, req->store, &row, c->timezone);
-    buf_printf(b, "<section class=\"card\" id=\"data\" aria-labelledby=\"data-h\">\n"
-                  "<h2 id=\"data-h\">Data</h2>\n<p class=\"muted\">CSV files (UTF-8), safe "
-                  "to open in a spreadsheet: a cell that would start a formula is prefixed "
-                  "with an apostrophe.</p>\n<div class=\"actions\">"
-                  "<a class=\"button secondary\" download href=\"/admin/campaigns/%s/export/"
-                  "supporters.csv\">Download supporters</a>"
-                  "<a class=\"button secondary\" download href=\"/admin/campaigns/%s/export/"
-                  "clicks.csv\">Download clicks</a>"
-                  "<a class=\"button secondary\" href=\"/admin/campaigns/%s/import\">Import "
-                  "supporters</a><a class=\"button secondary\" href=\"/admin/supporters/erase\">"
-                  "Erase a person</a></div>\n</section>\n",
+    buf_printf(b,
+               "<section class=\"card\" id=\"data\" aria-labelledby=\"data-h\">\n"
+               "<h2 id=\"data-h\">Data</h2>\n<p class=\"muted\">CSV files (UTF-8), safe "
+               "to open in a spreadsheet: a cell that would start a formula is prefixed "
+               "with an apostrophe.</p>\n<div class=\"actions\">"
+               "<a class=\"button secondary\" download href=\"/admin/campaigns/%s/export/"
+               "supporters.csv\">Download supporters</a>"
+               "<a class=\"button secondary\" download href=\"/admin/campaigns/%s/export/"
+               "clicks.csv\">Download clicks</a>"
+               "<a class=\"button secondary\" href=\"/admin/campaigns/%s/import\">Import "
+               "supporters</a><a class=\"button secondary\" href=\"/admin/supporters/erase\">"
+               "Erase a person</a></div>\n</section>\n",
                row.slug, row.slug, row.slug);
     admin_page_end(b);
     campaign_row_release(&row);
@@ -474,8 +492,8 @@ static void set_target(struct http_request *req, struct http_response *resp, int
         admin_message_page(req, resp, 503, "Not saved",
                            "The target could not be changed. Try again.");
     } else {
-        log_info("target.changed", "campaign=%s open=%d changed=%d by=%s", row.slug, open,
-                 changed, actor);
+        log_info("target.changed", "campaign=%s open=%d changed=%d by=%s", row.slug, open, changed,
+                 actor);
         char location[200];
         snprintf(location, sizeof location, "/admin/campaigns/%s#targets", row.slug);
         http_redirect(resp, 303, location);

@@ -32,17 +32,16 @@
 /* Chart geometry in SVG user units; the SVG scales to its box. */
 #define CW 640
 #define CH 250
-#define CL 62  /* left margin: y labels */
+#define CL 62 /* left margin: y labels */
 #define CR 18
 #define CT 16
-#define CB 36  /* bottom margin: x labels */
+#define CB 36 /* bottom margin: x labels */
 
 /* ---- the series ---- */
 
 static void choose_range(int64_t first, int64_t last, struct admin_range *r)
 {
-    static const int64_t steps[] = {60,    300,   900,   1800,   3600,
-                                    10800, 21600, 43200, 86400, 604800};
+    static const int64_t steps[] = {60, 300, 900, 1800, 3600, 10800, 21600, 43200, 86400, 604800};
     if (last < first)
         last = first;
     int64_t bucket = 0, start = 0, n = 0;
@@ -90,8 +89,12 @@ int admin_series_load(struct store *st, const struct campaign_row *row, int64_t 
     int64_t first_pledge = 0, first_activity = 0, last_activity = 0;
     if (store_dashboard_bounds(st, row->id, &first_pledge, &first_activity, &last_activity) != 0)
         return -1;
-    if (first_pledge)
+    if (first_pledge) {
         choose_range(first_pledge, now, &s.pledging);
+        /* One empty bucket first, so the cumulative lines rise from zero. */
+        s.pledging.start -= s.pledging.bucket;
+        s.pledging.n++;
+    }
 
     /* The launch chart starts at the launch moment (or earlier activity) and
      * runs to now while the window is open, then to the window's end or the
@@ -130,15 +133,15 @@ int admin_series_load(struct store *st, const struct campaign_row *row, int64_t 
         s.ntargets++;
     }
     if (s.pledging.n) {
-        if (store_dashboard_pledges(st, row->id, s.pledging.start, s.pledging.bucket,
-                                    s.pledging.n, s.pledged, s.confirmed) != 0)
+        if (store_dashboard_pledges(st, row->id, s.pledging.start, s.pledging.bucket, s.pledging.n,
+                                    s.pledged, s.confirmed) != 0)
             goto fail;
         cumulate(s.pledged, s.pledging.n);
         cumulate(s.confirmed, s.pledging.n);
     }
     if (s.launch.n) {
-        if (store_dashboard_reminders_sent(st, row->id, s.launch.start, s.launch.bucket,
-                                           s.launch.n, s.sent) != 0 ||
+        if (store_dashboard_reminders_sent(st, row->id, s.launch.start, s.launch.bucket, s.launch.n,
+                                           s.sent) != 0 ||
             store_dashboard_clicks(st, row->id, s.launch.start, s.launch.bucket, s.launch.n, ids,
                                    s.ntargets, s.clicks) != 0)
             goto fail;
@@ -246,9 +249,8 @@ static enum label_style axis_style(int64_t interval, int64_t span)
 
 static void x_axis(struct buf *b, const struct admin_range *r, int64_t offset)
 {
-    static const int64_t intervals[] = {60,    120,   300,   600,   900,    1800,
-                                        3600,  7200,  10800, 21600, 43200,  86400,
-                                        172800, 604800, 2592000};
+    static const int64_t intervals[] = {60,    120,   300,   600,   900,    1800,   3600,   7200,
+                                        10800, 21600, 43200, 86400, 172800, 604800, 2592000};
     int64_t span = (int64_t)(r->n - 1) * r->bucket;
     int64_t interval = intervals[sizeof intervals / sizeof intervals[0] - 1];
     for (size_t i = 0; i < sizeof intervals / sizeof intervals[0]; i++)
@@ -291,9 +293,10 @@ static void svg_chart(struct buf *b, const char *id, const char *title, const ch
     if (ymax == 0)
         ymax = step;
 
-    buf_printf(b, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
-                  "aria-labelledby=\"%s-title %s-desc\" preserveAspectRatio=\"xMidYMid meet\">"
-                  "<title id=\"%s-title\">",
+    buf_printf(b,
+               "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
+               "aria-labelledby=\"%s-title %s-desc\" preserveAspectRatio=\"xMidYMid meet\">"
+               "<title id=\"%s-title\">",
                CW, CH, id, id, id);
     escape_html(b, title);
     buf_printf(b, "</title><desc id=\"%s-desc\">", id);
@@ -319,17 +322,20 @@ static void svg_chart(struct buf *b, const char *id, const char *title, const ch
                 buf_printf(b, " %.1f,%.1f", x_at(r, i), y_at(lines[l].values[i], ymax));
             buf_printf(b, " %.1f,%.1f\"/>", x_at(r, r->n - 1), y_at(0, ymax));
         }
-        buf_printf(b, "<polyline class=\"line s%zu%s\" points=\"", color,
-                   l >= 8 ? " dashed" : "");
+        /* Lines drawn earlier are wider, so a line hidden under a later one
+         * with the same values still shows as a coloured edge. */
+        double width = 2.5 + (nlines <= 4 ? 1.75 * (double)(nlines - 1 - l) : 0);
+        buf_printf(b, "<polyline class=\"line s%zu%s\" stroke-width=\"%.2f\" points=\"", color,
+                   l >= 8 ? " dashed" : "", width);
         for (size_t i = 0; i < r->n; i++)
-            buf_printf(b, "%s%.1f,%.1f", i ? " " : "", x_at(r, i),
-                       y_at(lines[l].values[i], ymax));
+            buf_printf(b, "%s%.1f,%.1f", i ? " " : "", x_at(r, i), y_at(lines[l].values[i], ymax));
         buf_printf(b, "\"/><circle class=\"dot s%zu\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\"/>", color,
                    x_at(r, r->n - 1), y_at(lines[l].values[r->n - 1], ymax));
     }
     buf_puts(b, "</svg>\n");
 }
 
+/* total_word: "click" gets an "s" unless the total is 1; NULL for none. */
 static void legend(struct buf *b, const struct line *lines, size_t nlines, const int64_t *totals,
                    const char *total_word)
 {
@@ -342,7 +348,7 @@ static void legend(struct buf *b, const struct line *lines, size_t nlines, const
         admin_count(b, totals[l]);
         buf_puts(b, "</b>");
         if (total_word)
-            buf_printf(b, " %s", total_word);
+            buf_printf(b, " %s%s", total_word, totals[l] == 1 ? "" : "s");
         buf_puts(b, "</li>");
     }
     buf_puts(b, "</ul>\n");
@@ -356,8 +362,9 @@ static void data_table(struct buf *b, const char *id, const char *caption,
 {
     int64_t span = (int64_t)(r->n - 1) * r->bucket;
     enum label_style style = span > 86400 || r->bucket >= 86400 ? LABEL_DAY_TIME : LABEL_TIME;
-    buf_printf(b, "<details class=\"table-toggle\" id=\"%s-table\"><summary>Show the numbers as "
-                  "a table</summary>\n<div class=\"table-wrap\"><table><caption>",
+    buf_printf(b,
+               "<details class=\"table-toggle\" id=\"%s-table\"><summary>Show the numbers as "
+               "a table</summary>\n<div class=\"table-wrap\"><table><caption>",
                id);
     escape_html(b, caption);
     buf_puts(b, "</caption>\n<thead><tr><th scope=\"col\">Time</th>");
@@ -392,25 +399,24 @@ static void data_table(struct buf *b, const char *id, const char *caption,
 /* ---- the live region ---- */
 
 static void reminders_card(struct buf *b, struct store *st, const struct campaign_row *row,
-                           const struct campaign_stats *s)
+                           int64_t sent, int64_t failed, int64_t pending)
 {
     buf_puts(b, "<section class=\"card reminders\" aria-labelledby=\"reminders-h\">\n"
                 "<h2 id=\"reminders-h\">Reminders</h2>\n");
-    int64_t total = s->reminders_sent + s->reminders_failed + s->reminders_pending;
+    int64_t total = sent + failed + pending;
     if (!row->launched_at && total == 0) {
         int64_t owed = 0;
         if (store_launch_owed(st, row->id, &owed) != 0)
-            owed = s->confirmed;
+            owed = 0;
         buf_puts(b, "<p>At the launch moment every confirmed, subscribed supporter gets one "
                     "reminder with their one-click link: <b>");
         admin_count(b, owed);
-        buf_printf(b, "</b> %s right now.</p>\n</section>\n",
-                   owed == 1 ? "person" : "people");
+        buf_printf(b, "</b> %s right now.</p>\n</section>\n", owed == 1 ? "person" : "people");
         return;
     }
-    int64_t settled = s->reminders_sent + s->reminders_failed;
-    double w_sent = total ? 1000.0 * (double)s->reminders_sent / (double)total : 0;
-    double w_failed = total ? 1000.0 * (double)s->reminders_failed / (double)total : 0;
+    int64_t settled = sent + failed;
+    double w_sent = total ? 1000.0 * (double)sent / (double)total : 0;
+    double w_failed = total ? 1000.0 * (double)failed / (double)total : 0;
     buf_puts(b, "<svg class=\"bar\" viewBox=\"0 0 1000 16\" preserveAspectRatio=\"none\" "
                 "role=\"img\" aria-labelledby=\"reminders-bar-title\"><title "
                 "id=\"reminders-bar-title\">");
@@ -425,24 +431,23 @@ static void reminders_card(struct buf *b, struct store *st, const struct campaig
                w_sent, w_failed);
     buf_puts(b, "</svg>\n<ul class=\"legend\"><li><span class=\"swatch sent\" "
                 "aria-hidden=\"true\"></span>Sent <b>");
-    admin_count(b, s->reminders_sent);
+    admin_count(b, sent);
     buf_puts(b, "</b></li><li><span class=\"swatch failed\" aria-hidden=\"true\"></span>Failed "
                 "<b>");
-    admin_count(b, s->reminders_failed);
+    admin_count(b, failed);
     buf_puts(b, "</b></li><li><span class=\"swatch pending\" aria-hidden=\"true\"></span>Pending "
                 "<b>");
-    admin_count(b, s->reminders_pending);
+    admin_count(b, pending);
     buf_puts(b, "</b></li><li>of <b>");
     admin_count(b, total);
     buf_puts(b, "</b></li></ul>\n");
-    if (s->reminders_failed)
+    if (failed)
         buf_puts(b, "<p class=\"muted\">Failed reminders were refused by the mail relay; the "
                     "supporters CSV does not list them, the server log names the reply.</p>\n");
     buf_puts(b, "</section>\n");
 }
 
-static void range_words(struct buf *b, const struct admin_range *r, int64_t offset,
-                        const char *tz)
+static void range_words(struct buf *b, const struct admin_range *r, int64_t offset, const char *tz)
 {
     int64_t span = (int64_t)(r->n - 1) * r->bucket;
     enum label_style style = span > 86400 ? LABEL_DAY_TIME : LABEL_TIME;
@@ -450,7 +455,7 @@ static void range_words(struct buf *b, const struct admin_range *r, int64_t offs
     time_label(b, r->start, offset, style);
     buf_puts(b, " to ");
     time_label(b, r->start + span, offset, style);
-    buf_printf(b, " (%s), one point per ", tz);
+    buf_printf(b, " (%s), one point per ", tz); /* zone names are [A-Za-z0-9/_+-] (tz_valid) */
     bucket_words(b, r->bucket);
     buf_puts(b, ".");
 }
@@ -471,22 +476,21 @@ static void pledging_card(struct buf *b, const struct admin_series *s, const cha
     struct buf desc = BUF_INIT;
     buf_puts(&desc, "Cumulative pledges and confirmations. ");
     range_words(&desc, r, offset, tz);
-    buf_printf(&desc, " %lld pledged, %lld confirmed.", (long long)totals[0],
-               (long long)totals[1]);
+    buf_printf(&desc, " %lld pledged, %lld confirmed.", (long long)totals[0], (long long)totals[1]);
     legend(b, lines, 2, totals, NULL);
-    svg_chart(b, "chart-pledging", "Pledges and confirmations over time", buf_cstr(&desc), r,
-              lines, 2, offset, 1);
+    svg_chart(b, "chart-pledging", "Pledges and confirmations over time", buf_cstr(&desc), r, lines,
+              2, offset, 1);
     buf_puts(b, "<p class=\"chart-note\">");
     range_words(b, r, offset, tz);
     buf_puts(b, "</p>\n");
-    data_table(b, "chart-pledging", "Pledges and confirmations so far, at each time", r, lines,
-               2, offset, 1);
+    data_table(b, "chart-pledging", "Pledges and confirmations so far, at each time", r, lines, 2,
+               offset, 1);
     buf_puts(b, "</section>\n");
     buf_release(&desc);
 }
 
-static void clicks_card(struct buf *b, const struct admin_series *s,
-                        const struct campaign_row *row, const char *tz)
+static void clicks_card(struct buf *b, const struct admin_series *s, const struct campaign_row *row,
+                        const char *tz)
 {
     buf_puts(b, "<section class=\"card chart-card\" aria-labelledby=\"clicks-h\">\n"
                 "<h2 id=\"clicks-h\">Clicks per target</h2>\n");
@@ -526,7 +530,7 @@ static void clicks_card(struct buf *b, const struct admin_series *s,
         bucket_words(&desc, r->bucket);
         buf_puts(&desc, ".");
     }
-    legend(b, lines, s->ntargets, totals, "clicks");
+    legend(b, lines, s->ntargets, totals, "click");
     svg_chart(b, "chart-clicks", "Clicks per target over time", buf_cstr(&desc), r, lines,
               s->ntargets, offset, 0);
     buf_puts(b, "<p class=\"chart-note\">");
@@ -547,11 +551,12 @@ static void clicks_card(struct buf *b, const struct admin_series *s,
 int admin_charts_html(struct buf *b, struct store *st, const struct campaign_row *row,
                       const struct campaign *c, int64_t now)
 {
-    struct campaign_stats stats;
+    int64_t sent, failed, pending;
     struct admin_series s;
-    if (store_stats(st, row->id, &stats) != 0 || admin_series_load(st, row, now, &s) != 0)
+    if (store_dashboard_reminders(st, row->id, &sent, &failed, &pending) != 0 ||
+        admin_series_load(st, row, now, &s) != 0)
         return -1;
-    reminders_card(b, st, row, &stats);
+    reminders_card(b, st, row, sent, failed, pending);
     buf_puts(b, "<div class=\"chart-grid\">\n");
     pledging_card(b, &s, c->timezone);
     clicks_card(b, &s, row, c->timezone);
@@ -610,8 +615,8 @@ void handle_api_timeseries(struct http_request *req, struct http_response *resp)
     }
     char now[21];
     tz_iso_utc(req->now, now);
-    json_t *doc = json_pack("{s:s, s:s, s:s}", "campaign", row.slug, "timezone", c->timezone,
-                            "now", now);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:s}", "campaign", row.slug, "timezone", c->timezone, "now", now);
     json_t *pledging = json_null(), *launch = json_null();
     if (s.pledging.n) {
         pledging = range_object(&s.pledging);
@@ -623,10 +628,9 @@ void handle_api_timeseries(struct http_request *req, struct http_response *resp)
         json_object_set_new(launch, "reminders_sent", int_array(s.sent, s.launch.n));
         json_t *clicks = json_array();
         for (size_t t = 0; t < s.ntargets; t++)
-            json_array_append_new(clicks, json_pack("{s:s, s:o}", "target", s.target_keys[t],
-                                                    "clicks",
-                                                    int_array(s.clicks + t * s.launch.n,
-                                                              s.launch.n)));
+            json_array_append_new(clicks,
+                                  json_pack("{s:s, s:o}", "target", s.target_keys[t], "clicks",
+                                            int_array(s.clicks + t * s.launch.n, s.launch.n)));
         json_object_set_new(launch, "clicks", clicks);
     }
     json_object_set_new(doc, "pledging", pledging);

@@ -50,9 +50,9 @@ int admin_csv_export(struct store *st, int64_t campaign_id, enum admin_csv_kind 
                      admin_csv_write_fn write, void *ctx, long *rows)
 {
     static const char *const supporter_header[] = {
-        "email",      "name",         "statement",    "timezone",        "status",
-        "pledged_at", "confirmed_at", "unsubscribed_at", "consent_at", "consent_text",
-        "source",     "target"};
+        "email",      "name",         "statement",    "timezone",
+        "status",     "pledged_at",   "confirmed_at", "unsubscribed_at",
+        "consent_at", "consent_text", "source",       "target"};
     static const char *const click_header[] = {"at", "target", "rerouted", "email"};
     struct export_ctx x = {write, ctx, BUF_INIT, 0, 0};
     int supporters = kind == ADMIN_CSV_SUPPORTERS;
@@ -100,8 +100,8 @@ static int parse_utc(const char *s, int64_t *out)
 }
 
 /* Why the current row cannot be imported, or NULL. */
-static const char *row_problem(const struct csv_reader *r, int c_email, int c_consent,
-                               int c_name, int c_tz, int c_at, int64_t *consent_at)
+static const char *row_problem(const struct csv_reader *r, int c_email, int c_consent, int c_name,
+                               int c_tz, int c_at, int64_t *consent_at)
 {
     const char *email = field(r, c_email), *tz = field(r, c_tz);
     if (!consent_given(field(r, c_consent)))
@@ -173,10 +173,9 @@ int admin_csv_import(struct store *st, int64_t campaign_id, const char *data, si
             continue;
         }
         const char *tz = field(&r, c_tz);
-        int rc = store_import_supporter(st, campaign_id, field(&r, c_email), field(&r, c_name),
-                                        *tz ? tz : "UTC",
-                                        "imported: consent recorded in the import file",
-                                        consent_at, now);
+        int rc = store_import_supporter(
+            st, campaign_id, field(&r, c_email), field(&r, c_name), *tz ? tz : "UTC",
+            "imported: consent recorded in the import file", consent_at, now);
         if (rc == STORE_CONFLICT) {
             out->duplicates++;
             if (note)

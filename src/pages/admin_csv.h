@@ -34,12 +34,12 @@ int admin_csv_export(struct store *st, int64_t campaign_id, enum admin_csv_kind 
                      admin_csv_write_fn write, void *ctx, long *rows);
 
 enum admin_csv_import_status {
-    ADMIN_CSV_IMPORTED = 0,  /* committed (some rows may have been refused) */
-    ADMIN_CSV_NO_HEADER,     /* the input is empty */
-    ADMIN_CSV_BAD_HEADER,    /* no email or no consent column (line 1) */
-    ADMIN_CSV_BAD_CSV,       /* a syntax error; message in error; nothing imported */
-    ADMIN_CSV_BUSY,          /* the transaction could not start; nothing imported */
-    ADMIN_CSV_STORE_FAILED,  /* nothing imported */
+    ADMIN_CSV_IMPORTED = 0, /* committed (some rows may have been refused) */
+    ADMIN_CSV_NO_HEADER,    /* the input is empty */
+    ADMIN_CSV_BAD_HEADER,   /* no email or no consent column (line 1) */
+    ADMIN_CSV_BAD_CSV,      /* a syntax error; message in error; nothing imported */
+    ADMIN_CSV_BUSY,         /* the transaction could not start; nothing imported */
+    ADMIN_CSV_STORE_FAILED, /* nothing imported */
 };
 
 struct admin_csv_import_result {

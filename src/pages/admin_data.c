@@ -52,8 +52,7 @@ static void export_csv(struct http_request *req, struct http_response *resp,
     }
     resp->content_type = "text/csv; charset=utf-8";
     char disposition[160];
-    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-%s.csv\"", row.slug,
-             what);
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-%s.csv\"", row.slug, what);
     http_set_header(resp, "Content-Disposition", disposition);
     log_info("data.exported", "campaign=%s what=%s rows=%ld by=organizer:%lld", row.slug, what,
              rows, (long long)req->organizer_id);
@@ -81,8 +80,9 @@ static void import_form(struct http_request *req, struct http_response *resp,
     struct buf *b = &resp->body;
     buf_reset(b);
     admin_page_begin(b, "Import supporters", csrf, ADMIN_CAMPAIGNS);
-    buf_printf(b, "<div class=\"page-head\"><div><p class=\"crumbs\"><a href=\"/admin\">Campaigns"
-                  "</a> / <a href=\"/admin/campaigns/%s\">",
+    buf_printf(b,
+               "<div class=\"page-head\"><div><p class=\"crumbs\"><a href=\"/admin\">Campaigns"
+               "</a> / <a href=\"/admin/campaigns/%s\">",
                row->slug);
     escape_html(b, title);
     buf_puts(b, "</a></p>\n<h1>Import supporters</h1></div></div>\n"
@@ -95,8 +95,9 @@ static void import_form(struct http_request *req, struct http_response *resp,
                 "as confirmed and get the reminder. Addresses that already pledged are skipped."
                 "</p>\n<p class=\"muted\">Up to about 200 KB here; for bigger files use "
                 "<code>muster import SLUG FILE.csv</code>.</p>\n");
-    buf_printf(b, "<form method=\"post\" action=\"/admin/campaigns/%s/import\" novalidate>\n"
-                  "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n",
+    buf_printf(b,
+               "<form method=\"post\" action=\"/admin/campaigns/%s/import\" novalidate>\n"
+               "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n",
                row->slug, csrf);
     buf_puts(b, "<div class=\"field\" data-needs-script hidden><label for=\"csv-file\">CSV file "
                 "<span class=\"hint\">Read here in your browser into the box below; nothing is "
@@ -142,8 +143,9 @@ static void note_row(void *ctx, int line, int refused, const char *why)
     struct import_notes *n = ctx;
     if (++n->count > IMPORT_NOTES_SHOWN)
         return;
-    buf_printf(&n->rows, "<tr><th scope=\"row\">%d</th><td><span class=\"badge %s\">%s</span>"
-                         "</td><td>",
+    buf_printf(&n->rows,
+               "<tr><th scope=\"row\">%d</th><td><span class=\"badge %s\">%s</span>"
+               "</td><td>",
                line, refused ? "badge-closed" : "badge-wait", refused ? "Refused" : "Skipped");
     escape_html(&n->rows, why);
     buf_puts(&n->rows, "</td></tr>\n");
@@ -158,8 +160,9 @@ static void import_result(struct http_request *req, struct http_response *resp,
     session_csrf_token(req, resp, csrf);
     struct buf *b = &resp->body;
     admin_page_begin(b, "Import finished", csrf, ADMIN_CAMPAIGNS);
-    buf_printf(b, "<div class=\"page-head\"><div><p class=\"crumbs\"><a href=\"/admin\">Campaigns"
-                  "</a> / <a href=\"/admin/campaigns/%s\">",
+    buf_printf(b,
+               "<div class=\"page-head\"><div><p class=\"crumbs\"><a href=\"/admin\">Campaigns"
+               "</a> / <a href=\"/admin/campaigns/%s\">",
                row->slug);
     escape_html(b, title);
     buf_puts(b, "</a></p>\n<h1>Import finished</h1></div></div>\n"
@@ -186,9 +189,10 @@ static void import_result(struct http_request *req, struct http_response *resp,
                        IMPORT_NOTES_SHOWN, notes->count);
         buf_puts(b, "</section>\n");
     }
-    buf_printf(b, "<div class=\"actions\"><a class=\"button\" href=\"/admin/campaigns/%s\">Back "
-                  "to the campaign</a><a class=\"button secondary\" "
-                  "href=\"/admin/campaigns/%s/import\">Import more</a></div>\n",
+    buf_printf(b,
+               "<div class=\"actions\"><a class=\"button\" href=\"/admin/campaigns/%s\">Back "
+               "to the campaign</a><a class=\"button secondary\" "
+               "href=\"/admin/campaigns/%s/import\">Import more</a></div>\n",
                row->slug, row->slug);
     admin_page_end(b);
 }
@@ -216,15 +220,15 @@ void handle_admin_import_post(struct http_request *req, struct http_response *re
     }
     struct import_notes notes = {BUF_INIT, 0};
     struct admin_csv_import_result res;
-    int status = admin_csv_import(req->store, row.id, csv, strlen(csv), req->now, note_row,
-                                  &notes, &res);
+    int status =
+        admin_csv_import(req->store, row.id, csv, strlen(csv), req->now, note_row, &notes, &res);
     char message[320];
     switch (status) {
     case ADMIN_CSV_IMPORTED:
-        log_info("data.imported", "campaign=%s imported=%ld refused=%ld skipped=%ld "
-                                  "by=organizer:%lld",
-                 row.slug, res.imported, res.refused, res.duplicates,
-                 (long long)req->organizer_id);
+        log_info("data.imported",
+                 "campaign=%s imported=%ld refused=%ld skipped=%ld "
+                 "by=organizer:%lld",
+                 row.slug, res.imported, res.refused, res.duplicates, (long long)req->organizer_id);
         import_result(req, resp, &row, title, &res, &notes);
         break;
     case ADMIN_CSV_NO_HEADER:
@@ -234,9 +238,10 @@ void handle_admin_import_post(struct http_request *req, struct http_response *re
             snprintf(message, sizeof message, "This is not valid CSV (%s). Nothing was imported.",
                      res.error);
         else
-            snprintf(message, sizeof message, "Line 1 must be a header row naming the columns, "
-                                              "with at least email and consent. Nothing was "
-                                              "imported.");
+            snprintf(message, sizeof message,
+                     "Line 1 must be a header row naming the columns, "
+                     "with at least email and consent. Nothing was "
+                     "imported.");
         import_form(req, resp, &row, title, csv, message);
         resp->status = 422;
         break;
@@ -262,16 +267,17 @@ static void erase_form(struct http_request *req, struct http_response *resp, con
     struct buf *b = &resp->body;
     buf_reset(b);
     admin_page_begin(b, "Erase a person", csrf, ADMIN_ERASE);
-    buf_printf(b, "<div class=\"page-head\"><div><h1>Erase a person</h1></div></div>\n"
-                  "<section class=\"card narrow\">\n<p>Removes everything muster keeps about "
-                  "one email address, in every campaign: the address, name, statement, time "
-                  "zone and consent record. Their links stop working and no more mail goes to "
-                  "them. Only anonymous counts remain.</p>\n"
-                  "<form method=\"post\" action=\"/admin/supporters/erase\" novalidate>\n"
-                  "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
-                  "<div class=\"field\"><label for=\"email\">Email address</label>"
-                  "<input type=\"email\" id=\"email\" name=\"email\" maxlength=\"320\" "
-                  "autocomplete=\"off\" value=\"",
+    buf_printf(b,
+               "<div class=\"page-head\"><div><h1>Erase a person</h1></div></div>\n"
+               "<section class=\"card narrow\">\n<p>Removes everything muster keeps about "
+               "one email address, in every campaign: the address, name, statement, time "
+               "zone and consent record. Their links stop working and no more mail goes to "
+               "them. Only anonymous counts remain.</p>\n"
+               "<form method=\"post\" action=\"/admin/supporters/erase\" novalidate>\n"
+               "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
+               "<div class=\"field\"><label for=\"email\">Email address</label>"
+               "<input type=\"email\" id=\"email\" name=\"email\" maxlength=\"320\" "
+               "autocomplete=\"off\" value=\"",
                csrf);
     escape_html(b, email ? email : "");
     buf_puts(b, "\"");
@@ -317,11 +323,12 @@ void handle_admin_erase_post(struct http_request *req, struct http_response *res
                     "<section class=\"card narrow danger-zone\">\n<p>Everything muster keeps "
                     "about <b>");
         escape_html(b, email);
-        buf_printf(b, "</b> will be removed from every campaign. This cannot be undone.</p>\n"
-                      "<form method=\"post\" action=\"/admin/supporters/erase\">\n"
-                      "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
-                      "<input type=\"hidden\" name=\"confirm\" value=\"yes\">\n"
-                      "<input type=\"hidden\" name=\"email\" value=\"",
+        buf_printf(b,
+                   "</b> will be removed from every campaign. This cannot be undone.</p>\n"
+                   "<form method=\"post\" action=\"/admin/supporters/erase\">\n"
+                   "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
+                   "<input type=\"hidden\" name=\"confirm\" value=\"yes\">\n"
+                   "<input type=\"hidden\" name=\"email\" value=\"",
                    csrf);
         escape_html(b, email);
         buf_puts(b, "\">\n<div class=\"actions\"><button type=\"submit\" class=\"danger\">Yes, "
@@ -345,8 +352,9 @@ void handle_admin_erase_post(struct http_request *req, struct http_response *res
     buf_puts(b, count ? "Erased" : "Nothing to erase");
     buf_puts(b, "</h1></div></div>\n<section class=\"card narrow\">\n<p role=\"status\">");
     if (count)
-        buf_printf(b, "The data of %d %s with that address was erased. Only anonymous counts "
-                      "remain.",
+        buf_printf(b,
+                   "The data of %d %s with that address was erased. Only anonymous counts "
+                   "remain.",
                    count, count == 1 ? "pledge" : "pledges");
     else
         buf_puts(b, "No pledge has that address, so nothing was erased.");

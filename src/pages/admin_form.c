@@ -60,11 +60,11 @@ enum field_id {
 };
 
 struct field_def {
-    const char *name;  /* form field name and element id */
+    const char *name; /* form field name and element id */
     const char *label;
-    const char *hint;  /* NULL: none */
+    const char *hint; /* NULL: none */
     enum field_kind kind;
-    const char *path;  /* where campaign_parse reports it */
+    const char *path; /* where campaign_parse reports it */
     const char *placeholder;
 };
 
@@ -79,12 +79,11 @@ static const struct field_def fields[FLD_COUNT] = {
      "Docs Collective"},
     {"organizer_email", "Organizer email", "Optional.", F_EMAIL, "$.organizer.email",
      "team@example.org"},
-    {"launch_at", "Launch moment", "Local time in that zone.", F_DATETIME,
-     "$.launch.at", NULL},
-    {"timezone", "Time zone", "IANA name, e.g. Europe/Berlin.", F_TEXT,
-     "$.launch.timezone", "Europe/Berlin"},
-    {"window_minutes", "Window (minutes)", "Default 120.", F_NUMBER,
-     "$.launch.window_minutes", "120"},
+    {"launch_at", "Launch moment", "Local time in that zone.", F_DATETIME, "$.launch.at", NULL},
+    {"timezone", "Time zone", "IANA name, e.g. Europe/Berlin.", F_TEXT, "$.launch.timezone",
+     "Europe/Berlin"},
+    {"window_minutes", "Window", "Minutes. Default 120.", F_NUMBER, "$.launch.window_minutes",
+     "120"},
     {"message_title", "Message title",
      "Placeholders: {{name}}, {{statement}}, {{campaign.title}}, {{target.id}}.", F_TEXT,
      "$.message.title", NULL},
@@ -230,8 +229,7 @@ static void form_from_spec(struct campaign_form *cf, const char *spec_json)
     cf->values[FLD_WINDOW] = int_text(json_object_get(launch, "window_minutes"));
     set_value(cf, FLD_MESSAGE_TITLE, json_string_value(json_object_get(msg, "title")));
     set_value(cf, FLD_MESSAGE_BODY, json_string_value(json_object_get(msg, "body")));
-    set_value(cf, FLD_STATEMENT_ENABLED,
-              json_is_true(json_object_get(st, "enabled")) ? "on" : "");
+    set_value(cf, FLD_STATEMENT_ENABLED, json_is_true(json_object_get(st, "enabled")) ? "on" : "");
     free(cf->values[FLD_STATEMENT_MAX]);
     cf->values[FLD_STATEMENT_MAX] = int_text(json_object_get(st, "max_chars"));
     set_value(cf, FLD_STATEMENT_PROMPT, json_string_value(json_object_get(st, "prompt")));
@@ -377,7 +375,9 @@ static json_t *compose(struct campaign_form *cf, json_t *base, int *targets_bad)
             int n = snprintf(msg_text, sizeof msg_text, "Not valid JSON: line %d, column %d: %s",
                              jerr.line, jerr.column, jerr.text);
             add_error(cf, FLD_TARGETS, msg_text,
-                      n < 0 ? 0 : (size_t)n < sizeof msg_text ? (size_t)n : sizeof msg_text - 1);
+                      n < 0                         ? 0
+                      : (size_t)n < sizeof msg_text ? (size_t)n
+                                                    : sizeof msg_text - 1);
             *targets_bad = 1;
         }
     }
@@ -531,8 +531,9 @@ static void render_field(struct buf *b, const struct campaign_form *cf, enum fie
     buf_printf(b, "<div class=\"field%s%s\" id=\"field-%s\">\n", extra_class ? " " : "",
                extra_class ? extra_class : "", d->name);
     if (d->kind == F_CHECK) {
-        buf_printf(b, "<label class=\"check\" for=\"%s\"><input type=\"checkbox\" id=\"%s\" "
-                      "name=\"%s\" value=\"on\"%s",
+        buf_printf(b,
+                   "<label class=\"check\" for=\"%s\"><input type=\"checkbox\" id=\"%s\" "
+                   "name=\"%s\" value=\"on\"%s",
                    d->name, d->name, d->name, v[0] ? " checked" : "");
         describedby(b, d, has_error);
         buf_printf(b, "><span>%s</span></label>\n", d->label);
@@ -551,7 +552,9 @@ static void render_field(struct buf *b, const struct campaign_form *cf, enum fie
     case F_TEXTAREA:
     case F_JSON:
         buf_printf(b, "<textarea id=\"%s\" name=\"%s\" rows=\"%d\"%s", d->name, d->name,
-                   d->kind == F_JSON ? 10 : id == FLD_MESSAGE_BODY ? 10 : 4,
+                   d->kind == F_JSON        ? 10
+                   : id == FLD_MESSAGE_BODY ? 10
+                                            : 4,
                    d->kind == F_JSON ? " spellcheck=\"false\" class=\"code\"" : "");
         if (d->kind == F_JSON)
             buf_puts(b, " placeholder=\"[{&quot;id&quot;: &quot;core&quot;, &quot;kind&quot;: "
@@ -578,8 +581,8 @@ static void render_field(struct buf *b, const struct campaign_form *cf, enum fie
         for (size_t i = 0; i < 3; i++) {
             int sel = strcmp(v, modes[i][0]) == 0;
             known |= sel;
-            buf_printf(b, "<option value=\"%s\"%s>%s</option>", modes[i][0],
-                       sel ? " selected" : "", modes[i][1]);
+            buf_printf(b, "<option value=\"%s\"%s>%s</option>", modes[i][0], sel ? " selected" : "",
+                       modes[i][1]);
         }
         if (!known && *v) { /* keep an unknown value so its error makes sense */
             buf_puts(b, "<option selected value=\"");
@@ -596,8 +599,7 @@ static void render_field(struct buf *b, const struct campaign_form *cf, enum fie
                            : d->kind == F_DATETIME ? "datetime-local"
                            : d->kind == F_NUMBER   ? "number"
                                                    : "text";
-        buf_printf(b, "<input type=\"%s\" id=\"%s\" name=\"%s\" value=\"", type, d->name,
-                   d->name);
+        buf_printf(b, "<input type=\"%s\" id=\"%s\" name=\"%s\" value=\"", type, d->name, d->name);
         escape_html(b, v);
         buf_puts(b, "\"");
         if (d->kind == F_NUMBER)
@@ -646,9 +648,15 @@ static void render_form(struct buf *b, const struct campaign_form *cf, const cha
                         const char *csrf, const char *slug)
 {
     if (cf->error_count) {
-        buf_printf(b, "<div class=\"errors\" role=\"alert\"><p><b>The campaign was not saved.</b> "
-                      "Please fix %d %s below.</p>",
+        buf_printf(b,
+                   "<div class=\"errors\" role=\"alert\"><p><b>The campaign was not saved.</b> "
+                   "Please fix %d %s below.</p>",
                    cf->error_count, cf->error_count == 1 ? "problem" : "problems");
+        buf_puts(b, "<ul class=\"error-links\">");
+        for (int i = 0; i < FLD_COUNT; i++)
+            if (cf->errors[i].len)
+                buf_printf(b, "<li><a href=\"#%s\">%s</a></li>", fields[i].name, fields[i].label);
+        buf_puts(b, "</ul>");
         if (cf->general.len) {
             const char *p = buf_cstr(&cf->general);
             while (*p) {
@@ -664,8 +672,9 @@ static void render_form(struct buf *b, const struct campaign_form *cf, const cha
         }
         buf_puts(b, "</div>\n");
     }
-    buf_printf(b, "<form method=\"post\" action=\"%s\" class=\"campaign-form\" novalidate>\n"
-                  "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n",
+    buf_printf(b,
+               "<form method=\"post\" action=\"%s\" class=\"campaign-form\" novalidate>\n"
+               "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n",
                action, csrf);
     buf_puts(b, "<fieldset class=\"card\"><legend>The campaign</legend>\n<div class=\"grid2\">");
     render_field(b, cf, FLD_SLUG, slug != NULL, NULL);
@@ -702,9 +711,10 @@ static void render_form(struct buf *b, const struct campaign_form *cf, const cha
     buf_puts(b, "</div>");
     render_field(b, cf, FLD_CLOSED_MESSAGE, 0, NULL);
     buf_puts(b, "</fieldset>\n");
-    buf_printf(b, "<div class=\"actions form-actions\"><button type=\"submit\">%s</button>"
-                  "<a class=\"button secondary\" href=\"/admin%s%s\">Cancel</a></div>\n"
-                  "</form>\n",
+    buf_printf(b,
+               "<div class=\"actions form-actions\"><button type=\"submit\">%s</button>"
+               "<a class=\"button secondary\" href=\"/admin%s%s\">Cancel</a></div>\n"
+               "</form>\n",
                slug ? "Save changes" : "Create campaign", slug ? "/campaigns/" : "",
                slug ? slug : "");
 }
@@ -826,8 +836,9 @@ static void form_page(struct http_request *req, struct http_response *resp,
                      slug ? ADMIN_CAMPAIGNS : ADMIN_NEW);
     buf_puts(b, "<div class=\"page-head\"><div>");
     if (slug)
-        buf_printf(b, "<p class=\"crumbs\"><a href=\"/admin\">Campaigns</a> / <a "
-                      "href=\"/admin/campaigns/%s\"><code>%s</code></a></p>\n<h1>Edit campaign</h1>",
+        buf_printf(b,
+                   "<p class=\"crumbs\"><a href=\"/admin\">Campaigns</a> / <a "
+                   "href=\"/admin/campaigns/%s\"><code>%s</code></a></p>\n<h1>Edit campaign</h1>",
                    slug, slug);
     else
         buf_puts(b, "<p class=\"crumbs\"><a href=\"/admin\">Campaigns</a></p>\n"
@@ -931,8 +942,8 @@ static void save(struct http_request *req, struct http_response *resp, const cha
     if (c && !cf.error_count) {
         enum apply_result result;
         char apply_err[300] = "";
-        int rc = store_campaign_apply(req->store, c, req->now, &result, apply_err,
-                                      sizeof apply_err);
+        int rc =
+            store_campaign_apply(req->store, c, req->now, &result, apply_err, sizeof apply_err);
         if (rc == 0) {
             log_info("campaign.saved", "campaign=%s result=%s by=organizer:%lld", c->slug,
                      apply_word(result), (long long)req->organizer_id);

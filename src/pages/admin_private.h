@@ -48,14 +48,14 @@ struct admin_range {
 
 struct admin_series {
     int64_t now;
-    struct admin_range pledging;  /* from the first pledge to now */
-    int64_t *pledged;             /* cumulative, pledging.n points */
-    int64_t *confirmed;           /* cumulative */
-    struct admin_range launch;    /* from the launch moment (or first activity) to now */
-    int64_t *sent;                /* reminders sent, cumulative, launch.n points */
+    struct admin_range pledging; /* from the first pledge to now */
+    int64_t *pledged;            /* cumulative, pledging.n points */
+    int64_t *confirmed;          /* cumulative */
+    struct admin_range launch;   /* from the launch moment (or first activity) to now */
+    int64_t *sent;               /* reminders sent, cumulative, launch.n points */
     size_t ntargets;
     char (*target_keys)[65];
-    int64_t *clicks;              /* per bucket: clicks[t * launch.n + i] */
+    int64_t *clicks; /* per bucket: clicks[t * launch.n + i] */
 };
 
 int admin_series_load(struct store *st, const struct campaign_row *row, int64_t now,

@@ -37,10 +37,11 @@ static void login_form(struct http_request *req, struct http_response *resp, con
         escape_html(b, error);
         buf_puts(b, "</p></div>\n");
     }
-    buf_printf(b, "<form method=\"post\" action=\"/login\">\n<input type=\"hidden\" name=\"csrf\" "
-                  "value=\"%s\">\n<div class=\"field\"><label for=\"email\">Email</label>\n"
-                  "<input type=\"email\" id=\"email\" name=\"email\" autocomplete=\"username\" "
-                  "required value=\"",
+    buf_printf(b,
+               "<form method=\"post\" action=\"/login\">\n<input type=\"hidden\" name=\"csrf\" "
+               "value=\"%s\">\n<div class=\"field\"><label for=\"email\">Email</label>\n"
+               "<input type=\"email\" id=\"email\" name=\"email\" autocomplete=\"username\" "
+               "required value=\"",
                csrf);
     escape_html(b, email ? email : "");
     buf_puts(b, "\"></div>\n<div class=\"field\"><label for=\"password\">Password</label>\n"
@@ -82,8 +83,7 @@ void handle_login_post(struct http_request *req, struct http_response *resp)
     }
     int64_t organizer = 0;
     char *hash = NULL;
-    int ok = email && password &&
-             store_organizer_get(req->store, email, &organizer, &hash) == 0 &&
+    int ok = email && password && store_organizer_get(req->store, email, &organizer, &hash) == 0 &&
              crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
     free(hash);
     if (!ok) {
@@ -96,8 +96,8 @@ void handle_login_post(struct http_request *req, struct http_response *resp)
     char token[TOKEN_RANDOM_LEN + 1], digest[TOKEN_HASH_HEX + 1];
     token_random(token);
     token_hash(token, digest);
-    if (store_session_create(req->store, organizer, digest, req->now,
-                             req->now + SESSION_SECONDS) != 0) {
+    if (store_session_create(req->store, organizer, digest, req->now, req->now + SESSION_SECONDS) !=
+        0) {
         page_error(req, resp, 503, "Try again", "The session could not be saved.");
         form_release(&f);
         return;
@@ -122,8 +122,9 @@ void handle_logout(struct http_request *req, struct http_response *resp)
             log_warn("logout.failed", "%s", "");
     }
     char expired[160];
-    snprintf(expired, sizeof expired, SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Lax; "
-                                                     "Max-Age=0%s",
+    snprintf(expired, sizeof expired,
+             SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Lax; "
+                            "Max-Age=0%s",
              session_cookie_secure(req));
     http_redirect(resp, 303, "/login");
     http_set_header(resp, "Set-Cookie", expired);

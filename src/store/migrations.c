@@ -130,6 +130,9 @@ static const char *const migration_steps[] = {
     "  created_at INTEGER NOT NULL,"
     "  done_at INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX webhook_events_due ON webhook_events(state, next_at);",
+    /* 4: the dashboard's pledges-over-time series and its first-pledge bound
+     * read this index alone instead of every supporter row */
+    "CREATE INDEX supporters_created ON supporters(campaign_id, created_at);",
 };
 
 const char *const *store_migrations(int *count)

@@ -29,6 +29,10 @@ int store_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first
 int store_dashboard_pledges(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket,
                             size_t n, int64_t *pledged, int64_t *confirmed);
 
+/* Reminders by state: sent, failed, and pending (queued or deferred). */
+int store_dashboard_reminders(struct store *st, int64_t campaign_id, int64_t *sent, int64_t *failed,
+                              int64_t *pending);
+
 /* Reminders sent, by the time the relay accepted them. */
 int store_dashboard_reminders_sent(struct store *st, int64_t campaign_id, int64_t start,
                                    int64_t bucket, size_t n, int64_t *sent);

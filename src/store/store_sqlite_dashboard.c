@@ -51,14 +51,14 @@ static size_t clamp_bucket(int64_t b, size_t n)
 int store_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first_pledge,
                            int64_t *first_activity, int64_t *last_activity)
 {
-    sqlite3_stmt *s = prepare(
-        st, "SELECT (SELECT min(created_at) FROM supporters WHERE campaign_id = ?1), "
-            "(SELECT min(at) FROM clicks WHERE campaign_id = ?1), "
-            "(SELECT min(sent_at) FROM outbox WHERE campaign_id = ?1 AND kind = 3 AND "
-            "state = 'sent'), "
-            "(SELECT max(at) FROM clicks WHERE campaign_id = ?1), "
-            "(SELECT max(sent_at) FROM outbox WHERE campaign_id = ?1 AND kind = 3 AND "
-            "state = 'sent')");
+    sqlite3_stmt *s =
+        prepare(st, "SELECT (SELECT min(created_at) FROM supporters WHERE campaign_id = ?1), "
+                    "(SELECT min(at) FROM clicks WHERE campaign_id = ?1), "
+                    "(SELECT min(sent_at) FROM outbox WHERE campaign_id = ?1 AND kind = 3 AND "
+                    "state = 'sent'), "
+                    "(SELECT max(at) FROM clicks WHERE campaign_id = ?1), "
+                    "(SELECT max(sent_at) FROM outbox WHERE campaign_id = ?1 AND kind = 3 AND "
+                    "state = 'sent')");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, campaign_id);
@@ -114,6 +114,34 @@ int store_dashboard_pledges(struct store *st, int64_t campaign_id, int64_t start
                          "campaign_id = ?1 AND status = 'confirmed' AND confirmed_at > 0 "
                          "GROUP BY 1",
                          "dashboard confirmations", campaign_id, start, bucket, n, confirmed);
+}
+
+int store_dashboard_reminders(struct store *st, int64_t campaign_id, int64_t *sent, int64_t *failed,
+                              int64_t *pending)
+{
+    sqlite3_stmt *s = prepare(st, "SELECT state, count(*) FROM outbox WHERE campaign_id = ?1 AND "
+                                  "kind = 3 GROUP BY state");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, campaign_id);
+    int64_t n[3] = {0, 0, 0};
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(s, 0);
+        int64_t count = sqlite3_column_int64(s, 1);
+        if (state && strcmp(state, "sent") == 0)
+            n[0] = count;
+        else if (state && strcmp(state, "failed") == 0)
+            n[1] = count;
+        else if (state && strcmp(state, "pending") == 0)
+            n[2] = count;
+    }
+    if (finish(st, s, rc, "dashboard reminders") != 0)
+        return -1;
+    *sent = n[0];
+    *failed = n[1];
+    *pending = n[2];
+    return 0;
 }
 
 int store_dashboard_reminders_sent(struct store *st, int64_t campaign_id, int64_t start,

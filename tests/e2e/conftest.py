@@ -238,8 +238,14 @@ class MailSink:
 @pytest.fixture
 def smtp():
     sink = MailSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    for attempt in range(3):  # the free port may be taken by the time we bind it
+        controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+        try:
+            controller.start()
+            break
+        except Exception:
+            if attempt == 2:
+                raise
     sink.port = controller.port
     sink.url = f"smtp://127.0.0.1:{controller.port}"
     try:
@@ -378,10 +384,14 @@ class Muster:
         return path
 
     def apply(self, campaign=None, name="campaign.json", extra=()):
-        if campaign is not None:
-            self.campaign = campaign
-        path = self.write_campaign(name=name)
-        return self.cli("campaign", "apply", name, *extra)
+        """Writes the campaign (default: self.campaign) to NAME and runs `campaign
+        apply NAME`. A campaign with this server's slug becomes self.campaign."""
+        data = self.campaign if campaign is None else campaign
+        self.write_campaign(data, name=name)
+        result = self.cli("campaign", "apply", name, *extra)
+        if result[0] == 0 and data["slug"] == self.slug and "--dry-run" not in extra:
+            self.campaign = data
+        return result
 
     def init(self):
         code, out, err = self.cli("init")
@@ -389,6 +399,17 @@ class Muster:
 
     # process ---------------------------------------------------------------
     def start(self, timeout=15):
+        """Starts `muster serve` and waits for /healthz. If the port was taken by
+        another process between free_port() and the bind, moves to a new port."""
+        for attempt in range(3):
+            if self._start(timeout) or attempt == 2:
+                return
+            self.port = free_port()
+            self.base_url = f"http://127.0.0.1:{self.port}"
+            self.env["MUSTER_LISTEN"] = f"127.0.0.1:{self.port}"
+            self.env["MUSTER_BASE_URL"] = self.base_url
+
+    def _start(self, timeout):
         assert self.proc is None
         self.starts += 1
         err_path = self.dir / f"serve-{self.starts}.stderr"
@@ -402,10 +423,14 @@ class Muster:
             if self.proc.poll() is not None:
                 code = self.proc.returncode
                 self.proc = None
-                pytest.fail(f"muster serve exited with {code} at start:\n{err_path.read_text()}")
+                text = err_path.read_text(errors="replace")
+                if "cannot listen" in text and not sanitizer_lines(text):
+                    self.stderr_files.remove(err_path)
+                    return False
+                pytest.fail(f"muster serve exited with {code} at start:\n{text}")
             try:
                 if self.get("/healthz", timeout=2).status == 200:
-                    return
+                    return True
             except OSError:
                 pass
             if time.monotonic() >= deadline:
@@ -522,6 +547,10 @@ class Muster:
         return json.loads(out)
 
     # database --------------------------------------------------------------
+    def db(self):
+        """A new sqlite3 connection to the server's database (close it when done)."""
+        return sqlite3.connect(self.db_path, timeout=10)
+
     def query(self, sql, *params):
         conn = sqlite3.connect(self.db_path, timeout=10)
         try:

@@ -15,6 +15,9 @@ attempt, the last one repeating) or for every message (the default action):
                                (the relay accepted it; the sender cannot know)
     slow_reply(seconds)        wait before the 250 to the final dot
 
+`max_per_connection=K` answers the MAIL FROM after K accepted messages on one
+connection with 421 and closes it; `close_idle_after=S` closes a connection that saw
+no new MAIL FROM S seconds after its last accepted message (an idle timeout).
 `rcpt_delay=(lo, hi)` slows every RCPT reply by a random time in [lo, hi] s, so a
 launch is slow enough to be killed in the middle without faking the final reply.
 
@@ -111,6 +114,12 @@ class FaultRelay:
         self.rcpt_delay = rcpt_delay
         self.epoch = 0
         self.rng = random.Random(seed)
+        # a relay that takes at most this many messages per connection: the next
+        # MAIL FROM gets 421 and the connection closes (None: no limit)
+        self.max_per_connection = None
+        # close a connection this long after an accepted message if no new MAIL FROM
+        # came (an idle timeout; None: keep it)
+        self.close_idle_after = None
 
     # configuration -----------------------------------------------------------
     def plan(self, rcpt, *actions):
@@ -168,6 +177,13 @@ class FaultRelay:
 
     # aiosmtpd hooks ------------------------------------------------------------
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        session.fault_mails = getattr(session, "fault_mails", 0) + 1
+        if (self.max_per_connection is not None
+                and getattr(session, "fault_accepted", 0) >= self.max_per_connection):
+            reply = "421 4.7.0 muster-test: too many messages on this connection"
+            self._attempt(None, "mail", reply)
+            asyncio.get_running_loop().call_soon(server.transport.close)
+            return reply
         if self.default.stage == "mail":
             self._attempt(None, "mail", self.default.reply)
             return self.default.reply
@@ -208,6 +224,14 @@ class FaultRelay:
             await asyncio.sleep(action.delay)
         self._deliver(session, envelope)
         self._attempt(rcpt, "data", "250")
+        session.fault_accepted = getattr(session, "fault_accepted", 0) + 1
+        if self.close_idle_after is not None:
+            mails = getattr(session, "fault_mails", 0)
+
+            def close_if_idle():
+                if getattr(session, "fault_mails", 0) == mails:
+                    server.transport.close()
+            asyncio.get_running_loop().call_later(self.close_idle_after, close_if_idle)
         return "250 2.0.0 OK queued"
 
 

@@ -222,6 +222,16 @@ def test_every_admin_page_answers_a_logged_in_organizer(organizer, route):
     assert "no-store" in r.header("Cache-Control")
 
 
+def test_the_campaign_list_without_campaigns_says_how_to_make_one(make_muster):
+    m = make_muster(apply=False)
+    add_organizer(m)
+    org = Organizer(m)
+    assert org.login().status == 303
+    r = org.get("/admin")
+    assert r.status == 200
+    assert "No campaigns yet" in r.text and 'href="/admin/campaigns/new"' in r.text
+
+
 def test_an_admin_page_for_an_unknown_campaign_is_404(organizer):
     assert organizer.get("/admin/campaigns/no-such-day").status == 404
     assert organizer.get("/admin/campaigns/no-such-day/edit").status == 404

@@ -262,3 +262,44 @@ def test_stats_plain_and_json(muster, smtp):
     assert doc["clicks"] == 0
     assert [t["id"] for t in doc["targets"]] == ["handbook-github", "handbook-gitlab",
                                                  "maintainers"]
+
+
+# ----------------------------------------------------------------------------- edits after launch
+
+
+def test_launched_campaign_message_is_frozen_but_other_fields_change(muster, smtp):
+    launch_with_supporters(muster, smtp, ["ada@example.org"])
+    before = snapshot(muster)
+    edited = make_campaign({"message": {"body": "A different message -- {{name}}"}})
+    edited["launch"] = muster.campaign["launch"]
+    muster.write_campaign(edited, name="frozen.json")
+    code, out, err = muster.cli("campaign", "apply", "frozen.json")
+    assert code == 2, (code, out, err)
+    lines = error_lines(err)
+    assert len(lines) == 1 and "frozen.json" in lines[0] and "frozen" in lines[0], err
+    assert snapshot(muster) == before
+    retitled = dict(muster.campaign, title="Renamed after launch")
+    code, out, err = muster.apply(retitled, name="retitled.json")
+    assert code == 0, err
+    assert "Renamed after launch" in muster.get(f"/c/{muster.slug}").text
+
+
+def test_target_added_by_apply_is_used_by_the_running_server_at_once(muster, smtp):
+    links = launch_with_supporters(muster, smtp, ["ada@example.org", "bob@example.org"])
+    assert host_of(muster.get(links["ada@example.org"])) == "github.com"
+    for t in ("handbook-github", "handbook-gitlab", "maintainers"):
+        assert muster.cli("target", "close", muster.slug, t)[0] == 0
+    r = muster.get(links["bob@example.org"])
+    assert r.status == 200 and muster.campaign["closed_message"] in r.text, r
+    grown = dict(muster.campaign)
+    grown["targets"] = muster.campaign["targets"] + [
+        {"id": "petition", "kind": "web",
+         "url": "https://petition.example/sign/{{target.id}}?name={{name}}"}]
+    grown["fallback"] = muster.campaign["fallback"] + ["petition"]
+    code, out, err = muster.apply(grown, name="grown.json")
+    assert code == 0, err
+    for path in (links["bob@example.org"], links["ada@example.org"]):
+        r = muster.get(path)
+        assert r.status == 302, r
+        url = urllib.parse.urlsplit(r.header("Location"))
+        assert (url.netloc, url.path) == ("petition.example", "/sign/petition"), url

@@ -11,22 +11,27 @@ a launch").
 (c) the connection dropped after the message, before the reply: temporary, retried
     by a second launch after the backoff; delivered once, or (when the relay had
     queued it) twice with the same Message-ID.
-(d) a final reply that takes 3 s is waited for: one copy, one attempt.
-(e) 421 to everything: the launch pauses and says so with the relay's reply.
+(d) a final reply that takes 3 s is waited for: one copy, one attempt; final replies
+    of 1 s are awaited in parallel (MUSTER_SEND_CONCURRENCY), not one at a time.
+(e) 421 to everything: the launch pauses and says so with the relay's reply; a
+    serve pauses, logs the reply, and still stops promptly on SIGTERM.
 (f) envelope safety: an address with CR/LF is refused on the pledge form and on
     import, and one already in the database injects no SMTP command.
+(g) a sender still working through a batch when its lease runs out: no second copy.
+(h) a 5xx to MAIL FROM (credentials, sender address) does not fail every reminder
+    for good: once the relay is fixed they go.
+(i) a relay that takes 3 messages per connection, or closes idle connections:
+    nothing lost, nothing repeated.
 """
-import email
-import email.policy
-import json
+import datetime
 import signal
+import sqlite3
 import subprocess
 import time
-import urllib.parse
 
 import pytest
 
-from conftest import MUSTER_BIN, sanitizer_lines
+from conftest import MUSTER_BIN, make_campaign, sanitizer_lines
 from smtp_fault import (FaultRelay, FaultServer, accept, at_data, at_mail, at_rcpt,
                         drop_after_data, slow_reply)
 
@@ -41,12 +46,12 @@ def import_supporters(m, addrs):
 
 
 def reminder_row(m, addr):
-    conn_rows = m.query(
+    rows = m.query(
         "SELECT o.state, o.attempts, o.next_at, o.last_reply, o.sent_at FROM outbox o "
         "JOIN supporters s ON s.id = o.supporter_id WHERE s.email_norm = ? AND o.kind = 3",
         addr.lower())
-    assert len(conn_rows) == 1, conn_rows
-    state, attempts, next_at, last_reply, sent_at = conn_rows[0]
+    assert len(rows) == 1, rows
+    state, attempts, next_at, last_reply, sent_at = rows[0]
     return {"state": state, "attempts": attempts, "next_at": next_at,
             "last_reply": last_reply or "", "sent_at": sent_at}
 
@@ -194,6 +199,22 @@ def test_slow_final_reply_is_waited_for_and_not_sent_twice(setup, relay):
     assert len(relay.attempts_for(addr)) == 1, relay.attempts_for(addr)
 
 
+def test_slow_final_replies_are_awaited_in_parallel(setup, relay):
+    """MUSTER_SEND_CONCURRENCY (default 20) is the number of SMTP transfers in flight
+    (README). A relay that takes 1 s to answer the final dot (queueing, content scanning)
+    must then cost about 1 s per 20 reminders, not 1 s per reminder."""
+    relay.default = slow_reply(1.0)
+    addrs = [f"par{i}@example.org" for i in range(20)]
+    m = setup(addrs)
+    code, out, err, secs = launch(m, timeout=120)
+    assert code == 0, out + err
+    assert len(relay.delivered("reminder")) == len(addrs)
+    at = sorted(d.at for d in relay.delivered("reminder"))
+    assert secs < 8, (f"20 reminders with a 1 s final reply took {secs:.1f}s at concurrency "
+                      f"20: the final replies were awaited one after another (arrivals at "
+                      f"{[round(t - at[0], 1) for t in at]} s)")
+
+
 # ----------------------------------------------------------------------------- (e)
 
 
@@ -231,6 +252,29 @@ def test_relay_refusing_everything_makes_the_launch_pause_and_say_why(setup, rel
     assert stats["failed"] == 0 and stats["pending"] == len(addrs), stats
 
 
+def test_serve_pauses_on_a_refusing_relay_says_why_and_still_stops_on_sigterm(make_muster,
+                                                                             relay):
+    text = "muster-test relay: too busy, slow down (serve e92)"
+    relay.default = at_mail(f"421 4.7.0 {text}")
+    at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + \
+        datetime.timedelta(seconds=3)
+    campaign = make_campaign({"launch": {"at": at.strftime("%Y-%m-%dT%H:%M:%S"),
+                                         "timezone": "UTC"}})
+    m = make_muster(campaign=campaign, env={"MUSTER_SMTP": relay.url}, start=False)
+    import_supporters(m, [f"busy{i}@example.org" for i in range(60)])
+    m.start()
+    deadline = time.monotonic() + 25
+    while "sender.paused" not in m.server_stderr() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = m.server_stderr()
+    paused = [line for line in log.splitlines() if "sender.paused" in line]
+    assert paused, f"serve did not say it paused:\n{log[-3000:]}"
+    assert text in paused[0], paused
+    code, secs = m.stop(timeout=6)
+    assert code == 0 and secs < 5, \
+        f"serve took {secs:.1f}s to stop on SIGTERM while its sender was paused (exit {code})"
+
+
 # ----------------------------------------------------------------------------- (f)
 
 
@@ -263,7 +307,6 @@ def test_address_with_crlf_already_in_the_database_injects_no_smtp_command(setup
     m = setup(["ada@example.org", "bob@example.org"])
     bad = "ada@example.org\r\nRCPT TO:<evil@evil.example>"
     # as an older version or a hand edit might have left it
-    import sqlite3
     conn = sqlite3.connect(m.db_path)
     with conn:
         conn.execute("UPDATE supporters SET email = ? WHERE email_norm = 'ada@example.org'", (bad,))
@@ -276,3 +319,108 @@ def test_address_with_crlf_already_in_the_database_injects_no_smtp_command(setup
     row = reminder_row(m, "ada@example.org")
     assert row["state"] == "failed", row
     assert m.stats()["reminders"]["failed"] == 1
+
+
+# ----------------------------------------------------------------------------- (g)
+
+
+def test_sender_still_sending_when_its_lease_expires_does_not_get_its_reminders_sent_twice(
+        setup, relay):
+    """A sender claims a whole batch (up to 256) with one 10-minute lease and never renews
+    it. With a slow relay the batch outlives its lease while its sender is alive and still
+    working through it: final replies are awaited one at a time (see the test below), so
+    256 messages whose 250 takes 2.4 s each need more than 600 s at any concurrency. Here the 10 minutes are simulated by
+    moving the lease of the claimed rows into the past (what the clock would have done);
+    no process crashes, so no supporter may get a second copy."""
+    relay.default = slow_reply(1.0)
+    addrs = [f"lease{i}@example.org" for i in range(8)]
+    m = setup(addrs, env={"MUSTER_SEND_CONCURRENCY": "1"})
+    err_a = m.dir / "launch-a.stderr"
+    with open(err_a, "wb") as errf:
+        a = subprocess.Popen([MUSTER_BIN, "launch", m.slug], cwd=m.dir, env=m.env,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
+    try:
+        relay.wait(lambda: len(relay.delivered()) >= 1, timeout=20, what="launch A's first mail")
+        assert a.poll() is None
+        conn = sqlite3.connect(m.db_path, timeout=10)
+        with conn:
+            held = conn.execute("UPDATE outbox SET lease_until = ? WHERE state = 'pending' AND "
+                                "owner IS NOT NULL", (int(time.time()) - 1,)).rowcount
+        conn.close()
+        assert held >= 5, f"launch A held only {held} claims"
+        code, out, err, _ = launch(m, timeout=60)
+        assert code == 0, out + err
+        assert a.wait(timeout=30) == 0, err_a.read_text()
+    finally:
+        if a.poll() is None:
+            a.kill()
+            a.wait(timeout=10)
+    copies = {}
+    for d in relay.delivered("reminder"):
+        copies.setdefault(d.rcpt, []).append(d.message_id)
+    assert sorted(copies) == sorted(addrs)
+    twice = {r: ids for r, ids in copies.items() if len(ids) > 1}
+    assert not twice, (f"{len(twice)} of {len(addrs)} supporters got their reminder twice "
+                       f"without any crash (launch A kept sending rows whose lease had passed "
+                       f"to launch B): {sorted(twice)}")
+
+
+# ----------------------------------------------------------------------------- (h)
+
+
+@pytest.mark.parametrize("reply", ["530 5.7.0 Authentication required",
+                                   "550 5.7.1 <team@example.org>: sender address rejected"],
+                         ids=["530-auth", "550-sender"])
+def test_relay_refusing_the_sender_does_not_burn_every_reminder(setup, relay, reply):
+    """A 5xx to MAIL FROM is about the sender (credentials, MUSTER_FROM), not about a
+    supporter: once the organizer fixes the relay or the setting, the reminders must
+    still go (PRODUCT.md: permanent failures are recorded *per supporter*; every owed
+    reminder arrives; transport_smtp.c: login and setting failures are temporary)."""
+    relay.default = at_mail(reply)
+    addrs = [f"owed{i}@example.org" for i in range(20)]
+    m = setup(addrs)
+    m.cli("launch", m.slug, timeout=60)
+    states = dict(m.query("SELECT state, count(*) FROM outbox WHERE kind = 3 GROUP BY state"))
+    relay.default = accept()  # the organizer fixed it
+    m.start()
+    if m.scalar("SELECT count(*) FROM outbox WHERE kind = 3 AND state = 'pending'"):
+        try:
+            relay.wait(lambda: len(relay.delivered("reminder")) >= len(addrs), timeout=20,
+                       what="the reminders after the relay was fixed")
+        except TimeoutError:
+            pass
+    got = sorted(d.rcpt for d in relay.delivered("reminder"))
+    assert got == sorted(addrs), (
+        f"after the relay answered '{reply}' to MAIL FROM and was then fixed, "
+        f"{len(set(got))} of {len(addrs)} supporters got their reminder; outbox states "
+        f"after the first launch: {states}")
+
+
+# ----------------------------------------------------------------------------- (i)
+
+
+@pytest.mark.parametrize("how", ["3-per-connection", "idle-timeout"])
+def test_relay_closing_connections_loses_and_repeats_nothing(setup, relay, how):
+    """A relay that takes 3 messages per connection (421 to the next MAIL FROM, then
+    closes) or closes idle connections: a pooled connection the relay closed costs at
+    most a retry, never a lost or repeated reminder."""
+    if how == "3-per-connection":
+        relay.max_per_connection = 3
+    else:
+        relay.close_idle_after = 0.05
+    addrs = [f"onepercx{i}@example.org" for i in range(100)]
+    m = setup(addrs)
+    code, out, err, _ = launch(m)
+    assert code == 0, out + err
+    m.start()
+    try:
+        relay.wait(lambda: len(relay.delivered("reminder")) >= len(addrs), timeout=30,
+                   what="every reminder")
+    except TimeoutError:
+        pass
+    time.sleep(1)
+    got = [d.rcpt for d in relay.delivered("reminder")]
+    assert sorted(set(got)) == sorted(addrs), f"{len(set(got))} of {len(addrs)} delivered"
+    assert len(got) == len(addrs), f"{len(got) - len(set(got))} repeats without a crash"
+    assert m.stats()["reminders"]["sent"] == len(addrs)
+    print(f"\n{how}: launch said: {out.strip().splitlines()[-1]}")

@@ -6,9 +6,9 @@ at least once").
 N supporters are imported (confirmed). `muster launch SLUG` is started again and
 again against a relay (tests/e2e/smtp_fault.py) that records every accepted
 message's recipient and Message-ID, and is killed with SIGKILL at a random moment:
-either a random 0-300 ms after it started, or right after (0-5 ms) a random number
-(1-8) of further messages reached the relay, which aims at the window between the
-relay's 250 and the local commit. The relay answers RCPT after a random 0-0.4 s,
+either a random 0-300 ms after it started ("time"), or right after (0-5 ms) a
+random number (1-8) of further messages reached the relay ("count"), which aims at
+the window between the relay's 250 and the local commit. The relay answers RCPT after a random 0-0.4 s,
 so a launch takes seconds and most kills land while reminders are pending. At
 least MIN_MID_SEND_KILLS kills must happen while reminders are still pending in
 the database (counted after each kill); then a launch runs to completion.
@@ -28,7 +28,6 @@ stderr is checked). Set MUSTER_KILL_BIN=build/muster to use the plain build.
 The last launch and `stats` always run $MUSTER_BIN.
 """
 import collections
-import json
 import os
 import random
 import signal
@@ -64,8 +63,9 @@ def kill_loop(m, relay, rng, launch_env, min_mid_send_kills):
     """Starts and kills launches until min_mid_send_kills kills happened with reminders
     pending, then lets one run to completion. Returns a dict of counts and the epochs
     (launch processes) that were killed."""
-    kills = mid_send_kills = 0
+    kills = mid_send_kills = takeovers = 0
     killed_epochs = set()
+    mode_of = {}
     completed = False
     modes = collections.Counter()
     t_end = time.monotonic() + LOOP_SECONDS
@@ -81,6 +81,7 @@ def kill_loop(m, relay, rng, launch_env, min_mid_send_kills):
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
         mode = rng.choice(["time", "count", "count"])
         modes[mode] += 1
+        mode_of[i] = mode
         try:
             if mode == "time":
                 try:
@@ -104,6 +105,7 @@ def kill_loop(m, relay, rng, launch_env, min_mid_send_kills):
             code = p.wait(timeout=30)
         stderr = err_path.read_text(errors="replace")
         assert not sanitizer_lines(stderr), f"launch {i}:\n{stderr}"
+        takeovers += stderr.count("outbox.takeover")
         if code == -signal.SIGKILL:
             kills += 1
             killed_epochs.add(i)
@@ -115,7 +117,17 @@ def kill_loop(m, relay, rng, launch_env, min_mid_send_kills):
         completed = True
         break
     return {"kills": kills, "mid_send_kills": mid_send_kills, "killed_epochs": killed_epochs,
-            "iterations": i, "completed_in_loop": completed, "modes": dict(modes)}
+            "iterations": i, "completed_in_loop": completed, "modes": dict(modes),
+            "mode_of": mode_of, "takeovers": takeovers}
+
+
+def repeats_by_kill_mode(repeated, mode_of):
+    """How many copies that were later sent again came from a launch killed in each mode."""
+    out = collections.Counter()
+    for ds in repeated.values():
+        for d in ds[:-1]:
+            out[mode_of.get(d.epoch, "serve or last launch")] += 1
+    return dict(out)
 
 
 def finish(m, relay):
@@ -160,7 +172,7 @@ def describe(repeated):
 
 
 def test_kill_9_during_launch_loses_no_reminder_and_repeats_only_with_the_same_message_id(
-        make_muster):
+        make_muster, capsys):
     rng = random.Random(int(os.environ.get("MUSTER_KILL_SEED", time.time_ns())))
     relay = FaultRelay(rcpt_delay=RCPT_DELAY, seed=rng.random())
     with FaultServer(relay) as srv:
@@ -170,11 +182,17 @@ def test_kill_9_during_launch_loses_no_reminder_and_repeats_only_with_the_same_m
         r = kill_loop(m, relay, rng, m.env, MIN_MID_SEND_KILLS)
         stats = finish(m, relay)
         by_rcpt, repeated, repeats = analyse(relay, addrs)
-        print(f"\nkill -9 test: {N} supporters, {r['iterations']} launches, {r['kills']} kills "
-              f"({r['mid_send_kills']} with reminders pending; modes {r['modes']}), "
-              f"{len(relay.delivered(kind='reminder'))} reminders delivered, {repeats} repeats "
-              f"(same Message-ID) to {len(repeated)} supporters")
+        summary = (f"kill -9 test: {N} supporters, {r['iterations']} launches, {r['kills']} "
+                   f"kills ({r['mid_send_kills']} with reminders pending; modes {r['modes']}), "
+                   f"{len(relay.delivered(kind='reminder'))} reminders delivered, {repeats} "
+                   f"repeats (same Message-ID) to {len(repeated)} supporters; copies sent again "
+                   f"by the kind of kill: {repeats_by_kill_mode(repeated, r['mode_of'])}; dead "
+                   f"launches' claims taken over {r['takeovers']} times")
+        with capsys.disabled():
+            print("\n" + summary)
+        print(summary)
         print(f"repeats: {describe(repeated)}")
+        assert r["takeovers"] > 0, "no launch ever took over a killed launch's claims"
         assert r["mid_send_kills"] >= MIN_MID_SEND_KILLS, \
             f"only {r['mid_send_kills']} kills hit a launch with reminders pending: {r}"
         assert stats["reminders"]["sent"] == N and stats["reminders"]["failed"] == 0, stats
@@ -192,7 +210,7 @@ def test_kill_9_during_launch_loses_no_reminder_and_repeats_only_with_the_same_m
 
 
 def test_kill_9_during_launch_with_serve_running_sends_one_message_id_per_supporter(
-        make_muster):
+        make_muster, capsys):
     rng = random.Random(int(os.environ.get("MUSTER_KILL_SEED", time.time_ns())) + 1)
     relay = FaultRelay(rcpt_delay=RCPT_DELAY, seed=rng.random())
     with FaultServer(relay) as srv:
@@ -210,12 +228,18 @@ def test_kill_9_during_launch_with_serve_running_sends_one_message_id_per_suppor
         stats = finish(m, relay)
         by_rcpt, repeated, repeats = analyse(relay, addrs)
         serve_log = m.server_stderr()
-        print(f"\nkill -9 with serve: {N} supporters, {r['iterations']} launches, {r['kills']} "
-              f"kills ({r['mid_send_kills']} with reminders pending; modes {r['modes']}), "
-              f"{len(relay.delivered(kind='reminder'))} reminders delivered, {repeats} repeats "
-              f"(same Message-ID) to {len(repeated)} supporters; serve took over dead claims "
-              f"{serve_log.count('outbox.takeover')} times")
+        summary = (f"kill -9 with serve: {N} supporters, {r['iterations']} launches, "
+                   f"{r['kills']} kills ({r['mid_send_kills']} with reminders pending; modes "
+                   f"{r['modes']}), {len(relay.delivered(kind='reminder'))} reminders delivered, "
+                   f"{repeats} repeats (same Message-ID) to {len(repeated)} supporters; dead "
+                   f"launches' claims taken over by serve {serve_log.count('outbox.takeover')} "
+                   f"times, by launches {r['takeovers']} times")
+        with capsys.disabled():
+            print("\n" + summary)
+        print(summary)
         print(f"repeats: {describe(repeated)}")
+        assert r["takeovers"] + serve_log.count("outbox.takeover") > 0, \
+            "nobody ever took over a killed launch's claims"
         assert r["mid_send_kills"] >= 30, \
             f"only {r['mid_send_kills']} kills hit a launch with reminders pending: {r}"
         assert stats["reminders"]["sent"] == N and stats["reminders"]["failed"] == 0, stats

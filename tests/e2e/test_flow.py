@@ -4,13 +4,14 @@ test_flow: the supporter's whole path through the real server (PRODUCT.md,
 the double opt-in, the "you're in" mail with its calendar file, `muster launch`,
 the reminder and the one-click link, and who gets no reminder.
 """
+import concurrent.futures
 import datetime
 import html
 import re
 import urllib.parse
 from zoneinfo import ZoneInfo
 
-from conftest import launch_utc, render_template, token_of
+from conftest import launch_utc, render_template
 
 # A statement that exercises every escaping layer: newlines, URL syntax (& # + %),
 # quotes, HTML, non-ASCII and an emoji outside the BMP.
@@ -134,6 +135,18 @@ def test_post_confirm_confirms_and_is_idempotent(muster, smtp):
     assert muster.supporter_count() == 1
     smtp.settle(2)
     assert len(smtp.select(addr, "welcome")) == 1, smtp.select(addr)
+
+
+def test_concurrent_confirms_send_one_welcome_mail(muster, smtp):
+    addr = "ada@example.org"
+    muster.pledge(addr, name="Ada")
+    path = urllib.parse.urlsplit(smtp.wait_one(addr, "confirm").link("/confirm/")).path
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda _: muster.post(path).status, range(8)))
+    assert statuses == [200] * 8, statuses
+    smtp.wait_one(addr, "welcome")
+    smtp.settle(2)
+    assert len(smtp.select(addr, "welcome")) == 1
 
 
 def test_welcome_mail_carries_the_calendar_file_and_the_unsubscribe_link(muster, smtp):
@@ -260,11 +273,14 @@ def test_supporter_who_unsubscribed_before_launch_gets_no_reminder(muster, smtp)
     muster.confirm_supporter(stay)
     s = muster.confirm_supporter(leave)
     # RFC 8058 one-click: a bare POST, no cookie, no CSRF token, no redirect
-    r = muster.post(urllib.parse.urlsplit(s["unsubscribe_url"]).path, body=b"List-Unsubscribe=One-Click",
+    r = muster.post(urllib.parse.urlsplit(s["unsubscribe_url"]).path,
+                    body=b"List-Unsubscribe=One-Click",
                     headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status == 200, r
     assert r.header("Location") is None
     assert muster.supporter(leave)["unsubscribed_at"] > 0
+    again = muster.post(urllib.parse.urlsplit(s["unsubscribe_url"]).path)
+    assert again.status == 200, again
     muster.launch()
     smtp.wait_one(stay, "reminder")
     smtp.settle(1.5)

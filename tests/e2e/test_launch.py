@@ -88,13 +88,16 @@ def test_two_concurrent_launches_and_serve_send_each_reminder_once(muster, smtp)
 
 
 def test_server_launches_by_itself_at_the_launch_moment(make_muster, smtp):
-    at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + \
-        datetime.timedelta(seconds=5)
-    campaign = make_campaign({"launch": {"at": at.strftime("%Y-%m-%dT%H:%M:%S"),
-                                         "timezone": "UTC"}})
-    m = make_muster(campaign=campaign)
+    m = make_muster(campaign=make_campaign({"launch": {"timezone": "UTC"}}))
     confirm_many(m, smtp, ["ada@example.org"])
-    assert datetime.datetime.now(datetime.timezone.utc) < at, "setup took too long"
+    # move the (not yet launched) moment to a few seconds from now
+    at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + \
+        datetime.timedelta(seconds=4)
+    soon = dict(m.campaign,
+                launch=dict(m.campaign["launch"], at=at.strftime("%Y-%m-%dT%H:%M:%S")))
+    code, out, err = m.apply(soon)
+    assert code == 0, err
+    assert datetime.datetime.now(datetime.timezone.utc) < at, "apply took too long"
     assert smtp.select(kind="reminder") == []
     mail = smtp.wait_one("ada@example.org", "reminder", timeout=20)
     arrived = datetime.datetime.now(datetime.timezone.utc)
@@ -266,3 +269,14 @@ def test_target_cap_holds_under_concurrent_clicks(make_muster, smtp):
     by_id = {t["id"]: t for t in m.stats()["targets"]}
     assert by_id["handbook-github"]["assigned"] == 1, by_id
     assert sum(t["assigned"] for t in by_id.values()) == len(addrs), by_id
+
+
+def test_concurrent_clicks_of_one_supporter_assign_one_target(muster, smtp):
+    [path] = launch_and_links(muster, smtp, [("ada@example.org", "Ada", "")])
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda _: muster.get(path), range(8)))
+    assert {r.status for r in responses} == {302}, responses
+    assert len({r.header("Location") for r in responses}) == 1
+    muster.wait_clicks(8)
+    targets = muster.stats()["targets"]
+    assert sum(t["assigned"] for t in targets) == 1, targets

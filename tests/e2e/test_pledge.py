@@ -5,6 +5,7 @@ not the address pledged before, a confirmed pledge changed only by a new
 confirmation, field errors as JSON, CSRF for forms, the per-IP limit, and
 nothing a supporter types reaching a mail header.
 """
+import concurrent.futures
 import html
 import json
 import re
@@ -176,6 +177,22 @@ def test_form_pledge_with_csrf_token_from_the_page_works(muster, smtp):
     smtp.wait_one("ada@example.org", "confirm")
 
 
+@pytest.mark.parametrize("change", ["no-consent", "bad-email", "bad-timezone"])
+def test_form_pledge_with_invalid_fields_is_refused_and_writes_nothing(muster, smtp, change):
+    name, cookie_value, field_value = csrf_from_page(muster)
+    fields = dict(FORM, csrf=field_value)
+    if change == "no-consent":
+        del fields["consent"]
+    elif change == "bad-email":
+        fields["email"] = "ada at example"
+    else:
+        fields["timezone"] = "Mars/Base"
+    r = muster.post_form(f"/c/{muster.slug}/pledge", fields, cookie=f"{name}={cookie_value}")
+    assert 400 <= r.status < 500, r
+    assert "<form" in r.text, "the form comes back with the errors"
+    assert muster.supporter_count() == 0
+
+
 # ----------------------------------------------------------------------------- limits
 
 
@@ -211,9 +228,10 @@ def raw_header(mail, name):
     return m.group(1)
 
 
-@pytest.mark.parametrize("name", ["Zoë Ångström 東京",
-                                  "Zoë Ångström-Øresund 東京, the Third of Many Names é 🎉"],
-                         ids=["short", "long"])
+LONG_NAME = "Zoë Ångström-Øresund 東京, the Third of Many Names é 🎉"
+
+
+@pytest.mark.parametrize("name", ["Zoë Ångström 東京", LONG_NAME], ids=["short", "long"])
 def test_non_ascii_name_is_rfc2047_encoded_in_to(muster, smtp, name):
     addr = "zoe@example.org"
     assert muster.pledge(addr, name=name).status == 202
@@ -242,3 +260,71 @@ def test_name_with_address_syntax_adds_no_recipient(muster, smtp, name):
     assert addresses[0].addr_spec == addr
     assert addresses[0].display_name == name
     assert "evil.example" not in str(mail.msg["To"]).split("<")[-1]
+
+
+def test_spoofed_x_forwarded_for_does_not_escape_the_limit(make_muster, smtp):
+    # MUSTER_TRUSTED_PROXIES is empty by default: X-Forwarded-For is not believed
+    m = make_muster(env={"MUSTER_PLEDGE_LIMIT": "2"})
+    statuses = []
+    for i in range(3):
+        r = m.post(f"/c/{m.slug}/pledge",
+                   body=json.dumps({"email": f"p{i}@example.org", "consent": True}),
+                   headers={"Content-Type": "application/json",
+                            "X-Forwarded-For": f"203.0.113.{i + 1}"})
+        statuses.append(r.status)
+    assert statuses == [202, 202, 429], statuses
+    assert m.supporter_count() == 2
+
+
+def test_pledge_limit_0_means_no_limit(make_muster, smtp):
+    m = make_muster(env={"MUSTER_PLEDGE_LIMIT": "0"})
+    statuses = [m.pledge(f"p{i}@example.org").status for i in range(70)]
+    assert statuses == [202] * 70, statuses
+    assert m.supporter_count() == 70
+
+
+# ----------------------------------------------------------------------------- races and sizes
+
+
+def test_concurrent_pledges_of_one_address_create_one_supporter(muster, smtp):
+    variants = ["Ada@example.org", "ada@example.org", "ADA@example.org", "ada@EXAMPLE.org",
+                "aDa@example.org"] * 4
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(variants)) as pool:
+        responses = list(pool.map(lambda a: muster.pledge(a, name="Ada"), variants))
+    assert {r.status for r in responses} == {202}, responses
+    assert len({r.body for r in responses}) == 1
+    assert muster.supporter_count() == 1
+
+
+def test_oversized_json_pledge_answers_4xx_with_json_errors(muster, smtp):
+    body = json.dumps({"email": "ada@example.org", "consent": True,
+                       "statement": "x" * (2 * 1024 * 1024)})
+    r = muster.post_json(f"/c/{muster.slug}/pledge", raw=body)
+    assert 400 <= r.status < 500, r
+    assert r.header("Content-Type").startswith("application/json"), \
+        (r.status, r.header("Content-Type"), r.text[:200])
+    doc = r.json()
+    assert isinstance(doc.get("errors"), dict) and doc["errors"], doc
+    assert muster.supporter_count() == 0
+
+
+# ----------------------------------------------------------------------------- erase
+
+
+def test_supporter_erase_revokes_links_and_skips_the_reminder(muster, smtp):
+    keep = muster.confirm_supporter("ada@example.org", name="Ada")
+    gone = muster.confirm_supporter("Bob@Example.org", name="Bob Secret", statement="private")
+    code, out, err = muster.cli("supporter", "erase", "bob@example.org")
+    assert code == 0, err
+    assert muster.supporter("bob@example.org") is None
+    rows = muster.query("SELECT name, statement FROM supporters WHERE name LIKE '%Secret%' "
+                        "OR statement = 'private'")
+    assert rows == [], rows
+    assert muster.supporter_count() == 2, "the anonymous row stays for the counts"
+    for url in (gone["confirm_url"], gone["unsubscribe_url"]):
+        assert muster.get(path_of(url)).status == 404, url
+    muster.launch()
+    smtp.wait_one("ada@example.org", "reminder")
+    smtp.settle(1.5)
+    assert smtp.select("bob@example.org", "reminder") == []
+    assert keep["unsubscribe_url"]
