@@ -109,9 +109,12 @@ static int campaign_list(struct cli *cli)
         buf_release(&slugs);
         return cli_fail(EXIT_RUNTIME, "could not list campaigns");
     }
+    if (!slugs.data) { /* no campaigns yet */
+        buf_release(&slugs);
+        return EXIT_OK;
+    }
     char *save = NULL;
-    for (char *slug = strtok_r(slugs.data, "\n", &save); slug;
-         slug = strtok_r(NULL, "\n", &save)) {
+    for (char *slug = strtok_r(slugs.data, "\n", &save); slug; slug = strtok_r(NULL, "\n", &save)) {
         struct campaign_row row;
         const struct campaign *c;
         if (campaign_cache_get(cli->store, slug, &row, &c) != 0)
@@ -152,7 +155,9 @@ static int campaign_show(struct cli *cli, const char *slug)
             const struct target_spec *t = campaign_target(c, targets[i].key);
             printf("  %-16s %-13s %-7s assigned %lld%s clicks %lld%s%s\n", targets[i].key,
                    t ? target_kind_name(t->kind) : "-",
-                   targets[i].removed ? "removed" : targets[i].open ? "open" : "closed",
+                   targets[i].removed ? "removed"
+                   : targets[i].open  ? "open"
+                                      : "closed",
                    (long long)targets[i].assigned, targets[i].cap >= 0 ? " (capped)" : "",
                    (long long)targets[i].clicks, targets[i].reason[0] ? " - " : "",
                    targets[i].reason);

@@ -64,8 +64,11 @@ static void *sender_main(void *arg)
                 log_error("sender.paused", "consecutive_failures=%d reply=\"%s\" pause_s=30",
                           counts.consecutive_failures, counts.last_reply);
                 counts.consecutive_failures = 0;
-                struct timespec pause = {30, 0};
-                nanosleep(&pause, NULL);
+                /* Pause 30 s, but stop at once on SIGTERM. */
+                for (int i = 0; i < 300 && !atomic_load(&app->stopping); i++) {
+                    struct timespec tick = {0, 100 * 1000 * 1000};
+                    nanosleep(&tick, NULL);
+                }
             }
         } while (claimed && !atomic_load(&app->stopping));
         pthread_mutex_lock(&app->lock);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/log.h"
 #include "core/tz.h"
@@ -192,7 +193,12 @@ static void dispatch(struct http_request *req, struct http_response *resp, int t
         return;
     }
     if (too_large) {
-        page_error(req, resp, 413, "Request too large", "The request body is too large.");
+        const char *ctype = http_header(req, "Content-Type");
+        if (ctype && strncasecmp(ctype, "application/json", 16) == 0)
+            http_json(resp, 413, "{\"errors\":{\"body\":\"The request body is larger than 256 "
+                                 "KiB.\"}}");
+        else
+            page_error(req, resp, 413, "Request too large", "The request body is too large.");
         return;
     }
     if (!req->store) {

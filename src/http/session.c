@@ -67,6 +67,11 @@ void session_csrf_token(const struct http_request *req, struct http_response *re
     http_set_header(resp, "Set-Cookie", header);
 }
 
+int session_csrf_matches(const char *cookie, const char *field)
+{
+    return token_well_formed(cookie) && field && token_equal(field, cookie);
+}
+
 int session_csrf_ok(const struct http_request *req)
 {
     const char *cookie = http_cookie(req, CSRF_COOKIE);
@@ -76,8 +81,7 @@ int session_csrf_ok(const struct http_request *req)
     char err[128];
     if (form_parse(&f, req->body, req->body_len, err, sizeof err) != 0)
         return 0;
-    const char *field = form_get(&f, "csrf");
-    int ok = field && token_equal(field, cookie);
+    int ok = session_csrf_matches(cookie, form_get(&f, "csrf"));
     form_release(&f);
     return ok;
 }

@@ -19,6 +19,8 @@ int session_authenticate(struct http_request *req, unsigned route_flags);
 /* The CSRF token for a form on this page; sets the cookie when it is missing. */
 void session_csrf_token(const struct http_request *req, struct http_response *resp,
                         char out[TOKEN_RANDOM_LEN + 1]);
+/* 1 when cookie is a well-formed CSRF token and field equals it. */
+int session_csrf_matches(const char *cookie, const char *field);
 /* 1 when the request's form field `csrf` equals its CSRF cookie. */
 int session_csrf_ok(const struct http_request *req);
 /* "; Secure" when MUSTER_BASE_URL is https, else "". */

@@ -22,7 +22,10 @@
 #include "store/store.h"
 #include "core/banned.h"
 
-#define LEASE_SECONDS 600
+/* Longer than one transfer can take (10 s connect + 600 s after DATA), so a
+ * lease renewed just before a message starts cannot run out while it is on
+ * the wire. */
+#define LEASE_SECONDS 900
 #define BATCH_MAX 512
 
 struct sender {
@@ -291,11 +294,41 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
         index_map[ready] = i;
         ready++;
     }
-    if (ready) {
-        struct batch_ctx ctx = {s, mails, index_map, counts, now, 0};
-        if (mail_transport_send_batch(s->transport, envs, ready, on_done, &ctx) != 0) {
+    /* Sent in chunks of one message per connection; just before a chunk goes
+     * out its leases are renewed, and
+     * an item whose lease ran out and passed to another sender is dropped
+     * (a slow relay must not turn a long batch into duplicates). */
+    size_t chunk = (size_t)s->cfg->send_concurrency;
+    for (size_t start = 0; start < ready; start += chunk) {
+        size_t end = start + chunk < ready ? start + chunk : ready, kept = start;
+        if (store_begin(s->st) != 0) {
+            result = -1;
+            break;
+        }
+        for (size_t k = start; k < end; k++) {
+            int ours = 0;
+            if (store_outbox_renew(s->st, mails[index_map[k]].item.id, s->owner,
+                                   tz_now() + LEASE_SECONDS, &ours) != 0) {
+                result = -1;
+                ours = 0;
+            }
+            if (!ours)
+                continue;
+            envs[kept] = envs[k];
+            index_map[kept] = index_map[k];
+            kept++;
+        }
+        if (store_commit(s->st) != 0) {
+            result = -1;
+            break;
+        }
+        if (kept == start)
+            continue;
+        struct batch_ctx ctx = {s, mails, index_map + start, counts, now, 0};
+        if (mail_transport_send_batch(s->transport, envs + start, kept - start, on_done, &ctx) !=
+            0) {
             /* Nothing was sent: release the claims for a later retry. */
-            for (size_t k = 0; k < ready; k++)
+            for (size_t k = 0; k < kept - start; k++)
                 on_done(&ctx, k, MAIL_TEMPFAIL, "the mail transport could not start");
         }
         if (ctx.store_failed)

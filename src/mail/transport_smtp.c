@@ -44,6 +44,8 @@ struct smtp_xfer {
     int busy;
     char last_line[REPLY_MAX]; /* the relay's last reply line in this transfer */
     char fail_line[REPLY_MAX]; /* its last 4xx/5xx reply line in this transfer */
+    int fail_at_mail_from;     /* that reply answered MAIL FROM (about the sender) */
+    int last_command_mail_from;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -111,6 +113,10 @@ static int reply_code(const char *line)
 static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userp)
 {
     struct smtp_xfer *x = userp;
+    if (type == CURLINFO_HEADER_OUT) {
+        x->last_command_mail_from = size >= 10 && strncasecmp(data, "MAIL FROM:", 10) == 0;
+        return 0;
+    }
     if (type != CURLINFO_HEADER_IN)
         return 0;
     char line[REPLY_MAX] = "";
@@ -118,8 +124,10 @@ static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, voi
     if (!line[0])
         return 0;
     memcpy(x->last_line, line, sizeof line);
-    if (reply_code(line) >= 400)
+    if (reply_code(line) >= 400) {
         memcpy(x->fail_line, line, sizeof line);
+        x->fail_at_mail_from = x->last_command_mail_from;
+    }
     return 0;
 }
 
@@ -178,6 +186,7 @@ static int xfer_begin(struct smtp_xfer *x, const struct mail_envelope *env, size
     x->off = 0;
     x->index = index;
     x->last_line[0] = x->fail_line[0] = x->errbuf[0] = '\0';
+    x->fail_at_mail_from = x->last_command_mail_from = 0;
     snprintf(from, sizeof from, "<%s>", env->from); /* addresses are <= 254 octets */
     char to[300];
     snprintf(to, sizeof to, "<%s>", env->to);
@@ -217,7 +226,11 @@ static enum mail_status xfer_end(struct smtp_xfer *x, CURLcode rc, char *reply, 
      * Other failures (network, timeout, TLS, login) are not about this
      * message: temporary, so a fixed relay or setting sends it later. */
     int about_message = rc == CURLE_SEND_ERROR || rc == CURLE_WEIRD_SERVER_REPLY;
-    if (about_message && code >= 400 && x->fail_line[0])
+    /* A refused MAIL FROM is about our sender or login, not this recipient:
+     * temporary, so the launch pauses and a fixed relay sends everything. */
+    if (x->fail_at_mail_from)
+        about_message = 0;
+    if ((about_message || x->fail_at_mail_from) && code >= 400 && x->fail_line[0])
         transport_reply(reply, reply_len, "%s", x->fail_line);
     else if (x->errbuf[0])
         transport_reply(reply, reply_len, "%s", x->errbuf);

@@ -539,7 +539,7 @@ void handle_pledge_post(struct http_request *req, struct http_response *resp)
         }
         const char *cookie = http_cookie(req, CSRF_COOKIE);
         const char *field = form_get(&form, "csrf");
-        if (!cookie || !field || !token_equal(cookie, field)) {
+        if (!session_csrf_matches(cookie, field)) {
             page_error(req, resp, 403, "Form expired",
                        "This form has expired or was sent from another site. Go back, reload "
                        "the page and try again.");

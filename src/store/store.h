@@ -189,6 +189,11 @@ struct outbox_item {
 int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id_or_0,
                        int64_t now, int lease_seconds, struct outbox_item *items, size_t max,
                        size_t *n);
+/* Extends owner's lease on an item just before it is sent; *ours is 0 when
+ * the item is no longer owner's (its lease ran out and another sender took
+ * it, or it was settled), and then it must not be sent. */
+int store_outbox_renew(struct store *st, int64_t item_id, const char *owner, int64_t lease_until,
+                       int *ours);
 /* Outcomes, each committed before the next message goes out. */
 int store_outbox_sent(struct store *st, int64_t item_id, const char *owner, int64_t now);
 int store_outbox_retry(struct store *st, int64_t item_id, const char *owner, int64_t next_at,

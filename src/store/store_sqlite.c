@@ -1284,6 +1284,22 @@ static int outbox_finish(struct store *st, const char *sql, int64_t item_id, int
     return sql_step_done(st, s, "outbox finish");
 }
 
+int store_outbox_renew(struct store *st, int64_t item_id, const char *owner, int64_t lease_until,
+                       int *ours)
+{
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE outbox SET lease_until = ?3 WHERE id = ?1 AND "
+                                   "owner = ?2 AND state = 'pending'");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, item_id);
+    sql_bind_text(s, 2, owner);
+    sqlite3_bind_int64(s, 3, lease_until);
+    if (sql_step_done(st, s, "renew") != 0)
+        return -1;
+    *ours = sqlite3_changes(st->db) == 1;
+    return 0;
+}
+
 int store_outbox_sent(struct store *st, int64_t item_id, const char *owner, int64_t now)
 {
     (void)owner; /* a message that left is sent, whoever holds the lease now */
