@@ -148,10 +148,9 @@ static void render_page(struct http_request *req, struct http_response *resp,
                         const struct pledge_fields *f, const struct pledge_errors *e)
 {
     struct buf *b = &resp->body;
-    struct campaign_stats stats;
-    memset(&stats, 0, sizeof stats);
-    if (store_stats(req->store, row->id, &stats) != 0)
-        stats.confirmed = 0;
+    int64_t confirmed = 0;
+    if (store_confirmed_count(req->store, row->id, &confirmed) != 0)
+        confirmed = 0;
     char csrf[TOKEN_RANDOM_LEN + 1];
     session_csrf_token(req, resp, csrf);
     char when[128], iso[21], consent[512];
@@ -189,7 +188,7 @@ static void render_page(struct http_request *req, struct http_response *resp,
                                      "pledge to hear about the next one.</p>\n");
     }
     buf_printf(b, "<p class=\"count\" id=\"pledge-count\"><b>%lld</b> %s pledged so far.</p>\n",
-               (long long)stats.confirmed, stats.confirmed == 1 ? "person has" : "people have");
+               (long long)confirmed, confirmed == 1 ? "person has" : "people have");
     buf_puts(b, "</article>\n<section class=\"card\" aria-labelledby=\"pledge-heading\">\n"
                 "<h2 id=\"pledge-heading\">Pledge to take part</h2>\n");
     if (e && e->count)

@@ -45,5 +45,7 @@ void sql_bind_text(sqlite3_stmt *s, int idx, const char *v);
 int64_t sql_scalar(struct store *st, const char *sql, int64_t id);
 /* A malloc'd ASCII-lowercased copy (emails are matched case-insensitively). */
 char *sql_lowercase_dup(const char *s);
+/* Adds one to the campaign's confirmed counter (inside a transaction). */
+int sql_count_confirmed(struct store *st, int64_t campaign_id);
 
 #endif

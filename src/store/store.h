@@ -222,6 +222,8 @@ struct campaign_stats {
     int64_t reroutes;
 };
 int store_stats(struct store *st, int64_t campaign_id, struct campaign_stats *out);
+/* Confirmed pledges (a counter kept by confirm and import: one row read). */
+int store_confirmed_count(struct store *st, int64_t campaign_id, int64_t *count);
 
 
 /* ---- data out and in ---- */

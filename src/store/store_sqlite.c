@@ -911,7 +911,8 @@ int store_confirm(struct store *st, int64_t supporter_id, int64_t now,
         sqlite3_bind_int64(s, 1, supporter_id);
         sqlite3_bind_int64(s, 2, now);
         if (sql_step_done(st, s, "confirm") != 0 ||
-            outbox_add(st, MAIL_WELCOME, campaign_id, supporter_id, now) != 0)
+            outbox_add(st, MAIL_WELCOME, campaign_id, supporter_id, now) != 0 ||
+            sql_count_confirmed(st, campaign_id) != 0)
             goto fail;
         /* Confirmed during the launch window: the reminder goes at once. */
         if (launched_at && now < window_end && !unsubscribed &&
@@ -1361,6 +1362,25 @@ int64_t sql_scalar(struct store *st, const char *sql, int64_t campaign_id)
     int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     sqlite3_reset(s);
     return v;
+}
+
+int sql_count_confirmed(struct store *st, int64_t campaign_id)
+{
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE campaigns SET confirmed_count = confirmed_count + 1 "
+                                   "WHERE id = ?1");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, campaign_id);
+    return sql_step_done(st, s, "confirmed count");
+}
+
+int store_confirmed_count(struct store *st, int64_t campaign_id, int64_t *count)
+{
+    int64_t v = sql_scalar(st, "SELECT confirmed_count FROM campaigns WHERE id = ?1", campaign_id);
+    if (v < 0)
+        return -1;
+    *count = v;
+    return 0;
 }
 
 int store_stats(struct store *st, int64_t campaign_id, struct campaign_stats *out)

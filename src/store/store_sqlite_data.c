@@ -93,6 +93,8 @@ int store_import_supporter(struct store *st, int64_t campaign_id, const char *em
     free(norm);
     if (rc != 0)
         return -1;
-    return sqlite3_changes(st->db) == 1 ? 0 : STORE_CONFLICT;
+    if (sqlite3_changes(st->db) != 1)
+        return STORE_CONFLICT;
+    return sql_count_confirmed(st, campaign_id);
 }
 
