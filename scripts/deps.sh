@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 what=${1:-all}
 build="gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libsodium-dev libjansson-dev tzdata sqlite3 ca-certificates"
-test="libcmocka-dev python3-aiosmtpd python3-pytest postfix clang libclang-rt-14-dev chromium nodejs npm"
+test="libcmocka-dev python3-aiosmtpd python3-pytest postfix clang libclang-rt-14-dev chromium"
 bench="wrk nginx-light postfix"
 case "$what" in
 build) want="$build" ;;
@@ -19,6 +19,14 @@ all) want="$build $test $bench" ;;
 *) echo "deps.sh: unknown set '$what' (build|test|bench|all)" >&2; exit 2 ;;
 esac
 missing=""
+# Node.js may come from elsewhere than Debian (with its own npm): only ask
+# Debian for it when the commands are missing.
+case "$what" in
+test | bench | all)
+    command -v node >/dev/null || missing="$missing nodejs"
+    command -v npm >/dev/null || missing="$missing npm"
+    ;;
+esac
 for p in $want; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         missing="$missing $p"
