@@ -36,7 +36,8 @@ deps-bench:
 	@scripts/deps.sh bench
 
 build/muster: $(LIB_OBJ) $(CLI_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(OBJ_DIR)/%.o: %.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
@@ -49,15 +50,18 @@ $(ASAN_DIR)/%.o: %.c $(wildcard src/*/*.h)
 	@$(CC) $(CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
 
 build/asan/muster: $(ASAN_LIB) $(ASAN_CLI)
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 build/unit/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p build/unit
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 build/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
 	@mkdir -p build/asan/unit
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 UNIT_BIN      := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 ASAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
