@@ -259,7 +259,7 @@ export async function shoot(page, name) {
 // What muster.js should write into [data-local-time]: the moment in the
 // visitor's zone, formatted as the script does, then the zone in parentheses.
 export function expectedLocalTime(zone = VISITOR_ZONE, iso = LAUNCH_UTC) {
-  const text = new Intl.DateTimeFormat('en-US', { dateStyle: 'full', timeStyle: 'short', timeZone: zone })
+  const text = new Intl.DateTimeFormat('en-US', { dateStyle: 'full', timeStyle: 'short', hourCycle: 'h23', timeZone: zone })
     .format(new Date(iso));
   return `${text} (${zone})`;
 }
