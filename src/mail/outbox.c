@@ -14,6 +14,7 @@
 #include "campaign/campaign.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/process.h"
 #include "core/tz.h"
 #include "core/metrics.h"
 #include "mail/compose.h"
@@ -57,28 +58,6 @@ struct batch_ctx {
     int store_failed;
 };
 
-static unsigned long long process_start_ticks(void)
-{
-    FILE *f = fopen("/proc/self/stat", "r");
-    if (!f)
-        return 0;
-    char line[1024];
-    size_t got = fread(line, 1, sizeof line - 1, f);
-    fclose(f);
-    line[got] = '\0';
-    const char *p = strrchr(line, ')');
-    if (!p)
-        return 0;
-    int field = 2;
-    for (; *p && field < 22; p++)
-        if (*p == ' ')
-            field++;
-    unsigned long long start = 0;
-    if (sscanf(p, "%llu", &start) != 1)
-        return 0;
-    return start;
-}
-
 struct sender *sender_open(const struct config *cfg, struct store *st, char *err, size_t n)
 {
     struct sender *s = calloc(1, sizeof *s);
@@ -115,8 +94,10 @@ struct sender *sender_open(const struct config *cfg, struct store *st, char *err
     if (gethostname(host, sizeof host) != 0)
         snprintf(host, sizeof host, "localhost");
     host[sizeof host - 1] = '\0';
-    snprintf(s->owner, sizeof s->owner, "%s:%ld:%llu", host, (long)getpid(),
-             process_start_ticks());
+    unsigned long long start = 0;
+    if (process_start_ticks(0, &start) != 0)
+        start = 0;
+    snprintf(s->owner, sizeof s->owner, "%s:%ld:%llu", host, (long)getpid(), start);
     return s;
 }
 

@@ -14,6 +14,7 @@
  */
 #include "pages/admin.h"
 
+#include "pages/pages.h"
 #include "core/banned.h"
 
 /* One rule or statement per line; kept as written, not reflowed. */
@@ -361,15 +362,11 @@ static const char script[] =
 void handle_admin_stylesheet(struct http_request *req, struct http_response *resp)
 {
     (void)req;
-    resp->content_type = "text/css; charset=utf-8";
-    http_set_header(resp, "Cache-Control", "public, max-age=300");
-    buf_append(&resp->body, stylesheet, sizeof stylesheet - 1);
+    page_static(resp, "text/css; charset=utf-8", stylesheet, sizeof stylesheet - 1, 300);
 }
 
 void handle_admin_script(struct http_request *req, struct http_response *resp)
 {
     (void)req;
-    resp->content_type = "text/javascript; charset=utf-8";
-    http_set_header(resp, "Cache-Control", "public, max-age=300");
-    buf_append(&resp->body, script, sizeof script - 1);
+    page_static(resp, "text/javascript; charset=utf-8", script, sizeof script - 1, 300);
 }

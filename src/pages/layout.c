@@ -244,18 +244,24 @@ static const char script[] =
     "done();}});});\n"
     "})();\n";
 
+void page_static(struct http_response *resp, const char *content_type, const char *data,
+                 size_t len, int max_age)
+{
+    char cache[48];
+    snprintf(cache, sizeof cache, "public, max-age=%d", max_age);
+    resp->content_type = content_type;
+    http_set_header(resp, "Cache-Control", cache);
+    buf_append(&resp->body, data, len);
+}
+
 void handle_stylesheet(struct http_request *req, struct http_response *resp)
 {
     (void)req;
-    resp->content_type = "text/css; charset=utf-8";
-    http_set_header(resp, "Cache-Control", "public, max-age=3600");
-    buf_append(&resp->body, stylesheet, sizeof stylesheet - 1);
+    page_static(resp, "text/css; charset=utf-8", stylesheet, sizeof stylesheet - 1, 3600);
 }
 
 void handle_script(struct http_request *req, struct http_response *resp)
 {
     (void)req;
-    resp->content_type = "text/javascript; charset=utf-8";
-    http_set_header(resp, "Cache-Control", "public, max-age=3600");
-    buf_append(&resp->body, script, sizeof script - 1);
+    page_static(resp, "text/javascript; charset=utf-8", script, sizeof script - 1, 3600);
 }

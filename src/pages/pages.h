@@ -28,6 +28,10 @@ void page_not_found(struct http_request *req, struct http_response *resp);
 void page_paragraphs(struct buf *b, const char *text);
 /* Appends MUSTER_BASE_URL + path. */
 void page_absolute_url(const struct http_request *req, struct buf *b, const char *path);
+/* Answers with a file compiled into muster (stylesheet, script), cacheable
+ * for max_age seconds. */
+void page_static(struct http_response *resp, const char *content_type, const char *data,
+                 size_t len, int max_age);
 void handle_stylesheet(struct http_request *req, struct http_response *resp);
 void handle_script(struct http_request *req, struct http_response *resp);
 

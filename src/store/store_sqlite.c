@@ -18,6 +18,7 @@
 
 #include "campaign/campaign.h"
 #include "core/log.h"
+#include "core/process.h"
 #include "core/token.h"
 #include "core/tz.h"
 #include "store/store_private.h"
@@ -1180,24 +1181,11 @@ static int owner_is_dead(const char *owner)
         return 0;
     if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
         return 1;
-    char path[64], line[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 1;
-    size_t got = fread(line, 1, sizeof line - 1, f);
-    fclose(f);
-    line[got] = '\0';
-    const char *p = strrchr(line, ')');
-    if (!p)
-        return 0;
-    /* Field 22 (starttime); p points at the end of field 2. */
-    int field = 2;
     unsigned long long their_start = 0;
-    for (; *p && field < 22; p++)
-        if (*p == ' ')
-            field++;
-    if (sscanf(p, "%llu", &their_start) != 1)
+    int rc = process_start_ticks(pid, &their_start);
+    if (rc == -1)
+        return 1;
+    if (rc != 0)
         return 0;
     return their_start != start;
 }
