@@ -95,6 +95,12 @@ int config_load(struct config *cfg, char *err, unsigned long err_len)
         env_int("MUSTER_SEND_CONCURRENCY", 20, 1, 1000, &cfg->send_concurrency, err, err_len) ||
         env_int("MUSTER_SEND_RATE", 0, 0, 10000000, &cfg->send_rate, err, err_len))
         return -1;
+    const char *client = env_or("MUSTER_SMTP_CLIENT", "auto");
+    if (strcmp(client, "auto") != 0 && strcmp(client, "curl") != 0) {
+        snprintf(err, err_len, "MUSTER_SMTP_CLIENT: expected auto or curl, got \"%.40s\"", client);
+        return -1;
+    }
+    cfg->smtp_client_curl = strcmp(client, "curl") == 0;
     return 0;
 }
 

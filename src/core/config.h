@@ -17,6 +17,7 @@ struct config {
     const char *trusted_proxies; /* MUSTER_TRUSTED_PROXIES, comma-separated, default none */
     int send_concurrency;        /* MUSTER_SEND_CONCURRENCY, default 20 */
     int send_rate;               /* MUSTER_SEND_RATE messages/s per relay, 0 = unlimited */
+    int smtp_client_curl;        /* MUSTER_SMTP_CLIENT=curl: libcurl even for plain smtp:// */
     int allow_private_webhooks;  /* MUSTER_WEBHOOK_ALLOW_PRIVATE=1 */
 };
 

@@ -77,6 +77,7 @@ struct sender *sender_open(const struct config *cfg, struct store *st, char *err
     }
     struct mail_transport_options opt = {
         .smtp_url = cfg->smtp,
+        .client = cfg->smtp_client_curl ? MAIL_SMTP_CURL : MAIL_SMTP_AUTO,
         .maildir = cfg->maildir,
         .concurrency = cfg->send_concurrency,
         .connect_timeout_ms = 10000,

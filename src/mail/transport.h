@@ -1,9 +1,11 @@
 /*
- * transport: where outgoing mail goes. Two transports behind one interface:
- * SMTP through libcurl (MUSTER_SMTP, smtp:// or smtps://user:pass@host:port),
- * and a Maildir (./mail by default) for the demo and for machines with no
- * relay. The transport knows nothing about campaigns; the outbox decides what
- * to send and records the outcome.
+ * transport: where outgoing mail goes. Three transports behind one interface:
+ * SMTP through our own pipelining client (plain smtp://host:port without
+ * credentials, the usual local relay; transport_pipe.c), SMTP through libcurl
+ * (smtps://, credentials, STARTTLS, or MUSTER_SMTP_CLIENT=curl), and a
+ * Maildir (./mail by default) for the demo and for machines with no relay.
+ * The transport knows nothing about campaigns; the outbox decides what to
+ * send and records the outcome.
  */
 #ifndef MUSTER_MAIL_TRANSPORT_H
 #define MUSTER_MAIL_TRANSPORT_H
@@ -23,8 +25,14 @@ struct mail_envelope {
     size_t len;
 };
 
+enum mail_smtp_client {
+    MAIL_SMTP_AUTO = 0, /* pipelining client for plain smtp://, libcurl otherwise */
+    MAIL_SMTP_CURL,     /* always libcurl */
+};
+
 struct mail_transport_options {
     const char *smtp_url;     /* NULL or "": use the maildir */
+    enum mail_smtp_client client;
     const char *maildir;      /* default "./mail" */
     int concurrency;          /* parallel SMTP transfers in a batch, default 20 */
     long connect_timeout_ms;  /* default 10000 */
@@ -39,6 +47,22 @@ struct mail_transport;
  * reply line (or a description of the local error), never NULL. */
 typedef void (*mail_done_fn)(void *ctx, size_t index, enum mail_status status, const char *reply);
 
+/* A stream of messages for mail_transport_send_stream. next() fills *env with
+ * the next message and an id of the caller's choosing and returns 1, or
+ * returns 0 when there is nothing more; it is called just before the message
+ * goes out, and env's memory must stay valid until done() is called with the
+ * same id. done() is called exactly once per message next() gave, in
+ * completion order. flush() (optional) is called after each round of done()
+ * calls, before the transport waits for the relay again: a caller that
+ * records outcomes in one transaction per round commits there. All three run
+ * on the thread that called mail_transport_send_stream. */
+struct mail_source {
+    int (*next)(void *ctx, struct mail_envelope *env, size_t *id);
+    mail_done_fn done;
+    void (*flush)(void *ctx);
+    void *ctx;
+};
+
 /* Returns NULL and writes a one-line reason to err when the options are bad. */
 struct mail_transport *mail_transport_open(const struct mail_transport_options *opt, char *err,
                                            size_t err_len);
@@ -52,6 +76,12 @@ enum mail_status mail_transport_send(struct mail_transport *t, const struct mail
  * could not start (then done was not called). */
 int mail_transport_send_batch(struct mail_transport *t, const struct mail_envelope *envs, size_t n,
                               mail_done_fn done, void *ctx);
+/* Sends what src gives, with up to opt.concurrency messages in flight,
+ * reusing connections across calls. Returns when next() returned 0 and every
+ * message has been reported; -1 only when nothing could start (then done was
+ * not called). An envelope that fails the address check is reported as
+ * MAIL_PERMFAIL "invalid address" without being sent. */
+int mail_transport_send_stream(struct mail_transport *t, const struct mail_source *src);
 void mail_transport_close(struct mail_transport *t);
 
 #endif

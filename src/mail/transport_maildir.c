@@ -149,16 +149,25 @@ static enum mail_status maildir_send(struct mail_transport *base, const struct m
     return MAIL_SENT;
 }
 
-static int maildir_send_batch(struct mail_transport *base, const struct mail_envelope *envs,
-                              size_t n, mail_done_fn done, void *ctx)
+/* Files are written one by one; outcomes are flushed every few messages, so
+ * a caller committing in flush() does not pay a transaction per file. */
+#define MAILDIR_FLUSH_EVERY 16
+
+static int maildir_send_stream(struct mail_transport *base, const struct mail_source *src)
 {
     char reply[PATH_MAX + 64];
-    for (size_t i = 0; i < n; i++) {
-        enum mail_status st = MAIL_PERMFAIL;
-        if (transport_envelope_check(&envs[i], reply, sizeof reply))
-            st = maildir_send(base, &envs[i], reply, sizeof reply);
-        done(ctx, i, st, reply);
+    struct mail_envelope env;
+    size_t id, unflushed = 0;
+    while (src->next(src->ctx, &env, &id)) {
+        enum mail_status st = maildir_send(base, &env, reply, sizeof reply);
+        src->done(src->ctx, id, st, reply);
+        if (++unflushed == MAILDIR_FLUSH_EVERY && src->flush) {
+            src->flush(src->ctx);
+            unflushed = 0;
+        }
     }
+    if (unflushed && src->flush)
+        src->flush(src->ctx);
     return 0;
 }
 
@@ -171,7 +180,7 @@ static void maildir_close(struct mail_transport *base)
 
 static const struct mail_transport_ops maildir_ops = {
     .send = maildir_send,
-    .send_batch = maildir_send_batch,
+    .send_stream = maildir_send_stream,
     .close = maildir_close,
 };
 

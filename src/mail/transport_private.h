@@ -14,10 +14,9 @@
 struct mail_transport_ops {
     enum mail_status (*send)(struct mail_transport *t, const struct mail_envelope *env, char *reply,
                              size_t reply_len);
-    /* Checks each envelope with transport_envelope_check as it comes up;
-     * an invalid one is reported through done, not by failing the batch. */
-    int (*send_batch)(struct mail_transport *t, const struct mail_envelope *envs, size_t n,
-                      mail_done_fn done, void *ctx);
+    /* src's next() only gives envelopes that passed transport_envelope_check
+     * (transport.c wraps it). */
+    int (*send_stream)(struct mail_transport *t, const struct mail_source *src);
     void (*close)(struct mail_transport *t);
 };
 
@@ -31,11 +30,18 @@ struct mail_transport {
 int transport_envelope_check(const struct mail_envelope *env, char *reply, size_t reply_len);
 #define TRANSPORT_INVALID_ADDRESS "invalid address"
 
+/* 0 when url is smtp:// or smtps:// with no spaces or control characters;
+ * otherwise -1 with the reason in err. */
+int transport_url_check(const char *url, char *err, size_t err_len);
+
 /* snprintf into reply when there is room; never fails. */
 void transport_reply(char *reply, size_t reply_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 struct mail_transport *maildir_transport_open(const char *dir, char *err, size_t err_len);
+/* The pipelining client, for smtp:// URLs without userinfo. */
+struct mail_transport *pipe_transport_open(const struct mail_transport_options *opt, char *err,
+                                           size_t err_len);
 struct mail_transport *smtp_transport_open(const struct mail_transport_options *opt, char *err,
                                            size_t err_len);
 

@@ -1,6 +1,7 @@
 /*
- * transport_smtp: sends mail to one relay through libcurl (smtp:// or
- * smtps://, credentials from the URL's userinfo). It owns the libcurl
+ * transport_smtp: sends mail to one relay through libcurl (smtps://,
+ * credentials from the URL's userinfo, or any URL with
+ * MUSTER_SMTP_CLIENT=curl; plain smtp:// goes to transport_pipe.c). It owns the libcurl
  * handles, the timeouts, and the mapping of what the relay said to
  * MAIL_SENT / MAIL_TEMPFAIL / MAIL_PERMFAIL with the relay's own reply line.
  *
@@ -39,8 +40,9 @@ struct smtp_xfer {
     CURL *easy;
     struct curl_slist *rcpt;
     const struct mail_envelope *env;
-    size_t off;   /* bytes of env->data handed to libcurl */
-    size_t index; /* in the batch */
+    struct mail_envelope env_copy; /* a stream's message, which env points at */
+    size_t off;                    /* bytes of env->data handed to libcurl */
+    size_t index;                  /* the stream's id for it */
     int busy;
     char last_line[REPLY_MAX]; /* the relay's last reply line in this transfer */
     char fail_line[REPLY_MAX]; /* its last 4xx/5xx reply line in this transfer */
@@ -288,32 +290,34 @@ fail:
 
 struct batch {
     struct smtp_transport *t;
-    const struct mail_envelope *envs;
-    size_t n, next;
+    const struct mail_source *src;
+    int exhausted; /* next() returned 0 */
     int active;
-    mail_done_fn done;
-    void *ctx;
+    int reported; /* done() calls since the last flush() */
 };
 
-/* Starts queued messages on idle slots until the slots or the queue run out.
- * A message that cannot start is reported at once. */
+/* Starts messages from the source on idle slots until the slots or the
+ * source run out. A message that cannot start is reported at once. */
 static void batch_fill(struct batch *b)
 {
-    char reply[REPLY_MAX];
-    for (int i = 0; i < b->t->concurrency && b->next < b->n; i++) {
+    for (int i = 0; i < b->t->concurrency && !b->exhausted; i++) {
         struct smtp_xfer *x = &b->t->pool[i];
-        while (!x->busy && b->next < b->n) {
-            size_t k = b->next++;
-            if (!transport_envelope_check(&b->envs[k], reply, sizeof reply)) {
-                b->done(b->ctx, k, MAIL_PERMFAIL, reply);
-                continue;
+        while (!x->busy && !b->exhausted) {
+            struct mail_envelope env;
+            size_t id;
+            if (!b->src->next(b->src->ctx, &env, &id)) {
+                b->exhausted = 1;
+                break;
             }
-            if (xfer_begin(x, &b->envs[k], k) != 0) {
-                b->done(b->ctx, k, MAIL_TEMPFAIL, "smtp: out of memory");
+            x->env_copy = env;
+            if (xfer_begin(x, &x->env_copy, id) != 0) {
+                b->src->done(b->src->ctx, id, MAIL_TEMPFAIL, "smtp: out of memory");
+                b->reported++;
                 continue;
             }
             if (curl_multi_add_handle(b->t->multi, x->easy) != CURLM_OK) {
-                b->done(b->ctx, k, MAIL_TEMPFAIL, "smtp: cannot start a transfer");
+                b->src->done(b->src->ctx, id, MAIL_TEMPFAIL, "smtp: cannot start a transfer");
+                b->reported++;
                 continue;
             }
             x->busy = 1;
@@ -331,16 +335,23 @@ static void batch_finish(struct batch *b, struct smtp_xfer *x, CURLcode rc)
     enum mail_status st = xfer_end(x, rc, reply, sizeof reply);
     x->busy = 0;
     b->active--;
-    b->done(b->ctx, x->index, st, reply);
+    b->src->done(b->src->ctx, x->index, st, reply);
+    b->reported++;
 }
 
-static int smtp_send_batch(struct mail_transport *base, const struct mail_envelope *envs, size_t n,
-                           mail_done_fn done, void *ctx)
+static void batch_flush(struct batch *b)
+{
+    if (b->reported && b->src->flush)
+        b->src->flush(b->src->ctx);
+    b->reported = 0;
+}
+
+static int smtp_send_stream(struct mail_transport *base, const struct mail_source *src)
 {
     struct smtp_transport *t = (struct smtp_transport *)base;
     if (batch_ready(t) != 0)
         return -1;
-    struct batch b = {.t = t, .envs = envs, .n = n, .done = done, .ctx = ctx};
+    struct batch b = {.t = t, .src = src};
     batch_fill(&b);
     while (b.active > 0) {
         int running = 0;
@@ -363,14 +374,17 @@ static int smtp_send_batch(struct mail_transport *base, const struct mail_envelo
                 if (t->pool[i].busy)
                     batch_finish(&b, &t->pool[i], CURLE_FAILED_INIT);
         }
+        batch_flush(&b);
         batch_fill(&b);
         if (b.active > 0 && curl_multi_poll(t->multi, NULL, 0, 1000, NULL) != CURLM_OK) {
             for (int i = 0; i < t->concurrency; i++)
                 if (t->pool[i].busy)
                     batch_finish(&b, &t->pool[i], CURLE_FAILED_INIT);
+            batch_flush(&b);
             batch_fill(&b);
         }
     }
+    batch_flush(&b);
     return 0;
 }
 
@@ -401,7 +415,7 @@ static void smtp_close(struct mail_transport *base)
 
 static const struct mail_transport_ops smtp_ops = {
     .send = smtp_send,
-    .send_batch = smtp_send_batch,
+    .send_stream = smtp_send_stream,
     .close = smtp_close,
 };
 
@@ -409,16 +423,8 @@ static const struct mail_transport_ops smtp_ops = {
  * password is never part of a string libcurl may print. */
 static int smtp_parse_url(struct smtp_transport *t, const char *url, char *err, size_t err_len)
 {
-    for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
-        if (*p <= 0x20 || *p >= 0x7f) {
-            transport_reply(err, err_len, "smtp url: spaces and control characters not allowed");
-            return -1;
-        }
-    }
-    if (strncasecmp(url, "smtp://", 7) != 0 && strncasecmp(url, "smtps://", 8) != 0) {
-        transport_reply(err, err_len, "smtp url: must start with smtp:// or smtps://");
+    if (transport_url_check(url, err, err_len) != 0)
         return -1;
-    }
     CURLU *u = curl_url();
     char *host = NULL, *scheme = NULL;
     int rc = -1;

@@ -18,7 +18,9 @@ attempt, the last one repeating) or for every message (the default action):
 `max_per_connection=K` answers the MAIL FROM after K accepted messages on one
 connection with 421 and closes it; `close_idle_after=S` closes a connection that saw
 no new MAIL FROM S seconds after its last accepted message (an idle timeout).
-`rcpt_delay=(lo, hi)` slows every RCPT reply by a random time in [lo, hi] s, so a
+`pipelining=True` (the default) announces PIPELINING (RFC 2920) in the EHLO reply,
+as Postfix does, so muster's client sends each message's commands together;
+`pipelining=False` makes it wait for each reply. `rcpt_delay=(lo, hi)` slows every RCPT reply by a random time in [lo, hi] s, so a
 launch is slow enough to be killed in the middle without faking the final reply.
 
 Every message the relay accepted (the 250 to the final dot, or drop_after_data
@@ -105,8 +107,9 @@ def message_id_of(raw):
 class FaultRelay:
     """The aiosmtpd handler. Use through FaultServer (a context manager)."""
 
-    def __init__(self, default=None, rcpt_delay=(0.0, 0.0), seed=None):
+    def __init__(self, default=None, rcpt_delay=(0.0, 0.0), seed=None, pipelining=True):
         self.cond = threading.Condition()
+        self.pipelining = pipelining
         self.deliveries = []
         self.attempts = []
         self.plans = {}
@@ -176,6 +179,12 @@ class FaultRelay:
                 self.cond.wait(min(left, 0.05))
 
     # aiosmtpd hooks ------------------------------------------------------------
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
+
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         session.fault_mails = getattr(session, "fault_mails", 0) + 1
         if (self.max_per_connection is not None

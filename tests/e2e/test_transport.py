@@ -34,9 +34,16 @@ DRIVERS = (
 class Relay:
     """aiosmtpd handler: answers per recipient, records what it accepted."""
 
-    def __init__(self):
+    def __init__(self, pipelining):
         self.lock = threading.Lock()
         self.received = []  # (message_id, mail_from, peer)
+        self.pipelining = pipelining
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0]
@@ -66,9 +73,16 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def relay():
-    handler = Relay()
+# muster's own client with a relay announcing PIPELINING and one that does not;
+# libcurl (MUSTER_SMTP_CLIENT=curl) with the plain one.
+CLIENTS = [("pipelining", True, "auto"), ("plain", False, "auto"), ("curl", False, "curl")]
+
+
+@pytest.fixture(params=CLIENTS, ids=[c[0] for c in CLIENTS])
+def relay(request):
+    _, pipelining, client = request.param
+    handler = Relay(pipelining)
+    handler.client = client
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
@@ -100,7 +114,8 @@ def expected_ids():
 def test_smtp_transport(relay, rel):
     handler, port = relay
     driver = driver_path(rel)
-    env = dict(os.environ, MUSTER_TEST_SMTP=f"smtp://127.0.0.1:{port}")
+    env = dict(os.environ, MUSTER_TEST_SMTP=f"smtp://127.0.0.1:{port}",
+               MUSTER_TEST_SMTP_CLIENT=handler.client)
     proc = subprocess.run([str(driver)], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "SKIPPED" not in proc.stdout + proc.stderr

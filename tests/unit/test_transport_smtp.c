@@ -10,6 +10,8 @@
  *   slow*     answers RCPT after 3 seconds
  * and then checks which messages arrived (by Message-ID) and over how many
  * connections. Keep the Message-IDs here in step with that file.
+ * MUSTER_TEST_SMTP_CLIENT=curl tests the libcurl client instead of muster's
+ * own (which that file runs against a relay with and without PIPELINING).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,10 +38,17 @@ static const char *relay(void)
     return url && *url ? url : NULL;
 }
 
+static enum mail_smtp_client client(void)
+{
+    const char *c = getenv("MUSTER_TEST_SMTP_CLIENT");
+    return c && strcmp(c, "curl") == 0 ? MAIL_SMTP_CURL : MAIL_SMTP_AUTO;
+}
+
 static struct mail_transport *open_smtp(int concurrency, long data_timeout_ms)
 {
     struct mail_transport_options opt = {
         .smtp_url = relay(),
+        .client = client(),
         .concurrency = concurrency,
         .connect_timeout_ms = 5000,
         .data_timeout_ms = data_timeout_ms,
@@ -139,6 +148,7 @@ static void connection_refused_is_temporary(void **state)
 {
     /* port 1 on loopback: nothing listens there */
     struct mail_transport_options opt = {.smtp_url = "smtp://127.0.0.1:1",
+                                         .client = client(),
                                          .connect_timeout_ms = 2000};
     char err[256] = "", reply[512] = "";
     struct mail_transport *t = mail_transport_open(&opt, err, sizeof err);
