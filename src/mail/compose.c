@@ -56,9 +56,8 @@ static void link(struct buf *out, const struct config *cfg, const char *prefix,
     buf_printf(out, "%s%s%s%s", cfg->base_url, prefix, token, suffix ? suffix : "");
 }
 
-int compose_ics(const struct campaign *c, const struct campaign_row *row,
-                const struct supporter *s, const struct config *cfg, int64_t now,
-                struct buf *out)
+int compose_ics(const struct campaign *c, const struct campaign_row *row, const struct supporter *s,
+                const struct config *cfg, int64_t now, struct buf *out)
 {
     char uid[200];
     snprintf(uid, sizeof uid, "launch.%lld.%lld@%s", (long long)row->id, (long long)s->id,
@@ -121,8 +120,8 @@ static void html_para(struct buf *html, const char *text)
 }
 
 int compose_mail(enum mail_kind kind, const struct campaign *c, const struct campaign_row *row,
-                 const struct supporter *s, const struct config *cfg, int64_t now,
-                 struct buf *out, struct buf *links)
+                 const struct supporter *s, const struct config *cfg, int64_t now, struct buf *out,
+                 struct buf *links)
 {
     struct buf text = BUF_INIT, html = BUF_INIT, subject = BUF_INIT, url = BUF_INIT,
                unsub = BUF_INIT, ics = BUF_INIT, line = BUF_INIT, calendar = BUF_INIT;

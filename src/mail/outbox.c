@@ -28,6 +28,11 @@
  * the wire. */
 #define LEASE_SECONDS 900
 #define BATCH_MAX 512
+/* Leases are renewed for the next RENEW_GROUP items in one transaction, and
+ * a message starts only within LEASE_FRESH_MS of its renewal: "just before"
+ * without a transaction per message. */
+#define RENEW_GROUP 64
+#define LEASE_FRESH_MS 500
 
 struct sender {
     const struct config *cfg;
@@ -47,14 +52,21 @@ struct pending_mail {
     struct buf data;
     struct buf links; /* the links (for the maildir log), NUL, the recipient */
     size_t to_offset;
+    int ours; /* its lease was confirmed ours at the last renewal */
+    int64_t renewed_ms;
 };
 
+/* One sender_run_batch: the claimed items, streamed to the transport. */
 struct batch_ctx {
     struct sender *sender;
     struct pending_mail *mails;
-    size_t *index_map; /* envelope index -> mails index */
+    size_t n;
+    size_t next;          /* the next item to hand to the transport */
+    size_t renewed_until; /* items before this had their leases renewed at renewed_ms */
+    int64_t renewed_ms;
     struct sender_counts *counts;
     int64_t now;
+    int in_tx; /* outcomes recorded since the last flush, not yet committed */
     int store_failed;
 };
 
@@ -148,8 +160,7 @@ static int prepare(struct sender *s, struct pending_mail *pm, int64_t now,
     rc = campaign_cache_get_by_id(s->st, pm->item.campaign_id, &row, &c);
     if (rc != 0) {
         supporter_release(&sup);
-        return rc == STORE_NOT_FOUND ? (store_outbox_cancel(s->st, pm->item.id) == 0 ? 0 : -1)
-                                     : -1;
+        return rc == STORE_NOT_FOUND ? (store_outbox_cancel(s->st, pm->item.id) == 0 ? 0 : -1) : -1;
     }
     buf_init(&pm->data, 0);
     buf_init(&pm->links, 0);
@@ -177,13 +188,42 @@ static const char *kind_label(enum mail_kind kind)
     return kind == MAIL_CONFIRM ? "confirm" : kind == MAIL_WELCOME ? "welcome" : "reminder";
 }
 
+/* Outcomes are written in the transaction the first of them opens and
+ * committed in flush(), which the transport calls after each round of
+ * replies: the window between a relay's 250 and the commit is that round. */
+static void batch_tx_begin(struct batch_ctx *ctx)
+{
+    if (ctx->in_tx)
+        return;
+    if (store_begin(ctx->sender->st) != 0)
+        ctx->store_failed = 1;
+    else
+        ctx->in_tx = 1;
+}
+
+static void batch_flush(void *vctx)
+{
+    struct batch_ctx *ctx = vctx;
+    if (!ctx->in_tx)
+        return;
+    ctx->in_tx = 0;
+    if (store_commit(ctx->sender->st) != 0)
+        ctx->store_failed = 1;
+}
+
 static void on_done(void *vctx, size_t index, enum mail_status status, const char *reply)
 {
     struct batch_ctx *ctx = vctx;
     struct sender *s = ctx->sender;
-    struct pending_mail *pm = &ctx->mails[ctx->index_map[index]];
+    struct pending_mail *pm = &ctx->mails[index];
     int rc;
     int64_t now = tz_now();
+    if (status == MAIL_ABANDONED) { /* its lease passed to another sender */
+        buf_release(&pm->data);
+        buf_release(&pm->links);
+        return;
+    }
+    batch_tx_begin(ctx);
     if (status == MAIL_SENT) {
         rc = store_outbox_sent(s->st, pm->item.id, s->owner, now);
         ctx->counts->sent++;
@@ -213,6 +253,77 @@ static void on_done(void *vctx, size_t index, enum mail_status status, const cha
     snprintf(ctx->counts->last_reply, sizeof ctx->counts->last_reply, "%s", reply);
     if (rc != 0)
         ctx->store_failed = 1;
+    buf_release(&pm->data);
+    buf_release(&pm->links);
+}
+
+/* Renews the leases of items [from, end) and notes which are still ours: a
+ * row whose lease ran out and passed to another sender is not sent (a slow
+ * relay must not turn a long batch into duplicates). Commits what the open
+ * transaction holds as well. */
+static void renew_leases(struct batch_ctx *ctx, size_t from, size_t end)
+{
+    struct sender *s = ctx->sender;
+    int64_t lease_until = tz_now() + LEASE_SECONDS;
+    batch_tx_begin(ctx);
+    for (size_t k = from; k < end; k++) {
+        int ours = 0;
+        if (ctx->in_tx &&
+            store_outbox_renew(s->st, ctx->mails[k].item.id, s->owner, lease_until, &ours) != 0)
+            ctx->store_failed = 1;
+        ctx->mails[k].ours = ours;
+    }
+    batch_flush(ctx);
+    int64_t now_ms = tz_now_ms();
+    for (size_t k = from; k < end; k++)
+        ctx->mails[k].renewed_ms = now_ms;
+}
+
+static void renew_group(struct batch_ctx *ctx)
+{
+    size_t end = ctx->next + RENEW_GROUP < ctx->n ? ctx->next + RENEW_GROUP : ctx->n;
+    renew_leases(ctx, ctx->next, end);
+    ctx->renewed_until = end;
+    ctx->renewed_ms = tz_now_ms();
+}
+
+/* The relay is ready for the item's content: it goes only under a lease
+ * confirmed ours within LEASE_FRESH_MS (it may have waited behind another
+ * message's final reply since next_mail gave it). */
+static int confirm_mail(void *vctx, size_t id)
+{
+    struct batch_ctx *ctx = vctx;
+    struct pending_mail *pm = &ctx->mails[id];
+    if (tz_now_ms() - pm->renewed_ms > LEASE_FRESH_MS)
+        renew_leases(ctx, id, id + 1);
+    return pm->ours;
+}
+
+/* The transport's source: builds each message just before it goes out. */
+static int next_mail(void *vctx, struct mail_envelope *env, size_t *id)
+{
+    struct batch_ctx *ctx = vctx;
+    struct sender *s = ctx->sender;
+    while (ctx->next < ctx->n) {
+        if (ctx->next >= ctx->renewed_until || tz_now_ms() - ctx->renewed_ms > LEASE_FRESH_MS)
+            renew_group(ctx);
+        size_t i = ctx->next++;
+        struct pending_mail *pm = &ctx->mails[i];
+        if (!pm->ours)
+            continue;
+        int rc = prepare(s, pm, ctx->now, ctx->counts);
+        if (rc < 0)
+            ctx->store_failed = 1;
+        if (rc <= 0)
+            continue;
+        env->from = s->cfg->from;
+        env->to = pm->links.data + pm->to_offset;
+        env->data = pm->data.data;
+        env->len = pm->data.len;
+        *id = i;
+        return 1;
+    }
+    return 0;
 }
 
 /* Waits until the rate limit allows at least one message; returns how many
@@ -252,77 +363,26 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
     if (s->rate > 0)
         s->tokens -= (double)n;
     struct pending_mail *mails = calloc(n, sizeof *mails);
-    struct mail_envelope *envs = calloc(n, sizeof *envs);
-    size_t *index_map = calloc(n, sizeof *index_map);
-    int result = 0;
-    if (!mails || !envs || !index_map) {
-        result = -1;
-        goto out;
+    if (!mails)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        mails[i].item = items[i]; /* data and links are built by prepare() */
+    struct batch_ctx ctx = {.sender = s, .mails = mails, .n = n, .counts = counts, .now = now};
+    struct mail_source src = {next_mail, on_done, batch_flush, confirm_mail, &ctx};
+    if (mail_transport_send_stream(s->transport, &src) != 0) {
+        /* Nothing was sent: release the claims for a later retry. */
+        for (size_t i = ctx.next; i < n; i++)
+            on_done(&ctx, i, MAIL_TEMPFAIL, "the mail transport could not start");
+        ctx.next = n;
     }
-    size_t ready = 0;
+    /* Items the transport never asked for keep no claim. */
+    for (size_t i = ctx.next; i < n; i++)
+        on_done(&ctx, i, MAIL_TEMPFAIL, "not sent: the mail transport stopped");
+    batch_flush(&ctx);
     for (size_t i = 0; i < n; i++) {
-        mails[i].item = items[i];
-        int rc = prepare(s, &mails[i], now, counts);
-        if (rc < 0) {
-            result = -1;
-            continue;
-        }
-        if (rc == 0)
-            continue;
-        envs[ready].from = s->cfg->from;
-        envs[ready].to = mails[i].links.data + mails[i].to_offset;
-        envs[ready].data = mails[i].data.data;
-        envs[ready].len = mails[i].data.len;
-        index_map[ready] = i;
-        ready++;
-    }
-    /* Sent in chunks of one message per connection; just before a chunk goes
-     * out its leases are renewed, and
-     * an item whose lease ran out and passed to another sender is dropped
-     * (a slow relay must not turn a long batch into duplicates). */
-    size_t chunk = (size_t)s->cfg->send_concurrency;
-    for (size_t start = 0; start < ready; start += chunk) {
-        size_t end = start + chunk < ready ? start + chunk : ready, kept = start;
-        if (store_begin(s->st) != 0) {
-            result = -1;
-            break;
-        }
-        for (size_t k = start; k < end; k++) {
-            int ours = 0;
-            if (store_outbox_renew(s->st, mails[index_map[k]].item.id, s->owner,
-                                   tz_now() + LEASE_SECONDS, &ours) != 0) {
-                result = -1;
-                ours = 0;
-            }
-            if (!ours)
-                continue;
-            envs[kept] = envs[k];
-            index_map[kept] = index_map[k];
-            kept++;
-        }
-        if (store_commit(s->st) != 0) {
-            result = -1;
-            break;
-        }
-        if (kept == start)
-            continue;
-        struct batch_ctx ctx = {s, mails, index_map + start, counts, now, 0};
-        if (mail_transport_send_batch(s->transport, envs + start, kept - start, on_done, &ctx) !=
-            0) {
-            /* Nothing was sent: release the claims for a later retry. */
-            for (size_t k = 0; k < kept - start; k++)
-                on_done(&ctx, k, MAIL_TEMPFAIL, "the mail transport could not start");
-        }
-        if (ctx.store_failed)
-            result = -1;
-    }
-out:
-    for (size_t i = 0; mails && i < n; i++) {
         buf_release(&mails[i].data);
         buf_release(&mails[i].links);
     }
     free(mails);
-    free(envs);
-    free(index_map);
-    return result;
+    return ctx.store_failed ? -1 : 0;
 }

@@ -139,12 +139,19 @@ static void checked_flush(void *vctx)
         c->inner->flush(c->inner->ctx);
 }
 
+static int checked_confirm(void *vctx, size_t id)
+{
+    struct checked_source *c = vctx;
+    return c->inner->confirm ? c->inner->confirm(c->inner->ctx, id) : 1;
+}
+
 int mail_transport_send_stream(struct mail_transport *t, const struct mail_source *src)
 {
     if (!t || !src || !src->next || !src->done)
         return -1;
     struct checked_source checked = {src};
-    struct mail_source wrapped = {checked_next, checked_done, checked_flush, &checked};
+    struct mail_source wrapped = {checked_next, checked_done, checked_flush, checked_confirm,
+                                  &checked};
     return t->ops->send_stream(t, &wrapped);
 }
 
@@ -180,7 +187,7 @@ int mail_transport_send_batch(struct mail_transport *t, const struct mail_envelo
     if (n == 0)
         return 0;
     struct array_source a = {envs, n, 0, done, ctx};
-    struct mail_source src = {array_next, array_done, NULL, &a};
+    struct mail_source src = {array_next, array_done, NULL, NULL, &a};
     return mail_transport_send_stream(t, &src);
 }
 

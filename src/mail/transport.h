@@ -16,6 +16,7 @@ enum mail_status {
     MAIL_SENT = 0,     /* the relay answered 250 to the final dot (or the file is in new/) */
     MAIL_TEMPFAIL = 1, /* 4xx, connection refused or dropped, timeout: retry later */
     MAIL_PERMFAIL = 2, /* 5xx: do not retry; reply says why */
+    MAIL_ABANDONED = 3, /* the source's confirm() withdrew it; nothing was delivered */
 };
 
 struct mail_envelope {
@@ -54,12 +55,17 @@ typedef void (*mail_done_fn)(void *ctx, size_t index, enum mail_status status, c
  * same id. done() is called exactly once per message next() gave, in
  * completion order. flush() (optional) is called after each round of done()
  * calls, before the transport waits for the relay again: a caller that
- * records outcomes in one transaction per round commits there. All three run
- * on the thread that called mail_transport_send_stream. */
+ * records outcomes in one transaction per round commits there. confirm()
+ * (optional) is called when the relay is ready for a message's content, which
+ * can be long after next() when the message was queued behind another on a
+ * connection; returning 0 withdraws it: the transport drops the connection
+ * (which discards the transaction at the relay) and reports MAIL_ABANDONED.
+ * All four run on the thread that called mail_transport_send_stream. */
 struct mail_source {
     int (*next)(void *ctx, struct mail_envelope *env, size_t *id);
     mail_done_fn done;
     void (*flush)(void *ctx);
+    int (*confirm)(void *ctx, size_t id);
     void *ctx;
 };
 

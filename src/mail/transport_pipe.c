@@ -458,6 +458,15 @@ static int on_reply(struct stream *s, struct pipe_conn *c, int code, const char 
         }
         break;
     case EXPECT_DATA:
+        if (code == 354 && !m->fail_code && s->src->confirm &&
+            !s->src->confirm(s->src->ctx, m->id)) {
+            /* Withdrawn. Only a dropped connection ends DATA without a
+             * message; nothing else is on this one (the reply to the
+             * previous message's dot came before this 354). */
+            report(s, c, r.slot, MAIL_ABANDONED, "withdrawn before its content was sent");
+            conn_close(s, c, "withdrawn");
+            return -1;
+        }
         if (code == 354 && !m->fail_code) {
             send_body(t, c, r.slot);
             c->awaiting_dot = r.slot;
@@ -741,7 +750,7 @@ static enum mail_status pipe_send(struct mail_transport *base, const struct mail
                                   char *reply, size_t reply_len)
 {
     struct single one = {env, 0, MAIL_TEMPFAIL, reply, reply_len};
-    struct mail_source src = {single_next, single_done, NULL, &one};
+    struct mail_source src = {single_next, single_done, NULL, NULL, &one};
     transport_reply(reply, reply_len, "smtp: could not start");
     if (pipe_send_stream(base, &src) != 0)
         return MAIL_TEMPFAIL;
