@@ -14,17 +14,42 @@
 
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int tz_valid(const char *name)
+/* Names found valid, so a zone is read from disk once per process (a launch
+ * or a pledge spike asks for the same few zones again and again). Only
+ * positive answers are kept; a full table just stops caching. */
+#define VALID_SLOTS 1024
+static char valid_names[VALID_SLOTS][65];
+
+static size_t name_hash(const char *s)
 {
-    size_t len = name ? strlen(name) : 0;
-    if (len == 0 || len > 64 || name[0] == '/' || name[0] == '.' || strstr(name, ".."))
-        return 0;
-    for (const char *p = name; *p; p++) {
-        char c = *p;
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '/' || c == '_' || c == '-' || c == '+'))
+    size_t h = 5381;
+    for (; *s; s++)
+        h = h * 33 + (unsigned char)*s;
+    return h;
+}
+
+/* Under tz_lock. Returns 1 when name is in the table; otherwise 0 and, when
+ * free_slot is not NULL, the slot where it would go (or -1 when full). */
+static int valid_lookup(const char *name, long *free_slot)
+{
+    size_t h = name_hash(name);
+    for (size_t i = 0; i < VALID_SLOTS; i++) {
+        char *slot = valid_names[(h + i) % VALID_SLOTS];
+        if (!slot[0]) {
+            if (free_slot)
+                *free_slot = (long)((h + i) % VALID_SLOTS);
             return 0;
+        }
+        if (strcmp(slot, name) == 0)
+            return 1;
     }
+    if (free_slot)
+        *free_slot = -1;
+    return 0;
+}
+
+static int tz_file_valid(const char *name)
+{
     char path[128];
     snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", name);
     struct stat st;
@@ -38,6 +63,42 @@ int tz_valid(const char *name)
     fclose(f);
     return got == 4 && memcmp(magic, "TZif", 4) == 0;
 }
+
+int tz_valid(const char *name)
+{
+    size_t len = name ? strlen(name) : 0;
+    if (len == 0 || len > 64 || name[0] == '/' || name[0] == '.' || strstr(name, ".."))
+        return 0;
+    for (const char *p = name; *p; p++) {
+        char c = *p;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '/' || c == '_' || c == '-' || c == '+'))
+            return 0;
+    }
+    pthread_mutex_lock(&tz_lock);
+    int known = valid_lookup(name, NULL);
+    pthread_mutex_unlock(&tz_lock);
+    if (known)
+        return 1;
+    if (!tz_file_valid(name))
+        return 0;
+    pthread_mutex_lock(&tz_lock);
+    long slot = -1;
+    if (!valid_lookup(name, &slot) && slot >= 0)
+        memcpy(valid_names[slot], name, len + 1);
+    pthread_mutex_unlock(&tz_lock);
+    return 1;
+}
+
+/* The last few tz_format results: a launch formats one moment in a handful
+ * of zones for every message, and setting TZ makes glibc read the zone file
+ * again whenever it changes. Under tz_lock. */
+#define FORMAT_SLOTS 64
+static struct {
+    int64_t t;
+    char tz[65];
+    char text[96];
+} formatted[FORMAT_SLOTS];
 
 static int parse_fixed_digits(const char *s, int n, int *out)
 {
@@ -100,11 +161,23 @@ int tz_format(int64_t t, const char *tz, char *out, size_t n)
         return -1;
     time_t tt = (time_t)t;
     struct tm tm;
+    size_t slot = (name_hash(tz) ^ (size_t)t) % FORMAT_SLOTS;
     pthread_mutex_lock(&tz_lock);
+    if (formatted[slot].t == t && strcmp(formatted[slot].tz, tz) == 0 &&
+        strlen(formatted[slot].text) < n) {
+        memcpy(out, formatted[slot].text, strlen(formatted[slot].text) + 1);
+        pthread_mutex_unlock(&tz_lock);
+        return 0;
+    }
     setenv("TZ", tz, 1);
     tzset();
     localtime_r(&tt, &tm);
     size_t got = strftime(out, n, "%A, %B %-d, %Y, %H:%M %Z", &tm);
+    if (got && got < sizeof formatted[slot].text) {
+        formatted[slot].t = t;
+        memcpy(formatted[slot].tz, tz, strlen(tz) + 1); /* tz_valid: at most 64 */
+        memcpy(formatted[slot].text, out, got + 1);
+    }
     pthread_mutex_unlock(&tz_lock);
     return got ? 0 : -1;
 }

@@ -2,7 +2,9 @@
  * tz: IANA time zones, from the system's tzdata (/usr/share/zoneinfo).
  * glibc only converts through the TZ variable, so every conversion here takes
  * one mutex, sets TZ, converts, and releases it; nothing else in muster may call
- * localtime/mktime (everything else uses UTC: gmtime_r, timegm).
+ * localtime/mktime (everything else uses UTC: gmtime_r, timegm). Zone names
+ * found valid and the last formatted moments are cached for the process's
+ * life (a launch formats one moment in a few zones for every message).
  */
 #ifndef MUSTER_CORE_TZ_H
 #define MUSTER_CORE_TZ_H

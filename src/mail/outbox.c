@@ -304,6 +304,9 @@ static int next_mail(void *vctx, struct mail_envelope *env, size_t *id)
 {
     struct batch_ctx *ctx = vctx;
     struct sender *s = ctx->sender;
+    /* The reads and any settling writes join the round's transaction: one
+     * set of SQLite locks per round instead of several per message. */
+    batch_tx_begin(ctx);
     while (ctx->next < ctx->n) {
         if (ctx->next >= ctx->renewed_until || tz_now_ms() - ctx->renewed_ms > LEASE_FRESH_MS)
             renew_group(ctx);

@@ -53,9 +53,9 @@ typedef void (*mail_done_fn)(void *ctx, size_t index, enum mail_status status, c
  * returns 0 when there is nothing more; it is called just before the message
  * goes out, and env's memory must stay valid until done() is called with the
  * same id. done() is called exactly once per message next() gave, in
- * completion order. flush() (optional) is called after each round of done()
- * calls, before the transport waits for the relay again: a caller that
- * records outcomes in one transaction per round commits there. confirm()
+ * completion order. flush() (optional) is called after each round of next()
+ * and done() calls, before the transport waits for the relay again: a caller
+ * that records outcomes in one transaction per round commits there. confirm()
  * (optional) is called when the relay is ready for a message's content, which
  * can be long after next() when the message was queued behind another on a
  * connection; returning 0 withdraws it: the transport drops the connection

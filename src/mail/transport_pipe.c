@@ -120,7 +120,6 @@ struct stream {
     struct pipe_transport *t;
     const struct mail_source *src;
     int exhausted;
-    int reported; /* done() calls since the last flush() */
 };
 
 static int64_t now_ms(void)
@@ -187,7 +186,6 @@ static void report(struct stream *s, struct pipe_conn *c, int slot, enum mail_st
     if (c->awaiting_dot == slot)
         c->awaiting_dot = -1;
     s->src->done(s->src->ctx, m->id, st, reply);
-    s->reported++;
 }
 
 /* Ends the connection; every message on it is reported temporary with why. */
@@ -607,11 +605,8 @@ static void fill(struct stream *s)
                     continue;
                 }
             }
-            if (c->state == CONN_READY) {
-                start_message(t, c);
-                if (conn_write(s, c) != 0)
-                    continue;
-            }
+            if (c->state == CONN_READY)
+                start_message(t, c); /* written at the end of the round */
         }
     }
 }
@@ -644,11 +639,12 @@ static void expire(struct stream *s, int64_t now)
     }
 }
 
+/* After every round, whether or not it reported anything: next() may have
+ * opened the caller's transaction too. */
 static void flush(struct stream *s)
 {
-    if (s->reported && s->src->flush)
+    if (s->src->flush)
         s->src->flush(s->src->ctx);
-    s->reported = 0;
 }
 
 static int pipe_send_stream(struct mail_transport *base, const struct mail_source *src)
@@ -663,6 +659,11 @@ static int pipe_send_stream(struct mail_transport *base, const struct mail_sourc
         return -1;
     }
     fill(&s);
+    for (int i = 0; i < t->concurrency; i++) {
+        struct pipe_conn *c = &t->conns[i];
+        if (c->fd >= 0 && c->state == CONN_READY && c->out_off < c->out.len)
+            conn_write(&s, c);
+    }
     flush(&s);
     while (in_flight(t)) {
         nfds_t n = 0;
@@ -693,13 +694,12 @@ static int pipe_send_stream(struct mail_transport *base, const struct mail_sourc
             }
             if (re & (POLLIN | POLLERR | POLLHUP))
                 conn_read(&s, c);
-            if (c->fd >= 0 && c->out_off < c->out.len)
-                conn_write(&s, c);
         }
         expire(&s, now_ms());
-        flush(&s);
         fill(&s);
-        /* what fill() and the replies queued goes out before the next wait */
+        /* What the replies and fill() queued goes out in one write per
+         * connection (a message's content with the next one's commands),
+         * then the round's outcomes are flushed before the next wait. */
         for (int i = 0; i < t->concurrency; i++) {
             struct pipe_conn *c = &t->conns[i];
             if (c->fd >= 0 && c->state != CONN_CONNECTING && c->out_off < c->out.len)

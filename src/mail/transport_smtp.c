@@ -293,7 +293,6 @@ struct batch {
     const struct mail_source *src;
     int exhausted; /* next() returned 0 */
     int active;
-    int reported; /* done() calls since the last flush() */
 };
 
 /* Starts messages from the source on idle slots until the slots or the
@@ -312,12 +311,10 @@ static void batch_fill(struct batch *b)
             x->env_copy = env;
             if (xfer_begin(x, &x->env_copy, id) != 0) {
                 b->src->done(b->src->ctx, id, MAIL_TEMPFAIL, "smtp: out of memory");
-                b->reported++;
                 continue;
             }
             if (curl_multi_add_handle(b->t->multi, x->easy) != CURLM_OK) {
                 b->src->done(b->src->ctx, id, MAIL_TEMPFAIL, "smtp: cannot start a transfer");
-                b->reported++;
                 continue;
             }
             x->busy = 1;
@@ -336,14 +333,13 @@ static void batch_finish(struct batch *b, struct smtp_xfer *x, CURLcode rc)
     x->busy = 0;
     b->active--;
     b->src->done(b->src->ctx, x->index, st, reply);
-    b->reported++;
 }
 
+/* After every round (next() may have opened the caller's transaction too). */
 static void batch_flush(struct batch *b)
 {
-    if (b->reported && b->src->flush)
+    if (b->src->flush)
         b->src->flush(b->src->ctx);
-    b->reported = 0;
 }
 
 static int smtp_send_stream(struct mail_transport *base, const struct mail_source *src)
