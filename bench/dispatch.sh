@@ -11,10 +11,15 @@
 #      bench` timed from start to exit (queueing the N outbox rows + sending).
 #      Checked: the sink counted N messages and `muster stats` says sent == N.
 #   4. A fresh smtp-sink; `smtp-source -d -s 20 -m N -l SIZE` timed.
+#   5. Unless COMPARE=0: the same launch from a copy of the database made
+#      before step 3, twice more, to show what each part of muster's own
+#      SMTP client is worth: against `smtp-sink -p` (no PIPELINING announced,
+#      so each command waits for its reply), and with MUSTER_SMTP_CLIENT=curl
+#      (libcurl's multi interface, muster's client before it had its own).
 #
 # Prints muster msgs/s, smtp-source msgs/s and their ratio (target >= 0.5), last.
 N=${1:-100000}
-BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((120 + N / 300))}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((120 + N / 100))}
 source "$(dirname "$0")/lib.sh"
 for tool in /usr/sbin/smtp-sink /usr/sbin/smtp-source; do
     [ -x "$tool" ] || { echo "bench: $tool is missing (apt-get install postfix)" >&2; exit 1; }
@@ -36,6 +41,9 @@ log "a reminder is $SIZE bytes (average of 20 in a Maildir)"
 
 # --- 1. population ---
 populate "$N"
+
+COMPARE=${COMPARE:-1}
+[ "$COMPARE" = 1 ] && cp "$MUSTER_DB" "$WORK/before-launch.db"
 
 # --- 3. muster launch to smtp-sink ---
 P1=$(free_port)
@@ -71,6 +79,38 @@ sleep 0.5
 stop_pid "$SINK_PID"
 SINK2=$(sink_count "$WORK/sink2.out")
 
+# --- 5. the same launch without PIPELINING, and through libcurl ---
+# compare_launch LABEL SINK_FLAG ENV...: prints "LABEL msgs/s" (or "? (count)").
+compare_launch() {
+    local label=$1 flag=$2 port t0 t1 secs count user=()
+    shift 2
+    cp "$WORK/before-launch.db" "$MUSTER_DB"
+    rm -f "$MUSTER_DB-wal" "$MUSTER_DB-shm"
+    port=$(free_port)
+    [ "$(id -u)" = 0 ] && user=(-u nobody)
+    bg /usr/sbin/smtp-sink "${user[@]}" $flag -c -m 512 "127.0.0.1:$port" 1000 >"$WORK/sink-$label.out" 2>&1
+    SINK_PID=$LAST_PID
+    wait_port "$port" 10
+    log "muster launch ($label): $N reminders to 127.0.0.1:$port"
+    t0=$(now)
+    env MUSTER_SMTP=smtp://127.0.0.1:$port "$@" "$M" launch "$SLUG" >/dev/null 2>"$WORK/launch-$label.err"
+    t1=$(now)
+    sleep 0.5
+    stop_pid "$SINK_PID"
+    secs=$(elapsed "$t0" "$t1")
+    count=$(sink_count "$WORK/sink-$label.out")
+    if [ "$count" = "$N" ]; then
+        calc "round($N / $secs)"
+    else
+        echo "? (sink got $count of $N)"
+    fi
+}
+NOPIPE_RATE=skipped CURL_RATE=skipped
+if [ "$COMPARE" = 1 ]; then
+    NOPIPE_RATE=$(compare_launch no-pipelining -p)
+    CURL_RATE=$(compare_launch curl "" MUSTER_SMTP_CLIENT=curl)
+fi
+
 MUSTER_RATE=$(calc "round($N / $MUSTER_SECS)")
 SEND_RATE=$(calc "round($N / $SEND_PHASE)" 2>/dev/null || echo "?")
 SOURCE_RATE=$(calc "round($N / $SOURCE_SECS)")
@@ -84,5 +124,6 @@ echo "import $N supporters:     ${IMPORT_SECONDS}s"
 echo "muster launch (total):    ${MUSTER_SECS}s (sending phase ${SEND_PHASE}s = $SEND_RATE msgs/s)"
 echo "muster launch CPU:        $LAUNCH_CPU"
 echo "smtp-source:              ${SOURCE_SECS}s"
+echo "muster, relay without PIPELINING: $NOPIPE_RATE msgs/s; muster through libcurl: $CURL_RATE msgs/s"
 echo "count check:              sink received $SINK1, stats reminders.sent $SENT, expected $N: $OK"
 echo "dispatch muster_msgs_per_s=$MUSTER_RATE smtp_source_msgs_per_s=$SOURCE_RATE ratio=$RATIO (target >= 0.5) count=$OK"
