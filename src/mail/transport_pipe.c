@@ -784,6 +784,85 @@ static const struct mail_transport_ops pipe_ops = {
     .close = pipe_close,
 };
 
+/* ---- fuzzing ---- */
+
+#define FUZZ_MESSAGES 4
+
+struct fuzz_source {
+    struct mail_envelope env;
+    size_t given;
+    int reported[FUZZ_MESSAGES];
+};
+
+static int fuzz_next(void *vctx, struct mail_envelope *env, size_t *id)
+{
+    struct fuzz_source *f = vctx;
+    if (f->given == FUZZ_MESSAGES)
+        return 0;
+    *env = f->env;
+    *id = f->given++;
+    return 1;
+}
+
+static void fuzz_done(void *vctx, size_t id, enum mail_status status, const char *reply)
+{
+    struct fuzz_source *f = vctx;
+    if (id >= f->given || f->reported[id]++ || !reply || status > MAIL_ABANDONED)
+        abort(); /* reported twice, never given, or without a reply */
+}
+
+static int fuzz_confirm(void *vctx, size_t id)
+{
+    return (int)(id % 3 != 2) || vctx == NULL;
+}
+
+int transport_pipe_fuzz(const unsigned char *data, size_t size)
+{
+    static const char message[] = "Subject: x\r\n\r\n.dot first\r\nline\r\n.\r\nend";
+    struct fuzz_source f = {.env = {"a@example.org", "b@example.org", message, sizeof message - 1}};
+    struct mail_source src = {fuzz_next, fuzz_done, NULL, fuzz_confirm, &f};
+    struct pipe_transport t = {
+        .concurrency = 1, .connect_timeout_ms = 1000, .data_timeout_ms = 1000, .helo = "fuzz"};
+    struct pipe_conn c = {.fd = -1, .current = -1, .awaiting_dot = -1};
+    struct stream s = {.t = &t, .src = &src};
+    int sv[2];
+    t.conns = &c;
+    buf_init(&c.out, OUT_LIMIT);
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+        return -1;
+    c.fd = sv[0];
+    c.state = CONN_HANDSHAKE;
+    expect_reply(&t, &c, EXPECT_GREETING, -1);
+    fill(&s);
+    /* The input is the relay's side, fed in pieces of the size its first
+     * byte says, so replies split across reads are covered too. */
+    size_t piece = size ? (size_t)data[0] % 64 + 1 : 1;
+    char sink[65536];
+    for (size_t off = size ? 1 : 0; off < size && c.fd >= 0;) {
+        size_t n = size - off < piece ? size - off : piece;
+        if (n > sizeof c.in - c.in_len)
+            n = sizeof c.in - c.in_len;
+        memcpy(c.in + c.in_len, data + off, n);
+        c.in_len += n;
+        off += n;
+        if (parse_replies(&s, &c) != 0)
+            break;
+        fill(&s);
+        if (c.fd >= 0 && c.out_off < c.out.len && conn_write(&s, &c) != 0)
+            break;
+        while (recv(sv[1], sink, sizeof sink, MSG_DONTWAIT) > 0)
+            continue;
+    }
+    conn_close(&s, &c, "end of input");
+    close(sv[1]);
+    buf_release(&c.out);
+    /* every message given was reported exactly once */
+    for (size_t i = 0; i < f.given; i++)
+        if (f.reported[i] != 1)
+            abort();
+    return 0;
+}
+
 /* Host, port (default 25) and the EHLO name (the URL's path, as libcurl
  * takes it, or this machine's host name). */
 static int pipe_parse_url(struct pipe_transport *t, const char *url, char *err, size_t err_len)

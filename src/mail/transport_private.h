@@ -39,6 +39,11 @@ void transport_reply(char *reply, size_t reply_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 struct mail_transport *maildir_transport_open(const char *dir, char *err, size_t err_len);
+/* For fuzz/fuzz_smtp_replies.c: one connection of the pipelining client,
+ * greeted and then fed data as the relay's replies, with four messages to
+ * send; abort()s when a message is not reported exactly once. */
+int transport_pipe_fuzz(const unsigned char *data, size_t size);
+
 /* The pipelining client, for smtp:// URLs without userinfo. */
 struct mail_transport *pipe_transport_open(const struct mail_transport_options *opt, char *err,
                                            size_t err_len);
