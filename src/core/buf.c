@@ -59,6 +59,12 @@ int buf_puts(struct buf *b, const char *s)
 
 int buf_putc(struct buf *b, char c)
 {
+    /* the common case without a call: room for c and the NUL */
+    if (!b->failed && b->len + 2 <= b->cap && b->len + 1 <= b->limit) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return 0;
+    }
     return buf_append(b, &c, 1);
 }
 

@@ -1194,8 +1194,10 @@ static int reclaim_dead_owners(struct store *st, int64_t now)
 {
     char owners[16][300];
     int n = 0;
-    sqlite3_stmt *s = sql_stmt(st, "SELECT DISTINCT owner FROM outbox WHERE state = 'pending' "
-                               "AND lease_until > ?1 AND owner IS NOT NULL LIMIT 16");
+    /* "+state": read the claimed rows through outbox_claimed, not every
+     * pending row through outbox_due */
+    sqlite3_stmt *s = sql_stmt(st, "SELECT DISTINCT owner FROM outbox WHERE owner IS NOT NULL "
+                               "AND +state = 'pending' AND lease_until > ?1 LIMIT 16");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, now);
