@@ -43,6 +43,19 @@ int transport_envelope_check(const struct mail_envelope *env, char *reply, size_
     return 1;
 }
 
+void transport_printable(char *out, size_t out_len, const char *line, size_t len)
+{
+    if (out_len == 0)
+        return;
+    if (len > out_len - 1)
+        len = out_len - 1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)line[i];
+        out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    out[len] = '\0';
+}
+
 int transport_url_check(const char *url, char *err, size_t err_len)
 {
     for (const unsigned char *p = (const unsigned char *)url; *p; p++) {

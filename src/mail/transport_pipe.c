@@ -129,18 +129,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Copies a reply line for reports and logs: printable ASCII only. */
-static void copy_line(char out[REPLY_MAX], const char *line, size_t len)
-{
-    if (len > REPLY_MAX - 1)
-        len = REPLY_MAX - 1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)line[i];
-        out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-    }
-    out[len] = '\0';
-}
-
 static long wait_limit_ms(const struct pipe_transport *t, enum expect what)
 {
     long limit = what == EXPECT_DOT    ? WAIT_DOT_MS
@@ -506,7 +494,7 @@ static int parse_replies(struct stream *s, struct pipe_conn *c)
         if (len && l[len - 1] == '\r')
             len--;
         char line[REPLY_MAX];
-        copy_line(line, l, len);
+        transport_printable(line, sizeof line, l, len);
         if (len < 3 || l[0] < '2' || l[0] > '5' || l[1] < '0' || l[1] > '9' || l[2] < '0' ||
             l[2] > '9' || (len > 3 && l[3] != ' ' && l[3] != '-')) {
             char why[REPLY_MAX + 40];

@@ -34,6 +34,11 @@ int transport_envelope_check(const struct mail_envelope *env, char *reply, size_
  * otherwise -1 with the reason in err. */
 int transport_url_check(const char *url, char *err, size_t err_len);
 
+/* Copies len bytes of a relay's reply line into out (truncated to fit,
+ * NUL-terminated), anything but printable ASCII replaced by '?': replies end
+ * up in logs and in the database. */
+void transport_printable(char *out, size_t out_len, const char *line, size_t len);
+
 /* snprintf into reply when there is room; never fails. */
 void transport_reply(char *reply, size_t reply_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

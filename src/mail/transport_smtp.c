@@ -82,8 +82,8 @@ static size_t on_read(char *dst, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
-/* Copies the last non-empty line of [data, data+size) into out, with
- * anything that is not printable ASCII replaced (it ends up in logs). */
+/* Copies the last non-empty line of [data, data+size) into out, printable
+ * (it ends up in logs). */
 static void copy_last_line(const char *data, size_t size, char out[REPLY_MAX])
 {
     while (size > 0 && (data[size - 1] == '\r' || data[size - 1] == '\n'))
@@ -93,14 +93,7 @@ static void copy_last_line(const char *data, size_t size, char out[REPLY_MAX])
     size_t start = size;
     while (start > 0 && data[start - 1] != '\n')
         start--;
-    size_t n = size - start;
-    if (n > REPLY_MAX - 1)
-        n = REPLY_MAX - 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)data[start + i];
-        out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-    }
-    out[n] = '\0';
+    transport_printable(out, REPLY_MAX, data + start, size - start);
 }
 
 static int reply_code(const char *line)
