@@ -1047,11 +1047,36 @@ static int flush_deltas(struct store *st, const struct target_delta *d, size_t n
     return 0;
 }
 
+/* The campaign's webhook answer for clicks, read once per campaign per batch
+ * (see struct webhook_want: it holds for the whole write transaction). A batch
+ * touching more campaigns than there are slots reads the rest per click. */
+enum { WANT_SLOTS = 8 };
+
+static int click_webhook(struct store *st, struct webhook_want *wants, size_t *nwants,
+                         const struct click_record *k)
+{
+    for (size_t i = 0; i < *nwants; i++)
+        if (wants[i].campaign_id == k->campaign_id)
+            return store_webhook_enqueue_wanted(st, &wants[i], k->supporter_id, k->target_id,
+                                                k->at);
+    if (*nwants == WANT_SLOTS)
+        return store_webhook_enqueue(st, k->campaign_id, WEBHOOK_ACTION_CLICKED, k->supporter_id,
+                                     k->target_id, k->at);
+    if (store_webhook_want(st, k->campaign_id, WEBHOOK_ACTION_CLICKED, &wants[*nwants]) != 0)
+        return -1;
+    (*nwants)++;
+    return store_webhook_enqueue_wanted(st, &wants[*nwants - 1], k->supporter_id, k->target_id,
+                                        k->at);
+}
+
 int store_record_clicks(struct store *st, const struct click_record *clicks, size_t n)
 {
     enum { MAX_DELTAS = 64 };
     struct target_delta deltas[MAX_DELTAS];
     size_t ndeltas = 0;
+    struct webhook_want wants[WANT_SLOTS];
+    size_t nwants = 0;
+    int result = -1;
     if (sql_begin(st) != 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
@@ -1071,8 +1096,7 @@ int store_record_clicks(struct store *st, const struct click_record *clicks, siz
         if (sql_step_done(st, s, "click") != 0)
             goto fail;
         /* The campaign's webhook, when it has one (docs/WEBHOOKS.md). */
-        if (store_webhook_enqueue(st, k->campaign_id, WEBHOOK_ACTION_CLICKED, k->supporter_id,
-                                  k->target_id, k->at) != 0)
+        if (click_webhook(st, wants, &nwants, k) != 0)
             goto fail;
         if (k->assigned && k->target_id) {
             s = sql_stmt(st, "UPDATE supporters SET assigned_target = ?2 WHERE id = ?1");
@@ -1102,10 +1126,14 @@ int store_record_clicks(struct store *st, const struct click_record *clicks, siz
     }
     if (flush_deltas(st, deltas, ndeltas) != 0)
         goto fail;
-    return sql_commit(st);
+    result = sql_commit(st);
+    goto out;
 fail:
     sql_rollback(st);
-    return -1;
+out:
+    for (size_t i = 0; i < nwants; i++)
+        webhook_want_release(&wants[i]);
+    return result;
 }
 
 int store_set_durable(struct store *st, int full)
