@@ -211,26 +211,42 @@ static void countdown_page(struct http_response *resp, const struct campaign *c,
 void handle_action(struct http_request *req, struct http_response *resp)
 {
     const char *token = req->params[0];
-    struct supporter s;
-    if (page_supporter_from_token(req, resp, token, TOKEN_ACTION, &s) != 0)
+    /* The supporter, the campaign's revision and (on a new revision) the
+     * targets are read in one read transaction: one snapshot, one round of
+     * WAL locks. It ends before the response is built. */
+    if (store_read_begin(req->store) != 0) {
+        page_error(req, resp, 503, "Try again",
+                   "Your action could not be prepared. Reload "
+                   "the page.");
         return;
+    }
+    struct supporter s;
+    if (page_supporter_from_token(req, resp, token, TOKEN_ACTION, &s) != 0) {
+        store_read_end(req->store);
+        return;
+    }
     struct campaign_row row = {0};
     const struct campaign *c;
     if (campaign_cache_get_by_id(req->store, s.campaign_id, &row, &c) != 0) {
+        store_read_end(req->store);
         supporter_release(&s);
         page_not_found(req, resp);
         return;
     }
     if (http_is_head(req)) {
+        store_read_end(req->store);
         resp->status = 200; /* HEAD records nothing */
         goto out;
     }
     if (req->now < row.launch_utc) {
+        store_read_end(req->store);
         countdown_page(resp, c, &row, &s);
         goto out;
     }
     struct click_outcome r;
-    if (assigner_click(req->app->assigner, req->store, c, &row, &s, 1, req->now, &r) != 0) {
+    int rc = assigner_click(req->app->assigner, req->store, c, &row, &s, 1, req->now, &r);
+    store_read_end(req->store);
+    if (rc != 0) {
         page_error(req, resp, 503, "Try again", "Your action could not be prepared. Reload "
                                                 "the page.");
         goto out;

@@ -1436,6 +1436,23 @@ int store_stats(struct store *st, int64_t campaign_id, struct campaign_stats *ou
     return 0;
 }
 
+int store_read_begin(struct store *st)
+{
+    /* Deferred: the snapshot is taken by the first read. */
+    sqlite3_stmt *s = sql_stmt(st, "BEGIN");
+    if (!s || sqlite3_step(s) != SQLITE_DONE)
+        return sql_error(st, "read begin");
+    st->in_tx = 1;
+    return 0;
+}
+
+void store_read_end(struct store *st)
+{
+    /* Ending a read transaction cannot lose anything; ROLLBACK also works
+     * after a failed read. */
+    sql_rollback(st);
+}
+
 int store_begin(struct store *st)
 {
     return sql_begin(st);
