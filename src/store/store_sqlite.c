@@ -9,6 +9,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -165,8 +166,22 @@ fail:
     return -1;
 }
 
+/* Before SQLite's first use in the process: no global memory statistics.
+ * muster reads none of them, and keeping them takes one process-wide mutex
+ * per SQLite allocation, which the HTTP threads and the click writer of
+ * `muster serve` fight over. Fails (harmlessly) if SQLite was already
+ * initialized. */
+static pthread_once_t sqlite_config_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_config(void)
+{
+    if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+        log_warn("store.config", "what=memstatus error=\"SQLite was already initialized\"");
+}
+
 int store_open(const char *path, struct store **out, char *err, size_t err_len)
 {
+    pthread_once(&sqlite_config_once, sqlite_config);
     struct store *st = calloc(1, sizeof *st);
     if (!st) {
         snprintf(err, err_len, "out of memory");
