@@ -52,19 +52,29 @@ static int is_unreserved(unsigned char c)
            c == '.' || c == '_' || c == '~';
 }
 
+/* Every one-click URL escapes the whole message: measure the output first, so
+ * the buffer grows once, then write it. */
 int escape_url_n(struct buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *in = (const unsigned char *)s;
+    size_t need = len;
+    for (size_t i = 0; i < len; i++)
+        need += is_unreserved(in[i]) ? 0 : 2;
+    char *p = buf_extend(out, need);
+    if (!p)
+        return -1;
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
+        unsigned char c = in[i];
         if (is_unreserved(c)) {
-            buf_putc(out, (char)c);
+            *p++ = (char)c;
         } else {
-            char enc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            buf_append(out, enc, 3);
+            *p++ = '%';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
         }
     }
-    return buf_failed(out) ? -1 : 0;
+    return 0;
 }
 
 int escape_url(struct buf *out, const char *s)
