@@ -52,6 +52,16 @@ int buf_append(struct buf *b, const void *data, size_t len)
     return 0;
 }
 
+char *buf_extend(struct buf *b, size_t n)
+{
+    if (buf_reserve(b, n) != 0)
+        return NULL;
+    char *p = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return p;
+}
+
 int buf_puts(struct buf *b, const char *s)
 {
     return buf_append(b, s, strlen(s));

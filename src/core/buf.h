@@ -28,6 +28,11 @@ void buf_init(struct buf *b, size_t limit);
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);
+/* Appends n bytes for the caller to fill in: returns where they go (the
+ * length already counts them and a NUL follows them), or NULL when the append
+ * fails like any other. For writers that know their output size, so that
+ * they grow the buffer once instead of once per byte. */
+char *buf_extend(struct buf *b, size_t n);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Returns the contents as a C string ("" when empty); never NULL. */

@@ -30,7 +30,7 @@ struct http_request {
     size_t param_count;
     const char *body;          /* NUL-terminated; "" without a body */
     size_t body_len;
-    char client_ip[64];        /* after MUSTER_TRUSTED_PROXIES */
+    char client_ip[64];        /* read with http_client_ip (filled on first use) */
     struct store *store;       /* this thread's store handle */
     struct app *app;
     int64_t organizer_id;      /* set by the router for ORGANIZER routes */
@@ -66,6 +66,10 @@ struct http_response {
 const char *http_header(const struct http_request *req, const char *name);
 const char *http_query(const struct http_request *req, const char *name);
 const char *http_cookie(const struct http_request *req, const char *name);
+/* The client's address after MUSTER_TRUSTED_PROXIES (a trusted proxy's
+ * X-Forwarded-For), or "unknown". Worked out on the first call: most requests
+ * (a one-click link) never need it. */
+const char *http_client_ip(struct http_request *req);
 int http_is_head(const struct http_request *req);
 
 /* Response helpers. */

@@ -162,6 +162,13 @@ static void resolve_client_ip(struct http_request *req, const struct app *app)
         snprintf(req->client_ip, sizeof req->client_ip, "%s", candidate);
 }
 
+const char *http_client_ip(struct http_request *req)
+{
+    if (!req->client_ip[0])
+        resolve_client_ip(req, req->app);
+    return req->client_ip;
+}
+
 /* ---- dispatch ---- */
 
 static void record_metrics(struct app *app, int status, int64_t elapsed_us)
@@ -308,7 +315,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.app = app;
     req.now = tz_now();
     req.store = app_thread_store(app);
-    resolve_client_ip(&req, app);
     (void)version;
 
     struct http_response resp;

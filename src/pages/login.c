@@ -74,7 +74,7 @@ void handle_login_post(struct http_request *req, struct http_response *resp)
     const char *email = form_get(&f, "email"), *password = form_get(&f, "password");
     char account_key[300];
     snprintf(account_key, sizeof account_key, "account:%s", email ? email : "");
-    if (!ratelimit_hit(req->app->login_limiter, req->client_ip, req->now) ||
+    if (!ratelimit_hit(req->app->login_limiter, http_client_ip(req), req->now) ||
         !ratelimit_hit(req->app->login_limiter, account_key, req->now)) {
         login_form(req, resp, email, "Too many login attempts. Wait a few minutes and try again.");
         resp->status = 429;
@@ -87,7 +87,7 @@ void handle_login_post(struct http_request *req, struct http_response *resp)
              crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
     free(hash);
     if (!ok) {
-        log_warn("login.failed", "ip=%s", req->client_ip);
+        log_warn("login.failed", "ip=%s", http_client_ip(req));
         login_form(req, resp, email, "Wrong email or password.");
         resp->status = 401;
         form_release(&f);

@@ -487,7 +487,7 @@ static int submit_pledge(struct http_request *req, struct http_response *resp,
     j->in.timezone = strdup(f->timezone);
     j->in.target = f->target ? strdup(f->target) : NULL;
     j->in.consent_text = strdup(consent);
-    j->in.client_ip = strdup(req->client_ip);
+    j->in.client_ip = strdup(http_client_ip(req));
     if (!j->slug || !j->title || !j->in.email || !j->in.name || !j->in.statement ||
         !j->in.timezone || (f->target && !j->in.target) || !j->in.consent_text ||
         !j->in.client_ip) {
@@ -572,7 +572,7 @@ void handle_pledge_post(struct http_request *req, struct http_response *resp)
         }
         goto out;
     }
-    if (!ratelimit_hit(req->app->pledge_limiter, req->client_ip, req->now)) {
+    if (!ratelimit_hit(req->app->pledge_limiter, http_client_ip(req), req->now)) {
         if (is_json)
             json_error_one(resp, 429, "rate",
                            "Too many pledges from your network in the last hour. Try later.");

@@ -248,6 +248,12 @@ int store_commit(struct store *st);
 void store_rollback(struct store *st);
 int store_savepoint(struct store *st);
 int store_savepoint_end(struct store *st, int keep);
+/* A read transaction around several reads: one snapshot, and one round of
+ * WAL read locks instead of one per statement (the one-click path reads the
+ * supporter, the campaign's revision and sometimes the targets). Only reads
+ * may run in between; store_read_end ends it. */
+int store_read_begin(struct store *st);
+void store_read_end(struct store *st);
 
 /* ---- organizers ---- */
 /* Creates the organizer, or replaces the password of an existing one (which

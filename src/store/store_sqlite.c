@@ -9,6 +9,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -165,8 +166,22 @@ fail:
     return -1;
 }
 
+/* Before SQLite's first use in the process: no global memory statistics.
+ * muster reads none of them, and keeping them takes one process-wide mutex
+ * per SQLite allocation, which the HTTP threads and the click writer of
+ * `muster serve` fight over. Fails (harmlessly) if SQLite was already
+ * initialized. */
+static pthread_once_t sqlite_config_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_config(void)
+{
+    if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+        log_warn("store.config", "what=memstatus error=\"SQLite was already initialized\"");
+}
+
 int store_open(const char *path, struct store **out, char *err, size_t err_len)
 {
+    pthread_once(&sqlite_config_once, sqlite_config);
     struct store *st = calloc(1, sizeof *st);
     if (!st) {
         snprintf(err, err_len, "out of memory");
@@ -1047,11 +1062,36 @@ static int flush_deltas(struct store *st, const struct target_delta *d, size_t n
     return 0;
 }
 
+/* The campaign's webhook answer for clicks, read once per campaign per batch
+ * (see struct webhook_want: it holds for the whole write transaction). A batch
+ * touching more campaigns than there are slots reads the rest per click. */
+enum { WANT_SLOTS = 8 };
+
+static int click_webhook(struct store *st, struct webhook_want *wants, size_t *nwants,
+                         const struct click_record *k)
+{
+    for (size_t i = 0; i < *nwants; i++)
+        if (wants[i].campaign_id == k->campaign_id)
+            return store_webhook_enqueue_wanted(st, &wants[i], k->supporter_id, k->target_id,
+                                                k->at);
+    if (*nwants == WANT_SLOTS)
+        return store_webhook_enqueue(st, k->campaign_id, WEBHOOK_ACTION_CLICKED, k->supporter_id,
+                                     k->target_id, k->at);
+    if (store_webhook_want(st, k->campaign_id, WEBHOOK_ACTION_CLICKED, &wants[*nwants]) != 0)
+        return -1;
+    (*nwants)++;
+    return store_webhook_enqueue_wanted(st, &wants[*nwants - 1], k->supporter_id, k->target_id,
+                                        k->at);
+}
+
 int store_record_clicks(struct store *st, const struct click_record *clicks, size_t n)
 {
     enum { MAX_DELTAS = 64 };
     struct target_delta deltas[MAX_DELTAS];
     size_t ndeltas = 0;
+    struct webhook_want wants[WANT_SLOTS];
+    size_t nwants = 0;
+    int result = -1;
     if (sql_begin(st) != 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
@@ -1071,8 +1111,7 @@ int store_record_clicks(struct store *st, const struct click_record *clicks, siz
         if (sql_step_done(st, s, "click") != 0)
             goto fail;
         /* The campaign's webhook, when it has one (docs/WEBHOOKS.md). */
-        if (store_webhook_enqueue(st, k->campaign_id, WEBHOOK_ACTION_CLICKED, k->supporter_id,
-                                  k->target_id, k->at) != 0)
+        if (click_webhook(st, wants, &nwants, k) != 0)
             goto fail;
         if (k->assigned && k->target_id) {
             s = sql_stmt(st, "UPDATE supporters SET assigned_target = ?2 WHERE id = ?1");
@@ -1102,10 +1141,14 @@ int store_record_clicks(struct store *st, const struct click_record *clicks, siz
     }
     if (flush_deltas(st, deltas, ndeltas) != 0)
         goto fail;
-    return sql_commit(st);
+    result = sql_commit(st);
+    goto out;
 fail:
     sql_rollback(st);
-    return -1;
+out:
+    for (size_t i = 0; i < nwants; i++)
+        webhook_want_release(&wants[i]);
+    return result;
 }
 
 int store_set_durable(struct store *st, int full)
@@ -1408,6 +1451,23 @@ int store_stats(struct store *st, int64_t campaign_id, struct campaign_stats *ou
         return -1;
     *out = r;
     return 0;
+}
+
+int store_read_begin(struct store *st)
+{
+    /* Deferred: the snapshot is taken by the first read. */
+    sqlite3_stmt *s = sql_stmt(st, "BEGIN");
+    if (!s || sqlite3_step(s) != SQLITE_DONE)
+        return sql_error(st, "read begin");
+    st->in_tx = 1;
+    return 0;
+}
+
+void store_read_end(struct store *st)
+{
+    /* Ending a read transaction cannot lose anything; ROLLBACK also works
+     * after a failed read. */
+    sql_rollback(st);
 }
 
 int store_begin(struct store *st)

@@ -7,6 +7,7 @@ the reminder and the one-click link, and who gets no reminder.
 import concurrent.futures
 import datetime
 import html
+import json
 import re
 import urllib.parse
 from zoneinfo import ZoneInfo
@@ -235,6 +236,34 @@ def test_action_link_redirects_to_the_prefilled_issue_with_the_exact_message(mus
     assert query["body"] == [render_template(c["message"]["body"], values)]
     assert query["labels"] == ["docs"]
     muster.wait_clicks(1)
+
+
+def test_one_click_sees_an_erase_and_an_apply_by_another_process_at_once(muster, smtp):
+    # serve reads the supporter and the campaign's revision in one read
+    # transaction per click: nothing may be served from before a command that
+    # has returned.
+    for addr in ("ada@example.org", "bob@example.org"):
+        muster.confirm_supporter(addr, name="Ada" if addr[0] == "a" else "Bob")
+    muster.launch()
+    links = {a: urllib.parse.urlsplit(smtp.wait_one(a, "reminder").link("/a/")).path
+             for a in ("ada@example.org", "bob@example.org")}
+    first = muster.get(links["ada@example.org"])  # balanced: the first target
+    assert first.status == 302 and "/example-docs/handbook/" in first.header("Location"), first
+    assert muster.get(links["bob@example.org"]).status == 302
+    code, out, err = muster.cli("supporter", "erase", "bob@example.org")
+    assert code == 0, err
+    assert muster.get(links["bob@example.org"]).status == 404
+    muster.wait_clicks(2)
+
+    changed = json.loads(json.dumps(muster.campaign))
+    changed["targets"][0]["labels"] = ["docs", "applied-later"]
+    code, out, err = muster.apply(changed)
+    assert code == 0, err
+    r = muster.get(links["ada@example.org"])
+    assert r.status == 302, r
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(r.header("Location")).query)
+    assert query["labels"] == ["docs,applied-later"], r.header("Location")
+    muster.wait_clicks(3)
 
 
 def test_second_launch_sends_nothing_more(muster, smtp):

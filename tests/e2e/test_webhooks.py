@@ -22,7 +22,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import make_campaign, wait_until
+from conftest import deep_merge, make_campaign, wait_until
 
 SECRET = "whsec_e2e_0123456789abcdef"
 
@@ -221,3 +221,35 @@ def test_a_hanging_receiver_blocks_neither_requests_nor_shutdown(make_muster, sm
             [("pending", 0, None, 0)]
     finally:
         receiver.close()
+
+
+def test_a_webhook_applied_by_another_process_counts_from_the_next_click(make_muster, receiver,
+                                                                         smtp):
+    # The click writer reads the campaign's webhook once per batch, inside the
+    # batch's transaction: an `apply` by another process between two clicks
+    # must still decide the second one.
+    m = make_muster(env={"MUSTER_WEBHOOK_ALLOW_PRIVATE": "1"})
+    people = ["ann@example.org", "ben@example.org", "cat@example.org"]
+    for who in people:
+        m.confirm_supporter(who)
+    m.launch()
+    links = {who: urllib.parse.urlsplit(smtp.wait_one(who, "reminder").link("/a/")).path
+             for who in people}
+
+    assert m.get(links["ann@example.org"]).status == 302
+    m.wait_clicks(1)
+    assert events(m) == []
+
+    code, out, err = m.apply(deep_merge(m.campaign, {"webhook": {
+        "url": receiver.url, "secret": SECRET, "events": ["action.clicked"]}}))
+    assert code == 0, err
+    assert m.get(links["ben@example.org"]).status == 302
+    m.wait_clicks(2)
+    assert [e[0] for e in events(m)] == ["action.clicked"]
+
+    code, out, err = m.apply(deep_merge(m.campaign, {"webhook": {
+        "events": ["pledge.confirmed"]}}))
+    assert code == 0, err
+    assert m.get(links["cat@example.org"]).status == 302
+    m.wait_clicks(3)
+    assert [e[0] for e in events(m)] == ["action.clicked"]

@@ -95,6 +95,18 @@ static void test_url_every_byte(void **state)
     buf_release(&b);
 }
 
+static void test_url_appends_after_what_the_buffer_holds(void **state)
+{
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "?title=");
+    assert_int_equal(escape_url(&b, "a b"), 0);
+    assert_int_equal(escape_url(&b, ""), 0);
+    assert_int_equal(escape_url(&b, "&c"), 0);
+    assert_string_equal(buf_cstr(&b), "?title=a%20b%26c");
+    assert_int_equal(b.len, strlen("?title=a%20b%26c"));
+    buf_release(&b);
+}
+
 static void test_csv_quotes_and_defuses_formulas(void **state)
 {
     static const struct pair cases[] = {
@@ -286,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_html_escapes_the_five),
         cmocka_unit_test(test_url_escapes_all_but_unreserved),
         cmocka_unit_test(test_url_every_byte),
+        cmocka_unit_test(test_url_appends_after_what_the_buffer_holds),
         cmocka_unit_test(test_csv_quotes_and_defuses_formulas),
         cmocka_unit_test(test_unescape_good),
         cmocka_unit_test(test_unescape_bad_leaves_output_unchanged),

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "core/token.h"
 
@@ -40,6 +41,34 @@ static void test_link_token_is_32_base64url_characters(void **state)
     assert_int_equal(strlen(t), 32);
     assert_true(is_base64url(t));
     assert_null(strchr(t, '='));
+}
+
+/* The format docs/ARCHITECTURE.md gives (key || HMAC-SHA256(secret, purpose
+ * || key || epoch)[0..16]), computed here with one-shot HMAC calls: the
+ * secret's precomputed HMAC state must give the same MACs, every time. */
+static void test_link_token_is_the_documented_hmac(void **state)
+{
+    (void)state;
+    unsigned char secret[TOKEN_SECRET_LEN];
+    for (int i = 0; i < TOKEN_SECRET_LEN; i++)
+        secret[i] = (unsigned char)(i * 7 + 3);
+    for (int round = 0; round < 3; round++) {
+        uint64_t key = 0x0123456789abcdefULL + (uint64_t)round;
+        uint32_t epoch = 7u + (uint32_t)round;
+        unsigned char msg[13], mac[crypto_auth_hmacsha256_BYTES], raw[24];
+        msg[0] = (unsigned char)TOKEN_ACTION;
+        for (int i = 0; i < 8; i++)
+            msg[1 + i] = raw[i] = (unsigned char)(key >> (8 * i));
+        for (int i = 0; i < 4; i++)
+            msg[9 + i] = (unsigned char)(epoch >> (8 * i));
+        crypto_auth_hmacsha256(mac, msg, sizeof msg, secret);
+        memcpy(raw + 8, mac, 16);
+        char want[TOKEN_LINK_LEN + 1], got[TOKEN_LINK_LEN + 1];
+        sodium_bin2base64(want, sizeof want, raw, sizeof raw,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        token_link_make(TOKEN_ACTION, (int64_t)key, epoch, got);
+        assert_string_equal(got, want);
+    }
 }
 
 static void test_link_token_round_trips_its_key(void **state)
@@ -129,6 +158,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_link_token_is_32_base64url_characters),
+        cmocka_unit_test(test_link_token_is_the_documented_hmac),
         cmocka_unit_test(test_link_token_round_trips_its_key),
         cmocka_unit_test(test_link_token_checks_only_for_its_purpose_key_and_epoch),
         cmocka_unit_test(test_any_changed_character_fails_the_check),
