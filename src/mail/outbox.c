@@ -56,6 +56,16 @@ struct pending_mail {
     int64_t renewed_ms;
 };
 
+/* An outcome waiting for the end of the round to be written. */
+enum outcome_kind { OUTCOME_SENT, OUTCOME_FAILED, OUTCOME_RETRY, OUTCOME_CANCEL };
+
+struct outcome {
+    int64_t item_id;
+    enum outcome_kind kind;
+    int64_t at; /* sent_at, or next_at for a retry */
+    char reply[256];
+};
+
 /* One sender_run_batch: the claimed items, streamed to the transport. */
 struct batch_ctx {
     struct sender *sender;
@@ -66,7 +76,9 @@ struct batch_ctx {
     int64_t renewed_ms;
     struct sender_counts *counts;
     int64_t now;
-    int in_tx; /* outcomes recorded since the last flush, not yet committed */
+    int read_tx;              /* a read transaction holds this round's reads */
+    struct outcome *outcomes; /* this round's, written by batch_flush; at most n */
+    size_t noutcomes;
     int store_failed;
 };
 
@@ -137,34 +149,47 @@ int64_t sender_backoff_seconds(int attempt)
     return base + (int64_t)randombytes_uniform((uint32_t)(base / 2 + 1));
 }
 
+static void add_outcome(struct batch_ctx *ctx, int64_t item_id, enum outcome_kind kind, int64_t at,
+                        const char *reply)
+{
+    struct outcome *o = &ctx->outcomes[ctx->noutcomes++]; /* one per item: room for n */
+    o->item_id = item_id;
+    o->kind = kind;
+    o->at = at;
+    snprintf(o->reply, sizeof o->reply, "%s", reply ? reply : "");
+}
+
 /* Builds the message for one item. Returns 1 when ready to send, 0 when the
  * item was settled without sending (cancelled or failed), -1 on store error. */
-static int prepare(struct sender *s, struct pending_mail *pm, int64_t now,
-                   struct sender_counts *counts)
+static int prepare(struct batch_ctx *ctx, struct pending_mail *pm)
 {
+    struct sender *s = ctx->sender;
     struct supporter sup;
     int rc = store_supporter_by_id(s->st, pm->item.supporter_id, &sup);
-    if (rc == STORE_NOT_FOUND) {
-        counts->cancelled++;
-        return store_outbox_cancel(s->st, pm->item.id) == 0 ? 0 : -1;
+    if (rc == STORE_NOT_FOUND ||
+        (rc == 0 && pm->item.kind == MAIL_REMINDER && sup.unsubscribed_at)) {
+        if (rc == 0)
+            supporter_release(&sup);
+        ctx->counts->cancelled++;
+        add_outcome(ctx, pm->item.id, OUTCOME_CANCEL, 0, "not owed any more");
+        return 0;
     }
     if (rc != 0)
         return -1;
-    if (pm->item.kind == MAIL_REMINDER && sup.unsubscribed_at) {
-        supporter_release(&sup);
-        counts->cancelled++;
-        return store_outbox_cancel(s->st, pm->item.id) == 0 ? 0 : -1;
-    }
     struct campaign_row row = {0};
     const struct campaign *c;
     rc = campaign_cache_get_by_id(s->st, pm->item.campaign_id, &row, &c);
     if (rc != 0) {
         supporter_release(&sup);
-        return rc == STORE_NOT_FOUND ? (store_outbox_cancel(s->st, pm->item.id) == 0 ? 0 : -1) : -1;
+        if (rc != STORE_NOT_FOUND)
+            return -1;
+        add_outcome(ctx, pm->item.id, OUTCOME_CANCEL, 0, "not owed any more");
+        return 0;
     }
     buf_init(&pm->data, 0);
     buf_init(&pm->links, 0);
-    int ok = compose_mail(pm->item.kind, c, &row, &sup, s->cfg, now, &pm->data, &pm->links) == 0;
+    int ok =
+        compose_mail(pm->item.kind, c, &row, &sup, s->cfg, ctx->now, &pm->data, &pm->links) == 0;
     /* The envelope recipient must outlive the batch: keep it after the links. */
     pm->to_offset = pm->links.len + 1;
     buf_putc(&pm->links, '\0');
@@ -173,12 +198,11 @@ static int prepare(struct sender *s, struct pending_mail *pm, int64_t now,
     supporter_release(&sup);
     campaign_row_release(&row);
     if (!ok) {
-        counts->failed++;
+        ctx->counts->failed++;
         log_warn("mail.unbuildable", "outbox=%lld", (long long)pm->item.id);
-        return store_outbox_failed(s->st, pm->item.id, s->owner, now,
-                                   "message could not be built (invalid address or text)") == 0
-                   ? 0
-                   : -1;
+        add_outcome(ctx, pm->item.id, OUTCOME_FAILED, ctx->now,
+                    "message could not be built (invalid address or text)");
+        return 0;
     }
     return 1;
 }
@@ -188,27 +212,80 @@ static const char *kind_label(enum mail_kind kind)
     return kind == MAIL_CONFIRM ? "confirm" : kind == MAIL_WELCOME ? "welcome" : "reminder";
 }
 
-/* Outcomes are written in the transaction the first of them opens and
- * committed in flush(), which the transport calls after each round of
- * replies: the window between a relay's 250 and the commit is that round. */
-static void batch_tx_begin(struct batch_ctx *ctx)
+/* The reads of a round (building messages) share one read transaction,
+ * which never blocks a writer; outcomes wait in memory and are written by
+ * batch_flush in one short write transaction at the end of the round, so
+ * the sender holds the write lock only for those UPDATEs (the pledge group
+ * commit of `serve` wants it too). The window between a relay's 250 and the
+ * commit is that round. */
+static void read_begin(struct batch_ctx *ctx)
 {
-    if (ctx->in_tx)
+    if (!ctx->read_tx && store_read_begin(ctx->sender->st) == 0)
+        ctx->read_tx = 1;
+}
+
+static void read_end(struct batch_ctx *ctx)
+{
+    if (ctx->read_tx)
+        store_read_end(ctx->sender->st);
+    ctx->read_tx = 0;
+}
+
+static int write_outcome(struct store *st, const char *owner, const struct outcome *o)
+{
+    switch (o->kind) {
+    case OUTCOME_SENT:
+        return store_outbox_sent(st, o->item_id, owner, o->at);
+    case OUTCOME_FAILED:
+        return store_outbox_failed(st, o->item_id, owner, o->at, o->reply);
+    case OUTCOME_RETRY:
+        return store_outbox_retry(st, o->item_id, owner, o->at, o->reply);
+    case OUTCOME_CANCEL:
+        return store_outbox_cancel(st, o->item_id);
+    }
+    return -1;
+}
+
+/* Writes the round's outcomes, and renews the leases of items [renew_from,
+ * renew_end) noting which are still ours, in one write transaction. On a
+ * store error the outcomes stay for the next flush and the renewed items
+ * count as not ours (they are not sent). */
+static void write_round(struct batch_ctx *ctx, size_t renew_from, size_t renew_end)
+{
+    struct sender *s = ctx->sender;
+    read_end(ctx);
+    if (ctx->noutcomes == 0 && renew_end <= renew_from)
         return;
-    if (store_begin(ctx->sender->st) != 0)
+    for (size_t k = renew_from; k < renew_end; k++)
+        ctx->mails[k].ours = 0;
+    if (store_begin(s->st) != 0) {
         ctx->store_failed = 1;
-    else
-        ctx->in_tx = 1;
+        return;
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < ctx->noutcomes; i++)
+        rc = write_outcome(s->st, s->owner, &ctx->outcomes[i]);
+    int64_t lease_until = tz_now() + LEASE_SECONDS;
+    for (size_t k = renew_from; rc == 0 && k < renew_end; k++)
+        rc = store_outbox_renew(s->st, ctx->mails[k].item.id, s->owner, lease_until,
+                                &ctx->mails[k].ours);
+    if (rc != 0 || store_commit(s->st) != 0) {
+        if (rc != 0)
+            store_rollback(s->st);
+        ctx->store_failed = 1;
+        for (size_t k = renew_from; k < renew_end; k++)
+            ctx->mails[k].ours = 0;
+        return;
+    }
+    ctx->noutcomes = 0;
+    int64_t now_ms = tz_now_ms();
+    for (size_t k = renew_from; k < renew_end; k++)
+        ctx->mails[k].renewed_ms = now_ms;
 }
 
 static void batch_flush(void *vctx)
 {
-    struct batch_ctx *ctx = vctx;
-    if (!ctx->in_tx)
-        return;
-    ctx->in_tx = 0;
-    if (store_commit(ctx->sender->st) != 0)
-        ctx->store_failed = 1;
+    write_round(vctx, 0, 0);
 }
 
 static void on_done(void *vctx, size_t index, enum mail_status status, const char *reply)
@@ -216,16 +293,14 @@ static void on_done(void *vctx, size_t index, enum mail_status status, const cha
     struct batch_ctx *ctx = vctx;
     struct sender *s = ctx->sender;
     struct pending_mail *pm = &ctx->mails[index];
-    int rc;
     int64_t now = tz_now();
     if (status == MAIL_ABANDONED) { /* its lease passed to another sender */
         buf_release(&pm->data);
         buf_release(&pm->links);
         return;
     }
-    batch_tx_begin(ctx);
     if (status == MAIL_SENT) {
-        rc = store_outbox_sent(s->st, pm->item.id, s->owner, now);
+        add_outcome(ctx, pm->item.id, OUTCOME_SENT, now, NULL);
         ctx->counts->sent++;
         ctx->counts->consecutive_failures = 0;
         if (s->metrics)
@@ -234,7 +309,7 @@ static void on_done(void *vctx, size_t index, enum mail_status status, const cha
             log_info("mail.written", "kind=%s links=%s", kind_label(pm->item.kind),
                      buf_cstr(&pm->links));
     } else if (status == MAIL_PERMFAIL) {
-        rc = store_outbox_failed(s->st, pm->item.id, s->owner, now, reply);
+        add_outcome(ctx, pm->item.id, OUTCOME_FAILED, now, reply);
         ctx->counts->failed++;
         ctx->counts->consecutive_failures = 0;
         if (s->metrics)
@@ -243,40 +318,25 @@ static void on_done(void *vctx, size_t index, enum mail_status status, const cha
         log_warn("mail.failed", "outbox=%lld reply=%s", (long long)pm->item.id,
                  log_quote(reply, q, sizeof q));
     } else {
-        int64_t next = now + sender_backoff_seconds(pm->item.attempts);
-        rc = store_outbox_retry(s->st, pm->item.id, s->owner, next, reply);
+        add_outcome(ctx, pm->item.id, OUTCOME_RETRY,
+                    now + sender_backoff_seconds(pm->item.attempts), reply);
         ctx->counts->deferred++;
         ctx->counts->consecutive_failures++;
         if (s->metrics)
             atomic_fetch_add(&s->metrics->mails_retried, 1);
     }
     snprintf(ctx->counts->last_reply, sizeof ctx->counts->last_reply, "%s", reply);
-    if (rc != 0)
-        ctx->store_failed = 1;
     buf_release(&pm->data);
     buf_release(&pm->links);
 }
 
 /* Renews the leases of items [from, end) and notes which are still ours: a
  * row whose lease ran out and passed to another sender is not sent (a slow
- * relay must not turn a long batch into duplicates). Commits what the open
- * transaction holds as well. */
+ * relay must not turn a long batch into duplicates). The round's outcomes
+ * are written in the same transaction. */
 static void renew_leases(struct batch_ctx *ctx, size_t from, size_t end)
 {
-    struct sender *s = ctx->sender;
-    int64_t lease_until = tz_now() + LEASE_SECONDS;
-    batch_tx_begin(ctx);
-    for (size_t k = from; k < end; k++) {
-        int ours = 0;
-        if (ctx->in_tx &&
-            store_outbox_renew(s->st, ctx->mails[k].item.id, s->owner, lease_until, &ours) != 0)
-            ctx->store_failed = 1;
-        ctx->mails[k].ours = ours;
-    }
-    batch_flush(ctx);
-    int64_t now_ms = tz_now_ms();
-    for (size_t k = from; k < end; k++)
-        ctx->mails[k].renewed_ms = now_ms;
+    write_round(ctx, from, end);
 }
 
 static void renew_group(struct batch_ctx *ctx)
@@ -304,9 +364,6 @@ static int next_mail(void *vctx, struct mail_envelope *env, size_t *id)
 {
     struct batch_ctx *ctx = vctx;
     struct sender *s = ctx->sender;
-    /* The reads and any settling writes join the round's transaction: one
-     * set of SQLite locks per round instead of several per message. */
-    batch_tx_begin(ctx);
     while (ctx->next < ctx->n) {
         if (ctx->next >= ctx->renewed_until || tz_now_ms() - ctx->renewed_ms > LEASE_FRESH_MS)
             renew_group(ctx);
@@ -314,7 +371,10 @@ static int next_mail(void *vctx, struct mail_envelope *env, size_t *id)
         struct pending_mail *pm = &ctx->mails[i];
         if (!pm->ours)
             continue;
-        int rc = prepare(s, pm, ctx->now, ctx->counts);
+        /* The reads join the round's read transaction: one set of SQLite
+         * locks per round instead of several per message. */
+        read_begin(ctx);
+        int rc = prepare(ctx, pm);
         if (rc < 0)
             ctx->store_failed = 1;
         if (rc <= 0)
@@ -370,7 +430,13 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
         return -1;
     for (size_t i = 0; i < n; i++)
         mails[i].item = items[i]; /* data and links are built by prepare() */
-    struct batch_ctx ctx = {.sender = s, .mails = mails, .n = n, .counts = counts, .now = now};
+    struct outcome *outcomes = calloc(n, sizeof *outcomes);
+    if (!outcomes) {
+        free(mails);
+        return -1;
+    }
+    struct batch_ctx ctx = {
+        .sender = s, .mails = mails, .n = n, .counts = counts, .now = now, .outcomes = outcomes};
     struct mail_source src = {next_mail, on_done, batch_flush, confirm_mail, &ctx};
     if (mail_transport_send_stream(s->transport, &src) != 0) {
         /* Nothing was sent: release the claims for a later retry. */
@@ -386,6 +452,9 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
         buf_release(&mails[i].data);
         buf_release(&mails[i].links);
     }
+    if (ctx.noutcomes) /* the last flush failed: these outcomes are not recorded */
+        log_warn("outbox.unrecorded", "outcomes=%zu", ctx.noutcomes);
+    free(outcomes);
     free(mails);
     return ctx.store_failed ? -1 : 0;
 }

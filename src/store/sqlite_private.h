@@ -22,6 +22,7 @@ struct store {
     sqlite3 *db;
     struct stmt_slot cache[STMT_CACHE];
     int in_tx;
+    int64_t busy_since_us; /* when the current wait for a lock began (busy_wait) */
 };
 
 /* Logs the connection's last error for op `what`; returns -1. */
