@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # bench/click.sh [N=20000] [DURATION=10]: the launch spike on the web side.
 # Every request is a supporter following their own one-click link /a/TOKEN:
-# muster checks the token, loads the supporter, assigns a target (or keeps the
-# sticky one) and records the click in one BEGIN IMMEDIATE transaction
-# (committed with fsync), renders the message and answers 302 to the
-# prefilled GitHub URL. The reference is nginx answering a fixed 302 on the
-# same machine (worker_processes 2, access_log off).
+# muster checks the token, loads the supporter and the campaign's revision in
+# one read transaction, assigns a target in memory (or keeps the sticky one),
+# queues the click for the writer thread (batched group commits), renders the
+# message and answers 302 to the prefilled GitHub URL. The reference is nginx
+# answering a fixed 302 on the same machine (worker_processes 2, access_log
+# off).
 #
 #   1. N confirmed supporters, launched into a Maildir; the /a/ links are
 #      taken from the launch log (event=mail.written kind=reminder links=...).
