@@ -799,9 +799,11 @@ static void fuzz_done(void *vctx, size_t id, enum mail_status status, const char
         abort(); /* reported twice, never given, or without a reply */
 }
 
+/* Withdraws every third message, to cover the dropped DATA. */
 static int fuzz_confirm(void *vctx, size_t id)
 {
-    return (int)(id % 3 != 2) || vctx == NULL;
+    (void)vctx;
+    return id % 3 != 2;
 }
 
 int transport_pipe_fuzz(const unsigned char *data, size_t size)
