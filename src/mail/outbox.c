@@ -52,8 +52,8 @@ struct pending_mail {
     struct buf data;
     struct buf links; /* the links (for the maildir log), NUL, the recipient */
     size_t to_offset;
-    int ours; /* its lease was confirmed ours at the last renewal */
-    int64_t renewed_ms;
+    int ours;           /* its lease was confirmed ours at the last renewal */
+    int64_t renewed_ms; /* when that renewal was decided; 0: never */
 };
 
 /* An outcome waiting for the end of the round to be written. */
@@ -71,9 +71,7 @@ struct batch_ctx {
     struct sender *sender;
     struct pending_mail *mails;
     size_t n;
-    size_t next;          /* the next item to hand to the transport */
-    size_t renewed_until; /* items before this had their leases renewed at renewed_ms */
-    int64_t renewed_ms;
+    size_t next; /* the next item to hand to the transport */
     struct sender_counts *counts;
     int64_t now;
     int read_tx;              /* a read transaction holds this round's reads */
@@ -247,9 +245,11 @@ static int write_outcome(struct store *st, const char *owner, const struct outco
 }
 
 /* Writes the round's outcomes, and renews the leases of items [renew_from,
- * renew_end) noting which are still ours, in one write transaction. On a
- * store error the outcomes stay for the next flush and the renewed items
- * count as not ours (they are not sent). */
+ * renew_end) noting which are still ours, in one write transaction: a row
+ * whose lease ran out and passed to another sender is not sent (a slow relay
+ * must not turn a long batch into duplicates). On a store error the outcomes
+ * stay for the next flush and the renewed items count as not ours (they are
+ * not sent, and not tried again). */
 static void write_round(struct batch_ctx *ctx, size_t renew_from, size_t renew_end)
 {
     struct sender *s = ctx->sender;
@@ -258,11 +258,7 @@ static void write_round(struct batch_ctx *ctx, size_t renew_from, size_t renew_e
         return;
     for (size_t k = renew_from; k < renew_end; k++)
         ctx->mails[k].ours = 0;
-    if (store_begin(s->st) != 0) {
-        ctx->store_failed = 1;
-        return;
-    }
-    int rc = 0;
+    int rc = store_begin(s->st);
     for (size_t i = 0; rc == 0 && i < ctx->noutcomes; i++)
         rc = write_outcome(s->st, s->owner, &ctx->outcomes[i]);
     int64_t lease_until = tz_now() + LEASE_SECONDS;
@@ -271,13 +267,13 @@ static void write_round(struct batch_ctx *ctx, size_t renew_from, size_t renew_e
                                 &ctx->mails[k].ours);
     if (rc != 0 || store_commit(s->st) != 0) {
         if (rc != 0)
-            store_rollback(s->st);
+            store_rollback(s->st); /* a no-op when BEGIN failed */
         ctx->store_failed = 1;
         for (size_t k = renew_from; k < renew_end; k++)
             ctx->mails[k].ours = 0;
-        return;
+    } else {
+        ctx->noutcomes = 0;
     }
-    ctx->noutcomes = 0;
     int64_t now_ms = tz_now_ms();
     for (size_t k = renew_from; k < renew_end; k++)
         ctx->mails[k].renewed_ms = now_ms;
@@ -330,23 +326,6 @@ static void on_done(void *vctx, size_t index, enum mail_status status, const cha
     buf_release(&pm->links);
 }
 
-/* Renews the leases of items [from, end) and notes which are still ours: a
- * row whose lease ran out and passed to another sender is not sent (a slow
- * relay must not turn a long batch into duplicates). The round's outcomes
- * are written in the same transaction. */
-static void renew_leases(struct batch_ctx *ctx, size_t from, size_t end)
-{
-    write_round(ctx, from, end);
-}
-
-static void renew_group(struct batch_ctx *ctx)
-{
-    size_t end = ctx->next + RENEW_GROUP < ctx->n ? ctx->next + RENEW_GROUP : ctx->n;
-    renew_leases(ctx, ctx->next, end);
-    ctx->renewed_until = end;
-    ctx->renewed_ms = tz_now_ms();
-}
-
 /* The relay is ready for the item's content: it goes only under a lease
  * confirmed ours within LEASE_FRESH_MS (it may have waited behind another
  * message's final reply since next_mail gave it). */
@@ -355,7 +334,7 @@ static int confirm_mail(void *vctx, size_t id)
     struct batch_ctx *ctx = vctx;
     struct pending_mail *pm = &ctx->mails[id];
     if (tz_now_ms() - pm->renewed_ms > LEASE_FRESH_MS)
-        renew_leases(ctx, id, id + 1);
+        write_round(ctx, id, id + 1);
     return pm->ours;
 }
 
@@ -365,8 +344,10 @@ static int next_mail(void *vctx, struct mail_envelope *env, size_t *id)
     struct batch_ctx *ctx = vctx;
     struct sender *s = ctx->sender;
     while (ctx->next < ctx->n) {
-        if (ctx->next >= ctx->renewed_until || tz_now_ms() - ctx->renewed_ms > LEASE_FRESH_MS)
-            renew_group(ctx);
+        if (tz_now_ms() - ctx->mails[ctx->next].renewed_ms > LEASE_FRESH_MS) {
+            size_t end = ctx->next + RENEW_GROUP < ctx->n ? ctx->next + RENEW_GROUP : ctx->n;
+            write_round(ctx, ctx->next, end);
+        }
         size_t i = ctx->next++;
         struct pending_mail *pm = &ctx->mails[i];
         if (!pm->ours)

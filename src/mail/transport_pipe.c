@@ -35,6 +35,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,9 +209,15 @@ static void expect_reply(struct pipe_transport *t, struct pipe_conn *c, enum exp
 }
 
 static void send_command(struct pipe_transport *t, struct pipe_conn *c, enum expect what, int slot,
-                         const char *fmt, const char *arg)
+                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void send_command(struct pipe_transport *t, struct pipe_conn *c, enum expect what, int slot,
+                         const char *fmt, ...)
 {
-    buf_printf(&c->out, fmt, arg);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&c->out, fmt, ap);
+    va_end(ap);
     expect_reply(t, c, what, slot);
 }
 
@@ -274,7 +281,7 @@ static void start_message(struct pipe_transport *t, struct pipe_conn *c)
     if (!c->pipelining)
         return;
     send_command(t, c, EXPECT_RCPT, slot, "RCPT TO:<%s>\r\n", m->env.to);
-    send_command(t, c, EXPECT_DATA, slot, "DATA\r\n%s", "");
+    send_command(t, c, EXPECT_DATA, slot, "DATA\r\n");
 }
 
 /* ---- connections ---- */
@@ -377,7 +384,7 @@ static void transaction_failed(struct stream *s, struct pipe_conn *c, int slot)
     char reply[REPLY_MAX];
     memcpy(reply, m->fail_line, sizeof reply);
     report(s, c, slot, st, reply);
-    send_command(s->t, c, EXPECT_RSET, -1, "RSET\r\n%s", "");
+    send_command(s->t, c, EXPECT_RSET, -1, "RSET\r\n");
 }
 
 static void note_failure(struct pipe_msg *m, int code, const char *line, int at_mail)
@@ -440,7 +447,7 @@ static int on_reply(struct stream *s, struct pipe_conn *c, int code, const char 
             if (m->fail_code)
                 transaction_failed(s, c, r.slot);
             else
-                send_command(t, c, EXPECT_DATA, r.slot, "DATA\r\n%s", "");
+                send_command(t, c, EXPECT_DATA, r.slot, "DATA\r\n");
         }
         break;
     case EXPECT_DATA:
@@ -460,7 +467,7 @@ static int on_reply(struct stream *s, struct pipe_conn *c, int code, const char 
             break;
         }
         if (code == 354) /* no recipient, yet the relay wants data: send none */
-            send_command(t, c, EXPECT_ABORT_DOT, -1, ".\r\n%s", "");
+            send_command(t, c, EXPECT_ABORT_DOT, -1, ".\r\n");
         else
             note_failure(m, code, line, 0);
         transaction_failed(s, c, r.slot);
@@ -599,14 +606,17 @@ static void fill(struct stream *s)
     }
 }
 
-/* 1 while a message is on a connection or a reply is outstanding. */
+/* 1 while a message is on c or a reply is outstanding. */
+static int conn_busy(const struct pipe_conn *c)
+{
+    return c->current >= 0 || c->awaiting_dot >= 0 || (c->fd >= 0 && c->q_len > 0);
+}
+
 static int in_flight(const struct pipe_transport *t)
 {
-    for (int i = 0; i < t->concurrency; i++) {
-        const struct pipe_conn *c = &t->conns[i];
-        if (c->current >= 0 || c->awaiting_dot >= 0 || (c->fd >= 0 && c->q_len > 0))
+    for (int i = 0; i < t->concurrency; i++)
+        if (conn_busy(&t->conns[i]))
             return 1;
-    }
     return 0;
 }
 
@@ -697,7 +707,7 @@ static int pipe_send_stream(struct mail_transport *base, const struct mail_sourc
     }
     /* poll failed: end what is in flight */
     for (int i = 0; i < t->concurrency; i++)
-        if (t->conns[i].fd >= 0 && in_flight(t))
+        if (conn_busy(&t->conns[i]))
             conn_close(&s, &t->conns[i], "smtp: poll failed");
     flush(&s);
     free(pfd);

@@ -28,7 +28,6 @@
 #include "store/store_webhooks.h"
 #include "core/banned.h"
 
-
 /* ---------- basics ---------- */
 
 int sql_error(struct store *st, const char *what)
@@ -72,13 +71,19 @@ int sql_exec(struct store *st, const char *sql)
     return 0;
 }
 
-int sql_begin(struct store *st)
+/* sql is a BEGIN statement; what names it in the log. */
+static int tx_begin(struct store *st, const char *sql, const char *what)
 {
-    sqlite3_stmt *s = sql_stmt(st, "BEGIN IMMEDIATE");
+    sqlite3_stmt *s = sql_stmt(st, sql);
     if (!s || sqlite3_step(s) != SQLITE_DONE)
-        return sql_error(st, "begin");
+        return sql_error(st, what);
     st->in_tx = 1;
     return 0;
+}
+
+int sql_begin(struct store *st)
+{
+    return tx_begin(st, "BEGIN IMMEDIATE", "begin");
 }
 
 int sql_commit(struct store *st)
@@ -140,8 +145,8 @@ static int migrate(struct store *st, char *err, size_t err_len)
     const char *const *steps = store_migrations(&count);
     int version = store_schema_version(st);
     if (version > count) {
-        snprintf(err, err_len, "database schema version %d is newer than this muster (%d)",
-                 version, count);
+        snprintf(err, err_len, "database schema version %d is newer than this muster (%d)", version,
+                 count);
         return -1;
     }
     for (int v = version; v < count; v++) {
@@ -345,7 +350,8 @@ int store_campaign_apply(struct store *st, const struct campaign *c, int64_t now
     int64_t id = 0, launched_at = 0;
     char *old_json = NULL;
     int existed = 0;
-    sqlite3_stmt *s = sql_stmt(st, "SELECT id, spec_json, launched_at FROM campaigns WHERE slug = ?1");
+    sqlite3_stmt *s =
+        sql_stmt(st, "SELECT id, spec_json, launched_at FROM campaigns WHERE slug = ?1");
     if (!s)
         goto fail;
     sql_bind_text(s, 1, c->slug);
@@ -374,7 +380,7 @@ int store_campaign_apply(struct store *st, const struct campaign *c, int64_t now
     free(old_json);
     if (!id) {
         s = sql_stmt(st, "INSERT INTO campaigns (slug, spec_json, launch_utc, window_minutes, "
-                     "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+                         "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
         if (!s)
             goto fail;
         sql_bind_text(s, 1, c->slug);
@@ -387,7 +393,8 @@ int store_campaign_apply(struct store *st, const struct campaign *c, int64_t now
         id = sqlite3_last_insert_rowid(st->db);
     } else {
         /* A launched campaign keeps the moment it launched at. */
-        s = sql_stmt(st, "UPDATE campaigns SET spec_json = ?2, window_minutes = ?4, updated_at = ?5, "
+        s = sql_stmt(st,
+                     "UPDATE campaigns SET spec_json = ?2, window_minutes = ?4, updated_at = ?5, "
                      "revision = revision + 1, "
                      "launch_utc = CASE WHEN launched_at = 0 THEN ?3 ELSE launch_utc END "
                      "WHERE id = ?1");
@@ -410,9 +417,9 @@ int store_campaign_apply(struct store *st, const struct campaign *c, int64_t now
     for (size_t i = 0; i < c->target_count; i++) {
         const struct target_spec *t = &c->targets[i];
         s = sql_stmt(st, "INSERT INTO targets (campaign_id, key, position, kind, cap) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (campaign_id, key) DO UPDATE SET "
-                     "position = excluded.position, kind = excluded.kind, cap = excluded.cap, "
-                     "removed = 0");
+                         "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (campaign_id, key) DO UPDATE SET "
+                         "position = excluded.position, kind = excluded.kind, cap = excluded.cap, "
+                         "removed = 0");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, id);
@@ -457,7 +464,7 @@ int store_campaign_get(struct store *st, const char *slug, struct campaign_row *
         return -1;
     sql_bind_text(s, 1, slug);
     int rc = sqlite3_step(s);
-    int result = rc == SQLITE_ROW ? campaign_row_fill(s, out)
+    int result = rc == SQLITE_ROW    ? campaign_row_fill(s, out)
                  : rc == SQLITE_DONE ? STORE_NOT_FOUND
                                      : sql_error(st, "campaign get");
     sqlite3_reset(s);
@@ -466,8 +473,9 @@ int store_campaign_get(struct store *st, const char *slug, struct campaign_row *
 
 int store_campaign_peek(struct store *st, const char *slug, int64_t id, struct campaign_row *out)
 {
-    sqlite3_stmt *s = sql_stmt(st, "SELECT id, slug, NULL, launch_utc, launched_at, window_minutes, "
-                                   "revision FROM campaigns WHERE id = ?1 OR slug = ?2");
+    sqlite3_stmt *s =
+        sql_stmt(st, "SELECT id, slug, NULL, launch_utc, launched_at, window_minutes, "
+                     "revision FROM campaigns WHERE id = ?1 OR slug = ?2");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, id);
@@ -497,7 +505,7 @@ int store_campaign_get_by_id(struct store *st, int64_t id, struct campaign_row *
         return -1;
     sqlite3_bind_int64(s, 1, id);
     int rc = sqlite3_step(s);
-    int result = rc == SQLITE_ROW ? campaign_row_fill(s, out)
+    int result = rc == SQLITE_ROW    ? campaign_row_fill(s, out)
                  : rc == SQLITE_DONE ? STORE_NOT_FOUND
                                      : sql_error(st, "campaign get");
     sqlite3_reset(s);
@@ -553,8 +561,8 @@ int store_targets(struct store *st, int64_t campaign_id, struct target_row *rows
     return 0;
 }
 
-static int target_set_open_locked(struct store *st, int64_t target_id, int open,
-                                  const char *reason, const char *actor, int64_t now)
+static int target_set_open_locked(struct store *st, int64_t target_id, int open, const char *reason,
+                                  const char *actor, int64_t now)
 {
     sqlite3_stmt *s = sql_stmt(st, "UPDATE targets SET open = ?2, reason = ?3 WHERE id = ?1");
     if (!s)
@@ -573,7 +581,7 @@ static int target_set_open_locked(struct store *st, int64_t target_id, int open,
     if (sql_step_done(st, s, "target revision") != 0)
         return -1;
     s = sql_stmt(st, "INSERT INTO target_events (target_id, at, action, reason, actor) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5)");
+                     "VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, target_id);
@@ -587,8 +595,8 @@ static int target_set_open_locked(struct store *st, int64_t target_id, int open,
 static int target_lookup(struct store *st, int64_t campaign_id, const char *key, int64_t *id,
                          int *open)
 {
-    sqlite3_stmt *s =
-        sql_stmt(st, "SELECT id, open FROM targets WHERE campaign_id = ?1 AND key = ?2 AND removed = 0");
+    sqlite3_stmt *s = sql_stmt(
+        st, "SELECT id, open FROM targets WHERE campaign_id = ?1 AND key = ?2 AND removed = 0");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, campaign_id);
@@ -645,9 +653,10 @@ int store_target_report(struct store *st, int64_t campaign_id, int64_t supporter
         return rc;
     }
     /* One report per supporter and target counts. */
-    sqlite3_stmt *s = sql_stmt(st, "INSERT INTO target_reports (target_id, supporter_id, at) "
-                               "SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM target_reports "
-                               "WHERE target_id = ?1 AND supporter_id = ?2)");
+    sqlite3_stmt *s =
+        sql_stmt(st, "INSERT INTO target_reports (target_id, supporter_id, at) "
+                     "SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM target_reports "
+                     "WHERE target_id = ?1 AND supporter_id = ?2)");
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, id);
@@ -689,7 +698,7 @@ static int outbox_add(struct store *st, enum mail_kind kind, int64_t campaign_id
                       int64_t supporter_id, int64_t now)
 {
     sqlite3_stmt *s = sql_stmt(st, "INSERT OR IGNORE INTO outbox (kind, campaign_id, supporter_id, "
-                               "next_at, created_at) VALUES (?1, ?2, ?3, ?4, ?4)");
+                                   "next_at, created_at) VALUES (?1, ?2, ?3, ?4, ?4)");
     if (!s)
         return -1;
     sqlite3_bind_int(s, 1, kind);
@@ -720,8 +729,9 @@ int store_pledge_in_tx(struct store *st, int64_t campaign_id, const struct pledg
     const char *status = NULL;
     char status_buf[16] = "";
     enum pledge_outcome result;
-    sqlite3_stmt *s = sql_stmt(st, "SELECT id, status, confirm_mail_day, confirm_mails FROM supporters "
-                               "WHERE campaign_id = ?1 AND email_norm = ?2");
+    sqlite3_stmt *s =
+        sql_stmt(st, "SELECT id, status, confirm_mail_day, confirm_mails FROM supporters "
+                     "WHERE campaign_id = ?1 AND email_norm = ?2");
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, campaign_id);
@@ -738,9 +748,9 @@ int store_pledge_in_tx(struct store *st, int64_t campaign_id, const struct pledg
     if (!id) {
         for (int attempt = 0; attempt < 4 && !id; attempt++) {
             s = sql_stmt(st, "INSERT OR IGNORE INTO supporters (campaign_id, token_key, email, "
-                         "email_norm, name, statement, timezone, chosen_target, created_at, "
-                         "consent_at, consent_text, consent_ip) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)");
+                             "email_norm, name, statement, timezone, chosen_target, created_at, "
+                             "consent_at, consent_text, consent_ip) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)");
             if (!s)
                 goto fail;
             sqlite3_bind_int64(s, 1, campaign_id);
@@ -764,8 +774,8 @@ int store_pledge_in_tx(struct store *st, int64_t campaign_id, const struct pledg
         result = PLEDGE_NEW;
     } else if (strcmp(status, "confirmed") != 0) {
         s = sql_stmt(st, "UPDATE supporters SET name = ?2, statement = ?3, timezone = ?4, "
-                     "chosen_target = ?5, consent_at = ?6, consent_text = ?7, consent_ip = ?8 "
-                     "WHERE id = ?1");
+                         "chosen_target = ?5, consent_at = ?6, consent_text = ?7, consent_ip = ?8 "
+                         "WHERE id = ?1");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, id);
@@ -781,7 +791,8 @@ int store_pledge_in_tx(struct store *st, int64_t campaign_id, const struct pledg
         result = PLEDGE_UPDATED_PENDING;
     } else {
         /* A confirmed pledge changes only when the inbox confirms again. */
-        s = sql_stmt(st, "UPDATE supporters SET pending_json = json_object('name', ?2, 'statement', "
+        s = sql_stmt(st,
+                     "UPDATE supporters SET pending_json = json_object('name', ?2, 'statement', "
                      "?3, 'timezone', ?4, 'target', ?5) WHERE id = ?1");
         if (!s)
             goto fail;
@@ -801,7 +812,8 @@ int store_pledge_in_tx(struct store *st, int64_t campaign_id, const struct pledg
     } else {
         if (outbox_add(st, MAIL_CONFIRM, campaign_id, id, now) != 0)
             goto fail;
-        s = sql_stmt(st, "UPDATE supporters SET confirm_mail_day = ?2, confirm_mails = ?3 WHERE id = ?1");
+        s = sql_stmt(
+            st, "UPDATE supporters SET confirm_mail_day = ?2, confirm_mails = ?3 WHERE id = ?1");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, id);
@@ -885,7 +897,7 @@ static int supporter_fill(sqlite3_stmt *s, struct supporter *out)
 static int supporter_get(struct store *st, sqlite3_stmt *s, struct supporter *out)
 {
     int rc = sqlite3_step(s);
-    int result = rc == SQLITE_ROW ? supporter_fill(s, out)
+    int result = rc == SQLITE_ROW    ? supporter_fill(s, out)
                  : rc == SQLITE_DONE ? STORE_NOT_FOUND
                                      : sql_error(st, "supporter get");
     sqlite3_reset(s);
@@ -895,7 +907,7 @@ static int supporter_get(struct store *st, sqlite3_stmt *s, struct supporter *ou
 int store_supporter_by_key(struct store *st, int64_t token_key, struct supporter *out)
 {
     sqlite3_stmt *s = sql_stmt(st, "SELECT " SUPPORTER_COLUMNS " FROM supporters "
-                               "WHERE token_key = ?1 AND erased_at = 0");
+                                   "WHERE token_key = ?1 AND erased_at = 0");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, token_key);
@@ -905,7 +917,7 @@ int store_supporter_by_key(struct store *st, int64_t token_key, struct supporter
 int store_supporter_by_id(struct store *st, int64_t id, struct supporter *out)
 {
     sqlite3_stmt *s = sql_stmt(st, "SELECT " SUPPORTER_COLUMNS " FROM supporters "
-                               "WHERE id = ?1 AND erased_at = 0");
+                                   "WHERE id = ?1 AND erased_at = 0");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, id);
@@ -918,9 +930,9 @@ int store_confirm(struct store *st, int64_t supporter_id, int64_t now,
     if (sql_begin(st) != 0)
         return -1;
     sqlite3_stmt *s = sql_stmt(st, "SELECT s.status, s.pending_json IS NOT NULL, s.campaign_id, "
-                               "s.unsubscribed_at, c.launched_at, c.launch_utc + "
-                               "c.window_minutes * 60 FROM supporters s JOIN campaigns c ON "
-                               "c.id = s.campaign_id WHERE s.id = ?1 AND s.erased_at = 0");
+                                   "s.unsubscribed_at, c.launched_at, c.launch_utc + "
+                                   "c.window_minutes * 60 FROM supporters s JOIN campaigns c ON "
+                                   "c.id = s.campaign_id WHERE s.id = ?1 AND s.erased_at = 0");
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, supporter_id);
@@ -939,10 +951,10 @@ int store_confirm(struct store *st, int64_t supporter_id, int64_t now,
     enum confirm_outcome result = CONFIRM_ALREADY;
     if (has_change) {
         s = sql_stmt(st, "UPDATE supporters SET name = json_extract(pending_json, '$.name'), "
-                     "statement = json_extract(pending_json, '$.statement'), "
-                     "timezone = json_extract(pending_json, '$.timezone'), "
-                     "chosen_target = json_extract(pending_json, '$.target'), "
-                     "pending_json = NULL, unsubscribed_at = 0 WHERE id = ?1");
+                         "statement = json_extract(pending_json, '$.statement'), "
+                         "timezone = json_extract(pending_json, '$.timezone'), "
+                         "chosen_target = json_extract(pending_json, '$.target'), "
+                         "pending_json = NULL, unsubscribed_at = 0 WHERE id = ?1");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, supporter_id);
@@ -951,7 +963,8 @@ int store_confirm(struct store *st, int64_t supporter_id, int64_t now,
         result = CONFIRM_CHANGE_APPLIED;
     }
     if (!was_confirmed) {
-        s = sql_stmt(st, "UPDATE supporters SET status = 'confirmed', confirmed_at = ?2 WHERE id = ?1");
+        s = sql_stmt(st,
+                     "UPDATE supporters SET status = 'confirmed', confirmed_at = ?2 WHERE id = ?1");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, supporter_id);
@@ -984,7 +997,7 @@ int store_unsubscribe(struct store *st, int64_t supporter_id, int64_t now)
     if (sql_begin(st) != 0)
         return -1;
     sqlite3_stmt *s = sql_stmt(st, "UPDATE supporters SET unsubscribed_at = ?2 "
-                               "WHERE id = ?1 AND unsubscribed_at = 0");
+                                   "WHERE id = ?1 AND unsubscribed_at = 0");
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, supporter_id);
@@ -992,7 +1005,7 @@ int store_unsubscribe(struct store *st, int64_t supporter_id, int64_t now)
     if (sql_step_done(st, s, "unsubscribe") != 0)
         goto fail;
     s = sql_stmt(st, "UPDATE outbox SET state = 'cancelled' WHERE supporter_id = ?1 AND kind = 3 "
-                 "AND state = 'pending'");
+                     "AND state = 'pending'");
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, supporter_id);
@@ -1023,18 +1036,20 @@ int store_supporter_erase(struct store *st, const char *email, int64_t now, int 
         free(norm);
         return -1;
     }
-    sqlite3_stmt *s = sql_stmt(st, "UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND "
-                               "supporter_id IN (SELECT id FROM supporters WHERE email_norm = ?1)");
+    sqlite3_stmt *s =
+        sql_stmt(st, "UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND "
+                     "supporter_id IN (SELECT id FROM supporters WHERE email_norm = ?1)");
     if (!s)
         goto fail;
     sql_bind_text(s, 1, norm);
     if (sql_step_done(st, s, "erase outbox") != 0)
         goto fail;
     /* The row stays for the anonymous counts; its links die with the new key. */
-    s = sql_stmt(st, "UPDATE supporters SET email = NULL, email_norm = NULL, name = '', statement = '', "
-                 "timezone = 'UTC', chosen_target = NULL, instance = NULL, consent_ip = NULL, "
-                 "pending_json = NULL, erased_at = ?2, epoch = epoch + 1, "
-                 "token_key = -abs(random() % 9223372036854775807) - 1 WHERE email_norm = ?1");
+    s = sql_stmt(
+        st, "UPDATE supporters SET email = NULL, email_norm = NULL, name = '', statement = '', "
+            "timezone = 'UTC', chosen_target = NULL, instance = NULL, consent_ip = NULL, "
+            "pending_json = NULL, erased_at = ?2, epoch = epoch + 1, "
+            "token_key = -abs(random() % 9223372036854775807) - 1 WHERE email_norm = ?1");
     if (!s)
         goto fail;
     sql_bind_text(s, 1, norm);
@@ -1193,8 +1208,9 @@ int store_launch(struct store *st, int64_t campaign_id, int move_to_now, int64_t
 {
     if (sql_begin(st) != 0)
         return -1;
-    sqlite3_stmt *s = sql_stmt(st, "UPDATE campaigns SET launched_at = ?2, launch_utc = CASE WHEN ?3 "
-                               "THEN ?2 ELSE launch_utc END WHERE id = ?1 AND launched_at = 0");
+    sqlite3_stmt *s =
+        sql_stmt(st, "UPDATE campaigns SET launched_at = ?2, launch_utc = CASE WHEN ?3 "
+                     "THEN ?2 ELSE launch_utc END WHERE id = ?1 AND launched_at = 0");
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, campaign_id);
@@ -1203,9 +1219,9 @@ int store_launch(struct store *st, int64_t campaign_id, int move_to_now, int64_t
     if (sql_step_done(st, s, "launch") != 0)
         goto fail;
     s = sql_stmt(st, "INSERT OR IGNORE INTO outbox (kind, campaign_id, supporter_id, next_at, "
-                 "created_at) SELECT 3, campaign_id, id, ?2, ?2 FROM supporters WHERE "
-                 "campaign_id = ?1 AND status = 'confirmed' AND unsubscribed_at = 0 AND "
-                 "erased_at = 0");
+                     "created_at) SELECT 3, campaign_id, id, ?2, ?2 FROM supporters WHERE "
+                     "campaign_id = ?1 AND status = 'confirmed' AND unsubscribed_at = 0 AND "
+                     "erased_at = 0");
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, campaign_id);
@@ -1224,8 +1240,9 @@ fail:
 
 int store_due_launches(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n)
 {
-    sqlite3_stmt *s = sql_stmt(st, "SELECT id FROM campaigns WHERE launched_at = 0 AND launch_utc <= ?1 "
-                               "AND launch_utc + window_minutes * 60 > ?1 ORDER BY id");
+    sqlite3_stmt *s =
+        sql_stmt(st, "SELECT id FROM campaigns WHERE launched_at = 0 AND launch_utc <= ?1 "
+                     "AND launch_utc + window_minutes * 60 > ?1 ORDER BY id");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, now);
@@ -1270,7 +1287,7 @@ static int reclaim_dead_owners(struct store *st, int64_t now)
     /* "+state": read the claimed rows through outbox_claimed, not every
      * pending row through outbox_due */
     sqlite3_stmt *s = sql_stmt(st, "SELECT DISTINCT owner FROM outbox WHERE owner IS NOT NULL "
-                               "AND +state = 'pending' AND lease_until > ?1 LIMIT 16");
+                                   "AND +state = 'pending' AND lease_until > ?1 LIMIT 16");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, now);
@@ -1281,7 +1298,8 @@ static int reclaim_dead_owners(struct store *st, int64_t now)
         if (!owner_is_dead(owners[i]))
             continue;
         log_warn("outbox.takeover", "owner=%s", owners[i]);
-        s = sql_stmt(st, "UPDATE outbox SET lease_until = 0 WHERE owner = ?1 AND state = 'pending'");
+        s = sql_stmt(st,
+                     "UPDATE outbox SET lease_until = 0 WHERE owner = ?1 AND state = 'pending'");
         if (!s)
             return -1;
         sql_bind_text(s, 1, owners[i]);
@@ -1298,9 +1316,10 @@ int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id,
         return -1;
     if (reclaim_dead_owners(st, now) != 0)
         goto fail;
-    sqlite3_stmt *s = sql_stmt(st, "SELECT id, kind, supporter_id, campaign_id, attempts FROM outbox "
-                               "WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 "
-                               "AND (?2 = 0 OR campaign_id = ?2) ORDER BY next_at, id LIMIT ?3");
+    sqlite3_stmt *s =
+        sql_stmt(st, "SELECT id, kind, supporter_id, campaign_id, attempts FROM outbox "
+                     "WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 "
+                     "AND (?2 = 0 OR campaign_id = ?2) ORDER BY next_at, id LIMIT ?3");
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, now);
@@ -1318,7 +1337,7 @@ int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id,
     sqlite3_reset(s);
     for (size_t i = 0; i < count; i++) {
         s = sql_stmt(st, "UPDATE outbox SET owner = ?2, lease_until = ?3, attempts = attempts + 1 "
-                     "WHERE id = ?1");
+                         "WHERE id = ?1");
         if (!s)
             goto fail;
         sqlite3_bind_int64(s, 1, items[i].id);
@@ -1393,12 +1412,12 @@ int store_outbox_failed(struct store *st, int64_t item_id, const char *owner, in
                          item_id, now, reply);
 }
 
-int store_outbox_pending(struct store *st, int64_t campaign_id, enum mail_kind kind,
-                         int64_t now, int64_t *pending, int64_t *ready)
+int store_outbox_pending(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t now,
+                         int64_t *pending, int64_t *ready)
 {
     sqlite3_stmt *s = sql_stmt(st, "SELECT count(*), coalesce(sum(next_at <= ?3), 0) FROM outbox "
-                               "WHERE state = 'pending' AND (?1 = 0 OR campaign_id = ?1) AND "
-                               "(?2 = 0 OR kind = ?2)");
+                                   "WHERE state = 'pending' AND (?1 = 0 OR campaign_id = ?1) AND "
+                                   "(?2 = 0 OR kind = ?2)");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, campaign_id);
@@ -1449,32 +1468,34 @@ int store_confirmed_count(struct store *st, int64_t campaign_id, int64_t *count)
 int store_stats(struct store *st, int64_t campaign_id, struct campaign_stats *out)
 {
     struct campaign_stats r;
-    r.pledges = sql_scalar(st, "SELECT count(*) FROM supporters WHERE campaign_id = ?1", campaign_id);
+    r.pledges =
+        sql_scalar(st, "SELECT count(*) FROM supporters WHERE campaign_id = ?1", campaign_id);
     r.confirmed = sql_scalar(st,
-                         "SELECT count(*) FROM supporters WHERE campaign_id = ?1 AND "
-                         "status = 'confirmed'",
-                         campaign_id);
+                             "SELECT count(*) FROM supporters WHERE campaign_id = ?1 AND "
+                             "status = 'confirmed'",
+                             campaign_id);
     r.unsubscribed = sql_scalar(st,
-                            "SELECT count(*) FROM supporters WHERE campaign_id = ?1 AND "
-                            "unsubscribed_at > 0",
-                            campaign_id);
-    r.reminders_sent = sql_scalar(st,
-                              "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND kind = 3 "
-                              "AND state = 'sent'",
-                              campaign_id);
-    r.reminders_failed = sql_scalar(st,
-                                "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND kind = 3 "
-                                "AND state = 'failed'",
+                                "SELECT count(*) FROM supporters WHERE campaign_id = ?1 AND "
+                                "unsubscribed_at > 0",
                                 campaign_id);
+    r.reminders_sent = sql_scalar(st,
+                                  "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND kind = 3 "
+                                  "AND state = 'sent'",
+                                  campaign_id);
+    r.reminders_failed =
+        sql_scalar(st,
+                   "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND kind = 3 "
+                   "AND state = 'failed'",
+                   campaign_id);
     r.reminders_pending = sql_scalar(st,
-                                 "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND "
-                                 "kind = 3 AND state = 'pending'",
-                                 campaign_id);
+                                     "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND "
+                                     "kind = 3 AND state = 'pending'",
+                                     campaign_id);
     r.clicks = sql_scalar(st, "SELECT count(*) FROM clicks WHERE campaign_id = ?1", campaign_id);
     r.supporters_clicked = sql_scalar(
         st, "SELECT count(DISTINCT supporter_id) FROM clicks WHERE campaign_id = ?1", campaign_id);
-    r.reroutes = sql_scalar(st, "SELECT coalesce(sum(rerouted), 0) FROM targets WHERE campaign_id = ?1",
-                        campaign_id);
+    r.reroutes = sql_scalar(
+        st, "SELECT coalesce(sum(rerouted), 0) FROM targets WHERE campaign_id = ?1", campaign_id);
     if (r.pledges < 0 || r.confirmed < 0 || r.unsubscribed < 0 || r.reminders_sent < 0 ||
         r.reminders_failed < 0 || r.reminders_pending < 0 || r.clicks < 0 ||
         r.supporters_clicked < 0 || r.reroutes < 0)
@@ -1486,11 +1507,7 @@ int store_stats(struct store *st, int64_t campaign_id, struct campaign_stats *ou
 int store_read_begin(struct store *st)
 {
     /* Deferred: the snapshot is taken by the first read. */
-    sqlite3_stmt *s = sql_stmt(st, "BEGIN");
-    if (!s || sqlite3_step(s) != SQLITE_DONE)
-        return sql_error(st, "read begin");
-    st->in_tx = 1;
-    return 0;
+    return tx_begin(st, "BEGIN", "read begin");
 }
 
 void store_read_end(struct store *st)
@@ -1525,15 +1542,15 @@ int store_outbox_cancel(struct store *st, int64_t item_id)
 
 int store_launch_owed(struct store *st, int64_t campaign_id, int64_t *owed)
 {
-    int64_t v = sql_scalar(st,
-                       "SELECT count(*) FROM supporters s WHERE s.campaign_id = ?1 AND "
-                       "s.status = 'confirmed' AND s.unsubscribed_at = 0 AND s.erased_at = 0 AND "
-                       "NOT EXISTS (SELECT 1 FROM outbox o WHERE o.campaign_id = ?1 AND "
-                       "o.supporter_id = s.id AND o.kind = 3)",
-                       campaign_id);
+    int64_t v =
+        sql_scalar(st,
+                   "SELECT count(*) FROM supporters s WHERE s.campaign_id = ?1 AND "
+                   "s.status = 'confirmed' AND s.unsubscribed_at = 0 AND s.erased_at = 0 AND "
+                   "NOT EXISTS (SELECT 1 FROM outbox o WHERE o.campaign_id = ?1 AND "
+                   "o.supporter_id = s.id AND o.kind = 3)",
+                   campaign_id);
     if (v < 0)
         return -1;
     *owed = v;
     return 0;
 }
-

@@ -181,9 +181,7 @@ class FaultRelay:
     # aiosmtpd hooks ------------------------------------------------------------
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
-        if self.pipelining:
-            responses.insert(len(responses) - 1, "250-PIPELINING")
-        return responses
+        return ehlo_responses(responses, self.pipelining)
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         session.fault_mails = getattr(session, "fault_mails", 0) + 1
@@ -242,6 +240,13 @@ class FaultRelay:
                     server.transport.close()
             asyncio.get_running_loop().call_later(self.close_idle_after, close_if_idle)
         return "250 2.0.0 OK queued"
+
+
+def ehlo_responses(responses, pipelining):
+    """aiosmtpd's EHLO lines, with PIPELINING announced before the last when asked."""
+    if pipelining:
+        responses.insert(len(responses) - 1, "250-PIPELINING")
+    return responses
 
 
 def free_port():

@@ -14,13 +14,13 @@ Run: /usr/bin/python3 -m pytest tests/e2e/test_transport.py
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from smtp_fault import ehlo_responses, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # MUSTER_TRANSPORT_DRIVER=path runs that driver instead of the built ones.
@@ -41,9 +41,7 @@ class Relay:
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
-        if self.pipelining:
-            responses.insert(len(responses) - 1, "250-PIPELINING")
-        return responses
+        return ehlo_responses(responses, self.pipelining)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0]
@@ -65,12 +63,6 @@ class Relay:
         with self.lock:
             self.received.append((mid, envelope.mail_from, session.peer))
         return "250 2.0.0 OK queued"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # muster's own client with a relay announcing PIPELINING and one that does not;
