@@ -4,9 +4,10 @@
  * never exceed a cap and a click costs no write transaction; each click is
  * queued and a writer thread commits the queue in batches (group commit,
  * synchronous=NORMAL). What a crash can lose: the clicks answered in the last
- * moments before it (the queue not yet written, typically under a
- * millisecond, at most one batch); a supporter whose assignment was lost is
- * assigned again at the next click, within the caps.
+ * moments before it (the queue not yet written: at most the 20 ms the writer
+ * lets a small group gather, plus the batch being written); a supporter
+ * whose assignment was lost is assigned again at the next click, within the
+ * caps.
  *
  * A change made by another process (target closed, campaign applied) bumps
  * the campaign's revision; the next click sees it and reloads the targets'

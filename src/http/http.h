@@ -87,6 +87,9 @@ enum route_flags {
     ROUTE_ADMIN = 1 << 0,   /* organizer session, else 303 to /login */
     ROUTE_API = 1 << 1,     /* organizer session or Bearer token, else 401 */
     ROUTE_CSRF = 1 << 2,    /* form post: csrf field must match the cookie */
+    ROUTE_SNAPSHOT = 1 << 3, /* reads through the shared read snapshot
+                              * (app_snapshot_enter); every other route ends
+                              * it before its handler runs */
 };
 
 struct route {

@@ -20,7 +20,7 @@ const struct route http_routes[] = {
     {"GET", "/c/:slug/calendar/:file", handle_calendar, ROUTE_PUBLIC},
     {"GET", "/confirm/:token", handle_confirm_page, ROUTE_PUBLIC},
     {"POST", "/confirm/:token", handle_confirm_post, ROUTE_PUBLIC},
-    {"GET", "/a/:token", handle_action, ROUTE_PUBLIC},
+    {"GET", "/a/:token", handle_action, ROUTE_PUBLIC | ROUTE_SNAPSHOT},
     {"POST", "/a/:token/report", handle_action_report, ROUTE_PUBLIC},
     {"POST", "/a/:token/instance", handle_action_instance, ROUTE_PUBLIC},
     {"GET", "/u/:token", handle_unsubscribe_page, ROUTE_PUBLIC},

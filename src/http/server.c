@@ -7,11 +7,20 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/tz.h"
@@ -22,9 +31,26 @@
 #include "pages/pages.h"
 #include "core/banned.h"
 
-struct http_server {
+enum server_phase { PHASE_RUN, PHASE_QUIESCE, PHASE_STOP };
+
+struct http_worker {
+    struct http_server *srv;
     struct MHD_Daemon *daemon;
+    int wake_fd; /* eventfd: the phase changed */
+    pthread_t thread;
+    int started;
+    int quiesced; /* the daemon gave the listening socket back */
+};
+
+struct http_server {
     struct app *app;
+    int listen_fd; /* ours: every daemon returns it when quiesced */
+    atomic_int phase;
+    pthread_mutex_t lock;
+    pthread_cond_t quiesced_cv;
+    int quiesced; /* workers that stopped accepting */
+    int nworkers;
+    struct http_worker workers[];
 };
 
 enum defer_state { DEFER_NONE, DEFER_WAITING, DEFER_DONE };
@@ -39,6 +65,7 @@ struct request_ctx {
     atomic_int defer_state;
     int defer_rc;
     struct MHD_Connection *connection;
+    struct http_worker *worker; /* whose event loop resumes the connection */
 };
 
 /* ---- request accessors ---- */
@@ -189,6 +216,8 @@ static void dispatch(struct http_request *req, struct http_response *resp, int t
 {
     int path_known = 0;
     const struct route *route = http_route_match(req, &path_known);
+    if (req->store && !(route && (route->flags & ROUTE_SNAPSHOT)))
+        store_snapshot_end(req->store); /* this request must see the latest data */
     if (!route) {
         if (path_known) {
             page_error(req, resp, 405, "Method not allowed",
@@ -202,8 +231,9 @@ static void dispatch(struct http_request *req, struct http_response *resp, int t
     if (too_large) {
         const char *ctype = http_header(req, "Content-Type");
         if (ctype && strncasecmp(ctype, "application/json", 16) == 0)
-            http_json(resp, 413, "{\"errors\":{\"body\":\"The request body is larger than 256 "
-                                 "KiB.\"}}");
+            http_json(resp, 413,
+                      "{\"errors\":{\"body\":\"The request body is larger than 256 "
+                      "KiB.\"}}");
         else
             page_error(req, resp, 413, "Request too large", "The request body is too large.");
         return;
@@ -212,7 +242,8 @@ static void dispatch(struct http_request *req, struct http_response *resp, int t
         page_error(req, resp, 503, "Unavailable", "The database is not available. Try again.");
         return;
     }
-    if ((route->flags & (ROUTE_ADMIN | ROUTE_API)) && session_authenticate(req, route->flags) != 0) {
+    if ((route->flags & (ROUTE_ADMIN | ROUTE_API)) &&
+        session_authenticate(req, route->flags) != 0) {
         if (route->flags & ROUTE_API) {
             http_json(resp, 401, "{\"error\":\"authentication required\"}");
             http_set_header(resp, "WWW-Authenticate", "Bearer realm=\"muster\"");
@@ -239,8 +270,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct http_response *
         free(data);
         return MHD_NO;
     }
-    MHD_add_response_header(r, "Content-Type", resp->content_type ? resp->content_type
-                                                                  : "text/html; charset=utf-8");
+    MHD_add_response_header(r, "Content-Type",
+                            resp->content_type ? resp->content_type : "text/html; charset=utf-8");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     int has_cache = 0, has_frame = 0;
@@ -275,6 +306,10 @@ static void deferred_done(void *arg, int rc)
     ctx->defer_rc = rc;
     atomic_store(&ctx->defer_state, DEFER_DONE);
     MHD_resume_connection(ctx->connection);
+    /* MHD marks it resumed; its event loop must look again. */
+    uint64_t one = 1;
+    if (write(ctx->worker->wake_fd, &one, sizeof one) < 0)
+        log_error("http.wake_failed", "error=\"%s\"", strerror(errno));
 }
 
 static void release_deferred(struct request_ctx *ctx)
@@ -288,7 +323,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    struct app *app = cls;
+    struct http_worker *worker = cls;
+    struct app *app = worker->srv->app;
     struct request_ctx *ctx = *con_cls;
     if (!ctx) {
         ctx = calloc(1, sizeof *ctx);
@@ -323,6 +359,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     resp.status = 200;
     resp.content_type = "text/html; charset=utf-8";
     if (atomic_load(&ctx->defer_state) == DEFER_DONE) {
+        if (req.store)
+            store_snapshot_end(req.store);
         ctx->deferred.finish(&req, &resp, ctx->deferred.arg, ctx->defer_rc);
         release_deferred(ctx);
         atomic_store(&ctx->defer_state, DEFER_NONE);
@@ -335,6 +373,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         buf_release(&resp.body);
         ctx->deferred = resp.deferred;
         ctx->connection = conn;
+        ctx->worker = worker;
         atomic_store(&ctx->defer_state, DEFER_WAITING);
         MHD_suspend_connection(conn);
         if (!app->committer ||
@@ -371,71 +410,218 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
-struct http_server *http_server_start(struct app *app, int threads, char *err, unsigned long n)
+/* ---- the event loops ----
+ *
+ * One MHD daemon per thread, each in "external" epoll mode, all sharing one
+ * listening socket; each thread waits on its daemon's epoll descriptor with
+ * poll() and then calls MHD_run, which never blocks. MHD 0.9.75's own
+ * polling threads can sleep with work waiting: its epoll loop calls
+ * epoll_wait again, with the blocking timeout, whenever a call returned
+ * exactly its 128-event maximum, so a thread whose 128 connections are all
+ * ready at once sleeps until the connection timeout (bench/click.sh at 256
+ * connections froze in about one run in ten). poll() on the epoll descriptor
+ * only looks; MHD_run's epoll_wait calls all have a zero timeout. */
+
+static int poll_timeout_ms(struct MHD_Daemon *d)
+{
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (MHD_get_timeout(d, &ms) != MHD_YES)
+        return -1;
+    return ms > 60000 ? 60000 : (int)ms;
+}
+
+static void *worker_main(void *arg)
+{
+    struct http_worker *w = arg;
+    struct http_server *srv = w->srv;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    struct pollfd fds[2] = {{info ? info->epoll_fd : -1, POLLIN, 0}, {w->wake_fd, POLLIN, 0}};
+    for (;;) {
+        int phase = atomic_load(&srv->phase);
+        if (phase != PHASE_RUN && !w->quiesced) {
+            /* Here, between two MHD_run calls: MHD's quiesce is not safe
+             * while another thread runs the daemon. */
+            MHD_quiesce_daemon(w->daemon);
+            pthread_mutex_lock(&srv->lock);
+            w->quiesced = 1;
+            srv->quiesced++;
+            pthread_cond_broadcast(&srv->quiesced_cv);
+            pthread_mutex_unlock(&srv->lock);
+        }
+        if (phase == PHASE_STOP)
+            break;
+        int ready = poll(fds, 2, poll_timeout_ms(w->daemon));
+        if (ready > 0 && (fds[1].revents & POLLIN)) {
+            uint64_t count; /* only this thread reads it: never EAGAIN here */
+            if (read(w->wake_fd, &count, sizeof count) < 0)
+                log_error("http.wake_failed", "error=\"%s\"", strerror(errno));
+        }
+        MHD_run(w->daemon);
+    }
+    app_thread_store_close();
+    return NULL;
+}
+
+static void wake_workers(struct http_server *srv, enum server_phase phase)
+{
+    atomic_store(&srv->phase, phase);
+    uint64_t one = 1;
+    for (int i = 0; i < srv->nworkers; i++)
+        if (srv->workers[i].started && write(srv->workers[i].wake_fd, &one, sizeof one) < 0)
+            log_error("http.wake_failed", "error=\"%s\"", strerror(errno));
+}
+
+/* Binds the listening socket: SO_REUSEADDR (restarts do not wait for old
+ * connections), not SO_REUSEPORT, so a second `muster serve` on the same
+ * address fails instead of silently taking half of the connections. */
+static int open_listener(const struct sockaddr_storage *ss, char *err, unsigned long n,
+                         const char *address)
+{
+    socklen_t len =
+        ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int on = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+        (ss->ss_family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) != 0) ||
+        bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+        snprintf(err, n, "cannot listen on %s: %s", address, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* After the workers stopped (or never started). Every daemon is quiesced
+ * first, so that none closes the listening socket the others share. */
+static void server_free(struct http_server *srv)
+{
+    for (int i = 0; i < srv->nworkers; i++) {
+        struct http_worker *w = &srv->workers[i];
+        if (w->daemon && !w->quiesced)
+            MHD_quiesce_daemon(w->daemon);
+        if (w->daemon)
+            MHD_stop_daemon(w->daemon);
+        if (w->wake_fd >= 0)
+            close(w->wake_fd);
+    }
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
+    pthread_mutex_destroy(&srv->lock);
+    pthread_cond_destroy(&srv->quiesced_cv);
+    free(srv);
+}
+
+static int parse_listen(const char *address, struct sockaddr_storage *ss, char *err,
+                        unsigned long n)
 {
     char host[256];
     int port;
-    if (config_split_listen(app->cfg->listen, host, sizeof host, &port) != 0) {
-        snprintf(err, n, "MUSTER_LISTEN: expected host:port, got '%s'", app->cfg->listen);
-        return NULL;
+    if (config_split_listen(address, host, sizeof host, &port) != 0) {
+        snprintf(err, n, "MUSTER_LISTEN: expected host:port, got '%s'", address);
+        return -1;
     }
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
-    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+    if (strcmp(host, "localhost") == 0)
+        snprintf(host, sizeof host, "127.0.0.1");
     if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;
         sin->sin_port = htons((uint16_t)port);
-    } else if (host[0] == '[' && strlen(host) > 2) {
+        return 0;
+    }
+    if (host[0] == '[' && strlen(host) > 2) {
         char v6[64];
         snprintf(v6, sizeof v6, "%.*s", (int)strlen(host) - 2, host + 1);
-        if (inet_pton(AF_INET6, v6, &sin6->sin6_addr) != 1) {
-            snprintf(err, n, "MUSTER_LISTEN: '%s' is not an IP address", host);
-            return NULL;
+        if (inet_pton(AF_INET6, v6, &sin6->sin6_addr) == 1) {
+            sin6->sin6_family = AF_INET6;
+            sin6->sin6_port = htons((uint16_t)port);
+            return 0;
         }
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)port);
-        flags |= MHD_USE_IPv6;
-    } else if (strcmp(host, "localhost") == 0) {
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)port);
-        inet_pton(AF_INET, "127.0.0.1", &sin->sin_addr);
-    } else {
-        snprintf(err, n, "MUSTER_LISTEN: '%s' is not an IP address", host);
-        return NULL;
     }
-    struct http_server *srv = calloc(1, sizeof *srv);
+    snprintf(err, n, "MUSTER_LISTEN: '%s' is not an IP address", host);
+    return -1;
+}
+
+struct http_server *http_server_start(struct app *app, int threads, char *err, unsigned long n)
+{
+    struct sockaddr_storage ss;
+    if (parse_listen(app->cfg->listen, &ss, err, n) != 0)
+        return NULL;
+    struct http_server *srv = calloc(1, sizeof *srv + (size_t)threads * sizeof srv->workers[0]);
     if (!srv) {
         snprintf(err, n, "out of memory");
         return NULL;
     }
     srv->app = app;
-    srv->daemon = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, &on_request, app, MHD_OPTION_SOCK_ADDR, &ss,
-        MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)10000, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        (unsigned)1, MHD_OPTION_END);
-    if (!srv->daemon) {
-        snprintf(err, n, "cannot listen on %s (in use, or not an address of this machine)",
-                 app->cfg->listen);
-        free(srv);
+    srv->nworkers = threads;
+    pthread_mutex_init(&srv->lock, NULL);
+    pthread_cond_init(&srv->quiesced_cv, NULL);
+    for (int i = 0; i < threads; i++)
+        srv->workers[i].wake_fd = -1;
+    srv->listen_fd = open_listener(&ss, err, n, app->cfg->listen);
+    if (srv->listen_fd < 0) {
+        server_free(srv);
         return NULL;
+    }
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    for (int i = 0; i < threads; i++) {
+        struct http_worker *w = &srv->workers[i];
+        w->srv = srv;
+        w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        /* 10000 connections in all; 16 KiB each holds any request head we
+         * accept (bodies go to the request context, not MHD's pool). */
+        w->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, &on_request, w, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+            MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)(10000 / threads),
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_END);
+        if (w->wake_fd < 0 || !w->daemon) {
+            snprintf(err, n, "cannot start the HTTP server on %s", app->cfg->listen);
+            http_server_stop(srv);
+            return NULL;
+        }
+        /* The loops take no signals: serve's main thread sigwaits for them. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        w->started = pthread_create(&w->thread, NULL, worker_main, w) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (!w->started) {
+            snprintf(err, n, "cannot start an HTTP thread");
+            http_server_stop(srv);
+            return NULL;
+        }
     }
     return srv;
 }
 
 void http_server_quiesce(struct http_server *srv)
 {
-    if (srv)
-        MHD_quiesce_daemon(srv->daemon);
+    if (!srv || atomic_load(&srv->phase) != PHASE_RUN)
+        return;
+    int started = 0;
+    for (int i = 0; i < srv->nworkers; i++)
+        started += srv->workers[i].started;
+    wake_workers(srv, PHASE_QUIESCE);
+    pthread_mutex_lock(&srv->lock);
+    while (srv->quiesced < started)
+        pthread_cond_wait(&srv->quiesced_cv, &srv->lock);
+    pthread_mutex_unlock(&srv->lock);
 }
 
 void http_server_stop(struct http_server *srv)
 {
     if (!srv)
         return;
-    MHD_stop_daemon(srv->daemon);
-    free(srv);
+    http_server_quiesce(srv);
+    wake_workers(srv, PHASE_STOP);
+    for (int i = 0; i < srv->nworkers; i++)
+        if (srv->workers[i].started)
+            pthread_join(srv->workers[i].thread, NULL);
+    server_free(srv);
 }

@@ -8,6 +8,7 @@
 #ifndef MUSTER_STORE_SQLITE_PRIVATE_H
 #define MUSTER_STORE_SQLITE_PRIVATE_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -23,6 +24,11 @@ struct store {
     struct stmt_slot cache[STMT_CACHE];
     int in_tx;
     int64_t busy_since_us; /* when the current wait for a lock began (busy_wait) */
+    /* The shared read snapshot (store_snapshot_enter): the lock is held by
+     * whoever uses it, the owning thread or the expiring one. */
+    pthread_mutex_t snapshot_lock;
+    int snapshot_open;
+    int64_t snapshot_began_us;
 };
 
 /* Logs the connection's last error for op `what`; returns -1. */

@@ -255,6 +255,24 @@ int store_savepoint_end(struct store *st, int keep);
 int store_read_begin(struct store *st);
 void store_read_end(struct store *st);
 
+/* A shared read snapshot: one read transaction that consecutive requests on
+ * this handle reuse while it is younger than max_age_us, so clicks that come
+ * close together pay one round of WAL locks instead of one each (what group
+ * commit is to writes, this is to reads). A change committed elsewhere is
+ * seen by every snapshot begun after it, so at most max_age_us late.
+ *
+ * store_snapshot_enter reuses the open snapshot or begins a new one (1: new,
+ * 0: reused, -1: error) and holds the handle until store_snapshot_leave,
+ * which leaves the snapshot open; only reads may run in between.
+ * store_snapshot_end ends it: call it before any other use of the handle.
+ * store_snapshot_expire may be called from another thread: it ends a snapshot
+ * older than max_age_us that nobody holds, never waits, and returns 1 while
+ * one is still open. */
+int store_snapshot_enter(struct store *st, int64_t max_age_us);
+void store_snapshot_leave(struct store *st);
+void store_snapshot_end(struct store *st);
+int store_snapshot_expire(struct store *st, int64_t max_age_us);
+
 /* ---- organizers ---- */
 /* Creates the organizer, or replaces the password of an existing one (which
  * ends all their sessions). *created tells which. */

@@ -222,6 +222,7 @@ int store_open(const char *path, struct store **out, char *err, size_t err_len)
         snprintf(err, err_len, "out of memory");
         return -1;
     }
+    pthread_mutex_init(&st->snapshot_lock, NULL);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
         snprintf(err, err_len, "cannot open database %s: %s", path,
@@ -252,7 +253,8 @@ void store_close(struct store *st)
         return;
     for (int i = 0; i < STMT_CACHE && st->cache[i].sql; i++)
         sqlite3_finalize(st->cache[i].stmt);
-    sqlite3_close(st->db);
+    sqlite3_close(st->db); /* also ends an open snapshot */
+    pthread_mutex_destroy(&st->snapshot_lock);
     free(st);
 }
 
@@ -1515,6 +1517,57 @@ void store_read_end(struct store *st)
     /* Ending a read transaction cannot lose anything; ROLLBACK also works
      * after a failed read. */
     sql_rollback(st);
+}
+
+/* Ends the open snapshot; the caller holds snapshot_lock. */
+static void snapshot_close(struct store *st)
+{
+    if (!st->snapshot_open)
+        return;
+    store_read_end(st);
+    st->snapshot_open = 0;
+}
+
+int store_snapshot_enter(struct store *st, int64_t max_age_us)
+{
+    pthread_mutex_lock(&st->snapshot_lock);
+    int64_t now = monotonic_us();
+    if (st->snapshot_open && now - st->snapshot_began_us < max_age_us)
+        return 0;
+    snapshot_close(st);
+    /* BEGIN is deferred: the snapshot is taken by the first read, after
+     * snapshot_began_us, so it is never older than the age measured here. */
+    if (store_read_begin(st) != 0) {
+        pthread_mutex_unlock(&st->snapshot_lock);
+        return -1;
+    }
+    st->snapshot_open = 1;
+    st->snapshot_began_us = now;
+    return 1;
+}
+
+void store_snapshot_leave(struct store *st)
+{
+    pthread_mutex_unlock(&st->snapshot_lock);
+}
+
+void store_snapshot_end(struct store *st)
+{
+    /* The owning thread asks; the lock is only ever held briefly. */
+    pthread_mutex_lock(&st->snapshot_lock);
+    snapshot_close(st);
+    pthread_mutex_unlock(&st->snapshot_lock);
+}
+
+int store_snapshot_expire(struct store *st, int64_t max_age_us)
+{
+    if (pthread_mutex_trylock(&st->snapshot_lock) != 0)
+        return 1; /* in use: its owner is working */
+    if (st->snapshot_open && monotonic_us() - st->snapshot_began_us >= max_age_us)
+        snapshot_close(st);
+    int open = st->snapshot_open;
+    pthread_mutex_unlock(&st->snapshot_lock);
+    return open;
 }
 
 int store_begin(struct store *st)

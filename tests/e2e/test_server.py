@@ -7,13 +7,15 @@ seen at once, the countdown before the moment, and a clean stop on SIGTERM.
 import base64
 import os
 import re
+import signal
 import socket
+import subprocess
 import time
 import urllib.parse
 
 import pytest
 
-from conftest import derive_link_token, make_campaign
+from conftest import MUSTER_BIN, derive_link_token, make_campaign
 
 
 def path_of(url):
@@ -161,6 +163,52 @@ def test_sigterm_stops_within_5s_even_with_an_idle_open_connection(make_muster):
     finally:
         idle.close()
         half.close()
+
+
+@pytest.mark.parametrize("ready", [128, 256])
+def test_requests_that_all_arrive_at_once_are_all_answered(make_muster, ready):
+    """MHD 0.9.75's own epoll loop calls epoll_wait again, with its blocking
+    timeout, after a call that returned exactly 128 events: a thread whose
+    connections were all ready at once then slept with every request unanswered
+    until the 30 s connection timeout. The server is frozen (SIGSTOP) while each
+    keep-alive connection sends a request, so that one wakeup finds them all
+    ready, then thawed; every answer must come within 5 s, round after round."""
+    m = make_muster(env={"MUSTER_HTTP_THREADS": "1"})
+    conns = [socket.create_connection(("127.0.0.1", m.port), timeout=5) for _ in range(ready)]
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    try:
+        for c in conns:  # every connection accepted and served once
+            c.sendall(request)
+            assert b" 200 " in c.recv(4096).split(b"\r\n", 1)[0]
+        for round_no in range(3):
+            m.proc.send_signal(signal.SIGSTOP)
+            try:
+                for c in conns:
+                    c.sendall(request)
+                time.sleep(0.2)
+            finally:
+                m.proc.send_signal(signal.SIGCONT)
+            t0 = time.monotonic()
+            for i, c in enumerate(conns):
+                try:
+                    head = c.recv(4096)
+                except socket.timeout:
+                    pytest.fail(f"round {round_no}: connection {i} of {ready} got no answer "
+                                f"within {time.monotonic() - t0:.1f}s")
+                assert head.startswith(b"HTTP/1.1 200 "), head[:80]
+    finally:
+        for c in conns:
+            c.close()
+
+
+def test_a_second_server_on_the_same_address_fails_instead_of_sharing_it(make_muster):
+    m = make_muster()
+    proc = subprocess.run([MUSTER_BIN, "serve"], cwd=m.dir, env=m.env, capture_output=True,
+                          text=True, timeout=20)
+    assert proc.returncode == 1, proc.stderr
+    assert f"cannot listen on 127.0.0.1:{m.port}" in proc.stderr
+    assert "in use" in proc.stderr
+    assert m.get("/healthz").status == 200
 
 
 def test_action_link_before_the_launch_moment_shows_a_countdown(muster, smtp):
