@@ -8,7 +8,9 @@ exact prefilled URL of each kind of target in the example campaign.
 import concurrent.futures
 import datetime
 import html
+import os
 import re
+import sqlite3
 import subprocess
 import threading
 import time
@@ -250,6 +252,24 @@ def test_action_link_stays_with_its_target_on_later_clicks(muster, smtp):
     stats = muster.stats()
     by_id = {t["id"]: t for t in stats["targets"]}
     assert by_id["handbook-github"]["assigned"] == 1 and by_id["handbook-gitlab"]["assigned"] == 1
+
+
+def test_a_quiet_server_keeps_no_read_snapshot_open(muster, smtp):
+    """Clicks on one HTTP thread share a read snapshot for up to 1 ms (app.h).
+    When no further click comes, the server must still end it: an open read
+    transaction would keep every later commit in the WAL, where no checkpoint
+    could move it (and an erased supporter's rows would stay in the WAL file)."""
+    [link] = launch_and_links(muster, smtp, [("ada@example.org", "Ada", "")])
+    assert muster.get(link).status == 302
+    muster.wait_clicks(1)  # committed after the click's snapshot began
+    time.sleep(0.1)
+    db = sqlite3.connect(muster.db_path, timeout=1)
+    try:
+        busy, wal_frames, moved = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.close()
+    assert busy == 0, f"a reader still holds a snapshot: {wal_frames} WAL frames, {moved} moved"
+    assert os.path.getsize(f"{muster.db_path}-wal") == 0
 
 
 def test_target_cap_holds_under_concurrent_clicks(make_muster, smtp):
