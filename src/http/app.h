@@ -1,7 +1,8 @@
 /*
  * app: the state `muster serve` shares between its threads: configuration,
  * the signal that wakes the mail sender, the pledge rate limiter, metrics
- * counters, and each thread's store handle and campaign cache.
+ * counters, each thread's store handle and campaign cache, and the reaper
+ * thread that ends the HTTP threads' idle read snapshots.
  */
 #ifndef MUSTER_HTTP_APP_H
 #define MUSTER_HTTP_APP_H

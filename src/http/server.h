@@ -1,6 +1,7 @@
 /*
- * server: the HTTP server of `muster serve` on libmicrohttpd, with a thread
- * pool. It bounds request bodies, resolves the client address (believing
+ * server: the HTTP server of `muster serve` on libmicrohttpd, one event loop
+ * per thread around one listening socket (docs/ARCHITECTURE.md, "The HTTP
+ * server"). It bounds request bodies, resolves the client address (believing
  * X-Forwarded-For only from MUSTER_TRUSTED_PROXIES), routes, enforces each
  * route's auth and CSRF flags, and records metrics.
  */
