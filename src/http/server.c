@@ -36,7 +36,8 @@ enum server_phase { PHASE_RUN, PHASE_QUIESCE, PHASE_STOP };
 struct http_worker {
     struct http_server *srv;
     struct MHD_Daemon *daemon;
-    int wake_fd; /* eventfd: the phase changed */
+    int epoll_fd; /* the daemon's: readable when MHD has work */
+    int wake_fd;  /* eventfd: the phase changed, or a connection was resumed */
     pthread_t thread;
     int started;
     int quiesced; /* the daemon gave the listening socket back */
@@ -434,8 +435,7 @@ static void *worker_main(void *arg)
 {
     struct http_worker *w = arg;
     struct http_server *srv = w->srv;
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_EPOLL_FD);
-    struct pollfd fds[2] = {{info ? info->epoll_fd : -1, POLLIN, 0}, {w->wake_fd, POLLIN, 0}};
+    struct pollfd fds[2] = {{w->epoll_fd, POLLIN, 0}, {w->wake_fd, POLLIN, 0}};
     for (;;) {
         int phase = atomic_load(&srv->phase);
         if (phase != PHASE_RUN && !w->quiesced) {
@@ -580,11 +580,14 @@ struct http_server *http_server_start(struct app *app, int threads, char *err, u
             MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)(10000 / threads),
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_END);
-        if (w->wake_fd < 0 || !w->daemon) {
+        const union MHD_DaemonInfo *info =
+            w->daemon ? MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+        if (w->wake_fd < 0 || !info) {
             snprintf(err, n, "cannot start the HTTP server on %s", app->cfg->listen);
             http_server_stop(srv);
             return NULL;
         }
+        w->epoll_fd = info->epoll_fd;
         /* The loops take no signals: serve's main thread sigwaits for them. */
         sigset_t all, old;
         sigfillset(&all);

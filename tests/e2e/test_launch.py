@@ -226,6 +226,23 @@ def test_review_link_shows_the_action_page_with_the_whole_message(muster, smtp):
     assert "copy" in r.text.lower()
 
 
+def test_a_redirect_just_under_the_url_limit_arrives_whole(make_muster, smtp):
+    """A GitHub link may be 8,000 bytes (targets/github_issue.c); the server must
+    still fit the whole Location header in a connection's memory (16 KiB in
+    libmicrohttpd's pool, next to the request it keeps) and answer it."""
+    title = "Please publish an offline edition of the handbook"
+    head = ("https://github.com/example-docs/handbook/issues/new?title="
+            + urllib.parse.quote(title, safe="-._~") + "&body=")
+    tail = "&labels=docs"
+    body = "a" * (7999 - len(head) - len(tail))
+    m = make_muster(make_campaign({"message": {"title": title, "body": body}}))
+    [link] = launch_and_links(m, smtp, [("ada@example.org", "Ada", "")])
+    r = m.get(link)
+    assert r.status == 302, r.text[:300]
+    assert r.header("Location") == head + body + tail
+    assert len(r.header("Location")) == 7999
+
+
 def test_message_too_long_for_the_url_gets_the_action_page_not_a_truncated_link(make_muster,
                                                                                  smtp):
     m = make_muster()
