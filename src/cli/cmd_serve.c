@@ -96,6 +96,16 @@ static int serve_threads(void)
 
 int serve_run(struct cli *cli)
 {
+    /* SIGTERM and SIGINT are taken by sigwait in this thread only: blocked
+     * before any thread starts, so every thread inherits the mask (a thread
+     * that did not block them would die of them, and take the process). */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     struct app app;
     if (app_init(&app, &cli->cfg) != 0)
         return cli_fail(EXIT_RUNTIME, "out of memory");
@@ -121,14 +131,6 @@ int serve_run(struct cli *cli)
         app_release(&app);
         return cli_fail(EXIT_RUNTIME, "%s", err);
     }
-
-    /* Signals are taken by sigwait in this thread only. */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     struct http_server *srv = http_server_start(&app, serve_threads(), err, sizeof err);
     if (!srv) {

@@ -4,7 +4,6 @@
  */
 #include "http/app.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,13 +122,7 @@ int app_init(struct app *app, const struct config *cfg)
     app->login_limiter = ratelimit_new(20, 900);
     if (!app->pledge_limiter || !app->login_limiter)
         return -1;
-    /* The reaper takes no signals: serve's main thread sigwaits for them. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    int rc = pthread_create(&app->reaper, NULL, snapshot_reaper, app);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0)
+    if (pthread_create(&app->reaper, NULL, snapshot_reaper, app) != 0)
         return -1;
     registry_app = app;
     return 0;

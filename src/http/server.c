@@ -12,7 +12,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -588,12 +587,7 @@ struct http_server *http_server_start(struct app *app, int threads, char *err, u
             return NULL;
         }
         w->epoll_fd = info->epoll_fd;
-        /* The loops take no signals: serve's main thread sigwaits for them. */
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_BLOCK, &all, &old);
         w->started = pthread_create(&w->thread, NULL, worker_main, w) == 0;
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (!w->started) {
             snprintf(err, n, "cannot start an HTTP thread");
             http_server_stop(srv);

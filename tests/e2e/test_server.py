@@ -151,6 +151,27 @@ def test_sigterm_stops_the_server_within_5s_with_exit_0(make_muster):
     assert code == 0, f"exit code {code} after {secs:.1f}s"
 
 
+def test_only_the_main_thread_can_take_sigterm(make_muster):
+    """serve stops on SIGTERM by sigwait in its main thread. The kernel may hand
+    a process-directed signal to any thread that does not block it, and a thread
+    that took SIGTERM would end the process without the orderly stop (seen once:
+    exit -15 after SIGSTOP and SIGCONT). Every other thread must block it."""
+    m = make_muster()
+    assert m.get("/healthz").status == 200
+    term = 1 << (signal.SIGTERM - 1)
+    unblocked = []
+    tasks = sorted(os.listdir(f"/proc/{m.proc.pid}/task"), key=int)
+    for tid in tasks:
+        if int(tid) == m.proc.pid:
+            continue  # the main thread: in sigwait, which unblocks what it waits for
+        with open(f"/proc/{m.proc.pid}/task/{tid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        if not int(fields["SigBlk"].strip(), 16) & term:
+            unblocked.append(f"{tid} ({fields['Name'].strip()})")
+    assert len(tasks) >= 5, tasks  # HTTP threads, writers, sender, reaper
+    assert unblocked == [], f"threads that could take SIGTERM: {unblocked}"
+
+
 def test_sigterm_stops_within_5s_even_with_an_idle_open_connection(make_muster):
     m = make_muster()
     idle = socket.create_connection(("127.0.0.1", m.port), timeout=5)
