@@ -2,7 +2,9 @@
 test_server: the HTTP server as an operator and a stranger see it (PRODUCT.md,
 "HTTP routes", "Tokens", "The flow" step 5): identical 404s for every wrong
 token, HEAD records nothing, /healthz and /metrics, changes by other commands
-seen at once, the countdown before the moment, and a clean stop on SIGTERM.
+seen at once, the countdown before the moment, a clean stop on SIGTERM, every
+request answered when hundreds arrive at the same instant, and one server per
+address.
 """
 import base64
 import os
