@@ -47,8 +47,7 @@ struct http_server {
     int listen_fd; /* ours: every daemon returns it when quiesced */
     atomic_int phase;
     pthread_mutex_t lock;
-    pthread_cond_t quiesced_cv;
-    int quiesced; /* workers that stopped accepting */
+    pthread_cond_t quiesced_cv; /* a worker set its `quiesced` */
     int nworkers;
     struct http_worker workers[];
 };
@@ -299,6 +298,15 @@ static int deferred_run(struct store *st, void *arg)
     return ctx->deferred.run(st, ctx->deferred.arg);
 }
 
+/* Tells a worker's event loop to look again (its phase, or a resumed
+ * connection). */
+static void wake_worker(struct http_worker *w)
+{
+    uint64_t one = 1;
+    if (write(w->wake_fd, &one, sizeof one) < 0)
+        log_error("http.wake_failed", "error=\"%s\"", strerror(errno));
+}
+
 /* From the group-commit thread: the job is durable (or failed). */
 static void deferred_done(void *arg, int rc)
 {
@@ -306,10 +314,7 @@ static void deferred_done(void *arg, int rc)
     ctx->defer_rc = rc;
     atomic_store(&ctx->defer_state, DEFER_DONE);
     MHD_resume_connection(ctx->connection);
-    /* MHD marks it resumed; its event loop must look again. */
-    uint64_t one = 1;
-    if (write(ctx->worker->wake_fd, &one, sizeof one) < 0)
-        log_error("http.wake_failed", "error=\"%s\"", strerror(errno));
+    wake_worker(ctx->worker); /* MHD marks it resumed; its loop must look again */
 }
 
 static void release_deferred(struct request_ctx *ctx)
@@ -443,7 +448,6 @@ static void *worker_main(void *arg)
             MHD_quiesce_daemon(w->daemon);
             pthread_mutex_lock(&srv->lock);
             w->quiesced = 1;
-            srv->quiesced++;
             pthread_cond_broadcast(&srv->quiesced_cv);
             pthread_mutex_unlock(&srv->lock);
         }
@@ -464,10 +468,9 @@ static void *worker_main(void *arg)
 static void wake_workers(struct http_server *srv, enum server_phase phase)
 {
     atomic_store(&srv->phase, phase);
-    uint64_t one = 1;
     for (int i = 0; i < srv->nworkers; i++)
-        if (srv->workers[i].started && write(srv->workers[i].wake_fd, &one, sizeof one) < 0)
-            log_error("http.wake_failed", "error=\"%s\"", strerror(errno));
+        if (srv->workers[i].started)
+            wake_worker(&srv->workers[i]);
 }
 
 /* Binds the listening socket: SO_REUSEADDR (restarts do not wait for old
@@ -601,13 +604,11 @@ void http_server_quiesce(struct http_server *srv)
 {
     if (!srv || atomic_load(&srv->phase) != PHASE_RUN)
         return;
-    int started = 0;
-    for (int i = 0; i < srv->nworkers; i++)
-        started += srv->workers[i].started;
     wake_workers(srv, PHASE_QUIESCE);
     pthread_mutex_lock(&srv->lock);
-    while (srv->quiesced < started)
-        pthread_cond_wait(&srv->quiesced_cv, &srv->lock);
+    for (int i = 0; i < srv->nworkers; i++)
+        while (srv->workers[i].started && !srv->workers[i].quiesced)
+            pthread_cond_wait(&srv->quiesced_cv, &srv->lock);
     pthread_mutex_unlock(&srv->lock);
 }
 
