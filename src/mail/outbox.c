@@ -212,10 +212,11 @@ static const char *kind_label(enum mail_kind kind)
 
 /* The reads of a round (building messages) share one read transaction,
  * which never blocks a writer; outcomes wait in memory and are written by
- * batch_flush in one short write transaction at the end of the round, so
- * the sender holds the write lock only for those UPDATEs (the pledge group
- * commit of `serve` wants it too). The window between a relay's 250 and the
- * commit is that round. */
+ * batch_flush in one short write transaction, so the sender holds the write
+ * lock only for those UPDATEs (the pledge group commit of `serve` wants it
+ * too). The transports flush as soon as a round's replies are read, before
+ * the next messages are built: the window between a relay's 250 and the
+ * commit is reading the round's other replies and the commit itself. */
 static void read_begin(struct batch_ctx *ctx)
 {
     if (!ctx->read_tx && store_read_begin(ctx->sender->st) == 0)

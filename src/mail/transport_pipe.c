@@ -694,10 +694,16 @@ static int pipe_send_stream(struct mail_transport *base, const struct mail_sourc
                 conn_read(&s, c);
         }
         expire(&s, now_ms());
+        /* The replies' outcomes are committed first, before the next
+         * messages are built and written: a relay's 250 is recorded as
+         * soon as it is read, which keeps the window in which a crash
+         * repeats a message to the commit itself. */
+        flush(&s);
         fill(&s);
         /* What the replies and fill() queued goes out in one write per
-         * connection (a message's content with the next one's commands),
-         * then the round's outcomes are flushed before the next wait. */
+         * connection (a message's content with the next one's commands);
+         * the flush after it ends fill()'s read transaction and records
+         * what fill() reported (a connection that could not open). */
         for (int i = 0; i < t->concurrency; i++) {
             struct pipe_conn *c = &t->conns[i];
             if (c->fd >= 0 && c->state != CONN_CONNECTING && c->out_off < c->out.len)

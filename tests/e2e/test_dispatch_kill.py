@@ -16,7 +16,9 @@ the database (counted after each kill); then a launch runs to completion.
 Then: every supporter got a reminder; every copy to one supporter has one
 Message-ID (and no Message-ID goes to two supporters); repeats (copies beyond the
 first) are printed and at most the number of mid-send kills; each repeat's first
-copy came from a launch that was killed, never twice from one process.
+copy came from a launch that was killed, never twice from one process, and had
+reached the relay less than WINDOW_BOUND_MS before that launch was killed (the
+window between the relay's 250 and the commit; the lags are printed).
 
 The variant runs a `muster serve` on the same database and relay during the kills.
 
@@ -43,6 +45,11 @@ MIN_MID_SEND_KILLS = 50
 MAX_ITERATIONS = 200
 LOOP_SECONDS = 120
 RCPT_DELAY = (0.0, 0.4)
+# A copy the relay accepted this long before the kill must have been recorded as sent.
+# Measured: every repeat came from a kill at most 0.5 ms after the relay accepted the
+# copy; the bound leaves room for a loaded machine and the ASan build (a build that
+# slept 150 ms before the commit fails it).
+WINDOW_BOUND_MS = 25
 
 
 def import_supporters(m, addrs):
@@ -66,6 +73,7 @@ def kill_loop(m, relay, rng, launch_env, min_mid_send_kills):
     kills = mid_send_kills = takeovers = 0
     killed_epochs = set()
     mode_of = {}
+    killed_at = {}
     completed = False
     modes = collections.Counter()
     t_end = time.monotonic() + LOOP_SECONDS
@@ -99,6 +107,7 @@ def kill_loop(m, relay, rng, launch_env, min_mid_send_kills):
                 if jitter:
                     time.sleep(jitter)
             if p.poll() is None:
+                killed_at[i] = time.time()
                 p.send_signal(signal.SIGKILL)
         finally:
             # reaped at once: a dead owner's claims are taken over only once it is gone
@@ -118,7 +127,7 @@ def kill_loop(m, relay, rng, launch_env, min_mid_send_kills):
         break
     return {"kills": kills, "mid_send_kills": mid_send_kills, "killed_epochs": killed_epochs,
             "iterations": i, "completed_in_loop": completed, "modes": dict(modes),
-            "mode_of": mode_of, "takeovers": takeovers}
+            "mode_of": mode_of, "killed_at": killed_at, "takeovers": takeovers}
 
 
 def repeats_by_kill_mode(repeated, mode_of):
@@ -165,6 +174,32 @@ def analyse(relay, addrs):
     return by_rcpt, repeated, repeats
 
 
+def repeat_lags_ms(repeated, killed_at):
+    """For each copy that was sent again: how long before its sender was killed the relay
+    had accepted it (ms), sorted. A copy accepted long before the kill and still sent again
+    would mean the sender did not record the relay's 250 promptly."""
+    lags = []
+    for ds in repeated.values():
+        for d in ds[:-1]:
+            if d.epoch in killed_at:
+                lags.append(round((killed_at[d.epoch] - d.at) * 1000, 2))
+    return sorted(lags)
+
+
+def assert_repeats_inside_the_window(repeated, killed_at, capsys):
+    """Prints the lags and checks that every repeated copy had reached the relay less than
+    WINDOW_BOUND_MS before its sender was killed."""
+    lags = repeat_lags_ms(repeated, killed_at)
+    line = (f"repeats' first copies reached the relay this long before the kill (ms; "
+            f"negative: after it): {lags}")
+    with capsys.disabled():
+        print(line)
+    print(line)
+    late = [lag for lag in lags if lag >= WINDOW_BOUND_MS]
+    assert not late, (f"copies accepted by the relay {late} ms before the kill were sent again: "
+                      f"the 250 was not committed promptly")
+
+
 def describe(repeated):
     return "; ".join(f"{r}: " + ", ".join(f"{d.mail_from.split('@')[0]} epoch {d.epoch} at {d.at:.3f}"
                                     for d in ds)
@@ -192,6 +227,7 @@ def test_kill_9_during_launch_loses_no_reminder_and_repeats_only_with_the_same_m
             print("\n" + summary)
         print(summary)
         print(f"repeats: {describe(repeated)}")
+        assert_repeats_inside_the_window(repeated, r["killed_at"], capsys)
         assert r["takeovers"] > 0, "no launch ever took over a killed launch's claims"
         assert r["mid_send_kills"] >= MIN_MID_SEND_KILLS, \
             f"only {r['mid_send_kills']} kills hit a launch with reminders pending: {r}"
@@ -238,6 +274,7 @@ def test_kill_9_during_launch_with_serve_running_sends_one_message_id_per_suppor
             print("\n" + summary)
         print(summary)
         print(f"repeats: {describe(repeated)}")
+        assert_repeats_inside_the_window(repeated, r["killed_at"], capsys)
         assert r["takeovers"] + serve_log.count("outbox.takeover") > 0, \
             "nobody ever took over a killed launch's claims"
         assert r["mid_send_kills"] >= 30, \
