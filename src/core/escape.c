@@ -168,6 +168,16 @@ int utf8_valid(const char *str, size_t len)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
+        /* Runs of ASCII, most of every message, 8 bytes at a time. */
+        uint64_t word;
+        while (len - i >= sizeof word) {
+            memcpy(&word, s + i, sizeof word);
+            if (word & 0x8080808080808080ULL)
+                break;
+            i += sizeof word;
+        }
+        if (i == len)
+            break;
         unsigned char c = s[i];
         if (c < 0x80) {
             i++;

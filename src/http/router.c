@@ -15,10 +15,13 @@ static int segment_end(const char *s)
     return n;
 }
 
-/* Matches path against pattern; params receive pointers into scratch, a
- * writable copy of path of the same length. */
-static int match(const char *pattern, const char *path, char *scratch, const char **params,
-                 size_t *count)
+struct span {
+    size_t off, len;
+};
+
+/* Matches path against pattern; the ":name" segments' places in path go to
+ * params. Writes nothing, so one copy of the path serves every route tried. */
+static int match(const char *pattern, const char *path, struct span *params, size_t *count)
 {
     const char *p = pattern, *u = path;
     size_t n = 0;
@@ -31,9 +34,7 @@ static int match(const char *pattern, const char *path, char *scratch, const cha
         if (*p == ':') {
             if (ul == 0 || n >= HTTP_MAX_PARAMS)
                 return 0;
-            char *seg = scratch + (u - path);
-            seg[ul] = '\0';
-            params[n++] = seg;
+            params[n++] = (struct span){(size_t)(u - path), (size_t)ul};
         } else if (pl != ul || strncmp(p, u, (size_t)pl) != 0) {
             return 0;
         }
@@ -56,17 +57,21 @@ const struct route *http_route_match(struct http_request *req, int *path_known)
     const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
     for (size_t i = 0; i < http_route_count; i++) {
         const struct route *r = &http_routes[i];
-        memcpy(scratch, req->path, len + 1);
-        const char *params[HTTP_MAX_PARAMS];
+        struct span params[HTTP_MAX_PARAMS];
         size_t count = 0;
-        if (!match(r->pattern, req->path, scratch, params, &count))
+        if (!match(r->pattern, req->path, params, &count))
             continue;
         if (strcmp(r->method, method) != 0) {
             *path_known = 1;
             continue;
         }
-        for (size_t k = 0; k < count; k++)
-            req->params[k] = params[k];
+        /* The captured segments point into a copy of the path, each ended
+         * where its '/' was. */
+        memcpy(scratch, req->path, len + 1);
+        for (size_t k = 0; k < count; k++) {
+            scratch[params[k].off + params[k].len] = '\0';
+            req->params[k] = scratch + params[k].off;
+        }
         req->param_count = count;
         return r;
     }

@@ -29,6 +29,7 @@ struct store {
     pthread_mutex_t snapshot_lock;
     int snapshot_open;
     int64_t snapshot_began_us;
+    uint64_t snapshot_id; /* the open snapshot's, unique in the process */
 };
 
 /* Logs the connection's last error for op `what`; returns -1. */

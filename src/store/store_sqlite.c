@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -475,13 +476,18 @@ int store_campaign_get(struct store *st, const char *slug, struct campaign_row *
 
 int store_campaign_peek(struct store *st, const char *slug, int64_t id, struct campaign_row *out)
 {
-    sqlite3_stmt *s =
-        sql_stmt(st, "SELECT id, slug, NULL, launch_utc, launched_at, window_minutes, "
-                     "revision FROM campaigns WHERE id = ?1 OR slug = ?2");
+    /* Two statements, not "id = ?1 OR slug = ?2": SQLite runs an OR of two
+     * indexes as two lookups and a merge, on every click. */
+#define PEEK_COLUMNS "SELECT id, slug, NULL, launch_utc, launched_at, window_minutes, revision "
+    sqlite3_stmt *s = slug ? sql_stmt(st, PEEK_COLUMNS "FROM campaigns WHERE slug = ?1")
+                           : sql_stmt(st, PEEK_COLUMNS "FROM campaigns WHERE id = ?1");
+#undef PEEK_COLUMNS
     if (!s)
         return -1;
-    sqlite3_bind_int64(s, 1, id);
-    sql_bind_text(s, 2, slug);
+    if (slug)
+        sql_bind_text(s, 1, slug);
+    else
+        sqlite3_bind_int64(s, 1, id);
     int rc = sqlite3_step(s);
     int result = STORE_NOT_FOUND;
     if (rc == SQLITE_ROW) {
@@ -1520,6 +1526,10 @@ void store_read_end(struct store *st)
 }
 
 /* Ends the open snapshot; the caller holds snapshot_lock. */
+/* Snapshot ids are unique across handles, so a cache keyed by one cannot
+ * confuse two handles. */
+static _Atomic uint64_t snapshot_ids;
+
 static void snapshot_close(struct store *st)
 {
     if (!st->snapshot_open)
@@ -1543,7 +1553,13 @@ int store_snapshot_enter(struct store *st, int64_t max_age_us)
     }
     st->snapshot_open = 1;
     st->snapshot_began_us = now;
+    st->snapshot_id = atomic_fetch_add(&snapshot_ids, 1) + 1;
     return 1;
+}
+
+uint64_t store_snapshot_id(struct store *st)
+{
+    return st->snapshot_open ? st->snapshot_id : 0;
 }
 
 void store_snapshot_leave(struct store *st)

@@ -38,12 +38,12 @@ int target_url_bytes_safe(const char *s, size_t len)
 {
     if (len == 0)
         return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x21 || c > 0x7e)
-            return 0;
-    }
-    return 1;
+    /* No early exit: a loop the compiler can vectorise (every one-click
+     * URL passes here whole). 0x21..0x7e maps to 0..0x5d, the rest above. */
+    unsigned char outside = 0;
+    for (size_t i = 0; i < len; i++)
+        outside |= (unsigned char)((unsigned char)s[i] - 0x21) > 0x5d;
+    return !outside;
 }
 
 static int text_valid(const char *s)

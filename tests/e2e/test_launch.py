@@ -271,6 +271,31 @@ def test_action_link_stays_with_its_target_on_later_clicks(muster, smtp):
     assert by_id["handbook-github"]["assigned"] == 1 and by_id["handbook-gitlab"]["assigned"] == 1
 
 
+def test_one_click_redirect_carries_the_navigation_headers_and_pages_the_document_ones(
+        muster, smtp):
+    """A bare redirect is never rendered (server.c, queue): it carries Location,
+    Referrer-Policy (the token must not reach the target site in a Referer) and
+    Cache-Control, and none of the document headers; a page carries those."""
+    [path] = launch_and_links(muster, smtp, [("ada@example.org", "Ada", "")])
+    r = muster.get(path)
+    assert r.status == 302, r
+    assert r.header("Location").startswith("https://github.com/")
+    assert r.header("Referrer-Policy") == "no-referrer"
+    assert r.header("Cache-Control") == "no-store"
+    for name in ("Content-Security-Policy", "X-Frame-Options", "Content-Type",
+                 "X-Content-Type-Options"):
+        assert r.header(name) is None, (name, r.header(name))
+    assert r.header("Content-Length") == "0"
+    page = muster.get(path + "?review=1")
+    assert page.status == 200, page
+    assert page.header("Content-Type") == "text/html; charset=utf-8"
+    assert page.header("X-Content-Type-Options") == "nosniff"
+    assert page.header("X-Frame-Options") == "DENY"
+    assert "frame-ancestors 'none'" in page.header("Content-Security-Policy")
+    assert page.header("Referrer-Policy") == "no-referrer"
+    assert page.header("Cache-Control") == "no-store"
+
+
 def test_a_quiet_server_keeps_no_read_snapshot_open(muster, smtp):
     """Clicks on one HTTP thread share a read snapshot for up to 1 ms (app.h).
     When no further click comes, the server must still end it: an open read
