@@ -30,6 +30,8 @@ static int match(const char *pattern, const char *path, struct span *params, siz
             return 0;
         p++;
         u++;
+        if (*p != ':' && *p != *u) /* most routes differ at once */
+            return 0;
         int pl = segment_end(p), ul = segment_end(u);
         if (*p == ':') {
             if (ul == 0 || n >= HTTP_MAX_PARAMS)

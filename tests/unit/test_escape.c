@@ -267,6 +267,58 @@ static void test_utf8_valid(void **state)
     assert_int_equal(utf8_valid("a\0b", 3), 1); /* NUL is a code point; callers refuse it */
 }
 
+/* ASCII is skipped 8 bytes at a time: a bad byte or a good sequence at every
+ * place of a longer string, across word boundaries and in the tail. */
+static void test_utf8_valid_at_every_place_of_a_long_string(void **state)
+{
+    static const struct {
+        const char *seq;
+        int valid;
+    } seqs[] = {
+        {"\xc3\xa9", 1}, {"\xf0\x9f\x98\x80", 1}, {"\x80", 0},
+        {"\xc3\x28", 0}, {"\xed\xa0\x80", 0},     {"\xff", 0},
+    };
+    char s[64];
+    for (size_t k = 0; k < sizeof seqs / sizeof seqs[0]; k++) {
+        size_t n = strlen(seqs[k].seq);
+        for (size_t len = n; len <= 40; len++)
+            for (size_t at = 0; at + n <= len; at++) {
+                memset(s, 'a', len);
+                memcpy(s + at, seqs[k].seq, n);
+                if (utf8_valid(s, len) != seqs[k].valid)
+                    fail_msg("sequence %zu at %zu of %zu", k, at, len);
+            }
+    }
+    /* a multibyte sequence cut by the end of the string, after whole words */
+    memset(s, 'a', 16);
+    memcpy(s + 16, "\xe2\x82\xac", 3);
+    assert_int_equal(utf8_valid(s, 19), 1);
+    assert_int_equal(utf8_valid(s, 18), 0);
+}
+
+/* Every byte value in one long input must escape as it does one byte at a
+ * time, both when the buffer grows by the worst case (three bytes per byte)
+ * and near its cap, where it grows by the measured length. */
+static void test_url_long_input_matches_byte_by_byte(void **state)
+{
+    unsigned char in[512];
+    for (size_t i = 0; i < sizeof in; i++)
+        in[i] = (unsigned char)(i * 7 + i / 256);
+    struct buf want = BUF_INIT, got = BUF_INIT, tight;
+    for (size_t i = 0; i < sizeof in; i++)
+        assert_int_equal(escape_url_n(&want, (const char *)&in[i], 1), 0);
+    assert_int_equal(escape_url_n(&got, (const char *)in, sizeof in), 0);
+    assert_int_equal(got.len, want.len);
+    assert_memory_equal(got.data, want.data, want.len);
+    buf_init(&tight, want.len + 1); /* room for the result, not for 3 bytes each */
+    assert_int_equal(escape_url_n(&tight, (const char *)in, sizeof in), 0);
+    assert_int_equal(tight.len, want.len);
+    assert_memory_equal(tight.data, want.data, want.len);
+    buf_release(&want);
+    buf_release(&got);
+    buf_release(&tight);
+}
+
 static void test_utf8_length_counts_code_points(void **state)
 {
     assert_int_equal(utf8_length(""), 0);
@@ -305,6 +357,8 @@ int main(void)
         cmocka_unit_test(test_unescape_appends),
         cmocka_unit_test(test_unescape_respects_buffer_cap),
         cmocka_unit_test(test_utf8_valid),
+        cmocka_unit_test(test_utf8_valid_at_every_place_of_a_long_string),
+        cmocka_unit_test(test_url_long_input_matches_byte_by_byte),
         cmocka_unit_test(test_utf8_length_counts_code_points),
         cmocka_unit_test(test_escape_fails_on_full_buffer),
     };

@@ -17,6 +17,7 @@
 
 #include "core/escape.h"
 #include "targets/target.h"
+#include "targets/target_private.h"
 #include "core/banned.h"
 
 /* ---- a test-only reader of URLs ---------------------------------------- */
@@ -743,9 +744,33 @@ static void test_unknown_kind_and_null_fields(void **state)
     buf_release(&url);
 }
 
+/* The check reads 8 bytes at a time: every byte value at every place of
+ * strings of 1 to 20 bytes (whole words, a tail, both) must give what the
+ * byte-by-byte rule gives: only 0x21..0x7e pass. */
+static void test_url_bytes_safe_every_byte_at_every_place(void **state)
+{
+    char s[20];
+    for (size_t len = 1; len <= sizeof s; len++)
+        for (size_t at = 0; at < len; at++)
+            for (int c = 0; c < 256; c++) {
+                memset(s, 'a', sizeof s);
+                s[at] = (char)c;
+                int want = c >= 0x21 && c <= 0x7e;
+                if (target_url_bytes_safe(s, len) != want)
+                    fail_msg("len %zu, byte 0x%02x at %zu", len, c, at);
+            }
+    assert_int_equal(target_url_bytes_safe("", 0), 0);
+    /* a byte outside next to one that borrows or carries */
+    assert_int_equal(target_url_bytes_safe("aaaaaa\x20\x21", 8), 0);
+    assert_int_equal(target_url_bytes_safe("aaaaaa\x7e\x7f", 8), 0);
+    assert_int_equal(target_url_bytes_safe("aaaaaa\xff\x21", 8), 0);
+    assert_int_equal(target_url_bytes_safe("\x21\x7e\x21\x7e\x21\x7e\x21\x7e\x21", 9), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_url_bytes_safe_every_byte_at_every_place),
         cmocka_unit_test(test_hostile_text_round_trips_for_every_kind),
         cmocka_unit_test(test_web_placeholders_encoded_in_path_and_query),
         cmocka_unit_test(test_web_without_placeholders_is_copied),
