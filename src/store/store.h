@@ -45,7 +45,7 @@ struct campaign_row {
     int64_t launch_utc;  /* the launch moment (moved to "now" by a manual launch) */
     int64_t launched_at; /* 0 until reminders were queued */
     int window_minutes;
-    int64_t revision; /* bumped by every apply */
+    int64_t revision;    /* bumped by every apply */
 };
 void campaign_row_release(struct campaign_row *r);
 
@@ -91,19 +91,19 @@ int store_target_report(struct store *st, int64_t campaign_id, int64_t supporter
 
 /* ---- supporters ---- */
 struct pledge_input {
-    const char *email;        /* validated, will be lowercased for matching */
-    const char *name;         /* may be "" */
-    const char *statement;    /* may be "" */
-    const char *timezone;     /* validated IANA name */
-    const char *target;       /* chosen target key under "choose", else NULL */
+    const char *email;      /* validated, will be lowercased for matching */
+    const char *name;       /* may be "" */
+    const char *statement;  /* may be "" */
+    const char *timezone;   /* validated IANA name */
+    const char *target;     /* chosen target key under "choose", else NULL */
     const char *consent_text; /* the consent sentence shown */
     const char *client_ip;
 };
 enum pledge_outcome {
-    PLEDGE_NEW,             /* new pending supporter, confirmation queued */
-    PLEDGE_UPDATED_PENDING, /* still unconfirmed: details replaced, confirmation queued */
-    PLEDGE_CHANGE_PENDING,  /* confirmed: change held until confirmed again */
-    PLEDGE_MAIL_SUPPRESSED, /* as above, but the per-address mail limit held the mail back */
+    PLEDGE_NEW,               /* new pending supporter, confirmation queued */
+    PLEDGE_UPDATED_PENDING,   /* still unconfirmed: details replaced, confirmation queued */
+    PLEDGE_CHANGE_PENDING,    /* confirmed: change held until confirmed again */
+    PLEDGE_MAIL_SUPPRESSED,   /* as above, but the per-address mail limit held the mail back */
 };
 /* Records a pledge durably and queues the confirmation mail in the same
  * transaction. At most mail_limit confirmation mails per address per day. */
@@ -118,12 +118,12 @@ struct supporter {
     int64_t campaign_id;
     int64_t token_key;
     uint32_t epoch;
-    char *email; /* NULL once erased */
+    char *email;      /* NULL once erased */
     char *name;
     char *statement;
     char *timezone;
-    char *chosen_target; /* "choose" mode */
-    char *instance;      /* remembered mastodon instance */
+    char *chosen_target;   /* "choose" mode */
+    char *instance;        /* remembered mastodon instance */
     int confirmed;
     int64_t confirmed_at;
     int64_t unsubscribed_at;
@@ -151,10 +151,10 @@ int store_supporter_erase(struct store *st, const char *email, int64_t now, int 
 struct click_record {
     int64_t campaign_id;
     int64_t supporter_id;
-    int64_t target_id;       /* 0: none (the "all" mode, or no open target) */
-    int64_t previous_target; /* the closed target a reroute moved away from, or 0 */
+    int64_t target_id;        /* 0: none (the "all" mode, or no open target) */
+    int64_t previous_target;  /* the closed target a reroute moved away from, or 0 */
     int64_t at;
-    int assigned; /* target_id is a new assignment */
+    int assigned;             /* target_id is a new assignment */
     int rerouted;
 };
 /* Writes a batch of clicks and the assignments they made in one transaction:
@@ -186,8 +186,9 @@ struct outbox_item {
 };
 /* Claims up to max due items for owner (a lease until now + lease_seconds),
  * taking over expired leases and leases of dead processes on this host. */
-int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id_or_0, int64_t now,
-                       int lease_seconds, struct outbox_item *items, size_t max, size_t *n);
+int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id_or_0,
+                       int64_t now, int lease_seconds, struct outbox_item *items, size_t max,
+                       size_t *n);
 /* Extends owner's lease on an item just before it is sent; *ours is 0 when
  * the item is no longer owner's (its lease ran out and another sender took
  * it, or it was settled), and then it must not be sent. */
@@ -223,6 +224,7 @@ struct campaign_stats {
 int store_stats(struct store *st, int64_t campaign_id, struct campaign_stats *out);
 /* Confirmed pledges (a counter kept by confirm and import: one row read). */
 int store_confirmed_count(struct store *st, int64_t campaign_id, int64_t *count);
+
 
 /* ---- data out and in ---- */
 /* Calls row(ctx, values, count) for each supporter (columns: email, name,

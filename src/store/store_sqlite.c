@@ -1525,11 +1525,11 @@ void store_read_end(struct store *st)
     sql_rollback(st);
 }
 
-/* Ends the open snapshot; the caller holds snapshot_lock. */
 /* Snapshot ids are unique across handles, so a cache keyed by one cannot
  * confuse two handles. */
 static _Atomic uint64_t snapshot_ids;
 
+/* Ends the open snapshot; the caller holds snapshot_lock. */
 static void snapshot_close(struct store *st)
 {
     if (!st->snapshot_open)
