@@ -56,7 +56,8 @@ struct pending_mail {
     int64_t renewed_ms; /* when that renewal was decided; 0: never */
 };
 
-/* An outcome waiting for the end of the round to be written. */
+/* An outcome waiting for the next flush, which comes as soon as the round's
+ * replies are read. */
 enum outcome_kind { OUTCOME_SENT, OUTCOME_FAILED, OUTCOME_RETRY, OUTCOME_CANCEL };
 
 struct outcome {
@@ -75,7 +76,7 @@ struct batch_ctx {
     struct sender_counts *counts;
     int64_t now;
     int read_tx;              /* a read transaction holds this round's reads */
-    struct outcome *outcomes; /* this round's, written by batch_flush; at most n */
+    struct outcome *outcomes; /* not yet written by batch_flush; at most n */
     size_t noutcomes;
     int store_failed;
 };
