@@ -35,8 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int64_t t;
     if (tz_local_to_utc(s, zone, &t) == 0 && !tz_valid(zone))
         abort();
-    int64_t key;
-    if (token_link_parse(s, &key) == 0 && (key <= 0 || strlen(s) != TOKEN_LINK_LEN))
+    struct token_link link;
+    if (token_link_parse(s, &link) == 0 && (link.key <= 0 || strlen(s) != TOKEN_LINK_LEN))
         abort();
     free(s);
     return 0;

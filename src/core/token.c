@@ -72,40 +72,30 @@ void token_link_make(enum token_purpose purpose, int64_t key, uint32_t epoch,
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-static int link_decode(const char *token, unsigned char raw[24])
-{
-    size_t len = strlen(token);
-    if (len != TOKEN_LINK_LEN)
-        return -1;
-    size_t bin_len = 0;
-    if (sodium_base642bin(raw, 24, token, len, NULL, &bin_len, NULL,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-        bin_len != 24)
-        return -1;
-    return 0;
-}
-
-int token_link_parse(const char *token, int64_t *key)
+int token_link_parse(const char *token, struct token_link *out)
 {
     unsigned char raw[24];
-    if (!token || link_decode(token, raw) != 0)
+    size_t bin_len = 0;
+    if (!token || strlen(token) != TOKEN_LINK_LEN ||
+        sodium_base642bin(raw, sizeof raw, token, TOKEN_LINK_LEN, NULL, &bin_len, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        bin_len != sizeof raw)
         return -1;
     uint64_t k = 0;
     for (int i = 0; i < 8; i++)
         k |= (uint64_t)raw[i] << (8 * i);
     if (k == 0 || k > 0x7fffffffffffffffULL)
         return -1;
-    *key = (int64_t)k;
+    out->key = (int64_t)k;
+    memcpy(out->mac, raw + 8, sizeof out->mac);
     return 0;
 }
 
-int token_link_check(const char *token, enum token_purpose purpose, int64_t key, uint32_t epoch)
+int token_link_check(const struct token_link *link, enum token_purpose purpose, uint32_t epoch)
 {
-    unsigned char raw[24], mac[16];
-    if (!token || link_decode(token, raw) != 0)
-        return 0;
-    link_mac(purpose, (uint64_t)key, epoch, mac);
-    return sodium_memcmp(raw + 8, mac, 16) == 0;
+    unsigned char mac[16];
+    link_mac(purpose, (uint64_t)link->key, epoch, mac);
+    return sodium_memcmp(link->mac, mac, sizeof mac) == 0;
 }
 
 void token_random(char out[TOKEN_RANDOM_LEN + 1])

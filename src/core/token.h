@@ -36,11 +36,18 @@ int64_t token_new_key(void);
 /* out receives TOKEN_LINK_LEN characters plus NUL. */
 void token_link_make(enum token_purpose purpose, int64_t key, uint32_t epoch,
                      char out[TOKEN_LINK_LEN + 1]);
-/* Splits a link token; returns 0 and sets *key when it is well-formed
+/* A link token split into its parts (no secret in it: both parts are in the
+ * link the supporter holds). */
+struct token_link {
+    int64_t key;
+    unsigned char mac[16];
+};
+/* Splits a link token; returns 0 and fills *out when it is well-formed
  * (does not say whether it is valid: use token_link_check with the epoch). */
-int token_link_parse(const char *token, int64_t *key);
-/* 1 when token is the one token_link_make would give (constant time). */
-int token_link_check(const char *token, enum token_purpose purpose, int64_t key, uint32_t epoch);
+int token_link_parse(const char *token, struct token_link *out);
+/* 1 when link is the one token_link_make gives for purpose, its key and
+ * epoch (constant time). */
+int token_link_check(const struct token_link *link, enum token_purpose purpose, uint32_t epoch);
 
 /* out receives TOKEN_RANDOM_LEN characters plus NUL. */
 void token_random(char out[TOKEN_RANDOM_LEN + 1]);

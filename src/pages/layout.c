@@ -132,15 +132,16 @@ int page_supporter_from_token_any(struct http_request *req, struct http_response
                                   const char *token, const enum token_purpose *purposes,
                                   size_t count, struct supporter *out)
 {
-    int64_t key;
+    struct token_link link;
     struct supporter s;
-    if (token_link_parse(token, &key) != 0 || store_supporter_by_key(req->store, key, &s) != 0) {
+    if (token_link_parse(token, &link) != 0 ||
+        store_supporter_by_key(req->store, link.key, &s) != 0) {
         page_not_found(req, resp);
         return -1;
     }
     int valid = 0;
     for (size_t i = 0; i < count && !valid; i++)
-        valid = token_link_check(token, purposes[i], s.token_key, s.epoch);
+        valid = token_link_check(&link, purposes[i], s.epoch);
     if (!valid) {
         supporter_release(&s);
         page_not_found(req, resp);

@@ -1137,6 +1137,17 @@ static int click_webhook(struct store *st, struct webhook_want *wants, size_t *n
                                         k->at);
 }
 
+/* A batch's click rows go in 32 to an INSERT: binding 160 values and
+ * stepping once costs the writer less than 32 statements, a row each. */
+enum { CLICK_ROWS = 32 };
+#define CLICKS_INSERT "INSERT INTO clicks (campaign_id, supporter_id, target_id, at, rerouted) VALUES "
+#define CLICK_ROW_VALUES "(?, ?, ?, ?, ?)"
+#define CLICK_ROWS_VALUES4                                                                         \
+    CLICK_ROW_VALUES "," CLICK_ROW_VALUES "," CLICK_ROW_VALUES "," CLICK_ROW_VALUES
+#define CLICK_ROWS_VALUES16                                                                        \
+    CLICK_ROWS_VALUES4 "," CLICK_ROWS_VALUES4 "," CLICK_ROWS_VALUES4 "," CLICK_ROWS_VALUES4
+#define CLICK_ROWS_VALUES CLICK_ROWS_VALUES16 "," CLICK_ROWS_VALUES16
+
 int store_record_clicks(struct store *st, const struct click_record *clicks, size_t n)
 {
     enum { MAX_DELTAS = 64 };
@@ -1147,22 +1158,31 @@ int store_record_clicks(struct store *st, const struct click_record *clicks, siz
     int result = -1;
     if (sql_begin(st) != 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        const struct click_record *k = &clicks[i];
-        sqlite3_stmt *s = sql_stmt(st, "INSERT INTO clicks (campaign_id, supporter_id, target_id, "
-                                       "at, rerouted) VALUES (?1, ?2, ?3, ?4, ?5)");
+    /* The click rows, CLICK_ROWS to a statement while that many are left. */
+    for (size_t i = 0; i < n;) {
+        size_t rows = n - i >= CLICK_ROWS ? CLICK_ROWS : 1;
+        sqlite3_stmt *s = sql_stmt(st, rows == CLICK_ROWS ? CLICKS_INSERT CLICK_ROWS_VALUES
+                                                          : CLICKS_INSERT CLICK_ROW_VALUES);
         if (!s)
             goto fail;
-        sqlite3_bind_int64(s, 1, k->campaign_id);
-        sqlite3_bind_int64(s, 2, k->supporter_id);
-        if (k->target_id)
-            sqlite3_bind_int64(s, 3, k->target_id);
-        else
-            sqlite3_bind_null(s, 3);
-        sqlite3_bind_int64(s, 4, k->at);
-        sqlite3_bind_int(s, 5, k->rerouted);
+        for (size_t j = 0; j < rows; j++, i++) {
+            const struct click_record *k = &clicks[i];
+            int first = (int)(5 * j);
+            sqlite3_bind_int64(s, first + 1, k->campaign_id);
+            sqlite3_bind_int64(s, first + 2, k->supporter_id);
+            if (k->target_id)
+                sqlite3_bind_int64(s, first + 3, k->target_id);
+            else
+                sqlite3_bind_null(s, first + 3);
+            sqlite3_bind_int64(s, first + 4, k->at);
+            sqlite3_bind_int(s, first + 5, k->rerouted);
+        }
         if (sql_step_done(st, s, "click") != 0)
             goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct click_record *k = &clicks[i];
+        sqlite3_stmt *s;
         /* The campaign's webhook, when it has one (docs/WEBHOOKS.md). */
         if (click_webhook(st, wants, &nwants, k) != 0)
             goto fail;

@@ -95,6 +95,37 @@ static void test_url_every_byte(void **state)
     buf_release(&b);
 }
 
+/* Near its cap a buffer takes the byte-exact path: the same output, and an
+ * encoding that fits exactly is accepted while one byte less is refused. */
+static void test_url_near_the_cap_gives_the_same_bytes(void **state)
+{
+    /* Every byte, then 300 letters: the output (1,122 bytes) is far below 3
+     * bytes per input byte (1,668), so a cap near it forces the exact path. */
+    unsigned char all[256 + 300];
+    for (int c = 0; c < 256; c++)
+        all[c] = (unsigned char)c;
+    memset(all + 256, 'a', 300);
+    struct buf roomy = BUF_INIT;
+    assert_int_equal(escape_url_n(&roomy, (const char *)all, sizeof all), 0);
+    size_t want = 66 + 190 * 3 + 300; /* 66 of the 256 bytes are unreserved */
+    assert_int_equal(roomy.len, want);
+    for (size_t limit = want - 4; limit <= want + 4; limit++) {
+        struct buf tight;
+        buf_init(&tight, limit);
+        int rc = escape_url_n(&tight, (const char *)all, sizeof all);
+        if (limit < want) {
+            assert_int_not_equal(rc, 0);
+        } else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(tight.len, want);
+            assert_memory_equal(tight.data, roomy.data, want);
+            assert_int_equal(tight.data[want], '\0');
+        }
+        buf_release(&tight);
+    }
+    buf_release(&roomy);
+}
+
 static void test_url_appends_after_what_the_buffer_holds(void **state)
 {
     struct buf b = BUF_INIT;
@@ -350,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_html_escapes_the_five),
         cmocka_unit_test(test_url_escapes_all_but_unreserved),
         cmocka_unit_test(test_url_every_byte),
+        cmocka_unit_test(test_url_near_the_cap_gives_the_same_bytes),
         cmocka_unit_test(test_url_appends_after_what_the_buffer_holds),
         cmocka_unit_test(test_csv_quotes_and_defuses_formulas),
         cmocka_unit_test(test_unescape_good),
