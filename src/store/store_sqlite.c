@@ -1138,9 +1138,11 @@ static int click_webhook(struct store *st, struct webhook_want *wants, size_t *n
 }
 
 /* A batch's click rows go in 32 to an INSERT: binding 160 values and
- * stepping once costs the writer less than 32 statements, a row each. */
+ * stepping once took the writer 0.55 us of CPU per click instead of 1.0-1.2
+ * with a statement per row (docs/PERFORMANCE.md). */
 enum { CLICK_ROWS = 32 };
-#define CLICKS_INSERT "INSERT INTO clicks (campaign_id, supporter_id, target_id, at, rerouted) VALUES "
+#define CLICKS_INSERT                                                                              \
+    "INSERT INTO clicks (campaign_id, supporter_id, target_id, at, rerouted) VALUES "
 #define CLICK_ROW_VALUES "(?, ?, ?, ?, ?)"
 #define CLICK_ROWS_VALUES4                                                                         \
     CLICK_ROW_VALUES "," CLICK_ROW_VALUES "," CLICK_ROW_VALUES "," CLICK_ROW_VALUES

@@ -75,9 +75,8 @@ static int setup(void **state)
     for (int i = 0; i < SUPPORTERS; i++) {
         char email[64];
         snprintf(email, sizeof email, "s%02d@example.org", i);
-        assert_int_equal(store_import_supporter(f->st, f->campaign_id, email, "", "UTC", "yes",
-                                                1000, 1000),
-                         0);
+        assert_int_equal(
+            store_import_supporter(f->st, f->campaign_id, email, "", "UTC", "yes", 1000, 1000), 0);
     }
     /* A fresh file numbers supporters from 1 in the order they came. */
     for (int i = 0; i < SUPPORTERS; i++) {
@@ -118,8 +117,7 @@ static int collect(void *ctx, const char *const *values, int count)
     struct exported *e = ctx;
     assert_int_equal(count, 4);
     assert_true(e->rows < SUPPORTERS + 1);
-    snprintf(e->lines[e->rows++], sizeof e->lines[0], "%s|%s|%s", values[1], values[2],
-             values[3]);
+    snprintf(e->lines[e->rows++], sizeof e->lines[0], "%s|%s|%s", values[1], values[2], values[3]);
     return 0;
 }
 
