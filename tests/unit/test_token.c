@@ -2,7 +2,9 @@
  * test_token: the supporter link tokens and the random tokens of
  * src/core/token.c: shape (32 base64url characters, no padding), round trip,
  * that a token only checks for its own purpose, key and epoch, that any
- * changed character fails, and that malformed strings are refused.
+ * changed character fails, and that malformed strings are refused. The
+ * HMAC and the base64url come from nettle; libsodium's versions are the
+ * reference they must agree with.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -142,6 +144,86 @@ static void test_malformed_tokens_are_refused(void **state)
     assert_int_not_equal(token_link_parse(NULL, NULL), 0);
 }
 
+static uint64_t xorshift64(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
+/* The parser decodes with nettle; libsodium's strict base64url decoder (the
+ * one the parser used before) is the reference. 200,000 strings of 32
+ * characters, mostly base64url, some with a space, a tab, '=', '+', '/', '.'
+ * or '%' at random places: both accept the same ones, with the same bytes. */
+static void test_parse_agrees_with_libsodium_on_random_strings(void **state)
+{
+    (void)state;
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static const char intruders[] = " \t=+/.%";
+    uint64_t rng = 0x9e3779b97f4a7c15ULL; /* xorshift64: the same strings every run */
+#define NEXT(n) (int)(xorshift64(&rng) % (n))
+    int accepted = 0, refused = 0;
+    for (int round = 0; round < 200000; round++) {
+        char t[TOKEN_LINK_LEN + 1];
+        for (int i = 0; i < TOKEN_LINK_LEN; i++)
+            t[i] = alphabet[NEXT(64)];
+        int intrusions = NEXT(4) == 0 ? 1 + NEXT(2) : 0;
+        for (int k = 0; k < intrusions; k++)
+            t[NEXT(TOKEN_LINK_LEN)] = intruders[NEXT(8)];
+        t[TOKEN_LINK_LEN] = '\0';
+
+        unsigned char raw[24];
+        size_t raw_len = 0;
+        int sodium_ok = sodium_base642bin(raw, sizeof raw, t, TOKEN_LINK_LEN, NULL, &raw_len, NULL,
+                                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+                        raw_len == sizeof raw;
+        uint64_t key = 0;
+        for (int i = 0; sodium_ok && i < 8; i++)
+            key |= (uint64_t)raw[i] << (8 * i);
+        int want = sodium_ok && key != 0 && key <= 0x7fffffffffffffffULL;
+
+        struct token_link link;
+        int got = token_link_parse(t, &link) == 0;
+        assert_int_equal(got, want);
+        if (got) {
+            assert_true((uint64_t)link.key == key);
+            assert_memory_equal(link.mac, raw + 8, 16);
+            accepted++;
+        } else {
+            refused++;
+        }
+    }
+#undef NEXT
+    assert_true(accepted > 50000 && refused > 50000); /* both sides were tried */
+}
+
+/* token_hmac_hex (CSRF tokens, webhook ids, Message-IDs' signatures) is
+ * plain HMAC-SHA256 under the secret: libsodium's one-shot gives the same. */
+static void test_hmac_hex_is_hmac_sha256(void **state)
+{
+    (void)state;
+    unsigned char secret[TOKEN_SECRET_LEN];
+    for (int i = 0; i < TOKEN_SECRET_LEN; i++)
+        secret[i] = (unsigned char)(i * 7 + 3);
+    static const char *messages[] = {"", "abc", "campaign 7 supporter 12345",
+                                     "a message longer than one SHA-256 block of sixty-four "
+                                     "bytes, so the update crosses a block boundary"};
+    for (size_t m = 0; m < sizeof messages / sizeof messages[0]; m++) {
+        unsigned char mac[crypto_auth_hmacsha256_BYTES];
+        crypto_auth_hmacsha256_state st;
+        crypto_auth_hmacsha256_init(&st, secret, sizeof secret);
+        crypto_auth_hmacsha256_update(&st, (const unsigned char *)messages[m], strlen(messages[m]));
+        crypto_auth_hmacsha256_final(&st, mac);
+        char want[TOKEN_HASH_HEX + 1], got[TOKEN_HASH_HEX + 1];
+        sodium_bin2hex(want, sizeof want, mac, sizeof mac);
+        token_hmac_hex(messages[m], strlen(messages[m]), got);
+        assert_string_equal(got, want);
+    }
+}
+
 static void test_random_tokens_differ_and_hash_to_64_hex(void **state)
 {
     (void)state;
@@ -177,6 +259,8 @@ int main(void)
         cmocka_unit_test(test_link_token_checks_only_for_its_purpose_and_epoch),
         cmocka_unit_test(test_any_changed_character_fails_the_check),
         cmocka_unit_test(test_malformed_tokens_are_refused),
+        cmocka_unit_test(test_parse_agrees_with_libsodium_on_random_strings),
+        cmocka_unit_test(test_hmac_hex_is_hmac_sha256),
         cmocka_unit_test(test_random_tokens_differ_and_hash_to_64_hex),
         cmocka_unit_test(test_token_equal_compares_whole_strings),
     };
