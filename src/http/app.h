@@ -1,8 +1,8 @@
 /*
  * app: the state `muster serve` shares between its threads: configuration,
  * the signal that wakes the mail sender, the pledge rate limiter, metrics
- * counters, each thread's store handle and campaign cache, and the reaper
- * thread that ends the HTTP threads' idle read snapshots.
+ * counters, each thread's store handle and campaign cache, and the HTTP
+ * threads' shared read snapshots.
  */
 #ifndef MUSTER_HTTP_APP_H
 #define MUSTER_HTTP_APP_H
@@ -28,16 +28,6 @@ struct app {
     struct app_metrics metrics;
     struct assigner *assigner;      /* the one-click path (campaign/assigner.h) */
     struct group_commit *committer; /* durable writes answered after their fsync */
-
-    /* The HTTP threads' store handles, and the thread that ends their shared
-     * read snapshots once they are APP_SNAPSHOT_MAX_AGE_US old and idle. */
-    pthread_mutex_t snapshots_lock;
-    pthread_cond_t snapshots_wake;
-    struct store **thread_stores;
-    size_t thread_store_count, thread_store_cap;
-    int snapshots_open; /* one may be open: the reaper is watching */
-    int reaper_stopping;
-    pthread_t reaper;
 };
 
 /* How old a shared read snapshot may be when a click uses it (see
@@ -51,16 +41,23 @@ void app_release(struct app *app);
 void app_wake_sender(struct app *app);
 
 /* This thread's store handle, opened on first use; NULL on failure (logged). */
-struct store *app_thread_store(struct app *app);
+struct store *app_thread_store(void);
 /* Closes this thread's store handle (call before a thread exits). */
 void app_thread_store_close(void);
 
 /* The one-click path's read snapshot on this thread's store (st): reused by
  * the clicks of the next APP_SNAPSHOT_MAX_AGE_US, then ended by the next
- * click or, when none comes, by the reaper. 0 or -1; leave after every 0.
- * Every other request ends it first (server.c, before its handler runs). */
-int app_snapshot_enter(struct app *app, struct store *st);
+ * click or by the thread's event loop (app_thread_snapshot_check). 0 or -1;
+ * leave after every 0. Every other request ends it first (server.c, before
+ * its handler runs). */
+int app_snapshot_enter(struct store *st);
 void app_snapshot_leave(struct store *st);
+/* For an HTTP thread's event loop, between two rounds: ends this thread's
+ * snapshot once it is APP_SNAPSHOT_MAX_AGE_US old, or at once when idle is
+ * set (the thread is about to wait for events). So a snapshot is never kept
+ * by a thread that is not using it, without a thread that wakes every
+ * millisecond to look (the reaper that did cost 1,000 wakeups a second). */
+void app_thread_snapshot_check(int idle);
 
 /* Campaigns come from campaign/cache.h (campaign_cache_get). */
 #include "campaign/cache.h"

@@ -364,7 +364,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.body_len = ctx->body.len;
     req.app = app;
     req.now = tz_now();
-    req.store = app_thread_store(app);
+    req.store = app_thread_store();
     (void)version;
 
     struct http_response resp;
@@ -462,7 +462,18 @@ static void *worker_main(void *arg)
         }
         if (phase == PHASE_STOP)
             break;
-        int ready = poll(fds, 2, poll_timeout_ms(w->daemon));
+        /* A snapshot older than its age is ended between rounds; one that
+         * is younger is kept while events keep coming, and ended before the
+         * thread waits for more. */
+        app_thread_snapshot_check(0);
+        int ready = poll(fds, 2, 0);
+        if (ready == 0) {
+            int timeout_ms = poll_timeout_ms(w->daemon);
+            if (timeout_ms != 0) {
+                app_thread_snapshot_check(1);
+                ready = poll(fds, 2, timeout_ms);
+            }
+        }
         if (ready > 0 && (fds[1].revents & POLLIN)) {
             uint64_t count; /* only this thread reads it: never EAGAIN here */
             if (read(w->wake_fd, &count, sizeof count) < 0)

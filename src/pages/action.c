@@ -217,7 +217,7 @@ void handle_action(struct http_request *req, struct http_response *resp)
      * locks (taking and dropping the locks was a fifth of a click's CPU).
      * Nothing here writes; the click itself is queued for the assigner's
      * writer. */
-    if (app_snapshot_enter(req->app, req->store) != 0) {
+    if (app_snapshot_enter(req->store) != 0) {
         page_error(req, resp, 503, "Try again",
                    "Your action could not be prepared. Reload the page.");
         return;

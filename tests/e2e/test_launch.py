@@ -8,6 +8,7 @@ exact prefilled URL of each kind of target in the example campaign.
 import concurrent.futures
 import datetime
 import html
+import http.client
 import os
 import re
 import sqlite3
@@ -300,16 +301,25 @@ def test_a_quiet_server_keeps_no_read_snapshot_open(muster, smtp):
     """Clicks on one HTTP thread share a read snapshot for up to 1 ms (app.h).
     When no further click comes, the server must still end it: an open read
     transaction would keep every later commit in the WAL, where no checkpoint
-    could move it (and an erased supporter's rows would stay in the WAL file)."""
+    could move it (and an erased supporter's rows would stay in the WAL file).
+    The click's connection stays open and silent, so no later event on it can be
+    what ends the snapshot: the thread must end it before it waits."""
     [link] = launch_and_links(muster, smtp, [("ada@example.org", "Ada", "")])
-    assert muster.get(link).status == 302
-    muster.wait_clicks(1)  # committed after the click's snapshot began
-    time.sleep(0.1)
-    db = sqlite3.connect(muster.db_path, timeout=1)
+    conn = http.client.HTTPConnection("127.0.0.1", muster.port, timeout=5)
     try:
-        busy, wal_frames, moved = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        conn.request("GET", link)
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 302
+        muster.wait_clicks(1)  # committed after the click's snapshot began
+        time.sleep(0.1)
+        db = sqlite3.connect(muster.db_path, timeout=1)
+        try:
+            busy, wal_frames, moved = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            db.close()
     finally:
-        db.close()
+        conn.close()
     assert busy == 0, f"a reader still holds a snapshot: {wal_frames} WAL frames, {moved} moved"
     assert os.path.getsize(f"{muster.db_path}-wal") == 0
 

@@ -170,7 +170,7 @@ def test_only_the_main_thread_can_take_sigterm(make_muster):
             fields = dict(line.split(":", 1) for line in f if ":" in line)
         if not int(fields["SigBlk"].strip(), 16) & term:
             unblocked.append(f"{tid} ({fields['Name'].strip()})")
-    assert len(tasks) >= 5, tasks  # HTTP threads, writers, sender, reaper
+    assert len(tasks) >= 5, tasks  # HTTP threads, writers, sender
     assert unblocked == [], f"threads that could take SIGTERM: {unblocked}"
 
 
