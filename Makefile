@@ -53,15 +53,19 @@ build/asan/muster: $(ASAN_LIB) $(ASAN_CLI)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
 
-build/unit/%: tests/unit/%.c $(LIB_OBJ)
+# Unit tests share only tests/unit/*.h (header-only helpers): a prerequisite,
+# so a change rebuilds them, and not an input of the compiler.
+UNIT_HDR := $(wildcard tests/unit/*.h)
+
+build/unit/%: tests/unit/%.c $(LIB_OBJ) $(UNIT_HDR)
 	@mkdir -p build/unit
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	@$(CC) $(CFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) -lcmocka
 
-build/asan/unit/%: tests/unit/%.c $(ASAN_LIB)
+build/asan/unit/%: tests/unit/%.c $(ASAN_LIB) $(UNIT_HDR)
 	@mkdir -p build/asan/unit
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	@$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS) -lcmocka
 
 UNIT_BIN      := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 ASAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)

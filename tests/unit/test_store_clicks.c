@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/token.h"
 #include "store/store.h"
+#include "tmp_db.h"
 
 #include "core/banned.h"
 
@@ -32,8 +33,7 @@
 #define SUPPORTERS 70
 
 struct fixture {
-    char dir[64];
-    char path[96];
+    struct tmp_db db;
     struct store *st;
     int64_t campaign_id;
     int64_t target_ids[2];
@@ -44,11 +44,9 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/muster-clicks-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/muster.db", f->dir);
+    assert_int_equal(tmp_db_make(&f->db, "clicks"), 0);
     char err[256];
-    assert_int_equal(store_open(f->path, &f->st, err, sizeof err), 0);
+    assert_int_equal(store_open(f->db.path, &f->st, err, sizeof err), 0);
     unsigned char secret[TOKEN_SECRET_LEN] = {1};
     assert_int_equal(token_init(secret), 0);
 
@@ -96,13 +94,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     store_close(f->st);
-    char path[128];
-    const char *suffixes[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s%s", f->path, suffixes[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    tmp_db_remove(&f->db);
     free(f);
     return 0;
 }

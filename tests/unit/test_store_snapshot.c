@@ -20,14 +20,14 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "tmp_db.h"
 
 #include "core/banned.h"
 
 #define LONG_AGE_US (60LL * 1000 * 1000)
 
 struct fixture {
-    char dir[64];
-    char path[96];
+    struct tmp_db db;
     struct store *reader;
     struct store *writer;
 };
@@ -36,12 +36,10 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/muster-snapshot-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/muster.db", f->dir);
+    assert_int_equal(tmp_db_make(&f->db, "snapshot"), 0);
     char err[256];
-    assert_int_equal(store_open(f->path, &f->writer, err, sizeof err), 0);
-    assert_int_equal(store_open(f->path, &f->reader, err, sizeof err), 0);
+    assert_int_equal(store_open(f->db.path, &f->writer, err, sizeof err), 0);
+    assert_int_equal(store_open(f->db.path, &f->reader, err, sizeof err), 0);
     *state = f;
     return 0;
 }
@@ -51,13 +49,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     store_close(f->reader);
     store_close(f->writer);
-    char path[128];
-    const char *suffixes[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s%s", f->path, suffixes[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    tmp_db_remove(&f->db);
     free(f);
     return 0;
 }
