@@ -40,7 +40,7 @@
 #define MAX_ISSUE_LABEL 50
 #define MAX_ISSUE_LABELS 20
 #define MAX_ADDRESSES 50
-#define MAX_TARGETS 1000
+
 #define MAX_CAP 1000000000LL
 /* A file with more errors than this is not worth reading further. */
 #define MAX_ERROR_LINES 1000
@@ -879,8 +879,8 @@ static void parse_targets(struct ctx *c, json_t *root, struct campaign *cp)
         fail(c, "expected an array of targets, got %s", type_name(v));
     } else if (json_array_size(v) == 0) {
         fail(c, "at least one target is required");
-    } else if (json_array_size(v) > MAX_TARGETS) {
-        fail(c, "too many targets: %zu, at most %d", json_array_size(v), MAX_TARGETS);
+    } else if (json_array_size(v) > CAMPAIGN_MAX_TARGETS) {
+        fail(c, "too many targets: %zu, at most %d", json_array_size(v), CAMPAIGN_MAX_TARGETS);
     } else {
         size_t n = json_array_size(v);
         cp->targets = calloc(n, sizeof *cp->targets);
@@ -902,7 +902,7 @@ static void parse_targets(struct ctx *c, json_t *root, struct campaign *cp)
 static void parse_fallback(struct ctx *c, json_t *root, struct campaign *cp)
 {
     if (json_object_get(root, "fallback")) {
-        if (field_string_list(c, root, "fallback", 0, 0, MAX_TARGETS, NULL, &cp->fallback) != 1)
+        if (field_string_list(c, root, "fallback", 0, 0, CAMPAIGN_MAX_TARGETS, NULL, &cp->fallback) != 1)
             return;
         size_t saved = path_push_key(c, "fallback");
         for (size_t i = 0; i < cp->fallback.count; i++) {

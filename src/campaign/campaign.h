@@ -23,6 +23,11 @@ enum target_kind {
     TARGET_WEB,
 };
 
+/* The most targets a campaign may have: `campaign apply` refuses more with a
+ * clear error, and every reader (the stats, the pages, the assigner) handles
+ * all of them. */
+#define CAMPAIGN_MAX_TARGETS 1000
+
 enum assignment_mode { ASSIGN_BALANCED, ASSIGN_CHOOSE, ASSIGN_ALL };
 
 struct string_list {

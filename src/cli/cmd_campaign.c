@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaign/cache.h"
+#include "service/cache.h"
 #include "campaign/campaign.h"
 #include "cli/commands.h"
+#include "service/campaigns.h"
 #include "core/buf.h"
 #include "core/tz.h"
 #include "store/store.h"
@@ -85,7 +86,7 @@ static int campaign_apply(struct cli *cli, int argc, char **argv)
                c->target_count, c->target_count == 1 ? "" : "s");
     } else {
         enum apply_result result;
-        int st = store_campaign_apply(cli->store, c, tz_now(), &result, err, sizeof err);
+        int st = campaigns_apply(cli->store, c, tz_now(), &result, err, sizeof err);
         if (st == STORE_CONFLICT) {
             rc = cli_fail(EXIT_USAGE, "%s: %s", path, err);
         } else if (st != 0) {
@@ -147,9 +148,10 @@ static int campaign_show(struct cli *cli, const char *slug)
            row.slug, c->title, local, c->timezone, utc, row.window_minutes,
            row.launched_at ? "launched" : "waiting for the moment",
            assignment_mode_name(c->assignment), cli->cfg.base_url, row.slug);
-    struct target_row targets[256];
-    size_t n = 0;
-    if (store_targets(cli->store, row.id, targets, 256, &n) == 0) {
+    struct target_list list;
+    if (store_targets(cli->store, row.id, &list) == 0) {
+        const struct target_row *targets = list.rows;
+        size_t n = list.count;
         printf("targets:\n");
         for (size_t i = 0; i < n; i++) {
             const struct target_spec *t = campaign_target(c, targets[i].key);
@@ -162,6 +164,7 @@ static int campaign_show(struct cli *cli, const char *slug)
                    (long long)targets[i].clicks, targets[i].reason[0] ? " - " : "",
                    targets[i].reason);
         }
+        target_list_release(&list);
     }
     campaign_row_release(&row);
     return EXIT_OK;

@@ -10,8 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "campaign/cache.h"
+#include "service/cache.h"
 #include "cli/commands.h"
+#include "service/launches.h"
 #include "core/tz.h"
 #include "mail/outbox.h"
 #include "store/store.h"
@@ -67,7 +68,7 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
 
     int64_t owed = 0, pending = 0, ready = 0;
     if (dry_run) {
-        if (store_launch_owed(cli->store, campaign_id, &owed) != 0 ||
+        if (launches_owed(cli->store, campaign_id, &owed) != 0 ||
             store_outbox_pending(cli->store, campaign_id, MAIL_REMINDER, tz_now(), &pending, &ready) != 0)
             return cli_fail(EXIT_RUNTIME, "could not count the owed reminders");
         printf("%lld reminders would be sent (%lld new, %lld already queued); nothing changed\n",
@@ -79,7 +80,7 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
     if (!sender)
         return cli_fail(EXIT_USAGE, "%s", err);
     int64_t queued = 0;
-    if (store_launch(cli->store, campaign_id, 1, tz_now(), &queued) != 0) {
+    if (launches_launch(cli->store, campaign_id, 1, tz_now(), &queued) != 0) {
         sender_close(sender);
         return cli_fail(EXIT_RUNTIME, "could not queue the reminders");
     }

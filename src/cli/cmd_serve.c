@@ -13,9 +13,10 @@
 #include <unistd.h>
 #include <time.h>
 
-#include "campaign/assigner.h"
+#include "service/assigner.h"
 #include "cli/commands.h"
 #include "cli/serve.h"
+#include "service/launches.h"
 #include "core/log.h"
 #include "core/tz.h"
 #include "http/app.h"
@@ -32,20 +33,6 @@ struct sender_thread {
     struct store *store;
 };
 
-static void launch_due_campaigns(struct store *st)
-{
-    int64_t ids[32];
-    size_t n = 0;
-    if (store_due_launches(st, tz_now(), ids, 32, &n) != 0)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        int64_t queued = 0;
-        if (store_launch(st, ids[i], 0, tz_now(), &queued) == 0)
-            log_info("launch.started", "campaign_id=%lld reminders=%lld", (long long)ids[i],
-                     (long long)queued);
-    }
-}
-
 static void *sender_main(void *arg)
 {
     struct sender_thread *t = arg;
@@ -53,7 +40,9 @@ static void *sender_main(void *arg)
     struct sender_counts counts;
     memset(&counts, 0, sizeof counts);
     while (!atomic_load(&app->stopping)) {
-        launch_due_campaigns(t->store);
+        size_t launched;
+        if (launches_run_due(t->store, tz_now(), &launched) != 0)
+            log_error("launch.scheduler_failed", "will retry");
         size_t claimed = 0;
         do {
             if (sender_run_batch(t->sender, 0, 256, tz_now(), &counts, &claimed) != 0) {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaign/stats_json.h"
+#include "service/stats_json.h"
 #include "cli/commands.h"
 #include "store/store.h"
 #include "core/banned.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "service/campaigns.h"
 #include "core/tz.h"
 #include "store/store.h"
 #include "core/banned.h"
@@ -36,7 +37,7 @@ int cmd_target(struct cli *cli, int argc, char **argv)
     if (rc != 0)
         return cli_fail(EXIT_RUNTIME, "could not read campaign '%s'", argv[2]);
     int changed = 0;
-    rc = store_target_set_open(cli->store, row.id, argv[3], open, reason, "cli", tz_now(),
+    rc = campaigns_target_set_open(cli->store, row.id, argv[3], open, reason, "cli", tz_now(),
                                &changed);
     campaign_row_release(&row);
     if (rc == STORE_NOT_FOUND)

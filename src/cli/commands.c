@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaign/cache.h"
+#include "service/cache.h"
 #include "core/log.h"
 #include "core/token.h"
 #include "store/store.h"

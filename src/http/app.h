@@ -26,7 +26,7 @@ struct app {
     struct ratelimit *pledge_limiter;
     struct ratelimit *login_limiter; /* failed-login budget per IP and account */
     struct app_metrics metrics;
-    struct assigner *assigner;      /* the one-click path (campaign/assigner.h) */
+    struct assigner *assigner;      /* the one-click path (service/assigner.h) */
     struct group_commit *committer; /* durable writes answered after their fsync */
 };
 
@@ -59,7 +59,7 @@ void app_snapshot_leave(struct store *st);
  * millisecond to look (the reaper that did cost 1,000 wakeups a second). */
 void app_thread_snapshot_check(int idle);
 
-/* Campaigns come from campaign/cache.h (campaign_cache_get). */
-#include "campaign/cache.h"
+/* Campaigns come from service/cache.h (campaign_cache_get). */
+#include "service/cache.h"
 
 #endif

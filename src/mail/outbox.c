@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "campaign/cache.h"
+#include "service/cache.h"
 #include "campaign/campaign.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -20,6 +20,7 @@
 #include "mail/compose.h"
 #include "mail/message.h"
 #include "mail/transport.h"
+#include "service/launches.h"
 #include "store/store.h"
 #include "core/banned.h"
 
@@ -401,6 +402,11 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
     max = rate_allowance(s, max);
     struct outbox_item items[BATCH_MAX];
     size_t n = 0;
+    /* A sender that died on this host leaves leases nobody should wait
+     * 15 minutes for (a backend shared by hosts lets them run out). */
+    if (store_supports(s->st, STORE_SUPPORTS_LOCAL_ONLY) &&
+        launches_reclaim_dead_leases(s->st, now) != 0)
+        return -1;
     if (store_outbox_claim(s->st, s->owner, campaign_id, now, LEASE_SECONDS, items, max, &n) != 0)
         return -1;
     *claimed = n;

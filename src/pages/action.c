@@ -11,9 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "campaign/assigner.h"
+#include "service/assigner.h"
 #include "campaign/campaign.h"
 #include "campaign/template.h"
+#include "service/campaigns.h"
 #include "core/escape.h"
 #include "core/log.h"
 #include "core/tz.h"
@@ -284,10 +285,11 @@ void handle_action(struct http_request *req, struct http_response *resp)
         buf_puts(b, "<p class=\"notice\">The target you had closed, so we moved you to an open "
                     "one.</p>\n");
     if (c->assignment == ASSIGN_ALL) {
-        static __thread struct target_row rows[256];
-        size_t n = 0;
-        if (store_targets(req->store, row.id, rows, 256, &n) != 0)
-            n = 0;
+        struct target_list list = {NULL, 0};
+        if (store_targets(req->store, row.id, &list) != 0)
+            list.count = 0;
+        const struct target_row *rows = list.rows;
+        size_t n = list.count;
         int shown = 0;
         for (size_t i = 0; i < n; i++) {
             const struct target_spec *ti = campaign_target(c, rows[i].key);
@@ -300,6 +302,7 @@ void handle_action(struct http_request *req, struct http_response *resp)
             buf_puts(b, "</div>\n");
             shown++;
         }
+        target_list_release(&list);
         if (!shown) {
             buf_puts(b, "<div class=\"notice\" id=\"closed-message\">");
             page_paragraphs(b, c->closed_message);
@@ -341,7 +344,7 @@ void handle_action_report(struct http_request *req, struct http_response *resp)
     }
     const char *key = form_get(&f, "target");
     int closed = 0;
-    int rc = key ? store_target_report(req->store, row.id, s.id, key, c->close_after_reports,
+    int rc = key ? campaigns_target_report(req->store, row.id, s.id, key, c->close_after_reports,
                                        REPORT_WINDOW_SECONDS, req->now, &closed)
                  : STORE_NOT_FOUND;
     if (rc == STORE_NOT_FOUND) {

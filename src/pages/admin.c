@@ -13,9 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaign/cache.h"
+#include "service/cache.h"
 #include "campaign/campaign.h"
-#include "campaign/stats_json.h"
+#include "service/stats_json.h"
+#include "service/campaigns.h"
 #include "core/escape.h"
 #include "core/log.h"
 #include "core/tz.h"
@@ -342,24 +343,26 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
     const struct campaign *c;
     if (admin_campaign_load(req, resp, &row, &c) != 0)
         return;
-    static __thread struct target_row targets[ADMIN_MAX_TARGETS];
-    int64_t ids[ADMIN_MAX_TARGETS], recent[ADMIN_MAX_TARGETS];
-    size_t n = 0;
+    struct target_list list = {NULL, 0};
+    int64_t *ids = NULL, *recent = NULL;
     struct campaign_stats s;
-    if (store_stats(req->store, row.id, &s) != 0 ||
-        store_targets(req->store, row.id, targets, ADMIN_MAX_TARGETS, &n) != 0) {
+    if (store_stats(req->store, row.id, &s) != 0 || store_targets(req->store, row.id, &list) != 0 ||
+        !(ids = calloc(list.count + 1, sizeof *ids)) ||
+        !(recent = calloc(list.count + 1, sizeof *recent))) {
+        free(ids);
+        target_list_release(&list);
         campaign_row_release(&row);
         admin_message_page(req, resp, 500, "Something went wrong",
                            "The campaign's numbers could not be read. Try again in a moment.");
         return;
     }
-    for (size_t i = 0; i < n; i++) {
+    const struct target_row *targets = list.rows;
+    size_t n = list.count;
+    for (size_t i = 0; i < n; i++)
         ids[i] = targets[i].id;
-        recent[i] = 0;
-    }
     if (store_dashboard_reports_since(req->store, row.id, req->now - REPORT_WINDOW_SECONDS, ids, n,
                                       recent) != 0)
-        memset(recent, 0, sizeof recent);
+        memset(recent, 0, n * sizeof *recent);
 
     char csrf[TOKEN_RANDOM_LEN + 1];
     session_csrf_token(req, resp, csrf);
@@ -434,6 +437,9 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
             continue;
         target_item(b, row.slug, c, &targets[i], color++, recent[i], csrf);
     }
+    free(ids);
+    free(recent);
+    target_list_release(&list);
     buf_puts(b, "</ul>\n</section>\n");
     history(b, req->store, &row, c->timezone);
     buf_printf(b,
@@ -484,7 +490,7 @@ static void set_target(struct http_request *req, struct http_response *resp, int
     char actor[32];
     snprintf(actor, sizeof actor, "organizer:%lld", (long long)req->organizer_id);
     int changed = 0;
-    rc = store_target_set_open(req->store, row.id, req->params[1], open, clean, actor, req->now,
+    rc = campaigns_target_set_open(req->store, row.id, req->params[1], open, clean, actor, req->now,
                                &changed);
     if (rc == STORE_NOT_FOUND) {
         admin_message_page(req, resp, 404, "No such target", "This campaign has no such target.");

@@ -16,8 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "campaign/cache.h"
+#include "service/cache.h"
 #include "campaign/campaign.h"
+#include "service/launches.h"
 #include "core/escape.h"
 #include "core/tz.h"
 #include "pages/admin.h"
@@ -112,11 +113,16 @@ int admin_series_load(struct store *st, const struct campaign_row *row, int64_t 
         choose_range(lstart, lend, &s.launch);
     }
 
-    static __thread struct target_row targets[ADMIN_MAX_TARGETS];
-    int64_t ids[ADMIN_MAX_TARGETS];
-    size_t nt = 0;
-    if (store_targets(st, row->id, targets, ADMIN_MAX_TARGETS, &nt) != 0)
+    struct target_list list;
+    if (store_targets(st, row->id, &list) != 0)
         return -1;
+    const struct target_row *targets = list.rows;
+    size_t nt = list.count;
+    int64_t *ids = calloc(nt ? nt : 1, sizeof *ids);
+    if (!ids) {
+        target_list_release(&list);
+        return -1;
+    }
     size_t pn = s.pledging.n ? s.pledging.n : 1, ln = s.launch.n ? s.launch.n : 1;
     s.pledged = calloc(pn, sizeof *s.pledged);
     s.confirmed = calloc(pn, sizeof *s.confirmed);
@@ -148,8 +154,12 @@ int admin_series_load(struct store *st, const struct campaign_row *row, int64_t 
         cumulate(s.sent, s.launch.n);
     }
     *out = s;
+    free(ids);
+    target_list_release(&list);
     return 0;
 fail:
+    free(ids);
+    target_list_release(&list);
     admin_series_release(&s);
     return -1;
 }
@@ -406,7 +416,7 @@ static void reminders_card(struct buf *b, struct store *st, const struct campaig
     int64_t total = sent + failed + pending;
     if (!row->launched_at && total == 0) {
         int64_t owed = 0;
-        if (store_launch_owed(st, row->id, &owed) != 0)
+        if (launches_owed(st, row->id, &owed) != 0)
             owed = 0;
         buf_puts(b, "<p>At the launch moment every confirmed, subscribed supporter gets one "
                     "reminder with their one-click link: <b>");

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "service/pledges.h"
 #include "core/buf.h"
 #include "core/csv.h"
 #include "core/escape.h"
@@ -173,7 +174,7 @@ int admin_csv_import(struct store *st, int64_t campaign_id, const char *data, si
             continue;
         }
         const char *tz = field(&r, c_tz);
-        int rc = store_import_supporter(
+        int rc = pledges_import_in_tx(
             st, campaign_id, field(&r, c_email), field(&r, c_name), *tz ? tz : "UTC",
             "imported: consent recorded in the import file", consent_at, now);
         if (rc == STORE_CONFLICT) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "campaign/campaign.h"
+#include "service/pledges.h"
 #include "core/escape.h"
 #include "core/log.h"
 #include "http/app.h"
@@ -339,7 +340,7 @@ void handle_admin_erase_post(struct http_request *req, struct http_response *res
         return;
     }
     int count = 0;
-    if (store_supporter_erase(req->store, email, req->now, &count) != 0) {
+    if (pledges_erase(req->store, email, req->now, &count) != 0) {
         form_release(&f);
         admin_message_page(req, resp, 503, "Not erased",
                            "The database was busy or failed, so nothing was erased. Try again.");

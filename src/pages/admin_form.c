@@ -2,7 +2,7 @@
  * admin_form: creating and editing a campaign in the browser. The form's
  * fields are composed into a campaign file (JSON) and checked by
  * campaign_parse, the same validation as `muster campaign apply`, then stored
- * with store_campaign_apply. Every error line ("$.path: message") is shown
+ * with campaigns_apply. Every error line ("$.path: message") is shown
  * next to the field that path belongs to; errors anywhere under $.targets go
  * next to the targets textarea. On errors the form comes back with status
  * 422 and every value kept.
@@ -17,9 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaign/cache.h"
+#include "service/cache.h"
 #include "campaign/campaign.h"
 #include "campaign/template.h"
+#include "service/campaigns.h"
 #include "core/escape.h"
 #include "core/log.h"
 #include "http/app.h"
@@ -943,7 +944,7 @@ static void save(struct http_request *req, struct http_response *resp, const cha
         enum apply_result result;
         char apply_err[300] = "";
         int rc =
-            store_campaign_apply(req->store, c, req->now, &result, apply_err, sizeof apply_err);
+            campaigns_apply(req->store, c, req->now, &result, apply_err, sizeof apply_err);
         if (rc == 0) {
             log_info("campaign.saved", "campaign=%s result=%s by=organizer:%lld", c->slug,
                      apply_word(result), (long long)req->organizer_id);

@@ -38,7 +38,6 @@ void admin_count(struct buf *b, int64_t n);
 void admin_when(struct buf *b, int64_t t, const char *tz);
 
 /* ---- admin_charts.c: the series and the SVG charts ---- */
-#define ADMIN_MAX_TARGETS 256
 
 struct admin_range {
     int64_t start;  /* the first bucket's start, Unix seconds */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "campaign/campaign.h"
+#include "service/pledges.h"
 #include "core/escape.h"
 #include "core/log.h"
 #include "core/tz.h"
@@ -83,7 +84,7 @@ void handle_confirm_post(struct http_request *req, struct http_response *resp)
     if (load(req, resp, &s, &row, &c) != 0)
         return;
     enum confirm_outcome outcome;
-    if (store_confirm(req->store, s.id, req->now, &outcome) != 0) {
+    if (pledges_confirm(req->store, s.id, req->now, &outcome) != 0) {
         page_error(req, resp, 503, "Not confirmed", "Your confirmation could not be saved. "
                                                     "Please press the button again.");
         goto out;

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "campaign/campaign.h"
+#include "service/pledges.h"
 #include "core/escape.h"
 #include "core/log.h"
 #include "core/tz.h"
@@ -24,7 +25,6 @@
 #include "core/banned.h"
 
 #define NAME_MAX_CHARS 100
-#define MAX_TARGET_ROWS 256
 
 struct pledge_fields {
     const char *email;
@@ -281,10 +281,9 @@ static void render_page(struct http_request *req, struct http_response *resp,
     page_end(b);
 }
 
-static int load_targets(struct http_request *req, int64_t campaign_id, struct target_row *rows,
-                        size_t *n)
+static int load_targets(struct http_request *req, int64_t campaign_id, struct target_list *out)
 {
-    return store_targets(req->store, campaign_id, rows, MAX_TARGET_ROWS, n);
+    return store_targets(req->store, campaign_id, out);
 }
 
 void handle_pledge_page(struct http_request *req, struct http_response *resp)
@@ -300,11 +299,11 @@ void handle_pledge_page(struct http_request *req, struct http_response *resp)
         page_error(req, resp, 500, "Something went wrong", "Please try again in a moment.");
         return;
     }
-    static __thread struct target_row rows[MAX_TARGET_ROWS];
-    size_t n = 0;
-    if (load_targets(req, row.id, rows, &n) != 0)
-        n = 0;
-    render_page(req, resp, c, &row, rows, n, NULL, NULL);
+    struct target_list list = {NULL, 0};
+    if (load_targets(req, row.id, &list) != 0)
+        list.count = 0;
+    render_page(req, resp, c, &row, list.rows, list.count, NULL, NULL);
+    target_list_release(&list);
     campaign_row_release(&row);
 }
 
@@ -442,7 +441,7 @@ static void pledge_job_release(void *arg)
 static int pledge_job_run(struct store *st, void *arg)
 {
     struct pledge_job *j = arg;
-    return store_pledge_in_tx(st, j->campaign_id, &j->in, 3, tz_now(), &j->outcome);
+    return pledges_record_in_tx(st, j->campaign_id, &j->in, 3, tz_now(), &j->outcome);
 }
 
 static void pledge_job_finish(struct http_request *req, struct http_response *resp, void *arg,
@@ -524,7 +523,8 @@ void handle_pledge_post(struct http_request *req, struct http_response *resp)
     memset(&f, 0, sizeof f);
     struct pledge_errors type_errors, e;
     memset(&type_errors, 0, sizeof type_errors);
-    static __thread struct target_row rows[MAX_TARGET_ROWS];
+    struct target_list list = {NULL, 0};
+    const struct target_row *rows = NULL;
     size_t nrows = 0;
 
     if (is_json) {
@@ -557,10 +557,12 @@ void handle_pledge_post(struct http_request *req, struct http_response *resp)
                   "application/x-www-form-urlencoded\"}}");
         goto out;
     }
-    if (load_targets(req, row.id, rows, &nrows) != 0) {
+    if (load_targets(req, row.id, &list) != 0) {
         page_error(req, resp, 500, "Something went wrong", "Please try again in a moment.");
         goto out;
     }
+    rows = list.rows;
+    nrows = list.count;
     validate(c, rows, nrows, &f, &e);
     merge_errors(&e, &type_errors);
     if (e.count) {
@@ -589,6 +591,7 @@ void handle_pledge_post(struct http_request *req, struct http_response *resp)
             page_error(req, resp, 503, "Not saved", "Your pledge could not be saved. Try again.");
     }
 out:
+    target_list_release(&list);
     json_decref(root);
     form_release(&form);
     campaign_row_release(&row);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "campaign/campaign.h"
+#include "service/pledges.h"
 #include "core/escape.h"
 #include "core/log.h"
 #include "http/app.h"
@@ -58,7 +59,7 @@ void handle_unsubscribe_post(struct http_request *req, struct http_response *res
     struct supporter s;
     if (page_supporter_from_token(req, resp, req->params[0], TOKEN_UNSUBSCRIBE, &s) != 0)
         return;
-    if (store_unsubscribe(req->store, s.id, req->now) != 0) {
+    if (pledges_unsubscribe(req->store, s.id, req->now) != 0) {
         page_error(req, resp, 503, "Not saved", "We could not unsubscribe you. Try again.");
         supporter_release(&s);
         return;

@@ -1,9 +1,10 @@
 /*
- * sqlite_private: what the SQLite store's files share: the handle itself and
- * the small helpers every query uses (statement cache, transactions, binding).
- * Each store_sqlite_*.c file adds the queries of one concern; all of them go
- * through these helpers, so errors are logged one way and statements are
- * prepared once per handle.
+ * sqlite_private: what the SQLite backend's files share: its handle (struct
+ * sqlite_store, which embeds struct store first) and the small helpers every
+ * query uses (statement cache, transactions, binding). Each store_sqlite_*.c
+ * file adds the queries of one concern; all of them go through these
+ * helpers, so errors are logged one way and statements are prepared once per
+ * handle. The backend's table is in store_sqlite.c.
  */
 #ifndef MUSTER_STORE_SQLITE_PRIVATE_H
 #define MUSTER_STORE_SQLITE_PRIVATE_H
@@ -12,14 +13,23 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "store/store_backend.h"
+
 #define STMT_CACHE 96
+
+/* Kinds as SQL literals, for the statements whose partial indexes name a
+ * kind (SQLite uses a partial index only for a literal that matches it). */
+#define SQL_MAIL_WELCOME "2"
+#define SQL_MAIL_REMINDER "3"
+_Static_assert(MAIL_WELCOME == 2 && MAIL_REMINDER == 3, "SQL_MAIL_* match enum mail_kind");
 
 struct stmt_slot {
     const char *sql;
     sqlite3_stmt *stmt;
 };
 
-struct store {
+struct sqlite_store {
+    struct store base; /* first: a struct store * is a struct sqlite_store * */
     sqlite3 *db;
     struct stmt_slot cache[STMT_CACHE];
     int in_tx;
@@ -32,28 +42,75 @@ struct store {
     uint64_t snapshot_id; /* the open snapshot's, unique in the process */
 };
 
+static inline struct sqlite_store *sqlite_of(struct store *st)
+{
+    return (struct sqlite_store *)st;
+}
+
 /* Logs the connection's last error for op `what`; returns -1. */
-int sql_error(struct store *st, const char *what);
+int sql_error(struct sqlite_store *st, const char *what);
 /* The cached prepared statement for sql (a string literal: cached by
  * address), reset and with its bindings cleared; NULL on error (logged). */
-sqlite3_stmt *sql_stmt(struct store *st, const char *sql);
-int sql_exec(struct store *st, const char *sql);
+sqlite3_stmt *sql_stmt(struct sqlite_store *st, const char *sql);
+int sql_exec(struct sqlite_store *st, const char *sql);
 /* BEGIN IMMEDIATE / COMMIT (rolls back on failure) / ROLLBACK (no-op when no
  * transaction is open). */
-int sql_begin(struct store *st);
-int sql_commit(struct store *st);
-void sql_rollback(struct store *st);
+int sql_begin(struct sqlite_store *st);
+int sql_commit(struct sqlite_store *st);
+void sql_rollback(struct sqlite_store *st);
 /* Steps a statement that returns no rows (or ignores them); -1 on error. */
-int sql_step_done(struct store *st, sqlite3_stmt *s, const char *what);
+int sql_step_done(struct sqlite_store *st, sqlite3_stmt *s, const char *what);
 /* strdup of a text column, NULL for NULL. */
 char *sql_col_strdup(sqlite3_stmt *s, int col);
 /* Binds v as text, or NULL when v is NULL. */
 void sql_bind_text(sqlite3_stmt *s, int idx, const char *v);
 /* The first column of the first row of sql with ?1 = id; -1 on error. */
-int64_t sql_scalar(struct store *st, const char *sql, int64_t id);
+int64_t sql_scalar(struct sqlite_store *st, const char *sql, int64_t id);
 /* A malloc'd ASCII-lowercased copy (emails are matched case-insensitively). */
 char *sql_lowercase_dup(const char *s);
-/* Adds one to the campaign's confirmed counter (inside a transaction). */
-int sql_count_confirmed(struct store *st, int64_t campaign_id);
+/* The migration steps; *count gets their number (= the newest version). */
+const char *const *sqlite_migrations(int *count);
+
+/* The backend's entries defined outside store_sqlite.c. */
+int sqlite_export_supporters(struct store *st, int64_t campaign_id, store_row_fn row, void *ctx);
+int sqlite_export_clicks(struct store *st, int64_t campaign_id, store_row_fn row, void *ctx);
+int sqlite_pledge_import(struct store *st, int64_t campaign_id, const char *email, const char *name,
+                         const char *timezone, const char *consent_text, int64_t consent_at,
+                         int64_t now);
+int sqlite_organizer_set_password(struct store *st, const char *email, const char *password_hash,
+                                  int64_t now, int *created);
+int sqlite_organizer_get(struct store *st, const char *email, int64_t *id, char **password_hash);
+int sqlite_session_create(struct store *st, int64_t organizer_id, const char *token_hash,
+                          int64_t now, int64_t expires_at);
+int sqlite_session_delete(struct store *st, const char *token_hash);
+int sqlite_session_organizer(struct store *st, const char *token_hash, int64_t now,
+                             int64_t *organizer_id);
+int sqlite_api_token_create(struct store *st, int64_t organizer_id, const char *token_hash,
+                            int64_t now);
+int sqlite_api_token_organizer(struct store *st, const char *token_hash, int64_t *organizer_id);
+int sqlite_webhook_insert(struct store *st, int64_t campaign_id, enum webhook_event event,
+                          const char *payload, int64_t at);
+int sqlite_webhook_claim(struct store *st, const char *owner, int64_t now, int lease_seconds,
+                         struct webhook_delivery *items, size_t max, size_t *n);
+int sqlite_webhook_sent(struct store *st, int64_t id, int status, int64_t now);
+int sqlite_webhook_retry(struct store *st, int64_t id, int64_t next_at, int status,
+                         const char *error);
+int sqlite_webhook_failed(struct store *st, int64_t id, int64_t now, int status,
+                          const char *error);
+int sqlite_webhook_release(struct store *st, int64_t id);
+int sqlite_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first_pledge,
+                            int64_t *first_activity, int64_t *last_activity);
+int sqlite_dashboard_pledges(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket,
+                             size_t n, int64_t *pledged, int64_t *confirmed);
+int sqlite_dashboard_reminders(struct store *st, int64_t campaign_id, int64_t *sent,
+                               int64_t *failed, int64_t *pending);
+int sqlite_dashboard_reminders_sent(struct store *st, int64_t campaign_id, int64_t start,
+                                    int64_t bucket, size_t n, int64_t *sent);
+int sqlite_dashboard_clicks(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket,
+                            size_t n, const int64_t *target_ids, size_t ntargets, int64_t *counts);
+int sqlite_dashboard_reports_since(struct store *st, int64_t campaign_id, int64_t since,
+                                   const int64_t *target_ids, size_t ntargets, int64_t *counts);
+int sqlite_dashboard_events(struct store *st, int64_t campaign_id, struct dashboard_event *rows,
+                            size_t max, size_t *n);
 
 #endif

@@ -1,14 +1,18 @@
 /*
- * store: everything muster keeps, behind one opaque handle (after lwan's
- * struct db). The SQLite implementation is store_sqlite.c; the schema and its
- * versioned migrations are in migrations.c. A handle belongs to one thread at a
- * time: every thread opens its own (SQLite connections are cheap).
+ * store: what muster keeps, behind one handle whatever the database. A store
+ * stores and retrieves rows and offers the few atomic operations the rules
+ * need (claim due outbox rows with a lease, take one place under a target's
+ * cap, insert-if-absent, launch once); it never decides what a pledge, a
+ * confirmation or a launch means: those rules live once, above it, in
+ * src/service/. Each function here calls the backend chosen by store_open
+ * through its table of functions (store_backend.h; SQLite in store_sqlite*.c).
  *
+ * A handle belongs to one thread at a time: every thread opens its own.
  * Every function returns 0 on success, STORE_NOT_FOUND when the thing asked
- * for does not exist, STORE_CONFLICT when a rule refused the change, and -1 on
- * a database error (logged). Output parameters are set only on success.
- * Strings handed out are owned by the caller and freed with the matching
- * *_release function.
+ * for does not exist, STORE_CONFLICT when an atomic operation found the row
+ * not as required, and -1 on a database error (logged). Output parameters
+ * are set only on success. Strings handed out are owned by the caller and
+ * freed with the matching *_release function.
  */
 #ifndef MUSTER_STORE_STORE_H
 #define MUSTER_STORE_STORE_H
@@ -16,26 +20,83 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "campaign/campaign.h"
 #include "core/buf.h"
 
 #define STORE_NOT_FOUND 1
 #define STORE_CONFLICT 2
 
 struct store;
-struct campaign;
 
-/* Opens (creating if needed) and migrates the database at path. */
-int store_open(const char *path, struct store **out, char *err, size_t err_len);
+/* What a backend can do beyond the operations every backend offers
+ * (store_supports), as curl's TLS backends say with their `supports` bits. */
+enum store_capability {
+    /* Consecutive reads may share one read transaction (store_snapshot_*);
+     * without it the snapshot calls are plain per-request reads. */
+    STORE_SUPPORTS_SHARED_SNAPSHOT = 1u << 0,
+    /* store_data_version is a cheap change counter for other connections'
+     * commits. */
+    STORE_SUPPORTS_DATA_VERSION = 1u << 1,
+    /* The database is one local file: every writer runs on this host, so a
+     * lease owner's pid can be checked. */
+    STORE_SUPPORTS_LOCAL_ONLY = 1u << 2,
+};
+
+/* Opens (creating if needed) and migrates the database named by location:
+ * a path or "sqlite:PATH" for SQLite. "postgres://" and "postgresql://" are
+ * refused with a message in err until the PostgreSQL backend lands. */
+int store_open(const char *location, struct store **out, char *err, size_t err_len);
 void store_close(struct store *st);
+/* The backend's name ("sqlite") and whether it has a capability. */
+const char *store_backend_name(const struct store *st);
+int store_supports(const struct store *st, enum store_capability cap);
 /* The schema version after migration. */
 int store_schema_version(struct store *st);
 /* 0 when the database answers a query. */
 int store_ping(struct store *st);
-/* Loads the server secret, creating it on first use. */
+/* Loads the server secret, creating it on first use (insert-if-absent). */
 int store_secret(struct store *st, unsigned char secret[32]);
-/* A number that changes whenever another connection commits (PRAGMA
- * data_version), so caches can tell that a command changed something. */
+/* A number that changes whenever another connection commits (backends with
+ * STORE_SUPPORTS_DATA_VERSION; others return -1). */
 int64_t store_data_version(struct store *st);
+
+/* ---- transactions ---- */
+/* A write transaction around several operations (the service layer's
+ * rules run inside one); a savepoint lets one job of a group fail without
+ * undoing the others (group commit). */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+int store_savepoint(struct store *st);
+int store_savepoint_end(struct store *st, int keep);
+/* A read transaction around several reads: one snapshot. Only reads may run
+ * in between; store_read_end ends it. */
+int store_read_begin(struct store *st);
+void store_read_end(struct store *st);
+/* Chooses how a connection commits: 1 = durable across power loss
+ * (pledges, confirmations), 0 = durable across a killed process, not a power
+ * cut (click batches, outbox marks). */
+int store_set_durable(struct store *st, int full);
+
+/* A shared read snapshot: one read transaction that consecutive requests on
+ * this handle reuse while it is younger than max_age_us, so clicks that come
+ * close together pay one round of locks instead of one each (what group
+ * commit is to writes, this is to reads). A change committed elsewhere is
+ * seen by every snapshot begun after it, so at most max_age_us late.
+ *
+ * store_snapshot_enter reuses the open snapshot or begins a new one (1: new,
+ * 0: reused, -1: error) and holds the handle until store_snapshot_leave,
+ * which leaves the snapshot open; only reads may run in between.
+ * store_snapshot_end ends it: call it before any other use of the handle.
+ * store_snapshot_expire ends a snapshot older than max_age_us that nobody
+ * holds, never waits, and returns 1 while one is still open. */
+int store_snapshot_enter(struct store *st, int64_t max_age_us);
+void store_snapshot_leave(struct store *st);
+void store_snapshot_end(struct store *st);
+int store_snapshot_expire(struct store *st, int64_t max_age_us);
+/* For the holder of a snapshot (between enter and leave): equal ids mean the
+ * same snapshot, so whatever was read in it still holds. 0 when none is open. */
+uint64_t store_snapshot_id(struct store *st);
 
 /* ---- campaigns ---- */
 struct campaign_row {
@@ -45,22 +106,36 @@ struct campaign_row {
     int64_t launch_utc;  /* the launch moment (moved to "now" by a manual launch) */
     int64_t launched_at; /* 0 until reminders were queued */
     int window_minutes;
-    int64_t revision;    /* bumped by every apply */
+    int64_t revision;    /* bumped by every apply and every target close or open */
 };
 void campaign_row_release(struct campaign_row *r);
 
-enum apply_result { APPLY_UNCHANGED, APPLY_CREATED, APPLY_UPDATED };
-/* Creates or updates the campaign and its targets in one transaction. A
- * launched campaign's message is frozen: STORE_CONFLICT with a reason in err. */
-int store_campaign_apply(struct store *st, const struct campaign *c, int64_t now,
-                         enum apply_result *result, char *err, size_t err_len);
 int store_campaign_get(struct store *st, const char *slug, struct campaign_row *out);
 /* The same without the campaign file (spec_json NULL): for caches that only
- * need to know whether the revision moved. */
+ * need to know whether the revision moved. By slug, or by id when slug is
+ * NULL. */
 int store_campaign_peek(struct store *st, const char *slug, int64_t id, struct campaign_row *out);
 int store_campaign_get_by_id(struct store *st, int64_t id, struct campaign_row *out);
 /* Appends one slug per line. */
 int store_campaign_slugs(struct store *st, struct buf *out);
+/* Inserts a campaign row from c (slug, canonical file, moment, window).
+ * STORE_CONFLICT when the slug exists. */
+int store_campaign_insert(struct store *st, const struct campaign *c, int64_t now, int64_t *id);
+/* Replaces the stored file, moment and window, and bumps the revision. */
+int store_campaign_update(struct store *st, int64_t id, const struct campaign *c,
+                          int64_t launch_utc, int64_t now);
+/* Launch once: sets launched_at = now (and launch_utc = now when
+ * move_to_now) only if the campaign has not launched; *marked tells whether
+ * this call did it. */
+int store_campaign_mark_launched(struct store *st, int64_t id, int move_to_now, int64_t now,
+                                 int *marked);
+/* Campaigns not launched whose launch moment has come and whose window has
+ * not ended at now. */
+int store_campaigns_due(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n);
+/* The confirmed-pledges counter (one row read); store_campaign_count_confirmed
+ * adds delta to it inside a transaction. */
+int store_confirmed_count(struct store *st, int64_t campaign_id, int64_t *count);
+int store_campaign_count_confirmed(struct store *st, int64_t campaign_id, int64_t delta);
 
 /* ---- targets ---- */
 struct target_row {
@@ -70,28 +145,52 @@ struct target_row {
     int removed;      /* no longer in the campaign file */
     long cap;         /* -1: none */
     int64_t assigned; /* supporters assigned */
+    int64_t places;   /* places taken under the cap (store_place_take) */
     int64_t clicks;
     int64_t reports;  /* "did not accept my action" reports */
     int64_t rerouted; /* supporters moved away from it because it closed */
     char reason[256]; /* last close/open reason */
 };
-/* Fills up to max rows in file order; *n gets the count. */
-int store_targets(struct store *st, int64_t campaign_id, struct target_row *rows, size_t max,
-                  size_t *n);
-/* Closes or opens a target and records the event. STORE_NOT_FOUND when the
- * target does not exist; no-op (0) when it already is in that state. */
-int store_target_set_open(struct store *st, int64_t campaign_id, const char *target_key, int open,
-                          const char *reason, const char *actor, int64_t now, int *changed);
-/* Records a supporter's report that the target did not accept the action.
- * When threshold > 0 and the reports within window_seconds reach it, closes
- * the target; *closed_now tells. */
-int store_target_report(struct store *st, int64_t campaign_id, int64_t supporter_id,
-                        const char *target_key, int threshold, int window_seconds, int64_t now,
-                        int *closed_now);
+/* Every target of a campaign, in file order then the removed ones. */
+struct target_list {
+    struct target_row *rows; /* owned: target_list_release */
+    size_t count;
+};
+void target_list_release(struct target_list *l);
+int store_targets(struct store *st, int64_t campaign_id, struct target_list *out);
+/* Marks every target of the campaign removed, then inserts or revives the
+ * campaign's targets in file order (key, position, kind, cap). */
+int store_targets_replace(struct store *st, int64_t campaign_id, const struct target_spec *targets,
+                          size_t n);
+/* The target by key (not removed). STORE_NOT_FOUND when there is none. */
+int store_target_find(struct store *st, int64_t campaign_id, const char *key, int64_t *id,
+                      int *open);
+/* The key of a target by id; STORE_NOT_FOUND when there is none. */
+int store_target_key(struct store *st, int64_t target_id, char key[65]);
+/* Sets open or closed with a reason, records the event with its actor and
+ * bumps the campaign's revision (so every server reloads the states). */
+int store_target_set_state(struct store *st, int64_t target_id, int open, const char *reason,
+                           const char *actor, int64_t now);
+/* Records a supporter's report about a target, once per supporter and
+ * target (insert-if-absent: *added tells). */
+int store_target_report_add(struct store *st, int64_t target_id, int64_t supporter_id,
+                            int64_t now, int *added);
+/* Reports on the target made after since. */
+int store_target_reports_since(struct store *st, int64_t target_id, int64_t since,
+                               int64_t *count);
+/* Takes one place under the target's cap for a supporter, atomically in the
+ * database, whichever process asks (its own transaction, or the caller's).
+ * When the supporter is already assigned to the target: *taken = 1, nothing
+ * changes. Else, when the target has room (no cap, or places < cap): the
+ * supporter is assigned to it, its places grow by one and previous_target's
+ * (0: none) shrink by one; *taken = 1. A full target: *taken = 0, nothing
+ * changes. STORE_NOT_FOUND: no such supporter (or erased). */
+int store_place_take(struct store *st, int64_t target_id, int64_t supporter_id,
+                     int64_t previous_target, int *taken);
 
 /* ---- supporters ---- */
 struct pledge_input {
-    const char *email;      /* validated, will be lowercased for matching */
+    const char *email;      /* validated; matched case-insensitively */
     const char *name;       /* may be "" */
     const char *statement;  /* may be "" */
     const char *timezone;   /* validated IANA name */
@@ -99,19 +198,6 @@ struct pledge_input {
     const char *consent_text; /* the consent sentence shown */
     const char *client_ip;
 };
-enum pledge_outcome {
-    PLEDGE_NEW,               /* new pending supporter, confirmation queued */
-    PLEDGE_UPDATED_PENDING,   /* still unconfirmed: details replaced, confirmation queued */
-    PLEDGE_CHANGE_PENDING,    /* confirmed: change held until confirmed again */
-    PLEDGE_MAIL_SUPPRESSED,   /* as above, but the per-address mail limit held the mail back */
-};
-/* Records a pledge durably and queues the confirmation mail in the same
- * transaction. At most mail_limit confirmation mails per address per day. */
-int store_pledge(struct store *st, int64_t campaign_id, const struct pledge_input *in,
-                 int mail_limit, int64_t now, enum pledge_outcome *outcome);
-/* The same inside a transaction the caller opened (group commit). */
-int store_pledge_in_tx(struct store *st, int64_t campaign_id, const struct pledge_input *in,
-                       int mail_limit, int64_t now, enum pledge_outcome *outcome);
 
 struct supporter {
     int64_t id;
@@ -134,18 +220,46 @@ void supporter_release(struct supporter *s);
 int store_supporter_by_key(struct store *st, int64_t token_key, struct supporter *out);
 int store_supporter_by_id(struct store *st, int64_t id, struct supporter *out);
 
-enum confirm_outcome { CONFIRM_NEW, CONFIRM_CHANGE_APPLIED, CONFIRM_ALREADY };
-/* Confirms (idempotent), applies a held change, queues the "you're in" mail
- * on the first confirmation, and the reminder when the campaign is launched
- * and within its window. */
-int store_confirm(struct store *st, int64_t supporter_id, int64_t now,
-                  enum confirm_outcome *outcome);
-/* Unsubscribes from reminders; cancels a queued, unsent reminder. */
-int store_unsubscribe(struct store *st, int64_t supporter_id, int64_t now);
+/* What the pledge rules need to know about an existing pledge. */
+struct pledge_state {
+    int64_t id;
+    int confirmed;
+    int64_t confirm_mail_day; /* the day (UTC days since 1970) of the last confirmation mails */
+    int64_t confirm_mails;    /* confirmation mails sent on that day */
+};
+/* The pledge of an address (case-insensitive) in a campaign, not erased. */
+int store_pledge_find(struct store *st, int64_t campaign_id, const char *email,
+                      struct pledge_state *out);
+/* Inserts a pending pledge with its consent (time, text, IP) and a new
+ * token key. STORE_CONFLICT when the address already pledged (insert-if-
+ * absent). */
+int store_pledge_insert(struct store *st, int64_t campaign_id, const struct pledge_input *in,
+                        int64_t now, int64_t *id);
+/* Inserts an imported pledge (source 'import'), confirmed at now, with the
+ * consent recorded elsewhere at consent_at. STORE_CONFLICT when the address
+ * already pledged. */
+int store_pledge_import(struct store *st, int64_t campaign_id, const char *email, const char *name,
+                        const char *timezone, const char *consent_text, int64_t consent_at,
+                        int64_t now);
+/* Replaces name, statement, time zone, chosen target and consent. */
+int store_pledge_replace(struct store *st, int64_t supporter_id, const struct pledge_input *in,
+                         int64_t now);
+/* Holds name, statement, time zone and chosen target as a change that
+ * store_pledge_apply_change applies. */
+int store_pledge_hold_change(struct store *st, int64_t supporter_id, const struct pledge_input *in);
+int store_pledge_apply_change(struct store *st, int64_t supporter_id);
+int store_pledge_count_mail(struct store *st, int64_t supporter_id, int64_t day, int64_t mails);
+/* Marks the pledge confirmed at now. */
+int store_pledge_mark_confirmed(struct store *st, int64_t supporter_id, int64_t now);
+/* Sets unsubscribed_at = now unless already set; *changed tells. A held
+ * change being applied clears it (store_pledge_resubscribe). */
+int store_pledge_unsubscribe(struct store *st, int64_t supporter_id, int64_t now, int *changed);
+int store_pledge_resubscribe(struct store *st, int64_t supporter_id);
 int store_set_instance(struct store *st, int64_t supporter_id, const char *instance);
-/* Removes a person's data (by email, every campaign); keeps anonymous counts.
- * *count gets the number of pledges erased. */
-int store_supporter_erase(struct store *st, const char *email, int64_t now, int *count);
+/* Removes the personal data of every pledge of an address (every campaign):
+ * the rows stay for the anonymous counts, their links die (new key and
+ * epoch). *count gets the number of pledges erased. */
+int store_pledges_erase(struct store *st, const char *email, int64_t now, int *count);
 
 /* ---- one click ---- */
 struct click_record {
@@ -157,25 +271,19 @@ struct click_record {
     int assigned;             /* target_id is a new assignment */
     int rerouted;
 };
-/* Writes a batch of clicks and the assignments they made in one transaction:
- * the click rows, supporters.assigned_target, and the targets' assigned,
- * clicks and rerouted counters. */
-int store_record_clicks(struct store *st, const struct click_record *clicks, size_t n);
-/* Chooses how a connection commits: 1 = synchronous=FULL (durable across power
- * loss: pledges, confirmations), 0 = NORMAL (durable across a killed process,
- * not a power cut: click batches, outbox marks). */
-int store_set_durable(struct store *st, int full);
+/* Inserts the click rows of a batch (inside a transaction). */
+int store_clicks_insert(struct store *st, const struct click_record *clicks, size_t n);
+/* The supporter's assigned target. */
+int store_supporter_assign(struct store *st, int64_t supporter_id, int64_t target_id);
+/* Adds to a target's counters (assigned never goes below 0). */
+int store_target_counters_add(struct store *st, int64_t target_id, int64_t assigned,
+                              int64_t clicks, int64_t rerouted);
 
-/* ---- launch and outbox ---- */
-/* Moves the launch moment to now when move_to_now and it has not launched,
- * marks the campaign launched and queues one reminder per confirmed,
- * subscribed supporter (never twice). *queued gets the number added. */
-int store_launch(struct store *st, int64_t campaign_id, int move_to_now, int64_t now,
-                 int64_t *queued);
-/* Campaigns whose launch moment has come and that have not launched. */
-int store_due_launches(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n);
-
+/* ---- outbox ---- */
+/* The kinds of mail, as stored; a new kind is one entry here and one in
+ * mail/'s table (checked at compile time there). */
 enum mail_kind { MAIL_CONFIRM = 1, MAIL_WELCOME = 2, MAIL_REMINDER = 3 };
+#define MAIL_KIND_COUNT 4 /* one past the last kind */
 
 struct outbox_item {
     int64_t id;
@@ -184,14 +292,30 @@ struct outbox_item {
     int64_t campaign_id;
     int attempts;
 };
+/* Queues one mail of kind for the supporter unless one of that kind is
+ * already queued or sent and the kind is once-only (welcome, reminder:
+ * insert-if-absent). */
+int store_outbox_add(struct store *st, enum mail_kind kind, int64_t campaign_id,
+                     int64_t supporter_id, int64_t now);
+/* Queues kind for every confirmed, subscribed, not erased supporter of the
+ * campaign that has none of that kind yet (one statement, for a million
+ * rows). *queued gets the number added. */
+int store_outbox_add_confirmed(struct store *st, int64_t campaign_id, enum mail_kind kind,
+                               int64_t now, int64_t *queued);
+/* What store_outbox_add_confirmed would add now. */
+int store_outbox_owed(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t *owed);
 /* Claims up to max due items for owner (a lease until now + lease_seconds),
- * taking over expired leases and leases of dead processes on this host. */
+ * skipping items leased by others until their lease runs out. */
 int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id_or_0,
                        int64_t now, int lease_seconds, struct outbox_item *items, size_t max,
                        size_t *n);
+/* The owners holding unexpired leases (up to max, 300 bytes each), and the
+ * end of every lease of one owner (its process is known to be dead). */
+int store_outbox_lease_owners(struct store *st, int64_t now, char (*owners)[300], size_t max,
+                              size_t *n);
+int store_outbox_lease_drop(struct store *st, const char *owner);
 /* Extends owner's lease on an item just before it is sent; *ours is 0 when
- * the item is no longer owner's (its lease ran out and another sender took
- * it, or it was settled), and then it must not be sent. */
+ * the item is no longer owner's, and then it must not be sent. */
 int store_outbox_renew(struct store *st, int64_t item_id, const char *owner, int64_t lease_until,
                        int *ours);
 /* Outcomes, each committed before the next message goes out. */
@@ -200,10 +324,12 @@ int store_outbox_retry(struct store *st, int64_t item_id, const char *owner, int
                        const char *reply);
 int store_outbox_failed(struct store *st, int64_t item_id, const char *owner, int64_t now,
                         const char *reply);
-/* The item is no longer owed (its supporter unsubscribed or was erased). */
+/* The item is no longer owed. */
 int store_outbox_cancel(struct store *st, int64_t item_id);
-/* Reminders a launch would queue now (confirmed, subscribed, none queued). */
-int store_launch_owed(struct store *st, int64_t campaign_id, int64_t *owed);
+/* Cancels the pending items of a supporter (kind 0: every kind), or of every
+ * pledge of an address. */
+int store_outbox_cancel_supporter(struct store *st, int64_t supporter_id, enum mail_kind kind);
+int store_outbox_cancel_email(struct store *st, const char *email);
 /* Items neither sent, failed nor cancelled (kind 0: any kind); *ready gets
  * those not deferred to a later retry (due now, possibly claimed). */
 int store_outbox_pending(struct store *st, int64_t campaign_id_or_0, enum mail_kind kind,
@@ -222,11 +348,8 @@ struct campaign_stats {
     int64_t reroutes;
 };
 int store_stats(struct store *st, int64_t campaign_id, struct campaign_stats *out);
-/* Confirmed pledges (a counter kept by confirm and import: one row read). */
-int store_confirmed_count(struct store *st, int64_t campaign_id, int64_t *count);
 
-
-/* ---- data out and in ---- */
+/* ---- data out ---- */
 /* Calls row(ctx, values, count) for each supporter (columns: email, name,
  * statement, timezone, status, pledged_at, confirmed_at, unsubscribed_at,
  * consent_at, consent_text, source, target) or each click (columns: at,
@@ -235,46 +358,6 @@ int store_confirmed_count(struct store *st, int64_t campaign_id, int64_t *count)
 typedef int (*store_row_fn)(void *ctx, const char *const *values, int count);
 int store_export_supporters(struct store *st, int64_t campaign_id, store_row_fn row, void *ctx);
 int store_export_clicks(struct store *st, int64_t campaign_id, store_row_fn row, void *ctx);
-/* Imports one supporter with recorded consent, as confirmed (source
- * 'import'). STORE_CONFLICT when the address already pledged. */
-int store_import_supporter(struct store *st, int64_t campaign_id, const char *email,
-                           const char *name, const char *timezone, const char *consent_text,
-                           int64_t consent_at, int64_t now);
-
-/* Groups many writes (an import, a group commit) into one transaction; a
- * savepoint lets one job of a group fail without undoing the others. */
-int store_begin(struct store *st);
-int store_commit(struct store *st);
-void store_rollback(struct store *st);
-int store_savepoint(struct store *st);
-int store_savepoint_end(struct store *st, int keep);
-/* A read transaction around several reads: one snapshot, and one round of
- * WAL read locks instead of one per statement (the one-click path reads the
- * supporter, the campaign's revision and sometimes the targets). Only reads
- * may run in between; store_read_end ends it. */
-int store_read_begin(struct store *st);
-void store_read_end(struct store *st);
-
-/* A shared read snapshot: one read transaction that consecutive requests on
- * this handle reuse while it is younger than max_age_us, so clicks that come
- * close together pay one round of WAL locks instead of one each (what group
- * commit is to writes, this is to reads). A change committed elsewhere is
- * seen by every snapshot begun after it, so at most max_age_us late.
- *
- * store_snapshot_enter reuses the open snapshot or begins a new one (1: new,
- * 0: reused, -1: error) and holds the handle until store_snapshot_leave,
- * which leaves the snapshot open; only reads may run in between.
- * store_snapshot_end ends it: call it before any other use of the handle.
- * store_snapshot_expire may be called from another thread: it ends a snapshot
- * older than max_age_us that nobody holds, never waits, and returns 1 while
- * one is still open. */
-int store_snapshot_enter(struct store *st, int64_t max_age_us);
-void store_snapshot_leave(struct store *st);
-void store_snapshot_end(struct store *st);
-int store_snapshot_expire(struct store *st, int64_t max_age_us);
-/* For the holder of a snapshot (between enter and leave): equal ids mean the
- * same snapshot, so whatever was read in it still holds. 0 when none is open. */
-uint64_t store_snapshot_id(struct store *st);
 
 /* ---- organizers ---- */
 /* Creates the organizer, or replaces the password of an existing one (which

@@ -1,5 +1,6 @@
 /*
- * store_sqlite: the store on SQLite (see store.h). WAL mode with
+ * store_sqlite: the SQLite backend (store_backend.h), one file per database,
+ * its table at the end of this file. WAL mode with
  * synchronous=FULL, so a commit that returned is on disk; read-then-write
  * transactions start with BEGIN IMMEDIATE so two writers never interleave
  * their reads and writes; a busy timeout makes concurrent commands wait for
@@ -19,25 +20,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "campaign/campaign.h"
 #include "core/log.h"
-#include "core/process.h"
 #include "core/token.h"
-#include "core/tz.h"
-#include "store/store_private.h"
 #include "store/sqlite_private.h"
-#include "store/store_webhooks.h"
 #include "core/banned.h"
+
+static void sqlite_close(struct store *base);
+static int sqlite_schema_version(struct store *base);
+static int sqlite_read_begin(struct store *base);
+static void sqlite_read_end(struct store *base);
 
 /* ---------- basics ---------- */
 
-int sql_error(struct store *st, const char *what)
+int sql_error(struct sqlite_store *st, const char *what)
 {
     log_error("store.error", "op=%s error=\"%s\"", what, sqlite3_errmsg(st->db));
     return -1;
 }
 
-sqlite3_stmt *sql_stmt(struct store *st, const char *sql)
+sqlite3_stmt *sql_stmt(struct sqlite_store *st, const char *sql)
 {
     for (int i = 0; i < STMT_CACHE; i++) {
         if (st->cache[i].sql == sql) {
@@ -61,7 +62,7 @@ sqlite3_stmt *sql_stmt(struct store *st, const char *sql)
     return NULL;
 }
 
-int sql_exec(struct store *st, const char *sql)
+int sql_exec(struct sqlite_store *st, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -73,7 +74,7 @@ int sql_exec(struct store *st, const char *sql)
 }
 
 /* sql is a BEGIN statement; what names it in the log. */
-static int tx_begin(struct store *st, const char *sql, const char *what)
+static int tx_begin(struct sqlite_store *st, const char *sql, const char *what)
 {
     sqlite3_stmt *s = sql_stmt(st, sql);
     if (!s || sqlite3_step(s) != SQLITE_DONE)
@@ -82,12 +83,12 @@ static int tx_begin(struct store *st, const char *sql, const char *what)
     return 0;
 }
 
-int sql_begin(struct store *st)
+int sql_begin(struct sqlite_store *st)
 {
     return tx_begin(st, "BEGIN IMMEDIATE", "begin");
 }
 
-int sql_commit(struct store *st)
+int sql_commit(struct sqlite_store *st)
 {
     sqlite3_stmt *s = sql_stmt(st, "COMMIT");
     int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
@@ -103,7 +104,7 @@ int sql_commit(struct store *st)
     return 0;
 }
 
-void sql_rollback(struct store *st)
+void sql_rollback(struct sqlite_store *st)
 {
     if (!st->in_tx)
         return;
@@ -114,7 +115,7 @@ void sql_rollback(struct store *st)
 }
 
 /* Runs a statement that returns no rows. */
-int sql_step_done(struct store *st, sqlite3_stmt *s, const char *what)
+int sql_step_done(struct sqlite_store *st, sqlite3_stmt *s, const char *what)
 {
     if (!s)
         return -1;
@@ -140,11 +141,11 @@ void sql_bind_text(sqlite3_stmt *s, int idx, const char *v)
 
 /* ---------- open, migrate ---------- */
 
-static int migrate(struct store *st, char *err, size_t err_len)
+static int migrate(struct sqlite_store *st, char *err, size_t err_len)
 {
     int count;
-    const char *const *steps = store_migrations(&count);
-    int version = store_schema_version(st);
+    const char *const *steps = sqlite_migrations(&count);
+    int version = sqlite_schema_version(&st->base);
     if (version > count) {
         snprintf(err, err_len, "database schema version %d is newer than this muster (%d)", version,
                  count);
@@ -154,7 +155,7 @@ static int migrate(struct store *st, char *err, size_t err_len)
         if (sql_exec(st, "BEGIN IMMEDIATE") != 0)
             goto fail;
         /* Another process may have migrated while we waited for the lock. */
-        if (store_schema_version(st) > v) {
+        if (sqlite_schema_version(&st->base) > v) {
             sql_exec(st, "COMMIT");
             continue;
         }
@@ -203,7 +204,7 @@ static int64_t monotonic_us(void)
 
 static int busy_wait(void *ctx, int count)
 {
-    struct store *st = ctx;
+    struct sqlite_store *st = ctx;
     int64_t now = monotonic_us();
     if (count == 0)
         st->busy_since_us = now;
@@ -215,20 +216,22 @@ static int busy_wait(void *ctx, int count)
     return 1;
 }
 
-int store_open(const char *path, struct store **out, char *err, size_t err_len)
+static int sqlite_open(const char *path, struct store **out, char *err, size_t err_len)
 {
     pthread_once(&sqlite_config_once, sqlite_config);
-    struct store *st = calloc(1, sizeof *st);
+    struct sqlite_store *st = calloc(1, sizeof *st);
     if (!st) {
         snprintf(err, err_len, "out of memory");
         return -1;
     }
+    st->base.be = &store_backend_sqlite;
     pthread_mutex_init(&st->snapshot_lock, NULL);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
         snprintf(err, err_len, "cannot open database %s: %s", path,
                  st->db ? sqlite3_errmsg(st->db) : "out of memory");
         sqlite3_close(st->db);
+        pthread_mutex_destroy(&st->snapshot_lock);
         free(st);
         return -1;
     }
@@ -237,19 +240,20 @@ int store_open(const char *path, struct store **out, char *err, size_t err_len)
         sql_exec(st, "PRAGMA synchronous=FULL") != 0 ||
         sql_exec(st, "PRAGMA foreign_keys=ON") != 0) {
         snprintf(err, err_len, "cannot use database %s: %s", path, sqlite3_errmsg(st->db));
-        store_close(st);
+        sqlite_close(&st->base);
         return -1;
     }
     if (migrate(st, err, err_len) != 0) {
-        store_close(st);
+        sqlite_close(&st->base);
         return -1;
     }
-    *out = st;
+    *out = &st->base;
     return 0;
 }
 
-void store_close(struct store *st)
+static void sqlite_close(struct store *base)
 {
+    struct sqlite_store *st = sqlite_of(base);
     if (!st)
         return;
     for (int i = 0; i < STMT_CACHE && st->cache[i].sql; i++)
@@ -259,8 +263,9 @@ void store_close(struct store *st)
     free(st);
 }
 
-int store_schema_version(struct store *st)
+static int sqlite_schema_version(struct store *base)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = NULL;
     int v = -1;
     if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
@@ -270,8 +275,9 @@ int store_schema_version(struct store *st)
     return v;
 }
 
-int store_ping(struct store *st)
+static int sqlite_ping(struct store *base)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "SELECT 1");
     int ok = s && sqlite3_step(s) == SQLITE_ROW;
     if (s)
@@ -279,16 +285,18 @@ int store_ping(struct store *st)
     return ok ? 0 : -1;
 }
 
-int64_t store_data_version(struct store *st)
+static int64_t sqlite_data_version(struct store *base)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "PRAGMA data_version");
     if (!s || sqlite3_step(s) != SQLITE_ROW)
         return -1;
     return sqlite3_column_int64(s, 0);
 }
 
-int store_secret(struct store *st, unsigned char secret[32])
+static int sqlite_secret(struct store *base, unsigned char secret[32])
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "SELECT value FROM meta WHERE key = 'secret'");
     if (!s)
         return -1;
@@ -322,124 +330,76 @@ fail:
     return -1;
 }
 
-/* ---------- campaigns ---------- */
 
-void campaign_row_release(struct campaign_row *r)
-{
-    free(r->slug);
-    free(r->spec_json);
-    r->slug = r->spec_json = NULL;
-}
 
-static int message_frozen_change(const char *old_json, const struct campaign *c)
+static int sqlite_campaign_insert(struct store *base, const struct campaign *c, int64_t now,
+                                  int64_t *id)
 {
-    struct campaign *old = NULL;
-    struct buf errors = BUF_INIT;
-    int changed = 0;
-    if (campaign_parse(old_json, strlen(old_json), "stored", &old, &errors) == 0) {
-        changed = strcmp(old->message_title, c->message_title) != 0 ||
-                  strcmp(old->message_body, c->message_body) != 0;
-        campaign_free(old);
-    }
-    buf_release(&errors);
-    return changed;
-}
-
-int store_campaign_apply(struct store *st, const struct campaign *c, int64_t now,
-                         enum apply_result *result, char *err, size_t err_len)
-{
-    if (sql_begin(st) != 0)
-        return -1;
-    int64_t id = 0, launched_at = 0;
-    char *old_json = NULL;
-    int existed = 0;
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s =
-        sql_stmt(st, "SELECT id, spec_json, launched_at FROM campaigns WHERE slug = ?1");
+        sql_stmt(st, "INSERT OR IGNORE INTO campaigns (slug, spec_json, launch_utc, "
+                     "window_minutes, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
     if (!s)
-        goto fail;
+        return -1;
     sql_bind_text(s, 1, c->slug);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        id = sqlite3_column_int64(s, 0);
-        old_json = sql_col_strdup(s, 1);
-        launched_at = sqlite3_column_int64(s, 2);
-        existed = 1;
-    }
-    sqlite3_reset(s);
-    if (id && old_json && strcmp(old_json, c->canonical_json) == 0) {
-        free(old_json);
-        sql_rollback(st);
-        *result = APPLY_UNCHANGED;
-        return 0;
-    }
-    if (id && launched_at && old_json && message_frozen_change(old_json, c)) {
-        free(old_json);
-        sql_rollback(st);
-        snprintf(err, err_len,
-                 "campaign '%s' has launched: its message is frozen (targets and texts around "
-                 "it can still change)",
-                 c->slug);
+    sql_bind_text(s, 2, c->canonical_json);
+    sqlite3_bind_int64(s, 3, c->launch_utc);
+    sqlite3_bind_int(s, 4, c->window_minutes);
+    sqlite3_bind_int64(s, 5, now);
+    if (sql_step_done(st, s, "campaign insert") != 0)
+        return -1;
+    if (sqlite3_changes(st->db) != 1)
         return STORE_CONFLICT;
-    }
-    free(old_json);
-    if (!id) {
-        s = sql_stmt(st, "INSERT INTO campaigns (slug, spec_json, launch_utc, window_minutes, "
-                         "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
-        if (!s)
-            goto fail;
-        sql_bind_text(s, 1, c->slug);
-        sql_bind_text(s, 2, c->canonical_json);
-        sqlite3_bind_int64(s, 3, c->launch_utc);
-        sqlite3_bind_int(s, 4, c->window_minutes);
-        sqlite3_bind_int64(s, 5, now);
-        if (sql_step_done(st, s, "campaign insert") != 0)
-            goto fail;
-        id = sqlite3_last_insert_rowid(st->db);
-    } else {
-        /* A launched campaign keeps the moment it launched at. */
-        s = sql_stmt(st,
-                     "UPDATE campaigns SET spec_json = ?2, window_minutes = ?4, updated_at = ?5, "
-                     "revision = revision + 1, "
-                     "launch_utc = CASE WHEN launched_at = 0 THEN ?3 ELSE launch_utc END "
-                     "WHERE id = ?1");
-        if (!s)
-            goto fail;
-        sqlite3_bind_int64(s, 1, id);
-        sql_bind_text(s, 2, c->canonical_json);
-        sqlite3_bind_int64(s, 3, c->launch_utc);
-        sqlite3_bind_int(s, 4, c->window_minutes);
-        sqlite3_bind_int64(s, 5, now);
-        if (sql_step_done(st, s, "campaign update") != 0)
-            goto fail;
-    }
-    s = sql_stmt(st, "UPDATE targets SET removed = 1 WHERE campaign_id = ?1");
+    *id = sqlite3_last_insert_rowid(st->db);
+    return 0;
+}
+
+static int sqlite_campaign_update(struct store *base, int64_t id, const struct campaign *c,
+                                  int64_t launch_utc, int64_t now)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE campaigns SET spec_json = ?2, launch_utc = ?3, "
+                                   "window_minutes = ?4, updated_at = ?5, "
+                                   "revision = revision + 1 WHERE id = ?1");
     if (!s)
-        goto fail;
+        return -1;
     sqlite3_bind_int64(s, 1, id);
+    sql_bind_text(s, 2, c->canonical_json);
+    sqlite3_bind_int64(s, 3, launch_utc);
+    sqlite3_bind_int(s, 4, c->window_minutes);
+    sqlite3_bind_int64(s, 5, now);
+    if (sql_step_done(st, s, "campaign update") != 0)
+        return -1;
+    return sqlite3_changes(st->db) == 1 ? 0 : STORE_NOT_FOUND;
+}
+
+static int sqlite_targets_replace(struct store *base, int64_t campaign_id,
+                                  const struct target_spec *targets, size_t n)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE targets SET removed = 1 WHERE campaign_id = ?1");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, campaign_id);
     if (sql_step_done(st, s, "targets mark") != 0)
-        goto fail;
-    for (size_t i = 0; i < c->target_count; i++) {
-        const struct target_spec *t = &c->targets[i];
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct target_spec *t = &targets[i];
         s = sql_stmt(st, "INSERT INTO targets (campaign_id, key, position, kind, cap) "
                          "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (campaign_id, key) DO UPDATE SET "
                          "position = excluded.position, kind = excluded.kind, cap = excluded.cap, "
                          "removed = 0");
         if (!s)
-            goto fail;
-        sqlite3_bind_int64(s, 1, id);
+            return -1;
+        sqlite3_bind_int64(s, 1, campaign_id);
         sql_bind_text(s, 2, t->id);
-        sqlite3_bind_int(s, 3, (int)i);
+        sqlite3_bind_int64(s, 3, (int64_t)i);
         sql_bind_text(s, 4, target_kind_name(t->kind));
         sqlite3_bind_int64(s, 5, t->cap);
         if (sql_step_done(st, s, "target upsert") != 0)
-            goto fail;
+            return -1;
     }
-    if (sql_commit(st) != 0)
-        return -1;
-    *result = existed ? APPLY_UPDATED : APPLY_CREATED;
     return 0;
-fail:
-    sql_rollback(st);
-    return -1;
 }
 
 static int campaign_row_fill(sqlite3_stmt *s, struct campaign_row *out)
@@ -460,8 +420,9 @@ static int campaign_row_fill(sqlite3_stmt *s, struct campaign_row *out)
 
 #define CAMPAIGN_COLUMNS "id, slug, spec_json, launch_utc, launched_at, window_minutes, revision"
 
-int store_campaign_get(struct store *st, const char *slug, struct campaign_row *out)
+static int sqlite_campaign_get(struct store *base, const char *slug, struct campaign_row *out)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "SELECT " CAMPAIGN_COLUMNS " FROM campaigns WHERE slug = ?1");
     if (!s)
         return -1;
@@ -474,8 +435,9 @@ int store_campaign_get(struct store *st, const char *slug, struct campaign_row *
     return result;
 }
 
-int store_campaign_peek(struct store *st, const char *slug, int64_t id, struct campaign_row *out)
+static int sqlite_campaign_peek(struct store *base, const char *slug, int64_t id, struct campaign_row *out)
 {
+    struct sqlite_store *st = sqlite_of(base);
     /* Two statements, not "id = ?1 OR slug = ?2": SQLite runs an OR of two
      * indexes as two lookups and a merge, on every click. */
 #define PEEK_COLUMNS "SELECT id, slug, NULL, launch_utc, launched_at, window_minutes, revision "
@@ -506,8 +468,9 @@ int store_campaign_peek(struct store *st, const char *slug, int64_t id, struct c
     return result;
 }
 
-int store_campaign_get_by_id(struct store *st, int64_t id, struct campaign_row *out)
+static int sqlite_campaign_get_by_id(struct store *base, int64_t id, struct campaign_row *out)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "SELECT " CAMPAIGN_COLUMNS " FROM campaigns WHERE id = ?1");
     if (!s)
         return -1;
@@ -520,8 +483,9 @@ int store_campaign_get_by_id(struct store *st, int64_t id, struct campaign_row *
     return result;
 }
 
-int store_campaign_slugs(struct store *st, struct buf *out)
+static int sqlite_campaign_slugs(struct store *base, struct buf *out)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "SELECT slug FROM campaigns ORDER BY slug");
     if (!s)
         return -1;
@@ -534,22 +498,32 @@ int store_campaign_slugs(struct store *st, struct buf *out)
     return buf_failed(out) ? -1 : 0;
 }
 
-/* ---------- targets ---------- */
-
-int store_targets(struct store *st, int64_t campaign_id, struct target_row *rows, size_t max,
-                  size_t *n)
+static int sqlite_targets(struct store *base, int64_t campaign_id, struct target_list *out)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(
         st, "SELECT t.id, t.key, t.open, t.removed, t.cap, t.assigned, t.clicks, t.rerouted, "
-            "t.reason, (SELECT count(*) FROM target_reports r WHERE r.target_id = t.id) "
-            "FROM targets t WHERE t.campaign_id = ?1 ORDER BY t.removed, t.position");
+            "t.reason, (SELECT count(*) FROM target_reports r WHERE r.target_id = t.id), "
+            "t.places FROM targets t WHERE t.campaign_id = ?1 ORDER BY t.removed, t.position");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, campaign_id);
-    size_t count = 0;
+    struct target_list list = {NULL, 0};
+    size_t room = 0;
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && count < max) {
-        struct target_row *r = &rows[count++];
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (list.count == room) {
+            size_t grown = room ? room * 2 : 16;
+            struct target_row *rows = realloc(list.rows, grown * sizeof *rows);
+            if (!rows) {
+                sqlite3_reset(s);
+                target_list_release(&list);
+                return -1;
+            }
+            list.rows = rows;
+            room = grown;
+        }
+        struct target_row *r = &list.rows[list.count++];
         memset(r, 0, sizeof *r);
         r->id = sqlite3_column_int64(s, 0);
         snprintf(r->key, sizeof r->key, "%s", (const char *)sqlite3_column_text(s, 1));
@@ -561,17 +535,21 @@ int store_targets(struct store *st, int64_t campaign_id, struct target_row *rows
         r->rerouted = sqlite3_column_int64(s, 7);
         snprintf(r->reason, sizeof r->reason, "%s", (const char *)sqlite3_column_text(s, 8));
         r->reports = sqlite3_column_int64(s, 9);
+        r->places = sqlite3_column_int64(s, 10);
     }
     sqlite3_reset(s);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    if (rc != SQLITE_DONE) {
+        target_list_release(&list);
         return sql_error(st, "targets");
-    *n = count;
+    }
+    *out = list;
     return 0;
 }
 
-static int target_set_open_locked(struct store *st, int64_t target_id, int open, const char *reason,
-                                  const char *actor, int64_t now)
+static int sqlite_target_set_state(struct store *base, int64_t target_id, int open,
+                                   const char *reason, const char *actor, int64_t now)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "UPDATE targets SET open = ?2, reason = ?3 WHERE id = ?1");
     if (!s)
         return -1;
@@ -600,9 +578,10 @@ static int target_set_open_locked(struct store *st, int64_t target_id, int open,
     return sql_step_done(st, s, "target event");
 }
 
-static int target_lookup(struct store *st, int64_t campaign_id, const char *key, int64_t *id,
-                         int *open)
+static int sqlite_target_find(struct store *base, int64_t campaign_id, const char *key,
+                              int64_t *id, int *open)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(
         st, "SELECT id, open FROM targets WHERE campaign_id = ?1 AND key = ?2 AND removed = 0");
     if (!s)
@@ -620,101 +599,133 @@ static int target_lookup(struct store *st, int64_t campaign_id, const char *key,
     return rc == SQLITE_ROW ? 0 : sql_error(st, "target lookup");
 }
 
-int store_target_set_open(struct store *st, int64_t campaign_id, const char *target_key, int open,
-                          const char *reason, const char *actor, int64_t now, int *changed)
+static int sqlite_target_key(struct store *base, int64_t target_id, char key[65])
 {
-    if (sql_begin(st) != 0)
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "SELECT key FROM targets WHERE id = ?1");
+    if (!s)
         return -1;
-    int64_t id;
-    int is_open;
-    int rc = target_lookup(st, campaign_id, target_key, &id, &is_open);
-    if (rc != 0) {
-        sql_rollback(st);
-        return rc;
-    }
-    if (is_open == open) {
-        sql_rollback(st);
-        *changed = 0;
-        return 0;
-    }
-    if (target_set_open_locked(st, id, open, reason ? reason : "", actor, now) != 0) {
-        sql_rollback(st);
-        return -1;
-    }
-    if (sql_commit(st) != 0)
-        return -1;
-    *changed = 1;
-    return 0;
+    sqlite3_bind_int64(s, 1, target_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        snprintf(key, 65, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return STORE_NOT_FOUND;
+    return rc == SQLITE_ROW ? 0 : sql_error(st, "target key");
 }
 
-int store_target_report(struct store *st, int64_t campaign_id, int64_t supporter_id,
-                        const char *target_key, int threshold, int window_seconds, int64_t now,
-                        int *closed_now)
+static int sqlite_target_report_add(struct store *base, int64_t target_id, int64_t supporter_id,
+                                    int64_t now, int *added)
 {
-    if (sql_begin(st) != 0)
-        return -1;
-    int64_t id;
-    int is_open;
-    int rc = target_lookup(st, campaign_id, target_key, &id, &is_open);
-    if (rc != 0) {
-        sql_rollback(st);
-        return rc;
-    }
-    /* One report per supporter and target counts. */
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s =
         sql_stmt(st, "INSERT INTO target_reports (target_id, supporter_id, at) "
                      "SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM target_reports "
                      "WHERE target_id = ?1 AND supporter_id = ?2)");
     if (!s)
-        goto fail;
-    sqlite3_bind_int64(s, 1, id);
+        return -1;
+    sqlite3_bind_int64(s, 1, target_id);
     sqlite3_bind_int64(s, 2, supporter_id);
     sqlite3_bind_int64(s, 3, now);
     if (sql_step_done(st, s, "report") != 0)
-        goto fail;
-    int closed = 0;
-    if (threshold > 0 && is_open) {
-        s = sql_stmt(st, "SELECT count(*) FROM target_reports WHERE target_id = ?1 AND at > ?2");
-        if (!s)
-            goto fail;
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_int64(s, 2, now - window_seconds);
-        int64_t recent = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-        sqlite3_reset(s);
-        if (recent >= threshold) {
-            char reason[128];
-            snprintf(reason, sizeof reason,
-                     "closed automatically: %lld supporters reported it did not accept the action",
-                     (long long)recent);
-            if (target_set_open_locked(st, id, 0, reason, "reports", now) != 0)
-                goto fail;
-            closed = 1;
-        }
-    }
-    if (sql_commit(st) != 0)
         return -1;
-    *closed_now = closed;
+    *added = sqlite3_changes(st->db) == 1;
     return 0;
-fail:
-    sql_rollback(st);
-    return -1;
 }
 
-/* ---------- supporters ---------- */
-
-static int outbox_add(struct store *st, enum mail_kind kind, int64_t campaign_id,
-                      int64_t supporter_id, int64_t now)
+static int sqlite_target_reports_since(struct store *base, int64_t target_id, int64_t since,
+                                       int64_t *count)
 {
-    sqlite3_stmt *s = sql_stmt(st, "INSERT OR IGNORE INTO outbox (kind, campaign_id, supporter_id, "
-                                   "next_at, created_at) VALUES (?1, ?2, ?3, ?4, ?4)");
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s =
+        sql_stmt(st, "SELECT count(*) FROM target_reports WHERE target_id = ?1 AND at > ?2");
     if (!s)
         return -1;
-    sqlite3_bind_int(s, 1, kind);
-    sqlite3_bind_int64(s, 2, campaign_id);
-    sqlite3_bind_int64(s, 3, supporter_id);
-    sqlite3_bind_int64(s, 4, now);
-    return sql_step_done(st, s, "outbox add");
+    sqlite3_bind_int64(s, 1, target_id);
+    sqlite3_bind_int64(s, 2, since);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *count = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : sql_error(st, "reports");
 }
+
+static int sqlite_place_take(struct store *base, int64_t target_id, int64_t supporter_id,
+                             int64_t previous_target, int *taken)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    int own_tx = !st->in_tx;
+    if (own_tx && sql_begin(st) != 0)
+        return -1;
+    int result = -1, got = 0;
+    sqlite3_stmt *s = sql_stmt(st, "SELECT coalesce(assigned_target, 0) FROM supporters "
+                                   "WHERE id = ?1 AND erased_at = 0");
+    if (!s)
+        goto out;
+    sqlite3_bind_int64(s, 1, supporter_id);
+    int rc = sqlite3_step(s);
+    int64_t assigned = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE) {
+        result = STORE_NOT_FOUND;
+        goto out;
+    }
+    if (rc != SQLITE_ROW) {
+        sql_error(st, "place supporter");
+        goto out;
+    }
+    if (assigned == target_id) {
+        got = 1; /* another server (or an earlier click) took it */
+        result = 0;
+        goto out;
+    }
+    s = sql_stmt(st, "UPDATE targets SET places = places + 1 WHERE id = ?1 AND "
+                     "(cap < 0 OR places < cap)");
+    if (!s)
+        goto out;
+    sqlite3_bind_int64(s, 1, target_id);
+    if (sql_step_done(st, s, "place take") != 0)
+        goto out;
+    if (sqlite3_changes(st->db) != 1) {
+        result = 0; /* full: nothing changed */
+        goto out;
+    }
+    s = sql_stmt(st, "UPDATE supporters SET assigned_target = ?2 WHERE id = ?1");
+    if (!s)
+        goto out;
+    sqlite3_bind_int64(s, 1, supporter_id);
+    sqlite3_bind_int64(s, 2, target_id);
+    if (sql_step_done(st, s, "place assign") != 0)
+        goto out;
+    if (previous_target) {
+        s = sql_stmt(st, "UPDATE targets SET places = max(places - 1, 0) WHERE id = ?1");
+        if (!s)
+            goto out;
+        sqlite3_bind_int64(s, 1, previous_target);
+        if (sql_step_done(st, s, "place release") != 0)
+            goto out;
+    }
+    got = 1;
+    result = 0;
+out:
+    if (own_tx) {
+        if (result == 0 && got) {
+            if (sql_commit(st) != 0)
+                return -1;
+        } else {
+            sql_rollback(st);
+        }
+    }
+    if (result == 0)
+        *taken = got;
+    return result;
+}
+
+
+
+
+
 
 char *sql_lowercase_dup(const char *s)
 {
@@ -726,152 +737,213 @@ char *sql_lowercase_dup(const char *s)
     return d;
 }
 
-int store_pledge_in_tx(struct store *st, int64_t campaign_id, const struct pledge_input *in,
-                       int mail_limit, int64_t now, enum pledge_outcome *outcome)
+static int sqlite_pledge_find(struct store *base, int64_t campaign_id, const char *email,
+                              struct pledge_state *out)
 {
+    struct sqlite_store *st = sqlite_of(base);
+    char *norm = sql_lowercase_dup(email);
+    if (!norm)
+        return -1;
+    sqlite3_stmt *s =
+        sql_stmt(st, "SELECT id, status = 'confirmed', confirm_mail_day, confirm_mails "
+                     "FROM supporters WHERE campaign_id = ?1 AND email_norm = ?2");
+    if (!s) {
+        free(norm);
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, campaign_id);
+    sql_bind_text(s, 2, norm);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        out->id = sqlite3_column_int64(s, 0);
+        out->confirmed = sqlite3_column_int(s, 1);
+        out->confirm_mail_day = sqlite3_column_int64(s, 2);
+        out->confirm_mails = sqlite3_column_int64(s, 3);
+    }
+    sqlite3_reset(s);
+    free(norm);
+    if (rc == SQLITE_DONE)
+        return STORE_NOT_FOUND;
+    return rc == SQLITE_ROW ? 0 : sql_error(st, "pledge find");
+}
+
+static int sqlite_pledge_insert(struct store *base, int64_t campaign_id,
+                                const struct pledge_input *in, int64_t now, int64_t *id)
+{
+    struct sqlite_store *st = sqlite_of(base);
     char *norm = sql_lowercase_dup(in->email);
     if (!norm)
         return -1;
-    int64_t day = now / 86400;
-    int64_t id = 0, mail_day = 0, mails = 0;
-    const char *status = NULL;
-    char status_buf[16] = "";
-    enum pledge_outcome result;
-    sqlite3_stmt *s =
-        sql_stmt(st, "SELECT id, status, confirm_mail_day, confirm_mails FROM supporters "
-                     "WHERE campaign_id = ?1 AND email_norm = ?2");
-    if (!s)
-        goto fail;
-    sqlite3_bind_int64(s, 1, campaign_id);
-    sql_bind_text(s, 2, norm);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        id = sqlite3_column_int64(s, 0);
-        snprintf(status_buf, sizeof status_buf, "%s", (const char *)sqlite3_column_text(s, 1));
-        status = status_buf;
-        mail_day = sqlite3_column_int64(s, 2);
-        mails = sqlite3_column_int64(s, 3);
-    }
-    sqlite3_reset(s);
-
-    if (!id) {
-        for (int attempt = 0; attempt < 4 && !id; attempt++) {
-            s = sql_stmt(st, "INSERT OR IGNORE INTO supporters (campaign_id, token_key, email, "
-                             "email_norm, name, statement, timezone, chosen_target, created_at, "
-                             "consent_at, consent_text, consent_ip) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)");
-            if (!s)
-                goto fail;
-            sqlite3_bind_int64(s, 1, campaign_id);
-            sqlite3_bind_int64(s, 2, token_new_key());
-            sql_bind_text(s, 3, in->email);
-            sql_bind_text(s, 4, norm);
-            sql_bind_text(s, 5, in->name ? in->name : "");
-            sql_bind_text(s, 6, in->statement ? in->statement : "");
-            sql_bind_text(s, 7, in->timezone);
-            sql_bind_text(s, 8, in->target);
-            sqlite3_bind_int64(s, 9, now);
-            sql_bind_text(s, 10, in->consent_text);
-            sql_bind_text(s, 11, in->client_ip);
-            if (sql_step_done(st, s, "pledge insert") != 0)
-                goto fail;
-            if (sqlite3_changes(st->db) == 1)
-                id = sqlite3_last_insert_rowid(st->db);
+    int result = -1;
+    /* A new random key can collide with another's (the UNIQUE index): try
+     * again with another; the address's own row is a conflict. */
+    for (int attempt = 0; attempt < 4; attempt++) {
+        sqlite3_stmt *s = sql_stmt(
+            st, "INSERT OR IGNORE INTO supporters (campaign_id, token_key, email, email_norm, "
+                "name, statement, timezone, chosen_target, created_at, consent_at, consent_text, "
+                "consent_ip) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)");
+        if (!s)
+            goto out;
+        sqlite3_bind_int64(s, 1, campaign_id);
+        sqlite3_bind_int64(s, 2, token_new_key());
+        sql_bind_text(s, 3, in->email);
+        sql_bind_text(s, 4, norm);
+        sql_bind_text(s, 5, in->name ? in->name : "");
+        sql_bind_text(s, 6, in->statement ? in->statement : "");
+        sql_bind_text(s, 7, in->timezone);
+        sql_bind_text(s, 8, in->target);
+        sqlite3_bind_int64(s, 9, now);
+        sql_bind_text(s, 10, in->consent_text);
+        sql_bind_text(s, 11, in->client_ip);
+        if (sql_step_done(st, s, "pledge insert") != 0)
+            goto out;
+        if (sqlite3_changes(st->db) == 1) {
+            *id = sqlite3_last_insert_rowid(st->db);
+            result = 0;
+            goto out;
         }
-        if (!id)
-            goto fail;
-        result = PLEDGE_NEW;
-    } else if (strcmp(status, "confirmed") != 0) {
-        s = sql_stmt(st, "UPDATE supporters SET name = ?2, statement = ?3, timezone = ?4, "
-                         "chosen_target = ?5, consent_at = ?6, consent_text = ?7, consent_ip = ?8 "
-                         "WHERE id = ?1");
+        s = sql_stmt(st, "SELECT 1 FROM supporters WHERE campaign_id = ?1 AND email_norm = ?2");
         if (!s)
-            goto fail;
-        sqlite3_bind_int64(s, 1, id);
-        sql_bind_text(s, 2, in->name ? in->name : "");
-        sql_bind_text(s, 3, in->statement ? in->statement : "");
-        sql_bind_text(s, 4, in->timezone);
-        sql_bind_text(s, 5, in->target);
-        sqlite3_bind_int64(s, 6, now);
-        sql_bind_text(s, 7, in->consent_text);
-        sql_bind_text(s, 8, in->client_ip);
-        if (sql_step_done(st, s, "pledge update") != 0)
-            goto fail;
-        result = PLEDGE_UPDATED_PENDING;
-    } else {
-        /* A confirmed pledge changes only when the inbox confirms again. */
-        s = sql_stmt(st,
-                     "UPDATE supporters SET pending_json = json_object('name', ?2, 'statement', "
+            goto out;
+        sqlite3_bind_int64(s, 1, campaign_id);
+        sql_bind_text(s, 2, norm);
+        int rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (rc == SQLITE_ROW) {
+            result = STORE_CONFLICT;
+            goto out;
+        }
+        if (rc != SQLITE_DONE) {
+            sql_error(st, "pledge insert");
+            goto out;
+        }
+    }
+    log_error("store.error", "op=pledge_insert error=\"no free token key in 4 tries\"");
+out:
+    free(norm);
+    return result;
+}
+
+static int sqlite_pledge_replace(struct store *base, int64_t supporter_id,
+                                 const struct pledge_input *in, int64_t now)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE supporters SET name = ?2, statement = ?3, timezone = ?4, "
+                                   "chosen_target = ?5, consent_at = ?6, consent_text = ?7, "
+                                   "consent_ip = ?8 WHERE id = ?1");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, supporter_id);
+    sql_bind_text(s, 2, in->name ? in->name : "");
+    sql_bind_text(s, 3, in->statement ? in->statement : "");
+    sql_bind_text(s, 4, in->timezone);
+    sql_bind_text(s, 5, in->target);
+    sqlite3_bind_int64(s, 6, now);
+    sql_bind_text(s, 7, in->consent_text);
+    sql_bind_text(s, 8, in->client_ip);
+    return sql_step_done(st, s, "pledge update");
+}
+
+static int sqlite_pledge_hold_change(struct store *base, int64_t supporter_id,
+                                     const struct pledge_input *in)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s =
+        sql_stmt(st, "UPDATE supporters SET pending_json = json_object('name', ?2, 'statement', "
                      "?3, 'timezone', ?4, 'target', ?5) WHERE id = ?1");
-        if (!s)
-            goto fail;
-        sqlite3_bind_int64(s, 1, id);
-        sql_bind_text(s, 2, in->name ? in->name : "");
-        sql_bind_text(s, 3, in->statement ? in->statement : "");
-        sql_bind_text(s, 4, in->timezone);
-        sql_bind_text(s, 5, in->target);
-        if (sql_step_done(st, s, "pledge change") != 0)
-            goto fail;
-        result = PLEDGE_CHANGE_PENDING;
-    }
-    if (mail_day != day)
-        mails = 0;
-    if (mail_limit > 0 && mails >= mail_limit) {
-        result = PLEDGE_MAIL_SUPPRESSED;
-    } else {
-        if (outbox_add(st, MAIL_CONFIRM, campaign_id, id, now) != 0)
-            goto fail;
-        s = sql_stmt(
-            st, "UPDATE supporters SET confirm_mail_day = ?2, confirm_mails = ?3 WHERE id = ?1");
-        if (!s)
-            goto fail;
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_int64(s, 2, day);
-        sqlite3_bind_int64(s, 3, mails + 1);
-        if (sql_step_done(st, s, "pledge mails") != 0)
-            goto fail;
-    }
-    free(norm);
-    *outcome = result;
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, supporter_id);
+    sql_bind_text(s, 2, in->name ? in->name : "");
+    sql_bind_text(s, 3, in->statement ? in->statement : "");
+    sql_bind_text(s, 4, in->timezone);
+    sql_bind_text(s, 5, in->target);
+    return sql_step_done(st, s, "pledge change");
+}
+
+static int sqlite_pledge_apply_change(struct store *base, int64_t supporter_id)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE supporters SET name = json_extract(pending_json, "
+                                   "'$.name'), statement = json_extract(pending_json, "
+                                   "'$.statement'), timezone = json_extract(pending_json, "
+                                   "'$.timezone'), chosen_target = json_extract(pending_json, "
+                                   "'$.target'), pending_json = NULL WHERE id = ?1 AND "
+                                   "pending_json IS NOT NULL");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, supporter_id);
+    return sql_step_done(st, s, "confirm change");
+}
+
+static int sqlite_pledge_count_mail(struct store *base, int64_t supporter_id, int64_t day,
+                                    int64_t mails)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s =
+        sql_stmt(st, "UPDATE supporters SET confirm_mail_day = ?2, confirm_mails = ?3 WHERE id = ?1");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, supporter_id);
+    sqlite3_bind_int64(s, 2, day);
+    sqlite3_bind_int64(s, 3, mails);
+    return sql_step_done(st, s, "pledge mails");
+}
+
+static int sqlite_pledge_mark_confirmed(struct store *base, int64_t supporter_id, int64_t now)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s =
+        sql_stmt(st, "UPDATE supporters SET status = 'confirmed', confirmed_at = ?2 WHERE id = ?1");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, supporter_id);
+    sqlite3_bind_int64(s, 2, now);
+    return sql_step_done(st, s, "confirm");
+}
+
+static int sqlite_pledge_unsubscribe(struct store *base, int64_t supporter_id, int64_t now,
+                                     int *changed)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE supporters SET unsubscribed_at = ?2 "
+                                   "WHERE id = ?1 AND unsubscribed_at = 0");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, supporter_id);
+    sqlite3_bind_int64(s, 2, now);
+    if (sql_step_done(st, s, "unsubscribe") != 0)
+        return -1;
+    *changed = sqlite3_changes(st->db) == 1;
     return 0;
-fail:
-    free(norm);
-    return -1;
 }
 
-int store_pledge(struct store *st, int64_t campaign_id, const struct pledge_input *in,
-                 int mail_limit, int64_t now, enum pledge_outcome *outcome)
+static int sqlite_pledge_resubscribe(struct store *base, int64_t supporter_id)
 {
-    if (sql_begin(st) != 0)
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE supporters SET unsubscribed_at = 0 WHERE id = ?1");
+    if (!s)
         return -1;
-    if (store_pledge_in_tx(st, campaign_id, in, mail_limit, now, outcome) != 0) {
-        sql_rollback(st);
-        return -1;
-    }
-    return sql_commit(st);
+    sqlite3_bind_int64(s, 1, supporter_id);
+    return sql_step_done(st, s, "resubscribe");
 }
 
-int store_savepoint(struct store *st)
+
+
+static int sqlite_savepoint(struct store *base)
 {
+    struct sqlite_store *st = sqlite_of(base);
     return sql_exec(st, "SAVEPOINT job");
 }
 
-int store_savepoint_end(struct store *st, int keep)
+static int sqlite_savepoint_end(struct store *base, int keep)
 {
+    struct sqlite_store *st = sqlite_of(base);
     if (keep)
         return sql_exec(st, "RELEASE job");
     return sql_exec(st, "ROLLBACK TO job") == 0 && sql_exec(st, "RELEASE job") == 0 ? 0 : -1;
 }
 
-void supporter_release(struct supporter *s)
-{
-    free(s->email);
-    free(s->name);
-    free(s->statement);
-    free(s->timezone);
-    free(s->chosen_target);
-    free(s->instance);
-    memset(s, 0, sizeof *s);
-}
 
 #define SUPPORTER_COLUMNS                                                                          \
     "id, campaign_id, token_key, epoch, email, name, statement, timezone, chosen_target, "         \
@@ -902,7 +974,7 @@ static int supporter_fill(sqlite3_stmt *s, struct supporter *out)
     return 0;
 }
 
-static int supporter_get(struct store *st, sqlite3_stmt *s, struct supporter *out)
+static int supporter_get(struct sqlite_store *st, sqlite3_stmt *s, struct supporter *out)
 {
     int rc = sqlite3_step(s);
     int result = rc == SQLITE_ROW    ? supporter_fill(s, out)
@@ -912,8 +984,9 @@ static int supporter_get(struct store *st, sqlite3_stmt *s, struct supporter *ou
     return result;
 }
 
-int store_supporter_by_key(struct store *st, int64_t token_key, struct supporter *out)
+static int sqlite_supporter_by_key(struct store *base, int64_t token_key, struct supporter *out)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "SELECT " SUPPORTER_COLUMNS " FROM supporters "
                                    "WHERE token_key = ?1 AND erased_at = 0");
     if (!s)
@@ -922,8 +995,9 @@ int store_supporter_by_key(struct store *st, int64_t token_key, struct supporter
     return supporter_get(st, s, out);
 }
 
-int store_supporter_by_id(struct store *st, int64_t id, struct supporter *out)
+static int sqlite_supporter_by_id(struct store *base, int64_t id, struct supporter *out)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "SELECT " SUPPORTER_COLUMNS " FROM supporters "
                                    "WHERE id = ?1 AND erased_at = 0");
     if (!s)
@@ -932,101 +1006,11 @@ int store_supporter_by_id(struct store *st, int64_t id, struct supporter *out)
     return supporter_get(st, s, out);
 }
 
-int store_confirm(struct store *st, int64_t supporter_id, int64_t now,
-                  enum confirm_outcome *outcome)
-{
-    if (sql_begin(st) != 0)
-        return -1;
-    sqlite3_stmt *s = sql_stmt(st, "SELECT s.status, s.pending_json IS NOT NULL, s.campaign_id, "
-                                   "s.unsubscribed_at, c.launched_at, c.launch_utc + "
-                                   "c.window_minutes * 60 FROM supporters s JOIN campaigns c ON "
-                                   "c.id = s.campaign_id WHERE s.id = ?1 AND s.erased_at = 0");
-    if (!s)
-        goto fail;
-    sqlite3_bind_int64(s, 1, supporter_id);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_reset(s);
-        sql_rollback(st);
-        return STORE_NOT_FOUND;
-    }
-    int was_confirmed = strcmp((const char *)sqlite3_column_text(s, 0), "confirmed") == 0;
-    int has_change = sqlite3_column_int(s, 1);
-    int64_t campaign_id = sqlite3_column_int64(s, 2);
-    int64_t unsubscribed = sqlite3_column_int64(s, 3);
-    int64_t launched_at = sqlite3_column_int64(s, 4);
-    int64_t window_end = sqlite3_column_int64(s, 5);
-    sqlite3_reset(s);
-    enum confirm_outcome result = CONFIRM_ALREADY;
-    if (has_change) {
-        s = sql_stmt(st, "UPDATE supporters SET name = json_extract(pending_json, '$.name'), "
-                         "statement = json_extract(pending_json, '$.statement'), "
-                         "timezone = json_extract(pending_json, '$.timezone'), "
-                         "chosen_target = json_extract(pending_json, '$.target'), "
-                         "pending_json = NULL, unsubscribed_at = 0 WHERE id = ?1");
-        if (!s)
-            goto fail;
-        sqlite3_bind_int64(s, 1, supporter_id);
-        if (sql_step_done(st, s, "confirm change") != 0)
-            goto fail;
-        result = CONFIRM_CHANGE_APPLIED;
-    }
-    if (!was_confirmed) {
-        s = sql_stmt(st,
-                     "UPDATE supporters SET status = 'confirmed', confirmed_at = ?2 WHERE id = ?1");
-        if (!s)
-            goto fail;
-        sqlite3_bind_int64(s, 1, supporter_id);
-        sqlite3_bind_int64(s, 2, now);
-        if (sql_step_done(st, s, "confirm") != 0 ||
-            outbox_add(st, MAIL_WELCOME, campaign_id, supporter_id, now) != 0 ||
-            sql_count_confirmed(st, campaign_id) != 0)
-            goto fail;
-        /* Confirmed during the launch window: the reminder goes at once. */
-        if (launched_at && now < window_end && !unsubscribed &&
-            outbox_add(st, MAIL_REMINDER, campaign_id, supporter_id, now) != 0)
-            goto fail;
-        /* The campaign's webhook, when it has one (docs/WEBHOOKS.md). */
-        if (store_webhook_enqueue(st, campaign_id, WEBHOOK_PLEDGE_CONFIRMED, supporter_id, 0,
-                                  now) != 0)
-            goto fail;
-        result = CONFIRM_NEW;
-    }
-    if (sql_commit(st) != 0)
-        return -1;
-    *outcome = result;
-    return 0;
-fail:
-    sql_rollback(st);
-    return -1;
-}
 
-int store_unsubscribe(struct store *st, int64_t supporter_id, int64_t now)
-{
-    if (sql_begin(st) != 0)
-        return -1;
-    sqlite3_stmt *s = sql_stmt(st, "UPDATE supporters SET unsubscribed_at = ?2 "
-                                   "WHERE id = ?1 AND unsubscribed_at = 0");
-    if (!s)
-        goto fail;
-    sqlite3_bind_int64(s, 1, supporter_id);
-    sqlite3_bind_int64(s, 2, now);
-    if (sql_step_done(st, s, "unsubscribe") != 0)
-        goto fail;
-    s = sql_stmt(st, "UPDATE outbox SET state = 'cancelled' WHERE supporter_id = ?1 AND kind = 3 "
-                     "AND state = 'pending'");
-    if (!s)
-        goto fail;
-    sqlite3_bind_int64(s, 1, supporter_id);
-    if (sql_step_done(st, s, "unsubscribe outbox") != 0)
-        goto fail;
-    return sql_commit(st);
-fail:
-    sql_rollback(st);
-    return -1;
-}
 
-int store_set_instance(struct store *st, int64_t supporter_id, const char *instance)
+static int sqlite_set_instance(struct store *base, int64_t supporter_id, const char *instance)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "UPDATE supporters SET instance = ?2 WHERE id = ?1");
     if (!s)
         return -1;
@@ -1035,107 +1019,63 @@ int store_set_instance(struct store *st, int64_t supporter_id, const char *insta
     return sql_step_done(st, s, "instance");
 }
 
-int store_supporter_erase(struct store *st, const char *email, int64_t now, int *count)
+static int sqlite_pledges_erase(struct store *base, const char *email, int64_t now, int *count)
 {
+    struct sqlite_store *st = sqlite_of(base);
     char *norm = sql_lowercase_dup(email);
     if (!norm)
         return -1;
-    if (sql_begin(st) != 0) {
-        free(norm);
-        return -1;
-    }
-    sqlite3_stmt *s =
-        sql_stmt(st, "UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND "
-                     "supporter_id IN (SELECT id FROM supporters WHERE email_norm = ?1)");
-    if (!s)
-        goto fail;
-    sql_bind_text(s, 1, norm);
-    if (sql_step_done(st, s, "erase outbox") != 0)
-        goto fail;
     /* The row stays for the anonymous counts; its links die with the new key. */
-    s = sql_stmt(
+    sqlite3_stmt *s = sql_stmt(
         st, "UPDATE supporters SET email = NULL, email_norm = NULL, name = '', statement = '', "
             "timezone = 'UTC', chosen_target = NULL, instance = NULL, consent_ip = NULL, "
             "pending_json = NULL, erased_at = ?2, epoch = epoch + 1, "
             "token_key = -abs(random() % 9223372036854775807) - 1 WHERE email_norm = ?1");
-    if (!s)
-        goto fail;
-    sql_bind_text(s, 1, norm);
-    sqlite3_bind_int64(s, 2, now);
-    if (sql_step_done(st, s, "erase") != 0)
-        goto fail;
-    int n = sqlite3_changes(st->db);
-    if (sql_commit(st) != 0) {
-        free(norm);
-        return -1;
+    int rc = -1;
+    if (s) {
+        sql_bind_text(s, 1, norm);
+        sqlite3_bind_int64(s, 2, now);
+        rc = sql_step_done(st, s, "erase");
     }
     free(norm);
-    *count = n;
+    if (rc != 0)
+        return -1;
+    *count = sqlite3_changes(st->db);
     return 0;
-fail:
-    sql_rollback(st);
+}
+
+static int sqlite_outbox_cancel_email(struct store *base, const char *email)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    char *norm = sql_lowercase_dup(email);
+    if (!norm)
+        return -1;
+    sqlite3_stmt *s =
+        sql_stmt(st, "UPDATE outbox SET state = 'cancelled' WHERE state = 'pending' AND "
+                     "supporter_id IN (SELECT id FROM supporters WHERE email_norm = ?1)");
+    int rc = -1;
+    if (s) {
+        sql_bind_text(s, 1, norm);
+        rc = sql_step_done(st, s, "cancel by email");
+    }
     free(norm);
-    return -1;
+    return rc;
+}
+
+static int sqlite_outbox_cancel_supporter(struct store *base, int64_t supporter_id,
+                                          enum mail_kind kind)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE outbox SET state = 'cancelled' WHERE supporter_id = ?1 "
+                                   "AND (?2 = 0 OR kind = ?2) AND state = 'pending'");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, supporter_id);
+    sqlite3_bind_int(s, 2, (int)kind);
+    return sql_step_done(st, s, "cancel supporter");
 }
 
 /* ---------- one click ---------- */
-
-struct target_delta {
-    int64_t id;
-    int64_t assigned, clicks, rerouted;
-};
-
-static struct target_delta *delta_for(struct target_delta *d, size_t *n, size_t max, int64_t id)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (d[i].id == id)
-            return &d[i];
-    if (*n >= max)
-        return NULL;
-    memset(&d[*n], 0, sizeof d[*n]);
-    d[*n].id = id;
-    return &d[(*n)++];
-}
-
-static int flush_deltas(struct store *st, const struct target_delta *d, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *s = sql_stmt(st, "UPDATE targets SET assigned = max(assigned + ?2, 0), "
-                                       "clicks = clicks + ?3, rerouted = rerouted + ?4 "
-                                       "WHERE id = ?1");
-        if (!s)
-            return -1;
-        sqlite3_bind_int64(s, 1, d[i].id);
-        sqlite3_bind_int64(s, 2, d[i].assigned);
-        sqlite3_bind_int64(s, 3, d[i].clicks);
-        sqlite3_bind_int64(s, 4, d[i].rerouted);
-        if (sql_step_done(st, s, "target counters") != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* The campaign's webhook answer for clicks, read once per campaign per batch
- * (see struct webhook_want: it holds for the whole write transaction). A batch
- * touching more campaigns than there are slots reads the rest per click. */
-enum { WANT_SLOTS = 8 };
-
-static int click_webhook(struct store *st, struct webhook_want *wants, size_t *nwants,
-                         const struct click_record *k)
-{
-    for (size_t i = 0; i < *nwants; i++)
-        if (wants[i].campaign_id == k->campaign_id)
-            return store_webhook_enqueue_wanted(st, &wants[i], k->supporter_id, k->target_id,
-                                                k->at);
-    if (*nwants == WANT_SLOTS)
-        return store_webhook_enqueue(st, k->campaign_id, WEBHOOK_ACTION_CLICKED, k->supporter_id,
-                                     k->target_id, k->at);
-    if (store_webhook_want(st, k->campaign_id, WEBHOOK_ACTION_CLICKED, &wants[*nwants]) != 0)
-        return -1;
-    (*nwants)++;
-    return store_webhook_enqueue_wanted(st, &wants[*nwants - 1], k->supporter_id, k->target_id,
-                                        k->at);
-}
 
 /* A batch's click rows go in 32 to an INSERT: binding 160 values and
  * stepping once took the writer 0.55 us of CPU per click instead of 1.0-1.2
@@ -1150,23 +1090,16 @@ enum { CLICK_ROWS = 32 };
     CLICK_ROWS_VALUES4 "," CLICK_ROWS_VALUES4 "," CLICK_ROWS_VALUES4 "," CLICK_ROWS_VALUES4
 #define CLICK_ROWS_VALUES CLICK_ROWS_VALUES16 "," CLICK_ROWS_VALUES16
 
-int store_record_clicks(struct store *st, const struct click_record *clicks, size_t n)
+static int sqlite_clicks_insert(struct store *base, const struct click_record *clicks, size_t n)
 {
-    enum { MAX_DELTAS = 64 };
-    struct target_delta deltas[MAX_DELTAS];
-    size_t ndeltas = 0;
-    struct webhook_want wants[WANT_SLOTS];
-    size_t nwants = 0;
-    int result = -1;
-    if (sql_begin(st) != 0)
-        return -1;
+    struct sqlite_store *st = sqlite_of(base);
     /* The click rows, CLICK_ROWS to a statement while that many are left. */
     for (size_t i = 0; i < n;) {
         size_t rows = n - i >= CLICK_ROWS ? CLICK_ROWS : 1;
         sqlite3_stmt *s = sql_stmt(st, rows == CLICK_ROWS ? CLICKS_INSERT CLICK_ROWS_VALUES
                                                           : CLICKS_INSERT CLICK_ROW_VALUES);
         if (!s)
-            goto fail;
+            return -1;
         for (size_t j = 0; j < rows; j++, i++) {
             const struct click_record *k = &clicks[i];
             int first = (int)(5 * j);
@@ -1180,96 +1113,122 @@ int store_record_clicks(struct store *st, const struct click_record *clicks, siz
             sqlite3_bind_int(s, first + 5, k->rerouted);
         }
         if (sql_step_done(st, s, "click") != 0)
-            goto fail;
+            return -1;
     }
-    for (size_t i = 0; i < n; i++) {
-        const struct click_record *k = &clicks[i];
-        sqlite3_stmt *s;
-        /* The campaign's webhook, when it has one (docs/WEBHOOKS.md). */
-        if (click_webhook(st, wants, &nwants, k) != 0)
-            goto fail;
-        if (k->assigned && k->target_id) {
-            s = sql_stmt(st, "UPDATE supporters SET assigned_target = ?2 WHERE id = ?1");
-            if (!s)
-                goto fail;
-            sqlite3_bind_int64(s, 1, k->supporter_id);
-            sqlite3_bind_int64(s, 2, k->target_id);
-            if (sql_step_done(st, s, "assign supporter") != 0)
-                goto fail;
-        }
-        /* Per-target counters are summed over the batch: one UPDATE each. */
-        if (ndeltas + 2 > MAX_DELTAS) {
-            if (flush_deltas(st, deltas, ndeltas) != 0)
-                goto fail;
-            ndeltas = 0;
-        }
-        if (k->target_id) {
-            struct target_delta *d = delta_for(deltas, &ndeltas, MAX_DELTAS, k->target_id);
-            d->clicks++;
-            d->assigned += k->assigned;
-        }
-        if (k->rerouted && k->previous_target && k->assigned) {
-            struct target_delta *d = delta_for(deltas, &ndeltas, MAX_DELTAS, k->previous_target);
-            d->assigned--;
-            d->rerouted++;
-        }
-    }
-    if (flush_deltas(st, deltas, ndeltas) != 0)
-        goto fail;
-    result = sql_commit(st);
-    goto out;
-fail:
-    sql_rollback(st);
-out:
-    for (size_t i = 0; i < nwants; i++)
-        webhook_want_release(&wants[i]);
-    return result;
+    return 0;
 }
 
-int store_set_durable(struct store *st, int full)
+static int sqlite_supporter_assign(struct store *base, int64_t supporter_id, int64_t target_id)
 {
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE supporters SET assigned_target = ?2 WHERE id = ?1");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, supporter_id);
+    sqlite3_bind_int64(s, 2, target_id);
+    return sql_step_done(st, s, "assign supporter");
+}
+
+static int sqlite_target_counters_add(struct store *base, int64_t target_id, int64_t assigned,
+                                      int64_t clicks, int64_t rerouted)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE targets SET assigned = max(assigned + ?2, 0), "
+                                   "clicks = clicks + ?3, rerouted = rerouted + ?4 WHERE id = ?1");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, target_id);
+    sqlite3_bind_int64(s, 2, assigned);
+    sqlite3_bind_int64(s, 3, clicks);
+    sqlite3_bind_int64(s, 4, rerouted);
+    return sql_step_done(st, s, "target counters");
+}
+
+
+static int sqlite_set_durable(struct store *base, int full)
+{
+    struct sqlite_store *st = sqlite_of(base);
     return sql_exec(st, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
 /* ---------- launch and outbox ---------- */
 
-int store_launch(struct store *st, int64_t campaign_id, int move_to_now, int64_t now,
-                 int64_t *queued)
+static int sqlite_campaign_mark_launched(struct store *base, int64_t id, int move_to_now,
+                                         int64_t now, int *marked)
 {
-    if (sql_begin(st) != 0)
-        return -1;
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s =
         sql_stmt(st, "UPDATE campaigns SET launched_at = ?2, launch_utc = CASE WHEN ?3 "
                      "THEN ?2 ELSE launch_utc END WHERE id = ?1 AND launched_at = 0");
     if (!s)
-        goto fail;
-    sqlite3_bind_int64(s, 1, campaign_id);
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, now);
     sqlite3_bind_int(s, 3, move_to_now);
     if (sql_step_done(st, s, "launch") != 0)
-        goto fail;
-    s = sql_stmt(st, "INSERT OR IGNORE INTO outbox (kind, campaign_id, supporter_id, next_at, "
-                     "created_at) SELECT 3, campaign_id, id, ?2, ?2 FROM supporters WHERE "
-                     "campaign_id = ?1 AND status = 'confirmed' AND unsubscribed_at = 0 AND "
-                     "erased_at = 0");
-    if (!s)
-        goto fail;
-    sqlite3_bind_int64(s, 1, campaign_id);
-    sqlite3_bind_int64(s, 2, now);
-    if (sql_step_done(st, s, "launch queue") != 0)
-        goto fail;
-    int64_t added = sqlite3_changes(st->db);
-    if (sql_commit(st) != 0)
         return -1;
-    *queued = added;
+    *marked = sqlite3_changes(st->db) == 1;
     return 0;
-fail:
-    sql_rollback(st);
-    return -1;
 }
 
-int store_due_launches(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n)
+static int sqlite_outbox_add(struct store *base, enum mail_kind kind, int64_t campaign_id,
+                             int64_t supporter_id, int64_t now)
 {
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "INSERT OR IGNORE INTO outbox (kind, campaign_id, supporter_id, "
+                                   "next_at, created_at) VALUES (?1, ?2, ?3, ?4, ?4)");
+    if (!s)
+        return -1;
+    sqlite3_bind_int(s, 1, kind);
+    sqlite3_bind_int64(s, 2, campaign_id);
+    sqlite3_bind_int64(s, 3, supporter_id);
+    sqlite3_bind_int64(s, 4, now);
+    return sql_step_done(st, s, "outbox add");
+}
+
+static int sqlite_outbox_add_confirmed(struct store *base, int64_t campaign_id,
+                                       enum mail_kind kind, int64_t now, int64_t *queued)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "INSERT OR IGNORE INTO outbox (kind, campaign_id, supporter_id, "
+                                   "next_at, created_at) SELECT ?3, campaign_id, id, ?2, ?2 FROM "
+                                   "supporters WHERE campaign_id = ?1 AND status = 'confirmed' AND "
+                                   "unsubscribed_at = 0 AND erased_at = 0");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, campaign_id);
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_int(s, 3, (int)kind);
+    if (sql_step_done(st, s, "launch queue") != 0)
+        return -1;
+    *queued = sqlite3_changes(st->db);
+    return 0;
+}
+
+static int sqlite_outbox_owed(struct store *base, int64_t campaign_id, enum mail_kind kind,
+                              int64_t *owed)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s =
+        sql_stmt(st, "SELECT count(*) FROM supporters s WHERE s.campaign_id = ?1 AND "
+                     "s.status = 'confirmed' AND s.unsubscribed_at = 0 AND s.erased_at = 0 AND "
+                     "NOT EXISTS (SELECT 1 FROM outbox o WHERE o.campaign_id = ?1 AND "
+                     "o.supporter_id = s.id AND o.kind = ?2)");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, campaign_id);
+    sqlite3_bind_int(s, 2, (int)kind);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *owed = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : sql_error(st, "owed");
+}
+
+static int sqlite_campaigns_due(struct store *base, int64_t now, int64_t *ids, size_t max,
+                                size_t *n)
+{
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s =
         sql_stmt(st, "SELECT id FROM campaigns WHERE launched_at = 0 AND launch_utc <= ?1 "
                      "AND launch_utc + window_minutes * 60 > ?1 ORDER BY id");
@@ -1284,68 +1243,44 @@ int store_due_launches(struct store *st, int64_t now, int64_t *ids, size_t max, 
     return 0;
 }
 
-/* owner is "host:pid:start" (start: the process start time in clock ticks
- * since boot, so a recycled pid is not mistaken for the old owner). */
-static int owner_is_dead(const char *owner)
+static int sqlite_outbox_lease_owners(struct store *base, int64_t now, char (*owners)[300],
+                                      size_t max, size_t *n)
 {
-    char host[256];
-    if (gethostname(host, sizeof host) != 0)
-        return 0;
-    host[sizeof host - 1] = '\0';
-    size_t hl = strlen(host);
-    if (strncmp(owner, host, hl) != 0 || owner[hl] != ':')
-        return 0; /* another machine: wait for its lease to expire */
-    long pid = 0;
-    unsigned long long start = 0;
-    if (sscanf(owner + hl + 1, "%ld:%llu", &pid, &start) != 2 || pid <= 0)
-        return 0;
-    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
-        return 1;
-    unsigned long long their_start = 0;
-    int rc = process_start_ticks(pid, &their_start);
-    if (rc == -1)
-        return 1;
-    if (rc != 0)
-        return 0;
-    return their_start != start;
-}
-
-static int reclaim_dead_owners(struct store *st, int64_t now)
-{
-    char owners[16][300];
-    int n = 0;
+    struct sqlite_store *st = sqlite_of(base);
     /* "+state": read the claimed rows through outbox_claimed, not every
      * pending row through outbox_due */
     sqlite3_stmt *s = sql_stmt(st, "SELECT DISTINCT owner FROM outbox WHERE owner IS NOT NULL "
-                                   "AND +state = 'pending' AND lease_until > ?1 LIMIT 16");
+                                   "AND +state = 'pending' AND lease_until > ?1 LIMIT ?2");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, now);
-    while (n < 16 && sqlite3_step(s) == SQLITE_ROW)
-        snprintf(owners[n++], sizeof owners[0], "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_bind_int64(s, 2, (int64_t)max);
+    size_t count = 0;
+    int rc;
+    while (count < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        snprintf(owners[count++], 300, "%s", (const char *)sqlite3_column_text(s, 0));
     sqlite3_reset(s);
-    for (int i = 0; i < n; i++) {
-        if (!owner_is_dead(owners[i]))
-            continue;
-        log_warn("outbox.takeover", "owner=%s", owners[i]);
-        s = sql_stmt(st,
-                     "UPDATE outbox SET lease_until = 0 WHERE owner = ?1 AND state = 'pending'");
-        if (!s)
-            return -1;
-        sql_bind_text(s, 1, owners[i]);
-        if (sql_step_done(st, s, "takeover") != 0)
-            return -1;
-    }
+    *n = count;
     return 0;
 }
 
-int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id, int64_t now,
+static int sqlite_outbox_lease_drop(struct store *base, const char *owner)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s =
+        sql_stmt(st, "UPDATE outbox SET lease_until = 0 WHERE owner = ?1 AND state = 'pending'");
+    if (!s)
+        return -1;
+    sql_bind_text(s, 1, owner);
+    return sql_step_done(st, s, "takeover");
+}
+
+static int sqlite_outbox_claim(struct store *base, const char *owner, int64_t campaign_id, int64_t now,
                        int lease_seconds, struct outbox_item *items, size_t max, size_t *n)
 {
+    struct sqlite_store *st = sqlite_of(base);
     if (sql_begin(st) != 0)
         return -1;
-    if (reclaim_dead_owners(st, now) != 0)
-        goto fail;
     sqlite3_stmt *s =
         sql_stmt(st, "SELECT id, kind, supporter_id, campaign_id, attempts FROM outbox "
                      "WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 "
@@ -1385,7 +1320,7 @@ fail:
     return -1;
 }
 
-static int outbox_finish(struct store *st, const char *sql, int64_t item_id, int64_t at,
+static int outbox_finish(struct sqlite_store *st, const char *sql, int64_t item_id, int64_t at,
                          const char *reply)
 {
     sqlite3_stmt *s = sql_stmt(st, sql);
@@ -1397,9 +1332,10 @@ static int outbox_finish(struct store *st, const char *sql, int64_t item_id, int
     return sql_step_done(st, s, "outbox finish");
 }
 
-int store_outbox_renew(struct store *st, int64_t item_id, const char *owner, int64_t lease_until,
+static int sqlite_outbox_renew(struct store *base, int64_t item_id, const char *owner, int64_t lease_until,
                        int *ours)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "UPDATE outbox SET lease_until = ?3 WHERE id = ?1 AND "
                                    "owner = ?2 AND state = 'pending'");
     if (!s)
@@ -1413,8 +1349,9 @@ int store_outbox_renew(struct store *st, int64_t item_id, const char *owner, int
     return 0;
 }
 
-int store_outbox_sent(struct store *st, int64_t item_id, const char *owner, int64_t now)
+static int sqlite_outbox_sent(struct store *base, int64_t item_id, const char *owner, int64_t now)
 {
+    struct sqlite_store *st = sqlite_of(base);
     (void)owner; /* a message that left is sent, whoever holds the lease now */
     return outbox_finish(st,
                          "UPDATE outbox SET state = 'sent', sent_at = ?2, last_reply = ?3, "
@@ -1422,9 +1359,10 @@ int store_outbox_sent(struct store *st, int64_t item_id, const char *owner, int6
                          item_id, now, NULL);
 }
 
-int store_outbox_retry(struct store *st, int64_t item_id, const char *owner, int64_t next_at,
+static int sqlite_outbox_retry(struct store *base, int64_t item_id, const char *owner, int64_t next_at,
                        const char *reply)
 {
+    struct sqlite_store *st = sqlite_of(base);
     (void)owner;
     return outbox_finish(st,
                          "UPDATE outbox SET next_at = ?2, last_reply = ?3, owner = NULL, "
@@ -1432,9 +1370,10 @@ int store_outbox_retry(struct store *st, int64_t item_id, const char *owner, int
                          item_id, next_at, reply);
 }
 
-int store_outbox_failed(struct store *st, int64_t item_id, const char *owner, int64_t now,
+static int sqlite_outbox_failed(struct store *base, int64_t item_id, const char *owner, int64_t now,
                         const char *reply)
 {
+    struct sqlite_store *st = sqlite_of(base);
     (void)owner;
     return outbox_finish(st,
                          "UPDATE outbox SET state = 'failed', sent_at = ?2, last_reply = ?3, "
@@ -1442,9 +1381,10 @@ int store_outbox_failed(struct store *st, int64_t item_id, const char *owner, in
                          item_id, now, reply);
 }
 
-int store_outbox_pending(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t now,
+static int sqlite_outbox_pending(struct store *base, int64_t campaign_id, enum mail_kind kind, int64_t now,
                          int64_t *pending, int64_t *ready)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "SELECT count(*), coalesce(sum(next_at <= ?3), 0) FROM outbox "
                                    "WHERE state = 'pending' AND (?1 = 0 OR campaign_id = ?1) AND "
                                    "(?2 = 0 OR kind = ?2)");
@@ -1465,7 +1405,7 @@ int store_outbox_pending(struct store *st, int64_t campaign_id, enum mail_kind k
 
 /* ---------- stats ---------- */
 
-int64_t sql_scalar(struct store *st, const char *sql, int64_t campaign_id)
+int64_t sql_scalar(struct sqlite_store *st, const char *sql, int64_t campaign_id)
 {
     sqlite3_stmt *s = sql_stmt(st, sql);
     if (!s)
@@ -1476,18 +1416,22 @@ int64_t sql_scalar(struct store *st, const char *sql, int64_t campaign_id)
     return v;
 }
 
-int sql_count_confirmed(struct store *st, int64_t campaign_id)
+static int sqlite_campaign_count_confirmed(struct store *base, int64_t campaign_id,
+                                           int64_t delta)
 {
-    sqlite3_stmt *s = sql_stmt(st, "UPDATE campaigns SET confirmed_count = confirmed_count + 1 "
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE campaigns SET confirmed_count = confirmed_count + ?2 "
                                    "WHERE id = ?1");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, campaign_id);
+    sqlite3_bind_int64(s, 2, delta);
     return sql_step_done(st, s, "confirmed count");
 }
 
-int store_confirmed_count(struct store *st, int64_t campaign_id, int64_t *count)
+static int sqlite_confirmed_count(struct store *base, int64_t campaign_id, int64_t *count)
 {
+    struct sqlite_store *st = sqlite_of(base);
     int64_t v = sql_scalar(st, "SELECT confirmed_count FROM campaigns WHERE id = ?1", campaign_id);
     if (v < 0)
         return -1;
@@ -1495,8 +1439,9 @@ int store_confirmed_count(struct store *st, int64_t campaign_id, int64_t *count)
     return 0;
 }
 
-int store_stats(struct store *st, int64_t campaign_id, struct campaign_stats *out)
+static int sqlite_stats(struct store *base, int64_t campaign_id, struct campaign_stats *out)
 {
+    struct sqlite_store *st = sqlite_of(base);
     struct campaign_stats r;
     r.pledges =
         sql_scalar(st, "SELECT count(*) FROM supporters WHERE campaign_id = ?1", campaign_id);
@@ -1509,17 +1454,17 @@ int store_stats(struct store *st, int64_t campaign_id, struct campaign_stats *ou
                                 "unsubscribed_at > 0",
                                 campaign_id);
     r.reminders_sent = sql_scalar(st,
-                                  "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND kind = 3 "
+                                  "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER " "
                                   "AND state = 'sent'",
                                   campaign_id);
     r.reminders_failed =
         sql_scalar(st,
-                   "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND kind = 3 "
+                   "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER " "
                    "AND state = 'failed'",
                    campaign_id);
     r.reminders_pending = sql_scalar(st,
                                      "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND "
-                                     "kind = 3 AND state = 'pending'",
+                                     "kind = " SQL_MAIL_REMINDER " AND state = 'pending'",
                                      campaign_id);
     r.clicks = sql_scalar(st, "SELECT count(*) FROM clicks WHERE campaign_id = ?1", campaign_id);
     r.supporters_clicked = sql_scalar(
@@ -1534,14 +1479,16 @@ int store_stats(struct store *st, int64_t campaign_id, struct campaign_stats *ou
     return 0;
 }
 
-int store_read_begin(struct store *st)
+static int sqlite_read_begin(struct store *base)
 {
+    struct sqlite_store *st = sqlite_of(base);
     /* Deferred: the snapshot is taken by the first read. */
     return tx_begin(st, "BEGIN", "read begin");
 }
 
-void store_read_end(struct store *st)
+static void sqlite_read_end(struct store *base)
 {
+    struct sqlite_store *st = sqlite_of(base);
     /* Ending a read transaction cannot lose anything; ROLLBACK also works
      * after a failed read. */
     sql_rollback(st);
@@ -1552,16 +1499,17 @@ void store_read_end(struct store *st)
 static _Atomic uint64_t snapshot_ids;
 
 /* Ends the open snapshot; the caller holds snapshot_lock. */
-static void snapshot_close(struct store *st)
+static void snapshot_close(struct sqlite_store *st)
 {
     if (!st->snapshot_open)
         return;
-    store_read_end(st);
+    sqlite_read_end(&st->base);
     st->snapshot_open = 0;
 }
 
-int store_snapshot_enter(struct store *st, int64_t max_age_us)
+static int sqlite_snapshot_enter(struct store *base, int64_t max_age_us)
 {
+    struct sqlite_store *st = sqlite_of(base);
     pthread_mutex_lock(&st->snapshot_lock);
     int64_t now = monotonic_us();
     if (st->snapshot_open && now - st->snapshot_began_us < max_age_us)
@@ -1569,7 +1517,7 @@ int store_snapshot_enter(struct store *st, int64_t max_age_us)
     snapshot_close(st);
     /* BEGIN is deferred: the snapshot is taken by the first read, after
      * snapshot_began_us, so it is never older than the age measured here. */
-    if (store_read_begin(st) != 0) {
+    if (sqlite_read_begin(&st->base) != 0) {
         pthread_mutex_unlock(&st->snapshot_lock);
         return -1;
     }
@@ -1579,26 +1527,30 @@ int store_snapshot_enter(struct store *st, int64_t max_age_us)
     return 1;
 }
 
-uint64_t store_snapshot_id(struct store *st)
+static uint64_t sqlite_snapshot_id(struct store *base)
 {
+    struct sqlite_store *st = sqlite_of(base);
     return st->snapshot_open ? st->snapshot_id : 0;
 }
 
-void store_snapshot_leave(struct store *st)
+static void sqlite_snapshot_leave(struct store *base)
 {
+    struct sqlite_store *st = sqlite_of(base);
     pthread_mutex_unlock(&st->snapshot_lock);
 }
 
-void store_snapshot_end(struct store *st)
+static void sqlite_snapshot_end(struct store *base)
 {
+    struct sqlite_store *st = sqlite_of(base);
     /* The owning thread asks; the lock is only ever held briefly. */
     pthread_mutex_lock(&st->snapshot_lock);
     snapshot_close(st);
     pthread_mutex_unlock(&st->snapshot_lock);
 }
 
-int store_snapshot_expire(struct store *st, int64_t max_age_us)
+static int sqlite_snapshot_expire(struct store *base, int64_t max_age_us)
 {
+    struct sqlite_store *st = sqlite_of(base);
     if (pthread_mutex_trylock(&st->snapshot_lock) != 0)
         return 1; /* in use: its owner is working */
     if (st->snapshot_open && monotonic_us() - st->snapshot_began_us >= max_age_us)
@@ -1608,40 +1560,127 @@ int store_snapshot_expire(struct store *st, int64_t max_age_us)
     return open;
 }
 
-int store_begin(struct store *st)
+static int sqlite_begin(struct store *base)
 {
+    struct sqlite_store *st = sqlite_of(base);
     return sql_begin(st);
 }
 
-int store_commit(struct store *st)
+static int sqlite_commit(struct store *base)
 {
+    struct sqlite_store *st = sqlite_of(base);
     return sql_commit(st);
 }
 
-void store_rollback(struct store *st)
+static void sqlite_rollback(struct store *base)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sql_rollback(st);
 }
 
-int store_outbox_cancel(struct store *st, int64_t item_id)
+static int sqlite_outbox_cancel(struct store *base, int64_t item_id)
 {
+    struct sqlite_store *st = sqlite_of(base);
     return outbox_finish(st,
                          "UPDATE outbox SET state = 'cancelled', sent_at = ?2, last_reply = ?3, "
                          "owner = NULL, lease_until = 0 WHERE id = ?1 AND state = 'pending'",
                          item_id, 0, "not owed any more");
 }
 
-int store_launch_owed(struct store *st, int64_t campaign_id, int64_t *owed)
-{
-    int64_t v =
-        sql_scalar(st,
-                   "SELECT count(*) FROM supporters s WHERE s.campaign_id = ?1 AND "
-                   "s.status = 'confirmed' AND s.unsubscribed_at = 0 AND s.erased_at = 0 AND "
-                   "NOT EXISTS (SELECT 1 FROM outbox o WHERE o.campaign_id = ?1 AND "
-                   "o.supporter_id = s.id AND o.kind = 3)",
-                   campaign_id);
-    if (v < 0)
-        return -1;
-    *owed = v;
-    return 0;
-}
+
+const struct store_backend store_backend_sqlite = {
+    .name = "sqlite",
+    .supports = STORE_SUPPORTS_SHARED_SNAPSHOT | STORE_SUPPORTS_DATA_VERSION |
+                STORE_SUPPORTS_LOCAL_ONLY,
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .schema_version = sqlite_schema_version,
+    .ping = sqlite_ping,
+    .secret = sqlite_secret,
+    .data_version = sqlite_data_version,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .savepoint = sqlite_savepoint,
+    .savepoint_end = sqlite_savepoint_end,
+    .read_begin = sqlite_read_begin,
+    .read_end = sqlite_read_end,
+    .set_durable = sqlite_set_durable,
+    .snapshot_enter = sqlite_snapshot_enter,
+    .snapshot_leave = sqlite_snapshot_leave,
+    .snapshot_end = sqlite_snapshot_end,
+    .snapshot_expire = sqlite_snapshot_expire,
+    .snapshot_id = sqlite_snapshot_id,
+    .campaign_get = sqlite_campaign_get,
+    .campaign_peek = sqlite_campaign_peek,
+    .campaign_get_by_id = sqlite_campaign_get_by_id,
+    .campaign_slugs = sqlite_campaign_slugs,
+    .campaign_insert = sqlite_campaign_insert,
+    .campaign_update = sqlite_campaign_update,
+    .campaign_mark_launched = sqlite_campaign_mark_launched,
+    .campaigns_due = sqlite_campaigns_due,
+    .confirmed_count = sqlite_confirmed_count,
+    .campaign_count_confirmed = sqlite_campaign_count_confirmed,
+    .targets = sqlite_targets,
+    .targets_replace = sqlite_targets_replace,
+    .target_find = sqlite_target_find,
+    .target_key = sqlite_target_key,
+    .target_set_state = sqlite_target_set_state,
+    .target_report_add = sqlite_target_report_add,
+    .target_reports_since = sqlite_target_reports_since,
+    .place_take = sqlite_place_take,
+    .supporter_by_key = sqlite_supporter_by_key,
+    .supporter_by_id = sqlite_supporter_by_id,
+    .pledge_find = sqlite_pledge_find,
+    .pledge_insert = sqlite_pledge_insert,
+    .pledge_import = sqlite_pledge_import,
+    .pledge_replace = sqlite_pledge_replace,
+    .pledge_hold_change = sqlite_pledge_hold_change,
+    .pledge_apply_change = sqlite_pledge_apply_change,
+    .pledge_count_mail = sqlite_pledge_count_mail,
+    .pledge_mark_confirmed = sqlite_pledge_mark_confirmed,
+    .pledge_unsubscribe = sqlite_pledge_unsubscribe,
+    .pledge_resubscribe = sqlite_pledge_resubscribe,
+    .set_instance = sqlite_set_instance,
+    .pledges_erase = sqlite_pledges_erase,
+    .clicks_insert = sqlite_clicks_insert,
+    .supporter_assign = sqlite_supporter_assign,
+    .target_counters_add = sqlite_target_counters_add,
+    .outbox_add = sqlite_outbox_add,
+    .outbox_add_confirmed = sqlite_outbox_add_confirmed,
+    .outbox_owed = sqlite_outbox_owed,
+    .outbox_claim = sqlite_outbox_claim,
+    .outbox_lease_owners = sqlite_outbox_lease_owners,
+    .outbox_lease_drop = sqlite_outbox_lease_drop,
+    .outbox_renew = sqlite_outbox_renew,
+    .outbox_sent = sqlite_outbox_sent,
+    .outbox_retry = sqlite_outbox_retry,
+    .outbox_failed = sqlite_outbox_failed,
+    .outbox_cancel = sqlite_outbox_cancel,
+    .outbox_cancel_supporter = sqlite_outbox_cancel_supporter,
+    .outbox_cancel_email = sqlite_outbox_cancel_email,
+    .outbox_pending = sqlite_outbox_pending,
+    .stats = sqlite_stats,
+    .export_supporters = sqlite_export_supporters,
+    .export_clicks = sqlite_export_clicks,
+    .organizer_set_password = sqlite_organizer_set_password,
+    .organizer_get = sqlite_organizer_get,
+    .session_create = sqlite_session_create,
+    .session_delete = sqlite_session_delete,
+    .session_organizer = sqlite_session_organizer,
+    .api_token_create = sqlite_api_token_create,
+    .api_token_organizer = sqlite_api_token_organizer,
+    .webhook_insert = sqlite_webhook_insert,
+    .webhook_claim = sqlite_webhook_claim,
+    .webhook_sent = sqlite_webhook_sent,
+    .webhook_retry = sqlite_webhook_retry,
+    .webhook_failed = sqlite_webhook_failed,
+    .webhook_release = sqlite_webhook_release,
+    .dashboard_bounds = sqlite_dashboard_bounds,
+    .dashboard_pledges = sqlite_dashboard_pledges,
+    .dashboard_reminders = sqlite_dashboard_reminders,
+    .dashboard_reminders_sent = sqlite_dashboard_reminders_sent,
+    .dashboard_clicks = sqlite_dashboard_clicks,
+    .dashboard_reports_since = sqlite_dashboard_reports_since,
+    .dashboard_events = sqlite_dashboard_events,
+};

@@ -18,7 +18,7 @@
 #include "store/store.h"
 #include "core/banned.h"
 
-static sqlite3_stmt *prepare(struct store *st, const char *sql)
+static sqlite3_stmt *prepare(struct sqlite_store *st, const char *sql)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
@@ -30,7 +30,7 @@ static sqlite3_stmt *prepare(struct store *st, const char *sql)
 }
 
 /* Steps to the end; -1 (logged) unless it ended with SQLITE_DONE. */
-static int finish(struct store *st, sqlite3_stmt *s, int rc, const char *what)
+static int finish(struct sqlite_store *st, sqlite3_stmt *s, int rc, const char *what)
 {
     int ok = rc == SQLITE_DONE;
     if (!ok)
@@ -48,16 +48,17 @@ static size_t clamp_bucket(int64_t b, size_t n)
     return (size_t)b;
 }
 
-int store_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first_pledge,
+int sqlite_dashboard_bounds(struct store *base, int64_t campaign_id, int64_t *first_pledge,
                            int64_t *first_activity, int64_t *last_activity)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s =
         prepare(st, "SELECT (SELECT min(created_at) FROM supporters WHERE campaign_id = ?1), "
                     "(SELECT min(at) FROM clicks WHERE campaign_id = ?1), "
-                    "(SELECT min(sent_at) FROM outbox WHERE campaign_id = ?1 AND kind = 3 AND "
+                    "(SELECT min(sent_at) FROM outbox WHERE campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER " AND "
                     "state = 'sent'), "
                     "(SELECT max(at) FROM clicks WHERE campaign_id = ?1), "
-                    "(SELECT max(sent_at) FROM outbox WHERE campaign_id = ?1 AND kind = 3 AND "
+                    "(SELECT max(sent_at) FROM outbox WHERE campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER " AND "
                     "state = 'sent')");
     if (!s)
         return -1;
@@ -82,7 +83,7 @@ int store_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first
 
 /* Runs sql (?1 campaign, ?2 start, ?3 bucket) whose rows are (bucket, count)
  * and adds the counts into out[n]. */
-static int bucket_counts(struct store *st, const char *sql, const char *what, int64_t campaign_id,
+static int bucket_counts(struct sqlite_store *st, const char *sql, const char *what, int64_t campaign_id,
                          int64_t start, int64_t bucket, size_t n, int64_t *out)
 {
     if (n == 0 || bucket <= 0)
@@ -99,9 +100,10 @@ static int bucket_counts(struct store *st, const char *sql, const char *what, in
     return finish(st, s, rc, what);
 }
 
-int store_dashboard_pledges(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket,
+int sqlite_dashboard_pledges(struct store *base, int64_t campaign_id, int64_t start, int64_t bucket,
                             size_t n, int64_t *pledged, int64_t *confirmed)
 {
+    struct sqlite_store *st = sqlite_of(base);
     /* Integer division truncates toward zero in SQLite; times before start
      * would land in bucket 0 anyway, so that needs no care. */
     if (bucket_counts(st,
@@ -116,11 +118,12 @@ int store_dashboard_pledges(struct store *st, int64_t campaign_id, int64_t start
                          "dashboard confirmations", campaign_id, start, bucket, n, confirmed);
 }
 
-int store_dashboard_reminders(struct store *st, int64_t campaign_id, int64_t *sent, int64_t *failed,
+int sqlite_dashboard_reminders(struct store *base, int64_t campaign_id, int64_t *sent, int64_t *failed,
                               int64_t *pending)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = prepare(st, "SELECT state, count(*) FROM outbox WHERE campaign_id = ?1 AND "
-                                  "kind = 3 GROUP BY state");
+                                  "kind = " SQL_MAIL_REMINDER " GROUP BY state");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, campaign_id);
@@ -144,12 +147,13 @@ int store_dashboard_reminders(struct store *st, int64_t campaign_id, int64_t *se
     return 0;
 }
 
-int store_dashboard_reminders_sent(struct store *st, int64_t campaign_id, int64_t start,
+int sqlite_dashboard_reminders_sent(struct store *base, int64_t campaign_id, int64_t start,
                                    int64_t bucket, size_t n, int64_t *sent)
 {
+    struct sqlite_store *st = sqlite_of(base);
     return bucket_counts(st,
                          "SELECT (sent_at - ?2) / ?3, count(*) FROM outbox WHERE "
-                         "campaign_id = ?1 AND kind = 3 AND state = 'sent' GROUP BY 1",
+                         "campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER " AND state = 'sent' GROUP BY 1",
                          "dashboard reminders", campaign_id, start, bucket, n, sent);
 }
 
@@ -161,9 +165,10 @@ static int target_index(const int64_t *ids, size_t n, int64_t id)
     return -1;
 }
 
-int store_dashboard_clicks(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket,
+int sqlite_dashboard_clicks(struct store *base, int64_t campaign_id, int64_t start, int64_t bucket,
                            size_t n, const int64_t *target_ids, size_t ntargets, int64_t *counts)
 {
+    struct sqlite_store *st = sqlite_of(base);
     if (n == 0 || bucket <= 0 || ntargets == 0)
         return 0;
     sqlite3_stmt *s = prepare(st, "SELECT target_id, (at - ?2) / ?3, count(*) FROM clicks WHERE "
@@ -183,9 +188,10 @@ int store_dashboard_clicks(struct store *st, int64_t campaign_id, int64_t start,
     return finish(st, s, rc, "dashboard clicks");
 }
 
-int store_dashboard_reports_since(struct store *st, int64_t campaign_id, int64_t since,
+int sqlite_dashboard_reports_since(struct store *base, int64_t campaign_id, int64_t since,
                                   const int64_t *target_ids, size_t ntargets, int64_t *counts)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = prepare(st, "SELECT r.target_id, count(*) FROM target_reports r JOIN "
                                   "targets t ON t.id = r.target_id WHERE t.campaign_id = ?1 AND "
                                   "r.at >= ?2 GROUP BY 1");
@@ -208,9 +214,10 @@ static void copy_text(sqlite3_stmt *s, int col, char *out, size_t n)
     snprintf(out, n, "%s", v ? (const char *)v : "");
 }
 
-int store_dashboard_events(struct store *st, int64_t campaign_id, struct dashboard_event *rows,
+int sqlite_dashboard_events(struct store *base, int64_t campaign_id, struct dashboard_event *rows,
                            size_t max, size_t *n)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = prepare(
         st, "SELECT e.at, t.key, e.action = 'open', e.reason, coalesce(o.email, e.actor) FROM "
             "target_events e JOIN targets t ON t.id = e.target_id LEFT JOIN organizers o ON "

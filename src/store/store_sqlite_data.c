@@ -1,6 +1,6 @@
 /*
  * store_sqlite_data: data out and in: the supporters and clicks exports
- * (walked row by row, never loaded whole) and the supporter import.
+ * (walked row by row, never loaded whole) and the imported pledge.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include "store/store.h"
 #include "core/banned.h"
 
-static int export_rows(struct store *st, const char *sql, int64_t campaign_id, int columns,
+static int export_rows(struct sqlite_store *st, const char *sql, int64_t campaign_id, int columns,
                        const int *time_columns, store_row_fn row, void *ctx)
 {
     sqlite3_stmt *s = sql_stmt(st, sql);
@@ -42,8 +42,9 @@ static int export_rows(struct store *st, const char *sql, int64_t campaign_id, i
     return 0;
 }
 
-int store_export_supporters(struct store *st, int64_t campaign_id, store_row_fn row, void *ctx)
+int sqlite_export_supporters(struct store *base, int64_t campaign_id, store_row_fn row, void *ctx)
 {
+    struct sqlite_store *st = sqlite_of(base);
     static const int times[12] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0};
     return export_rows(st,
                        "SELECT s.email, s.name, s.statement, s.timezone, CASE WHEN s.erased_at "
@@ -54,8 +55,9 @@ int store_export_supporters(struct store *st, int64_t campaign_id, store_row_fn 
                        campaign_id, 12, times, row, ctx);
 }
 
-int store_export_clicks(struct store *st, int64_t campaign_id, store_row_fn row, void *ctx)
+int sqlite_export_clicks(struct store *base, int64_t campaign_id, store_row_fn row, void *ctx)
 {
+    struct sqlite_store *st = sqlite_of(base);
     static const int times[4] = {1, 0, 0, 0};
     return export_rows(st,
                        "SELECT k.at, coalesce(t.key, ''), CASE WHEN k.rerouted THEN 'yes' ELSE "
@@ -65,10 +67,11 @@ int store_export_clicks(struct store *st, int64_t campaign_id, store_row_fn row,
                        campaign_id, 4, times, row, ctx);
 }
 
-int store_import_supporter(struct store *st, int64_t campaign_id, const char *email,
+int sqlite_pledge_import(struct store *base, int64_t campaign_id, const char *email,
                            const char *name, const char *timezone, const char *consent_text,
                            int64_t consent_at, int64_t now)
 {
+    struct sqlite_store *st = sqlite_of(base);
     char *norm = sql_lowercase_dup(email);
     if (!norm)
         return -1;
@@ -93,8 +96,6 @@ int store_import_supporter(struct store *st, int64_t campaign_id, const char *em
     free(norm);
     if (rc != 0)
         return -1;
-    if (sqlite3_changes(st->db) != 1)
-        return STORE_CONFLICT;
-    return sql_count_confirmed(st, campaign_id);
+    return sqlite3_changes(st->db) == 1 ? 0 : STORE_CONFLICT;
 }
 

@@ -12,9 +12,10 @@
 #include "store/store.h"
 #include "core/banned.h"
 
-int store_organizer_set_password(struct store *st, const char *email, const char *password_hash,
+int sqlite_organizer_set_password(struct store *base, const char *email, const char *password_hash,
                                  int64_t now, int *created)
 {
+    struct sqlite_store *st = sqlite_of(base);
     if (sql_begin(st) != 0)
         return -1;
     int64_t id = 0;
@@ -61,8 +62,9 @@ fail:
     return -1;
 }
 
-int store_organizer_get(struct store *st, const char *email, int64_t *id, char **password_hash)
+int sqlite_organizer_get(struct store *base, const char *email, int64_t *id, char **password_hash)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "SELECT id, password_hash FROM organizers WHERE email = lower(?1)");
     if (!s)
         return -1;
@@ -82,9 +84,10 @@ int store_organizer_get(struct store *st, const char *email, int64_t *id, char *
     return rc == SQLITE_DONE ? STORE_NOT_FOUND : sql_error(st, "organizer get");
 }
 
-int store_session_create(struct store *st, int64_t organizer_id, const char *token_hash,
+int sqlite_session_create(struct store *base, int64_t organizer_id, const char *token_hash,
                          int64_t now, int64_t expires_at)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "INSERT INTO sessions (token_hash, organizer_id, created_at, "
                                "expires_at) VALUES (?1, ?2, ?3, ?4)");
     if (!s)
@@ -96,8 +99,9 @@ int store_session_create(struct store *st, int64_t organizer_id, const char *tok
     return sql_step_done(st, s, "session create");
 }
 
-int store_session_delete(struct store *st, const char *token_hash)
+int sqlite_session_delete(struct store *base, const char *token_hash)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "DELETE FROM sessions WHERE token_hash = ?1");
     if (!s)
         return -1;
@@ -105,7 +109,7 @@ int store_session_delete(struct store *st, const char *token_hash)
     return sql_step_done(st, s, "session delete");
 }
 
-static int lookup_organizer(struct store *st, sqlite3_stmt *s, int64_t *organizer_id)
+static int lookup_organizer(struct sqlite_store *st, sqlite3_stmt *s, int64_t *organizer_id)
 {
     int rc = sqlite3_step(s);
     int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
@@ -117,9 +121,10 @@ static int lookup_organizer(struct store *st, sqlite3_stmt *s, int64_t *organize
     return rc == SQLITE_DONE ? STORE_NOT_FOUND : sql_error(st, "organizer lookup");
 }
 
-int store_session_organizer(struct store *st, const char *token_hash, int64_t now,
+int sqlite_session_organizer(struct store *base, const char *token_hash, int64_t now,
                             int64_t *organizer_id)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "SELECT organizer_id FROM sessions WHERE token_hash = ?1 "
                                "AND expires_at > ?2");
     if (!s)
@@ -129,9 +134,10 @@ int store_session_organizer(struct store *st, const char *token_hash, int64_t no
     return lookup_organizer(st, s, organizer_id);
 }
 
-int store_api_token_create(struct store *st, int64_t organizer_id, const char *token_hash,
+int sqlite_api_token_create(struct store *base, int64_t organizer_id, const char *token_hash,
                            int64_t now)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "INSERT INTO api_tokens (token_hash, organizer_id, created_at) "
                                "VALUES (?1, ?2, ?3)");
     if (!s)
@@ -142,8 +148,9 @@ int store_api_token_create(struct store *st, int64_t organizer_id, const char *t
     return sql_step_done(st, s, "api token create");
 }
 
-int store_api_token_organizer(struct store *st, const char *token_hash, int64_t *organizer_id)
+int sqlite_api_token_organizer(struct store *base, const char *token_hash, int64_t *organizer_id)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "SELECT organizer_id FROM api_tokens WHERE token_hash = ?1");
     if (!s)
         return -1;

@@ -15,30 +15,12 @@
 
 struct store;
 
-/* Call inside an open write transaction. Queues `event` when the campaign's
- * stored file has a webhook for it (else does nothing): the payload names the
- * campaign, the time `at`, the supporter by an opaque id and, for clicks, the
- * target (target_id 0: none). Returns 0, or -1 (the caller rolls back). */
-int store_webhook_enqueue(struct store *st, int64_t campaign_id, enum webhook_event event,
-                          int64_t supporter_id, int64_t target_id, int64_t at);
-
-/* What a campaign's stored file says about one event, read inside an open
- * write transaction. It stays true until that transaction ends: the caller
- * holds the write lock, so no other connection can change the campaign, and
- * the caller does not change it itself. store_record_clicks reads it once per
- * campaign per batch instead of once per click. */
-struct webhook_want {
-    int64_t campaign_id;
-    enum webhook_event event;
-    char *slug; /* owned (webhook_want_release); NULL: the event is not wanted */
-};
-int store_webhook_want(struct store *st, int64_t campaign_id, enum webhook_event event,
-                       struct webhook_want *out);
-void webhook_want_release(struct webhook_want *w);
-/* store_webhook_enqueue with the campaign's answer already read (in the same
- * transaction): does nothing when the event is not wanted. */
-int store_webhook_enqueue_wanted(struct store *st, const struct webhook_want *w,
-                                 int64_t supporter_id, int64_t target_id, int64_t at);
+/* Queues one delivery (call inside the write transaction that records
+ * what happened, so the event exists exactly when that did). Whether the
+ * campaign wants the event and what the payload says are decided above the
+ * store (service/webhook_events.c). */
+int store_webhook_insert(struct store *st, int64_t campaign_id, enum webhook_event event,
+                         const char *payload, int64_t at);
 
 struct webhook_delivery {
     int64_t id;

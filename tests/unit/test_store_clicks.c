@@ -19,6 +19,9 @@
 #include "campaign/campaign.h"
 #include "core/buf.h"
 #include "core/token.h"
+#include "service/campaigns.h"
+#include "service/clicks.h"
+#include "service/pledges.h"
 #include "store/store.h"
 #include "tmp_db.h"
 
@@ -56,25 +59,25 @@ static int setup(void **state)
         fail_msg("campaign: %s", buf_cstr(&errors));
     buf_release(&errors);
     enum apply_result applied;
-    assert_int_equal(store_campaign_apply(f->st, c, 1000, &applied, err, sizeof err), 0);
+    assert_int_equal(campaigns_apply(f->st, c, 1000, &applied, err, sizeof err), 0);
     campaign_free(c);
     struct campaign_row row = {0};
     assert_int_equal(store_campaign_get(f->st, "docs-day", &row), 0);
     f->campaign_id = row.id;
     campaign_row_release(&row);
 
-    struct target_row targets[4];
-    size_t n = 0;
-    assert_int_equal(store_targets(f->st, f->campaign_id, targets, 4, &n), 0);
-    assert_int_equal(n, 2);
-    f->target_ids[0] = targets[0].id;
-    f->target_ids[1] = targets[1].id;
+    struct target_list list;
+    assert_int_equal(store_targets(f->st, f->campaign_id, &list), 0);
+    assert_int_equal(list.count, 2);
+    f->target_ids[0] = list.rows[0].id;
+    f->target_ids[1] = list.rows[1].id;
+    target_list_release(&list);
 
     for (int i = 0; i < SUPPORTERS; i++) {
         char email[64];
         snprintf(email, sizeof email, "s%02d@example.org", i);
         assert_int_equal(
-            store_import_supporter(f->st, f->campaign_id, email, "", "UTC", "yes", 1000, 1000), 0);
+            pledges_import_in_tx(f->st, f->campaign_id, email, "", "UTC", "yes", 1000, 1000), 0);
     }
     /* A fresh file numbers supporters from 1 in the order they came. */
     for (int i = 0; i < SUPPORTERS; i++) {
@@ -132,7 +135,7 @@ static void test_a_batch_of_70_clicks_is_written_once_each_in_order(void **state
             k->previous_target = k->rerouted ? f->target_ids[1 - i % 2] : 0;
         }
     }
-    assert_int_equal(store_record_clicks(f->st, clicks, SUPPORTERS), 0);
+    assert_int_equal(clicks_record(f->st, clicks, SUPPORTERS), 0);
 
     struct exported *e = calloc(1, sizeof *e);
     assert_non_null(e);
@@ -152,15 +155,15 @@ static void test_a_batch_of_70_clicks_is_written_once_each_in_order(void **state
     }
     free(e);
 
-    struct target_row targets[4];
-    size_t n = 0;
-    assert_int_equal(store_targets(f->st, f->campaign_id, targets, 4, &n), 0);
-    assert_int_equal(n, 2);
+    struct target_list list;
+    assert_int_equal(store_targets(f->st, f->campaign_id, &list), 0);
+    assert_int_equal(list.count, 2);
     for (int t = 0; t < 2; t++) {
-        assert_int_equal(targets[t].clicks, clicks_on[t]);
-        assert_int_equal(targets[t].rerouted, rerouted_from[t]);
-        assert_int_equal(targets[t].assigned, clicks_on[t] - rerouted_from[t]);
+        assert_int_equal(list.rows[t].clicks, clicks_on[t]);
+        assert_int_equal(list.rows[t].rerouted, rerouted_from[t]);
+        assert_int_equal(list.rows[t].assigned, clicks_on[t] - rerouted_from[t]);
     }
+    target_list_release(&list);
 }
 
 /* A batch smaller than one multi-row INSERT takes the single-row statement
@@ -176,8 +179,8 @@ static void test_batches_of_1_and_32_are_written(void **state)
         clicks[i].target_id = f->target_ids[0];
         clicks[i].at = 3000 + i;
     }
-    assert_int_equal(store_record_clicks(f->st, clicks, 1), 0);
-    assert_int_equal(store_record_clicks(f->st, clicks + 1, 32), 0);
+    assert_int_equal(clicks_record(f->st, clicks, 1), 0);
+    assert_int_equal(clicks_record(f->st, clicks + 1, 32), 0);
     struct exported *e = calloc(1, sizeof *e);
     assert_non_null(e);
     assert_int_equal(store_export_clicks(f->st, f->campaign_id, collect, e), 0);

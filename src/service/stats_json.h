@@ -2,8 +2,8 @@
  * stats_json: a campaign's numbers as one JSON document, the same for
  * `muster stats --json`, the API and the dashboard's live updates.
  */
-#ifndef MUSTER_CAMPAIGN_STATS_JSON_H
-#define MUSTER_CAMPAIGN_STATS_JSON_H
+#ifndef MUSTER_SERVICE_STATS_JSON_H
+#define MUSTER_SERVICE_STATS_JSON_H
 
 #include <jansson.h>
 

@@ -5,9 +5,9 @@
  *  "reroutes", "launched", "launch_at", "targets": [{"id", "kind", "state",
  *  "cap", "assigned", "clicks", "rerouted", "reports", "reason"}]}
  */
-#include "campaign/stats_json.h"
+#include "service/stats_json.h"
 
-#include "campaign/cache.h"
+#include "service/cache.h"
 #include "campaign/campaign.h"
 #include "core/tz.h"
 #include "store/store.h"
@@ -21,19 +21,20 @@ int stats_json(struct store *st, const char *slug, json_t **out)
     if (rc != 0)
         return rc;
     struct campaign_stats s;
-    static __thread struct target_row targets[256];
-    size_t n = 0;
-    if (store_stats(st, row.id, &s) != 0 || store_targets(st, row.id, targets, 256, &n) != 0) {
+    struct target_list list;
+    if (store_stats(st, row.id, &s) != 0 || store_targets(st, row.id, &list) != 0) {
         campaign_row_release(&row);
         return -1;
     }
+    const struct target_row *targets = list.rows;
+    size_t n = list.count;
     char launch[21];
     tz_iso_utc(row.launch_utc, launch);
-    json_t *list = json_array();
+    json_t *array = json_array();
     for (size_t i = 0; i < n; i++) {
         const struct target_spec *t = campaign_target(c, targets[i].key);
         json_array_append_new(
-            list, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "id", targets[i].key,
+            array, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "id", targets[i].key,
                             "kind", t ? target_kind_name(t->kind) : "removed", "state",
                             targets[i].removed ? "removed" : targets[i].open ? "open" : "closed",
                             "cap", (json_int_t)targets[i].cap, "assigned",
@@ -49,7 +50,8 @@ int stats_json(struct store *st, const char *slug, json_t **out)
         (json_int_t)s.unsubscribed, "reminders", "sent", (json_int_t)s.reminders_sent, "failed",
         (json_int_t)s.reminders_failed, "pending", (json_int_t)s.reminders_pending, "clicks",
         (json_int_t)s.clicks, "supporters_clicked", (json_int_t)s.supporters_clicked, "reroutes",
-        (json_int_t)s.reroutes, "targets", list);
+        (json_int_t)s.reroutes, "targets", array);
+    target_list_release(&list);
     campaign_row_release(&row);
     if (!doc)
         return -1;

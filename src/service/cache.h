@@ -4,8 +4,8 @@
  * row receives the stored row (caller releases it with campaign_row_release).
  * Returns 0, STORE_NOT_FOUND, or -1.
  */
-#ifndef MUSTER_CAMPAIGN_CACHE_H
-#define MUSTER_CAMPAIGN_CACHE_H
+#ifndef MUSTER_SERVICE_CACHE_H
+#define MUSTER_SERVICE_CACHE_H
 
 #include <stdint.h>
 

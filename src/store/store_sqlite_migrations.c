@@ -3,7 +3,7 @@
  * N is stored in PRAGMA user_version; store_open applies every step above it,
  * each in its own transaction. Never edit a step that has shipped: add one.
  */
-#include "store/store_private.h"
+#include "store/sqlite_private.h"
 
 static const char *const migration_steps[] = {
     /* 1: campaigns, targets, supporters, outbox, clicks */
@@ -142,9 +142,13 @@ static const char *const migration_steps[] = {
      * settled), so each claim's look for dead owners reads those alone
      * instead of every pending row of a launch */
     "CREATE INDEX outbox_claimed ON outbox(owner) WHERE owner IS NOT NULL;",
+    /* 7: places taken under a target's cap, kept by store_place_take in the
+     * database so that a cap holds whichever process assigns */
+    "ALTER TABLE targets ADD COLUMN places INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE targets SET places = assigned;",
 };
 
-const char *const *store_migrations(int *count)
+const char *const *sqlite_migrations(int *count)
 {
     *count = (int)(sizeof migration_steps / sizeof migration_steps[0]);
     return migration_steps;

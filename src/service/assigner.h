@@ -14,8 +14,8 @@
  * states, keeping the counts it holds (they include clicks not yet written).
  * One `muster serve` per database: the counts are this process's.
  */
-#ifndef MUSTER_CAMPAIGN_ASSIGNER_H
-#define MUSTER_CAMPAIGN_ASSIGNER_H
+#ifndef MUSTER_SERVICE_ASSIGNER_H
+#define MUSTER_SERVICE_ASSIGNER_H
 
 #include <stddef.h>
 #include <stdint.h>

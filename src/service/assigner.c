@@ -5,7 +5,7 @@
  * guards the click queue. No lock is held while another is taken, except a
  * state's lock around the queue push (state -> queue, never the reverse).
  */
-#include "campaign/assigner.h"
+#include "service/assigner.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -16,10 +16,10 @@
 #include "campaign/assign.h"
 #include "campaign/campaign.h"
 #include "core/log.h"
+#include "service/clicks.h"
 #include "store/store.h"
 #include "core/banned.h"
 
-#define MAX_TARGETS 256
 #define QUEUE_MAX (1u << 20) /* clicks waiting for the writer; pushers wait past it */
 #define GATHER_NS (20 * 1000 * 1000)
 
@@ -28,7 +28,7 @@ struct campaign_state {
     int64_t revision;
     int loaded;
     pthread_mutex_t lock;
-    struct assign_target targets[MAX_TARGETS];
+    struct assign_target *targets; /* owned, count of them */
     size_t count;
     /* supporter id -> target id, for assignments made by this process (the
      * database may not have them yet). Open addressing, power-of-two size. */
@@ -53,6 +53,12 @@ struct assigner {
 
     struct store *store; /* the writer's */
     pthread_t writer;
+
+    /* Places under caps are taken in the database (store_place_take), on a
+     * handle of their own: an HTTP thread's handle is inside a read
+     * snapshot. Taken with a campaign state's lock held. */
+    pthread_mutex_t places_lock;
+    struct store *places;
 };
 
 /* ---- the assignment map ---- */
@@ -132,31 +138,38 @@ static struct campaign_state *state_for(struct assigner *a, int64_t id)
 }
 
 /* Reloads open/cap/order from the store; keeps the counts this process holds
- * for targets it knows (they include clicks not yet written). */
+ * for targets it knows (they include clicks not yet written), except under a
+ * cap, where the database's places are the authority (every process takes
+ * them there, at once). */
 static int state_reload(struct campaign_state *cs, struct store *st, int64_t revision)
 {
-    static __thread struct target_row rows[MAX_TARGETS];
-    size_t n = 0;
-    if (store_targets(st, cs->id, rows, MAX_TARGETS, &n) != 0)
+    struct target_list rows;
+    if (store_targets(st, cs->id, &rows) != 0)
         return -1;
-    struct assign_target fresh[MAX_TARGETS];
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct assign_target *t = &fresh[count++];
-        memset(t, 0, sizeof *t);
-        t->id = rows[i].id;
-        snprintf(t->key, sizeof t->key, "%s", rows[i].key);
-        t->open = rows[i].open && !rows[i].removed;
-        t->cap = rows[i].cap;
-        t->assigned = rows[i].assigned;
+    struct assign_target *fresh = calloc(rows.count ? rows.count : 1, sizeof *fresh);
+    if (!fresh) {
+        target_list_release(&rows);
+        return -1;
+    }
+    for (size_t i = 0; i < rows.count; i++) {
+        struct assign_target *t = &fresh[i];
+        t->id = rows.rows[i].id;
+        snprintf(t->key, sizeof t->key, "%s", rows.rows[i].key);
+        t->open = rows.rows[i].open && !rows.rows[i].removed;
+        t->cap = rows.rows[i].cap;
+        t->assigned = rows.rows[i].assigned;
         for (size_t k = 0; cs->loaded && k < cs->count; k++)
             if (cs->targets[k].id == t->id)
                 t->assigned = cs->targets[k].assigned;
+        if (t->cap >= 0)
+            t->assigned = rows.rows[i].places;
     }
-    memcpy(cs->targets, fresh, count * sizeof fresh[0]);
-    cs->count = count;
+    free(cs->targets);
+    cs->targets = fresh;
+    cs->count = rows.count;
     cs->revision = revision;
     cs->loaded = 1;
+    target_list_release(&rows);
     return 0;
 }
 
@@ -219,7 +232,7 @@ static void *writer_main(void *arg)
         batch = taken;
         batch_cap = cap;
         int tries = 0;
-        while (store_record_clicks(a->store, batch, n) != 0) {
+        while (clicks_record(a->store, batch, n) != 0) {
             /* Keep the clicks and try again; the store logged why. */
             if (++tries % 10 == 1)
                 log_error("clicks.write_failed", "batch=%zu tries=%d", n, tries);
@@ -246,13 +259,20 @@ struct assigner *assigner_start(const char *db_path, char *err, size_t err_len)
     pthread_mutex_init(&a->queue_lock, NULL);
     pthread_cond_init(&a->queue_ready, NULL);
     pthread_cond_init(&a->queue_space, NULL);
+    pthread_mutex_init(&a->places_lock, NULL);
     if (store_open(db_path, &a->store, err, err_len) != 0) {
         free(a);
         return NULL;
     }
-    if (store_set_durable(a->store, 0) != 0 ||
+    if (store_open(db_path, &a->places, err, err_len) != 0) {
+        store_close(a->store);
+        free(a);
+        return NULL;
+    }
+    if (store_set_durable(a->store, 0) != 0 || store_set_durable(a->places, 0) != 0 ||
         pthread_create(&a->writer, NULL, writer_main, a) != 0) {
         snprintf(err, err_len, "cannot start the click writer");
+        store_close(a->places);
         store_close(a->store);
         free(a);
         return NULL;
@@ -271,9 +291,11 @@ void assigner_stop(struct assigner *a)
     pthread_mutex_unlock(&a->queue_lock);
     pthread_join(a->writer, NULL);
     store_close(a->store);
+    store_close(a->places);
     while (a->campaigns) {
         struct campaign_state *next = a->campaigns->next;
         pthread_mutex_destroy(&a->campaigns->lock);
+        free(a->campaigns->targets);
         free(a->campaigns->keys);
         free(a->campaigns->values);
         free(a->campaigns);
@@ -282,6 +304,7 @@ void assigner_stop(struct assigner *a)
     free(a->queue);
     pthread_mutex_destroy(&a->campaigns_lock);
     pthread_mutex_destroy(&a->queue_lock);
+    pthread_mutex_destroy(&a->places_lock);
     pthread_cond_destroy(&a->queue_ready);
     pthread_cond_destroy(&a->queue_space);
     free(a);
@@ -307,8 +330,27 @@ int assigner_click(struct assigner *a, struct store *st, const struct campaign *
     for (size_t i = 0; current_id && i < cs->count; i++)
         if (cs->targets[i].id == current_id)
             current = (int)i;
-    struct assign_choice choice = assign_pick(c, cs->targets, cs->count, current,
-                                              s->chosen_target);
+    struct assign_choice choice;
+    /* A capped target's place is taken in the database first; when another
+     * server filled it meanwhile, the pick is made again without it. */
+    for (size_t tries = 0;; tries++) {
+        choice = assign_pick(c, cs->targets, cs->count, current, s->chosen_target);
+        if (choice.index < 0 || !choice.changed || cs->targets[choice.index].cap < 0)
+            break;
+        int taken = 0;
+        int64_t previous = current >= 0 ? cs->targets[current].id : 0;
+        pthread_mutex_lock(&a->places_lock);
+        int rc = store_place_take(a->places, cs->targets[choice.index].id, s->id, previous,
+                                  &taken);
+        pthread_mutex_unlock(&a->places_lock);
+        if (rc != 0 || tries >= cs->count) {
+            pthread_mutex_unlock(&cs->lock);
+            return -1;
+        }
+        if (taken)
+            break;
+        cs->targets[choice.index].assigned = cs->targets[choice.index].cap; /* full */
+    }
     struct click_record rec = {row->id, s->id, 0, 0, now, 0, choice.rerouted};
     memset(out, 0, sizeof *out);
     if (choice.index >= 0) {

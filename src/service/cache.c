@@ -6,7 +6,7 @@
  * (the clicks of one millisecond) read the row once: they would all read the
  * same row.
  */
-#include "campaign/cache.h"
+#include "service/cache.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -1,0 +1,549 @@
+/*
+ * store: the backend-neutral side of store.h. store_open picks a backend by
+ * the scheme of its location (a path or sqlite:PATH today); every other
+ * function forwards to the backend's table (store_backend.h), so callers
+ * never know which database answers. The *_release helpers of the row
+ * structs live here too: rows look the same whatever the backend.
+ */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_backend.h"
+#include "core/banned.h"
+
+static int has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int store_open(const char *location, struct store **out, char *err, size_t err_len)
+{
+    if (!location || !*location) {
+        snprintf(err, err_len, "no database given (MUSTER_DB or --db)");
+        return -1;
+    }
+    if (has_prefix(location, "postgres://") || has_prefix(location, "postgresql://")) {
+        snprintf(err, err_len,
+                 "PostgreSQL databases are not supported by this muster yet; use a SQLite path "
+                 "(MUSTER_DB=./muster.db or sqlite:PATH)");
+        return -1;
+    }
+    const struct store_backend *be = &store_backend_sqlite;
+    const char *rest = location;
+    if (has_prefix(location, "sqlite:")) {
+        rest = location + strlen("sqlite:");
+        /* sqlite:///abs/path and sqlite://rel are accepted as sqlite:PATH. */
+        if (has_prefix(rest, "//"))
+            rest += 2;
+        if (!*rest) {
+            snprintf(err, err_len, "database '%s' names no file after sqlite:", location);
+            return -1;
+        }
+    } else {
+        const char *colon = strstr(location, "://");
+        if (colon) {
+            snprintf(err, err_len,
+                     "database '%.*s://...' has an unknown scheme (use a path or sqlite:PATH)",
+                     (int)(colon - location) > 32 ? 32 : (int)(colon - location), location);
+            return -1;
+        }
+    }
+    return be->open(rest, out, err, err_len);
+}
+
+void store_close(struct store *st)
+{
+    if (st)
+        st->be->close(st);
+}
+
+const char *store_backend_name(const struct store *st)
+{
+    return st->be->name;
+}
+
+int store_supports(const struct store *st, enum store_capability cap)
+{
+    return (st->be->supports & (unsigned)cap) != 0;
+}
+
+void campaign_row_release(struct campaign_row *r)
+{
+    free(r->slug);
+    free(r->spec_json);
+    r->slug = r->spec_json = NULL;
+}
+
+void target_list_release(struct target_list *l)
+{
+    free(l->rows);
+    l->rows = NULL;
+    l->count = 0;
+}
+
+void supporter_release(struct supporter *s)
+{
+    free(s->email);
+    free(s->name);
+    free(s->statement);
+    free(s->timezone);
+    free(s->chosen_target);
+    free(s->instance);
+    memset(s, 0, sizeof *s);
+}
+
+void webhook_delivery_release(struct webhook_delivery *d)
+{
+    free(d->payload);
+    d->payload = NULL;
+}
+
+/* ---- forwarding: one function per entry of struct store_backend ---- */
+
+int store_schema_version(struct store *st)
+{
+    return st->be->schema_version(st);
+}
+
+int store_ping(struct store *st)
+{
+    return st->be->ping(st);
+}
+
+int store_secret(struct store *st, unsigned char secret[32])
+{
+    return st->be->secret(st, secret);
+}
+
+int64_t store_data_version(struct store *st)
+{
+    return st->be->data_version(st);
+}
+
+int store_begin(struct store *st)
+{
+    return st->be->begin(st);
+}
+
+int store_commit(struct store *st)
+{
+    return st->be->commit(st);
+}
+
+void store_rollback(struct store *st)
+{
+    st->be->rollback(st);
+}
+
+int store_savepoint(struct store *st)
+{
+    return st->be->savepoint(st);
+}
+
+int store_savepoint_end(struct store *st, int keep)
+{
+    return st->be->savepoint_end(st, keep);
+}
+
+int store_read_begin(struct store *st)
+{
+    return st->be->read_begin(st);
+}
+
+void store_read_end(struct store *st)
+{
+    st->be->read_end(st);
+}
+
+int store_set_durable(struct store *st, int full)
+{
+    return st->be->set_durable(st, full);
+}
+
+int store_snapshot_enter(struct store *st, int64_t max_age_us)
+{
+    return st->be->snapshot_enter(st, max_age_us);
+}
+
+void store_snapshot_leave(struct store *st)
+{
+    st->be->snapshot_leave(st);
+}
+
+void store_snapshot_end(struct store *st)
+{
+    st->be->snapshot_end(st);
+}
+
+int store_snapshot_expire(struct store *st, int64_t max_age_us)
+{
+    return st->be->snapshot_expire(st, max_age_us);
+}
+
+uint64_t store_snapshot_id(struct store *st)
+{
+    return st->be->snapshot_id(st);
+}
+
+int store_campaign_get(struct store *st, const char *slug, struct campaign_row *out)
+{
+    return st->be->campaign_get(st, slug, out);
+}
+
+int store_campaign_peek(struct store *st, const char *slug, int64_t id, struct campaign_row *out)
+{
+    return st->be->campaign_peek(st, slug, id, out);
+}
+
+int store_campaign_get_by_id(struct store *st, int64_t id, struct campaign_row *out)
+{
+    return st->be->campaign_get_by_id(st, id, out);
+}
+
+int store_campaign_slugs(struct store *st, struct buf *out)
+{
+    return st->be->campaign_slugs(st, out);
+}
+
+int store_campaign_insert(struct store *st, const struct campaign *c, int64_t now, int64_t *id)
+{
+    return st->be->campaign_insert(st, c, now, id);
+}
+
+int store_campaign_update(struct store *st, int64_t id, const struct campaign *c, int64_t launch_utc, int64_t now)
+{
+    return st->be->campaign_update(st, id, c, launch_utc, now);
+}
+
+int store_campaign_mark_launched(struct store *st, int64_t id, int move_to_now, int64_t now, int *marked)
+{
+    return st->be->campaign_mark_launched(st, id, move_to_now, now, marked);
+}
+
+int store_campaigns_due(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n)
+{
+    return st->be->campaigns_due(st, now, ids, max, n);
+}
+
+int store_confirmed_count(struct store *st, int64_t campaign_id, int64_t *count)
+{
+    return st->be->confirmed_count(st, campaign_id, count);
+}
+
+int store_campaign_count_confirmed(struct store *st, int64_t campaign_id, int64_t delta)
+{
+    return st->be->campaign_count_confirmed(st, campaign_id, delta);
+}
+
+int store_targets(struct store *st, int64_t campaign_id, struct target_list *out)
+{
+    return st->be->targets(st, campaign_id, out);
+}
+
+int store_targets_replace(struct store *st, int64_t campaign_id, const struct target_spec *targets, size_t n)
+{
+    return st->be->targets_replace(st, campaign_id, targets, n);
+}
+
+int store_target_find(struct store *st, int64_t campaign_id, const char *key, int64_t *id, int *open)
+{
+    return st->be->target_find(st, campaign_id, key, id, open);
+}
+
+int store_target_key(struct store *st, int64_t target_id, char key[65])
+{
+    return st->be->target_key(st, target_id, key);
+}
+
+int store_target_set_state(struct store *st, int64_t target_id, int open, const char *reason, const char *actor, int64_t now)
+{
+    return st->be->target_set_state(st, target_id, open, reason, actor, now);
+}
+
+int store_target_report_add(struct store *st, int64_t target_id, int64_t supporter_id, int64_t now, int *added)
+{
+    return st->be->target_report_add(st, target_id, supporter_id, now, added);
+}
+
+int store_target_reports_since(struct store *st, int64_t target_id, int64_t since, int64_t *count)
+{
+    return st->be->target_reports_since(st, target_id, since, count);
+}
+
+int store_place_take(struct store *st, int64_t target_id, int64_t supporter_id, int64_t previous_target, int *taken)
+{
+    return st->be->place_take(st, target_id, supporter_id, previous_target, taken);
+}
+
+int store_supporter_by_key(struct store *st, int64_t token_key, struct supporter *out)
+{
+    return st->be->supporter_by_key(st, token_key, out);
+}
+
+int store_supporter_by_id(struct store *st, int64_t id, struct supporter *out)
+{
+    return st->be->supporter_by_id(st, id, out);
+}
+
+int store_pledge_find(struct store *st, int64_t campaign_id, const char *email, struct pledge_state *out)
+{
+    return st->be->pledge_find(st, campaign_id, email, out);
+}
+
+int store_pledge_insert(struct store *st, int64_t campaign_id, const struct pledge_input *in, int64_t now, int64_t *id)
+{
+    return st->be->pledge_insert(st, campaign_id, in, now, id);
+}
+
+int store_pledge_import(struct store *st, int64_t campaign_id, const char *email, const char *name, const char *timezone, const char *consent_text, int64_t consent_at, int64_t now)
+{
+    return st->be->pledge_import(st, campaign_id, email, name, timezone, consent_text, consent_at, now);
+}
+
+int store_pledge_replace(struct store *st, int64_t supporter_id, const struct pledge_input *in, int64_t now)
+{
+    return st->be->pledge_replace(st, supporter_id, in, now);
+}
+
+int store_pledge_hold_change(struct store *st, int64_t supporter_id, const struct pledge_input *in)
+{
+    return st->be->pledge_hold_change(st, supporter_id, in);
+}
+
+int store_pledge_apply_change(struct store *st, int64_t supporter_id)
+{
+    return st->be->pledge_apply_change(st, supporter_id);
+}
+
+int store_pledge_count_mail(struct store *st, int64_t supporter_id, int64_t day, int64_t mails)
+{
+    return st->be->pledge_count_mail(st, supporter_id, day, mails);
+}
+
+int store_pledge_mark_confirmed(struct store *st, int64_t supporter_id, int64_t now)
+{
+    return st->be->pledge_mark_confirmed(st, supporter_id, now);
+}
+
+int store_pledge_unsubscribe(struct store *st, int64_t supporter_id, int64_t now, int *changed)
+{
+    return st->be->pledge_unsubscribe(st, supporter_id, now, changed);
+}
+
+int store_pledge_resubscribe(struct store *st, int64_t supporter_id)
+{
+    return st->be->pledge_resubscribe(st, supporter_id);
+}
+
+int store_set_instance(struct store *st, int64_t supporter_id, const char *instance)
+{
+    return st->be->set_instance(st, supporter_id, instance);
+}
+
+int store_pledges_erase(struct store *st, const char *email, int64_t now, int *count)
+{
+    return st->be->pledges_erase(st, email, now, count);
+}
+
+int store_clicks_insert(struct store *st, const struct click_record *clicks, size_t n)
+{
+    return st->be->clicks_insert(st, clicks, n);
+}
+
+int store_supporter_assign(struct store *st, int64_t supporter_id, int64_t target_id)
+{
+    return st->be->supporter_assign(st, supporter_id, target_id);
+}
+
+int store_target_counters_add(struct store *st, int64_t target_id, int64_t assigned, int64_t clicks, int64_t rerouted)
+{
+    return st->be->target_counters_add(st, target_id, assigned, clicks, rerouted);
+}
+
+int store_outbox_add(struct store *st, enum mail_kind kind, int64_t campaign_id, int64_t supporter_id, int64_t now)
+{
+    return st->be->outbox_add(st, kind, campaign_id, supporter_id, now);
+}
+
+int store_outbox_add_confirmed(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t now, int64_t *queued)
+{
+    return st->be->outbox_add_confirmed(st, campaign_id, kind, now, queued);
+}
+
+int store_outbox_owed(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t *owed)
+{
+    return st->be->outbox_owed(st, campaign_id, kind, owed);
+}
+
+int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id, int64_t now, int lease_seconds, struct outbox_item *items, size_t max, size_t *n)
+{
+    return st->be->outbox_claim(st, owner, campaign_id, now, lease_seconds, items, max, n);
+}
+
+int store_outbox_lease_owners(struct store *st, int64_t now, char (*owners)[300], size_t max, size_t *n)
+{
+    return st->be->outbox_lease_owners(st, now, owners, max, n);
+}
+
+int store_outbox_lease_drop(struct store *st, const char *owner)
+{
+    return st->be->outbox_lease_drop(st, owner);
+}
+
+int store_outbox_renew(struct store *st, int64_t item_id, const char *owner, int64_t lease_until, int *ours)
+{
+    return st->be->outbox_renew(st, item_id, owner, lease_until, ours);
+}
+
+int store_outbox_sent(struct store *st, int64_t item_id, const char *owner, int64_t now)
+{
+    return st->be->outbox_sent(st, item_id, owner, now);
+}
+
+int store_outbox_retry(struct store *st, int64_t item_id, const char *owner, int64_t next_at, const char *reply)
+{
+    return st->be->outbox_retry(st, item_id, owner, next_at, reply);
+}
+
+int store_outbox_failed(struct store *st, int64_t item_id, const char *owner, int64_t now, const char *reply)
+{
+    return st->be->outbox_failed(st, item_id, owner, now, reply);
+}
+
+int store_outbox_cancel(struct store *st, int64_t item_id)
+{
+    return st->be->outbox_cancel(st, item_id);
+}
+
+int store_outbox_cancel_supporter(struct store *st, int64_t supporter_id, enum mail_kind kind)
+{
+    return st->be->outbox_cancel_supporter(st, supporter_id, kind);
+}
+
+int store_outbox_cancel_email(struct store *st, const char *email)
+{
+    return st->be->outbox_cancel_email(st, email);
+}
+
+int store_outbox_pending(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t now, int64_t *pending, int64_t *ready)
+{
+    return st->be->outbox_pending(st, campaign_id, kind, now, pending, ready);
+}
+
+int store_stats(struct store *st, int64_t campaign_id, struct campaign_stats *out)
+{
+    return st->be->stats(st, campaign_id, out);
+}
+
+int store_export_supporters(struct store *st, int64_t campaign_id, store_row_fn row, void *ctx)
+{
+    return st->be->export_supporters(st, campaign_id, row, ctx);
+}
+
+int store_export_clicks(struct store *st, int64_t campaign_id, store_row_fn row, void *ctx)
+{
+    return st->be->export_clicks(st, campaign_id, row, ctx);
+}
+
+int store_organizer_set_password(struct store *st, const char *email, const char *password_hash, int64_t now, int *created)
+{
+    return st->be->organizer_set_password(st, email, password_hash, now, created);
+}
+
+int store_organizer_get(struct store *st, const char *email, int64_t *id, char **password_hash)
+{
+    return st->be->organizer_get(st, email, id, password_hash);
+}
+
+int store_session_create(struct store *st, int64_t organizer_id, const char *token_hash, int64_t now, int64_t expires_at)
+{
+    return st->be->session_create(st, organizer_id, token_hash, now, expires_at);
+}
+
+int store_session_delete(struct store *st, const char *token_hash)
+{
+    return st->be->session_delete(st, token_hash);
+}
+
+int store_session_organizer(struct store *st, const char *token_hash, int64_t now, int64_t *organizer_id)
+{
+    return st->be->session_organizer(st, token_hash, now, organizer_id);
+}
+
+int store_api_token_create(struct store *st, int64_t organizer_id, const char *token_hash, int64_t now)
+{
+    return st->be->api_token_create(st, organizer_id, token_hash, now);
+}
+
+int store_api_token_organizer(struct store *st, const char *token_hash, int64_t *organizer_id)
+{
+    return st->be->api_token_organizer(st, token_hash, organizer_id);
+}
+
+int store_webhook_insert(struct store *st, int64_t campaign_id, enum webhook_event event, const char *payload, int64_t at)
+{
+    return st->be->webhook_insert(st, campaign_id, event, payload, at);
+}
+
+int store_webhook_claim(struct store *st, const char *owner, int64_t now, int lease_seconds, struct webhook_delivery *items, size_t max, size_t *n)
+{
+    return st->be->webhook_claim(st, owner, now, lease_seconds, items, max, n);
+}
+
+int store_webhook_sent(struct store *st, int64_t id, int status, int64_t now)
+{
+    return st->be->webhook_sent(st, id, status, now);
+}
+
+int store_webhook_retry(struct store *st, int64_t id, int64_t next_at, int status, const char *error)
+{
+    return st->be->webhook_retry(st, id, next_at, status, error);
+}
+
+int store_webhook_failed(struct store *st, int64_t id, int64_t now, int status, const char *error)
+{
+    return st->be->webhook_failed(st, id, now, status, error);
+}
+
+int store_webhook_release(struct store *st, int64_t id)
+{
+    return st->be->webhook_release(st, id);
+}
+
+int store_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first_pledge, int64_t *first_activity, int64_t *last_activity)
+{
+    return st->be->dashboard_bounds(st, campaign_id, first_pledge, first_activity, last_activity);
+}
+
+int store_dashboard_pledges(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket, size_t n, int64_t *pledged, int64_t *confirmed)
+{
+    return st->be->dashboard_pledges(st, campaign_id, start, bucket, n, pledged, confirmed);
+}
+
+int store_dashboard_reminders(struct store *st, int64_t campaign_id, int64_t *sent, int64_t *failed, int64_t *pending)
+{
+    return st->be->dashboard_reminders(st, campaign_id, sent, failed, pending);
+}
+
+int store_dashboard_reminders_sent(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket, size_t n, int64_t *sent)
+{
+    return st->be->dashboard_reminders_sent(st, campaign_id, start, bucket, n, sent);
+}
+
+int store_dashboard_clicks(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket, size_t n, const int64_t *target_ids, size_t ntargets, int64_t *counts)
+{
+    return st->be->dashboard_clicks(st, campaign_id, start, bucket, n, target_ids, ntargets, counts);
+}
+
+int store_dashboard_reports_since(struct store *st, int64_t campaign_id, int64_t since, const int64_t *target_ids, size_t ntargets, int64_t *counts)
+{
+    return st->be->dashboard_reports_since(st, campaign_id, since, target_ids, ntargets, counts);
+}
+
+int store_dashboard_events(struct store *st, int64_t campaign_id, struct dashboard_event *rows, size_t max, size_t *n)
+{
+    return st->be->dashboard_events(st, campaign_id, rows, max, n);
+}
