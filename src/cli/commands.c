@@ -103,6 +103,10 @@ int cli_main(int argc, char **argv)
     if (config_load(&cli.cfg, err, sizeof err) != 0)
         return cli_fail(EXIT_USAGE, "%s", err);
     if (cmd->flags & CMD_STORE) {
+        if (store_location_check(cli.cfg.db, err, sizeof err) != 0) {
+            config_release(&cli.cfg);
+            return cli_fail(EXIT_USAGE, "%s", err);
+        }
         if (store_open(cli.cfg.db, &cli.store, err, sizeof err) != 0) {
             config_release(&cli.cfg);
             return cli_fail(EXIT_RUNTIME, "%s", err);

@@ -17,16 +17,20 @@ int pledges_record_in_tx(struct store *st, int64_t campaign_id, const struct ple
     int64_t day = now / 86400;
     struct pledge_state found = {0};
     enum pledge_outcome result;
+    int is_new = 0;
     int rc = store_pledge_find(st, campaign_id, in->email, &found);
     if (rc == STORE_NOT_FOUND) {
         rc = store_pledge_insert(st, campaign_id, in, now, &found.id);
-        if (rc == STORE_CONFLICT) /* pledged in between: cannot happen under the write */
-            rc = -1;
-        if (rc != 0)
-            return -1;
-        result = PLEDGE_NEW;
-    } else if (rc != 0) {
+        is_new = rc == 0;
+        /* Pledged in between by another writer (on a backend whose writers
+         * do not queue for one lock): then it is a re-pledge. */
+        if (rc == STORE_CONFLICT)
+            rc = store_pledge_find(st, campaign_id, in->email, &found);
+    }
+    if (rc != 0)
         return -1;
+    if (is_new) {
+        result = PLEDGE_NEW;
     } else if (!found.confirmed) {
         if (store_pledge_replace(st, found.id, in, now) != 0)
             return -1;

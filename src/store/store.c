@@ -19,38 +19,56 @@ static int has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-int store_open(const char *location, struct store **out, char *err, size_t err_len)
+/* The backend for location and the part of it the backend opens; NULL with
+ * a message in err when no backend takes it. */
+static const struct store_backend *backend_for(const char *location, const char **rest, char *err,
+                                               size_t err_len)
 {
     if (!location || !*location) {
         snprintf(err, err_len, "no database given (MUSTER_DB or --db)");
-        return -1;
+        return NULL;
     }
     if (has_prefix(location, "postgres://") || has_prefix(location, "postgresql://")) {
         snprintf(err, err_len,
                  "PostgreSQL databases are not supported by this muster yet; use a SQLite path "
                  "(MUSTER_DB=./muster.db or sqlite:PATH)");
-        return -1;
+        return NULL;
     }
-    const struct store_backend *be = &store_backend_sqlite;
-    const char *rest = location;
+    *rest = location;
     if (has_prefix(location, "sqlite:")) {
-        rest = location + strlen("sqlite:");
-        /* sqlite:///abs/path and sqlite://rel are accepted as sqlite:PATH. */
-        if (has_prefix(rest, "//"))
-            rest += 2;
-        if (!*rest) {
+        *rest = location + strlen("sqlite:");
+        /* sqlite://PATH is accepted as sqlite:PATH. */
+        if (has_prefix(*rest, "//"))
+            *rest += 2;
+        if (!**rest) {
             snprintf(err, err_len, "database '%s' names no file after sqlite:", location);
-            return -1;
+            return NULL;
         }
-    } else {
-        const char *colon = strstr(location, "://");
-        if (colon) {
-            snprintf(err, err_len,
-                     "database '%.*s://...' has an unknown scheme (use a path or sqlite:PATH)",
-                     (int)(colon - location) > 32 ? 32 : (int)(colon - location), location);
-            return -1;
-        }
+        return &store_backend_sqlite;
     }
+    const char *scheme_end = strstr(location, "://");
+    if (scheme_end) {
+        int len = (int)(scheme_end - location);
+        snprintf(err, err_len,
+                 "database '%.*s://...' has an unknown scheme (use a path or sqlite:PATH)",
+                 len > 32 ? 32 : len, location);
+        return NULL;
+    }
+    return &store_backend_sqlite;
+}
+
+int store_location_check(const char *location, char *err, size_t err_len)
+{
+    const char *rest;
+    return backend_for(location, &rest, err, err_len) ? 0 : -1;
+}
+
+int store_open(const char *location, struct store **out, char *err, size_t err_len)
+{
+    const char *rest;
+    const struct store_backend *be = backend_for(location, &rest, err, err_len);
+    if (!be)
+        return -1;
     return be->open(rest, out, err, err_len);
 }
 

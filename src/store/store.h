@@ -46,6 +46,9 @@ enum store_capability {
  * a path or "sqlite:PATH" for SQLite. "postgres://" and "postgresql://" are
  * refused with a message in err until the PostgreSQL backend lands. */
 int store_open(const char *location, struct store **out, char *err, size_t err_len);
+/* 0 when a backend takes location; -1 with the reason in err (bad input:
+ * nothing was opened). */
+int store_location_check(const char *location, char *err, size_t err_len);
 void store_close(struct store *st);
 /* The backend's name ("sqlite") and whether it has a capability. */
 const char *store_backend_name(const struct store *st);
