@@ -340,8 +340,7 @@ int assigner_click(struct assigner *a, struct store *st, const struct campaign *
         int taken = 0;
         int64_t previous = current >= 0 ? cs->targets[current].id : 0;
         pthread_mutex_lock(&a->places_lock);
-        int rc = store_place_take(a->places, cs->targets[choice.index].id, s->id, previous,
-                                  &taken);
+        int rc = store_place_take(a->places, cs->targets[choice.index].id, s->id, previous, &taken);
         pthread_mutex_unlock(&a->places_lock);
         if (rc != 0 || tries >= cs->count) {
             pthread_mutex_unlock(&cs->lock);

@@ -106,8 +106,8 @@ int campaigns_target_set_open(struct store *st, int64_t campaign_id, const char 
 }
 
 int campaigns_target_report(struct store *st, int64_t campaign_id, int64_t supporter_id,
-                            const char *target_key, int threshold, int window_seconds,
-                            int64_t now, int *closed_now)
+                            const char *target_key, int threshold, int window_seconds, int64_t now,
+                            int *closed_now)
 {
     if (store_begin(st) != 0)
         return -1;

@@ -30,7 +30,7 @@ int campaigns_target_set_open(struct store *st, int64_t campaign_id, const char 
  * When threshold > 0 and the reports within window_seconds reach it, closes
  * the target; *closed_now tells. */
 int campaigns_target_report(struct store *st, int64_t campaign_id, int64_t supporter_id,
-                            const char *target_key, int threshold, int window_seconds,
-                            int64_t now, int *closed_now);
+                            const char *target_key, int threshold, int window_seconds, int64_t now,
+                            int *closed_now);
 
 #endif

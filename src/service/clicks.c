@@ -44,8 +44,7 @@ static int click_webhook(struct store *st, struct webhook_want *wants, size_t *n
 {
     for (size_t i = 0; i < *nwants; i++)
         if (wants[i].campaign_id == k->campaign_id)
-            return webhook_events_queue_wanted(st, &wants[i], k->supporter_id, k->target_id,
-                                               k->at);
+            return webhook_events_queue_wanted(st, &wants[i], k->supporter_id, k->target_id, k->at);
     if (*nwants == WANT_SLOTS)
         return webhook_events_queue(st, k->campaign_id, WEBHOOK_ACTION_CLICKED, k->supporter_id,
                                     k->target_id, k->at);

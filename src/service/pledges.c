@@ -147,12 +147,12 @@ int pledges_erase(struct store *st, const char *email, int64_t now, int *count)
     return 0;
 }
 
-int pledges_import_in_tx(struct store *st, int64_t campaign_id, const char *email,
-                         const char *name, const char *timezone, const char *consent_text,
-                         int64_t consent_at, int64_t now)
+int pledges_import_in_tx(struct store *st, int64_t campaign_id, const char *email, const char *name,
+                         const char *timezone, const char *consent_text, int64_t consent_at,
+                         int64_t now)
 {
-    int rc = store_pledge_import(st, campaign_id, email, name, timezone, consent_text, consent_at,
-                                 now);
+    int rc =
+        store_pledge_import(st, campaign_id, email, name, timezone, consent_text, consent_at, now);
     if (rc != 0)
         return rc;
     return store_campaign_count_confirmed(st, campaign_id, 1);

@@ -39,8 +39,8 @@ int pledges_erase(struct store *st, const char *email, int64_t now, int *count);
 /* Imports one supporter with consent recorded elsewhere, as confirmed
  * (inside a transaction the caller opened). STORE_CONFLICT when the address
  * already pledged. */
-int pledges_import_in_tx(struct store *st, int64_t campaign_id, const char *email,
-                         const char *name, const char *timezone, const char *consent_text,
-                         int64_t consent_at, int64_t now);
+int pledges_import_in_tx(struct store *st, int64_t campaign_id, const char *email, const char *name,
+                         const char *timezone, const char *consent_text, int64_t consent_at,
+                         int64_t now);
 
 #endif

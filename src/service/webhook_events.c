@@ -37,7 +37,8 @@ static int spec_wants(const char *spec_json, enum webhook_event event)
             json_t *v;
             json_array_foreach(events, i, v)
             {
-                if (json_is_string(v) && strcmp(json_string_value(v), webhook_event_name(event)) == 0)
+                if (json_is_string(v) &&
+                    strcmp(json_string_value(v), webhook_event_name(event)) == 0)
                     wanted = 1;
             }
         }
@@ -90,8 +91,8 @@ int webhook_events_queue_wanted(struct store *st, const struct webhook_want *w,
     char event_id[WEBHOOK_EVENT_ID_LEN + 1], supporter[WEBHOOK_SUPPORTER_ID_LEN + 1];
     webhook_event_id(event_id);
     webhook_supporter_id(w->campaign_id, supporter_id, supporter);
-    struct webhook_payload p = {w->event, event_id, w->slug, at, supporter,
-                                target[0] ? target : NULL};
+    struct webhook_payload p = {w->event, event_id,  w->slug,
+                                at,       supporter, target[0] ? target : NULL};
     struct buf payload = BUF_INIT;
     int result = -1;
     if (webhook_payload_build(&p, &payload) == 0)

@@ -95,8 +95,7 @@ int sqlite_webhook_claim(struct store *st, const char *owner, int64_t now, int l
 int sqlite_webhook_sent(struct store *st, int64_t id, int status, int64_t now);
 int sqlite_webhook_retry(struct store *st, int64_t id, int64_t next_at, int status,
                          const char *error);
-int sqlite_webhook_failed(struct store *st, int64_t id, int64_t now, int status,
-                          const char *error);
+int sqlite_webhook_failed(struct store *st, int64_t id, int64_t now, int status, const char *error);
 int sqlite_webhook_release(struct store *st, int64_t id);
 int sqlite_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first_pledge,
                             int64_t *first_activity, int64_t *last_activity);

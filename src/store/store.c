@@ -231,12 +231,14 @@ int store_campaign_insert(struct store *st, const struct campaign *c, int64_t no
     return st->be->campaign_insert(st, c, now, id);
 }
 
-int store_campaign_update(struct store *st, int64_t id, const struct campaign *c, int64_t launch_utc, int64_t now)
+int store_campaign_update(struct store *st, int64_t id, const struct campaign *c,
+                          int64_t launch_utc, int64_t now)
 {
     return st->be->campaign_update(st, id, c, launch_utc, now);
 }
 
-int store_campaign_mark_launched(struct store *st, int64_t id, int move_to_now, int64_t now, int *marked)
+int store_campaign_mark_launched(struct store *st, int64_t id, int move_to_now, int64_t now,
+                                 int *marked)
 {
     return st->be->campaign_mark_launched(st, id, move_to_now, now, marked);
 }
@@ -261,12 +263,14 @@ int store_targets(struct store *st, int64_t campaign_id, struct target_list *out
     return st->be->targets(st, campaign_id, out);
 }
 
-int store_targets_replace(struct store *st, int64_t campaign_id, const struct target_spec *targets, size_t n)
+int store_targets_replace(struct store *st, int64_t campaign_id, const struct target_spec *targets,
+                          size_t n)
 {
     return st->be->targets_replace(st, campaign_id, targets, n);
 }
 
-int store_target_find(struct store *st, int64_t campaign_id, const char *key, int64_t *id, int *open)
+int store_target_find(struct store *st, int64_t campaign_id, const char *key, int64_t *id,
+                      int *open)
 {
     return st->be->target_find(st, campaign_id, key, id, open);
 }
@@ -276,12 +280,14 @@ int store_target_key(struct store *st, int64_t target_id, char key[65])
     return st->be->target_key(st, target_id, key);
 }
 
-int store_target_set_state(struct store *st, int64_t target_id, int open, const char *reason, const char *actor, int64_t now)
+int store_target_set_state(struct store *st, int64_t target_id, int open, const char *reason,
+                           const char *actor, int64_t now)
 {
     return st->be->target_set_state(st, target_id, open, reason, actor, now);
 }
 
-int store_target_report_add(struct store *st, int64_t target_id, int64_t supporter_id, int64_t now, int *added)
+int store_target_report_add(struct store *st, int64_t target_id, int64_t supporter_id, int64_t now,
+                            int *added)
 {
     return st->be->target_report_add(st, target_id, supporter_id, now, added);
 }
@@ -291,7 +297,8 @@ int store_target_reports_since(struct store *st, int64_t target_id, int64_t sinc
     return st->be->target_reports_since(st, target_id, since, count);
 }
 
-int store_place_take(struct store *st, int64_t target_id, int64_t supporter_id, int64_t previous_target, int *taken)
+int store_place_take(struct store *st, int64_t target_id, int64_t supporter_id,
+                     int64_t previous_target, int *taken)
 {
     return st->be->place_take(st, target_id, supporter_id, previous_target, taken);
 }
@@ -306,22 +313,28 @@ int store_supporter_by_id(struct store *st, int64_t id, struct supporter *out)
     return st->be->supporter_by_id(st, id, out);
 }
 
-int store_pledge_find(struct store *st, int64_t campaign_id, const char *email, struct pledge_state *out)
+int store_pledge_find(struct store *st, int64_t campaign_id, const char *email,
+                      struct pledge_state *out)
 {
     return st->be->pledge_find(st, campaign_id, email, out);
 }
 
-int store_pledge_insert(struct store *st, int64_t campaign_id, const struct pledge_input *in, int64_t now, int64_t *id)
+int store_pledge_insert(struct store *st, int64_t campaign_id, const struct pledge_input *in,
+                        int64_t now, int64_t *id)
 {
     return st->be->pledge_insert(st, campaign_id, in, now, id);
 }
 
-int store_pledge_import(struct store *st, int64_t campaign_id, const char *email, const char *name, const char *timezone, const char *consent_text, int64_t consent_at, int64_t now)
+int store_pledge_import(struct store *st, int64_t campaign_id, const char *email, const char *name,
+                        const char *timezone, const char *consent_text, int64_t consent_at,
+                        int64_t now)
 {
-    return st->be->pledge_import(st, campaign_id, email, name, timezone, consent_text, consent_at, now);
+    return st->be->pledge_import(st, campaign_id, email, name, timezone, consent_text, consent_at,
+                                 now);
 }
 
-int store_pledge_replace(struct store *st, int64_t supporter_id, const struct pledge_input *in, int64_t now)
+int store_pledge_replace(struct store *st, int64_t supporter_id, const struct pledge_input *in,
+                         int64_t now)
 {
     return st->be->pledge_replace(st, supporter_id, in, now);
 }
@@ -376,17 +389,20 @@ int store_supporter_assign(struct store *st, int64_t supporter_id, int64_t targe
     return st->be->supporter_assign(st, supporter_id, target_id);
 }
 
-int store_target_counters_add(struct store *st, int64_t target_id, int64_t assigned, int64_t clicks, int64_t rerouted)
+int store_target_counters_add(struct store *st, int64_t target_id, int64_t assigned, int64_t clicks,
+                              int64_t rerouted)
 {
     return st->be->target_counters_add(st, target_id, assigned, clicks, rerouted);
 }
 
-int store_outbox_add(struct store *st, enum mail_kind kind, int64_t campaign_id, int64_t supporter_id, int64_t now)
+int store_outbox_add(struct store *st, enum mail_kind kind, int64_t campaign_id,
+                     int64_t supporter_id, int64_t now)
 {
     return st->be->outbox_add(st, kind, campaign_id, supporter_id, now);
 }
 
-int store_outbox_add_confirmed(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t now, int64_t *queued)
+int store_outbox_add_confirmed(struct store *st, int64_t campaign_id, enum mail_kind kind,
+                               int64_t now, int64_t *queued)
 {
     return st->be->outbox_add_confirmed(st, campaign_id, kind, now, queued);
 }
@@ -396,12 +412,14 @@ int store_outbox_owed(struct store *st, int64_t campaign_id, enum mail_kind kind
     return st->be->outbox_owed(st, campaign_id, kind, owed);
 }
 
-int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id, int64_t now, int lease_seconds, struct outbox_item *items, size_t max, size_t *n)
+int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id, int64_t now,
+                       int lease_seconds, struct outbox_item *items, size_t max, size_t *n)
 {
     return st->be->outbox_claim(st, owner, campaign_id, now, lease_seconds, items, max, n);
 }
 
-int store_outbox_lease_owners(struct store *st, int64_t now, char (*owners)[300], size_t max, size_t *n)
+int store_outbox_lease_owners(struct store *st, int64_t now, char (*owners)[300], size_t max,
+                              size_t *n)
 {
     return st->be->outbox_lease_owners(st, now, owners, max, n);
 }
@@ -411,7 +429,8 @@ int store_outbox_lease_drop(struct store *st, const char *owner)
     return st->be->outbox_lease_drop(st, owner);
 }
 
-int store_outbox_renew(struct store *st, int64_t item_id, const char *owner, int64_t lease_until, int *ours)
+int store_outbox_renew(struct store *st, int64_t item_id, const char *owner, int64_t lease_until,
+                       int *ours)
 {
     return st->be->outbox_renew(st, item_id, owner, lease_until, ours);
 }
@@ -421,12 +440,14 @@ int store_outbox_sent(struct store *st, int64_t item_id, const char *owner, int6
     return st->be->outbox_sent(st, item_id, owner, now);
 }
 
-int store_outbox_retry(struct store *st, int64_t item_id, const char *owner, int64_t next_at, const char *reply)
+int store_outbox_retry(struct store *st, int64_t item_id, const char *owner, int64_t next_at,
+                       const char *reply)
 {
     return st->be->outbox_retry(st, item_id, owner, next_at, reply);
 }
 
-int store_outbox_failed(struct store *st, int64_t item_id, const char *owner, int64_t now, const char *reply)
+int store_outbox_failed(struct store *st, int64_t item_id, const char *owner, int64_t now,
+                        const char *reply)
 {
     return st->be->outbox_failed(st, item_id, owner, now, reply);
 }
@@ -446,7 +467,8 @@ int store_outbox_cancel_email(struct store *st, const char *email)
     return st->be->outbox_cancel_email(st, email);
 }
 
-int store_outbox_pending(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t now, int64_t *pending, int64_t *ready)
+int store_outbox_pending(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t now,
+                         int64_t *pending, int64_t *ready)
 {
     return st->be->outbox_pending(st, campaign_id, kind, now, pending, ready);
 }
@@ -466,7 +488,8 @@ int store_export_clicks(struct store *st, int64_t campaign_id, store_row_fn row,
     return st->be->export_clicks(st, campaign_id, row, ctx);
 }
 
-int store_organizer_set_password(struct store *st, const char *email, const char *password_hash, int64_t now, int *created)
+int store_organizer_set_password(struct store *st, const char *email, const char *password_hash,
+                                 int64_t now, int *created)
 {
     return st->be->organizer_set_password(st, email, password_hash, now, created);
 }
@@ -476,7 +499,8 @@ int store_organizer_get(struct store *st, const char *email, int64_t *id, char *
     return st->be->organizer_get(st, email, id, password_hash);
 }
 
-int store_session_create(struct store *st, int64_t organizer_id, const char *token_hash, int64_t now, int64_t expires_at)
+int store_session_create(struct store *st, int64_t organizer_id, const char *token_hash,
+                         int64_t now, int64_t expires_at)
 {
     return st->be->session_create(st, organizer_id, token_hash, now, expires_at);
 }
@@ -486,12 +510,14 @@ int store_session_delete(struct store *st, const char *token_hash)
     return st->be->session_delete(st, token_hash);
 }
 
-int store_session_organizer(struct store *st, const char *token_hash, int64_t now, int64_t *organizer_id)
+int store_session_organizer(struct store *st, const char *token_hash, int64_t now,
+                            int64_t *organizer_id)
 {
     return st->be->session_organizer(st, token_hash, now, organizer_id);
 }
 
-int store_api_token_create(struct store *st, int64_t organizer_id, const char *token_hash, int64_t now)
+int store_api_token_create(struct store *st, int64_t organizer_id, const char *token_hash,
+                           int64_t now)
 {
     return st->be->api_token_create(st, organizer_id, token_hash, now);
 }
@@ -501,12 +527,14 @@ int store_api_token_organizer(struct store *st, const char *token_hash, int64_t 
     return st->be->api_token_organizer(st, token_hash, organizer_id);
 }
 
-int store_webhook_insert(struct store *st, int64_t campaign_id, enum webhook_event event, const char *payload, int64_t at)
+int store_webhook_insert(struct store *st, int64_t campaign_id, enum webhook_event event,
+                         const char *payload, int64_t at)
 {
     return st->be->webhook_insert(st, campaign_id, event, payload, at);
 }
 
-int store_webhook_claim(struct store *st, const char *owner, int64_t now, int lease_seconds, struct webhook_delivery *items, size_t max, size_t *n)
+int store_webhook_claim(struct store *st, const char *owner, int64_t now, int lease_seconds,
+                        struct webhook_delivery *items, size_t max, size_t *n)
 {
     return st->be->webhook_claim(st, owner, now, lease_seconds, items, max, n);
 }
@@ -516,7 +544,8 @@ int store_webhook_sent(struct store *st, int64_t id, int status, int64_t now)
     return st->be->webhook_sent(st, id, status, now);
 }
 
-int store_webhook_retry(struct store *st, int64_t id, int64_t next_at, int status, const char *error)
+int store_webhook_retry(struct store *st, int64_t id, int64_t next_at, int status,
+                        const char *error)
 {
     return st->be->webhook_retry(st, id, next_at, status, error);
 }
@@ -531,37 +560,45 @@ int store_webhook_release(struct store *st, int64_t id)
     return st->be->webhook_release(st, id);
 }
 
-int store_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first_pledge, int64_t *first_activity, int64_t *last_activity)
+int store_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first_pledge,
+                           int64_t *first_activity, int64_t *last_activity)
 {
     return st->be->dashboard_bounds(st, campaign_id, first_pledge, first_activity, last_activity);
 }
 
-int store_dashboard_pledges(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket, size_t n, int64_t *pledged, int64_t *confirmed)
+int store_dashboard_pledges(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket,
+                            size_t n, int64_t *pledged, int64_t *confirmed)
 {
     return st->be->dashboard_pledges(st, campaign_id, start, bucket, n, pledged, confirmed);
 }
 
-int store_dashboard_reminders(struct store *st, int64_t campaign_id, int64_t *sent, int64_t *failed, int64_t *pending)
+int store_dashboard_reminders(struct store *st, int64_t campaign_id, int64_t *sent, int64_t *failed,
+                              int64_t *pending)
 {
     return st->be->dashboard_reminders(st, campaign_id, sent, failed, pending);
 }
 
-int store_dashboard_reminders_sent(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket, size_t n, int64_t *sent)
+int store_dashboard_reminders_sent(struct store *st, int64_t campaign_id, int64_t start,
+                                   int64_t bucket, size_t n, int64_t *sent)
 {
     return st->be->dashboard_reminders_sent(st, campaign_id, start, bucket, n, sent);
 }
 
-int store_dashboard_clicks(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket, size_t n, const int64_t *target_ids, size_t ntargets, int64_t *counts)
+int store_dashboard_clicks(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket,
+                           size_t n, const int64_t *target_ids, size_t ntargets, int64_t *counts)
 {
-    return st->be->dashboard_clicks(st, campaign_id, start, bucket, n, target_ids, ntargets, counts);
+    return st->be->dashboard_clicks(st, campaign_id, start, bucket, n, target_ids, ntargets,
+                                    counts);
 }
 
-int store_dashboard_reports_since(struct store *st, int64_t campaign_id, int64_t since, const int64_t *target_ids, size_t ntargets, int64_t *counts)
+int store_dashboard_reports_since(struct store *st, int64_t campaign_id, int64_t since,
+                                  const int64_t *target_ids, size_t ntargets, int64_t *counts)
 {
     return st->be->dashboard_reports_since(st, campaign_id, since, target_ids, ntargets, counts);
 }
 
-int store_dashboard_events(struct store *st, int64_t campaign_id, struct dashboard_event *rows, size_t max, size_t *n)
+int store_dashboard_events(struct store *st, int64_t campaign_id, struct dashboard_event *rows,
+                           size_t max, size_t *n)
 {
     return st->be->dashboard_events(st, campaign_id, rows, max, n);
 }

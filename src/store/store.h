@@ -287,6 +287,12 @@ int store_target_counters_add(struct store *st, int64_t target_id, int64_t assig
  * mail/'s table (checked at compile time there). */
 enum mail_kind { MAIL_CONFIRM = 1, MAIL_WELCOME = 2, MAIL_REMINDER = 3 };
 #define MAIL_KIND_COUNT 4 /* one past the last kind */
+/* A supporter is owed at most one mail of these kinds per campaign (a
+ * unique index): store_outbox_add of a second one adds nothing. */
+static inline int mail_kind_once_only(enum mail_kind kind)
+{
+    return kind == MAIL_WELCOME || kind == MAIL_REMINDER;
+}
 
 struct outbox_item {
     int64_t id;
@@ -295,17 +301,17 @@ struct outbox_item {
     int64_t campaign_id;
     int attempts;
 };
-/* Queues one mail of kind for the supporter unless one of that kind is
- * already queued or sent and the kind is once-only (welcome, reminder:
- * insert-if-absent). */
+/* Queues one mail of kind for the supporter; of a once-only kind, only when
+ * the supporter has none of that kind yet (insert-if-absent). */
 int store_outbox_add(struct store *st, enum mail_kind kind, int64_t campaign_id,
                      int64_t supporter_id, int64_t now);
-/* Queues kind for every confirmed, subscribed, not erased supporter of the
+/* Queues kind (a once-only kind: mail_kind_once_only; any other is refused,
+ * -1 and logged) for every confirmed, subscribed, not erased supporter of the
  * campaign that has none of that kind yet (one statement, for a million
  * rows). *queued gets the number added. */
 int store_outbox_add_confirmed(struct store *st, int64_t campaign_id, enum mail_kind kind,
                                int64_t now, int64_t *queued);
-/* What store_outbox_add_confirmed would add now. */
+/* What store_outbox_add_confirmed would add now (once-only kinds, as there). */
 int store_outbox_owed(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t *owed);
 /* Claims up to max due items for owner (a lease until now + lease_seconds),
  * skipping items leased by others until their lease runs out. */

@@ -24,7 +24,7 @@ struct store {
 };
 
 struct store_backend {
-    const char *name; /* "sqlite" */
+    const char *name;  /* "sqlite" */
     unsigned supports; /* bits of enum store_capability */
     /* location without the scheme prefix */
     int (*open)(const char *location, struct store **out, char *err, size_t err_len);
@@ -62,17 +62,16 @@ struct store_backend {
     int (*campaign_count_confirmed)(struct store *st, int64_t campaign_id, int64_t delta);
 
     int (*targets)(struct store *st, int64_t campaign_id, struct target_list *out);
-    int (*targets_replace)(struct store *st, int64_t campaign_id,
-                           const struct target_spec *targets, size_t n);
+    int (*targets_replace)(struct store *st, int64_t campaign_id, const struct target_spec *targets,
+                           size_t n);
     int (*target_find)(struct store *st, int64_t campaign_id, const char *key, int64_t *id,
                        int *open);
     int (*target_key)(struct store *st, int64_t target_id, char key[65]);
     int (*target_set_state)(struct store *st, int64_t target_id, int open, const char *reason,
                             const char *actor, int64_t now);
-    int (*target_report_add)(struct store *st, int64_t target_id, int64_t supporter_id,
-                             int64_t now, int *added);
-    int (*target_reports_since)(struct store *st, int64_t target_id, int64_t since,
-                                int64_t *count);
+    int (*target_report_add)(struct store *st, int64_t target_id, int64_t supporter_id, int64_t now,
+                             int *added);
+    int (*target_reports_since)(struct store *st, int64_t target_id, int64_t since, int64_t *count);
     int (*place_take)(struct store *st, int64_t target_id, int64_t supporter_id,
                       int64_t previous_target, int *taken);
 
@@ -82,9 +81,9 @@ struct store_backend {
                        struct pledge_state *out);
     int (*pledge_insert)(struct store *st, int64_t campaign_id, const struct pledge_input *in,
                          int64_t now, int64_t *id);
-    int (*pledge_import)(struct store *st, int64_t campaign_id, const char *email,
-                         const char *name, const char *timezone, const char *consent_text,
-                         int64_t consent_at, int64_t now);
+    int (*pledge_import)(struct store *st, int64_t campaign_id, const char *email, const char *name,
+                         const char *timezone, const char *consent_text, int64_t consent_at,
+                         int64_t now);
     int (*pledge_replace)(struct store *st, int64_t supporter_id, const struct pledge_input *in,
                           int64_t now);
     int (*pledge_hold_change)(struct store *st, int64_t supporter_id,
@@ -106,15 +105,14 @@ struct store_backend {
                       int64_t supporter_id, int64_t now);
     int (*outbox_add_confirmed)(struct store *st, int64_t campaign_id, enum mail_kind kind,
                                 int64_t now, int64_t *queued);
-    int (*outbox_owed)(struct store *st, int64_t campaign_id, enum mail_kind kind,
-                       int64_t *owed);
+    int (*outbox_owed)(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t *owed);
     int (*outbox_claim)(struct store *st, const char *owner, int64_t campaign_id, int64_t now,
                         int lease_seconds, struct outbox_item *items, size_t max, size_t *n);
     int (*outbox_lease_owners)(struct store *st, int64_t now, char (*owners)[300], size_t max,
                                size_t *n);
     int (*outbox_lease_drop)(struct store *st, const char *owner);
-    int (*outbox_renew)(struct store *st, int64_t item_id, const char *owner,
-                        int64_t lease_until, int *ours);
+    int (*outbox_renew)(struct store *st, int64_t item_id, const char *owner, int64_t lease_until,
+                        int *ours);
     int (*outbox_sent)(struct store *st, int64_t item_id, const char *owner, int64_t now);
     int (*outbox_retry)(struct store *st, int64_t item_id, const char *owner, int64_t next_at,
                         const char *reply);
@@ -150,22 +148,20 @@ struct store_backend {
     int (*webhook_sent)(struct store *st, int64_t id, int status, int64_t now);
     int (*webhook_retry)(struct store *st, int64_t id, int64_t next_at, int status,
                          const char *error);
-    int (*webhook_failed)(struct store *st, int64_t id, int64_t now, int status,
-                          const char *error);
+    int (*webhook_failed)(struct store *st, int64_t id, int64_t now, int status, const char *error);
     int (*webhook_release)(struct store *st, int64_t id);
 
     /* store_dashboard.h */
     int (*dashboard_bounds)(struct store *st, int64_t campaign_id, int64_t *first_pledge,
                             int64_t *first_activity, int64_t *last_activity);
-    int (*dashboard_pledges)(struct store *st, int64_t campaign_id, int64_t start,
-                             int64_t bucket, size_t n, int64_t *pledged, int64_t *confirmed);
+    int (*dashboard_pledges)(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket,
+                             size_t n, int64_t *pledged, int64_t *confirmed);
     int (*dashboard_reminders)(struct store *st, int64_t campaign_id, int64_t *sent,
                                int64_t *failed, int64_t *pending);
     int (*dashboard_reminders_sent)(struct store *st, int64_t campaign_id, int64_t start,
                                     int64_t bucket, size_t n, int64_t *sent);
     int (*dashboard_clicks)(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket,
-                            size_t n, const int64_t *target_ids, size_t ntargets,
-                            int64_t *counts);
+                            size_t n, const int64_t *target_ids, size_t ntargets, int64_t *counts);
     int (*dashboard_reports_since)(struct store *st, int64_t campaign_id, int64_t since,
                                    const int64_t *target_ids, size_t ntargets, int64_t *counts);
     int (*dashboard_events)(struct store *st, int64_t campaign_id, struct dashboard_event *rows,

@@ -77,8 +77,13 @@ int sql_exec(struct sqlite_store *st, const char *sql)
 static int tx_begin(struct sqlite_store *st, const char *sql, const char *what)
 {
     sqlite3_stmt *s = sql_stmt(st, sql);
-    if (!s || sqlite3_step(s) != SQLITE_DONE)
-        return sql_error(st, what);
+    if (!s)
+        return -1;
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        sql_error(st, what);
+        sqlite3_reset(s);
+        return -1;
+    }
     st->in_tx = 1;
     return 0;
 }
@@ -120,8 +125,13 @@ int sql_step_done(struct sqlite_store *st, sqlite3_stmt *s, const char *what)
     if (!s)
         return -1;
     int rc = sqlite3_step(s);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return sql_error(st, what);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        sql_error(st, what);
+        sqlite3_reset(s); /* a failed statement must not hold its transaction open */
+        return -1;
+    }
+    if (rc == SQLITE_ROW)
+        sqlite3_reset(s);
     return 0;
 }
 
@@ -289,9 +299,13 @@ static int64_t sqlite_data_version(struct store *base)
 {
     struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "PRAGMA data_version");
-    if (!s || sqlite3_step(s) != SQLITE_ROW)
+    if (!s)
         return -1;
-    return sqlite3_column_int64(s, 0);
+    int64_t version = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    /* An unfinished statement would keep a read transaction open: the
+     * handle would see nothing newer and could not write. */
+    sqlite3_reset(s);
+    return version;
 }
 
 static int sqlite_secret(struct store *base, unsigned char secret[32])
@@ -329,8 +343,6 @@ fail:
     sql_rollback(st);
     return -1;
 }
-
-
 
 static int sqlite_campaign_insert(struct store *base, const struct campaign *c, int64_t now,
                                   int64_t *id)
@@ -435,7 +447,8 @@ static int sqlite_campaign_get(struct store *base, const char *slug, struct camp
     return result;
 }
 
-static int sqlite_campaign_peek(struct store *base, const char *slug, int64_t id, struct campaign_row *out)
+static int sqlite_campaign_peek(struct store *base, const char *slug, int64_t id,
+                                struct campaign_row *out)
 {
     struct sqlite_store *st = sqlite_of(base);
     /* Two statements, not "id = ?1 OR slug = ?2": SQLite runs an OR of two
@@ -578,8 +591,8 @@ static int sqlite_target_set_state(struct store *base, int64_t target_id, int op
     return sql_step_done(st, s, "target event");
 }
 
-static int sqlite_target_find(struct store *base, int64_t campaign_id, const char *key,
-                              int64_t *id, int *open)
+static int sqlite_target_find(struct store *base, int64_t campaign_id, const char *key, int64_t *id,
+                              int *open)
 {
     struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(
@@ -722,11 +735,6 @@ out:
     return result;
 }
 
-
-
-
-
-
 char *sql_lowercase_dup(const char *s)
 {
     char *d = strdup(s);
@@ -828,9 +836,10 @@ static int sqlite_pledge_replace(struct store *base, int64_t supporter_id,
                                  const struct pledge_input *in, int64_t now)
 {
     struct sqlite_store *st = sqlite_of(base);
-    sqlite3_stmt *s = sql_stmt(st, "UPDATE supporters SET name = ?2, statement = ?3, timezone = ?4, "
-                                   "chosen_target = ?5, consent_at = ?6, consent_text = ?7, "
-                                   "consent_ip = ?8 WHERE id = ?1");
+    sqlite3_stmt *s =
+        sql_stmt(st, "UPDATE supporters SET name = ?2, statement = ?3, timezone = ?4, "
+                     "chosen_target = ?5, consent_at = ?6, consent_text = ?7, "
+                     "consent_ip = ?8 WHERE id = ?1");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, supporter_id);
@@ -880,8 +889,8 @@ static int sqlite_pledge_count_mail(struct store *base, int64_t supporter_id, in
                                     int64_t mails)
 {
     struct sqlite_store *st = sqlite_of(base);
-    sqlite3_stmt *s =
-        sql_stmt(st, "UPDATE supporters SET confirm_mail_day = ?2, confirm_mails = ?3 WHERE id = ?1");
+    sqlite3_stmt *s = sql_stmt(
+        st, "UPDATE supporters SET confirm_mail_day = ?2, confirm_mails = ?3 WHERE id = ?1");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, supporter_id);
@@ -928,8 +937,6 @@ static int sqlite_pledge_resubscribe(struct store *base, int64_t supporter_id)
     return sql_step_done(st, s, "resubscribe");
 }
 
-
-
 static int sqlite_savepoint(struct store *base)
 {
     struct sqlite_store *st = sqlite_of(base);
@@ -943,7 +950,6 @@ static int sqlite_savepoint_end(struct store *base, int keep)
         return sql_exec(st, "RELEASE job");
     return sql_exec(st, "ROLLBACK TO job") == 0 && sql_exec(st, "RELEASE job") == 0 ? 0 : -1;
 }
-
 
 #define SUPPORTER_COLUMNS                                                                          \
     "id, campaign_id, token_key, epoch, email, name, statement, timezone, chosen_target, "         \
@@ -1005,8 +1011,6 @@ static int sqlite_supporter_by_id(struct store *base, int64_t id, struct support
     sqlite3_bind_int64(s, 1, id);
     return supporter_get(st, s, out);
 }
-
-
 
 static int sqlite_set_instance(struct store *base, int64_t supporter_id, const char *instance)
 {
@@ -1144,7 +1148,6 @@ static int sqlite_target_counters_add(struct store *base, int64_t target_id, int
     return sql_step_done(st, s, "target counters");
 }
 
-
 static int sqlite_set_durable(struct store *base, int full)
 {
     struct sqlite_store *st = sqlite_of(base);
@@ -1186,10 +1189,16 @@ static int sqlite_outbox_add(struct store *base, enum mail_kind kind, int64_t ca
     return sql_step_done(st, s, "outbox add");
 }
 
-static int sqlite_outbox_add_confirmed(struct store *base, int64_t campaign_id,
-                                       enum mail_kind kind, int64_t now, int64_t *queued)
+static int sqlite_outbox_add_confirmed(struct store *base, int64_t campaign_id, enum mail_kind kind,
+                                       int64_t now, int64_t *queued)
 {
     struct sqlite_store *st = sqlite_of(base);
+    /* INSERT OR IGNORE skips those who have one only under a unique index. */
+    if (!mail_kind_once_only(kind)) {
+        log_error("store.error", "op=outbox_add_confirmed error=\"kind %d is not once-only\"",
+                  (int)kind);
+        return -1;
+    }
     sqlite3_stmt *s = sql_stmt(st, "INSERT OR IGNORE INTO outbox (kind, campaign_id, supporter_id, "
                                    "next_at, created_at) SELECT ?3, campaign_id, id, ?2, ?2 FROM "
                                    "supporters WHERE campaign_id = ?1 AND status = 'confirmed' AND "
@@ -1209,6 +1218,10 @@ static int sqlite_outbox_owed(struct store *base, int64_t campaign_id, enum mail
                               int64_t *owed)
 {
     struct sqlite_store *st = sqlite_of(base);
+    if (!mail_kind_once_only(kind)) {
+        log_error("store.error", "op=outbox_owed error=\"kind %d is not once-only\"", (int)kind);
+        return -1;
+    }
     sqlite3_stmt *s =
         sql_stmt(st, "SELECT count(*) FROM supporters s WHERE s.campaign_id = ?1 AND "
                      "s.status = 'confirmed' AND s.unsubscribed_at = 0 AND s.erased_at = 0 AND "
@@ -1275,8 +1288,9 @@ static int sqlite_outbox_lease_drop(struct store *base, const char *owner)
     return sql_step_done(st, s, "takeover");
 }
 
-static int sqlite_outbox_claim(struct store *base, const char *owner, int64_t campaign_id, int64_t now,
-                       int lease_seconds, struct outbox_item *items, size_t max, size_t *n)
+static int sqlite_outbox_claim(struct store *base, const char *owner, int64_t campaign_id,
+                               int64_t now, int lease_seconds, struct outbox_item *items,
+                               size_t max, size_t *n)
 {
     struct sqlite_store *st = sqlite_of(base);
     if (sql_begin(st) != 0)
@@ -1332,8 +1346,8 @@ static int outbox_finish(struct sqlite_store *st, const char *sql, int64_t item_
     return sql_step_done(st, s, "outbox finish");
 }
 
-static int sqlite_outbox_renew(struct store *base, int64_t item_id, const char *owner, int64_t lease_until,
-                       int *ours)
+static int sqlite_outbox_renew(struct store *base, int64_t item_id, const char *owner,
+                               int64_t lease_until, int *ours)
 {
     struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "UPDATE outbox SET lease_until = ?3 WHERE id = ?1 AND "
@@ -1359,8 +1373,8 @@ static int sqlite_outbox_sent(struct store *base, int64_t item_id, const char *o
                          item_id, now, NULL);
 }
 
-static int sqlite_outbox_retry(struct store *base, int64_t item_id, const char *owner, int64_t next_at,
-                       const char *reply)
+static int sqlite_outbox_retry(struct store *base, int64_t item_id, const char *owner,
+                               int64_t next_at, const char *reply)
 {
     struct sqlite_store *st = sqlite_of(base);
     (void)owner;
@@ -1371,7 +1385,7 @@ static int sqlite_outbox_retry(struct store *base, int64_t item_id, const char *
 }
 
 static int sqlite_outbox_failed(struct store *base, int64_t item_id, const char *owner, int64_t now,
-                        const char *reply)
+                                const char *reply)
 {
     struct sqlite_store *st = sqlite_of(base);
     (void)owner;
@@ -1381,8 +1395,8 @@ static int sqlite_outbox_failed(struct store *base, int64_t item_id, const char 
                          item_id, now, reply);
 }
 
-static int sqlite_outbox_pending(struct store *base, int64_t campaign_id, enum mail_kind kind, int64_t now,
-                         int64_t *pending, int64_t *ready)
+static int sqlite_outbox_pending(struct store *base, int64_t campaign_id, enum mail_kind kind,
+                                 int64_t now, int64_t *pending, int64_t *ready)
 {
     struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "SELECT count(*), coalesce(sum(next_at <= ?3), 0) FROM outbox "
@@ -1416,8 +1430,7 @@ int64_t sql_scalar(struct sqlite_store *st, const char *sql, int64_t campaign_id
     return v;
 }
 
-static int sqlite_campaign_count_confirmed(struct store *base, int64_t campaign_id,
-                                           int64_t delta)
+static int sqlite_campaign_count_confirmed(struct store *base, int64_t campaign_id, int64_t delta)
 {
     struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "UPDATE campaigns SET confirmed_count = confirmed_count + ?2 "
@@ -1453,15 +1466,16 @@ static int sqlite_stats(struct store *base, int64_t campaign_id, struct campaign
                                 "SELECT count(*) FROM supporters WHERE campaign_id = ?1 AND "
                                 "unsubscribed_at > 0",
                                 campaign_id);
-    r.reminders_sent = sql_scalar(st,
-                                  "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER " "
-                                  "AND state = 'sent'",
-                                  campaign_id);
-    r.reminders_failed =
-        sql_scalar(st,
-                   "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER " "
-                   "AND state = 'failed'",
-                   campaign_id);
+    r.reminders_sent = sql_scalar(
+        st,
+        "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER " "
+        "AND state = 'sent'",
+        campaign_id);
+    r.reminders_failed = sql_scalar(
+        st,
+        "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER " "
+        "AND state = 'failed'",
+        campaign_id);
     r.reminders_pending = sql_scalar(st,
                                      "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND "
                                      "kind = " SQL_MAIL_REMINDER " AND state = 'pending'",
@@ -1587,11 +1601,10 @@ static int sqlite_outbox_cancel(struct store *base, int64_t item_id)
                          item_id, 0, "not owed any more");
 }
 
-
 const struct store_backend store_backend_sqlite = {
     .name = "sqlite",
-    .supports = STORE_SUPPORTS_SHARED_SNAPSHOT | STORE_SUPPORTS_DATA_VERSION |
-                STORE_SUPPORTS_LOCAL_ONLY,
+    .supports =
+        STORE_SUPPORTS_SHARED_SNAPSHOT | STORE_SUPPORTS_DATA_VERSION | STORE_SUPPORTS_LOCAL_ONLY,
     .open = sqlite_open,
     .close = sqlite_close,
     .schema_version = sqlite_schema_version,

@@ -49,17 +49,19 @@ static size_t clamp_bucket(int64_t b, size_t n)
 }
 
 int sqlite_dashboard_bounds(struct store *base, int64_t campaign_id, int64_t *first_pledge,
-                           int64_t *first_activity, int64_t *last_activity)
+                            int64_t *first_activity, int64_t *last_activity)
 {
     struct sqlite_store *st = sqlite_of(base);
-    sqlite3_stmt *s =
-        prepare(st, "SELECT (SELECT min(created_at) FROM supporters WHERE campaign_id = ?1), "
-                    "(SELECT min(at) FROM clicks WHERE campaign_id = ?1), "
-                    "(SELECT min(sent_at) FROM outbox WHERE campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER " AND "
-                    "state = 'sent'), "
-                    "(SELECT max(at) FROM clicks WHERE campaign_id = ?1), "
-                    "(SELECT max(sent_at) FROM outbox WHERE campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER " AND "
-                    "state = 'sent')");
+    sqlite3_stmt *s = prepare(
+        st, "SELECT (SELECT min(created_at) FROM supporters WHERE campaign_id = ?1), "
+            "(SELECT min(at) FROM clicks WHERE campaign_id = ?1), "
+            "(SELECT min(sent_at) FROM outbox WHERE campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER
+            " AND "
+            "state = 'sent'), "
+            "(SELECT max(at) FROM clicks WHERE campaign_id = ?1), "
+            "(SELECT max(sent_at) FROM outbox WHERE campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER
+            " AND "
+            "state = 'sent')");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, campaign_id);
@@ -83,8 +85,8 @@ int sqlite_dashboard_bounds(struct store *base, int64_t campaign_id, int64_t *fi
 
 /* Runs sql (?1 campaign, ?2 start, ?3 bucket) whose rows are (bucket, count)
  * and adds the counts into out[n]. */
-static int bucket_counts(struct sqlite_store *st, const char *sql, const char *what, int64_t campaign_id,
-                         int64_t start, int64_t bucket, size_t n, int64_t *out)
+static int bucket_counts(struct sqlite_store *st, const char *sql, const char *what,
+                         int64_t campaign_id, int64_t start, int64_t bucket, size_t n, int64_t *out)
 {
     if (n == 0 || bucket <= 0)
         return 0;
@@ -101,7 +103,7 @@ static int bucket_counts(struct sqlite_store *st, const char *sql, const char *w
 }
 
 int sqlite_dashboard_pledges(struct store *base, int64_t campaign_id, int64_t start, int64_t bucket,
-                            size_t n, int64_t *pledged, int64_t *confirmed)
+                             size_t n, int64_t *pledged, int64_t *confirmed)
 {
     struct sqlite_store *st = sqlite_of(base);
     /* Integer division truncates toward zero in SQLite; times before start
@@ -118,8 +120,8 @@ int sqlite_dashboard_pledges(struct store *base, int64_t campaign_id, int64_t st
                          "dashboard confirmations", campaign_id, start, bucket, n, confirmed);
 }
 
-int sqlite_dashboard_reminders(struct store *base, int64_t campaign_id, int64_t *sent, int64_t *failed,
-                              int64_t *pending)
+int sqlite_dashboard_reminders(struct store *base, int64_t campaign_id, int64_t *sent,
+                               int64_t *failed, int64_t *pending)
 {
     struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = prepare(st, "SELECT state, count(*) FROM outbox WHERE campaign_id = ?1 AND "
@@ -148,12 +150,13 @@ int sqlite_dashboard_reminders(struct store *base, int64_t campaign_id, int64_t 
 }
 
 int sqlite_dashboard_reminders_sent(struct store *base, int64_t campaign_id, int64_t start,
-                                   int64_t bucket, size_t n, int64_t *sent)
+                                    int64_t bucket, size_t n, int64_t *sent)
 {
     struct sqlite_store *st = sqlite_of(base);
     return bucket_counts(st,
                          "SELECT (sent_at - ?2) / ?3, count(*) FROM outbox WHERE "
-                         "campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER " AND state = 'sent' GROUP BY 1",
+                         "campaign_id = ?1 AND kind = " SQL_MAIL_REMINDER
+                         " AND state = 'sent' GROUP BY 1",
                          "dashboard reminders", campaign_id, start, bucket, n, sent);
 }
 
@@ -166,7 +169,7 @@ static int target_index(const int64_t *ids, size_t n, int64_t id)
 }
 
 int sqlite_dashboard_clicks(struct store *base, int64_t campaign_id, int64_t start, int64_t bucket,
-                           size_t n, const int64_t *target_ids, size_t ntargets, int64_t *counts)
+                            size_t n, const int64_t *target_ids, size_t ntargets, int64_t *counts)
 {
     struct sqlite_store *st = sqlite_of(base);
     if (n == 0 || bucket <= 0 || ntargets == 0)
@@ -189,7 +192,7 @@ int sqlite_dashboard_clicks(struct store *base, int64_t campaign_id, int64_t sta
 }
 
 int sqlite_dashboard_reports_since(struct store *base, int64_t campaign_id, int64_t since,
-                                  const int64_t *target_ids, size_t ntargets, int64_t *counts)
+                                   const int64_t *target_ids, size_t ntargets, int64_t *counts)
 {
     struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = prepare(st, "SELECT r.target_id, count(*) FROM target_reports r JOIN "
@@ -215,7 +218,7 @@ static void copy_text(sqlite3_stmt *s, int col, char *out, size_t n)
 }
 
 int sqlite_dashboard_events(struct store *base, int64_t campaign_id, struct dashboard_event *rows,
-                           size_t max, size_t *n)
+                            size_t max, size_t *n)
 {
     struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = prepare(

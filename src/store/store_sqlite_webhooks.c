@@ -28,7 +28,7 @@ int sqlite_webhook_insert(struct store *base, int64_t campaign_id, enum webhook_
 }
 
 int sqlite_webhook_claim(struct store *base, const char *owner, int64_t now, int lease_seconds,
-                        struct webhook_delivery *items, size_t max, size_t *n)
+                         struct webhook_delivery *items, size_t max, size_t *n)
 {
     struct sqlite_store *st = sqlite_of(base);
     size_t count = 0;
@@ -105,7 +105,7 @@ int sqlite_webhook_sent(struct store *base, int64_t id, int status, int64_t now)
 }
 
 int sqlite_webhook_retry(struct store *base, int64_t id, int64_t next_at, int status,
-                        const char *error)
+                         const char *error)
 {
     struct sqlite_store *st = sqlite_of(base);
     return finish(st,
@@ -114,7 +114,8 @@ int sqlite_webhook_retry(struct store *base, int64_t id, int64_t next_at, int st
                   id, next_at, status, error);
 }
 
-int sqlite_webhook_failed(struct store *base, int64_t id, int64_t now, int status, const char *error)
+int sqlite_webhook_failed(struct store *base, int64_t id, int64_t now, int status,
+                          const char *error)
 {
     struct sqlite_store *st = sqlite_of(base);
     return finish(st,
