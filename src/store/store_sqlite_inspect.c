@@ -143,8 +143,8 @@ int store_inspect_webhook_events(struct store *st, store_inspect_webhook_fn row,
 int store_inspect_checkpoint(struct store *st, struct store_inspect_checkpoint *out)
 {
     int log_frames = -1, moved = -1;
-    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames,
-                                       &moved);
+    int rc =
+        sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &moved);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         return sql_error(st, "inspect checkpoint");
     struct store_inspect_checkpoint c = {0};

@@ -24,14 +24,14 @@
     "usage: store-inspect [--db PATH] QUESTION [ARGS]\n"                                           \
     "questions:\n"                                                                                 \
     "  count [campaigns|supporters|outbox|clicks|webhook-events]\n"                                \
-    "  campaigns                       every campaign with its stored file and targets\n"        \
-    "  supporter EMAIL                 the supporter with this address, or null\n"              \
-    "  outbox [--kind confirm|welcome|reminder] [--email EMAIL]\n"                                \
+    "  campaigns                       every campaign with its stored file and targets\n"          \
+    "  supporter EMAIL                 the supporter with this address, or null\n"                 \
+    "  outbox [--kind confirm|welcome|reminder] [--email EMAIL]\n"                                 \
     "  webhook-events\n"                                                                           \
-    "  secret-hex                      the server secret, as hex\n"                              \
-    "  checkpoint                      empty the write-ahead log (where there is one)\n"         \
+    "  secret-hex                      the server secret, as hex\n"                                \
+    "  checkpoint                      empty the write-ahead log (where there is one)\n"           \
     "fault injections (tests only):\n"                                                             \
-    "  set-email EMAIL NEW             store NEW as the supporter's address\n"                   \
+    "  set-email EMAIL NEW             store NEW as the supporter's address\n"                     \
     "  set-leases UNTIL                move every claimed pending outbox lease to UNTIL\n"
 
 /* Set when a part of the answer could not be built (a string that is not
@@ -103,9 +103,10 @@ static int parse_int64(const char *s, int64_t *out)
 
 static const char *kind_name(enum mail_kind kind)
 {
-    return kind == MAIL_CONFIRM ? "confirm" : kind == MAIL_WELCOME ? "welcome"
-                                          : kind == MAIL_REMINDER  ? "reminder"
-                                                                   : "unknown";
+    return kind == MAIL_CONFIRM    ? "confirm"
+           : kind == MAIL_WELCOME  ? "welcome"
+           : kind == MAIL_REMINDER ? "reminder"
+                                   : "unknown";
 }
 
 /* ---- questions ---- */
@@ -142,17 +143,17 @@ static json_t *campaign_json(struct store *st, const struct campaign_row *row)
         return NULL;
     }
     for (size_t i = 0; i < n; i++)
-        append(targets, json_pack("{s:o, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "key",
-                               jstr(t[i].key), "open", t[i].open, "removed", t[i].removed, "cap",
-                               (json_int_t)t[i].cap, "assigned", (json_int_t)t[i].assigned,
-                               "clicks", (json_int_t)t[i].clicks, "rerouted",
-                               (json_int_t)t[i].rerouted, "reports", (json_int_t)t[i].reports,
-                               "reason", jstr(t[i].reason)));
-    return json_pack("{s:I, s:o, s:o, s:I, s:I, s:i, s:I, s:o}", "id", (json_int_t)row->id,
-                     "slug", jstr(row->slug), "spec_json", jstr(row->spec_json), "launch_utc",
+        append(targets,
+               json_pack("{s:o, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "key", jstr(t[i].key),
+                         "open", t[i].open, "removed", t[i].removed, "cap", (json_int_t)t[i].cap,
+                         "assigned", (json_int_t)t[i].assigned, "clicks", (json_int_t)t[i].clicks,
+                         "rerouted", (json_int_t)t[i].rerouted, "reports", (json_int_t)t[i].reports,
+                         "reason", jstr(t[i].reason)));
+    return json_pack("{s:I, s:o, s:o, s:I, s:I, s:i, s:I, s:o}", "id", (json_int_t)row->id, "slug",
+                     jstr(row->slug), "spec_json", jstr(row->spec_json), "launch_utc",
                      (json_int_t)row->launch_utc, "launched_at", (json_int_t)row->launched_at,
-                     "window_minutes", row->window_minutes, "revision",
-                     (json_int_t)row->revision, "targets", targets);
+                     "window_minutes", row->window_minutes, "revision", (json_int_t)row->revision,
+                     "targets", targets);
 }
 
 static int ask_campaigns(struct store *st, int argc, char **argv)
@@ -203,9 +204,9 @@ static int ask_supporter(struct store *st, int argc, char **argv)
         "{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:I, s:I, s:I, s:b}", "id",
         (json_int_t)s.id, "campaign_id", (json_int_t)s.campaign_id, "token_key",
         (json_int_t)s.token_key, "epoch", (json_int_t)s.epoch, "email", jstr(s.email), "name",
-        jstr(s.name), "statement", jstr(s.statement), "timezone", jstr(s.timezone),
-        "chosen_target", jstr(s.chosen_target), "instance", jstr(s.instance), "confirmed",
-        s.confirmed, "confirmed_at", (json_int_t)s.confirmed_at, "unsubscribed_at",
+        jstr(s.name), "statement", jstr(s.statement), "timezone", jstr(s.timezone), "chosen_target",
+        jstr(s.chosen_target), "instance", jstr(s.instance), "confirmed", s.confirmed,
+        "confirmed_at", (json_int_t)s.confirmed_at, "unsubscribed_at",
         (json_int_t)s.unsubscribed_at, "assigned_target", (json_int_t)s.assigned_target,
         "has_pending_change", s.has_pending_change);
     supporter_release(&s);
@@ -214,13 +215,14 @@ static int ask_supporter(struct store *st, int argc, char **argv)
 
 static int outbox_row(void *ctx, const struct store_inspect_outbox_row *r)
 {
-    return append(ctx, json_pack("{s:I, s:s, s:I, s:I, s:o, s:o, s:I, s:i, s:I, s:I, s:I, s:o}", "id",
-                       (json_int_t)r->id, "kind", kind_name(r->kind), "campaign_id",
-                       (json_int_t)r->campaign_id, "supporter_id", (json_int_t)r->supporter_id,
-                       "state", jstr(r->state), "owner", jstr(r->owner), "lease_until",
-                       (json_int_t)r->lease_until, "attempts", r->attempts, "next_at",
-                       (json_int_t)r->next_at, "created_at", (json_int_t)r->created_at,
-                       "sent_at", (json_int_t)r->sent_at, "last_reply", jstr(r->last_reply)));
+    return append(ctx,
+                  json_pack("{s:I, s:s, s:I, s:I, s:o, s:o, s:I, s:i, s:I, s:I, s:I, s:o}", "id",
+                            (json_int_t)r->id, "kind", kind_name(r->kind), "campaign_id",
+                            (json_int_t)r->campaign_id, "supporter_id", (json_int_t)r->supporter_id,
+                            "state", jstr(r->state), "owner", jstr(r->owner), "lease_until",
+                            (json_int_t)r->lease_until, "attempts", r->attempts, "next_at",
+                            (json_int_t)r->next_at, "created_at", (json_int_t)r->created_at,
+                            "sent_at", (json_int_t)r->sent_at, "last_reply", jstr(r->last_reply)));
 }
 
 static int ask_outbox(struct store *st, int argc, char **argv)
@@ -234,8 +236,8 @@ static int ask_outbox(struct store *st, int argc, char **argv)
             email = argv[i + 1];
         } else if (strcmp(argv[i], "--kind") == 0) {
             const char *k = argv[i + 1];
-            kind = strcmp(k, "confirm") == 0   ? MAIL_CONFIRM
-                   : strcmp(k, "welcome") == 0 ? MAIL_WELCOME
+            kind = strcmp(k, "confirm") == 0    ? MAIL_CONFIRM
+                   : strcmp(k, "welcome") == 0  ? MAIL_WELCOME
                    : strcmp(k, "reminder") == 0 ? MAIL_REMINDER
                                                 : 0;
             if (!kind)
@@ -254,13 +256,14 @@ static int ask_outbox(struct store *st, int argc, char **argv)
 
 static int webhook_row(void *ctx, const struct store_inspect_webhook_row *r)
 {
-    return append(ctx, json_pack("{s:I, s:I, s:o, s:o, s:i, s:I, s:o, s:I, s:i, s:o, s:I, s:I}", "id",
-                       (json_int_t)r->id, "campaign_id", (json_int_t)r->campaign_id, "event",
-                       jstr(r->event), "state", jstr(r->state), "attempts", r->attempts,
-                       "next_at", (json_int_t)r->next_at, "owner", jstr(r->owner),
-                       "lease_until", (json_int_t)r->lease_until, "last_status", r->last_status,
-                       "last_error", jstr(r->last_error), "created_at",
-                       (json_int_t)r->created_at, "done_at", (json_int_t)r->done_at));
+    return append(ctx,
+                  json_pack("{s:I, s:I, s:o, s:o, s:i, s:I, s:o, s:I, s:i, s:o, s:I, s:I}", "id",
+                            (json_int_t)r->id, "campaign_id", (json_int_t)r->campaign_id, "event",
+                            jstr(r->event), "state", jstr(r->state), "attempts", r->attempts,
+                            "next_at", (json_int_t)r->next_at, "owner", jstr(r->owner),
+                            "lease_until", (json_int_t)r->lease_until, "last_status",
+                            r->last_status, "last_error", jstr(r->last_error), "created_at",
+                            (json_int_t)r->created_at, "done_at", (json_int_t)r->done_at));
 }
 
 static int ask_webhook_events(struct store *st, int argc, char **argv)
@@ -297,9 +300,9 @@ static int ask_checkpoint(struct store *st, int argc, char **argv)
         return store_failed("checkpoint");
     if (!c.applies)
         return answer(json_pack("{s:b}", "applies", 0));
-    return answer(json_pack("{s:b, s:b, s:I, s:I, s:I}", "applies", 1, "busy", c.busy,
-                            "log_frames", (json_int_t)c.log_frames, "moved_frames",
-                            (json_int_t)c.moved_frames, "log_bytes", (json_int_t)c.log_bytes));
+    return answer(json_pack("{s:b, s:b, s:I, s:I, s:I}", "applies", 1, "busy", c.busy, "log_frames",
+                            (json_int_t)c.log_frames, "moved_frames", (json_int_t)c.moved_frames,
+                            "log_bytes", (json_int_t)c.log_bytes));
 }
 
 static int inject_set_email(struct store *st, int argc, char **argv)
