@@ -70,12 +70,28 @@ build/asan/unit/%: tests/unit/%.c $(ASAN_LIB) $(UNIT_HDR)
 UNIT_BIN      := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 ASAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 
-asan: deps build/asan/muster $(ASAN_UNIT_BIN)
+# store-inspect: the end-to-end tests' one look into the store (tests/README.md),
+# linked against the same library objects as the unit tests, next to the muster
+# binary it goes with.
+build/store-inspect: tests/tools/store_inspect.c $(LIB_OBJ)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/asan/store-inspect: tests/tools/store_inspect.c $(ASAN_LIB)
+	@mkdir -p build/asan
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+asan: deps build/asan/muster $(ASAN_UNIT_BIN) build/asan/store-inspect
 
 # The whole suite: unit tests (normal and sanitized), end-to-end tests against the
 # sanitized binary and real SMTP servers, fuzzers for a bounded time, browser tests.
-test: deps-test all asan
+test: deps-test all asan build/store-inspect
 	tests/run.sh
+
+# The end-to-end family alone, against build/asan/muster and build/asan/store-inspect.
+e2e: deps-test asan build/store-inspect
+	MUSTER_TEST_ONLY=e2e tests/run.sh
 
 unit: deps-test $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done

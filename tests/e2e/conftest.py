@@ -17,11 +17,15 @@ Fixtures
   muster        make_muster() with the default campaign.
 
 Helpers (methods of Muster): cli(...), apply(...), get/post/head(...),
-pledge(...), confirm_supporter(...), query(...)/scalar(...) on the database.
+pledge(...), confirm_supporter(...). State is read the way a user reads it
+(stats(), export(...), supporter(...), the mails) and, for what no user sees,
+through inspect(...): tests/tools/store_inspect.c asking the store, never SQL
+here, so the suite runs against every backend (tests/README.md).
 """
 import atexit
 import base64
 import copy
+import csv
 import datetime
 import email
 import email.policy
@@ -35,7 +39,6 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -49,6 +52,10 @@ from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_BIN = os.environ.get("MUSTER_BIN", str(ROOT / "build" / "asan" / "muster"))
+# The store's answers for what no command shows: the store-inspect built next to
+# MUSTER_BIN (build/store-inspect, build/asan/store-inspect), or MUSTER_STORE_INSPECT.
+SOURCE_INSPECT = os.environ.get("MUSTER_STORE_INSPECT",
+                                str(Path(SOURCE_BIN).parent / "store-inspect"))
 
 
 def _private_copy(path):
@@ -56,13 +63,14 @@ def _private_copy(path):
     through the suite changes nothing."""
     if not os.path.isfile(path):
         return path  # every test then fails with a clear "No such file" error
-    target = Path(tempfile.mkdtemp(prefix="muster-e2e-bin-")) / "muster"
+    target = Path(tempfile.mkdtemp(prefix="muster-e2e-bin-")) / Path(path).name
     shutil.copy2(path, target)
     atexit.register(shutil.rmtree, target.parent, True)
     return str(target)
 
 
 MUSTER_BIN = _private_copy(SOURCE_BIN)
+STORE_INSPECT = _private_copy(SOURCE_INSPECT)
 EXAMPLE_CAMPAIGN = ROOT / "examples" / "docs-day.json"
 FROM_ADDR = "team@example.org"
 
@@ -546,32 +554,58 @@ class Muster:
         assert code == 0, err
         return json.loads(out)
 
-    # database --------------------------------------------------------------
-    def db(self):
-        """A new sqlite3 connection to the server's database (close it when done)."""
-        return sqlite3.connect(self.db_path, timeout=10)
-
-    def query(self, sql, *params):
-        conn = sqlite3.connect(self.db_path, timeout=10)
+    # state -----------------------------------------------------------------
+    def export(self, what, slug=None):
+        """`muster export SLUG supporters|clicks` as a list of dicts (the CSV's header
+        names the keys; times are ISO 8601 UTC, "" when unset)."""
+        fd, path = tempfile.mkstemp(prefix=f"export-{what}-", suffix=".csv", dir=self.dir)
+        os.close(fd)
         try:
-            return conn.execute(sql, params).fetchall()
+            code, out, err = self.cli("export", slug or self.slug, what, "--out", path)
+            assert code == 0, f"export {what} failed ({code}): {out}{err}"
+            with open(path, newline="", encoding="utf-8") as f:
+                return list(csv.DictReader(f))
         finally:
-            conn.close()
+            os.unlink(path)
 
-    def scalar(self, sql, *params):
-        rows = self.query(sql, *params)
-        return rows[0][0] if rows else None
+    def supporter(self, email_addr, slug=None):
+        """The supporter's row of `muster export SLUG supporters` (email, name,
+        statement, timezone, status, pledged_at, confirmed_at, unsubscribed_at,
+        consent_at, consent_text, source, target), or None: the address is matched
+        case-insensitively, and an erased person has none."""
+        rows = [r for r in self.export("supporters", slug)
+                if r["email"] and r["email"].lower() == email_addr.lower()]
+        assert len(rows) <= 1, rows
+        return rows[0] if rows else None
 
     def supporter_count(self):
-        return self.scalar("SELECT count(*) FROM supporters")
+        """Pledges of the campaign, erased ones included (`stats --json`)."""
+        return self.stats()["pledges"]
 
     def click_count(self):
-        return self.scalar("SELECT count(*) FROM clicks")
+        return self.stats()["clicks"]
+
+    def inspect(self, *args):
+        """What no user-facing command shows (token material, outbox and webhook
+        rows, the WAL) and the tests' fault injections: `store-inspect --db DB ARGS`
+        (tests/tools/store_inspect.c), which asks the store through its API. Returns
+        the parsed JSON answer."""
+        proc = subprocess.run([STORE_INSPECT, "--db", str(self.db_path), *[str(a) for a in args]],
+                              cwd=self.dir, env=self.env, capture_output=True, text=True,
+                              timeout=60)
+        bad = sanitizer_lines(proc.stderr)
+        if bad:
+            self.cli_sanitizer_reports.append((("store-inspect",) + args, proc.stderr))
+        assert not bad, f"sanitizer report from `store-inspect {' '.join(map(str, args))}`:\n" + \
+            proc.stderr
+        assert proc.returncode == 0, \
+            f"store-inspect {' '.join(map(str, args))} failed ({proc.returncode}): {proc.stderr}"
+        return json.loads(proc.stdout)
 
     def wait_clicks(self, n, timeout=5.0):
-        """Waits until the database holds n clicks (the server may write them in
+        """Waits until the campaign holds n clicks (the server may write them in
         batches); fails if it holds more."""
-        wait_until(lambda: self.click_count() >= n, timeout, what=f"{n} click(s) in the db")
+        wait_until(lambda: self.click_count() >= n, timeout, what=f"{n} click(s) recorded")
         assert self.click_count() == n, f"{self.click_count()} clicks recorded, want {n}"
 
     def assert_clicks_stay(self, n, seconds=1.0):
@@ -582,16 +616,6 @@ class Muster:
             if time.monotonic() >= deadline:
                 return
             time.sleep(0.1)
-
-    def supporter(self, email_addr):
-        conn = sqlite3.connect(self.db_path, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            row = conn.execute("SELECT * FROM supporters WHERE lower(email) = lower(?)",
-                               (email_addr,)).fetchone()
-            return dict(row) if row else None
-        finally:
-            conn.close()
 
 
 @pytest.fixture
@@ -632,8 +656,17 @@ def muster(make_muster):
 def derive_link_token(secret, purpose, key, epoch):
     """A supporter link token as muster derives it (src/core/token.h): base64url of
     key (8 bytes LE) || HMAC-SHA256(secret, purpose || key || epoch)[:16]. Used only
-    where the product offers no way to obtain a token (an /a/ link before launch)."""
+    where the product offers no way to obtain a token (an /a/ link before launch);
+    secret, key and epoch come from link_material()."""
     key_bytes = int(key).to_bytes(8, "little")
     msg = bytes([ord(purpose)]) + key_bytes + int(epoch).to_bytes(4, "little")
     mac = hmac.new(secret, msg, hashlib.sha256).digest()[:16]
     return base64.urlsafe_b64encode(key_bytes + mac).rstrip(b"=").decode()
+
+
+def link_material(m, email_addr):
+    """(secret, token key, epoch) of a supporter, from the store (store-inspect), for
+    derive_link_token."""
+    row = m.inspect("supporter", email_addr)
+    assert row is not None, f"no supporter {email_addr}"
+    return bytes.fromhex(m.inspect("secret-hex")), row["token_key"], row["epoch"]

@@ -14,13 +14,13 @@ from conftest import make_campaign
 
 
 def snapshot(m):
-    """What the organizer can see of the stored campaigns."""
+    """What the organizer can see of the stored campaigns, and what the store keeps
+    of them: each campaign's stored file, launch moment, revision and targets."""
     code1, shown, err1 = m.cli("campaign", "show", m.slug)
     code2, listed, err2 = m.cli("campaign", "list")
     assert code1 == 0 and code2 == 0, err1 + err2
-    rows = m.query("SELECT slug, spec_json, launch_utc, revision FROM campaigns ORDER BY id")
-    targets = m.query("SELECT campaign_id, key, kind, open, removed FROM targets ORDER BY id")
-    return shown, listed, rows, targets
+    stored = m.inspect("campaigns")
+    return shown, listed, stored
 
 
 def error_lines(stderr):

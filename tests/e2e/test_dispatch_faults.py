@@ -25,7 +25,6 @@ a launch").
 """
 import datetime
 import signal
-import sqlite3
 import subprocess
 import time
 
@@ -46,14 +45,13 @@ def import_supporters(m, addrs):
 
 
 def reminder_row(m, addr):
-    rows = m.query(
-        "SELECT o.state, o.attempts, o.next_at, o.last_reply, o.sent_at FROM outbox o "
-        "JOIN supporters s ON s.id = o.supporter_id WHERE s.email_norm = ? AND o.kind = 3",
-        addr.lower())
+    """The outbox row of the supporter's reminder (store-inspect: no command shows
+    attempts, the next attempt's time or the relay's stored reply)."""
+    rows = m.inspect("outbox", "--kind", "reminder", "--email", addr)
     assert len(rows) == 1, rows
-    state, attempts, next_at, last_reply, sent_at = rows[0]
-    return {"state": state, "attempts": attempts, "next_at": next_at,
-            "last_reply": last_reply or "", "sent_at": sent_at}
+    row = rows[0]
+    return {"state": row["state"], "attempts": row["attempts"], "next_at": row["next_at"],
+            "last_reply": row["last_reply"] or "", "sent_at": row["sent_at"]}
 
 
 # Each test runs against three clients: muster's own with a relay that announces
@@ -322,10 +320,7 @@ def test_address_with_crlf_already_in_the_database_injects_no_smtp_command(setup
     m = setup(["ada@example.org", "bob@example.org"])
     bad = "ada@example.org\r\nRCPT TO:<evil@evil.example>"
     # as an older version or a hand edit might have left it
-    conn = sqlite3.connect(m.db_path)
-    with conn:
-        conn.execute("UPDATE supporters SET email = ? WHERE email_norm = 'ada@example.org'", (bad,))
-    conn.close()
+    assert m.inspect("set-email", "ada@example.org", bad) == {"changed": 1}
     code, out, err, _ = launch(m)
     assert code == 0, out + err
     assert not any("evil" in d.rcpt for d in relay.delivered()), relay.delivered()
@@ -357,11 +352,7 @@ def test_sender_still_sending_when_its_lease_expires_does_not_get_its_reminders_
     try:
         relay.wait(lambda: len(relay.delivered()) >= 1, timeout=20, what="launch A's first mail")
         assert a.poll() is None
-        conn = sqlite3.connect(m.db_path, timeout=10)
-        with conn:
-            held = conn.execute("UPDATE outbox SET lease_until = ? WHERE state = 'pending' AND "
-                                "owner IS NOT NULL", (int(time.time()) - 1,)).rowcount
-        conn.close()
+        held = m.inspect("set-leases", int(time.time()) - 1)["changed"]
         assert held >= 5, f"launch A held only {held} claims"
         code, out, err, _ = launch(m, timeout=60)
         assert code == 0, out + err
@@ -402,10 +393,10 @@ def test_relay_refusing_the_sender_does_not_burn_every_reminder(setup, relay, re
     addrs = [f"owed{i}@example.org" for i in range(20)]
     m = setup(addrs)
     m.cli("launch", m.slug, timeout=60)
-    states = dict(m.query("SELECT state, count(*) FROM outbox WHERE kind = 3 GROUP BY state"))
+    states = m.stats()["reminders"]
     relay.default = accept()  # the organizer fixed it
     m.start()
-    if m.scalar("SELECT count(*) FROM outbox WHERE kind = 3 AND state = 'pending'"):
+    if m.stats()["reminders"]["pending"]:
         try:
             relay.wait(lambda: len(relay.delivered("reminder")) >= len(addrs), timeout=20,
                        what="the reminders after the relay was fixed")

@@ -43,6 +43,6 @@ def test_concurrent_pledges_answered_202_all_survive_kill_9(make_muster, smtp):
     m.kill9()
     accepted = [a for a, st in zip(addrs, statuses) if st == 202]
     assert len(accepted) == len(addrs), statuses
-    stored = {row[0] for row in m.query("SELECT email FROM supporters")}
+    stored = {row["email"] for row in m.export("supporters")}
     lost = [a for a in accepted if a not in stored]
     assert not lost, f"{len(lost)} pledges answered 202 were lost on kill -9: {lost}"
