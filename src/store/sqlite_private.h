@@ -112,4 +112,14 @@ int sqlite_dashboard_reports_since(struct store *st, int64_t campaign_id, int64_
 int sqlite_dashboard_events(struct store *st, int64_t campaign_id, struct dashboard_event *rows,
                             size_t max, size_t *n);
 
+int sqlite_inspect_counts(struct store *st, struct store_inspect_counts *out);
+int sqlite_inspect_supporter_id(struct store *st, const char *email, int64_t *id);
+int sqlite_inspect_outbox(struct store *st, enum mail_kind kind, const char *email,
+                          store_inspect_outbox_fn row, void *ctx);
+int sqlite_inspect_webhook_events(struct store *st, store_inspect_webhook_fn row, void *ctx);
+int sqlite_inspect_checkpoint(struct store *st, struct store_inspect_checkpoint *out);
+int sqlite_inspect_set_email(struct store *st, const char *email, const char *new_email,
+                             int64_t *changed);
+int sqlite_inspect_set_leases(struct store *st, int64_t lease_until, int64_t *changed);
+
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "store/store_backend.h"
+#include "store/store_inspect.h"
 #include "core/banned.h"
 
 static int has_prefix(const char *s, const char *prefix)
@@ -601,4 +602,41 @@ int store_dashboard_events(struct store *st, int64_t campaign_id, struct dashboa
                            size_t max, size_t *n)
 {
     return st->be->dashboard_events(st, campaign_id, rows, max, n);
+}
+
+int store_inspect_counts(struct store *st, struct store_inspect_counts *out)
+{
+    return st->be->inspect_counts(st, out);
+}
+
+int store_inspect_supporter_id(struct store *st, const char *email, int64_t *id)
+{
+    return st->be->inspect_supporter_id(st, email, id);
+}
+
+int store_inspect_outbox(struct store *st, enum mail_kind kind, const char *email,
+                         store_inspect_outbox_fn row, void *ctx)
+{
+    return st->be->inspect_outbox(st, kind, email, row, ctx);
+}
+
+int store_inspect_webhook_events(struct store *st, store_inspect_webhook_fn row, void *ctx)
+{
+    return st->be->inspect_webhook_events(st, row, ctx);
+}
+
+int store_inspect_checkpoint(struct store *st, struct store_inspect_checkpoint *out)
+{
+    return st->be->inspect_checkpoint(st, out);
+}
+
+int store_inspect_set_email(struct store *st, const char *email, const char *new_email,
+                            int64_t *changed)
+{
+    return st->be->inspect_set_email(st, email, new_email, changed);
+}
+
+int store_inspect_set_leases(struct store *st, int64_t lease_until, int64_t *changed)
+{
+    return st->be->inspect_set_leases(st, lease_until, changed);
 }

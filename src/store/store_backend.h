@@ -17,6 +17,7 @@
 
 #include "store/store.h"
 #include "store/store_dashboard.h"
+#include "store/store_inspect.h"
 #include "store/store_webhooks.h"
 
 struct store {
@@ -166,6 +167,17 @@ struct store_backend {
                                    const int64_t *target_ids, size_t ntargets, int64_t *counts);
     int (*dashboard_events)(struct store *st, int64_t campaign_id, struct dashboard_event *rows,
                             size_t max, size_t *n);
+
+    /* store_inspect.h */
+    int (*inspect_counts)(struct store *st, struct store_inspect_counts *out);
+    int (*inspect_supporter_id)(struct store *st, const char *email, int64_t *id);
+    int (*inspect_outbox)(struct store *st, enum mail_kind kind, const char *email,
+                          store_inspect_outbox_fn row, void *ctx);
+    int (*inspect_webhook_events)(struct store *st, store_inspect_webhook_fn row, void *ctx);
+    int (*inspect_checkpoint)(struct store *st, struct store_inspect_checkpoint *out);
+    int (*inspect_set_email)(struct store *st, const char *email, const char *new_email,
+                             int64_t *changed);
+    int (*inspect_set_leases)(struct store *st, int64_t lease_until, int64_t *changed);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -1696,4 +1696,11 @@ const struct store_backend store_backend_sqlite = {
     .dashboard_clicks = sqlite_dashboard_clicks,
     .dashboard_reports_since = sqlite_dashboard_reports_since,
     .dashboard_events = sqlite_dashboard_events,
+    .inspect_counts = sqlite_inspect_counts,
+    .inspect_supporter_id = sqlite_inspect_supporter_id,
+    .inspect_outbox = sqlite_inspect_outbox,
+    .inspect_webhook_events = sqlite_inspect_webhook_events,
+    .inspect_checkpoint = sqlite_inspect_checkpoint,
+    .inspect_set_email = sqlite_inspect_set_email,
+    .inspect_set_leases = sqlite_inspect_set_leases,
 };

@@ -14,8 +14,9 @@
 #include "store/store_inspect.h"
 #include "core/banned.h"
 
-int store_inspect_counts(struct store *st, struct store_inspect_counts *out)
+int sqlite_inspect_counts(struct store *base, struct store_inspect_counts *out)
 {
+    struct sqlite_store *st = sqlite_of(base);
     /* One statement: one snapshot for every count. */
     sqlite3_stmt *s = sql_stmt(st, "SELECT (SELECT count(*) FROM campaigns), "
                                    "(SELECT count(*) FROM supporters), "
@@ -40,8 +41,9 @@ int store_inspect_counts(struct store *st, struct store_inspect_counts *out)
     return 0;
 }
 
-int store_inspect_supporter_id(struct store *st, const char *email, int64_t *id)
+int sqlite_inspect_supporter_id(struct store *base, const char *email, int64_t *id)
 {
+    struct sqlite_store *st = sqlite_of(base);
     char *norm = sql_lowercase_dup(email);
     if (!norm)
         return -1;
@@ -63,9 +65,10 @@ int store_inspect_supporter_id(struct store *st, const char *email, int64_t *id)
     return result;
 }
 
-int store_inspect_outbox(struct store *st, enum mail_kind kind, const char *email,
-                         store_inspect_outbox_fn row, void *ctx)
+int sqlite_inspect_outbox(struct store *base, enum mail_kind kind, const char *email,
+                          store_inspect_outbox_fn row, void *ctx)
 {
+    struct sqlite_store *st = sqlite_of(base);
     char *norm = NULL;
     if (email && !(norm = sql_lowercase_dup(email)))
         return -1;
@@ -107,8 +110,9 @@ int store_inspect_outbox(struct store *st, enum mail_kind kind, const char *emai
     return result;
 }
 
-int store_inspect_webhook_events(struct store *st, store_inspect_webhook_fn row, void *ctx)
+int sqlite_inspect_webhook_events(struct store *base, store_inspect_webhook_fn row, void *ctx)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "SELECT id, campaign_id, event, state, attempts, next_at, "
                                    "owner, lease_until, last_status, last_error, created_at, "
                                    "done_at FROM webhook_events ORDER BY id");
@@ -140,8 +144,9 @@ int store_inspect_webhook_events(struct store *st, store_inspect_webhook_fn row,
     return result;
 }
 
-int store_inspect_checkpoint(struct store *st, struct store_inspect_checkpoint *out)
+int sqlite_inspect_checkpoint(struct store *base, struct store_inspect_checkpoint *out)
 {
+    struct sqlite_store *st = sqlite_of(base);
     int log_frames = -1, moved = -1;
     int rc =
         sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &moved);
@@ -169,9 +174,10 @@ int store_inspect_checkpoint(struct store *st, struct store_inspect_checkpoint *
     return 0;
 }
 
-int store_inspect_set_email(struct store *st, const char *email, const char *new_email,
-                            int64_t *changed)
+int sqlite_inspect_set_email(struct store *base, const char *email, const char *new_email,
+                             int64_t *changed)
 {
+    struct sqlite_store *st = sqlite_of(base);
     char *norm = sql_lowercase_dup(email);
     if (!norm)
         return -1;
@@ -191,8 +197,9 @@ int store_inspect_set_email(struct store *st, const char *email, const char *new
     return 0;
 }
 
-int store_inspect_set_leases(struct store *st, int64_t lease_until, int64_t *changed)
+int sqlite_inspect_set_leases(struct store *base, int64_t lease_until, int64_t *changed)
 {
+    struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "UPDATE outbox SET lease_until = ?1 WHERE state = 'pending' "
                                    "AND owner IS NOT NULL");
     if (!s)

@@ -136,19 +136,20 @@ static int ask_count(struct store *st, int argc, char **argv)
 static json_t *campaign_json(struct store *st, const struct campaign_row *row)
 {
     json_t *targets = json_array();
-    struct target_row t[256];
-    size_t n = 0;
-    if (store_targets(st, row->id, t, sizeof t / sizeof t[0], &n) != 0) {
+    struct target_list list;
+    if (store_targets(st, row->id, &list) != 0) {
         json_decref(targets);
         return NULL;
     }
-    for (size_t i = 0; i < n; i++)
+    const struct target_row *t = list.rows;
+    for (size_t i = 0; i < list.count; i++)
         append(targets,
-               json_pack("{s:o, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "key", jstr(t[i].key),
+               json_pack("{s:o, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "key", jstr(t[i].key),
                          "open", t[i].open, "removed", t[i].removed, "cap", (json_int_t)t[i].cap,
                          "assigned", (json_int_t)t[i].assigned, "clicks", (json_int_t)t[i].clicks,
                          "rerouted", (json_int_t)t[i].rerouted, "reports", (json_int_t)t[i].reports,
-                         "reason", jstr(t[i].reason)));
+                         "places", (json_int_t)t[i].places, "reason", jstr(t[i].reason)));
+    target_list_release(&list);
     return json_pack("{s:I, s:o, s:o, s:I, s:I, s:i, s:I, s:o}", "id", (json_int_t)row->id, "slug",
                      jstr(row->slug), "spec_json", jstr(row->spec_json), "launch_utc",
                      (json_int_t)row->launch_utc, "launched_at", (json_int_t)row->launched_at,
