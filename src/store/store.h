@@ -175,7 +175,7 @@ int store_launch(struct store *st, int64_t campaign_id, int move_to_now, int64_t
 /* Campaigns whose launch moment has come and that have not launched. */
 int store_due_launches(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n);
 
-enum mail_kind { MAIL_CONFIRM = 1, MAIL_WELCOME = 2, MAIL_REMINDER = 3 };
+enum mail_kind { MAIL_CONFIRM = 1, MAIL_WELCOME = 2, MAIL_REMINDER = 3, MAIL_KIND_COUNT };
 
 struct outbox_item {
     int64_t id;
