@@ -508,19 +508,6 @@ static int authority_valid(const char *s, size_t n)
 
 /* ---- targets ------------------------------------------------------------ */
 
-static const char *const kind_names[] = {
-    [TARGET_GITHUB_ISSUE] = "github_issue",
-    [TARGET_GITLAB_ISSUE] = "gitlab_issue",
-    [TARGET_EMAIL] = "email",
-    [TARGET_CALL] = "call",
-    [TARGET_MASTODON] = "mastodon",
-    [TARGET_BLUESKY] = "bluesky",
-    [TARGET_X] = "x",
-    [TARGET_WEB] = "web",
-};
-#define KIND_COUNT (sizeof kind_names / sizeof kind_names[0])
-#define KIND_LIST "github_issue, gitlab_issue, email, call, mastodon, bluesky, x, web"
-
 static const char *const common_target_fields[] = {"id", "kind", "label", "cap", NULL};
 static const char *const github_fields[] = {"repo", "labels", "template", NULL};
 static const char *const gitlab_fields[] = {"project_url", NULL};
@@ -529,35 +516,6 @@ static const char *const call_fields[] = {"number", "script", NULL};
 static const char *const mastodon_fields[] = {"instance", NULL};
 static const char *const web_fields[] = {"url", NULL};
 static const char *const no_fields[] = {NULL};
-
-static const char *const *kind_fields(enum target_kind kind)
-{
-    switch (kind) {
-    case TARGET_GITHUB_ISSUE:
-        return github_fields;
-    case TARGET_GITLAB_ISSUE:
-        return gitlab_fields;
-    case TARGET_EMAIL:
-        return email_fields;
-    case TARGET_CALL:
-        return call_fields;
-    case TARGET_MASTODON:
-        return mastodon_fields;
-    case TARGET_WEB:
-        return web_fields;
-    case TARGET_BLUESKY:
-    case TARGET_X:
-        break;
-    }
-    return no_fields;
-}
-
-const char *target_kind_name(enum target_kind kind)
-{
-    if ((size_t)kind < KIND_COUNT)
-        return kind_names[kind];
-    return "unknown";
-}
 
 const char *assignment_mode_name(enum assignment_mode mode)
 {
@@ -792,12 +750,50 @@ static void parse_web(struct ctx *c, json_t *obj, struct target_spec *t)
     path_pop(c, saved);
 }
 
-static int lookup_kind(const char *s)
+/*
+ * A kind as written in the campaign file: its own fields (besides id, kind,
+ * label and cap; any other is an error), the function that parses and checks
+ * them into the target_spec (NULL: the kind has none), and one example target
+ * for the dashboard's form. One row per kind of campaign/target_kinds.h: the
+ * assertion below fails to compile when the list grows without this table,
+ * and test_campaign parses every row's example.
+ */
+struct kind_syntax {
+    const char *const *fields;
+    void (*parse)(struct ctx *c, json_t *obj, struct target_spec *t);
+    const char *example;
+};
+
+static const struct kind_syntax kind_syntax[] = {
+    [TARGET_GITHUB_ISSUE] = {github_fields, parse_github,
+                             "{\"id\": \"core\", \"kind\": \"github_issue\", \"repo\": "
+                             "\"owner/name\", \"labels\": [\"docs\"]}"},
+    [TARGET_GITLAB_ISSUE] = {gitlab_fields, parse_gitlab,
+                             "{\"id\": \"mirror\", \"kind\": \"gitlab_issue\", \"project_url\": "
+                             "\"https://gitlab.example.org/group/project\"}"},
+    [TARGET_EMAIL] = {email_fields, parse_email,
+                      "{\"id\": \"office\", \"kind\": \"email\", \"to\": "
+                      "[\"maintainers@example.org\"]}"},
+    [TARGET_CALL] = {call_fields, parse_call,
+                     "{\"id\": \"phone\", \"kind\": \"call\", \"number\": \"+4930123456\", "
+                     "\"script\": \"Hello, my name is {{name}}...\"}"},
+    [TARGET_MASTODON] = {mastodon_fields, parse_mastodon,
+                         "{\"id\": \"toot\", \"kind\": \"mastodon\", \"instance\": "
+                         "\"mastodon.social\"}"},
+    [TARGET_BLUESKY] = {no_fields, NULL, "{\"id\": \"sky\", \"kind\": \"bluesky\"}"},
+    [TARGET_X] = {no_fields, NULL, "{\"id\": \"post\", \"kind\": \"x\"}"},
+    [TARGET_WEB] = {web_fields, parse_web,
+                    "{\"id\": \"form\", \"kind\": \"web\", \"url\": "
+                    "\"https://example.org/contact?text={{statement}}\"}"},
+};
+_Static_assert(sizeof kind_syntax / sizeof kind_syntax[0] == TARGET_KIND_COUNT,
+               "kind_syntax needs a row for every kind of campaign/target_kinds.h");
+
+const char *target_kind_example(enum target_kind kind)
 {
-    for (size_t k = 0; k < KIND_COUNT; k++)
-        if (strcmp(kind_names[k], s) == 0)
-            return (int)k;
-    return -1;
+    if ((size_t)kind < TARGET_KIND_COUNT)
+        return kind_syntax[kind].example;
+    return NULL;
 }
 
 static void parse_target(struct ctx *c, json_t *obj, struct target_spec *t,
@@ -824,13 +820,14 @@ static void parse_target(struct ctx *c, json_t *obj, struct target_spec *t,
         path_pop(c, saved);
     }
     char *kind = NULL;
-    int k = -1;
+    int known = 0;
     if (field_string(c, obj, "kind", 64, STR_REQUIRED, &kind) == 1) {
-        k = lookup_kind(kind);
-        if (k < 0) {
+        known = target_kind_from_name(kind, &t->kind) == 0;
+        if (!known) {
             char q[QUOTE_SIZE];
             size_t saved = path_push_key(c, "kind");
-            fail(c, "unknown kind %s; expected one of: " KIND_LIST, quoted(q, sizeof q, kind));
+            fail(c, "unknown kind %s; expected one of: %s", quoted(q, sizeof q, kind),
+                 target_kind_names_joined());
             path_pop(c, saved);
         }
     }
@@ -840,33 +837,12 @@ static void parse_target(struct ctx *c, json_t *obj, struct target_spec *t,
     if (field_int(c, obj, "cap", 1, MAX_CAP, &cap) == 1)
         t->cap = (long)cap;
     /* Without a known kind the other fields cannot be judged: the kind error says it all. */
-    if (k < 0)
+    if (!known)
         return;
-    t->kind = (enum target_kind)k;
-    check_fields(c, obj, common_target_fields, kind_fields(t->kind), kind_names[k]);
-    switch (t->kind) {
-    case TARGET_GITHUB_ISSUE:
-        parse_github(c, obj, t);
-        break;
-    case TARGET_GITLAB_ISSUE:
-        parse_gitlab(c, obj, t);
-        break;
-    case TARGET_EMAIL:
-        parse_email(c, obj, t);
-        break;
-    case TARGET_CALL:
-        parse_call(c, obj, t);
-        break;
-    case TARGET_MASTODON:
-        parse_mastodon(c, obj, t);
-        break;
-    case TARGET_WEB:
-        parse_web(c, obj, t);
-        break;
-    case TARGET_BLUESKY:
-    case TARGET_X:
-        break;
-    }
+    const struct kind_syntax *syntax = &kind_syntax[t->kind];
+    check_fields(c, obj, common_target_fields, syntax->fields, target_kind_name(t->kind));
+    if (syntax->parse)
+        syntax->parse(c, obj, t);
 }
 
 static void parse_targets(struct ctx *c, json_t *root, struct campaign *cp)

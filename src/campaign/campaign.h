@@ -10,18 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "campaign/target_kinds.h"
 #include "core/buf.h"
-
-enum target_kind {
-    TARGET_GITHUB_ISSUE,
-    TARGET_GITLAB_ISSUE,
-    TARGET_EMAIL,
-    TARGET_CALL,
-    TARGET_MASTODON,
-    TARGET_BLUESKY,
-    TARGET_X,
-    TARGET_WEB,
-};
 
 /* The most targets a campaign may have: `campaign apply` refuses more with a
  * clear error, and every reader (the stats, the pages, the assigner) handles
@@ -40,6 +30,8 @@ struct target_spec {
     enum target_kind kind;
     char *label;               /* optional display name; NULL -> id */
     long cap;                  /* -1: no cap */
+    /* The kinds' own fields, each parsed by its kind's row of kind_syntax
+     * (campaign.c); NULL or empty in a target of another kind. */
     /* github_issue */
     char *repo;                /* owner/name */
     struct string_list labels;
@@ -115,7 +107,9 @@ void campaign_free(struct campaign *c);
 
 /* Target by id, or NULL. */
 const struct target_spec *campaign_target(const struct campaign *c, const char *id);
-const char *target_kind_name(enum target_kind kind);
+/* One target of the kind as it is written in a campaign file (a JSON object on
+ * one line), for the dashboard's form; NULL for an unknown kind. */
+const char *target_kind_example(enum target_kind kind);
 const char *assignment_mode_name(enum assignment_mode mode);
 /* "pledge.confirmed", "action.clicked" (as in the campaign file and payloads). */
 const char *webhook_event_name(enum webhook_event event);

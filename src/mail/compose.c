@@ -17,35 +17,26 @@
 #include "mail/message.h"
 #include "core/banned.h"
 
-static const char *kind_name(enum mail_kind kind)
-{
-    switch (kind) {
-    case MAIL_CONFIRM:
-        return "confirm";
-    case MAIL_WELCOME:
-        return "welcome";
-    case MAIL_REMINDER:
-        return "reminder";
-    }
-    return "mail";
-}
-
 static const char *from_domain(const struct config *cfg)
 {
     const char *at = strrchr(cfg->from, '@');
     return at && at[1] ? at + 1 : "localhost";
 }
 
-void compose_message_id(enum mail_kind kind, int64_t campaign_id, int64_t supporter_id,
-                        const struct config *cfg, char out[160])
+int compose_message_id(enum mail_kind kind, int64_t campaign_id, int64_t supporter_id,
+                       const struct config *cfg, char out[160])
 {
+    const struct mail_kind_ops *ops = mail_kind_lookup(kind);
+    if (!ops)
+        return -1;
     char data[96], mac[TOKEN_HASH_HEX + 1];
     int n = snprintf(data, sizeof data, "message-id:%d:%lld:%lld", (int)kind,
                      (long long)campaign_id, (long long)supporter_id);
     token_hmac_hex(data, (size_t)n, mac);
     mac[16] = '\0';
-    snprintf(out, 160, "%s.%lld.%lld.%s@%s", kind_name(kind), (long long)campaign_id,
+    snprintf(out, 160, "%s.%lld.%lld.%s@%s", ops->name, (long long)campaign_id,
              (long long)supporter_id, mac, from_domain(cfg));
+    return 0;
 }
 
 static void link(struct buf *out, const struct config *cfg, const char *prefix,
@@ -119,127 +110,180 @@ static void html_para(struct buf *html, const char *text)
     buf_puts(html, "</p>\n");
 }
 
+/* One mail being composed: what every kind starts from, and the buffers the
+ * kind's composer fills. compose_mail owns the buffers. */
+struct mail_draft {
+    const struct campaign *c;
+    const struct campaign_row *row;
+    const struct supporter *s;
+    const struct config *cfg;
+    int64_t now;
+    char when[128];         /* the launch moment, in the supporter's time zone */
+    struct buf unsubscribe; /* the /u/ link */
+    struct buf subject, text, html;
+    struct buf url;                 /* the mail's main link: first in the maildir log */
+    struct buf line, calendar, ics; /* the composers' scratch */
+    struct mail_message m;          /* the composer sets the attachment and List-Unsubscribe */
+};
+
+static int compose_confirm(struct mail_draft *d)
+{
+    link(&d->url, d->cfg, "/confirm/", TOKEN_CONFIRM, d->s, NULL);
+    buf_printf(&d->subject, "Confirm your pledge: %s", d->c->title);
+    buf_printf(&d->line,
+               "You (or someone using this address) pledged to take part in \"%s\" on %s.",
+               d->c->title, d->when);
+    buf_printf(&d->text,
+               "%s\n\nConfirm your pledge:\n%s\n\nIf this was not you, ignore this email: "
+               "nothing happens without a confirmation.\n",
+               buf_cstr(&d->line), buf_cstr(&d->url));
+    html_para(&d->html, buf_cstr(&d->line));
+    html_link(&d->html, buf_cstr(&d->url), "Confirm my pledge");
+    html_para(&d->html, "If this was not you, ignore this email: nothing happens without a "
+                        "confirmation.");
+    return 0;
+}
+
+static int compose_welcome(struct mail_draft *d)
+{
+    buf_printf(&d->subject, "You're in: %s", d->c->title);
+    buf_printf(&d->line,
+               "Your pledge for \"%s\" is confirmed. On %s we email you a personal "
+               "one-click link: it opens your action, prefilled, and you send it yourself.",
+               d->c->title, d->when);
+    buf_printf(&d->url, "%s/c/%s", d->cfg->base_url, d->c->slug);
+    char calendar_path[96];
+    snprintf(calendar_path, sizeof calendar_path, "/c/%s/calendar/", d->c->slug);
+    link(&d->calendar, d->cfg, calendar_path, TOKEN_CALENDAR, d->s, ".ics");
+    buf_printf(&d->text,
+               "%s\n\nThe calendar file attached puts the moment in your calendar (or "
+               "open %s).\n\nShare the campaign: %s\n",
+               buf_cstr(&d->line), buf_cstr(&d->calendar), buf_cstr(&d->url));
+    html_para(&d->html, buf_cstr(&d->line));
+    html_para(&d->html, "The calendar file attached puts the moment in your calendar.");
+    html_link(&d->html, buf_cstr(&d->calendar), "Add to my calendar");
+    html_link(&d->html, buf_cstr(&d->url), "Share the campaign");
+    if (compose_ics(d->c, d->row, d->s, d->cfg, d->now, &d->ics) != 0)
+        return -1;
+    d->m.attachment_name = "invite.ics";
+    d->m.attachment_type = "text/calendar; charset=UTF-8; method=PUBLISH";
+    d->m.attachment_data = d->ics.data;
+    d->m.attachment_len = d->ics.len;
+    return 0;
+}
+
+static int compose_reminder(struct mail_draft *d)
+{
+    link(&d->url, d->cfg, "/a/", TOKEN_ACTION, d->s, NULL);
+    buf_printf(&d->subject, "It's time: %s", d->c->title);
+    buf_printf(&d->line,
+               "The moment is here (%s). Your personal link opens your action, prefilled "
+               "with your message. Review it and send it yourself.",
+               d->when);
+    buf_printf(&d->text, "%s\n\nTake action:\n%s\n", buf_cstr(&d->line), buf_cstr(&d->url));
+    html_para(&d->html, buf_cstr(&d->line));
+    html_link(&d->html, buf_cstr(&d->url), "Take action now");
+    d->m.list_unsubscribe_url = buf_cstr(&d->unsubscribe);
+    d->m.list_unsubscribe_one_click = 1;
+    return 0;
+}
+
+/* One row per kind of enum mail_kind (store/store.h), at its value; kinds
+ * start at 1, so row 0 is empty. The assertion fails to compile when the enum
+ * grows without this table; test_compose checks every row is filled. */
+static const struct mail_kind_ops mail_kinds[] = {
+    [MAIL_CONFIRM] = {.name = "confirm", .compose = compose_confirm},
+    [MAIL_WELCOME] = {.name = "welcome", .compose = compose_welcome, .unsubscribe_footer = 1},
+    [MAIL_REMINDER] = {.name = "reminder",
+                       .compose = compose_reminder,
+                       .unsubscribe_footer = 1,
+                       .cancel_if_unsubscribed = 1},
+};
+_Static_assert(sizeof mail_kinds / sizeof mail_kinds[0] == MAIL_KIND_COUNT,
+               "mail_kinds needs a row for every enum mail_kind of store/store.h");
+
+const struct mail_kind_ops *mail_kind_lookup(enum mail_kind kind)
+{
+    if ((int)kind < 1 || (int)kind >= MAIL_KIND_COUNT || !mail_kinds[kind].compose)
+        return NULL;
+    return &mail_kinds[kind];
+}
+
+static void draft_release(struct mail_draft *d)
+{
+    buf_release(&d->unsubscribe);
+    buf_release(&d->subject);
+    buf_release(&d->text);
+    buf_release(&d->html);
+    buf_release(&d->url);
+    buf_release(&d->line);
+    buf_release(&d->calendar);
+    buf_release(&d->ics);
+}
+
 int compose_mail(enum mail_kind kind, const struct campaign *c, const struct campaign_row *row,
                  const struct supporter *s, const struct config *cfg, int64_t now, struct buf *out,
                  struct buf *links)
 {
-    struct buf text = BUF_INIT, html = BUF_INIT, subject = BUF_INIT, url = BUF_INIT,
-               unsub = BUF_INIT, ics = BUF_INIT, line = BUF_INIT, calendar = BUF_INIT;
-    char when[128], message_id[160];
-    if (tz_format(row->launch_utc, s->timezone, when, sizeof when) != 0 &&
-        tz_format(row->launch_utc, c->timezone, when, sizeof when) != 0)
-        tz_iso_utc(row->launch_utc, when);
-    compose_message_id(kind, row->id, s->id, cfg, message_id);
-    link(&unsub, cfg, "/u/", TOKEN_UNSUBSCRIBE, s, NULL);
-    buf_puts(&html, "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;"
-                    "font-size:16px;line-height:1.5;color:#1b1f24;max-width:36em\">\n");
-    greeting(&text, &html, s);
-    struct mail_message m;
-    memset(&m, 0, sizeof m);
-    int with_unsubscribe = 0;
-
-    switch (kind) {
-    case MAIL_CONFIRM:
-        link(&url, cfg, "/confirm/", TOKEN_CONFIRM, s, NULL);
-        buf_printf(&subject, "Confirm your pledge: %s", c->title);
-        buf_printf(&line,
-                   "You (or someone using this address) pledged to take part in \"%s\" on %s.",
-                   c->title, when);
-        buf_printf(&text,
-                   "%s\n\nConfirm your pledge:\n%s\n\nIf this was not you, ignore this email: "
-                   "nothing happens without a confirmation.\n",
-                   buf_cstr(&line), buf_cstr(&url));
-        html_para(&html, buf_cstr(&line));
-        html_link(&html, buf_cstr(&url), "Confirm my pledge");
-        html_para(&html, "If this was not you, ignore this email: nothing happens without a "
-                         "confirmation.");
-        break;
-    case MAIL_WELCOME:
-        with_unsubscribe = 1;
-        buf_printf(&subject, "You're in: %s", c->title);
-        buf_printf(&line,
-                   "Your pledge for \"%s\" is confirmed. On %s we email you a personal "
-                   "one-click link: it opens your action, prefilled, and you send it yourself.",
-                   c->title, when);
-        buf_printf(&url, "%s/c/%s", cfg->base_url, c->slug);
-        char calendar_path[96];
-        snprintf(calendar_path, sizeof calendar_path, "/c/%s/calendar/", c->slug);
-        link(&calendar, cfg, calendar_path, TOKEN_CALENDAR, s, ".ics");
-        buf_printf(&text,
-                   "%s\n\nThe calendar file attached puts the moment in your calendar (or "
-                   "open %s).\n\nShare the campaign: %s\n",
-                   buf_cstr(&line), buf_cstr(&calendar), buf_cstr(&url));
-        html_para(&html, buf_cstr(&line));
-        html_para(&html, "The calendar file attached puts the moment in your calendar.");
-        html_link(&html, buf_cstr(&calendar), "Add to my calendar");
-        html_link(&html, buf_cstr(&url), "Share the campaign");
-        if (compose_ics(c, row, s, cfg, now, &ics) != 0)
-            goto fail;
-        m.attachment_name = "invite.ics";
-        m.attachment_type = "text/calendar; charset=UTF-8; method=PUBLISH";
-        m.attachment_data = ics.data;
-        m.attachment_len = ics.len;
-        break;
-    case MAIL_REMINDER:
-        with_unsubscribe = 1;
-        link(&url, cfg, "/a/", TOKEN_ACTION, s, NULL);
-        buf_printf(&subject, "It's time: %s", c->title);
-        buf_printf(&line,
-                   "The moment is here (%s). Your personal link opens your action, prefilled "
-                   "with your message. Review it and send it yourself.",
-                   when);
-        buf_printf(&text, "%s\n\nTake action:\n%s\n", buf_cstr(&line), buf_cstr(&url));
-        html_para(&html, buf_cstr(&line));
-        html_link(&html, buf_cstr(&url), "Take action now");
-        m.list_unsubscribe_url = buf_cstr(&unsub);
-        m.list_unsubscribe_one_click = 1;
-        break;
+    const struct mail_kind_ops *ops = mail_kind_lookup(kind);
+    if (!ops)
+        return -1;
+    struct mail_draft d = {.c = c,
+                           .row = row,
+                           .s = s,
+                           .cfg = cfg,
+                           .now = now,
+                           .unsubscribe = BUF_INIT,
+                           .subject = BUF_INIT,
+                           .text = BUF_INIT,
+                           .html = BUF_INIT,
+                           .url = BUF_INIT,
+                           .line = BUF_INIT,
+                           .calendar = BUF_INIT,
+                           .ics = BUF_INIT};
+    char message_id[160];
+    if (tz_format(row->launch_utc, s->timezone, d.when, sizeof d.when) != 0 &&
+        tz_format(row->launch_utc, c->timezone, d.when, sizeof d.when) != 0)
+        tz_iso_utc(row->launch_utc, d.when);
+    if (compose_message_id(kind, row->id, s->id, cfg, message_id) != 0)
+        goto fail;
+    link(&d.unsubscribe, cfg, "/u/", TOKEN_UNSUBSCRIBE, s, NULL);
+    buf_puts(&d.html, "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;"
+                      "font-size:16px;line-height:1.5;color:#1b1f24;max-width:36em\">\n");
+    greeting(&d.text, &d.html, s);
+    if (ops->compose(&d) != 0)
+        goto fail;
+    if (ops->unsubscribe_footer) {
+        buf_printf(&d.text, "\n--\nYou get this because you pledged. Unsubscribe: %s\n",
+                   buf_cstr(&d.unsubscribe));
+        buf_puts(&d.html, "<hr><p style=\"font-size:13px;color:#57606a\">You get this because "
+                          "you pledged. <a href=\"");
+        escape_html(&d.html, buf_cstr(&d.unsubscribe));
+        buf_puts(&d.html, "\">Unsubscribe</a></p>\n");
     }
-    if (with_unsubscribe) {
-        buf_printf(&text, "\n--\nYou get this because you pledged. Unsubscribe: %s\n",
-                   buf_cstr(&unsub));
-        buf_puts(&html, "<hr><p style=\"font-size:13px;color:#57606a\">You get this because you "
-                        "pledged. <a href=\"");
-        escape_html(&html, buf_cstr(&unsub));
-        buf_puts(&html, "\">Unsubscribe</a></p>\n");
-    }
-    buf_puts(&html, "</body></html>\n");
-    if (buf_failed(&text) || buf_failed(&html) || buf_failed(&subject) || buf_failed(&url))
+    buf_puts(&d.html, "</body></html>\n");
+    if (buf_failed(&d.text) || buf_failed(&d.html) || buf_failed(&d.subject) || buf_failed(&d.url))
         goto fail;
 
-    m.from_name = c->organizer_name && *c->organizer_name ? c->organizer_name : "muster";
-    m.from_addr = cfg->from;
-    m.to_name = s->name;
-    m.to_addr = s->email;
-    m.subject = buf_cstr(&subject);
-    m.message_id = message_id;
-    m.date = now;
-    m.text = buf_cstr(&text);
-    m.html = buf_cstr(&html);
-    if (mail_build(&m, out) != 0)
+    d.m.from_name = c->organizer_name && *c->organizer_name ? c->organizer_name : "muster";
+    d.m.from_addr = cfg->from;
+    d.m.to_name = s->name;
+    d.m.to_addr = s->email;
+    d.m.subject = buf_cstr(&d.subject);
+    d.m.message_id = message_id;
+    d.m.date = now;
+    d.m.text = buf_cstr(&d.text);
+    d.m.html = buf_cstr(&d.html);
+    if (mail_build(&d.m, out) != 0)
         goto fail;
     if (links) {
-        buf_printf(links, "%s", buf_cstr(&url));
-        if (with_unsubscribe)
-            buf_printf(links, " %s", buf_cstr(&unsub));
+        buf_printf(links, "%s", buf_cstr(&d.url));
+        if (ops->unsubscribe_footer)
+            buf_printf(links, " %s", buf_cstr(&d.unsubscribe));
     }
-    buf_release(&text);
-    buf_release(&html);
-    buf_release(&subject);
-    buf_release(&url);
-    buf_release(&unsub);
-    buf_release(&ics);
-    buf_release(&line);
-    buf_release(&calendar);
+    draft_release(&d);
     return 0;
 fail:
-    buf_release(&text);
-    buf_release(&html);
-    buf_release(&subject);
-    buf_release(&url);
-    buf_release(&unsub);
-    buf_release(&ics);
-    buf_release(&line);
-    buf_release(&calendar);
+    draft_release(&d);
     return -1;
 }

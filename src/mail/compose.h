@@ -2,6 +2,9 @@
  * compose: the three emails muster sends (confirmation, "you're in" with the
  * calendar file, reminder with the one-click link) and the calendar file
  * itself, for one supporter. Every link is absolute from MUSTER_BASE_URL.
+ * It owns the table of mail kinds: what differs per enum mail_kind (name,
+ * composer, unsubscribe footer) is one row of it, and a kind without a row
+ * is never composed.
  */
 #ifndef MUSTER_MAIL_COMPOSE_H
 #define MUSTER_MAIL_COMPOSE_H
@@ -19,15 +22,35 @@ int compose_ics(const struct campaign *c, const struct campaign_row *row,
                 const struct supporter *s, const struct config *cfg, int64_t now,
                 struct buf *out);
 
+/* A mail being composed (compose.c). */
+struct mail_draft;
+
+/* What differs between the kinds of mail: one row per enum mail_kind
+ * (store/store.h) in compose.c's table, which does not compile without one. */
+struct mail_kind_ops {
+    const char *name; /* "confirm", "welcome", "reminder": in logs and Message-IDs */
+    /* Appends the kind's subject, text, HTML and main link to the draft and sets
+     * its attachment and List-Unsubscribe. Returns 0 or -1. */
+    int (*compose)(struct mail_draft *d);
+    int unsubscribe_footer;     /* ends with the unsubscribe link (also logged) */
+    int cancel_if_unsubscribed; /* not owed any more once the supporter unsubscribed */
+};
+
+/* The kind's row, or NULL for a value that is no kind of mail (an outbox row
+ * of kind 0 or 9: damaged, or written by a newer muster). */
+const struct mail_kind_ops *mail_kind_lookup(enum mail_kind kind);
+
 /* The whole RFC 5322 message of the given kind into out; the links it holds,
- * one per line, into links (for the maildir log). Returns 0 or -1. */
+ * one per line, into links (for the maildir log). Returns 0, or -1 (also for
+ * an unknown kind, with nothing appended). */
 int compose_mail(enum mail_kind kind, const struct campaign *c, const struct campaign_row *row,
                  const struct supporter *s, const struct config *cfg, int64_t now,
                  struct buf *out, struct buf *links);
 
 /* "<kind>.<campaign>.<supporter>.<mac>@<domain>" without brackets: stable per
- * supporter, campaign and kind, so a repeat carries the same Message-ID. */
-void compose_message_id(enum mail_kind kind, int64_t campaign_id, int64_t supporter_id,
-                        const struct config *cfg, char out[160]);
+ * supporter, campaign and kind, so a repeat carries the same Message-ID.
+ * Returns 0, or -1 for an unknown kind (out untouched). */
+int compose_message_id(enum mail_kind kind, int64_t campaign_id, int64_t supporter_id,
+                       const struct config *cfg, char out[160]);
 
 #endif

@@ -50,6 +50,7 @@ struct sender {
 
 struct pending_mail {
     struct outbox_item item;
+    const struct mail_kind_ops *kind; /* set by prepare(): NULL until then */
     struct buf data;
     struct buf links; /* the links (for the maildir log), NUL, the recipient */
     size_t to_offset;
@@ -164,10 +165,21 @@ static void add_outcome(struct batch_ctx *ctx, int64_t item_id, enum outcome_kin
 static int prepare(struct batch_ctx *ctx, struct pending_mail *pm)
 {
     struct sender *s = ctx->sender;
+    const struct mail_kind_ops *kind = mail_kind_lookup(pm->item.kind);
+    pm->kind = kind;
+    if (!kind) {
+        /* Never guessed: a row muster cannot compose fails, and says so. */
+        ctx->counts->failed++;
+        log_error("mail.unknown_kind", "outbox=%lld kind=%d", (long long)pm->item.id,
+                  (int)pm->item.kind);
+        char reply[64];
+        snprintf(reply, sizeof reply, "unknown mail kind %d: not sent", (int)pm->item.kind);
+        add_outcome(ctx, pm->item.id, OUTCOME_FAILED, ctx->now, reply);
+        return 0;
+    }
     struct supporter sup;
     int rc = store_supporter_by_id(s->st, pm->item.supporter_id, &sup);
-    if (rc == STORE_NOT_FOUND ||
-        (rc == 0 && pm->item.kind == MAIL_REMINDER && sup.unsubscribed_at)) {
+    if (rc == STORE_NOT_FOUND || (rc == 0 && kind->cancel_if_unsubscribed && sup.unsubscribed_at)) {
         if (rc == 0)
             supporter_release(&sup);
         ctx->counts->cancelled++;
@@ -205,11 +217,6 @@ static int prepare(struct batch_ctx *ctx, struct pending_mail *pm)
         return 0;
     }
     return 1;
-}
-
-static const char *kind_label(enum mail_kind kind)
-{
-    return kind == MAIL_CONFIRM ? "confirm" : kind == MAIL_WELCOME ? "welcome" : "reminder";
 }
 
 /* The reads of a round (building messages) share one read transaction,
@@ -305,8 +312,7 @@ static void on_done(void *vctx, size_t index, enum mail_status status, const cha
         if (s->metrics)
             atomic_fetch_add(&s->metrics->mails_sent, 1);
         if (mail_transport_is_maildir(s->transport))
-            log_info("mail.written", "kind=%s links=%s", kind_label(pm->item.kind),
-                     buf_cstr(&pm->links));
+            log_info("mail.written", "kind=%s links=%s", pm->kind->name, buf_cstr(&pm->links));
     } else if (status == MAIL_PERMFAIL) {
         add_outcome(ctx, pm->item.id, OUTCOME_FAILED, now, reply);
         ctx->counts->failed++;

@@ -94,29 +94,6 @@ static void copy_boxes(struct buf *b, const struct rendered *m, const char *suff
     }
 }
 
-static const char *open_label(enum target_kind kind)
-{
-    switch (kind) {
-    case TARGET_GITHUB_ISSUE:
-        return "Open the prefilled issue on GitHub";
-    case TARGET_GITLAB_ISSUE:
-        return "Open the prefilled issue on GitLab";
-    case TARGET_EMAIL:
-        return "Open the prefilled email";
-    case TARGET_CALL:
-        return "Call now";
-    case TARGET_MASTODON:
-        return "Open the prefilled post on Mastodon";
-    case TARGET_BLUESKY:
-        return "Open the prefilled post on Bluesky";
-    case TARGET_X:
-        return "Open the prefilled post on X";
-    case TARGET_WEB:
-        return "Open the form";
-    }
-    return "Open";
-}
-
 static void report_form(struct buf *b, const char *token, const char *target_key)
 {
     buf_printf(b, "<form method=\"post\" action=\"/a/%s/report\" class=\"report\">\n"
@@ -151,7 +128,7 @@ static void target_block(struct http_request *req, struct buf *b, const struct c
                     "<div class=\"actions\"><a class=\"button\" rel=\"noopener\" href=\"");
         escape_html(b, buf_cstr(&url));
         buf_puts(b, "\">");
-        escape_html(b, open_label(t->kind));
+        escape_html(b, target_kind_open_label(t->kind));
         buf_puts(b, "</a></div>\n");
     } else if (outcome == TARGET_PAGE_CALL) {
         buf_puts(b, "<p>Call this number and use the script below.</p>\n<p><a class=\"tel\" href=\"");

@@ -40,4 +40,5 @@ const struct target_kind_ops target_call_ops = {
                .max_text_chars = 0,
                .why = "A phone call carries no text: the action page shows the number and "
                       "the script."},
+    .open_label = "Call now",
 };

@@ -62,4 +62,5 @@ const struct target_kind_ops target_github_issue_ops = {
                .max_text_chars = 0,
                .why = "GitHub refuses longer new-issue links (414 URI Too Long) somewhere "
                       "past 8 KB."},
+    .open_label = "Open the prefilled issue on GitHub",
 };

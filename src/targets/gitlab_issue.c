@@ -40,4 +40,5 @@ const struct target_kind_ops target_gitlab_issue_ops = {
                .max_text_chars = 0,
                .why = "GitLab and the proxies in front of it refuse request lines much past "
                       "8 KB."},
+    .open_label = "Open the prefilled issue on GitLab",
 };

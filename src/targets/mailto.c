@@ -94,4 +94,5 @@ const struct target_kind_ops target_email_ops = {
                .max_text_chars = 0,
                .why = "Mail clients and the systems that hand mailto: links to them cut or "
                       "drop links past about 2000 bytes."},
+    .open_label = "Open the prefilled email",
 };

@@ -89,6 +89,7 @@ const struct target_kind_ops target_mastodon_ops = {
     .limits = {.max_url_bytes = 8000,
                .max_text_chars = 500,
                .why = "Mastodon posts are 500 characters by default."},
+    .open_label = "Open the prefilled post on Mastodon",
 };
 
 const struct target_kind_ops target_bluesky_ops = {
@@ -97,10 +98,12 @@ const struct target_kind_ops target_bluesky_ops = {
     .limits = {.max_url_bytes = 8000,
                .max_text_chars = 300,
                .why = "Bluesky posts are 300 characters."},
+    .open_label = "Open the prefilled post on Bluesky",
 };
 
 const struct target_kind_ops target_x_ops = {
     .kind = TARGET_X,
     .build = x_build,
     .limits = {.max_url_bytes = 8000, .max_text_chars = 280, .why = "X posts are 280 characters."},
+    .open_label = "Open the prefilled post on X",
 };

@@ -14,16 +14,26 @@
 #include "core/escape.h"
 #include "core/banned.h"
 
+/* One row per kind of campaign/target_kinds.h, at its enum value: the
+ * assertion fails to compile when the list grows without this table, and
+ * test_targets checks that no row is missing and each is its own kind's. */
 static const struct target_kind_ops *const kind_table[] = {
-    &target_github_issue_ops, &target_gitlab_issue_ops, &target_email_ops, &target_call_ops,
-    &target_mastodon_ops,     &target_bluesky_ops,      &target_x_ops,     &target_web_ops,
+    [TARGET_GITHUB_ISSUE] = &target_github_issue_ops,
+    [TARGET_GITLAB_ISSUE] = &target_gitlab_issue_ops,
+    [TARGET_EMAIL] = &target_email_ops,
+    [TARGET_CALL] = &target_call_ops,
+    [TARGET_MASTODON] = &target_mastodon_ops,
+    [TARGET_BLUESKY] = &target_bluesky_ops,
+    [TARGET_X] = &target_x_ops,
+    [TARGET_WEB] = &target_web_ops,
 };
+_Static_assert(sizeof kind_table / sizeof kind_table[0] == TARGET_KIND_COUNT,
+               "kind_table needs a row for every kind of campaign/target_kinds.h");
 
-static const struct target_kind_ops *kind_ops(enum target_kind kind)
+const struct target_kind_ops *target_kind_lookup(enum target_kind kind)
 {
-    for (size_t i = 0; i < sizeof kind_table / sizeof kind_table[0]; i++)
-        if (kind_table[i]->kind == kind)
-            return kind_table[i];
+    if ((size_t)kind < TARGET_KIND_COUNT)
+        return kind_table[kind];
     return NULL;
 }
 
@@ -69,7 +79,7 @@ static int text_valid(const char *s)
 int target_build_action(const struct target_spec *t, const struct target_message *msg,
                         const struct template_vars *vars, const char *instance, struct buf *url)
 {
-    const struct target_kind_ops *ops = t ? kind_ops(t->kind) : NULL;
+    const struct target_kind_ops *ops = t ? target_kind_lookup(t->kind) : NULL;
     if (!ops || !msg || !url || buf_failed(url))
         return -1;
     /* Code points are what the limits count; bytes that are not UTF-8 would
@@ -104,12 +114,18 @@ out:
 
 struct target_limits target_kind_limits(enum target_kind kind)
 {
-    const struct target_kind_ops *ops = kind_ops(kind);
+    const struct target_kind_ops *ops = target_kind_lookup(kind);
     if (!ops) {
         struct target_limits none = {0, 0, "Unknown kind of target."};
         return none;
     }
     return ops->limits;
+}
+
+const char *target_kind_open_label(enum target_kind kind)
+{
+    const struct target_kind_ops *ops = target_kind_lookup(kind);
+    return ops ? ops->open_label : "Open";
 }
 
 int target_render_script(const struct target_spec *t, const struct template_vars *vars,

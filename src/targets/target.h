@@ -47,6 +47,10 @@ int target_build_action(const struct target_spec *t, const struct target_message
 /* The documented limits of a kind (docs/TARGETS.md lists them). */
 struct target_limits target_kind_limits(enum target_kind kind);
 
+/* The action page's button that opens a kind's URL ("Open the prefilled
+ * issue on GitHub"); "Open" for a value that is no kind. */
+const char *target_kind_open_label(enum target_kind kind);
+
 /* Renders a call target's script for this supporter (plain text). */
 int target_render_script(const struct target_spec *t, const struct template_vars *vars,
                          struct buf *out);

@@ -40,4 +40,5 @@ const struct target_kind_ops target_web_ops = {
     .limits = {.max_url_bytes = 8000,
                .max_text_chars = 0,
                .why = "Browsers, servers and proxies commonly refuse URLs much past 8 KB."},
+    .open_label = "Open the form",
 };

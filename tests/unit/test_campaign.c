@@ -872,6 +872,49 @@ static void unknown_kind_is_reported(void **state)
                         "github_issue, gitlab_issue, email, call, mastodon, bluesky, x, web\n");
 }
 
+/* campaign/target_kinds.h is the one list: every kind has a name that leads
+ * back to it, and nothing else has one. */
+static void every_kind_name_leads_back_to_its_kind(void **state)
+{
+    struct buf joined = BUF_INIT;
+    for (int k = 0; k < TARGET_KIND_COUNT; k++) {
+        const char *name = target_kind_name((enum target_kind)k);
+        assert_non_null(name);
+        assert_string_not_equal(name, "unknown");
+        enum target_kind back = (enum target_kind)((k + 1) % TARGET_KIND_COUNT); /* not k */
+        if (target_kind_from_name(name, &back) != 0)
+            fail_msg("kind %d: its name \"%s\" is not found", k, name);
+        assert_int_equal(back, k);
+        buf_printf(&joined, "%s%s", k ? ", " : "", name);
+    }
+    assert_string_equal(target_kind_names_joined(), buf_cstr(&joined));
+    buf_release(&joined);
+    assert_string_equal(target_kind_name((enum target_kind)TARGET_KIND_COUNT), "unknown");
+    assert_string_equal(target_kind_name((enum target_kind)(-1)), "unknown");
+    enum target_kind untouched = TARGET_CALL;
+    assert_int_equal(target_kind_from_name("fax", &untouched), -1);
+    assert_int_equal(target_kind_from_name("GitHub_issue", &untouched), -1);
+    assert_int_equal(target_kind_from_name("", &untouched), -1);
+    assert_int_equal(target_kind_from_name(NULL, &untouched), -1);
+    assert_int_equal(untouched, TARGET_CALL);
+}
+
+/* campaign.c's kind_syntax has a row for every kind (the dashboard shows its
+ * example): each example is a valid target of its own kind. */
+static void every_kind_example_parses_as_that_kind(void **state)
+{
+    for (int k = 0; k < TARGET_KIND_COUNT; k++) {
+        const char *example = target_kind_example((enum target_kind)k);
+        if (!example)
+            fail_msg("kind %s has no row in kind_syntax", target_kind_name((enum target_kind)k));
+        struct campaign *c = NULL;
+        const struct target_spec *t = parse_target_ok(example, &c);
+        assert_int_equal(t->kind, k);
+        campaign_free(c);
+    }
+    assert_null(target_kind_example((enum target_kind)TARGET_KIND_COUNT));
+}
+
 static void field_of_another_kind_is_unknown(void **state)
 {
     assert_target_error("{\"id\": \"a\", \"kind\": \"email\", \"to\": [\"a@example.org\"], "
@@ -1492,6 +1535,8 @@ int main(void)
         cmocka_unit_test(duplicate_target_id_is_reported),
         cmocka_unit_test(target_without_kind_is_reported),
         cmocka_unit_test(unknown_kind_is_reported),
+        cmocka_unit_test(every_kind_name_leads_back_to_its_kind),
+        cmocka_unit_test(every_kind_example_parses_as_that_kind),
         cmocka_unit_test(field_of_another_kind_is_unknown),
         cmocka_unit_test(bluesky_and_x_take_no_fields),
         cmocka_unit_test(label_and_cap_are_read),

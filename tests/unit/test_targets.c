@@ -461,7 +461,7 @@ static void test_ten_kb_statement_is_too_long_for_every_kind(void **state)
         buf_puts(&big, "a&b #%\r\n\xe2\x9c\x8a \xd7\xa9 ");
     const char *s = buf_cstr(&big);
     struct template_vars vars = {"Ada", s, "Campaign", "t1"};
-    for (int kind = TARGET_GITHUB_ISSUE; kind <= TARGET_WEB; kind++) {
+    for (int kind = 0; kind < TARGET_KIND_COUNT; kind++) {
         struct target_spec t = spec((enum target_kind)kind);
         buf_reset(&url);
         buf_puts(&url, "kept");
@@ -580,6 +580,50 @@ static void test_kind_limits_documented(void **state)
     struct target_limits none = target_kind_limits((enum target_kind)99);
     assert_int_equal(none.max_url_bytes, 0);
     assert_int_equal(none.max_text_chars, 0);
+}
+
+/* target.c's kind_table: a row for every kind of campaign/target_kinds.h, each
+ * its own kind's, whose name leads back to it; nothing for other values. */
+static void test_every_kind_has_its_row(void **state)
+{
+    for (int k = 0; k < TARGET_KIND_COUNT; k++) {
+        const char *name = target_kind_name((enum target_kind)k);
+        const struct target_kind_ops *ops = target_kind_lookup((enum target_kind)k);
+        if (!ops)
+            fail_msg("kind %s has no row in kind_table", name);
+        if ((int)ops->kind != k)
+            fail_msg("the row of kind %s is kind %s's", name, target_kind_name(ops->kind));
+        enum target_kind back;
+        assert_int_equal(target_kind_from_name(target_kind_name(ops->kind), &back), 0);
+        assert_int_equal(back, k);
+        assert_non_null(ops->build);
+        assert_non_null(ops->limits.why);
+        assert_non_null(ops->open_label);
+        assert_true(strlen(ops->open_label) > 3);
+        assert_string_equal(target_kind_open_label((enum target_kind)k), ops->open_label);
+    }
+    assert_null(target_kind_lookup((enum target_kind)TARGET_KIND_COUNT));
+    assert_null(target_kind_lookup((enum target_kind)(-1)));
+    assert_string_equal(target_kind_open_label((enum target_kind)99), "Open");
+}
+
+static void test_open_labels(void **state)
+{
+    static const struct {
+        enum target_kind kind;
+        const char *label;
+    } want[] = {
+        {TARGET_GITHUB_ISSUE, "Open the prefilled issue on GitHub"},
+        {TARGET_GITLAB_ISSUE, "Open the prefilled issue on GitLab"},
+        {TARGET_EMAIL, "Open the prefilled email"},
+        {TARGET_CALL, "Call now"},
+        {TARGET_MASTODON, "Open the prefilled post on Mastodon"},
+        {TARGET_BLUESKY, "Open the prefilled post on Bluesky"},
+        {TARGET_X, "Open the prefilled post on X"},
+        {TARGET_WEB, "Open the form"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_string_equal(target_kind_open_label(want[i].kind), want[i].label);
 }
 
 /* ---- mastodon instances ------------------------------------------------- */
@@ -704,7 +748,7 @@ static void test_invalid_utf8_message_fails(void **state)
 {
     static const char *const bad[] = {"\xff", "a\xc3", "\xc0\xaf", "\xed\xa0\x80"};
     struct buf url = BUF_INIT;
-    for (int kind = TARGET_GITHUB_ISSUE; kind <= TARGET_WEB; kind++) {
+    for (int kind = 0; kind < TARGET_KIND_COUNT; kind++) {
         struct target_spec t = spec((enum target_kind)kind);
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             assert_int_equal(build(&t, bad[i], "ok", NULL, NULL, &url), -1);
@@ -786,6 +830,8 @@ int main(void)
         cmocka_unit_test(test_text_limits_boundary),
         cmocka_unit_test(test_url_limits_boundary),
         cmocka_unit_test(test_kind_limits_documented),
+        cmocka_unit_test(test_every_kind_has_its_row),
+        cmocka_unit_test(test_open_labels),
         cmocka_unit_test(test_mastodon_needs_instance),
         cmocka_unit_test(test_mastodon_supporter_instance),
         cmocka_unit_test(test_mastodon_target_instance_wins),

@@ -1,0 +1,349 @@
+/*
+ * test_compose: the table of mail kinds (src/mail/compose.c) and what each
+ * row makes of a mail. Every enum mail_kind has a name and a composer; a
+ * value that is no kind (0, 9, one past the last) is refused by every entry
+ * point, so nothing is ever sent as a guess; and the sender (outbox.c) marks
+ * an outbox row of such a kind failed instead of sending it, on a real
+ * database and Maildir.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "campaign/campaign.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/token.h"
+#include "mail/compose.h"
+#include "mail/outbox.h"
+#include "store/store.h"
+#include "tmp_db.h"
+
+#include "core/banned.h"
+
+#define CAMPAIGN                                                                                   \
+    "{\"slug\": \"docs-day\", \"title\": \"Offline docs\", "                                       \
+    "\"organizer\": {\"name\": \"Docs Collective\", \"email\": \"team@example.org\"}, "            \
+    "\"launch\": {\"at\": \"2026-12-05T10:00:00\", \"timezone\": \"UTC\"}, "                       \
+    "\"message\": {\"title\": \"M\"}, \"targets\": [{\"id\": \"sky\", \"kind\": \"bluesky\"}]}"
+
+static const enum mail_kind unknown_kinds[] = {
+    (enum mail_kind)0, (enum mail_kind)9, (enum mail_kind)MAIL_KIND_COUNT, (enum mail_kind)(-1)};
+#define UNKNOWN_COUNT (sizeof unknown_kinds / sizeof unknown_kinds[0])
+
+static struct config test_config(void)
+{
+    struct config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.base_url = "https://muster.example";
+    cfg.from = "muster@example.org";
+    cfg.send_concurrency = 1;
+    return cfg;
+}
+
+static void secret_init(void)
+{
+    unsigned char secret[TOKEN_SECRET_LEN] = {7};
+    assert_int_equal(token_init(secret), 0);
+}
+
+static struct campaign *campaign_ok(void)
+{
+    struct campaign *c = NULL;
+    struct buf errors = BUF_INIT;
+    if (campaign_parse(CAMPAIGN, strlen(CAMPAIGN), "c.json", &c, &errors) != 0)
+        fail_msg("campaign: %s", buf_cstr(&errors));
+    buf_release(&errors);
+    return c;
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+static void every_mail_kind_has_a_name_and_a_composer(void **state)
+{
+    for (int k = 1; k < MAIL_KIND_COUNT; k++) {
+        const struct mail_kind_ops *ops = mail_kind_lookup((enum mail_kind)k);
+        if (!ops)
+            fail_msg("mail kind %d has no row in compose.c's mail_kinds", k);
+        assert_non_null(ops->name);
+        assert_true(strlen(ops->name) > 0);
+        assert_non_null(ops->compose);
+        /* A name is one dot-atom word: it starts the Message-ID's local part. */
+        assert_int_equal(strspn(ops->name, "abcdefghijklmnopqrstuvwxyz"), strlen(ops->name));
+        for (int j = 1; j < k; j++)
+            assert_string_not_equal(mail_kind_lookup((enum mail_kind)j)->name, ops->name);
+    }
+    assert_string_equal(mail_kind_lookup(MAIL_CONFIRM)->name, "confirm");
+    assert_string_equal(mail_kind_lookup(MAIL_WELCOME)->name, "welcome");
+    assert_string_equal(mail_kind_lookup(MAIL_REMINDER)->name, "reminder");
+}
+
+static void message_id_starts_with_the_kind_name(void **state)
+{
+    secret_init();
+    struct config cfg = test_config();
+    for (int k = 1; k < MAIL_KIND_COUNT; k++) {
+        char id[160], want[64];
+        assert_int_equal(compose_message_id((enum mail_kind)k, 12, 34, &cfg, id), 0);
+        snprintf(want, sizeof want, "%s.12.34.", mail_kind_lookup((enum mail_kind)k)->name);
+        assert_memory_equal(id, want, strlen(want));
+        assert_non_null(strstr(id, "@example.org"));
+    }
+}
+
+static void unknown_mail_kind_is_refused(void **state)
+{
+    secret_init();
+    struct config cfg = test_config();
+    struct campaign *c = campaign_ok();
+    struct campaign_row row = {.id = 1, .launch_utc = c->launch_utc, .window_minutes = 120};
+    struct supporter s = {
+        .id = 2, .token_key = 3, .email = (char *)"ada@example.org", .timezone = (char *)"UTC"};
+    for (size_t i = 0; i < UNKNOWN_COUNT; i++) {
+        enum mail_kind kind = unknown_kinds[i];
+        assert_null(mail_kind_lookup(kind));
+        char id[160] = "untouched";
+        assert_int_equal(compose_message_id(kind, 1, 2, &cfg, id), -1);
+        assert_string_equal(id, "untouched");
+        struct buf out = BUF_INIT, links = BUF_INIT;
+        assert_int_equal(compose_mail(kind, c, &row, &s, &cfg, 1000, &out, &links), -1);
+        assert_int_equal(out.len, 0);
+        assert_int_equal(links.len, 0);
+        buf_release(&out);
+        buf_release(&links);
+    }
+    campaign_free(c);
+}
+
+/* What the rows say differs per kind shows in the mails. */
+static void each_kind_composes_its_own_mail(void **state)
+{
+    secret_init();
+    struct config cfg = test_config();
+    struct campaign *c = campaign_ok();
+    struct campaign_row row = {.id = 1, .launch_utc = c->launch_utc, .window_minutes = 120};
+    struct supporter s = {.id = 2,
+                          .token_key = 3,
+                          .email = (char *)"ada@example.org",
+                          .name = (char *)"Ada",
+                          .timezone = (char *)"UTC"};
+    static const struct {
+        enum mail_kind kind;
+        const char *subject, *link;
+        int footer, list_unsubscribe, attachment;
+    } want[] = {
+        {MAIL_CONFIRM, "Subject: Confirm your pledge: Offline docs", "/confirm/", 0, 0, 0},
+        {MAIL_WELCOME, "Subject: You're in: Offline docs", "/c/docs-day", 1, 0, 1},
+        {MAIL_REMINDER, "Subject: It's time: Offline docs", "/a/", 1, 1, 0},
+    };
+    assert_int_equal(sizeof want / sizeof want[0], MAIL_KIND_COUNT - 1);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const struct mail_kind_ops *ops = mail_kind_lookup(want[i].kind);
+        assert_int_equal(ops->unsubscribe_footer, want[i].footer);
+        assert_int_equal(ops->cancel_if_unsubscribed, want[i].kind == MAIL_REMINDER);
+        struct buf out = BUF_INIT, links = BUF_INIT;
+        assert_int_equal(compose_mail(want[i].kind, c, &row, &s, &cfg, 1000, &out, &links), 0);
+        const char *m = buf_cstr(&out), *l = buf_cstr(&links);
+        char id[160], header[200];
+        assert_int_equal(compose_message_id(want[i].kind, row.id, s.id, &cfg, id), 0);
+        snprintf(header, sizeof header, "Message-ID: <%s>\r\n", id);
+        assert_non_null(strstr(m, header));
+        assert_non_null(strstr(m, want[i].subject));
+        assert_memory_equal(l, "https://muster.example", 22);
+        assert_non_null(strstr(l, want[i].link));
+        assert_int_equal(strstr(l, " https://muster.example/u/") != NULL, want[i].footer);
+        assert_int_equal(strstr(m, "\r\nList-Unsubscribe: ") != NULL, want[i].list_unsubscribe);
+        assert_int_equal(strstr(m, "invite.ics") != NULL, want[i].attachment);
+        buf_release(&out);
+        buf_release(&links);
+    }
+    campaign_free(c);
+}
+
+/* ---- the sender --------------------------------------------------------- */
+
+struct outbox_fixture {
+    struct tmp_db db;
+    char maildir[128];
+    struct store *st;
+    sqlite3 *raw; /* to write rows the store never would */
+    int64_t campaign_id;
+};
+
+static int outbox_setup(void **state)
+{
+    struct outbox_fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(tmp_db_make(&f->db, "compose"), 0);
+    snprintf(f->maildir, sizeof f->maildir, "%s/mail", f->db.dir);
+    char err[256];
+    assert_int_equal(store_open(f->db.path, &f->st, err, sizeof err), 0);
+    secret_init();
+    struct campaign *c = campaign_ok();
+    enum apply_result applied;
+    assert_int_equal(store_campaign_apply(f->st, c, 1000, &applied, err, sizeof err), 0);
+    campaign_free(c);
+    struct campaign_row row = {0};
+    assert_int_equal(store_campaign_get(f->st, "docs-day", &row), 0);
+    f->campaign_id = row.id;
+    campaign_row_release(&row);
+    assert_int_equal(sqlite3_open(f->db.path, &f->raw), SQLITE_OK);
+    sqlite3_busy_timeout(f->raw, 5000);
+    *state = f;
+    return 0;
+}
+
+static void remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d) {
+        unlink(path);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char child[512];
+        snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+        remove_tree(child);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+static int outbox_teardown(void **state)
+{
+    struct outbox_fixture *f = *state;
+    sqlite3_close(f->raw);
+    store_close(f->st);
+    remove_tree(f->maildir);
+    tmp_db_remove(&f->db);
+    free(f);
+    return 0;
+}
+
+/* Files the Maildir transport wrote (new/ and cur/). */
+static int mails_written(const char *maildir)
+{
+    int n = 0;
+    static const char *const subdirs[] = {"new", "cur"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", maildir, subdirs[i]);
+        DIR *d = opendir(path);
+        if (!d)
+            continue;
+        struct dirent *e;
+        while ((e = readdir(d)))
+            n += e->d_name[0] != '.';
+        closedir(d);
+    }
+    return n;
+}
+
+static void sql_exec(sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("%s: %s", sql, err ? err : "?");
+}
+
+/* The state and reply of outbox row id. */
+static void outbox_row(sqlite3 *db, int64_t id, char *state, char *reply, size_t n)
+{
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT state, last_reply FROM outbox WHERE id = ?1", -1, &s, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(s, 1, id);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    snprintf(state, n, "%s", (const char *)sqlite3_column_text(s, 0));
+    const unsigned char *r = sqlite3_column_text(s, 1);
+    snprintf(reply, n, "%s", r ? (const char *)r : "");
+    sqlite3_finalize(s);
+}
+
+static void outbox_row_of_unknown_kind_fails_and_is_not_sent(void **state)
+{
+    struct outbox_fixture *f = *state;
+    /* Three pledges queue three confirmations; two of them get kinds no
+     * muster knows. */
+    for (int i = 0; i < 3; i++) {
+        char email[64];
+        snprintf(email, sizeof email, "p%d@example.org", i);
+        struct pledge_input in = {.email = email, .timezone = "UTC", .consent_text = "yes"};
+        enum pledge_outcome outcome;
+        assert_int_equal(store_pledge(f->st, f->campaign_id, &in, 3, 1000, &outcome), 0);
+    }
+    sql_exec(f->raw, "UPDATE outbox SET kind = 0 WHERE id = 1");
+    sql_exec(f->raw, "UPDATE outbox SET kind = 9 WHERE id = 2");
+
+    struct config cfg = test_config();
+    cfg.maildir = f->maildir;
+    char err[256];
+    struct sender *sender = sender_open(&cfg, f->st, err, sizeof err);
+    if (!sender)
+        fail_msg("sender_open: %s", err);
+    struct sender_counts counts = {0};
+    size_t claimed = 0;
+    /* The log goes to a file for the batch, to be read back. */
+    char log_path[160];
+    snprintf(log_path, sizeof log_path, "%s/log", f->db.dir);
+    int log_fd = open(log_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(log_fd >= 0);
+    int saved_stderr = dup(STDERR_FILENO);
+    assert_true(saved_stderr >= 0);
+    assert_true(dup2(log_fd, STDERR_FILENO) >= 0);
+    int rc = sender_run_batch(sender, f->campaign_id, 10, 2000, &counts, &claimed);
+    assert_true(dup2(saved_stderr, STDERR_FILENO) >= 0);
+    close(saved_stderr);
+    assert_int_equal(rc, 0);
+    sender_close(sender);
+    char log[4096];
+    ssize_t got = pread(log_fd, log, sizeof log - 1, 0);
+    close(log_fd);
+    unlink(log_path);
+    assert_true(got > 0);
+    log[got] = '\0';
+    assert_non_null(strstr(log, "level=error event=mail.unknown_kind outbox=1 kind=0\n"));
+    assert_non_null(strstr(log, "level=error event=mail.unknown_kind outbox=2 kind=9\n"));
+
+    assert_int_equal(claimed, 3);
+    assert_int_equal(counts.sent, 1);
+    assert_int_equal(counts.failed, 2);
+    assert_int_equal(mails_written(f->maildir), 1);
+    char st[64], reply[64];
+    outbox_row(f->raw, 1, st, reply, sizeof st);
+    assert_string_equal(st, "failed");
+    assert_string_equal(reply, "unknown mail kind 0: not sent");
+    outbox_row(f->raw, 2, st, reply, sizeof st);
+    assert_string_equal(st, "failed");
+    assert_string_equal(reply, "unknown mail kind 9: not sent");
+    outbox_row(f->raw, 3, st, reply, sizeof st);
+    assert_string_equal(st, "sent");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_mail_kind_has_a_name_and_a_composer),
+        cmocka_unit_test(message_id_starts_with_the_kind_name),
+        cmocka_unit_test(unknown_mail_kind_is_refused),
+        cmocka_unit_test(each_kind_composes_its_own_mail),
+        cmocka_unit_test_setup_teardown(outbox_row_of_unknown_kind_fails_and_is_not_sent,
+                                        outbox_setup, outbox_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
