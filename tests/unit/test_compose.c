@@ -27,6 +27,8 @@
 #include "core/token.h"
 #include "mail/compose.h"
 #include "mail/outbox.h"
+#include "service/campaigns.h"
+#include "service/pledges.h"
 #include "store/store.h"
 #include "tmp_db.h"
 
@@ -192,7 +194,7 @@ static int outbox_setup(void **state)
     secret_init();
     struct campaign *c = campaign_ok();
     enum apply_result applied;
-    assert_int_equal(store_campaign_apply(f->st, c, 1000, &applied, err, sizeof err), 0);
+    assert_int_equal(campaigns_apply(f->st, c, 1000, &applied, err, sizeof err), 0);
     campaign_free(c);
     struct campaign_row row = {0};
     assert_int_equal(store_campaign_get(f->st, "docs-day", &row), 0);
@@ -285,7 +287,7 @@ static void outbox_row_of_unknown_kind_fails_and_is_not_sent(void **state)
         snprintf(email, sizeof email, "p%d@example.org", i);
         struct pledge_input in = {.email = email, .timezone = "UTC", .consent_text = "yes"};
         enum pledge_outcome outcome;
-        assert_int_equal(store_pledge(f->st, f->campaign_id, &in, 3, 1000, &outcome), 0);
+        assert_int_equal(pledges_record(f->st, f->campaign_id, &in, 3, 1000, &outcome), 0);
     }
     sql_exec(f->raw, "UPDATE outbox SET kind = 0 WHERE id = 1");
     sql_exec(f->raw, "UPDATE outbox SET kind = 9 WHERE id = 2");
