@@ -44,6 +44,7 @@ struct http_worker {
 
 struct http_server {
     struct app *app;
+    struct http_server_config hc; /* the application's routes */
     int listen_fd; /* ours: every daemon returns it when quiesced */
     atomic_int phase;
     pthread_mutex_t lock;
@@ -211,10 +212,12 @@ static void record_metrics(struct app *app, int status, int64_t elapsed_us)
     atomic_fetch_add(&app->metrics.latency_buckets[b], 1);
 }
 
-static void dispatch(struct http_request *req, struct http_response *resp, int too_large)
+static void dispatch(const struct http_server *srv, struct http_request *req,
+                     struct http_response *resp, int too_large)
 {
     int path_known = 0;
-    const struct route *route = http_route_match(req, &path_known);
+    const struct route *route =
+        http_route_match(srv->hc.routes, srv->hc.route_count, req, &path_known);
     if (req->store && !(route && (route->flags & ROUTE_SNAPSHOT)))
         store_snapshot_end(req->store); /* this request must see the latest data */
     if (!route) {
@@ -379,7 +382,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         release_deferred(ctx);
         atomic_store(&ctx->defer_state, DEFER_NONE);
     } else {
-        dispatch(&req, &resp, ctx->too_large);
+        dispatch(worker->srv, &req, &resp, ctx->too_large);
     }
     if (resp.has_deferred) {
         for (size_t i = 0; i < resp.header_count; i++)
@@ -567,7 +570,8 @@ static int parse_listen(const char *address, struct sockaddr_storage *ss, char *
     return -1;
 }
 
-struct http_server *http_server_start(struct app *app, int threads, char *err, unsigned long n)
+struct http_server *http_server_start(struct app *app, const struct http_server_config *hc,
+                                      int threads, char *err, unsigned long n)
 {
     struct sockaddr_storage ss;
     if (parse_listen(app->cfg->listen, &ss, err, n) != 0)
@@ -578,6 +582,7 @@ struct http_server *http_server_start(struct app *app, int threads, char *err, u
         return NULL;
     }
     srv->app = app;
+    srv->hc = *hc;
     srv->nworkers = threads;
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->quiesced_cv, NULL);

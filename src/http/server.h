@@ -8,11 +8,23 @@
 #ifndef MUSTER_HTTP_SERVER_H
 #define MUSTER_HTTP_SERVER_H
 
+#include <stddef.h>
+
 struct app;
 struct http_server;
+struct route;
 
-/* Starts listening on app->cfg->listen. NULL with a message in err on failure. */
-struct http_server *http_server_start(struct app *app, int threads, char *err, unsigned long n);
+/* What the application serves (src/app/ fills it): the server only knows
+ * the mechanics. */
+struct http_server_config {
+    const struct route *routes; /* matched in order (http_route_match) */
+    size_t route_count;
+};
+
+/* Starts listening on app->cfg->listen and answers with hc's routes (hc is
+ * copied). NULL with a message in err on failure. */
+struct http_server *http_server_start(struct app *app, const struct http_server_config *hc,
+                                      int threads, char *err, unsigned long n);
 /* Stops accepting new connections (in-flight requests go on). */
 void http_server_quiesce(struct http_server *srv);
 /* Stops accepting, finishes in-flight requests, and frees the server. */
