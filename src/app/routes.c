@@ -1,10 +1,11 @@
 /*
  * routes: every HTTP route muster answers, as data (PRODUCT.md, "HTTP
- * routes"), and the server configuration that hands them to http/server.c.
- * The router matches in order; the flags say who may call a route (server.c
- * enforces them before the handler runs). The auth tests walk this table
- * (`muster routes`), so a new /admin or /api route is covered without listing
- * it twice. This is wiring only: no handler lives here.
+ * routes"), and the server configuration that hands them, with the HTML
+ * error pages, to http/server.c. The router matches in order; the flags say
+ * who may call a route (server.c enforces them before the handler runs). The
+ * auth tests walk this table (`muster routes`), so a new /admin or /api route
+ * is covered without listing it twice. This is wiring only: no handler lives
+ * here.
  */
 #include "app/routes.h"
 
@@ -65,4 +66,5 @@ const size_t app_route_count = sizeof app_routes / sizeof app_routes[0];
 const struct http_server_config app_http = {
     .routes = app_routes,
     .route_count = sizeof app_routes / sizeof app_routes[0],
+    .error_page = page_error, /* the site's frame (pages/layout.c) */
 };

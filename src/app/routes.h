@@ -17,7 +17,8 @@
 extern const struct route app_routes[];
 extern const size_t app_route_count;
 
-/* The server's configuration for muster: app_routes. */
+/* The server's configuration for muster: app_routes, and page_error
+ * (pages/layout.c) for the server's own error answers. */
 extern const struct http_server_config app_http;
 
 #endif

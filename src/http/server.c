@@ -27,7 +27,6 @@
 #include "http/http.h"
 #include "http/session.h"
 #include "store/group_commit.h"
-#include "pages/pages.h"
 #include "core/banned.h"
 
 enum server_phase { PHASE_RUN, PHASE_QUIESCE, PHASE_STOP };
@@ -44,7 +43,7 @@ struct http_worker {
 
 struct http_server {
     struct app *app;
-    struct http_server_config hc; /* the application's routes */
+    struct http_server_config hc; /* the application's routes and error page */
     int listen_fd; /* ours: every daemon returns it when quiesced */
     atomic_int phase;
     pthread_mutex_t lock;
@@ -198,6 +197,21 @@ const char *http_client_ip(struct http_request *req)
 
 /* ---- dispatch ---- */
 
+/* The application's error page (hc.error_page), else plain text. */
+static void error_page(const struct http_server *srv, struct http_request *req,
+                       struct http_response *resp, int status, const char *title,
+                       const char *message)
+{
+    if (srv->hc.error_page) {
+        srv->hc.error_page(req, resp, status, title, message);
+        return;
+    }
+    resp->status = status;
+    resp->content_type = "text/plain; charset=utf-8";
+    buf_reset(&resp->body);
+    buf_printf(&resp->body, "%d %s\n%s\n", status, title, message);
+}
+
 static void record_metrics(struct app *app, int status, int64_t elapsed_us)
 {
     static const int64_t bounds_us[] = {1000, 5000, 10000, 50000, 100000, 500000, 1000000};
@@ -222,11 +236,15 @@ static void dispatch(const struct http_server *srv, struct http_request *req,
         store_snapshot_end(req->store); /* this request must see the latest data */
     if (!route) {
         if (path_known) {
-            page_error(req, resp, 405, "Method not allowed",
+            error_page(srv, req, resp, 405, "Method not allowed",
                        "This address does not answer that kind of request.");
             http_set_header(resp, "Allow", "GET, HEAD, POST");
         } else {
-            page_not_found(req, resp);
+            /* The words of page_not_found (pages/layout.c), which the
+             * handlers use for an unknown token or campaign. */
+            error_page(srv, req, resp, 404, "Not found",
+                       "There is nothing here. If you followed a link from an email, it may "
+                       "have expired or been mistyped.");
         }
         return;
     }
@@ -237,11 +255,11 @@ static void dispatch(const struct http_server *srv, struct http_request *req,
                       "{\"errors\":{\"body\":\"The request body is larger than 256 "
                       "KiB.\"}}");
         else
-            page_error(req, resp, 413, "Request too large", "The request body is too large.");
+            error_page(srv, req, resp, 413, "Request too large", "The request body is too large.");
         return;
     }
     if (!req->store) {
-        page_error(req, resp, 503, "Unavailable", "The database is not available. Try again.");
+        error_page(srv, req, resp, 503, "Unavailable", "The database is not available. Try again.");
         return;
     }
     if ((route->flags & (ROUTE_ADMIN | ROUTE_API)) &&
@@ -255,7 +273,7 @@ static void dispatch(const struct http_server *srv, struct http_request *req,
         return;
     }
     if ((route->flags & ROUTE_CSRF) && !session_csrf_ok(req)) {
-        page_error(req, resp, 403, "Form expired",
+        error_page(srv, req, resp, 403, "Form expired",
                    "This form has expired or was sent from another site. Go back, reload the "
                    "page and try again.");
         return;
