@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite (`make test` runs it after building the normal and the
 # sanitized binaries). Families, in order:
+#   layers    scripts/layers.sh on a throwaway tree, then --check on src/ and
+#             docs/ARCHITECTURE.md's table: every include points down
 #   unit      cmocka tests, built normally and with -fsanitize=address,undefined
 #   e2e       pytest over HTTP against build/asan/muster with real SMTP servers
 #   fuzz      every libFuzzer target for a bounded time over its corpus
 #   browser   headless Chromium through playwright-core
-# Set MUSTER_TEST_ONLY=unit|e2e|fuzz|browser to run one family,
+# Set MUSTER_TEST_ONLY=layers|unit|e2e|fuzz|browser to run one family,
 # MUSTER_FUZZ_SECONDS to change the fuzzing time (default 20 per target).
 set -u
 cd "$(dirname "$0")/.."
@@ -28,6 +30,41 @@ run() { # name, command...
 }
 
 want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+
+# The script itself, on a tree made up here: clean, then one include that
+# points up (core -> http), then a table left stale.
+layers_selftest() {
+    local t out rc=0
+    t=$(mktemp -d)
+    mkdir -p "$t/src/core" "$t/src/http" "$t/docs"
+    printf '#include "core/buf.h"\n' >"$t/src/http/server.c"
+    printf 'x\n<!-- layers:begin -->\n<!-- layers:end -->\ny\n' >"$t/docs/ARCHITECTURE.md"
+    if ! scripts/layers.sh --root "$t" --update docs/ARCHITECTURE.md ||
+        ! out=$(scripts/layers.sh --root "$t" --check); then
+        echo "layers: a clean tree failed the check: $out"
+        rc=1
+    fi
+    printf '#include "http/server.h"\n' >"$t/src/core/buf.c"
+    scripts/layers.sh --root "$t" --update docs/ARCHITECTURE.md || rc=1
+    out=$(scripts/layers.sh --root "$t" --check)
+    if [ $? != 1 ] || [ "$out" != "src/core/buf.c:1: core includes http/server.h (layer 8 above 0)" ]; then
+        echo "layers: an upward include was not reported as such: $out"
+        rc=1
+    fi
+    rm "$t/src/core/buf.c"
+    out=$(scripts/layers.sh --root "$t" --check)
+    if [ $? != 1 ] || [ "${out#docs/ARCHITECTURE.md: the layers table is not}" = "$out" ]; then
+        echo "layers: a stale table was not reported: $out"
+        rc=1
+    fi
+    rm -rf "$t"
+    return $rc
+}
+
+if want layers; then
+    run "layers (scripts/layers.sh on a made-up tree)" layers_selftest
+    run "layers (scripts/layers.sh --check)" scripts/layers.sh --check
+fi
 
 if want unit; then
     for t in build/unit/test_* build/asan/unit/test_*; do

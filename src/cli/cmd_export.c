@@ -8,11 +8,11 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "pages/admin_csv.h"
+#include "exchange/csv_io.h"
 #include "store/store.h"
 #include "core/banned.h"
 
-/* The CSV itself comes from pages/admin_csv.c, shared with the dashboard. */
+/* The CSV itself comes from exchange/csv_io.c, shared with the dashboard. */
 static int write_file(void *ctx, const char *data, size_t len)
 {
     return fwrite(data, 1, len, (FILE *)ctx) != len;
@@ -44,8 +44,8 @@ int cmd_export(struct cli *cli, int argc, char **argv)
     if (!f)
         return cli_fail(EXIT_RUNTIME, "export: cannot write %s: %s", path, strerror(errno));
     long rows = 0;
-    rc = admin_csv_export(cli->store, id, supporters ? ADMIN_CSV_SUPPORTERS : ADMIN_CSV_CLICKS,
-                          write_file, f, &rows);
+    rc = csv_export(cli->store, id, supporters ? CSV_EXPORT_SUPPORTERS : CSV_EXPORT_CLICKS,
+                    write_file, f, &rows);
     int closed = path ? fclose(f) : fflush(f);
     if (rc != 0 || closed != 0)
         return cli_fail(EXIT_RUNTIME, "export: failed after %ld rows", rows);

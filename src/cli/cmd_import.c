@@ -13,13 +13,13 @@
 
 #include "cli/commands.h"
 #include "core/tz.h"
-#include "pages/admin_csv.h"
+#include "exchange/csv_io.h"
 #include "store/store.h"
 #include "core/banned.h"
 
 #define IMPORT_MAX (64 * 1024 * 1024)
 
-/* The rows are read and checked by pages/admin_csv.c, shared with the
+/* The rows are read and checked by exchange/csv_io.c, shared with the
  * dashboard's import form; this prints what it reports. */
 static void note_row(void *ctx, int line, int refused, const char *why)
 {
@@ -55,27 +55,27 @@ int cmd_import(struct cli *cli, int argc, char **argv)
         buf_release(&data);
         return cli_fail(EXIT_USAGE, "%s: larger than %d bytes", argv[2], IMPORT_MAX);
     }
-    struct admin_csv_import_result res;
+    struct csv_import_result res;
     int result = EXIT_OK;
-    switch (admin_csv_import(cli->store, campaign_id, buf_cstr(&data), data.len, tz_now(), note_row,
-                             argv[2], &res)) {
-    case ADMIN_CSV_IMPORTED:
+    switch (csv_import(cli->store, campaign_id, buf_cstr(&data), data.len, tz_now(), note_row,
+                       argv[2], &res)) {
+    case CSV_IMPORT_OK:
         printf("imported %ld supporters, refused %ld, skipped %ld already present\n", res.imported,
                res.refused, res.duplicates);
         if (res.refused)
             result = EXIT_USAGE;
         break;
-    case ADMIN_CSV_NO_HEADER:
+    case CSV_IMPORT_NO_HEADER:
         result = cli_fail(EXIT_USAGE, "%s: no header row", argv[2]);
         break;
-    case ADMIN_CSV_BAD_HEADER:
+    case CSV_IMPORT_BAD_HEADER:
         result = cli_fail(EXIT_USAGE, "%s:1: the header needs an 'email' and a 'consent' column",
                           argv[2]);
         break;
-    case ADMIN_CSV_BAD_CSV:
+    case CSV_IMPORT_BAD_CSV:
         result = cli_fail(EXIT_USAGE, "%s:%s; nothing was imported", argv[2], res.error);
         break;
-    case ADMIN_CSV_BUSY:
+    case CSV_IMPORT_BUSY:
         result = cli_fail(EXIT_RUNTIME, "import: the store is busy");
         break;
     default:

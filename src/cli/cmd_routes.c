@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 
+#include "app/routes.h"
 #include "cli/commands.h"
 #include "http/http.h"
 
@@ -14,8 +15,8 @@ int cmd_routes(struct cli *cli, int argc, char **argv)
     (void)argv;
     if (argc != 1)
         return cli_fail(EXIT_USAGE, "usage: muster routes");
-    for (size_t i = 0; i < http_route_count; i++) {
-        const struct route *r = &http_routes[i];
+    for (size_t i = 0; i < app_route_count; i++) {
+        const struct route *r = &app_routes[i];
         printf("%s %s %s%s\n", r->method, r->pattern,
                r->flags & ROUTE_ADMIN ? "admin" : r->flags & ROUTE_API ? "api" : "public",
                r->flags & ROUTE_CSRF ? ",csrf" : "");

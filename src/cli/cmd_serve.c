@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "app/routes.h"
 #include "service/assigner.h"
 #include "cli/commands.h"
 #include "cli/serve.h"
@@ -121,7 +122,7 @@ int serve_run(struct cli *cli)
         return cli_fail(EXIT_RUNTIME, "%s", err);
     }
 
-    struct http_server *srv = http_server_start(&app, serve_threads(), err, sizeof err);
+    struct http_server *srv = http_server_start(&app, &app_http, serve_threads(), err, sizeof err);
     if (!srv) {
         group_commit_stop(app.committer);
         group_commit_free(app.committer);

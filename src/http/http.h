@@ -3,7 +3,9 @@
  * table's types. Handlers never touch libmicrohttpd: server.c turns an MHD
  * connection into a struct http_request, calls the handler the router picked,
  * and queues the struct http_response it filled. Everything a handler
- * allocates for the response lives in resp (freed by the server).
+ * allocates for the response lives in resp (freed by the server). The table
+ * of routes itself is the application's (src/app/routes.c): http/ never
+ * names a handler.
  */
 #ifndef MUSTER_HTTP_HTTP_H
 #define MUSTER_HTTP_HTTP_H
@@ -99,12 +101,11 @@ struct route {
     unsigned flags;
 };
 
-/* The route table (routes.c). */
-extern const struct route http_routes[];
-extern const size_t http_route_count;
-
-/* Finds the route for method and path; fills req->params. Returns the route,
- * or NULL with *path_known set when the path matched another method (405). */
-const struct route *http_route_match(struct http_request *req, int *path_known);
+/* Finds the route for method and path in routes[route_count] (the
+ * application's table, tried in order: src/app/routes.c); fills req->params.
+ * Returns the route, or NULL with *path_known set when the path matched
+ * another method (405). */
+const struct route *http_route_match(const struct route *routes, size_t route_count,
+                                     struct http_request *req, int *path_known);
 
 #endif

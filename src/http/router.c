@@ -1,7 +1,8 @@
 /*
- * router: matches a request against the route table (routes.c). Patterns are
- * data: literal segments and ":name" segments that capture one non-empty
- * segment. Captured segments point into a per-request copy of the path.
+ * router: matches a request against a route table (the application's,
+ * src/app/routes.c, handed over by the server). Patterns are data: literal
+ * segments and ":name" segments that capture one non-empty segment. Captured
+ * segments point into a per-request copy of the path.
  */
 #include "http/http.h"
 
@@ -49,7 +50,8 @@ static int match(const char *pattern, const char *path, struct span *params, siz
     return 1;
 }
 
-const struct route *http_route_match(struct http_request *req, int *path_known)
+const struct route *http_route_match(const struct route *routes, size_t route_count,
+                                     struct http_request *req, int *path_known)
 {
     static __thread char scratch[2048];
     size_t len = strlen(req->path);
@@ -57,8 +59,8 @@ const struct route *http_route_match(struct http_request *req, int *path_known)
     if (len >= sizeof scratch)
         return NULL;
     const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
-    for (size_t i = 0; i < http_route_count; i++) {
-        const struct route *r = &http_routes[i];
+    for (size_t i = 0; i < route_count; i++) {
+        const struct route *r = &routes[i];
         struct span params[HTTP_MAX_PARAMS];
         size_t count = 0;
         if (!match(r->pattern, req->path, params, &count))

@@ -27,7 +27,6 @@
 #include "http/http.h"
 #include "http/session.h"
 #include "store/group_commit.h"
-#include "pages/pages.h"
 #include "core/banned.h"
 
 enum server_phase { PHASE_RUN, PHASE_QUIESCE, PHASE_STOP };
@@ -44,6 +43,7 @@ struct http_worker {
 
 struct http_server {
     struct app *app;
+    struct http_server_config hc; /* the application's routes and error page */
     int listen_fd; /* ours: every daemon returns it when quiesced */
     atomic_int phase;
     pthread_mutex_t lock;
@@ -197,6 +197,21 @@ const char *http_client_ip(struct http_request *req)
 
 /* ---- dispatch ---- */
 
+/* The application's error page (hc.error_page), else plain text. */
+static void error_page(const struct http_server *srv, struct http_request *req,
+                       struct http_response *resp, int status, const char *title,
+                       const char *message)
+{
+    if (srv->hc.error_page) {
+        srv->hc.error_page(req, resp, status, title, message);
+        return;
+    }
+    resp->status = status;
+    resp->content_type = "text/plain; charset=utf-8";
+    buf_reset(&resp->body);
+    buf_printf(&resp->body, "%d %s\n%s\n", status, title, message);
+}
+
 static void record_metrics(struct app *app, int status, int64_t elapsed_us)
 {
     static const int64_t bounds_us[] = {1000, 5000, 10000, 50000, 100000, 500000, 1000000};
@@ -211,19 +226,25 @@ static void record_metrics(struct app *app, int status, int64_t elapsed_us)
     atomic_fetch_add(&app->metrics.latency_buckets[b], 1);
 }
 
-static void dispatch(struct http_request *req, struct http_response *resp, int too_large)
+static void dispatch(const struct http_server *srv, struct http_request *req,
+                     struct http_response *resp, int too_large)
 {
     int path_known = 0;
-    const struct route *route = http_route_match(req, &path_known);
+    const struct route *route =
+        http_route_match(srv->hc.routes, srv->hc.route_count, req, &path_known);
     if (req->store && !(route && (route->flags & ROUTE_SNAPSHOT)))
         store_snapshot_end(req->store); /* this request must see the latest data */
     if (!route) {
         if (path_known) {
-            page_error(req, resp, 405, "Method not allowed",
+            error_page(srv, req, resp, 405, "Method not allowed",
                        "This address does not answer that kind of request.");
             http_set_header(resp, "Allow", "GET, HEAD, POST");
         } else {
-            page_not_found(req, resp);
+            /* The words of page_not_found (pages/layout.c), which the
+             * handlers use for an unknown token or campaign. */
+            error_page(srv, req, resp, 404, "Not found",
+                       "There is nothing here. If you followed a link from an email, it may "
+                       "have expired or been mistyped.");
         }
         return;
     }
@@ -234,11 +255,11 @@ static void dispatch(struct http_request *req, struct http_response *resp, int t
                       "{\"errors\":{\"body\":\"The request body is larger than 256 "
                       "KiB.\"}}");
         else
-            page_error(req, resp, 413, "Request too large", "The request body is too large.");
+            error_page(srv, req, resp, 413, "Request too large", "The request body is too large.");
         return;
     }
     if (!req->store) {
-        page_error(req, resp, 503, "Unavailable", "The database is not available. Try again.");
+        error_page(srv, req, resp, 503, "Unavailable", "The database is not available. Try again.");
         return;
     }
     if ((route->flags & (ROUTE_ADMIN | ROUTE_API)) &&
@@ -252,7 +273,7 @@ static void dispatch(struct http_request *req, struct http_response *resp, int t
         return;
     }
     if ((route->flags & ROUTE_CSRF) && !session_csrf_ok(req)) {
-        page_error(req, resp, 403, "Form expired",
+        error_page(srv, req, resp, 403, "Form expired",
                    "This form has expired or was sent from another site. Go back, reload the "
                    "page and try again.");
         return;
@@ -379,7 +400,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         release_deferred(ctx);
         atomic_store(&ctx->defer_state, DEFER_NONE);
     } else {
-        dispatch(&req, &resp, ctx->too_large);
+        dispatch(worker->srv, &req, &resp, ctx->too_large);
     }
     if (resp.has_deferred) {
         for (size_t i = 0; i < resp.header_count; i++)
@@ -567,7 +588,8 @@ static int parse_listen(const char *address, struct sockaddr_storage *ss, char *
     return -1;
 }
 
-struct http_server *http_server_start(struct app *app, int threads, char *err, unsigned long n)
+struct http_server *http_server_start(struct app *app, const struct http_server_config *hc,
+                                      int threads, char *err, unsigned long n)
 {
     struct sockaddr_storage ss;
     if (parse_listen(app->cfg->listen, &ss, err, n) != 0)
@@ -578,6 +600,7 @@ struct http_server *http_server_start(struct app *app, int threads, char *err, u
         return NULL;
     }
     srv->app = app;
+    srv->hc = *hc;
     srv->nworkers = threads;
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->quiesced_cv, NULL);

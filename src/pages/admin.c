@@ -6,7 +6,7 @@
  * of closes and opens, and the data links. admin.js keeps the numbers and
  * charts current by polling; the page itself is complete without script.
  * Also the target close/open actions and the stats API. Only reached through
- * ROUTE_ADMIN / ROUTE_API routes (see routes.c).
+ * ROUTE_ADMIN / ROUTE_API routes (see app/routes.c).
  */
 #include <jansson.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
  * admin: the organizer's side, every handler the ORGANIZER section of the
- * route table (http/routes.c) names: login and logout (login.c), the campaign
+ * route table (app/routes.c) names: login and logout (login.c), the campaign
  * list and launch-day view (admin.c), the campaign form (admin_form.c), the
  * live charts and time series (admin_charts.c), data in and out
  * (admin_data.c), the dashboard's stylesheet and script (admin_static.c), and

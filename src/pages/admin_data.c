@@ -1,11 +1,11 @@
 /*
  * admin_data: a campaign's data in and out of the dashboard. The CSV
- * downloads and the import are the command line's own code (admin_csv.c);
- * the import form takes the CSV as text (a file is read into the textarea by
- * admin.js), because forms here are urlencoded: the CSRF check reads an
- * urlencoded body, and the body is capped at 256 KiB anyway (bigger files go
- * through `muster import`). Erasing a person takes two steps: the address,
- * then a confirmation page that says what goes.
+ * downloads and the import are the command line's own code
+ * (exchange/csv_io.c); the import form takes the CSV as text (a file is read
+ * into the textarea by admin.js), because forms here are urlencoded: the CSRF
+ * check reads an urlencoded body, and the body is capped at 256 KiB anyway
+ * (bigger files go through `muster import`). Erasing a person takes two
+ * steps: the address, then a confirmation page that says what goes.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,11 +14,11 @@
 #include "service/pledges.h"
 #include "core/escape.h"
 #include "core/log.h"
+#include "exchange/csv_io.h"
 #include "http/app.h"
 #include "http/form.h"
 #include "http/session.h"
 #include "pages/admin.h"
-#include "pages/admin_csv.h"
 #include "pages/admin_private.h"
 #include "pages/pages.h"
 #include "store/store.h"
@@ -34,9 +34,9 @@ static int append_body(void *ctx, const char *data, size_t len)
 }
 
 static void export_csv(struct http_request *req, struct http_response *resp,
-                       enum admin_csv_kind kind)
+                       enum csv_export_kind kind)
 {
-    const char *what = kind == ADMIN_CSV_SUPPORTERS ? "supporters" : "clicks";
+    const char *what = kind == CSV_EXPORT_SUPPORTERS ? "supporters" : "clicks";
     struct campaign_row row;
     int rc = store_campaign_get(req->store, req->params[0], &row);
     if (rc != 0) {
@@ -45,7 +45,7 @@ static void export_csv(struct http_request *req, struct http_response *resp,
         return;
     }
     long rows = 0;
-    if (admin_csv_export(req->store, row.id, kind, append_body, &resp->body, &rows) != 0) {
+    if (csv_export(req->store, row.id, kind, append_body, &resp->body, &rows) != 0) {
         admin_message_page(req, resp, 500, "Export failed",
                            "The data could not be read completely. Try again in a moment.");
         campaign_row_release(&row);
@@ -62,12 +62,12 @@ static void export_csv(struct http_request *req, struct http_response *resp,
 
 void handle_admin_export_supporters(struct http_request *req, struct http_response *resp)
 {
-    export_csv(req, resp, ADMIN_CSV_SUPPORTERS);
+    export_csv(req, resp, CSV_EXPORT_SUPPORTERS);
 }
 
 void handle_admin_export_clicks(struct http_request *req, struct http_response *resp)
 {
-    export_csv(req, resp, ADMIN_CSV_CLICKS);
+    export_csv(req, resp, CSV_EXPORT_CLICKS);
 }
 
 /* ---- import ---- */
@@ -154,8 +154,7 @@ static void note_row(void *ctx, int line, int refused, const char *why)
 
 static void import_result(struct http_request *req, struct http_response *resp,
                           const struct campaign_row *row, const char *title,
-                          const struct admin_csv_import_result *res,
-                          const struct import_notes *notes)
+                          const struct csv_import_result *res, const struct import_notes *notes)
 {
     char csrf[TOKEN_RANDOM_LEN + 1];
     session_csrf_token(req, resp, csrf);
@@ -220,22 +219,21 @@ void handle_admin_import_post(struct http_request *req, struct http_response *re
         goto out;
     }
     struct import_notes notes = {BUF_INIT, 0};
-    struct admin_csv_import_result res;
-    int status =
-        admin_csv_import(req->store, row.id, csv, strlen(csv), req->now, note_row, &notes, &res);
+    struct csv_import_result res;
+    int status = csv_import(req->store, row.id, csv, strlen(csv), req->now, note_row, &notes, &res);
     char message[320];
     switch (status) {
-    case ADMIN_CSV_IMPORTED:
+    case CSV_IMPORT_OK:
         log_info("data.imported",
                  "campaign=%s imported=%ld refused=%ld skipped=%ld "
                  "by=organizer:%lld",
                  row.slug, res.imported, res.refused, res.duplicates, (long long)req->organizer_id);
         import_result(req, resp, &row, title, &res, &notes);
         break;
-    case ADMIN_CSV_NO_HEADER:
-    case ADMIN_CSV_BAD_HEADER:
-    case ADMIN_CSV_BAD_CSV:
-        if (status == ADMIN_CSV_BAD_CSV)
+    case CSV_IMPORT_NO_HEADER:
+    case CSV_IMPORT_BAD_HEADER:
+    case CSV_IMPORT_BAD_CSV:
+        if (status == CSV_IMPORT_BAD_CSV)
             snprintf(message, sizeof message, "This is not valid CSV (%s). Nothing was imported.",
                      res.error);
         else

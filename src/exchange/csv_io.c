@@ -1,9 +1,9 @@
 /*
- * admin_csv: CSV export and import of a campaign's supporters and clicks,
- * shared by the command line and the dashboard (see admin_csv.h). It never
+ * csv_io: CSV export and import of a campaign's supporters and clicks,
+ * shared by the command line and the dashboard (see csv_io.h). It never
  * writes a file or a response itself: the caller's writer does.
  */
-#include "pages/admin_csv.h"
+#include "exchange/csv_io.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +22,7 @@
 /* ---- export ---- */
 
 struct export_ctx {
-    admin_csv_write_fn write;
+    csv_export_write_fn write;
     void *ctx;
     struct buf line;
     long rows;
@@ -47,8 +47,8 @@ static int export_row(void *vctx, const char *const *values, int count)
     return 0;
 }
 
-int admin_csv_export(struct store *st, int64_t campaign_id, enum admin_csv_kind kind,
-                     admin_csv_write_fn write, void *ctx, long *rows)
+int csv_export(struct store *st, int64_t campaign_id, enum csv_export_kind kind,
+               csv_export_write_fn write, void *ctx, long *rows)
 {
     static const char *const supporter_header[] = {
         "email",      "name",         "statement",    "timezone",
@@ -56,7 +56,7 @@ int admin_csv_export(struct store *st, int64_t campaign_id, enum admin_csv_kind 
         "consent_at", "consent_text", "source",       "target"};
     static const char *const click_header[] = {"at", "target", "rerouted", "email"};
     struct export_ctx x = {write, ctx, BUF_INIT, 0, 0};
-    int supporters = kind == ADMIN_CSV_SUPPORTERS;
+    int supporters = kind == CSV_EXPORT_SUPPORTERS;
     export_row(&x, supporters ? supporter_header : click_header, supporters ? 12 : 4);
     x.rows = 0;
     int rc = -1;
@@ -122,34 +122,33 @@ static const char *row_problem(const struct csv_reader *r, int c_email, int c_co
     return NULL;
 }
 
-int admin_csv_import(struct store *st, int64_t campaign_id, const char *data, size_t len,
-                     int64_t now, admin_csv_note_fn note, void *ctx,
-                     struct admin_csv_import_result *out)
+int csv_import(struct store *st, int64_t campaign_id, const char *data, size_t len, int64_t now,
+               csv_import_note_fn note, void *ctx, struct csv_import_result *out)
 {
     memset(out, 0, sizeof *out);
     struct csv_reader r;
     csv_init(&r, data, len);
-    int status = ADMIN_CSV_IMPORTED;
+    int status = CSV_IMPORT_OK;
     char err[256];
     int got = csv_next(&r, err, sizeof err);
     if (got < 0) {
         snprintf(out->error, sizeof out->error, "%s", err);
-        status = ADMIN_CSV_BAD_CSV;
+        status = CSV_IMPORT_BAD_CSV;
         goto out;
     }
     if (got == 0) {
-        status = ADMIN_CSV_NO_HEADER;
+        status = CSV_IMPORT_NO_HEADER;
         goto out;
     }
     int c_email = column(&r, "email"), c_consent = column(&r, "consent"),
         c_name = column(&r, "name"), c_tz = column(&r, "timezone"),
         c_at = column(&r, "consented_at");
     if (c_email < 0 || c_consent < 0) {
-        status = ADMIN_CSV_BAD_HEADER;
+        status = CSV_IMPORT_BAD_HEADER;
         goto out;
     }
     if (store_begin(st) != 0) {
-        status = ADMIN_CSV_BUSY;
+        status = CSV_IMPORT_BUSY;
         goto out;
     }
     for (;;) {
@@ -160,7 +159,7 @@ int admin_csv_import(struct store *st, int64_t campaign_id, const char *data, si
             store_rollback(st);
             snprintf(out->error, sizeof out->error, "%s", err);
             out->imported = 0;
-            status = ADMIN_CSV_BAD_CSV;
+            status = CSV_IMPORT_BAD_CSV;
             goto out;
         }
         if (r.count == 1 && r.fields[0][0] == '\0')
@@ -184,7 +183,7 @@ int admin_csv_import(struct store *st, int64_t campaign_id, const char *data, si
         } else if (rc != 0) {
             store_rollback(st);
             out->imported = 0;
-            status = ADMIN_CSV_STORE_FAILED;
+            status = CSV_IMPORT_STORE_FAILED;
             goto out;
         } else {
             out->imported++;
@@ -192,7 +191,7 @@ int admin_csv_import(struct store *st, int64_t campaign_id, const char *data, si
     }
     if (store_commit(st) != 0) {
         out->imported = 0;
-        status = ADMIN_CSV_STORE_FAILED;
+        status = CSV_IMPORT_STORE_FAILED;
     }
 out:
     csv_release(&r);

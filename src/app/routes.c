@@ -1,14 +1,20 @@
 /*
  * routes: every HTTP route muster answers, as data (PRODUCT.md, "HTTP
- * routes"). The router matches in order; the flags say who may call a route
- * (server.c enforces them before the handler runs). The auth tests walk this
- * table, so a new /admin or /api route is covered without listing it twice.
+ * routes"), and the server configuration that hands them, with the HTML
+ * error pages, to http/server.c. The router matches in order; the flags say
+ * who may call a route (server.c enforces them before the handler runs). The
+ * auth tests walk this table (`muster routes`), so a new /admin or /api route
+ * is covered without listing it twice. This is wiring only: no handler lives
+ * here.
  */
+#include "app/routes.h"
+
 #include "http/http.h"
+#include "http/server.h"
 #include "pages/pages.h"
 #include "pages/admin.h"
 
-const struct route http_routes[] = {
+const struct route app_routes[] = {
     {"GET", "/", handle_home, ROUTE_PUBLIC},
     {"GET", "/healthz", handle_healthz, ROUTE_PUBLIC},
     {"GET", "/metrics", handle_metrics, ROUTE_PUBLIC},
@@ -55,4 +61,10 @@ const struct route http_routes[] = {
     {"GET", "/api/v1/campaigns/:slug/timeseries", handle_api_timeseries, ROUTE_API},
 };
 
-const size_t http_route_count = sizeof http_routes / sizeof http_routes[0];
+const size_t app_route_count = sizeof app_routes / sizeof app_routes[0];
+
+const struct http_server_config app_http = {
+    .routes = app_routes,
+    .route_count = sizeof app_routes / sizeof app_routes[0],
+    .error_page = page_error, /* the site's frame (pages/layout.c) */
+};
