@@ -2,8 +2,10 @@
  * assigner: in-memory assignment with a batched click writer (see
  * assigner.h). Locks: `campaigns_lock` guards the list of campaign states;
  * each state has its own lock for its targets and assignment map; `queue_lock`
- * guards the click queue. No lock is held while another is taken, except a
- * state's lock around the queue push (state -> queue, never the reverse).
+ * guards the click queue; `places_lock` the handle that takes places under
+ * caps. No lock is held while another is taken, except a state's lock around
+ * the queue push and around a place's take (state -> queue, state -> places,
+ * never the reverse).
  */
 #include "service/assigner.h"
 

@@ -1,18 +1,23 @@
 /*
  * assigner: the one-click path's state in `muster serve`. Assignments are
- * decided in memory, under one lock per campaign, so concurrent first clicks
- * never exceed a cap and a click costs no write transaction; each click is
- * queued and a writer thread commits the queue in batches (group commit,
+ * decided in memory, under one lock per campaign, so a click to a target
+ * without a cap costs no write transaction; each click is queued and a
+ * writer thread commits the queue in batches (group commit,
  * synchronous=NORMAL). What a crash can lose: the clicks answered in the last
  * moments before it (the queue not yet written: at most the 20 ms the writer
  * lets a small group gather, plus the batch being written); a supporter
- * whose assignment was lost is assigned again at the next click, within the
- * caps.
+ * whose assignment was lost is assigned again at the next click.
+ *
+ * Under a cap the database is the authority: a new assignment to a capped
+ * target first takes its place there (store_place_take, one short write
+ * transaction on the assigner's own handle), so caps hold across processes;
+ * a target found full is marked so and the pick is made again. A place taken
+ * is never lost to a crash: the assignment is committed with it.
  *
  * A change made by another process (target closed, campaign applied) bumps
  * the campaign's revision; the next click sees it and reloads the targets'
- * states, keeping the counts it holds (they include clicks not yet written).
- * One `muster serve` per database: the counts are this process's.
+ * states, keeping the counts it holds for targets without a cap (they
+ * include clicks not yet written) and reading the places of capped ones.
  */
 #ifndef MUSTER_SERVICE_ASSIGNER_H
 #define MUSTER_SERVICE_ASSIGNER_H
