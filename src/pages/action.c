@@ -6,7 +6,8 @@
  * instance to pick, the "all" assignment, ?review=1). Before the moment it
  * shows a countdown; HEAD records nothing. POST /a/TOKEN/report is "this
  * target did not accept my action"; POST /a/TOKEN/instance remembers the
- * supporter's mastodon instance.
+ * supporter's mastodon instance (CSRF-checked; only a public host name,
+ * target_instance_problem).
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "core/tz.h"
 #include "http/app.h"
 #include "http/form.h"
+#include "http/session.h"
 #include "pages/pages.h"
 #include "store/store.h"
 #include "targets/target.h"
@@ -106,10 +108,41 @@ static void report_form(struct buf *b, const char *token, const char *target_key
                 "action</button>\n</form>\n");
 }
 
+/* The form that asks for the supporter's mastodon instance; value and
+ * problem (what was wrong with the last try) are NULL on a first ask. */
+static void instance_form(struct buf *b, const char *token, const char *suffix, const char *csrf,
+                          const char *value, const char *problem)
+{
+    buf_printf(b,
+               "<form method=\"post\" action=\"/a/%s/instance\">\n"
+               "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n<label for=\"instance%s\">"
+               "Your Mastodon server <span class=\"hint\">For example mastodon.social"
+               "</span></label>\n",
+               token, csrf, suffix);
+    if (problem) {
+        buf_printf(b, "<p class=\"error\" id=\"instance%s-error\">", suffix);
+        escape_html(b, problem);
+        buf_puts(b, "</p>\n");
+    }
+    buf_printf(b,
+               "<input type=\"text\" id=\"instance%s\" name=\"instance\" required "
+               "maxlength=\"%d\" autocomplete=\"off\"",
+               suffix, TARGET_INSTANCE_MAX);
+    if (problem)
+        buf_printf(b, " aria-invalid=\"true\" aria-describedby=\"instance%s-error\"", suffix);
+    if (value) {
+        buf_puts(b, " value=\"");
+        escape_html(b, value);
+        buf_puts(b, "\"");
+    }
+    buf_puts(b, ">\n<div class=\"actions\"><button type=\"submit\">Continue</button></div>\n"
+                "</form>\n");
+}
+
 /* One target's block on the action page. */
-static void target_block(struct http_request *req, struct buf *b, const struct campaign *c,
-                         const struct target_spec *t, const struct supporter *s,
-                         const char *token, const char *suffix)
+static void target_block(struct buf *b, const struct campaign *c, const struct target_spec *t,
+                         const struct supporter *s, const char *token, const char *suffix,
+                         const char *csrf)
 {
     struct rendered m;
     struct template_vars vars;
@@ -144,12 +177,7 @@ static void target_block(struct http_request *req, struct buf *b, const struct c
         }
         buf_release(&script);
     } else if (outcome == TARGET_PAGE_NEEDS_INSTANCE) {
-        buf_printf(b, "<form method=\"post\" action=\"/a/%s/instance\">\n<label for=\"instance%s\">"
-                      "Your Mastodon server <span class=\"hint\">For example mastodon.social"
-                      "</span></label>\n<input type=\"text\" id=\"instance%s\" name=\"instance\" "
-                      "required maxlength=\"253\" autocomplete=\"off\">\n<div class=\"actions\">"
-                      "<button type=\"submit\">Continue</button></div>\n</form>\n",
-                   token, suffix, suffix);
+        instance_form(b, token, suffix, csrf, NULL, NULL);
     } else if (outcome == TARGET_PAGE_TOO_LONG) {
         struct target_limits lim = target_kind_limits(t->kind);
         buf_puts(b, "<p class=\"notice\">Your message is too long for a one-click link here (");
@@ -158,7 +186,6 @@ static void target_block(struct http_request *req, struct buf *b, const struct c
     } else {
         buf_puts(b, "<p class=\"error\">This action could not be prepared.</p>\n");
     }
-    (void)req;
     copy_boxes(b, &m, suffix);
     report_form(b, token, t->id);
     buf_release(&url);
@@ -252,6 +279,9 @@ void handle_action(struct http_request *req, struct http_response *resp)
             rendered_release(&m);
         }
     }
+    /* The page may ask for a mastodon instance: its form carries the token. */
+    char csrf[TOKEN_RANDOM_LEN + 1];
+    session_csrf_token(req, resp, csrf);
     struct buf *b = &resp->body;
     head(b, c, "Your action");
     buf_puts(b, "<h1>Your action</h1>\n");
@@ -275,7 +305,7 @@ void handle_action(struct http_request *req, struct http_response *resp)
             char suffix[16];
             snprintf(suffix, sizeof suffix, "-%d", shown + 1);
             buf_puts(b, "<div class=\"target\">\n");
-            target_block(req, b, c, ti, &s, token, suffix);
+            target_block(b, c, ti, &s, token, suffix, csrf);
             buf_puts(b, "</div>\n");
             shown++;
         }
@@ -286,7 +316,7 @@ void handle_action(struct http_request *req, struct http_response *resp)
             buf_puts(b, "</div>\n");
         }
     } else if (t) {
-        target_block(req, b, c, t, &s, token, "");
+        target_block(b, c, t, &s, token, "", csrf);
     } else {
         buf_puts(b, "<div class=\"notice\" id=\"closed-message\">");
         page_paragraphs(b, c->closed_message);
@@ -350,6 +380,32 @@ out:
     campaign_row_release(&row);
 }
 
+/* The instance form again with what was wrong (422): nothing is stored. */
+static void instance_refused(struct http_request *req, struct http_response *resp,
+                             const struct supporter *s, const char *token, const char *value,
+                             const char *problem)
+{
+    struct campaign_row row = {0};
+    const struct campaign *c;
+    if (campaign_cache_get_by_id(req->store, s->campaign_id, &row, &c) != 0) {
+        page_error(req, resp, 422, "Not a Mastodon server", problem);
+        return;
+    }
+    char csrf[TOKEN_RANDOM_LEN + 1];
+    session_csrf_token(req, resp, csrf);
+    resp->status = 422;
+    struct buf *b = &resp->body;
+    head(b, c, "Not a Mastodon server");
+    buf_puts(b, "<h1>Your action</h1>\n");
+    instance_form(b, token, "", csrf, value, problem);
+    buf_printf(b, "<p><a href=\"/a/%s?review=1\">Back to my action</a></p>\n</section>\n", token);
+    page_end(b);
+    campaign_row_release(&row);
+}
+
+/* POST /a/TOKEN/instance: remembers a public host name as the supporter's
+ * mastodon instance. The form must carry the CSRF token, so another site
+ * cannot choose where a supporter's next click goes. */
 void handle_action_instance(struct http_request *req, struct http_response *resp)
 {
     const char *token = req->params[0];
@@ -363,26 +419,36 @@ void handle_action_instance(struct http_request *req, struct http_response *resp
         supporter_release(&s);
         return;
     }
-    const char *instance = form_get(&f, "instance");
-    char host[254] = "";
-    if (instance) {
-        /* Accept what people paste: "https://mastodon.social/" -> "mastodon.social". */
-        const char *p = instance;
-        while (*p == ' ')
-            p++;
-        if (strncmp(p, "https://", 8) == 0)
-            p += 8;
-        snprintf(host, sizeof host, "%s", p);
-        size_t n = strlen(host);
-        while (n && (host[n - 1] == '/' || host[n - 1] == ' '))
-            host[--n] = '\0';
-        for (char *q = host; *q; q++)
-            if (*q >= 'A' && *q <= 'Z')
-                *q = (char)(*q - 'A' + 'a');
+    if (!session_csrf_matches(http_cookie(req, CSRF_COOKIE), form_get(&f, "csrf"))) {
+        page_error(req, resp, 403, "Form expired",
+                   "This form has expired or was sent from another site. Go back, reload "
+                   "the page and try again.");
+        goto out;
     }
-    if (!target_instance_valid(host)) {
-        page_error(req, resp, 422, "Not a Mastodon server",
-                   "Enter your server's name, like mastodon.social. Go back and try again.");
+    const char *instance = form_get(&f, "instance");
+    const char *p = instance ? instance : "";
+    /* Accept what people paste: "https://mastodon.social/" -> "mastodon.social". */
+    while (*p == ' ')
+        p++;
+    if (strncmp(p, "https://", 8) == 0)
+        p += 8;
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == '/' || p[n - 1] == ' '))
+        n--;
+    /* Measured before copying: a longer name is refused, never cut to fit. */
+    if (n > TARGET_INSTANCE_MAX) {
+        instance_refused(req, resp, &s, token, NULL, target_instance_problem(p));
+        goto out;
+    }
+    char host[TARGET_INSTANCE_MAX + 1];
+    memcpy(host, p, n);
+    host[n] = '\0';
+    for (char *q = host; *q; q++)
+        if (*q >= 'A' && *q <= 'Z')
+            *q = (char)(*q - 'A' + 'a');
+    const char *problem = target_instance_problem(host);
+    if (problem) {
+        instance_refused(req, resp, &s, token, instance, problem);
     } else if (store_set_instance(req->store, s.id, host) != 0) {
         page_error(req, resp, 503, "Not saved", "Your server could not be saved. Try again.");
     } else {
@@ -390,6 +456,7 @@ void handle_action_instance(struct http_request *req, struct http_response *resp
         snprintf(location, sizeof location, "/a/%s", token);
         http_redirect(resp, 303, location);
     }
+out:
     form_release(&f);
     supporter_release(&s);
 }

@@ -138,32 +138,100 @@ int target_render_script(const struct target_spec *t, const struct template_vars
     return template_render_text(t->script, vars, out);
 }
 
-/* A DNS host name: dot-separated labels of 1..63 letters, digits and '-'
- * (not at either end of a label), 253 bytes at most, at least two labels.
- * Anything else (a port, userinfo, a path, a scheme) is refused. */
-int target_instance_valid(const char *host)
+static int ascii_lower(char c)
 {
-    if (!host)
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int is_hex(char c)
+{
+    c = (char)ascii_lower(c);
+    return is_digit(c) || (c >= 'a' && c <= 'f');
+}
+
+/* 1 when host is name or ends in "." name, ignoring case. */
+static int ends_in_name(const char *host, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+    if (len < n || (len > n && host[len - n - 1] != '.'))
         return 0;
-    size_t len = strlen(host), label = 0, dots = 0;
-    if (len == 0 || len > 253)
-        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (ascii_lower(host[len - n + i]) != name[i])
+            return 0;
+    return 1;
+}
+
+/* The WHATWG URL parser's "ends in a number": a host whose last label is all
+ * digits or 0x followed by hex digits is parsed as IPv4 by browsers (127.1,
+ * 0x7f.1, 0177.0.0.1, 1.0x7f), so such a name must never reach a Location. */
+static int ends_in_number(const char *label, size_t n)
+{
+    size_t i = 0;
+    if (n >= 2 && label[0] == '0' && ascii_lower(label[1]) == 'x') {
+        for (i = 2; i < n; i++)
+            if (!is_hex(label[i]))
+                return 0;
+        return 1;
+    }
+    for (i = 0; i < n; i++)
+        if (!is_digit(label[i]))
+            return 0;
+    return 1;
+}
+
+/* Names that never lead to a public server (RFC 6761, RFC 6762, RFC 7686,
+ * RFC 8375, and .internal, reserved by ICANN for private use). */
+static const char *const private_names[] = {"localhost", "local", "internal", "home.arpa", "onion"};
+
+const char *target_instance_problem(const char *host)
+{
+    if (!host || !*host)
+        return "Enter your server's name, like mastodon.social.";
+    size_t len = strlen(host);
+    if (len > TARGET_INSTANCE_MAX)
+        return "That is longer than 253 characters, the most a server name can have.";
+    if (host[0] == '[' || strchr(host, ':') != strrchr(host, ':'))
+        return "An IP address is not a server name: enter its name, like mastodon.social.";
+    if (strpbrk(host, ":@/?#\\"))
+        return "Enter only the server's name, without a port, a user name, a path or a query.";
+    size_t label = 0, dots = 0;
     for (size_t i = 0; i < len; i++) {
         char c = host[i];
         if (c == '.') {
             if (label == 0 || host[i - 1] == '-')
-                return 0;
+                return "Each part of the name between dots needs 1 to 63 letters or digits "
+                       "and may not start or end with a hyphen.";
             label = 0;
             dots++;
             continue;
         }
-        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        int alnum = is_digit(c) || (ascii_lower(c) >= 'a' && ascii_lower(c) <= 'z');
         if (!alnum && c != '-')
-            return 0;
-        if (c == '-' && label == 0)
-            return 0;
-        if (++label > 63)
-            return 0;
+            return "A server name has only letters, digits, hyphens and dots.";
+        if ((c == '-' && label == 0) || ++label > 63)
+            return "Each part of the name between dots needs 1 to 63 letters or digits "
+                   "and may not start or end with a hyphen.";
     }
-    return dots > 0 && label > 0 && host[len - 1] != '-';
+    if (label == 0 || host[len - 1] == '-')
+        return "Each part of the name between dots needs 1 to 63 letters or digits "
+               "and may not start or end with a hyphen.";
+    if (ends_in_number(host + len - label, label))
+        return "An IP address is not a server name: enter its name, like mastodon.social.";
+    for (size_t i = 0; i < sizeof private_names / sizeof private_names[0]; i++)
+        if (ends_in_name(host, len, private_names[i]))
+            return "That name only works inside a private network: enter your public "
+                   "server's name, like mastodon.social.";
+    if (dots == 0)
+        return "A server name has at least one dot, like mastodon.social.";
+    return NULL;
+}
+
+int target_instance_valid(const char *host)
+{
+    return target_instance_problem(host) == NULL;
 }

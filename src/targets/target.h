@@ -55,8 +55,18 @@ const char *target_kind_open_label(enum target_kind kind);
 int target_render_script(const struct target_spec *t, const struct template_vars *vars,
                          struct buf *out);
 
-/* 1 when host is a plausible mastodon instance host name (letters, digits,
- * '-', '.', at least one dot, no port, no userinfo). */
+/* The longest host name DNS allows (RFC 1035: 253 characters written out). */
+#define TARGET_INSTANCE_MAX 253
+
+/* NULL when host is a public DNS host name a supporter may choose as their
+ * mastodon instance; otherwise one sentence for the supporter saying what is
+ * wrong. Public: labels of 1..63 letters, digits and '-' (RFC 1123, not
+ * starting or ending in '-'), at least one dot, 253 characters at most; no
+ * IPv4 in any notation a browser accepts (the last label all digits or 0x
+ * hex), no IPv6 literal, no port, userinfo, path or query, and not localhost
+ * or a name under .localhost, .local, .internal, .home.arpa or .onion. */
+const char *target_instance_problem(const char *host);
+/* 1 when target_instance_problem(host) finds nothing. */
 int target_instance_valid(const char *host);
 
 #endif

@@ -16,6 +16,7 @@ import datetime
 import html as htmllib
 import json
 import re
+import sqlite3
 import threading
 import types
 import urllib.parse
@@ -208,6 +209,18 @@ def expected(name, statement, target_id, title_t=TITLE_T, body_t=BODY_T):
     return render_template(title_t, values), render_template(body_t, values)
 
 
+def instance_form(r):
+    """(cookie header, csrf field) of the instance form on an action page r: a
+    browser sends back the muster_csrf cookie the page set and the hidden field."""
+    assert 'name="instance"' in r.text, f"no instance form: {r}"
+    field = re.search(r'<form[^>]*action="/a/[^"]*/instance".*?name="csrf" value="([^"]*)"',
+                      r.text, re.S)
+    assert field, "the instance form carries no csrf field"
+    cookie = re.search(r"muster_csrf=([^;]*)", r.header("Set-Cookie") or "")
+    assert cookie, f"the action page set no muster_csrf cookie: {r.headers}"
+    return "muster_csrf=" + cookie.group(1), field.group(1)
+
+
 def assert_no_raw_markup(page):
     assert "<script>x" not in page and "<script>alert" not in page, \
         "supporter text reached the page unescaped"
@@ -350,9 +363,12 @@ def test_every_kind_of_target_gets_the_supporters_exact_text_through_the_one_cli
     path, r = by_target["masto"]
     token = path.rsplit("/", 1)[1]
     check("mastodon form posts to /instance", f'action="/a/{token}/instance"' in r.text, True)
-    bad = m.post_form(f"{path}/instance", {"instance": "evil.example/share?text=x"})
+    cookie, csrf = instance_form(r)
+    bad = m.post_form(f"{path}/instance", {"instance": "evil.example/share?text=x", "csrf": csrf},
+                      cookie=cookie)
     check("invalid instance status", bad.status, 422)
-    r = m.post_form(f"{path}/instance", {"instance": "mastodon.social"})
+    r = m.post_form(f"{path}/instance", {"instance": "mastodon.social", "csrf": csrf},
+                    cookie=cookie)
     check("instance POST status", r.status, 303)
     check("instance POST goes back to the link",
           urllib.parse.urlsplit(r.header("Location") or "").path, path)
@@ -362,6 +378,72 @@ def test_every_kind_of_target_gets_the_supporters_exact_text_through_the_one_cli
         check(f"mastodon {attempt}", (r.status, r.header("Location")), (302, want))
 
     assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------- mastodon instance
+
+REFUSED_INSTANCES = ["evil..example", "-evil.example", "evil.example:8080", "user@evil.example",
+                     "evil.example/share?text=x", "127.0.0.1", "169.254.169.254", "0x7f.1",
+                     "2130706433", "0177.0.0.1", "[::1]", "localhost", "nas.local",
+                     "metadata.google.internal", "a" * 60 + "." + "b" * 60 + "." + "c" * 60 + "."
+                     + "d" * 60 + "." + "e" * 52 + ".org"]
+
+
+def masto_supporter(make_muster, slug):
+    m = server(make_muster, campaign(slug, [{"id": "masto", "kind": "mastodon"}]))
+    path = pledge_and_confirm(m, ["toot@example.org"], "Tess", "")["toot@example.org"]
+    r = m.get(path)
+    assert r.status == 200 and 'name="instance"' in r.text, r
+    return m, path, r
+
+
+def test_instance_that_is_no_public_host_name_is_refused_and_never_redirected_to(make_muster):
+    m, path, page = masto_supporter(make_muster, "instance-refused")
+    cookie, csrf = instance_form(page)
+    assert len(REFUSED_INSTANCES[-1]) == 300
+    for host in REFUSED_INSTANCES:
+        r = m.post_form(f"{path}/instance", {"instance": host, "csrf": csrf}, cookie=cookie)
+        assert r.status == 422, (host, r)
+        assert 'name="instance"' in r.text and 'class="error"' in r.text, (host, r)
+        after = m.get(path)
+        assert after.status == 200 and 'name="instance"' in after.text, (host, after)
+        assert not after.header("Location"), (host, after.header("Location"))
+    r = m.post_form(f"{path}/instance", {"instance": REFUSED_INSTANCES[-1], "csrf": csrf},
+                    cookie=cookie)
+    assert "253" in r.text, r
+
+
+def test_bad_instance_stored_before_the_check_is_asked_again_not_redirected_to(make_muster):
+    m, path, _ = masto_supporter(make_muster, "instance-stored")
+    for host in ("169.254.169.254", "0x7f.1", "localhost"):
+        with sqlite3.connect(m.db_path, timeout=10) as db:
+            db.execute("UPDATE supporters SET instance = ?", (host,))
+        r = m.get(path)
+        assert r.status == 200 and 'name="instance"' in r.text, (host, r)
+        assert not r.header("Location"), (host, r.header("Location"))
+
+
+def test_instance_post_without_the_csrf_token_is_refused(make_muster):
+    m, path, page = masto_supporter(make_muster, "instance-csrf")
+    cookie, csrf = instance_form(page)
+    for fields, cookie_header in (({"instance": "mastodon.social"}, None),
+                                  ({"instance": "mastodon.social"}, cookie),
+                                  ({"instance": "mastodon.social", "csrf": csrf}, None),
+                                  ({"instance": "mastodon.social", "csrf": "x" * 43}, cookie)):
+        r = m.post_form(f"{path}/instance", fields, cookie=cookie_header)
+        assert r.status == 403, (fields, cookie_header, r)
+        after = m.get(path)
+        assert after.status == 200 and 'name="instance"' in after.text, after
+
+
+def test_instance_with_the_csrf_token_is_remembered_and_the_next_click_goes_there(make_muster):
+    m, path, page = masto_supporter(make_muster, "instance-ok")
+    cookie, csrf = instance_form(page)
+    r = m.post_form(f"{path}/instance", {"instance": "https://Fosstodon.org/", "csrf": csrf},
+                    cookie=cookie)
+    assert r.status == 303, r
+    loc = location(m.get(path))
+    assert loc.startswith("https://fosstodon.org/share?text="), loc
 
 
 def test_message_over_the_kinds_limit_gives_the_action_page_with_the_whole_text(make_muster):

@@ -686,7 +686,7 @@ static void test_mastodon_target_instance_wins(void **state)
 static void test_instance_valid_accepts_host_names(void **state)
 {
     static const char *const good[] = {"mastodon.social", "a.b", "Social.Example.ORG",
-                                       "x-1.hachyderm.io", "10.0.0.1"};
+                                       "x-1.hachyderm.io", "10.0.0.1.example"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         assert_int_equal(target_instance_valid(good[i]), 1);
     assert_int_equal(target_instance_valid(NULL), 0);
@@ -701,6 +701,123 @@ static void test_instance_valid_accepts_host_names(void **state)
     buf_puts(&b, "org");
     assert_int_equal(target_instance_valid(buf_cstr(&b)), 0);
     buf_release(&b);
+}
+
+/* The instance a supporter may choose: only a public DNS host name, so the
+ * one-click link never redirects to an address or a private name. */
+static const struct {
+    const char *host;
+    int valid;
+} instance_cases[] = {
+    {"mastodon.social", 1},
+    {"fosstodon.org", 1},
+    {"social.example.co.uk", 1},
+    {"evil.example", 1}, /* a public name: refused only by CSRF, not by shape */
+    {"MASTODON.Social", 1},
+    {"xn--mstdn-fsa.example", 1},
+    {"m4stodon.social", 1},
+    {"1.social", 1},
+    {"a-b.c-d.org", 1},
+    {"0x7f.social", 1}, /* only the last label decides "a number" */
+    {"social.0xzz", 1},
+    /* not host names */
+    {"", 0},
+    {"evil..example", 0},
+    {".example.org", 0},
+    {"example.org.", 0},
+    {"-a.example", 0},
+    {"a-.example", 0},
+    {"a.-example", 0},
+    {"exa mple.org", 0},
+    {"ex_ample.org", 0},
+    {"ex\xc3\xa4mple.org", 0},
+    {"mastodon.social\r\nX: 1", 0},
+    {"mastodon", 0},
+    /* IPv4 in every notation a browser parses */
+    {"127.0.0.1", 0},
+    {"169.254.169.254", 0},
+    {"10.0.0.1", 0},
+    {"0x7f.1", 0},
+    {"0x7f.0x0.0x0.0x1", 0},
+    {"0177.0.0.1", 0},
+    {"127.1", 0},
+    {"1.0x7f", 0},
+    {"1.0X7F", 0},
+    {"a.0x", 0},
+    {"2130706433", 0},
+    {"0x7f000001", 0},
+    {"example.123", 0},
+    /* IPv6 literals */
+    {"[::1]", 0},
+    {"::1", 0},
+    {"[fe80::1]", 0},
+    {"::ffff:127.0.0.1", 0},
+    /* private names */
+    {"localhost", 0},
+    {"LOCALHOST", 0},
+    {"evil.localhost", 0},
+    {"printer.local", 0},
+    {"metadata.google.internal", 0},
+    {"nas.home.arpa", 0},
+    {"home.arpa", 0},
+    {"duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion", 0},
+    /* more than a host */
+    {"mastodon.social:443", 0},
+    {"mastodon.social:", 0},
+    {"user@mastodon.social", 0},
+    {"user:pw@mastodon.social", 0},
+    {"https://mastodon.social", 0},
+    {"https://mastodon.social/", 0},
+    {"mastodon.social/path", 0},
+    {"mastodon.social/", 0},
+    {"mastodon.social?x=1", 0},
+    {"mastodon.social#x", 0},
+    {"evil.example\\@mastodon.social", 0},
+    {"//evil.example", 0},
+};
+
+static void test_instance_accepts_only_public_host_names(void **state)
+{
+    for (size_t i = 0; i < sizeof instance_cases / sizeof instance_cases[0]; i++) {
+        const char *problem = target_instance_problem(instance_cases[i].host);
+        if ((problem == NULL) != instance_cases[i].valid)
+            fail_msg("\"%s\": want %s, got %s", instance_cases[i].host,
+                     instance_cases[i].valid ? "accepted" : "refused",
+                     problem ? problem : "accepted");
+        assert_int_equal(target_instance_valid(instance_cases[i].host), instance_cases[i].valid);
+    }
+    assert_non_null(target_instance_problem(NULL));
+}
+
+static void test_instance_longer_than_253_is_refused_with_the_reason(void **state)
+{
+    struct buf b = BUF_INIT;
+    fill(&b, "abcdefgh.", 28); /* 252 bytes */
+    buf_puts(&b, "o");
+    assert_int_equal(b.len, 253);
+    assert_null(target_instance_problem(buf_cstr(&b)));
+    buf_puts(&b, "r");
+    const char *problem = target_instance_problem(buf_cstr(&b));
+    assert_non_null(problem);
+    assert_non_null(strstr(problem, "253"));
+    buf_release(&b);
+}
+
+/* An instance stored before the validator was strict is checked again at
+ * every click: the page asks for a new one, nothing is redirected there. */
+static void test_stored_bad_instance_is_never_a_redirect(void **state)
+{
+    struct target_spec t = spec(TARGET_MASTODON);
+    t.instance = NULL;
+    struct buf url = BUF_INIT;
+    for (size_t i = 0; i < sizeof instance_cases / sizeof instance_cases[0]; i++) {
+        if (instance_cases[i].valid)
+            continue;
+        assert_int_equal(build(&t, "T", "B", NULL, instance_cases[i].host, &url),
+                         TARGET_PAGE_NEEDS_INSTANCE);
+        assert_int_equal(url.len, 0);
+    }
+    buf_release(&url);
 }
 
 /* ---- call --------------------------------------------------------------- */
@@ -836,6 +953,9 @@ int main(void)
         cmocka_unit_test(test_mastodon_supporter_instance),
         cmocka_unit_test(test_mastodon_target_instance_wins),
         cmocka_unit_test(test_instance_valid_accepts_host_names),
+        cmocka_unit_test(test_instance_accepts_only_public_host_names),
+        cmocka_unit_test(test_instance_longer_than_253_is_refused_with_the_reason),
+        cmocka_unit_test(test_stored_bad_instance_is_never_a_redirect),
         cmocka_unit_test(test_call_is_tel_link),
         cmocka_unit_test(test_call_script_rendered_as_plain_text),
         cmocka_unit_test(test_invalid_utf8_message_fails),
