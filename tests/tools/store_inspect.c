@@ -32,7 +32,9 @@
     "  checkpoint                      empty the write-ahead log (where there is one)\n"           \
     "fault injections (tests only):\n"                                                             \
     "  set-email EMAIL NEW             store NEW as the supporter's address\n"                     \
-    "  set-leases UNTIL                move every claimed pending outbox lease to UNTIL\n"
+    "  set-leases UNTIL                move every claimed pending outbox lease to UNTIL\n"         \
+    "  set-instance EMAIL HOST         store HOST as the supporter's Mastodon instance, "          \
+    "unchecked\n"
 
 /* Set when a part of the answer could not be built (a string that is not
  * UTF-8, no memory): the answer is then refused instead of printed with a
@@ -143,12 +145,12 @@ static json_t *campaign_json(struct store *st, const struct campaign_row *row)
     }
     const struct target_row *t = list.rows;
     for (size_t i = 0; i < list.count; i++)
-        append(targets,
-               json_pack("{s:o, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "key", jstr(t[i].key),
-                         "open", t[i].open, "removed", t[i].removed, "cap", (json_int_t)t[i].cap,
-                         "assigned", (json_int_t)t[i].assigned, "clicks", (json_int_t)t[i].clicks,
-                         "rerouted", (json_int_t)t[i].rerouted, "reports", (json_int_t)t[i].reports,
-                         "places", (json_int_t)t[i].places, "reason", jstr(t[i].reason)));
+        append(targets, json_pack("{s:o, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "key",
+                                  jstr(t[i].key), "open", t[i].open, "removed", t[i].removed, "cap",
+                                  (json_int_t)t[i].cap, "assigned", (json_int_t)t[i].assigned,
+                                  "clicks", (json_int_t)t[i].clicks, "rerouted",
+                                  (json_int_t)t[i].rerouted, "reports", (json_int_t)t[i].reports,
+                                  "places", (json_int_t)t[i].places, "reason", jstr(t[i].reason)));
     target_list_release(&list);
     return json_pack("{s:I, s:o, s:o, s:I, s:I, s:i, s:I, s:o}", "id", (json_int_t)row->id, "slug",
                      jstr(row->slug), "spec_json", jstr(row->spec_json), "launch_utc",
@@ -327,6 +329,21 @@ static int inject_set_leases(struct store *st, int argc, char **argv)
     return answer(json_pack("{s:I}", "changed", (json_int_t)changed));
 }
 
+/* An instance stored without the page's checks, as an older muster could
+ * have stored it. */
+static int inject_set_instance(struct store *st, int argc, char **argv)
+{
+    if (argc != 3)
+        return usage_error("set-instance takes the address and the host");
+    int64_t id;
+    int rc = store_inspect_supporter_id(st, argv[1], &id);
+    if (rc == STORE_NOT_FOUND)
+        return answer(json_pack("{s:I}", "changed", (json_int_t)0));
+    if (rc != 0 || store_set_instance(st, id, argv[2]) != 0)
+        return store_failed("set-instance");
+    return answer(json_pack("{s:I}", "changed", (json_int_t)1));
+}
+
 static const struct question {
     const char *name;
     int (*run)(struct store *st, int argc, char **argv);
@@ -340,6 +357,7 @@ static const struct question {
     {"checkpoint", ask_checkpoint},
     {"set-email", inject_set_email},
     {"set-leases", inject_set_leases},
+    {"set-instance", inject_set_instance},
 };
 
 int main(int argc, char **argv)
