@@ -11,6 +11,7 @@
 
 #include "campaign/campaign.h"
 #include "core/log.h"
+#include "http/loginlimit.h"
 #include "http/ratelimit.h"
 #include "core/banned.h"
 
@@ -60,16 +61,32 @@ int app_init(struct app *app, const struct config *cfg)
     pthread_mutex_init(&app->lock, NULL);
     pthread_cond_init(&app->sender_wake, NULL);
     app->pledge_limiter = ratelimit_new(cfg->pledge_limit, 3600);
-    app->login_limiter = ratelimit_new(20, 900);
-    if (!app->pledge_limiter || !app->login_limiter)
+    /* Per address and account: 5 failures free, then 15 s, 30 s, ... at most
+     * 15 minutes; per address over all accounts: 20 free, the same waits.
+     * Forgotten after an hour without a failure. */
+    app->login_by_account = loginlimit_new(5, 15, 900, 3600);
+    app->login_by_source = loginlimit_new(20, 15, 900, 3600);
+    if (!app->pledge_limiter || !app->login_by_account || !app->login_by_source)
         return -1;
+    /* The parameters cli/cmd_organizer.c hashes real passwords with. */
+    unsigned char secret[32];
+    randombytes_buf(secret, sizeof secret);
+    int rc =
+        crypto_pwhash_str(app->login_dummy_hash, (const char *)secret, sizeof secret,
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    sodium_memzero(secret, sizeof secret);
+    if (rc != 0) {
+        log_error("app.init", "%s", "out of memory while hashing the dummy password");
+        return -1;
+    }
     return 0;
 }
 
 void app_release(struct app *app)
 {
     ratelimit_free(app->pledge_limiter);
-    ratelimit_free(app->login_limiter);
+    loginlimit_free(app->login_by_account);
+    loginlimit_free(app->login_by_source);
     pthread_mutex_destroy(&app->lock);
     pthread_cond_destroy(&app->sender_wake);
 }

@@ -1,6 +1,7 @@
 /*
  * app: the state `muster serve` shares between its threads: configuration,
- * the signal that wakes the mail sender, the pledge rate limiter, metrics
+ * the signal that wakes the mail sender, the pledge rate limiter, the
+ * failed-login limits and the dummy password hash of unknown organizers, metrics
  * counters, each thread's store handle and campaign cache, and the HTTP
  * threads' shared read snapshots.
  */
@@ -8,6 +9,7 @@
 #define MUSTER_HTTP_APP_H
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -24,7 +26,11 @@ struct app {
     int sender_poke;
     atomic_int stopping;
     struct ratelimit *pledge_limiter;
-    struct ratelimit *login_limiter; /* failed-login budget per IP and account */
+    struct loginlimit *login_by_source;  /* failed logins per client address */
+    struct loginlimit *login_by_account; /* per client address and account */
+    /* Verified instead of an unknown organizer's hash, so that an unknown
+     * address costs the same Argon2id work as a known one (pages/login.c). */
+    char login_dummy_hash[crypto_pwhash_STRBYTES];
     struct app_metrics metrics;
     struct assigner *assigner;      /* the one-click path (service/assigner.h) */
     struct group_commit *committer; /* durable writes answered after their fsync */

@@ -1,19 +1,24 @@
 /*
  * login: GET/POST /login and POST /logout. Passwords are checked against
- * their Argon2id hash; failed logins are limited per client address and per
- * account; a session is a random token in an HttpOnly SameSite=Lax cookie
- * (Secure over https), stored as its SHA-256, valid for 12 hours.
+ * their Argon2id hash, and an unknown address against a dummy hash, so both
+ * take as long; failed logins (never successful ones) make a client address
+ * wait, per account and over all accounts (http/loginlimit.h), so one address
+ * cannot lock an organizer out from another; a session is a random token in
+ * an HttpOnly SameSite=Lax cookie (Secure over https), stored as its SHA-256,
+ * valid for 12 hours.
  */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/escape.h"
 #include "core/log.h"
+#include "core/token.h"
 #include "http/app.h"
 #include "http/form.h"
-#include "http/ratelimit.h"
+#include "http/loginlimit.h"
 #include "http/session.h"
 #include "pages/admin.h"
 #include "pages/admin_private.h"
@@ -62,6 +67,26 @@ void handle_login_page(struct http_request *req, struct http_response *resp)
     login_form(req, resp, NULL, NULL);
 }
 
+/* The login limits' keys: SHA-256 of the client address, and of the client
+ * address with the account as the store matches it (ASCII lowercase), so
+ * every spelling and every length of an address is one key. 0 or -1. */
+static int login_keys(const char *ip, const char *email, char source_key[TOKEN_HASH_HEX + 1],
+                      char account_key[TOKEN_HASH_HEX + 1])
+{
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "%s\n", ip);
+    for (const char *c = email ? email : ""; *c; c++)
+        buf_putc(&b, *c >= 'A' && *c <= 'Z' ? (char)(*c - 'A' + 'a') : *c);
+    if (buf_failed(&b) || !b.data) {
+        buf_release(&b);
+        return -1;
+    }
+    token_hash(ip, source_key);
+    token_hash(buf_cstr(&b), account_key);
+    buf_release(&b);
+    return 0;
+}
+
 void handle_login_post(struct http_request *req, struct http_response *resp)
 {
     struct form f;
@@ -72,10 +97,16 @@ void handle_login_post(struct http_request *req, struct http_response *resp)
         return;
     }
     const char *email = form_get(&f, "email"), *password = form_get(&f, "password");
-    char account_key[300];
-    snprintf(account_key, sizeof account_key, "account:%s", email ? email : "");
-    if (!ratelimit_hit(req->app->login_limiter, http_client_ip(req), req->now) ||
-        !ratelimit_hit(req->app->login_limiter, account_key, req->now)) {
+    const char *ip = http_client_ip(req);
+    char source_key[TOKEN_HASH_HEX + 1], account_key[TOKEN_HASH_HEX + 1];
+    if (login_keys(ip, email, source_key, account_key) != 0) {
+        page_error(req, resp, 503, "Try again", "The server is out of memory.");
+        form_release(&f);
+        return;
+    }
+    struct app *app = req->app;
+    if (!loginlimit_allowed(app->login_by_source, source_key, req->now) ||
+        !loginlimit_allowed(app->login_by_account, account_key, req->now)) {
         login_form(req, resp, email, "Too many login attempts. Wait a few minutes and try again.");
         resp->status = 429;
         form_release(&f);
@@ -83,16 +114,27 @@ void handle_login_post(struct http_request *req, struct http_response *resp)
     }
     int64_t organizer = 0;
     char *hash = NULL;
-    int ok = email && password && store_organizer_get(req->store, email, &organizer, &hash) == 0 &&
-             crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+    int rc = email ? store_organizer_get(req->store, email, &organizer, &hash) : STORE_NOT_FOUND;
+    if (rc != 0 && rc != STORE_NOT_FOUND)
+        log_warn("login.store", "ip=%s", ip);
+    /* An unknown address costs the same Argon2id verify as a known one, so
+     * the time of the answer does not tell which organizers exist. */
+    const char *against = rc == 0 ? hash : app->login_dummy_hash;
+    const char *attempt = password ? password : "";
+    int verified = crypto_pwhash_str_verify(against, attempt, strlen(attempt)) == 0;
+    int ok = rc == 0 && password && verified;
     free(hash);
     if (!ok) {
-        log_warn("login.failed", "ip=%s", http_client_ip(req));
+        log_warn("login.failed", "ip=%s", ip);
+        if (loginlimit_failed(app->login_by_source, source_key, req->now) != 0 ||
+            loginlimit_failed(app->login_by_account, account_key, req->now) != 0)
+            log_error("login.limit", "ip=%s", ip);
         login_form(req, resp, email, "Wrong email or password.");
         resp->status = 401;
         form_release(&f);
         return;
     }
+    loginlimit_clear(app->login_by_account, account_key);
     char token[TOKEN_RANDOM_LEN + 1], digest[TOKEN_HASH_HEX + 1];
     token_random(token);
     token_hash(token, digest);

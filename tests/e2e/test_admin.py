@@ -18,7 +18,9 @@ import io
 import json
 import os
 import re
+import statistics
 import subprocess
+import time
 import urllib.parse
 
 import pytest
@@ -274,14 +276,96 @@ def test_wrong_password_is_401_and_sets_no_session_cookie(muster):
     assert org.get("/admin").status == 303
 
 
-def test_the_21st_login_attempt_from_one_address_is_429(muster):
+LOGIN_FREE_FAILURES = 5  # per client address and account (src/http/app.c)
+
+
+class OrganizerAt(Organizer):
+    """An organizer whose requests come, through a trusted proxy, from ip."""
+
+    def __init__(self, muster, ip):
+        super().__init__(muster)
+        self.ip = ip
+
+    def request(self, method, path, body=None, headers=None):
+        return super().request(method, path, body=body,
+                               headers=dict(headers or {}, **{"X-Forwarded-For": self.ip}))
+
+
+def behind_a_proxy(make_muster):
+    return make_muster(env={"MUSTER_TRUSTED_PROXIES": "127.0.0.1"})
+
+
+def test_after_5_failures_the_next_attempt_from_that_address_is_429(muster):
     add_organizer(muster)
     org = Organizer(muster)
-    for i in range(20):
+    for i in range(LOGIN_FREE_FAILURES):
         assert org.login(password=f"guess {i}").status == 401
-    r = org.login()  # even the right password: the budget is spent
+    r = org.login()  # even the right password: the address must wait
     assert r.status == 429
+    assert "Too many login attempts" in r.text
     assert "muster_session" not in org.cookies
+
+
+def test_the_login_limit_holds_for_the_address_in_another_case(muster):
+    add_organizer(muster, email="admin@example.org")
+    org = Organizer(muster)
+    for i in range(LOGIN_FREE_FAILURES):
+        assert org.login(email="Admin@Example.org", password=f"guess {i}").status == 401
+    assert org.login(email="admin@example.org", password="guess again").status == 429
+    assert org.login(email="ADMIN@EXAMPLE.ORG", password=ORG_PASSWORD).status == 429
+
+
+def test_a_60_character_address_is_limited_like_a_short_one(muster):
+    email = "a" * (60 - len("@example.org")) + "@example.org"
+    assert len(email) == 60
+    add_organizer(muster, email=email)
+    org = Organizer(muster)
+    # Another long address with the same first 57 characters is another key:
+    # the limit hashes long keys instead of cutting them.
+    twin = email[:-3] + "net"
+    add_organizer(muster, email=twin)
+    for i in range(LOGIN_FREE_FAILURES):
+        assert org.login(email=email, password=f"guess {i}").status == 401
+    assert org.login(email=email).status == 429
+    assert org.login(email=twin).status == 303
+
+
+def test_successful_logins_do_not_count_against_the_limit(muster):
+    add_organizer(muster)
+    for _ in range(21):  # more than any budget, the old one of 20 included
+        assert Organizer(muster).login().status == 303
+    r = Organizer(muster).login(password="a wrong one")
+    assert r.status == 401
+
+
+def test_failures_from_one_address_do_not_lock_the_account_out_from_another(make_muster):
+    m = behind_a_proxy(make_muster)
+    add_organizer(m)
+    attacker = OrganizerAt(m, "203.0.113.7")
+    statuses = [attacker.login(password=f"guess {i}").status for i in range(21)]
+    assert OrganizerAt(m, "198.51.100.9").login().status == 303
+    assert statuses[:LOGIN_FREE_FAILURES] == [401] * LOGIN_FREE_FAILURES
+    assert set(statuses[LOGIN_FREE_FAILURES:]) == {429}
+    assert attacker.login().status == 429
+
+
+def test_an_unknown_address_takes_as_long_as_a_wrong_password(muster):
+    add_organizer(muster)
+
+    def median_seconds(email):
+        times = []
+        for i in range(5):
+            org = Organizer(muster)
+            org.csrf()
+            start = time.monotonic()
+            r = org.login(email=email, password=f"guess {i}")
+            times.append(time.monotonic() - start)
+            assert r.status == 401
+        return statistics.median(times)
+
+    known = median_seconds(ORG_EMAIL)
+    unknown = median_seconds("nobody@example.org")
+    assert unknown >= known / 2, f"unknown {unknown:.4f} s, known {known:.4f} s"
 
 
 def test_logout_ends_the_session(organizer):
