@@ -24,6 +24,10 @@ enum token_purpose {
     TOKEN_ACTION = 'a',
     TOKEN_UNSUBSCRIBE = 'u',
     TOKEN_CALENDAR = 'i',
+    /* Confirms a held change (a re-pledge): its epoch is the supporter's
+     * change number, so only the link mailed with the newest change works,
+     * and the first confirmation link never confirms someone else's words. */
+    TOKEN_CONFIRM_CHANGE = 'h',
 };
 
 /* Must be called once before any token is made (sodium_init included). */

@@ -126,19 +126,52 @@ struct mail_draft {
     struct mail_message m;          /* the composer sets the attachment and List-Unsubscribe */
 };
 
+/* One "Label: value" line of what a confirmation confirms, in both parts. */
+static void detail(struct mail_draft *d, const char *label, const char *value)
+{
+    if (!value || !*value)
+        return;
+    buf_printf(&d->text, "%s: %s\n", label, value);
+    buf_printf(&d->line, "%s: %s", label, value);
+    html_para(&d->html, buf_cstr(&d->line));
+    buf_reset(&d->line);
+}
+
+/* The link confirms exactly what the mail shows: the pledge as it stands,
+ * or, when it holds a change (a re-pledge; loaded by the sender), that
+ * change, through a link of its own that the first link never becomes. */
 static int compose_confirm(struct mail_draft *d)
 {
-    link(&d->url, d->cfg, "/confirm/", TOKEN_CONFIRM, d->s, NULL);
-    buf_printf(&d->subject, "Confirm your pledge: %s", d->c->title);
-    buf_printf(&d->line,
-               "You (or someone using this address) pledged to take part in \"%s\" on %s.",
-               d->c->title, d->when);
-    buf_printf(&d->text,
-               "%s\n\nConfirm your pledge:\n%s\n\nIf this was not you, ignore this email: "
-               "nothing happens without a confirmation.\n",
-               buf_cstr(&d->line), buf_cstr(&d->url));
+    const struct supporter *s = d->s;
+    int change = s->has_pending_change && s->change_timezone;
+    char token[TOKEN_LINK_LEN + 1];
+    token_link_make(change ? TOKEN_CONFIRM_CHANGE : TOKEN_CONFIRM, s->token_key,
+                    change ? s->change_epoch : s->epoch, token);
+    buf_printf(&d->url, "%s/confirm/%s", d->cfg->base_url, token);
+    buf_printf(&d->subject, change ? "Confirm the change to your pledge: %s"
+                                   : "Confirm your pledge: %s",
+               d->c->title);
+    if (change)
+        buf_printf(&d->line,
+                   "You (or someone using this address) pledged again to take part in \"%s\" on "
+                   "%s, with these details. Your pledge stays as it was unless you confirm them.",
+                   d->c->title, d->when);
+    else
+        buf_printf(&d->line,
+                   "You (or someone using this address) pledged to take part in \"%s\" on %s.",
+                   d->c->title, d->when);
+    buf_printf(&d->text, "%s\n\n", buf_cstr(&d->line));
     html_para(&d->html, buf_cstr(&d->line));
-    html_link(&d->html, buf_cstr(&d->url), "Confirm my pledge");
+    buf_reset(&d->line);
+    detail(d, "Name", change ? s->change_name : s->name);
+    detail(d, "Statement", change ? s->change_statement : s->statement);
+    detail(d, "Time zone", change ? s->change_timezone : s->timezone);
+    detail(d, "Target", change ? s->change_target : s->chosen_target);
+    buf_printf(&d->text,
+               "\n%s:\n%s\n\nIf this was not you, ignore this email: nothing happens without a "
+               "confirmation.\n",
+               change ? "Confirm these details" : "Confirm your pledge", buf_cstr(&d->url));
+    html_link(&d->html, buf_cstr(&d->url), change ? "Confirm these details" : "Confirm my pledge");
     html_para(&d->html, "If this was not you, ignore this email: nothing happens without a "
                         "confirmation.");
     return 0;
@@ -192,7 +225,7 @@ static int compose_reminder(struct mail_draft *d)
  * start at 1, so row 0 is empty. The assertion fails to compile when the enum
  * grows without this table; test_compose checks every row is filled. */
 static const struct mail_kind_ops mail_kinds[] = {
-    [MAIL_CONFIRM] = {.name = "confirm", .compose = compose_confirm},
+    [MAIL_CONFIRM] = {.name = "confirm", .compose = compose_confirm, .shows_held_change = 1},
     [MAIL_WELCOME] = {.name = "welcome", .compose = compose_welcome, .unsubscribe_footer = 1},
     [MAIL_REMINDER] = {.name = "reminder",
                        .compose = compose_reminder,

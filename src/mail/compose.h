@@ -34,6 +34,8 @@ struct mail_kind_ops {
     int (*compose)(struct mail_draft *d);
     int unsubscribe_footer;     /* ends with the unsubscribe link (also logged) */
     int cancel_if_unsubscribed; /* not owed any more once the supporter unsubscribed */
+    int shows_held_change;      /* composed with the supporter's held change, when there is
+                                   one (store_pledge_load_change, by the sender) */
 };
 
 /* The kind's row, or NULL for a value that is no kind of mail (an outbox row

@@ -188,6 +188,11 @@ static int prepare(struct batch_ctx *ctx, struct pending_mail *pm)
     }
     if (rc != 0)
         return -1;
+    if (kind->shows_held_change && sup.has_pending_change &&
+        store_pledge_load_change(s->st, &sup) < 0) {
+        supporter_release(&sup);
+        return -1;
+    }
     struct campaign_row row = {0};
     const struct campaign *c;
     rc = campaign_cache_get_by_id(s->st, pm->item.campaign_id, &row, &c);

@@ -1,8 +1,11 @@
 /*
  * confirm: the double opt-in. GET /confirm/TOKEN only shows a page with a
- * Confirm button (a link scanner that fetches the link confirms nothing);
- * POST /confirm/TOKEN confirms, idempotently, and answers 200 with the
- * thank-you page: the calendar file and a share link.
+ * Confirm button and exactly what it confirms (a link scanner that fetches
+ * the link confirms nothing); POST /confirm/TOKEN confirms, idempotently, and
+ * answers 200 with the thank-you page: the calendar file and a share link.
+ * A token is the first confirmation link (TOKEN_CONFIRM: the pledge as it
+ * stands) or the link mailed with a re-pledge's held change
+ * (TOKEN_CONFIRM_CHANGE, numbered by the change: that change only).
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 #include "service/pledges.h"
 #include "core/escape.h"
 #include "core/log.h"
+#include "core/token.h"
 #include "core/tz.h"
 #include "http/app.h"
 #include "pages/pages.h"
@@ -18,10 +22,26 @@
 #include "core/banned.h"
 
 static int load(struct http_request *req, struct http_response *resp, struct supporter *s,
-                struct campaign_row *row, const struct campaign **c)
+                struct campaign_row *row, const struct campaign **c, enum confirm_what *what)
 {
-    if (page_supporter_from_token(req, resp, req->params[0], TOKEN_CONFIRM, s) != 0)
+    struct token_link link;
+    if (token_link_parse(req->params[0], &link) != 0 ||
+        store_supporter_by_key(req->store, link.key, s) != 0) {
+        page_not_found(req, resp);
         return -1;
+    }
+    if (token_link_check(&link, TOKEN_CONFIRM, s->epoch)) {
+        *what = CONFIRM_PLEDGE;
+    } else if (s->has_pending_change &&
+               token_link_check(&link, TOKEN_CONFIRM_CHANGE, s->change_epoch) &&
+               store_pledge_load_change(req->store, s) == 0) {
+        *what = CONFIRM_CHANGE;
+    } else {
+        /* A change link whose change was replaced by a newer one is gone. */
+        supporter_release(s);
+        page_not_found(req, resp);
+        return -1;
+    }
     if (campaign_cache_get_by_id(req->store, s->campaign_id, row, c) != 0) {
         supporter_release(s);
         page_not_found(req, resp);
@@ -46,31 +66,50 @@ static void moment(struct buf *b, const struct campaign *c, const struct campaig
     buf_puts(b, "</strong></div></div>\n");
 }
 
+/* One line of what the confirmation confirms. */
+static void detail(struct buf *b, const char *label, const char *value)
+{
+    if (!value || !*value)
+        return;
+    buf_printf(b, "<dt>%s</dt><dd dir=\"auto\">", label);
+    escape_html(b, value);
+    buf_puts(b, "</dd>\n");
+}
+
 void handle_confirm_page(struct http_request *req, struct http_response *resp)
 {
     struct supporter s;
     struct campaign_row row;
     const struct campaign *c;
-    if (load(req, resp, &s, &row, &c) != 0)
+    enum confirm_what what;
+    if (load(req, resp, &s, &row, &c, &what) != 0)
         return;
     struct buf *b = &resp->body;
     page_begin(b, "Confirm your pledge");
     buf_puts(b, "<section class=\"card\">\n<p class=\"eyebrow\">");
     escape_html(b, c->title);
     buf_puts(b, "</p>\n<h1>Confirm your pledge</h1>\n");
-    if (s.confirmed && !s.has_pending_change)
+    int change = what == CONFIRM_CHANGE;
+    if (change)
+        buf_puts(b, "<p>You (or someone using this address) pledged again with the details "
+                    "below. Your pledge stays as it was unless you confirm them.</p>\n");
+    else if (s.confirmed)
         buf_puts(b, "<p class=\"notice\">Your pledge is already confirmed. Confirming again "
                     "changes nothing.</p>\n");
-    else if (s.has_pending_change)
-        buf_puts(b, "<p>You pledged again with new details. Confirm to use them.</p>\n");
     else
         buf_puts(b, "<p>One step left: press the button to confirm that this is your address "
-                    "and that you will take part.</p>\n");
+                    "and that you will take part with the details below.</p>\n");
+    buf_puts(b, "<dl class=\"details\" id=\"confirm-details\">\n");
+    detail(b, "Name", change ? s.change_name : s.name);
+    detail(b, "Statement", change ? s.change_statement : s.statement);
+    detail(b, "Time zone", change ? s.change_timezone : s.timezone);
+    detail(b, "Target", change ? s.change_target : s.chosen_target);
+    buf_puts(b, "</dl>\n");
     moment(b, c, &row, s.timezone);
     buf_printf(b, "<form method=\"post\" action=\"/confirm/%s\">\n<div class=\"actions\">"
-                  "<button type=\"submit\">Confirm my pledge</button></div>\n</form>\n"
+                  "<button type=\"submit\">%s</button></div>\n</form>\n"
                   "</section>\n",
-               req->params[0]);
+               req->params[0], change ? "Confirm these details" : "Confirm my pledge");
     page_end(b);
     supporter_release(&s);
     campaign_row_release(&row);
@@ -81,10 +120,18 @@ void handle_confirm_post(struct http_request *req, struct http_response *resp)
     struct supporter s;
     struct campaign_row row;
     const struct campaign *c;
-    if (load(req, resp, &s, &row, &c) != 0)
+    enum confirm_what what;
+    if (load(req, resp, &s, &row, &c, &what) != 0)
         return;
     enum confirm_outcome outcome;
-    if (pledges_confirm(req->store, s.id, req->now, &outcome) != 0) {
+    int rc = pledges_confirm(req->store, s.id, what, s.change_epoch, req->now, &outcome);
+    if (rc == STORE_CONFLICT) {
+        /* A newer re-pledge replaced this change between the page and the
+         * button: only the newest change's link confirms. */
+        page_not_found(req, resp);
+        goto out;
+    }
+    if (rc != 0) {
         page_error(req, resp, 503, "Not confirmed", "Your confirmation could not be saved. "
                                                     "Please press the button again.");
         goto out;

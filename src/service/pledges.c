@@ -1,15 +1,32 @@
 /*
- * pledges: the pledge rules (pledges.h). A re-pledge of an unconfirmed
- * address replaces its details and mails a new confirmation; a re-pledge of a
- * confirmed one holds the change until the inbox confirms again, so nobody
- * but the address's owner changes what it says. Confirmation mails are
- * capped per address per day (UTC days), so the form cannot be used to flood
- * an inbox.
+ * pledges: the pledge rules (pledges.h). A re-pledge with other details,
+ * confirmed or not, never changes what the pledge says and never changes what
+ * a link already mailed confirms: the details are held as a numbered change,
+ * and only the link mailed with that change (TOKEN_CONFIRM_CHANGE, its
+ * number as the epoch) applies it; the first confirmation link still
+ * confirms the first details. Anyone can type someone else's address into
+ * the form, so nobody but the inbox's owner may decide what it says.
+ * Confirmation mails are capped per address per day (UTC days), so the form
+ * cannot be used to flood an inbox.
  */
 #include "service/pledges.h"
 
+#include <string.h>
+
 #include "service/webhook_events.h"
 #include "core/banned.h"
+
+static int same_text(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* 1 when the pledge already says what in says. */
+static int same_details(const struct supporter *s, const struct pledge_input *in)
+{
+    return same_text(s->name, in->name) && same_text(s->statement, in->statement) &&
+           same_text(s->timezone, in->timezone) && same_text(s->chosen_target, in->target);
+}
 
 int pledges_record_in_tx(struct store *st, int64_t campaign_id, const struct pledge_input *in,
                          int mail_limit, int64_t now, enum pledge_outcome *outcome)
@@ -31,15 +48,17 @@ int pledges_record_in_tx(struct store *st, int64_t campaign_id, const struct ple
         return -1;
     if (is_new) {
         result = PLEDGE_NEW;
-    } else if (!found.confirmed) {
-        if (store_pledge_replace(st, found.id, in, now) != 0)
-            return -1;
-        result = PLEDGE_UPDATED_PENDING;
     } else {
-        /* A confirmed pledge changes only when the inbox confirms again. */
-        if (store_pledge_hold_change(st, found.id, in) != 0)
+        /* The same details again: nothing to hold, the mail repeats the
+         * first link. Other details: held until their own link confirms. */
+        struct supporter now_says;
+        if (store_supporter_by_id(st, found.id, &now_says) != 0)
             return -1;
-        result = PLEDGE_CHANGE_PENDING;
+        int same = !now_says.has_pending_change && same_details(&now_says, in);
+        supporter_release(&now_says);
+        if (!same && store_pledge_hold_change(st, found.id, in) != 0)
+            return -1;
+        result = found.confirmed ? PLEDGE_CHANGE_PENDING : PLEDGE_UPDATED_PENDING;
     }
     int64_t mails = found.confirm_mail_day == day ? found.confirm_mails : 0;
     if (mail_limit > 0 && mails >= mail_limit) {
@@ -64,8 +83,8 @@ int pledges_record(struct store *st, int64_t campaign_id, const struct pledge_in
     return store_commit(st);
 }
 
-int pledges_confirm(struct store *st, int64_t supporter_id, int64_t now,
-                    enum confirm_outcome *outcome)
+int pledges_confirm(struct store *st, int64_t supporter_id, enum confirm_what what,
+                    uint32_t change_epoch, int64_t now, enum confirm_outcome *outcome)
 {
     if (store_begin(st) != 0)
         return -1;
@@ -81,7 +100,13 @@ int pledges_confirm(struct store *st, int64_t supporter_id, int64_t now,
         goto fail;
     enum confirm_outcome result = CONFIRM_ALREADY;
     int unsubscribed = s.unsubscribed_at != 0;
-    if (s.has_pending_change) {
+    if (what == CONFIRM_CHANGE && (!s.has_pending_change || s.change_epoch != change_epoch)) {
+        supporter_release(&s);
+        campaign_row_release(&campaign);
+        store_rollback(st);
+        return STORE_CONFLICT;
+    }
+    if (what == CONFIRM_CHANGE) {
         /* Confirming a change is asking for the reminders again. */
         if (store_pledge_apply_change(st, supporter_id) != 0 ||
             (unsubscribed && store_pledge_resubscribe(st, supporter_id) != 0))

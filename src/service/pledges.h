@@ -14,8 +14,9 @@
 
 enum pledge_outcome {
     PLEDGE_NEW,             /* new pending supporter, confirmation queued */
-    PLEDGE_UPDATED_PENDING, /* still unconfirmed: details replaced, confirmation queued */
-    PLEDGE_CHANGE_PENDING,  /* confirmed: change held until confirmed again */
+    PLEDGE_UPDATED_PENDING, /* still unconfirmed: other details held as a change, mailed with
+                               the link that confirms them */
+    PLEDGE_CHANGE_PENDING,  /* confirmed: the same, the pledge unchanged until then */
     PLEDGE_MAIL_SUPPRESSED, /* as above, but the per-address mail limit held the mail back */
 };
 /* Records a pledge durably and queues the confirmation mail in the same
@@ -26,11 +27,16 @@ int pledges_record_in_tx(struct store *st, int64_t campaign_id, const struct ple
                          int mail_limit, int64_t now, enum pledge_outcome *outcome);
 
 enum confirm_outcome { CONFIRM_NEW, CONFIRM_CHANGE_APPLIED, CONFIRM_ALREADY };
-/* Confirms (idempotent), applies a held change, queues the "you're in" mail
+/* What a confirmation link confirms: the pledge as it stands (the first
+ * link), or the held change numbered change_epoch (the link mailed with it). */
+enum confirm_what { CONFIRM_PLEDGE, CONFIRM_CHANGE };
+/* Confirms (idempotent); with CONFIRM_CHANGE applies the held change first,
+ * only while it is still the one numbered change_epoch (else
+ * STORE_CONFLICT: a newer change replaced it). Queues the "you're in" mail
  * and the pledge.confirmed webhook event on the first confirmation, and the
  * reminder when the campaign is launched and within its window. */
-int pledges_confirm(struct store *st, int64_t supporter_id, int64_t now,
-                    enum confirm_outcome *outcome);
+int pledges_confirm(struct store *st, int64_t supporter_id, enum confirm_what what,
+                    uint32_t change_epoch, int64_t now, enum confirm_outcome *outcome);
 /* Unsubscribes from reminders; cancels a queued, unsent reminder. */
 int pledges_unsubscribe(struct store *st, int64_t supporter_id, int64_t now);
 /* Removes a person's data (by email, every campaign) and cancels every mail

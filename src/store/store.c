@@ -111,6 +111,10 @@ void supporter_release(struct supporter *s)
     free(s->timezone);
     free(s->chosen_target);
     free(s->instance);
+    free(s->change_name);
+    free(s->change_statement);
+    free(s->change_timezone);
+    free(s->change_target);
     memset(s, 0, sizeof *s);
 }
 
@@ -334,12 +338,6 @@ int store_pledge_import(struct store *st, int64_t campaign_id, const char *email
                                  now);
 }
 
-int store_pledge_replace(struct store *st, int64_t supporter_id, const struct pledge_input *in,
-                         int64_t now)
-{
-    return st->be->pledge_replace(st, supporter_id, in, now);
-}
-
 int store_pledge_hold_change(struct store *st, int64_t supporter_id, const struct pledge_input *in)
 {
     return st->be->pledge_hold_change(st, supporter_id, in);
@@ -348,6 +346,11 @@ int store_pledge_hold_change(struct store *st, int64_t supporter_id, const struc
 int store_pledge_apply_change(struct store *st, int64_t supporter_id)
 {
     return st->be->pledge_apply_change(st, supporter_id);
+}
+
+int store_pledge_load_change(struct store *st, struct supporter *s)
+{
+    return st->be->pledge_load_change(st, s);
 }
 
 int store_pledge_count_mail(struct store *st, int64_t supporter_id, int64_t day, int64_t mails)

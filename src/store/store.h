@@ -218,6 +218,12 @@ struct supporter {
     int64_t unsubscribed_at;
     int64_t assigned_target; /* 0: none */
     int has_pending_change;
+    uint32_t change_epoch; /* the held change's number (TOKEN_CONFIRM_CHANGE links) */
+    /* The held change, when store_pledge_load_change filled it (else NULL). */
+    char *change_name;
+    char *change_statement;
+    char *change_timezone;
+    char *change_target;
 };
 void supporter_release(struct supporter *s);
 int store_supporter_by_key(struct store *st, int64_t token_key, struct supporter *out);
@@ -244,13 +250,14 @@ int store_pledge_insert(struct store *st, int64_t campaign_id, const struct pled
 int store_pledge_import(struct store *st, int64_t campaign_id, const char *email, const char *name,
                         const char *timezone, const char *consent_text, int64_t consent_at,
                         int64_t now);
-/* Replaces name, statement, time zone, chosen target and consent. */
-int store_pledge_replace(struct store *st, int64_t supporter_id, const struct pledge_input *in,
-                         int64_t now);
 /* Holds name, statement, time zone and chosen target as a change that
- * store_pledge_apply_change applies. */
+ * store_pledge_apply_change applies, replacing a change held before, and
+ * numbers it (change_epoch + 1). */
 int store_pledge_hold_change(struct store *st, int64_t supporter_id, const struct pledge_input *in);
 int store_pledge_apply_change(struct store *st, int64_t supporter_id);
+/* Fills s->change_* with the held change of s (supporter_release frees
+ * them); STORE_NOT_FOUND when it has none. */
+int store_pledge_load_change(struct store *st, struct supporter *s);
 int store_pledge_count_mail(struct store *st, int64_t supporter_id, int64_t day, int64_t mails);
 /* Marks the pledge confirmed at now. */
 int store_pledge_mark_confirmed(struct store *st, int64_t supporter_id, int64_t now);

@@ -85,11 +85,10 @@ struct store_backend {
     int (*pledge_import)(struct store *st, int64_t campaign_id, const char *email, const char *name,
                          const char *timezone, const char *consent_text, int64_t consent_at,
                          int64_t now);
-    int (*pledge_replace)(struct store *st, int64_t supporter_id, const struct pledge_input *in,
-                          int64_t now);
     int (*pledge_hold_change)(struct store *st, int64_t supporter_id,
                               const struct pledge_input *in);
     int (*pledge_apply_change)(struct store *st, int64_t supporter_id);
+    int (*pledge_load_change)(struct store *st, struct supporter *s);
     int (*pledge_count_mail)(struct store *st, int64_t supporter_id, int64_t day, int64_t mails);
     int (*pledge_mark_confirmed)(struct store *st, int64_t supporter_id, int64_t now);
     int (*pledge_unsubscribe)(struct store *st, int64_t supporter_id, int64_t now, int *changed);

@@ -832,34 +832,14 @@ out:
     return result;
 }
 
-static int sqlite_pledge_replace(struct store *base, int64_t supporter_id,
-                                 const struct pledge_input *in, int64_t now)
-{
-    struct sqlite_store *st = sqlite_of(base);
-    sqlite3_stmt *s =
-        sql_stmt(st, "UPDATE supporters SET name = ?2, statement = ?3, timezone = ?4, "
-                     "chosen_target = ?5, consent_at = ?6, consent_text = ?7, "
-                     "consent_ip = ?8 WHERE id = ?1");
-    if (!s)
-        return -1;
-    sqlite3_bind_int64(s, 1, supporter_id);
-    sql_bind_text(s, 2, in->name ? in->name : "");
-    sql_bind_text(s, 3, in->statement ? in->statement : "");
-    sql_bind_text(s, 4, in->timezone);
-    sql_bind_text(s, 5, in->target);
-    sqlite3_bind_int64(s, 6, now);
-    sql_bind_text(s, 7, in->consent_text);
-    sql_bind_text(s, 8, in->client_ip);
-    return sql_step_done(st, s, "pledge update");
-}
-
 static int sqlite_pledge_hold_change(struct store *base, int64_t supporter_id,
                                      const struct pledge_input *in)
 {
     struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s =
         sql_stmt(st, "UPDATE supporters SET pending_json = json_object('name', ?2, 'statement', "
-                     "?3, 'timezone', ?4, 'target', ?5) WHERE id = ?1");
+                     "?3, 'timezone', ?4, 'target', ?5), change_epoch = change_epoch + 1 "
+                     "WHERE id = ?1");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, supporter_id);
@@ -883,6 +863,44 @@ static int sqlite_pledge_apply_change(struct store *base, int64_t supporter_id)
         return -1;
     sqlite3_bind_int64(s, 1, supporter_id);
     return sql_step_done(st, s, "confirm change");
+}
+
+static int sqlite_pledge_load_change(struct store *base, struct supporter *sup)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "SELECT json_extract(pending_json, '$.name'), "
+                                   "json_extract(pending_json, '$.statement'), "
+                                   "json_extract(pending_json, '$.timezone'), "
+                                   "json_extract(pending_json, '$.target') FROM supporters "
+                                   "WHERE id = ?1 AND pending_json IS NOT NULL");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, sup->id);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return rc == SQLITE_DONE ? STORE_NOT_FOUND : sql_error(st, "held change");
+    }
+    char *name = sql_col_strdup(s, 0), *statement = sql_col_strdup(s, 1),
+         *timezone = sql_col_strdup(s, 2), *target = sql_col_strdup(s, 3);
+    int has_target = sqlite3_column_type(s, 3) != SQLITE_NULL;
+    sqlite3_reset(s);
+    if (!name || !statement || !timezone || (has_target && !target)) {
+        free(name);
+        free(statement);
+        free(timezone);
+        free(target);
+        return -1;
+    }
+    free(sup->change_name);
+    free(sup->change_statement);
+    free(sup->change_timezone);
+    free(sup->change_target);
+    sup->change_name = name;
+    sup->change_statement = statement;
+    sup->change_timezone = timezone;
+    sup->change_target = target;
+    return 0;
 }
 
 static int sqlite_pledge_count_mail(struct store *base, int64_t supporter_id, int64_t day,
@@ -953,7 +971,8 @@ static int sqlite_savepoint_end(struct store *base, int keep)
 
 #define SUPPORTER_COLUMNS                                                                          \
     "id, campaign_id, token_key, epoch, email, name, statement, timezone, chosen_target, "         \
-    "instance, status, confirmed_at, unsubscribed_at, assigned_target, pending_json IS NOT NULL"
+    "instance, status, confirmed_at, unsubscribed_at, assigned_target, pending_json IS NOT NULL, " \
+    "change_epoch"
 
 static int supporter_fill(sqlite3_stmt *s, struct supporter *out)
 {
@@ -973,6 +992,7 @@ static int supporter_fill(sqlite3_stmt *s, struct supporter *out)
     out->unsubscribed_at = sqlite3_column_int64(s, 12);
     out->assigned_target = sqlite3_column_int64(s, 13);
     out->has_pending_change = sqlite3_column_int(s, 14);
+    out->change_epoch = (uint32_t)sqlite3_column_int64(s, 15);
     if (!out->email || !out->name || !out->statement || !out->timezone) {
         supporter_release(out);
         return -1;
@@ -1647,9 +1667,9 @@ const struct store_backend store_backend_sqlite = {
     .pledge_find = sqlite_pledge_find,
     .pledge_insert = sqlite_pledge_insert,
     .pledge_import = sqlite_pledge_import,
-    .pledge_replace = sqlite_pledge_replace,
     .pledge_hold_change = sqlite_pledge_hold_change,
     .pledge_apply_change = sqlite_pledge_apply_change,
+    .pledge_load_change = sqlite_pledge_load_change,
     .pledge_count_mail = sqlite_pledge_count_mail,
     .pledge_mark_confirmed = sqlite_pledge_mark_confirmed,
     .pledge_unsubscribe = sqlite_pledge_unsubscribe,

@@ -146,6 +146,9 @@ static const char *const migration_steps[] = {
      * database so that a cap holds whichever process assigns */
     "ALTER TABLE targets ADD COLUMN places INTEGER NOT NULL DEFAULT 0;"
     "UPDATE targets SET places = assigned;",
+    /* 8: the number of the supporter's held change (a re-pledge), the epoch
+     * of the link that confirms it */
+    "ALTER TABLE supporters ADD COLUMN change_epoch INTEGER NOT NULL DEFAULT 0;",
 };
 
 const char *const *sqlite_migrations(int *count)

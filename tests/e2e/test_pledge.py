@@ -65,6 +65,63 @@ def test_repledge_of_confirmed_pledge_changes_name_only_after_new_confirmation(m
     assert s["confirm_url"]  # the first link was used before
 
 
+def test_a_stranger_cannot_rewrite_an_unconfirmed_pledge(muster, smtp):
+    """Hold under attack, item 1: a re-pledge never changes what an earlier link
+    confirms; its details wait for the link mailed with them."""
+    victim = "victim@example.org"
+    assert muster.pledge(victim, name="Victim", statement="my words",
+                         timezone="Europe/Berlin").status == 202
+    first = smtp.wait_one(victim, "confirm")
+    assert "Name: Victim" in first.text() and "Statement: my words" in first.text()
+    assert muster.pledge("Victim@Example.org", name="Attacker", statement="attacker words",
+                         timezone="Asia/Tokyo").status == 202
+    mails = smtp.wait_for(2, to=victim, kind="confirm")
+    second = mails[-1]
+    assert "Name: Attacker" in second.text() and "Time zone: Asia/Tokyo" in second.text()
+    first_link, second_link = first.link("/confirm/"), second.link("/confirm/")
+    assert first_link != second_link
+
+    # The first link shows, and confirms, exactly the victim's words.
+    page = muster.get(path_of(first_link))
+    assert page.status == 200
+    assert "Victim" in page.text and "my words" in page.text and "Europe/Berlin" in page.text
+    assert "Attacker" not in page.text and "attacker words" not in page.text
+    assert muster.post(path_of(first_link)).status == 200
+    row = muster.supporter(victim)
+    assert (row["status"], row["name"], row["statement"], row["timezone"]) == \
+        ("confirmed", "Victim", "my words", "Europe/Berlin")
+    welcome = smtp.wait_one(victim, "welcome")
+    assert "Hello Victim" in welcome.text() and "Attacker" not in welcome.text()
+
+    # The second link shows the attacker's details; only it would apply them.
+    page = muster.get(path_of(second_link))
+    assert page.status == 200 and "Attacker" in page.text and "Asia/Tokyo" in page.text
+    assert muster.supporter(victim)["name"] == "Victim"
+
+
+def test_only_the_newest_change_link_confirms_a_change(muster, smtp):
+    addr = "ada@example.org"
+    muster.confirm_supporter(addr, name="Ada")
+    assert muster.pledge(addr, name="Change One").status == 202
+    assert muster.pledge(addr, name="Change Two").status == 202
+    mails = smtp.wait_for(3, to=addr, kind="confirm")
+    one = [m for m in mails if "Change One" in m.text()][0].link("/confirm/")
+    two = [m for m in mails if "Change Two" in m.text()][0].link("/confirm/")
+    assert muster.get(path_of(one)).status == 404
+    assert muster.post(path_of(one)).status == 404
+    assert muster.supporter(addr)["name"] == "Ada"
+    assert muster.post(path_of(two)).status == 200
+    assert muster.supporter(addr)["name"] == "Change Two"
+
+
+def test_a_repledge_with_the_same_details_mails_the_first_link_again(muster, smtp):
+    addr = "same@example.org"
+    assert muster.pledge(addr, name="Sam", statement="s").status == 202
+    assert muster.pledge(addr, name="Sam", statement="s").status == 202
+    mails = smtp.wait_for(2, to=addr, kind="confirm")
+    assert mails[0].link("/confirm/") == mails[1].link("/confirm/")
+
+
 # ----------------------------------------------------------------------------- invalid input
 
 INVALID = [

@@ -1308,27 +1308,35 @@ static void pledge_import_of_an_address_that_pledged_is_a_conflict(void **state)
     assert_int_equal(stats_of(f->st, f->cid).confirmed, 1);
 }
 
-static void pledge_replace_replaces_the_details_and_the_consent(void **state)
+static void pledge_hold_change_numbers_each_change_and_load_change_reads_the_newest(void **state)
 {
     struct fx *f = *state;
     int64_t id = pledge(f->st, f->cid, "a@example.org", T0);
-    struct pledge_input in = {"a@example.org", "New",           "Changed",  "Asia/Tokyo",
-                              "third",         "I agree again", "192.0.2.9"};
-    assert_int_equal(store_pledge_replace(f->st, id, &in, T0 + 70), 0);
     struct supporter s = supporter_of(f->st, id);
-    assert_string_equal(s.name, "New");
-    assert_string_equal(s.statement, "Changed");
-    assert_string_equal(s.timezone, "Asia/Tokyo");
-    assert_string_equal(s.chosen_target, "third");
-    assert_int_equal(s.confirmed, 0);
+    assert_int_equal(s.change_epoch, 0);
+    assert_int_equal(store_pledge_load_change(f->st, &s), STORE_NOT_FOUND);
+    assert_null(s.change_name);
     supporter_release(&s);
-    struct rows r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(store_export_supporters(f->st, f->cid, collect_row, &r), 0);
-    char consent_at[21];
-    iso(T0 + 70, consent_at);
-    assert_string_equal(r.cell[0][8], consent_at);
-    assert_string_equal(r.cell[0][9], "I agree again");
+    struct pledge_input first = {"a@example.org", "One", "first why", "Asia/Tokyo",
+                                 NULL,            "yes", "192.0.2.9"};
+    struct pledge_input second = {"a@example.org", "Two", "", "Europe/Paris",
+                                  "first",         "yes", "192.0.2.9"};
+    assert_int_equal(store_pledge_hold_change(f->st, id, &first), 0);
+    assert_int_equal(store_pledge_hold_change(f->st, id, &second), 0);
+    s = supporter_of(f->st, id);
+    assert_int_equal(s.change_epoch, 2);
+    assert_string_equal(s.name, "Name"); /* the pledge itself is unchanged */
+    assert_int_equal(store_pledge_load_change(f->st, &s), 0);
+    assert_string_equal(s.change_name, "Two");
+    assert_string_equal(s.change_statement, "");
+    assert_string_equal(s.change_timezone, "Europe/Paris");
+    assert_string_equal(s.change_target, "first");
+    supporter_release(&s);
+    assert_int_equal(store_pledge_apply_change(f->st, id), 0);
+    s = supporter_of(f->st, id);
+    assert_int_equal(store_pledge_load_change(f->st, &s), STORE_NOT_FOUND);
+    assert_int_equal(s.change_epoch, 2);
+    supporter_release(&s);
 }
 
 static void pledge_hold_change_keeps_the_details_until_apply_change(void **state)
@@ -2802,7 +2810,7 @@ static const struct conformance_case cases[] = {
     CASE(pledge_mark_confirmed_confirms_at_now),
     CASE(pledge_import_stores_a_confirmed_pledge_from_import),
     CASE(pledge_import_of_an_address_that_pledged_is_a_conflict),
-    CASE(pledge_replace_replaces_the_details_and_the_consent),
+    CASE(pledge_hold_change_numbers_each_change_and_load_change_reads_the_newest),
     CASE(pledge_hold_change_keeps_the_details_until_apply_change),
     CASE(pledge_apply_change_without_a_held_change_changes_nothing),
     CASE(pledge_unsubscribe_sets_the_time_only_once),
