@@ -112,12 +112,29 @@ int escape_url(struct buf *out, const char *s)
     return escape_url_n(out, s ? s : "", s ? strlen(s) : 0);
 }
 
+/* The length of the formula sign at p (= + - @, or their fullwidth forms
+ * U+FF1D U+FF0B U+FF0D U+FF20, which spreadsheets also read as formulas), or 0. */
+static size_t formula_sign(const char *p)
+{
+    if (*p == '=' || *p == '+' || *p == '-' || *p == '@')
+        return 1;
+    static const char *const fullwidth[] = {"\xef\xbc\x9d", "\xef\xbc\x8b", "\xef\xbc\x8d",
+                                            "\xef\xbc\xa0"};
+    for (size_t i = 0; i < sizeof fullwidth / sizeof fullwidth[0]; i++)
+        if (strncmp(p, fullwidth[i], 3) == 0)
+            return 3;
+    return 0;
+}
+
 int escape_csv(struct buf *out, const char *s)
 {
     if (!s)
         s = "";
-    int formula =
-        s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r';
+    /* Spreadsheets skip leading white space before a formula sign. */
+    const char *first = s;
+    while (*first == ' ' || *first == '\t' || *first == '\r' || *first == '\n')
+        first++;
+    int formula = s[0] == '\t' || s[0] == '\r' || s[0] == '\n' || formula_sign(first) > 0;
     int quote = formula || strpbrk(s, ",\"\r\n") != NULL;
     if (quote)
         buf_putc(out, '"');

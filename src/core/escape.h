@@ -16,8 +16,10 @@ int escape_html_n(struct buf *out, const char *s, size_t len);
  * safe in any URL component (path segment, query name or value, fragment). */
 int escape_url(struct buf *out, const char *s);
 int escape_url_n(struct buf *out, const char *s, size_t len);
-/* One RFC 4180 CSV cell, quoted when needed; a cell starting with = + - @ TAB
- * or CR is prefixed with ' so spreadsheets do not run it as a formula. */
+/* One RFC 4180 CSV cell, quoted when needed; a cell starting with TAB, CR or
+ * LF, or with = + - @ (or their fullwidth forms) after any leading spaces,
+ * tabs and line breaks, is prefixed with ' so spreadsheets do not run it as
+ * a formula. */
 int escape_csv(struct buf *out, const char *s);
 
 /* Decodes %XX and (when plus_is_space) '+' in [s, s+len) into out.

@@ -281,7 +281,11 @@ static void dispatch(const struct http_server *srv, struct http_request *req,
     route->handler(req, resp);
 }
 
-static enum MHD_Result queue(struct MHD_Connection *conn, struct http_response *resp)
+/* https_only: the public base URL is https://, so every page says so to the
+ * browser (HSTS, RFC 6797: a year, subdomains not included, since muster does
+ * not know what else runs on them). */
+static enum MHD_Result queue(struct MHD_Connection *conn, struct http_response *resp,
+                             int https_only)
 {
     size_t len = resp->body.len;
     char *data = buf_detach(&resp->body);
@@ -311,6 +315,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct http_response *
     }
     if (!has_cache)
         MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (document && https_only)
+        MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
     if (document && !has_csp) {
         MHD_add_response_header(r, "X-Frame-Options", "DENY");
         MHD_add_response_header(r, "Content-Security-Policy",
@@ -422,7 +428,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         http_text(&resp, 500, "internal error: response too large\n");
     }
     int status = resp.status;
-    enum MHD_Result rc = queue(conn, &resp);
+    enum MHD_Result rc =
+        queue(conn, &resp, strncmp(app->cfg->base_url, "https://", 8) == 0);
     for (size_t i = 0; i < resp.header_count; i++)
         free(resp.headers[i].value);
     buf_release(&resp.body);

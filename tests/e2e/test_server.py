@@ -258,3 +258,15 @@ def test_action_link_before_the_launch_moment_shows_a_countdown(muster, smtp):
     assert path_of(smtp.wait_one("ada@example.org", "reminder").link("/a/")) == f"/a/{token}"
     assert muster.get(f"/a/{token}").status == 302
     muster.wait_clicks(1)
+
+
+def test_pages_carry_hsts_only_when_the_base_url_is_https(make_muster):
+    """Hold under attack, item 9: with an https base URL every page tells the
+    browser to use https from then on (RFC 6797); with http it must not."""
+    secure = make_muster(env={"MUSTER_BASE_URL": "https://muster.example"})
+    page = secure.get(f"/c/{secure.slug}")
+    assert page.status == 200
+    assert page.header("Strict-Transport-Security") == "max-age=31536000"
+    assert secure.get("/no-such-page").header("Strict-Transport-Security") == "max-age=31536000"
+    plain = make_muster(env={"MUSTER_BASE_URL": "http://muster.example"})
+    assert plain.get(f"/c/{plain.slug}").header("Strict-Transport-Security") is None

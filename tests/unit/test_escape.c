@@ -154,8 +154,18 @@ static void test_csv_quotes_and_defuses_formulas(void **state)
         {"@SUM(A1)", "\"'@SUM(A1)\""},
         {"\tTAB", "\"'\tTAB\""},
         {"\rCR", "\"'\rCR\""},
-        {"a=1", "a=1"}, /* only the first character matters */
-        {" =1", " =1"},
+        {"a=1", "a=1"}, /* only the start of the cell matters */
+        {" =1", "\"' =1\""},
+        {"  \t@SUM(A1)", "\"'  \t@SUM(A1)\""},
+        {"\n=1", "\"'\n=1\""},
+        {"\xef\xbc\x9dSUM(A1)", "\"'\xef\xbc\x9dSUM(A1)\""}, /* fullwidth = */
+        {" \xef\xbc\x8b"
+         "1",
+         "\"' \xef\xbc\x8b"
+         "1\""},                                 /* fullwidth + */
+        {"\xef\xbc\xa0x", "\"'\xef\xbc\xa0x\""}, /* fullwidth @ */
+        {" plain", " plain"},
+        {"\xef\xbc\x81", "\xef\xbc\x81"}, /* fullwidth ! is no formula sign */
         {"\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"},
     };
     struct buf b = BUF_INIT;
