@@ -44,7 +44,7 @@ struct http_worker {
 struct http_server {
     struct app *app;
     struct http_server_config hc; /* the application's routes and error page */
-    int listen_fd; /* ours: every daemon returns it when quiesced */
+    int listen_fd;                /* ours: every daemon returns it when quiesced */
     atomic_int phase;
     pthread_mutex_t lock;
     pthread_cond_t quiesced_cv; /* a worker set its `quiesced` */
@@ -428,8 +428,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         http_text(&resp, 500, "internal error: response too large\n");
     }
     int status = resp.status;
-    enum MHD_Result rc =
-        queue(conn, &resp, strncmp(app->cfg->base_url, "https://", 8) == 0);
+    enum MHD_Result rc = queue(conn, &resp, strncmp(app->cfg->base_url, "https://", 8) == 0);
     for (size_t i = 0; i < resp.header_count; i++)
         free(resp.headers[i].value);
     buf_release(&resp.body);
