@@ -9,7 +9,11 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-par
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 SRC      := $(sort $(wildcard src/*/*.c))
-LIB_SRC  := $(filter-out src/cli/%,$(SRC))
+# muster's own words in other languages: po/*.po compiled into a C table
+# (scripts/po2c.sh, docs/TRANSLATING.md), part of the library like src/.
+PO_FILES := $(sort $(wildcard po/*.po))
+GEN_SRC  := build/gen/i18n_catalogs.c
+LIB_SRC  := $(filter-out src/cli/%,$(SRC)) $(GEN_SRC)
 CLI_SRC  := $(filter src/cli/%,$(SRC)) src/main.c
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
@@ -34,6 +38,10 @@ deps-test:
 	@scripts/deps.sh test
 deps-bench:
 	@scripts/deps.sh bench
+
+$(GEN_SRC): scripts/po2c.sh $(PO_FILES)
+	@echo "  GEN     $@"
+	@scripts/po2c.sh $@ $(PO_FILES)
 
 build/muster: $(LIB_OBJ) $(CLI_OBJ)
 	@echo "  LD      $@"

@@ -2,7 +2,8 @@
 # The whole test suite (`make test` runs it after building the normal and the
 # sanitized binaries). Families, in order:
 #   layers    scripts/layers.sh on a throwaway tree, then --check on src/ and
-#             docs/ARCHITECTURE.md's table: every include points down
+#             docs/ARCHITECTURE.md's table: every include points down; the
+#             translation catalogs' completeness (scripts/i18n.sh check)
 #   unit      cmocka tests, built normally and with -fsanitize=address,undefined
 #   e2e       pytest over HTTP against build/asan/muster with real SMTP servers
 #   fuzz      every libFuzzer target for a bounded time over its corpus
@@ -64,6 +65,9 @@ layers_selftest() {
 if want layers; then
     run "layers (scripts/layers.sh on a made-up tree)" layers_selftest
     run "layers (scripts/layers.sh --check)" scripts/layers.sh --check
+    run "layers (scripts/i18n.sh selftest: the completeness test fails where it should)" \
+        scripts/i18n.sh selftest
+    run "layers (scripts/i18n.sh check: every catalog translates every string)" scripts/i18n.sh check
 fi
 
 if want unit; then

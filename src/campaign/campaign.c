@@ -17,13 +17,14 @@
 
 #include "campaign/template.h"
 #include "core/escape.h"
+#include "core/i18n.h"
 #include "core/tz.h"
 #include "core/banned.h"
 
 #define DEFAULT_WINDOW_MINUTES 120
 #define DEFAULT_STATEMENT_MAX_CHARS 1000
-#define DEFAULT_STATEMENT_PROMPT "Why this matters to you"
-#define DEFAULT_CLOSED_MESSAGE "Every target has closed for now. Thank you for showing up."
+/* The default statement prompt and closed message are muster's words, so
+ * they are written in the campaign's language (set in parse_document). */
 
 /* Limits, in characters (code points) unless said otherwise. */
 #define MAX_TITLE 200
@@ -922,11 +923,33 @@ static const char *const top_fields[] = {
     "slug",    "title",    "description",         "organizer",
     "launch",  "message",  "statement",           "assignment",
     "targets", "fallback", "close_after_reports", "closed_message",
-    "webhook", NULL};
+    "webhook", "language", NULL};
 static const char *const organizer_fields[] = {"name", "email", NULL};
 static const char *const launch_fields[] = {"at", "timezone", "window_minutes", NULL};
 static const char *const message_fields[] = {"title", "body", NULL};
 static const char *const statement_fields[] = {"enabled", "max_chars", "prompt", NULL};
+
+/* "language": a BCP 47 tag, kept in its usual case ("es-MX"). */
+static void parse_language(struct ctx *c, json_t *root, struct campaign *cp)
+{
+    char *tag = NULL;
+    if (field_string(c, root, "language", 32, STR_NONEMPTY | STR_ONE_LINE, &tag) != 1)
+        return;
+    char canonical[I18N_TAG_MAX + 1];
+    if (i18n_tag_canonical(tag, canonical) != 0) {
+        char q[QUOTE_SIZE];
+        size_t at = path_push_key(c, "language");
+        fail(c,
+             "%s is not a language tag; expected a language of 2 or 3 letters, optionally "
+             "with a script and a region, like \"en\", \"ar\", \"es-MX\" or \"sr-Latn\"",
+             quoted(q, sizeof q, tag));
+        path_pop(c, at);
+        free(tag);
+        return;
+    }
+    free(tag);
+    cp->language = dup_or_oom(c, canonical);
+}
 
 static void parse_organizer(struct ctx *c, json_t *root, struct campaign *cp)
 {
@@ -1184,12 +1207,15 @@ static void parse_document(struct ctx *c, json_t *root, struct campaign *cp)
     (void)field_string(c, root, "closed_message", MAX_CLOSED_MESSAGE, STR_NONEMPTY,
                        &cp->closed_message);
     parse_webhook(c, root, cp);
+    parse_language(c, root, cp);
 
     set_default(c, &cp->description, "");
     set_default(c, &cp->message_title, "");
     set_default(c, &cp->message_body, "");
-    set_default(c, &cp->statement_prompt, DEFAULT_STATEMENT_PROMPT);
-    set_default(c, &cp->closed_message, DEFAULT_CLOSED_MESSAGE);
+    set_default(c, &cp->language, I18N_DEFAULT_LANGUAGE);
+    set_default(c, &cp->statement_prompt, i18n(cp->language, "Why this matters to you"));
+    set_default(c, &cp->closed_message,
+                i18n(cp->language, "Every target has closed for now. Thank you for showing up."));
 }
 
 int campaign_parse(const char *text, size_t len, const char *filename, struct campaign **out,
@@ -1301,6 +1327,7 @@ void campaign_free(struct campaign *c)
     free(c->statement_prompt);
     string_list_release(&c->fallback);
     free(c->closed_message);
+    free(c->language);
     free(c->webhook.url);
     free(c->webhook.secret);
     free(c->canonical_json);

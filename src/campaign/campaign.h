@@ -87,6 +87,8 @@ struct campaign {
     int close_after_reports;   /* 0: off */
     char *closed_message;      /* default: a neutral sentence */
     struct webhook_spec webhook;     /* optional; webhook.url NULL: none */
+    char *language;            /* BCP 47 tag in its usual case ("ar", "es-MX"), default
+                                  "en": the language of the pages and mails (core/i18n.h) */
     struct template *title_template; /* message_title compiled once (campaign_parse) */
     struct template *body_template;  /* message_body compiled once */
     char *canonical_json;      /* the file re-serialised (sorted keys, compact): equal

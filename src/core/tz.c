@@ -182,6 +182,26 @@ int tz_format(int64_t t, const char *tz, char *out, size_t n)
     return got ? 0 : -1;
 }
 
+int tz_local_parts(int64_t t, const char *tz, struct tm *out, char abbrev[16])
+{
+    if (!tz_valid(tz))
+        return -1;
+    time_t tt = (time_t)t;
+    struct tm tm;
+    pthread_mutex_lock(&tz_lock);
+    setenv("TZ", tz, 1);
+    tzset();
+    struct tm *ok = localtime_r(&tt, &tm);
+    size_t got = ok ? strftime(abbrev, 16, "%Z", &tm) : 0;
+    pthread_mutex_unlock(&tz_lock);
+    if (!ok)
+        return -1;
+    if (!got)
+        abbrev[0] = '\0';
+    *out = tm;
+    return 0;
+}
+
 void tz_iso_utc(int64_t t, char out[21])
 {
     time_t tt = (time_t)t;

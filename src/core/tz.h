@@ -20,6 +20,11 @@ int tz_local_to_utc(const char *iso_local, const char *tz, int64_t *out);
 /* Formats t as wall time in tz, e.g. "Saturday, December 5, 2026, 10:00 EST".
  * Returns 0, or -1 when tz is invalid. */
 int tz_format(int64_t t, const char *tz, char *out, size_t n);
+/* The wall time of t in tz, broken down, and the zone's abbreviation there
+ * ("CET", "EST", "+03"; "" when the zone has none). For the language-aware
+ * formats of core/i18n.c. Returns 0, or -1 when tz is invalid. */
+struct tm;
+int tz_local_parts(int64_t t, const char *tz, struct tm *out, char abbrev[16]);
 /* Formats t as UTC "YYYY-MM-DDTHH:MM:SSZ". */
 void tz_iso_utc(int64_t t, char out[21]);
 /* Formats t as RFC 5322 date in UTC, "Tue, 24 Nov 2026 05:36:25 +0000". */

@@ -11,6 +11,7 @@
 #include "campaign/campaign.h"
 #include "core/config.h"
 #include "core/escape.h"
+#include "core/i18n.h"
 #include "core/token.h"
 #include "core/tz.h"
 #include "mail/ics.h"
@@ -47,18 +48,26 @@ static void link(struct buf *out, const struct config *cfg, const char *prefix,
     buf_printf(out, "%s%s%s%s", cfg->base_url, prefix, token, suffix ? suffix : "");
 }
 
+/* The campaign's language as the store keeps it; English for a row that
+ * has none (a row made by hand). */
+static const char *mail_language(const struct campaign_row *row)
+{
+    return i18n_tag_valid(row->language) ? row->language : I18N_DEFAULT_LANGUAGE;
+}
+
 int compose_ics(const struct campaign *c, const struct campaign_row *row, const struct supporter *s,
                 const struct config *cfg, int64_t now, struct buf *out)
 {
+    const char *lang = mail_language(row);
     char uid[200];
     snprintf(uid, sizeof uid, "launch.%lld.%lld@%s", (long long)row->id, (long long)s->id,
              from_domain(cfg));
     struct buf url = BUF_INIT, description = BUF_INIT;
     buf_printf(&url, "%s/c/%s", cfg->base_url, c->slug);
-    buf_printf(&description,
-               "At this moment you receive an email with your personal one-click link.\n"
-               "Campaign page: %s",
-               buf_cstr(&url));
+    buf_printf(&description, "%s\n%s %s",
+               i18n(lang, "At this moment you receive an email with your personal one-click "
+                          "link."),
+               i18n(lang, "Campaign page:"), buf_cstr(&url));
     struct ics_event e = {
         .uid = uid,
         .dtstamp = now,
@@ -69,6 +78,7 @@ int compose_ics(const struct campaign *c, const struct campaign_row *row, const 
         .url = buf_cstr(&url),
         .organizer_name = c->organizer_name,
         .organizer_email = c->organizer_email,
+        .language = lang,
     };
     int rc = buf_failed(&url) || buf_failed(&description) ? -1 : ics_build(&e, out);
     buf_release(&url);
@@ -76,31 +86,51 @@ int compose_ics(const struct campaign *c, const struct campaign_row *row, const 
     return rc;
 }
 
-static void greeting(struct buf *text, struct buf *html, const struct supporter *s)
+/* The Unicode isolates around a value set in a translated sentence of a
+ * right-to-left mail (FSI ... PDI), so a Latin title or date keeps its own
+ * order inside the Arabic sentence; none in a left-to-right mail. */
+#define FSI "\xe2\x81\xa8"
+#define PDI "\xe2\x81\xa9"
+
+static void greeting(struct buf *text, struct buf *html, const char *lang,
+                     const struct supporter *s)
 {
     if (s->name && *s->name) {
-        buf_puts(text, "Hello ");
-        buf_puts(text, s->name);
-        buf_puts(text, ",\n\n");
-        buf_puts(html, "<p>Hello ");
+        const char *format = i18n(lang, "Hello %s,");
+        buf_printf(text, i18n(lang, "Hello %s,"), s->name);
+        buf_puts(text, "\n\n");
+        /* The name in <bdi>: it keeps its own direction inside the sentence.
+         * The format has exactly one %s (scripts/po2c.sh checks). */
+        const char *at = strstr(format, "%s");
+        buf_puts(html, "<p>");
+        escape_html_n(html, format, at ? (size_t)(at - format) : strlen(format));
+        buf_puts(html, "<bdi>");
         escape_html(html, s->name);
-        buf_puts(html, ",</p>\n");
+        buf_puts(html, "</bdi>");
+        if (at)
+            escape_html(html, at + 2);
+        buf_puts(html, "</p>\n");
     } else {
-        buf_puts(text, "Hello,\n\n");
-        buf_puts(html, "<p>Hello,</p>\n");
+        buf_puts(text, i18n(lang, "Hello,"));
+        buf_puts(text, "\n\n");
+        buf_puts(html, "<p>");
+        escape_html(html, i18n(lang, "Hello,"));
+        buf_puts(html, "</p>\n");
     }
 }
 
-static void html_link(struct buf *html, const char *url, const char *label)
+static void html_link(struct buf *html, const char *lang, const char *url, const char *label)
 {
     buf_puts(html, "<p><a href=\"");
     escape_html(html, url);
     buf_puts(html, "\" style=\"display:inline-block;background:#0b5cad;color:#ffffff;"
                    "padding:12px 20px;border-radius:8px;text-decoration:none;font-weight:600\">");
     escape_html(html, label);
-    buf_puts(html, "</a></p>\n<p style=\"font-size:13px;color:#57606a\">Or open this link: ");
+    buf_puts(html, "</a></p>\n<p style=\"font-size:13px;color:#57606a\">");
+    escape_html(html, i18n(lang, "Or open this link:"));
+    buf_puts(html, " <span dir=\"ltr\">");
     escape_html(html, url);
-    buf_puts(html, "</p>\n");
+    buf_puts(html, "</span></p>\n");
 }
 
 static void html_para(struct buf *html, const char *text)
@@ -118,7 +148,10 @@ struct mail_draft {
     const struct supporter *s;
     const struct config *cfg;
     int64_t now;
-    char when[128];         /* the launch moment, in the supporter's time zone */
+    const char *lang;       /* the campaign's language tag */
+    char when[160];         /* the launch moment, in the supporter's time zone and language,
+                               isolated in a right-to-left mail */
+    struct buf title;       /* the campaign's title, isolated in a right-to-left mail */
     struct buf unsubscribe; /* the /u/ link */
     struct buf subject, text, html;
     struct buf url;                 /* the mail's main link: first in the maildir log */
@@ -131,8 +164,9 @@ static void detail(struct mail_draft *d, const char *label, const char *value)
 {
     if (!value || !*value)
         return;
-    buf_printf(&d->text, "%s: %s\n", label, value);
-    buf_printf(&d->line, "%s: %s", label, value);
+    int rtl = i18n_is_rtl(d->lang);
+    buf_printf(&d->text, "%s: %s%s%s\n", label, rtl ? FSI : "", value, rtl ? PDI : "");
+    buf_printf(&d->line, "%s: %s%s%s", label, rtl ? FSI : "", value, rtl ? PDI : "");
     html_para(&d->html, buf_cstr(&d->line));
     buf_reset(&d->line);
 }
@@ -148,54 +182,63 @@ static int compose_confirm(struct mail_draft *d)
     token_link_make(change ? TOKEN_CONFIRM_CHANGE : TOKEN_CONFIRM, s->token_key,
                     change ? s->change_epoch : s->epoch, token);
     buf_printf(&d->url, "%s/confirm/%s", d->cfg->base_url, token);
-    buf_printf(&d->subject, change ? "Confirm the change to your pledge: %s"
-                                   : "Confirm your pledge: %s",
-               d->c->title);
+    const char *lang = d->lang;
+    buf_printf(&d->subject,
+               change ? i18n(lang, "Confirm the change to your pledge: %s")
+                      : i18n(lang, "Confirm your pledge: %s"),
+               buf_cstr(&d->title));
     if (change)
         buf_printf(&d->line,
-                   "You (or someone using this address) pledged again to take part in \"%s\" on "
-                   "%s, with these details. Your pledge stays as it was unless you confirm them.",
-                   d->c->title, d->when);
+                   i18n(lang, "You (or someone using this address) pledged again to take part in "
+                              "\"%s\" on %s, with these details. Your pledge stays as it was "
+                              "unless you confirm them."),
+                   buf_cstr(&d->title), d->when);
     else
         buf_printf(&d->line,
-                   "You (or someone using this address) pledged to take part in \"%s\" on %s.",
-                   d->c->title, d->when);
+                   i18n(lang, "You (or someone using this address) pledged to take part in \"%s\" "
+                              "on %s."),
+                   buf_cstr(&d->title), d->when);
     buf_printf(&d->text, "%s\n\n", buf_cstr(&d->line));
     html_para(&d->html, buf_cstr(&d->line));
     buf_reset(&d->line);
-    detail(d, "Name", change ? s->change_name : s->name);
-    detail(d, "Statement", change ? s->change_statement : s->statement);
-    detail(d, "Time zone", change ? s->change_timezone : s->timezone);
-    detail(d, "Target", change ? s->change_target : s->chosen_target);
-    buf_printf(&d->text,
-               "\n%s:\n%s\n\nIf this was not you, ignore this email: nothing happens without a "
-               "confirmation.\n",
-               change ? "Confirm these details" : "Confirm your pledge", buf_cstr(&d->url));
-    html_link(&d->html, buf_cstr(&d->url), change ? "Confirm these details" : "Confirm my pledge");
-    html_para(&d->html, "If this was not you, ignore this email: nothing happens without a "
-                        "confirmation.");
+    detail(d, i18n(lang, "Name"), change ? s->change_name : s->name);
+    detail(d, i18n(lang, "Statement"), change ? s->change_statement : s->statement);
+    detail(d, i18n(lang, "Time zone"), change ? s->change_timezone : s->timezone);
+    detail(d, i18n(lang, "Target"), change ? s->change_target : s->chosen_target);
+    const char *ignore = i18n(lang, "If this was not you, ignore this email: nothing happens "
+                                    "without a confirmation.");
+    buf_printf(&d->text, "\n%s:\n%s\n\n%s\n",
+               change ? i18n(lang, "Confirm these details") : i18n(lang, "Confirm your pledge"),
+               buf_cstr(&d->url), ignore);
+    html_link(&d->html, lang, buf_cstr(&d->url),
+              change ? i18n(lang, "Confirm these details") : i18n(lang, "Confirm my pledge"));
+    html_para(&d->html, ignore);
     return 0;
 }
 
 static int compose_welcome(struct mail_draft *d)
 {
-    buf_printf(&d->subject, "You're in: %s", d->c->title);
+    const char *lang = d->lang;
+    buf_printf(&d->subject, i18n(lang, "You're in: %s"), buf_cstr(&d->title));
     buf_printf(&d->line,
-               "Your pledge for \"%s\" is confirmed. On %s we email you a personal "
-               "one-click link: it opens your action, prefilled, and you send it yourself.",
-               d->c->title, d->when);
+               i18n(lang, "Your pledge for \"%s\" is confirmed. On %s we email you a personal "
+                          "one-click link: it opens your action, prefilled, and you send it "
+                          "yourself."),
+               buf_cstr(&d->title), d->when);
     buf_printf(&d->url, "%s/c/%s", d->cfg->base_url, d->c->slug);
     char calendar_path[96];
     snprintf(calendar_path, sizeof calendar_path, "/c/%s/calendar/", d->c->slug);
     link(&d->calendar, d->cfg, calendar_path, TOKEN_CALENDAR, d->s, ".ics");
+    buf_printf(&d->text, "%s\n\n", buf_cstr(&d->line));
     buf_printf(&d->text,
-               "%s\n\nThe calendar file attached puts the moment in your calendar (or "
-               "open %s).\n\nShare the campaign: %s\n",
-               buf_cstr(&d->line), buf_cstr(&d->calendar), buf_cstr(&d->url));
+               i18n(lang, "The calendar file attached puts the moment in your calendar (or open "
+                          "%s)."),
+               buf_cstr(&d->calendar));
+    buf_printf(&d->text, "\n\n%s %s\n", i18n(lang, "Share the campaign:"), buf_cstr(&d->url));
     html_para(&d->html, buf_cstr(&d->line));
-    html_para(&d->html, "The calendar file attached puts the moment in your calendar.");
-    html_link(&d->html, buf_cstr(&d->calendar), "Add to my calendar");
-    html_link(&d->html, buf_cstr(&d->url), "Share the campaign");
+    html_para(&d->html, i18n(lang, "The calendar file attached puts the moment in your calendar."));
+    html_link(&d->html, lang, buf_cstr(&d->calendar), i18n(lang, "Add to my calendar"));
+    html_link(&d->html, lang, buf_cstr(&d->url), i18n(lang, "Share the campaign"));
     if (compose_ics(d->c, d->row, d->s, d->cfg, d->now, &d->ics) != 0)
         return -1;
     d->m.attachment_name = "invite.ics";
@@ -208,14 +251,16 @@ static int compose_welcome(struct mail_draft *d)
 static int compose_reminder(struct mail_draft *d)
 {
     link(&d->url, d->cfg, "/a/", TOKEN_ACTION, d->s, NULL);
-    buf_printf(&d->subject, "It's time: %s", d->c->title);
+    const char *lang = d->lang;
+    buf_printf(&d->subject, i18n(lang, "It's time: %s"), buf_cstr(&d->title));
     buf_printf(&d->line,
-               "The moment is here (%s). Your personal link opens your action, prefilled "
-               "with your message. Review it and send it yourself.",
+               i18n(lang, "The moment is here (%s). Your personal link opens your action, "
+                          "prefilled with your message. Review it and send it yourself."),
                d->when);
-    buf_printf(&d->text, "%s\n\nTake action:\n%s\n", buf_cstr(&d->line), buf_cstr(&d->url));
+    buf_printf(&d->text, "%s\n\n%s\n%s\n", buf_cstr(&d->line), i18n(lang, "Take action:"),
+               buf_cstr(&d->url));
     html_para(&d->html, buf_cstr(&d->line));
-    html_link(&d->html, buf_cstr(&d->url), "Take action now");
+    html_link(&d->html, lang, buf_cstr(&d->url), i18n(lang, "Take action now"));
     d->m.list_unsubscribe_url = buf_cstr(&d->unsubscribe);
     d->m.list_unsubscribe_one_click = 1;
     return 0;
@@ -252,6 +297,7 @@ static void draft_release(struct mail_draft *d)
     buf_release(&d->line);
     buf_release(&d->calendar);
     buf_release(&d->ics);
+    buf_release(&d->title);
 }
 
 int compose_mail(enum mail_kind kind, const struct campaign *c, const struct campaign_row *row,
@@ -266,6 +312,8 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
                            .s = s,
                            .cfg = cfg,
                            .now = now,
+                           .lang = mail_language(row),
+                           .title = BUF_INIT,
                            .unsubscribe = BUF_INIT,
                            .subject = BUF_INIT,
                            .text = BUF_INIT,
@@ -275,27 +323,38 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
                            .calendar = BUF_INIT,
                            .ics = BUF_INIT};
     char message_id[160];
-    if (tz_format(row->launch_utc, s->timezone, d.when, sizeof d.when) != 0 &&
-        tz_format(row->launch_utc, c->timezone, d.when, sizeof d.when) != 0)
-        tz_iso_utc(row->launch_utc, d.when);
+    const char *lang = d.lang;
+    int rtl = i18n_is_rtl(lang);
+    char when[128];
+    if (i18n_format_moment(row->launch_utc, s->timezone, lang, when, sizeof when) != 0 &&
+        i18n_format_moment(row->launch_utc, c->timezone, lang, when, sizeof when) != 0)
+        tz_iso_utc(row->launch_utc, when);
+    snprintf(d.when, sizeof d.when, "%s%s%s", rtl ? FSI : "", when, rtl ? PDI : "");
+    buf_printf(&d.title, "%s%s%s", rtl ? FSI : "", c->title, rtl ? PDI : "");
     if (compose_message_id(kind, row->id, s->id, cfg, message_id) != 0)
         goto fail;
     link(&d.unsubscribe, cfg, "/u/", TOKEN_UNSUBSCRIBE, s, NULL);
-    buf_puts(&d.html, "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;"
+    /* lang is a validated tag (campaign.c, store): safe in an attribute. */
+    buf_printf(&d.html, "<!doctype html><html lang=\"%s\" dir=\"%s\">", lang, i18n_dir(lang));
+    buf_puts(&d.html, "<body style=\"font-family:system-ui,sans-serif;"
                       "font-size:16px;line-height:1.5;color:#1b1f24;max-width:36em\">\n");
-    greeting(&d.text, &d.html, s);
+    greeting(&d.text, &d.html, lang, s);
     if (ops->compose(&d) != 0)
         goto fail;
     if (ops->unsubscribe_footer) {
-        buf_printf(&d.text, "\n--\nYou get this because you pledged. Unsubscribe: %s\n",
-                   buf_cstr(&d.unsubscribe));
-        buf_puts(&d.html, "<hr><p style=\"font-size:13px;color:#57606a\">You get this because "
-                          "you pledged. <a href=\"");
+        buf_printf(&d.text, "\n--\n%s %s %s\n", i18n(lang, "You get this because you pledged."),
+                   i18n(lang, "Unsubscribe:"), buf_cstr(&d.unsubscribe));
+        buf_puts(&d.html, "<hr><p style=\"font-size:13px;color:#57606a\">");
+        escape_html(&d.html, i18n(lang, "You get this because you pledged."));
+        buf_puts(&d.html, " <a href=\"");
         escape_html(&d.html, buf_cstr(&d.unsubscribe));
-        buf_puts(&d.html, "\">Unsubscribe</a></p>\n");
+        buf_puts(&d.html, "\">");
+        escape_html(&d.html, i18n(lang, "Unsubscribe"));
+        buf_puts(&d.html, "</a></p>\n");
     }
     buf_puts(&d.html, "</body></html>\n");
-    if (buf_failed(&d.text) || buf_failed(&d.html) || buf_failed(&d.subject) || buf_failed(&d.url))
+    if (buf_failed(&d.text) || buf_failed(&d.html) || buf_failed(&d.subject) ||
+        buf_failed(&d.url) || buf_failed(&d.title))
         goto fail;
 
     d.m.from_name = c->organizer_name && *c->organizer_name ? c->organizer_name : "muster";
@@ -307,6 +366,7 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
     d.m.date = now;
     d.m.text = buf_cstr(&d.text);
     d.m.html = buf_cstr(&d.html);
+    d.m.language = lang;
     if (mail_build(&d.m, out) != 0)
         goto fail;
     if (links) {

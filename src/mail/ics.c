@@ -7,12 +7,14 @@
  */
 #include "mail/ics.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/escape.h"
 #include "core/tz.h"
 #include "mail/message.h"
 
+#include "core/i18n.h"
 #include "core/banned.h"
 
 #define ICS_LINE_MAX 75 /* octets, without the CRLF (RFC 5545 3.1) */
@@ -133,6 +135,14 @@ int ics_build(const struct ics_event *e, struct buf *out)
         return -1;
     if (e->organizer_name && !text_valid(e->organizer_name))
         return -1;
+    if (e->language && !i18n_tag_valid(e->language))
+        return -1;
+    /* RFC 5545 3.2.10: the language of the text values. */
+    char summary[48], description[48];
+    snprintf(summary, sizeof summary, "SUMMARY%s%s", e->language ? ";LANGUAGE=" : "",
+             e->language ? e->language : "");
+    snprintf(description, sizeof description, "DESCRIPTION%s%s", e->language ? ";LANGUAGE=" : "",
+             e->language ? e->language : "");
 
     struct buf line;
     buf_init(&line, 1u << 20);
@@ -154,9 +164,9 @@ int ics_build(const struct ics_event *e, struct buf *out)
     /* Zero minutes: no DTEND, which RFC 5545 3.6.1 reads as a moment. */
     if (e->duration_minutes > 0)
         buf_printf(out, "DTEND:%s\r\n", end);
-    if (put_text_prop(out, &line, "SUMMARY", e->summary) != 0)
+    if (put_text_prop(out, &line, summary, e->summary) != 0)
         goto out;
-    if (e->description && put_text_prop(out, &line, "DESCRIPTION", e->description) != 0)
+    if (e->description && put_text_prop(out, &line, description, e->description) != 0)
         goto out;
     if (e->url) {
         buf_reset(&line);

@@ -21,6 +21,7 @@ struct ics_event {
     const char *url;         /* may be NULL */
     const char *organizer_name;  /* may be NULL */
     const char *organizer_email; /* may be NULL */
+    const char *language;    /* BCP 47 tag: LANGUAGE= of SUMMARY, DESCRIPTION; NULL: none */
 };
 
 int ics_build(const struct ics_event *e, struct buf *out);

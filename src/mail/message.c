@@ -15,6 +15,7 @@
 #include "core/escape.h"
 #include "core/tz.h"
 
+#include "core/i18n.h"
 #include "core/banned.h"
 
 #define LINE_FOLD 76        /* fold header lines here when a space allows (RFC 2047: 76) */
@@ -456,6 +457,8 @@ static int message_valid(const struct mail_message *m)
         return 0;
     if (m->list_unsubscribe_url && !printable_token_valid(m->list_unsubscribe_url))
         return 0;
+    if (m->language && !i18n_tag_valid(m->language))
+        return 0;
     if (m->attachment_name) {
         size_t n = strlen(m->attachment_name);
         if (n == 0 || n > ATTACHMENT_NAME_MAX || !header_text_valid(m->attachment_name))
@@ -478,6 +481,9 @@ static int build(const struct mail_message *m, struct buf *out)
         put_subject(out, m->subject ? m->subject : "") != 0)
         return -1;
     buf_printf(out, "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n", m->message_id);
+    /* RFC 3282: the language the reader reads (a valid tag: checked above). */
+    if (m->language)
+        buf_printf(out, "Content-Language: %s\r\n", m->language);
     if (m->list_unsubscribe_url) {
         struct buf v;
         buf_init(&v, 4096);

@@ -24,6 +24,7 @@ struct mail_message {
     int64_t date;            /* Unix seconds */
     const char *text;        /* UTF-8 plain text, LF or CRLF line ends */
     const char *html;        /* UTF-8 HTML document */
+    const char *language;    /* BCP 47 tag for Content-Language; NULL: none */
     const char *list_unsubscribe_url;  /* when set: List-Unsubscribe + ... */
     int list_unsubscribe_one_click;    /* ... List-Unsubscribe-Post (RFC 8058) */
     const char *attachment_name;  /* e.g. "docs-day.ics"; NULL: no attachment */

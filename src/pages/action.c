@@ -17,6 +17,7 @@
 #include "campaign/template.h"
 #include "service/campaigns.h"
 #include "core/escape.h"
+#include "core/i18n.h"
 #include "core/log.h"
 #include "core/tz.h"
 #include "http/app.h"
@@ -35,8 +36,7 @@ struct rendered {
 };
 
 static int render_message(const struct campaign *c, const struct supporter *s,
-                          const char *target_id, struct rendered *out,
-                          struct template_vars *vars)
+                          const char *target_id, struct rendered *out, struct template_vars *vars)
 {
     vars->name = s->name;
     vars->statement = s->statement;
@@ -59,24 +59,44 @@ static void rendered_release(struct rendered *r)
     buf_release(&r->body);
 }
 
-static void head(struct buf *b, const struct campaign *c, const char *title)
+static void head(struct buf *b, const struct campaign *c, const char *lang, const char *title)
 {
-    page_begin(b, title);
-    buf_puts(b, "<section class=\"card\">\n<p class=\"eyebrow\">");
+    page_begin_in(b, lang, title);
+    buf_puts(b, "<section class=\"card\">\n<p class=\"eyebrow\" dir=\"auto\">");
     escape_html(b, c->title);
     buf_puts(b, "</p>\n");
 }
 
-static void copy_boxes(struct buf *b, const struct rendered *m, const char *suffix)
+/* A copy button: hidden until the script shows it; says "Copied" in lang. */
+static void copy_button(struct buf *b, const char *lang, const char *id, const char *suffix,
+                        const char *label)
+{
+    buf_printf(b,
+               "<div class=\"actions\"><button type=\"button\" class=\"secondary\" "
+               "data-copy=\"%s%s\" data-copied=\"",
+               id, suffix);
+    escape_html(b, i18n(lang, "Copied"));
+    buf_puts(b, "\" hidden>");
+    escape_html(b, label);
+    buf_puts(b, "</button></div>\n");
+}
+
+/* The message boxes: the supporter's and organizer's words, dir="auto" so
+ * an Arabic title in an English page (or the reverse) starts at its own
+ * side and "-- name" keeps its order. */
+static void copy_boxes(struct buf *b, const char *lang, const struct rendered *m,
+                       const char *suffix)
 {
     if (m->title.len) {
-        buf_printf(b, "<label for=\"message-title%s\">Title</label>\n<input type=\"text\" "
-                      "readonly id=\"message-title%s\" value=\"",
-                   suffix, suffix);
-        escape_html(b, buf_cstr(&m->title));
-        buf_printf(b, "\">\n<div class=\"actions\"><button type=\"button\" class=\"secondary\" "
-                      "data-copy=\"message-title%s\" hidden>Copy title</button></div>\n",
+        buf_printf(b, "<label for=\"message-title%s\">", suffix);
+        escape_html(b, i18n(lang, "Title"));
+        buf_printf(b,
+                   "</label>\n<input type=\"text\" readonly dir=\"auto\" "
+                   "id=\"message-title%s\" value=\"",
                    suffix);
+        escape_html(b, buf_cstr(&m->title));
+        buf_puts(b, "\">\n");
+        copy_button(b, lang, "message-title", suffix, i18n(lang, "Copy title"));
     }
     if (m->body.len) {
         /* Tall enough to show the whole message, signature included. */
@@ -85,47 +105,53 @@ static void copy_boxes(struct buf *b, const struct rendered *m, const char *suff
             rows += *p == '\n';
         rows += (int)(m->body.len / 60);
         rows = rows < 6 ? 6 : rows > 30 ? 30 : rows;
-        buf_printf(b, "<label for=\"message-body%s\">Message</label>\n<textarea readonly "
-                      "rows=\"%d\" id=\"message-body%s\">",
-                   suffix, rows, suffix);
+        buf_printf(b, "<label for=\"message-body%s\">", suffix);
+        escape_html(b, i18n(lang, "Message"));
+        buf_printf(b,
+                   "</label>\n<textarea readonly dir=\"auto\" rows=\"%d\" "
+                   "id=\"message-body%s\">",
+                   rows, suffix);
         escape_html(b, buf_cstr(&m->body));
-        buf_printf(b, "</textarea>\n<div class=\"actions\"><button type=\"button\" "
-                      "class=\"secondary\" data-copy=\"message-body%s\" hidden>Copy message"
-                      "</button></div>\n",
-                   suffix);
+        buf_puts(b, "</textarea>\n");
+        copy_button(b, lang, "message-body", suffix, i18n(lang, "Copy message"));
     }
 }
 
-static void report_form(struct buf *b, const char *token, const char *target_key)
+static void report_form(struct buf *b, const char *lang, const char *token, const char *target_key)
 {
-    buf_printf(b, "<form method=\"post\" action=\"/a/%s/report\" class=\"report\">\n"
-                  "<input type=\"hidden\" name=\"target\" value=\"",
+    buf_printf(b,
+               "<form method=\"post\" action=\"/a/%s/report\" class=\"report\">\n"
+               "<input type=\"hidden\" name=\"target\" value=\"",
                token);
     escape_html(b, target_key);
-    buf_puts(b, "\">\n<p class=\"muted\">Could you not send it there (for example, the "
-                "repository no longer accepts issues, or the address bounced)?</p>\n"
-                "<button type=\"submit\" class=\"secondary\">This target did not accept my "
-                "action</button>\n</form>\n");
+    buf_puts(b, "\">\n<p class=\"muted\">");
+    escape_html(b, i18n(lang, "Could you not send it there (for example, the repository no "
+                              "longer accepts issues, or the address bounced)?"));
+    buf_puts(b, "</p>\n<button type=\"submit\" class=\"secondary\">");
+    escape_html(b, i18n(lang, "This target did not accept my action"));
+    buf_puts(b, "</button>\n</form>\n");
 }
 
 /* The form that asks for the supporter's mastodon instance; value and
  * problem (what was wrong with the last try) are NULL on a first ask. */
-static void instance_form(struct buf *b, const char *token, const char *suffix, const char *csrf,
-                          const char *value, const char *problem)
+static void instance_form(struct buf *b, const char *lang, const char *token, const char *suffix,
+                          const char *csrf, const char *value, const char *problem)
 {
     buf_printf(b,
                "<form method=\"post\" action=\"/a/%s/instance\">\n"
-               "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n<label for=\"instance%s\">"
-               "Your Mastodon server <span class=\"hint\">For example mastodon.social"
-               "</span></label>\n",
+               "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n<label for=\"instance%s\">",
                token, csrf, suffix);
+    escape_html(b, i18n(lang, "Your Mastodon server"));
+    buf_puts(b, " <span class=\"hint\">");
+    escape_html(b, i18n(lang, "For example mastodon.social"));
+    buf_puts(b, "</span></label>\n");
     if (problem) {
         buf_printf(b, "<p class=\"error\" id=\"instance%s-error\">", suffix);
         escape_html(b, problem);
         buf_puts(b, "</p>\n");
     }
     buf_printf(b,
-               "<input type=\"text\" id=\"instance%s\" name=\"instance\" required "
+               "<input type=\"text\" id=\"instance%s\" name=\"instance\" required dir=\"ltr\" "
                "maxlength=\"%d\" autocomplete=\"off\"",
                suffix, TARGET_INSTANCE_MAX);
     if (problem)
@@ -135,59 +161,74 @@ static void instance_form(struct buf *b, const char *token, const char *suffix, 
         escape_html(b, value);
         buf_puts(b, "\"");
     }
-    buf_puts(b, ">\n<div class=\"actions\"><button type=\"submit\">Continue</button></div>\n"
-                "</form>\n");
+    buf_puts(b, ">\n<div class=\"actions\"><button type=\"submit\">");
+    escape_html(b, i18n(lang, "Continue"));
+    buf_puts(b, "</button></div>\n</form>\n");
 }
 
 /* One target's block on the action page. */
-static void target_block(struct buf *b, const struct campaign *c, const struct target_spec *t,
-                         const struct supporter *s, const char *token, const char *suffix,
-                         const char *csrf)
+static void target_block(struct buf *b, const struct campaign *c, const char *lang,
+                         const struct target_spec *t, const struct supporter *s, const char *token,
+                         const char *suffix, const char *csrf)
 {
     struct rendered m;
     struct template_vars vars;
     if (render_message(c, s, t->id, &m, &vars) != 0) {
-        buf_puts(b, "<p class=\"error\">This message could not be prepared.</p>\n");
+        buf_puts(b, "<p class=\"error\">");
+        escape_html(b, i18n(lang, "This message could not be prepared."));
+        buf_puts(b, "</p>\n");
         return;
     }
     struct target_message msg = {buf_cstr(&m.title), buf_cstr(&m.body)};
     struct buf url = BUF_INIT;
     int outcome = target_build_action(t, &msg, &vars, s->instance, &url);
-    buf_puts(b, "<h2>");
+    buf_puts(b, "<h2 dir=\"auto\">");
     escape_html(b, t->label ? t->label : t->id);
     buf_puts(b, "</h2>\n");
     if (outcome == TARGET_REDIRECT) {
-        buf_puts(b, "<p>Review the prefilled text, then send it yourself.</p>\n"
-                    "<div class=\"actions\"><a class=\"button\" rel=\"noopener\" href=\"");
+        buf_puts(b, "<p>");
+        escape_html(b, i18n(lang, "Review the prefilled text, then send it yourself."));
+        buf_puts(b, "</p>\n<div class=\"actions\"><a class=\"button\" rel=\"noopener\" href=\"");
         escape_html(b, buf_cstr(&url));
         buf_puts(b, "\">");
-        escape_html(b, target_kind_open_label(t->kind));
+        escape_html(b, i18n(lang, target_kind_open_label(t->kind)));
         buf_puts(b, "</a></div>\n");
     } else if (outcome == TARGET_PAGE_CALL) {
-        buf_puts(b, "<p>Call this number and use the script below.</p>\n<p><a class=\"tel\" href=\"");
+        buf_puts(b, "<p>");
+        escape_html(b, i18n(lang, "Call this number and use the script below."));
+        buf_puts(b, "</p>\n<p><a class=\"tel\" dir=\"ltr\" href=\"");
         escape_html(b, buf_cstr(&url));
         buf_puts(b, "\">");
         escape_html(b, t->number);
         buf_puts(b, "</a></p>\n");
         struct buf script = BUF_INIT;
         if (target_render_script(t, &vars, &script) == 0 && script.len) {
-            buf_puts(b, "<h3>Script</h3>\n<pre class=\"message\">");
+            buf_puts(b, "<h3>");
+            escape_html(b, i18n(lang, "Script"));
+            buf_puts(b, "</h3>\n<pre class=\"message\" dir=\"auto\">");
             escape_html(b, buf_cstr(&script));
             buf_puts(b, "</pre>\n");
         }
         buf_release(&script);
     } else if (outcome == TARGET_PAGE_NEEDS_INSTANCE) {
-        instance_form(b, token, suffix, csrf, NULL, NULL);
+        instance_form(b, lang, token, suffix, csrf, NULL, NULL);
     } else if (outcome == TARGET_PAGE_TOO_LONG) {
         struct target_limits lim = target_kind_limits(t->kind);
-        buf_puts(b, "<p class=\"notice\">Your message is too long for a one-click link here (");
-        escape_html(b, lim.why);
-        buf_puts(b, "). Copy it below and paste it there; nothing is cut.</p>\n");
+        char notice[1024];
+        snprintf(notice, sizeof notice,
+                 i18n(lang, "Your message is too long for a one-click link here (%s). Copy it "
+                            "below and paste it there; nothing is cut."),
+                 i18n(lang, lim.why));
+        buf_puts(b, "<p class=\"notice\">");
+        escape_html(b, notice);
+        buf_puts(b, "</p>\n");
     } else {
-        buf_puts(b, "<p class=\"error\">This action could not be prepared.</p>\n");
+        buf_puts(b, "<p class=\"error\">");
+        escape_html(b, i18n(lang, "This action could not be prepared."));
+        buf_puts(b, "</p>\n");
     }
-    copy_boxes(b, &m, suffix);
-    report_form(b, token, t->id);
+    copy_boxes(b, lang, &m, suffix);
+    report_form(b, lang, token, t->id);
     buf_release(&url);
     rendered_release(&m);
 }
@@ -196,21 +237,26 @@ static void countdown_page(struct http_response *resp, const struct campaign *c,
                            const struct campaign_row *row, const struct supporter *s)
 {
     struct buf *b = &resp->body;
+    const char *lang = row->language;
     char when[128], iso[21];
     tz_iso_utc(row->launch_utc, iso);
-    if (tz_format(row->launch_utc, s->timezone, when, sizeof when) != 0)
+    if (i18n_format_moment(row->launch_utc, s->timezone, lang, when, sizeof when) != 0)
         snprintf(when, sizeof when, "%s", iso);
-    head(b, c, "Not yet");
-    buf_puts(b, "<h1>Not yet: the moment is coming</h1>\n<div class=\"moment\"><div><strong "
-                "data-local-time=\"");
+    head(b, c, lang, i18n(lang, "Not yet"));
+    buf_puts(b, "<h1>");
+    escape_html(b, i18n(lang, "Not yet: the moment is coming"));
+    buf_puts(b, "</h1>\n<div class=\"moment\"><div><strong data-local-time=\"");
     buf_puts(b, iso);
     buf_puts(b, "\">");
     escape_html(b, when);
-    buf_printf(b, "</strong><span class=\"zone\">Starts in <span data-countdown=\"%s\" "
-                  "id=\"countdown\">a while</span></span></div></div>\n<p>Keep this link: it "
-                  "opens your action at the moment.</p>\n</section>\n",
-               iso);
-    page_end(b);
+    buf_puts(b, "</strong><span class=\"zone\">");
+    escape_html(b, i18n(lang, "Starts in"));
+    buf_printf(b, " <span data-countdown=\"%s\" id=\"countdown\">", iso);
+    escape_html(b, i18n(lang, "a while"));
+    buf_puts(b, "</span></span></div></div>\n<p>");
+    escape_html(b, i18n(lang, "Keep this link: it opens your action at the moment."));
+    buf_puts(b, "</p>\n</section>\n");
+    page_end_in(b, lang);
 }
 
 void handle_action(struct http_request *req, struct http_response *resp)
@@ -250,8 +296,9 @@ void handle_action(struct http_request *req, struct http_response *resp)
     }
     struct click_outcome r;
     if (assigner_click(req->app->assigner, req->store, c, &row, &s, 1, req->now, &r) != 0) {
-        page_error(req, resp, 503, "Try again", "Your action could not be prepared. Reload "
-                                                "the page.");
+        page_error(req, resp, 503, "Try again",
+                   "Your action could not be prepared. Reload "
+                   "the page.");
         goto out;
     }
     atomic_fetch_add(&req->app->metrics.clicks, 1);
@@ -283,14 +330,22 @@ void handle_action(struct http_request *req, struct http_response *resp)
     char csrf[TOKEN_RANDOM_LEN + 1];
     session_csrf_token(req, resp, csrf);
     struct buf *b = &resp->body;
-    head(b, c, "Your action");
-    buf_puts(b, "<h1>Your action</h1>\n");
-    if (late)
-        buf_puts(b, "<p class=\"notice\">The moment has passed, but your action still counts. "
-                    "Thank you for acting.</p>\n");
-    if (r.rerouted && t)
-        buf_puts(b, "<p class=\"notice\">The target you had closed, so we moved you to an open "
-                    "one.</p>\n");
+    const char *lang = row.language;
+    head(b, c, lang, i18n(lang, "Your action"));
+    buf_puts(b, "<h1>");
+    escape_html(b, i18n(lang, "Your action"));
+    buf_puts(b, "</h1>\n");
+    if (late) {
+        buf_puts(b, "<p class=\"notice\">");
+        escape_html(b, i18n(lang, "The moment has passed, but your action still counts. Thank "
+                                  "you for acting."));
+        buf_puts(b, "</p>\n");
+    }
+    if (r.rerouted && t) {
+        buf_puts(b, "<p class=\"notice\">");
+        escape_html(b, i18n(lang, "The target you had closed, so we moved you to an open one."));
+        buf_puts(b, "</p>\n");
+    }
     if (c->assignment == ASSIGN_ALL) {
         struct target_list list = {NULL, 0};
         if (store_targets(req->store, row.id, &list) != 0)
@@ -305,20 +360,20 @@ void handle_action(struct http_request *req, struct http_response *resp)
             char suffix[16];
             snprintf(suffix, sizeof suffix, "-%d", shown + 1);
             buf_puts(b, "<div class=\"target\">\n");
-            target_block(b, c, ti, &s, token, suffix, csrf);
+            target_block(b, c, lang, ti, &s, token, suffix, csrf);
             buf_puts(b, "</div>\n");
             shown++;
         }
         target_list_release(&list);
         if (!shown) {
-            buf_puts(b, "<div class=\"notice\" id=\"closed-message\">");
+            buf_puts(b, "<div class=\"notice\" id=\"closed-message\" dir=\"auto\">");
             page_paragraphs(b, c->closed_message);
             buf_puts(b, "</div>\n");
         }
     } else if (t) {
-        target_block(b, c, t, &s, token, "", csrf);
+        target_block(b, c, lang, t, &s, token, "", csrf);
     } else {
-        buf_puts(b, "<div class=\"notice\" id=\"closed-message\">");
+        buf_puts(b, "<div class=\"notice\" id=\"closed-message\" dir=\"auto\">");
         page_paragraphs(b, c->closed_message);
         buf_puts(b, "</div>\n");
     }
@@ -352,7 +407,7 @@ void handle_action_report(struct http_request *req, struct http_response *resp)
     const char *key = form_get(&f, "target");
     int closed = 0;
     int rc = key ? campaigns_target_report(req->store, row.id, s.id, key, c->close_after_reports,
-                                       REPORT_WINDOW_SECONDS, req->now, &closed)
+                                           REPORT_WINDOW_SECONDS, req->now, &closed)
                  : STORE_NOT_FOUND;
     if (rc == STORE_NOT_FOUND) {
         page_error(req, resp, 400, "Unknown target", "That target is not part of this campaign.");
@@ -366,14 +421,21 @@ void handle_action_report(struct http_request *req, struct http_response *resp)
         log_warn("target.auto_closed", "campaign=%s target=%s threshold=%d", c->slug, key,
                  c->close_after_reports);
     struct buf *b = &resp->body;
-    head(b, c, "Thank you for telling us");
-    buf_puts(b, "<h1>Thank you for telling us</h1>\n<p>The organizers see your report. ");
-    if (closed)
-        buf_puts(b, "Enough supporters reported this target, so it is now closed.");
-    buf_printf(b, "</p>\n<div class=\"actions\"><a class=\"button\" href=\"/a/%s?review=1\">"
-                  "Back to my action</a></div>\n</section>\n",
+    const char *lang = row.language;
+    head(b, c, lang, i18n(lang, "Thank you for telling us"));
+    buf_puts(b, "<h1>");
+    escape_html(b, i18n(lang, "Thank you for telling us"));
+    buf_puts(b, "</h1>\n<p>");
+    escape_html(b, i18n(lang, "The organizers see your report."));
+    if (closed) {
+        buf_puts(b, " ");
+        escape_html(b, i18n(lang, "Enough supporters reported this target, so it is now closed."));
+    }
+    buf_printf(b, "</p>\n<div class=\"actions\"><a class=\"button\" href=\"/a/%s?review=1\">",
                token);
-    page_end(b);
+    escape_html(b, i18n(lang, "Back to my action"));
+    buf_puts(b, "</a></div>\n</section>\n");
+    page_end_in(b, lang);
 out:
     form_release(&f);
     supporter_release(&s);
@@ -395,11 +457,16 @@ static void instance_refused(struct http_request *req, struct http_response *res
     session_csrf_token(req, resp, csrf);
     resp->status = 422;
     struct buf *b = &resp->body;
-    head(b, c, "Not a Mastodon server");
-    buf_puts(b, "<h1>Your action</h1>\n");
-    instance_form(b, token, "", csrf, value, problem);
-    buf_printf(b, "<p><a href=\"/a/%s?review=1\">Back to my action</a></p>\n</section>\n", token);
-    page_end(b);
+    const char *lang = row.language;
+    head(b, c, lang, i18n(lang, "Not a Mastodon server"));
+    buf_puts(b, "<h1>");
+    escape_html(b, i18n(lang, "Your action"));
+    buf_puts(b, "</h1>\n");
+    instance_form(b, lang, token, "", csrf, value, i18n(lang, problem));
+    buf_printf(b, "<p><a href=\"/a/%s?review=1\">", token);
+    escape_html(b, i18n(lang, "Back to my action"));
+    buf_puts(b, "</a></p>\n</section>\n");
+    page_end_in(b, lang);
     campaign_row_release(&row);
 }
 

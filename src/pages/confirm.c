@@ -13,6 +13,7 @@
 #include "campaign/campaign.h"
 #include "service/pledges.h"
 #include "core/escape.h"
+#include "core/i18n.h"
 #include "core/log.h"
 #include "core/token.h"
 #include "core/tz.h"
@@ -53,13 +54,15 @@ static int load(struct http_request *req, struct http_response *resp, struct sup
 static void moment(struct buf *b, const struct campaign *c, const struct campaign_row *row,
                    const char *supporter_tz)
 {
+    const char *lang = row->language;
     char when[128], iso[21];
     tz_iso_utc(row->launch_utc, iso);
-    if (tz_format(row->launch_utc, supporter_tz, when, sizeof when) != 0 &&
-        tz_format(row->launch_utc, c->timezone, when, sizeof when) != 0)
+    if (i18n_format_moment(row->launch_utc, supporter_tz, lang, when, sizeof when) != 0 &&
+        i18n_format_moment(row->launch_utc, c->timezone, lang, when, sizeof when) != 0)
         snprintf(when, sizeof when, "%s", iso);
-    buf_puts(b, "<div class=\"moment\"><div><span class=\"muted\">The moment</span><strong "
-                "data-local-time=\"");
+    buf_puts(b, "<div class=\"moment\"><div><span class=\"muted\">");
+    escape_html(b, i18n(lang, "The moment"));
+    buf_puts(b, "</span><strong data-local-time=\"");
     buf_puts(b, iso);
     buf_puts(b, "\">");
     escape_html(b, when);
@@ -71,7 +74,9 @@ static void detail(struct buf *b, const char *label, const char *value)
 {
     if (!value || !*value)
         return;
-    buf_printf(b, "<dt>%s</dt><dd dir=\"auto\">", label);
+    buf_puts(b, "<dt>");
+    escape_html(b, label);
+    buf_puts(b, "</dt><dd dir=\"auto\">");
     escape_html(b, value);
     buf_puts(b, "</dd>\n");
 }
@@ -85,32 +90,39 @@ void handle_confirm_page(struct http_request *req, struct http_response *resp)
     if (load(req, resp, &s, &row, &c, &what) != 0)
         return;
     struct buf *b = &resp->body;
-    page_begin(b, "Confirm your pledge");
-    buf_puts(b, "<section class=\"card\">\n<p class=\"eyebrow\">");
+    const char *lang = row.language;
+    page_begin_in(b, lang, i18n(lang, "Confirm your pledge"));
+    buf_puts(b, "<section class=\"card\">\n<p class=\"eyebrow\" dir=\"auto\">");
     escape_html(b, c->title);
-    buf_puts(b, "</p>\n<h1>Confirm your pledge</h1>\n");
+    buf_puts(b, "</p>\n<h1>");
+    escape_html(b, i18n(lang, "Confirm your pledge"));
+    buf_puts(b, "</h1>\n");
     int change = what == CONFIRM_CHANGE;
+    buf_puts(b, change || !s.confirmed ? "<p>" : "<p class=\"notice\">");
     if (change)
-        buf_puts(b, "<p>You (or someone using this address) pledged again with the details "
-                    "below. Your pledge stays as it was unless you confirm them.</p>\n");
+        escape_html(b, i18n(lang, "You (or someone using this address) pledged again with the "
+                                  "details below. Your pledge stays as it was unless you confirm "
+                                  "them."));
     else if (s.confirmed)
-        buf_puts(b, "<p class=\"notice\">Your pledge is already confirmed. Confirming again "
-                    "changes nothing.</p>\n");
+        escape_html(b, i18n(lang, "Your pledge is already confirmed. Confirming again changes "
+                                  "nothing."));
     else
-        buf_puts(b, "<p>One step left: press the button to confirm that this is your address "
-                    "and that you will take part with the details below.</p>\n");
-    buf_puts(b, "<dl class=\"details\" id=\"confirm-details\">\n");
-    detail(b, "Name", change ? s.change_name : s.name);
-    detail(b, "Statement", change ? s.change_statement : s.statement);
-    detail(b, "Time zone", change ? s.change_timezone : s.timezone);
-    detail(b, "Target", change ? s.change_target : s.chosen_target);
+        escape_html(b, i18n(lang, "One step left: press the button to confirm that this is your "
+                                  "address and that you will take part with the details below."));
+    buf_puts(b, "</p>\n<dl class=\"details\" id=\"confirm-details\">\n");
+    detail(b, i18n(lang, "Name"), change ? s.change_name : s.name);
+    detail(b, i18n(lang, "Statement"), change ? s.change_statement : s.statement);
+    detail(b, i18n(lang, "Time zone"), change ? s.change_timezone : s.timezone);
+    detail(b, i18n(lang, "Target"), change ? s.change_target : s.chosen_target);
     buf_puts(b, "</dl>\n");
     moment(b, c, &row, s.timezone);
-    buf_printf(b, "<form method=\"post\" action=\"/confirm/%s\">\n<div class=\"actions\">"
-                  "<button type=\"submit\">%s</button></div>\n</form>\n"
-                  "</section>\n",
-               req->params[0], change ? "Confirm these details" : "Confirm my pledge");
-    page_end(b);
+    buf_printf(b,
+               "<form method=\"post\" action=\"/confirm/%s\">\n<div class=\"actions\">"
+               "<button type=\"submit\">",
+               req->params[0]);
+    escape_html(b, change ? i18n(lang, "Confirm these details") : i18n(lang, "Confirm my pledge"));
+    buf_puts(b, "</button></div>\n</form>\n</section>\n");
+    page_end_in(b, lang);
     supporter_release(&s);
     campaign_row_release(&row);
 }
@@ -131,9 +143,11 @@ void handle_confirm_post(struct http_request *req, struct http_response *resp)
         page_not_found(req, resp);
         goto out;
     }
+    const char *lang = row.language;
     if (rc != 0) {
-        page_error(req, resp, 503, "Not confirmed", "Your confirmation could not be saved. "
-                                                    "Please press the button again.");
+        page_error_in(req, resp, lang, 503, i18n(lang, "Not confirmed"),
+                      i18n(lang, "Your confirmation could not be saved. Please press the button "
+                                 "again."));
         goto out;
     }
     if (outcome != CONFIRM_ALREADY) {
@@ -145,27 +159,40 @@ void handle_confirm_post(struct http_request *req, struct http_response *resp)
     token_link_make(TOKEN_CALENDAR, s.token_key, s.epoch, calendar);
     struct buf *b = &resp->body;
     resp->status = 200;
-    page_begin(b, "You're in");
-    buf_puts(b, "<section class=\"card success\">\n<p class=\"eyebrow\">");
+    page_begin_in(b, lang, i18n(lang, "You're in"));
+    buf_puts(b, "<section class=\"card success\">\n<p class=\"eyebrow\" dir=\"auto\">");
     escape_html(b, c->title);
-    buf_puts(b, "</p>\n<h1>You're in. Thank you!</h1>\n<p>Your pledge is confirmed. At the "
-                "moment, we email you a personal link: one click opens your action, "
-                "prefilled. You review it and send it yourself.</p>\n");
+    buf_puts(b, "</p>\n<h1>");
+    escape_html(b, i18n(lang, "You're in. Thank you!"));
+    buf_puts(b, "</h1>\n<p>");
+    escape_html(b, i18n(lang, "Your pledge is confirmed. At the moment, we email you a personal "
+                              "link: one click opens your action, prefilled. You review it and "
+                              "send it yourself."));
+    buf_puts(b, "</p>\n");
     moment(b, c, &row, s.timezone);
-    buf_printf(b, "<div class=\"actions\"><a class=\"button\" id=\"calendar-link\" "
-                  "href=\"/c/%s/calendar/%s.ics\">Add to my calendar</a></div>\n",
+    buf_printf(b,
+               "<div class=\"actions\"><a class=\"button\" id=\"calendar-link\" "
+               "href=\"/c/%s/calendar/%s.ics\">",
                c->slug, calendar);
-    buf_puts(b, "<h2 class=\"spaced\">Bring others along</h2>\n<p><label "
-                "for=\"share-url\">Share the campaign page</label><input type=\"text\" "
-                "readonly id=\"share-url\" value=\"");
+    escape_html(b, i18n(lang, "Add to my calendar"));
+    buf_puts(b, "</a></div>\n<h2 class=\"spaced\">");
+    escape_html(b, i18n(lang, "Bring others along"));
+    buf_puts(b, "</h2>\n<p><label for=\"share-url\">");
+    escape_html(b, i18n(lang, "Share the campaign page"));
+    buf_puts(b, "</label><input type=\"text\" readonly id=\"share-url\" dir=\"ltr\" "
+                "value=\"");
     struct buf url = BUF_INIT;
     page_absolute_url(req, &url, "/c/");
     buf_puts(&url, c->slug);
     escape_html(b, buf_cstr(&url));
     buf_puts(b, "\"></p>\n<div class=\"actions\"><button type=\"button\" class=\"secondary\" "
-                "data-copy=\"share-url\" hidden>Copy link</button></div>\n</section>\n");
+                "data-copy=\"share-url\" data-copied=\"");
+    escape_html(b, i18n(lang, "Copied"));
+    buf_puts(b, "\" hidden>");
+    escape_html(b, i18n(lang, "Copy link"));
+    buf_puts(b, "</button></div>\n</section>\n");
     buf_release(&url);
-    page_end(b);
+    page_end_in(b, lang);
 out:
     supporter_release(&s);
     campaign_row_release(&row);

@@ -10,13 +10,21 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "core/i18n.h"
 #include "http/app.h"
 #include "store/store.h"
 #include "core/banned.h"
 
 void page_begin(struct buf *b, const char *title)
 {
-    buf_puts(b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    page_begin_in(b, I18N_DEFAULT_LANGUAGE, title);
+}
+
+void page_begin_in(struct buf *b, const char *lang, const char *title)
+{
+    /* lang is a validated tag (campaign.c, store): safe in an attribute. */
+    buf_printf(b, "<!doctype html>\n<html lang=\"%s\" dir=\"%s\">\n", lang, i18n_dir(lang));
+    buf_puts(b, "<head>\n<meta charset=\"utf-8\">\n"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                 "<title>");
     escape_html(b, title);
@@ -27,31 +35,49 @@ void page_begin(struct buf *b, const char *title)
 
 void page_end(struct buf *b)
 {
-    buf_puts(b, "</main>\n<footer class=\"footer\">Powered by muster. You act yourself; "
-                "nothing is posted on your behalf.</footer>\n</body>\n</html>\n");
+    page_end_in(b, I18N_DEFAULT_LANGUAGE);
 }
 
-void page_error(struct http_request *req, struct http_response *resp, int status,
-                const char *title, const char *message)
+void page_end_in(struct buf *b, const char *lang)
+{
+    buf_puts(b, "</main>\n<footer class=\"footer\">");
+    escape_html(b, i18n(lang, "Powered by muster. You act yourself; nothing is posted on your "
+                              "behalf."));
+    buf_puts(b, "</footer>\n</body>\n</html>\n");
+}
+
+void page_error(struct http_request *req, struct http_response *resp, int status, const char *title,
+                const char *message)
+{
+    page_error_in(req, resp, I18N_DEFAULT_LANGUAGE, status, title, message);
+}
+
+void page_error_in(struct http_request *req, struct http_response *resp, const char *lang,
+                   int status, const char *title, const char *message)
 {
     (void)req;
     resp->status = status;
     resp->content_type = "text/html; charset=utf-8";
     buf_reset(&resp->body);
-    page_begin(&resp->body, title);
+    page_begin_in(&resp->body, lang, title);
     buf_puts(&resp->body, "<h1>");
     escape_html(&resp->body, title);
     buf_puts(&resp->body, "</h1>\n<p>");
     escape_html(&resp->body, message);
     buf_puts(&resp->body, "</p>\n");
-    page_end(&resp->body);
+    page_end_in(&resp->body, lang);
 }
 
 void page_not_found(struct http_request *req, struct http_response *resp)
 {
-    page_error(req, resp, 404, "Not found",
-               "There is nothing here. If you followed a link from an email, it may have "
-               "expired or been mistyped.");
+    page_not_found_in(req, resp, I18N_DEFAULT_LANGUAGE);
+}
+
+void page_not_found_in(struct http_request *req, struct http_response *resp, const char *lang)
+{
+    page_error_in(req, resp, lang, 404, i18n(lang, "Not found"),
+                  i18n(lang, "There is nothing here. If you followed a link from an email, it "
+                             "may have expired or been mistyped."));
 }
 
 static size_t url_length(const char *s)
@@ -176,6 +202,7 @@ static const char stylesheet[] =
     "label{display:block;font-weight:600;margin:1rem 0 .3rem}\n"
     ".hint{display:block;font-weight:400;color:var(--muted);font-size:.92rem}\n"
     "input[type=email],input[type=text],input[type=password],textarea,select{width:100%;"
+    "max-inline-size:100%;text-align:start;"
     "font:inherit;"
     "padding:.65rem .75rem;border:1px solid #8c959f;border-radius:8px;background:#fff;"
     "color:var(--ink)}\n"
@@ -200,7 +227,7 @@ static const char stylesheet[] =
     "background:#fff5f5}\n"
     ".notice{background:var(--warn-bg);border:1px solid #e3c34d;border-radius:10px;"
     "padding:.75rem 1rem}\n"
-    ".success{border-left:5px solid var(--ok)}\n"
+    ".success{border-inline-start:5px solid var(--ok)}\n"
     "pre.message{white-space:pre-wrap;word-wrap:break-word;background:var(--bg);"
     "border:1px solid var(--line);border-radius:8px;padding:.9rem;font:inherit;margin:.5rem 0}\n"
     ".targets{list-style:none;padding:0;margin:0}\n"
@@ -215,7 +242,8 @@ static const char stylesheet[] =
 static const char script[] =
     "(function(){\n"
     "'use strict';\n"
-    "function fmt(d,tz){try{return new Intl.DateTimeFormat(undefined,{dateStyle:'full',"
+    "var lang=document.documentElement.lang||undefined;\n"
+    "function fmt(d,tz){try{return new Intl.DateTimeFormat(lang,{dateStyle:'full',"
     "timeStyle:'short',hourCycle:'h23',timeZone:tz}).format(d);}catch(e){return d.toString();}}\n"
     "var zone='UTC';try{zone=Intl.DateTimeFormat().resolvedOptions().timeZone||'UTC';}"
     "catch(e){}\n"
@@ -230,14 +258,17 @@ static const char script[] =
     "  var t=new Date(el.getAttribute('data-countdown'));if(isNaN(t))return;\n"
     "  function tick(){var s=Math.max(0,Math.floor((t-new Date())/1000));\n"
     "    var d=Math.floor(s/86400),h=Math.floor(s%86400/3600),m=Math.floor(s%3600/60);\n"
-    "    el.textContent=(d?d+' d ':'')+h+' h '+m+' min '+(s%60)+' s';\n"
+    "    var left={days:d,hours:h,minutes:m,seconds:s%60};\n"
+    "    try{el.textContent=new Intl.DurationFormat(lang,{style:'narrow'}).format(left);}\n"
+    "    catch(e){el.textContent=(d?d+' d ':'')+h+' h '+m+' min '+(s%60)+' s';}\n"
     "    if(s===0){clearInterval(iv);location.reload();}}\n"
     "  var iv=setInterval(tick,1000);tick();});\n"
     "document.querySelectorAll('button[data-copy]').forEach(function(b){\n"
     "  b.hidden=false;b.addEventListener('click',function(){\n"
     "    var src=document.getElementById(b.getAttribute('data-copy'));if(!src)return;\n"
     "    var text=src.value!==undefined?src.value:src.textContent;\n"
-    "    var done=function(){var o=b.textContent;b.textContent='Copied';"
+    "    var done=function(){var o=b.textContent;"
+    "b.textContent=b.getAttribute('data-copied')||'Copied';"
     "setTimeout(function(){b.textContent=o;},2000);};\n"
     "    if(navigator.clipboard){navigator.clipboard.writeText(text).then(done,function(){});}\n"
     "    else{var r=document.createRange();r.selectNodeContents(src);"

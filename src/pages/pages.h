@@ -16,13 +16,24 @@ struct campaign;
 struct supporter;
 
 /* ---- layout.c ---- */
-/* Opens the document: <head> with title, viewport, stylesheet; <main>. */
+/* Opens the document: <html lang dir>, <head> with title, viewport,
+ * stylesheet; <main>. page_begin_in writes it in lang (a validated tag,
+ * core/i18n.h: lang and dir come from it); page_begin in English (the
+ * dashboard). Text a person typed inside goes in elements with dir="auto". */
 void page_begin(struct buf *b, const char *title);
-/* Closes <main> and the document; adds the page's small script if any. */
+void page_begin_in(struct buf *b, const char *lang, const char *title);
+/* Closes <main> and the document with the footer, in English or in lang. */
 void page_end(struct buf *b);
-void page_error(struct http_request *req, struct http_response *resp, int status,
-                const char *title, const char *message);
+void page_end_in(struct buf *b, const char *lang);
+/* An error page: title and message as given (translate them first). */
+void page_error(struct http_request *req, struct http_response *resp, int status, const char *title,
+                const char *message);
+void page_error_in(struct http_request *req, struct http_response *resp, const char *lang,
+                   int status, const char *title, const char *message);
+/* The 404 page: in English where no campaign is known (every wrong token
+ * gets the same page), in the campaign's language under /c/SLUG. */
 void page_not_found(struct http_request *req, struct http_response *resp);
+void page_not_found_in(struct http_request *req, struct http_response *resp, const char *lang);
 /* Renders plain text as paragraphs (blank lines separate them, single line
  * breaks become <br>, http(s) URLs become links). */
 void page_paragraphs(struct buf *b, const char *text);
@@ -30,16 +41,15 @@ void page_paragraphs(struct buf *b, const char *text);
 void page_absolute_url(const struct http_request *req, struct buf *b, const char *path);
 /* Answers with a file compiled into muster (stylesheet, script), cacheable
  * for max_age seconds. */
-void page_static(struct http_response *resp, const char *content_type, const char *data,
-                 size_t len, int max_age);
+void page_static(struct http_response *resp, const char *content_type, const char *data, size_t len,
+                 int max_age);
 void handle_stylesheet(struct http_request *req, struct http_response *resp);
 void handle_script(struct http_request *req, struct http_response *resp);
 
 /* Resolves a supporter link token of the given purpose (constant-time check).
  * Returns 0 and fills out, or answers 404 itself and returns -1. */
 int page_supporter_from_token(struct http_request *req, struct http_response *resp,
-                              const char *token, enum token_purpose purpose,
-                              struct supporter *out);
+                              const char *token, enum token_purpose purpose, struct supporter *out);
 /* The same, accepting a token of any of the given purposes. */
 int page_supporter_from_token_any(struct http_request *req, struct http_response *resp,
                                   const char *token, const enum token_purpose *purposes,

@@ -5,10 +5,12 @@
  * token (the link token is the secret), no redirect, idempotent.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "campaign/campaign.h"
 #include "service/pledges.h"
 #include "core/escape.h"
+#include "core/i18n.h"
 #include "core/log.h"
 #include "http/app.h"
 #include "pages/pages.h"
@@ -20,6 +22,7 @@ static const char *campaign_title(struct http_request *req, const struct support
 {
     if (campaign_cache_get_by_id(req->store, s->campaign_id, row, c) != 0) {
         *c = NULL;
+        memcpy(row->language, I18N_DEFAULT_LANGUAGE, sizeof I18N_DEFAULT_LANGUAGE);
         return "this campaign";
     }
     return (*c)->title;
@@ -34,22 +37,31 @@ void handle_unsubscribe_page(struct http_request *req, struct http_response *res
     const struct campaign *c;
     const char *title = campaign_title(req, &s, &row, &c);
     struct buf *b = &resp->body;
-    page_begin(b, "Unsubscribe");
-    buf_puts(b, "<section class=\"card\">\n<p class=\"eyebrow\">");
+    const char *lang = row.language;
+    page_begin_in(b, lang, i18n(lang, "Unsubscribe"));
+    buf_puts(b, "<section class=\"card\">\n<p class=\"eyebrow\" dir=\"auto\">");
     escape_html(b, title);
-    buf_puts(b, "</p>\n<h1>Unsubscribe</h1>\n");
+    buf_puts(b, "</p>\n<h1>");
+    escape_html(b, i18n(lang, "Unsubscribe"));
+    buf_puts(b, "</h1>\n");
     if (s.unsubscribed_at) {
-        buf_puts(b, "<p class=\"notice\">You are unsubscribed. You will get no reminder for "
-                    "this campaign.</p>\n");
+        buf_puts(b, "<p class=\"notice\">");
+        escape_html(b, i18n(lang, "You are unsubscribed. You will get no reminder for this "
+                                  "campaign."));
+        buf_puts(b, "</p>\n");
     } else {
-        buf_puts(b, "<p>Stop the emails for this campaign? You will not get the reminder at the "
-                    "launch moment.</p>\n");
-        buf_printf(b, "<form method=\"post\" action=\"/u/%s\"><div class=\"actions\"><button "
-                      "type=\"submit\">Unsubscribe</button></div></form>\n",
+        buf_puts(b, "<p>");
+        escape_html(b, i18n(lang, "Stop the emails for this campaign? You will not get the "
+                                  "reminder at the launch moment."));
+        buf_printf(b,
+                   "</p>\n<form method=\"post\" action=\"/u/%s\"><div class=\"actions\">"
+                   "<button type=\"submit\">",
                    req->params[0]);
+        escape_html(b, i18n(lang, "Unsubscribe"));
+        buf_puts(b, "</button></div></form>\n");
     }
     buf_puts(b, "</section>\n");
-    page_end(b);
+    page_end_in(b, lang);
     supporter_release(&s);
     campaign_row_release(&row);
 }
@@ -69,18 +81,26 @@ void handle_unsubscribe_post(struct http_request *req, struct http_response *res
     const struct campaign *c;
     const char *title = campaign_title(req, &s, &row, &c);
     struct buf *b = &resp->body;
+    const char *lang = row.language;
     resp->status = 200;
-    page_begin(b, "Unsubscribed");
-    buf_puts(b, "<section class=\"card success\">\n<p class=\"eyebrow\">");
+    page_begin_in(b, lang, i18n(lang, "Unsubscribed"));
+    buf_puts(b, "<section class=\"card success\">\n<p class=\"eyebrow\" dir=\"auto\">");
     escape_html(b, title);
-    buf_puts(b, "</p>\n<h1>You are unsubscribed</h1>\n<p>You will get no more emails for this "
-                "campaign.</p>\n");
-    if (c)
-        buf_printf(b, "<p><a href=\"/c/%s\">Back to the campaign</a>: pledging again with "
-                      "the same address subscribes you again after you confirm.</p>\n",
-                   c->slug);
+    buf_puts(b, "</p>\n<h1>");
+    escape_html(b, i18n(lang, "You are unsubscribed"));
+    buf_puts(b, "</h1>\n<p>");
+    escape_html(b, i18n(lang, "You will get no more emails for this campaign."));
+    buf_puts(b, "</p>\n");
+    if (c) {
+        buf_printf(b, "<p><a href=\"/c/%s\">", c->slug);
+        escape_html(b, i18n(lang, "Back to the campaign"));
+        buf_puts(b, "</a> ");
+        escape_html(b, i18n(lang, "Pledging again with the same address subscribes you again "
+                                  "after you confirm."));
+        buf_puts(b, "</p>\n");
+    }
     buf_puts(b, "</section>\n");
-    page_end(b);
+    page_end_in(b, lang);
     supporter_release(&s);
     campaign_row_release(&row);
 }

@@ -22,6 +22,7 @@
 
 #include "campaign/campaign.h"
 #include "core/buf.h"
+#include "core/i18n.h"
 
 #define STORE_NOT_FOUND 1
 #define STORE_CONFLICT 2
@@ -110,6 +111,7 @@ struct campaign_row {
     int64_t launched_at; /* 0 until reminders were queued */
     int window_minutes;
     int64_t revision;    /* bumped by every apply and every target close or open */
+    char language[I18N_TAG_MAX + 1]; /* the campaign's language tag (core/i18n.h), "en" */
 };
 void campaign_row_release(struct campaign_row *r);
 

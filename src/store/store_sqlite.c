@@ -348,9 +348,9 @@ static int sqlite_campaign_insert(struct store *base, const struct campaign *c, 
                                   int64_t *id)
 {
     struct sqlite_store *st = sqlite_of(base);
-    sqlite3_stmt *s =
-        sql_stmt(st, "INSERT OR IGNORE INTO campaigns (slug, spec_json, launch_utc, "
-                     "window_minutes, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+    sqlite3_stmt *s = sql_stmt(st, "INSERT OR IGNORE INTO campaigns (slug, spec_json, launch_utc, "
+                                   "window_minutes, created_at, updated_at, language) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)");
     if (!s)
         return -1;
     sql_bind_text(s, 1, c->slug);
@@ -358,6 +358,7 @@ static int sqlite_campaign_insert(struct store *base, const struct campaign *c, 
     sqlite3_bind_int64(s, 3, c->launch_utc);
     sqlite3_bind_int(s, 4, c->window_minutes);
     sqlite3_bind_int64(s, 5, now);
+    sql_bind_text(s, 6, c->language ? c->language : I18N_DEFAULT_LANGUAGE);
     if (sql_step_done(st, s, "campaign insert") != 0)
         return -1;
     if (sqlite3_changes(st->db) != 1)
@@ -371,7 +372,7 @@ static int sqlite_campaign_update(struct store *base, int64_t id, const struct c
 {
     struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "UPDATE campaigns SET spec_json = ?2, launch_utc = ?3, "
-                                   "window_minutes = ?4, updated_at = ?5, "
+                                   "window_minutes = ?4, updated_at = ?5, language = ?6, "
                                    "revision = revision + 1 WHERE id = ?1");
     if (!s)
         return -1;
@@ -380,6 +381,7 @@ static int sqlite_campaign_update(struct store *base, int64_t id, const struct c
     sqlite3_bind_int64(s, 3, launch_utc);
     sqlite3_bind_int(s, 4, c->window_minutes);
     sqlite3_bind_int64(s, 5, now);
+    sql_bind_text(s, 6, c->language ? c->language : I18N_DEFAULT_LANGUAGE);
     if (sql_step_done(st, s, "campaign update") != 0)
         return -1;
     return sqlite3_changes(st->db) == 1 ? 0 : STORE_NOT_FOUND;
@@ -414,6 +416,15 @@ static int sqlite_targets_replace(struct store *base, int64_t campaign_id,
     return 0;
 }
 
+/* The stored tag (column col), checked again on the way out: a hand-edited
+ * row gives English, never a broken attribute. */
+static void campaign_row_language(sqlite3_stmt *s, int col, struct campaign_row *out)
+{
+    const char *tag = (const char *)sqlite3_column_text(s, col);
+    if (!tag || i18n_tag_canonical(tag, out->language) != 0)
+        memcpy(out->language, I18N_DEFAULT_LANGUAGE, sizeof I18N_DEFAULT_LANGUAGE);
+}
+
 static int campaign_row_fill(sqlite3_stmt *s, struct campaign_row *out)
 {
     out->id = sqlite3_column_int64(s, 0);
@@ -423,6 +434,7 @@ static int campaign_row_fill(sqlite3_stmt *s, struct campaign_row *out)
     out->launched_at = sqlite3_column_int64(s, 4);
     out->window_minutes = sqlite3_column_int(s, 5);
     out->revision = sqlite3_column_int64(s, 6);
+    campaign_row_language(s, 7, out);
     if (!out->slug || !out->spec_json) {
         campaign_row_release(out);
         return -1;
@@ -430,7 +442,8 @@ static int campaign_row_fill(sqlite3_stmt *s, struct campaign_row *out)
     return 0;
 }
 
-#define CAMPAIGN_COLUMNS "id, slug, spec_json, launch_utc, launched_at, window_minutes, revision"
+#define CAMPAIGN_COLUMNS                                                                           \
+    "id, slug, spec_json, launch_utc, launched_at, window_minutes, revision, language"
 
 static int sqlite_campaign_get(struct store *base, const char *slug, struct campaign_row *out)
 {
@@ -453,7 +466,8 @@ static int sqlite_campaign_peek(struct store *base, const char *slug, int64_t id
     struct sqlite_store *st = sqlite_of(base);
     /* Two statements, not "id = ?1 OR slug = ?2": SQLite runs an OR of two
      * indexes as two lookups and a merge, on every click. */
-#define PEEK_COLUMNS "SELECT id, slug, NULL, launch_utc, launched_at, window_minutes, revision "
+#define PEEK_COLUMNS                                                                               \
+    "SELECT id, slug, NULL, launch_utc, launched_at, window_minutes, revision, language "
     sqlite3_stmt *s = slug ? sql_stmt(st, PEEK_COLUMNS "FROM campaigns WHERE slug = ?1")
                            : sql_stmt(st, PEEK_COLUMNS "FROM campaigns WHERE id = ?1");
 #undef PEEK_COLUMNS
@@ -473,6 +487,7 @@ static int sqlite_campaign_peek(struct store *base, const char *slug, int64_t id
         out->launched_at = sqlite3_column_int64(s, 4);
         out->window_minutes = sqlite3_column_int(s, 5);
         out->revision = sqlite3_column_int64(s, 6);
+        campaign_row_language(s, 7, out);
         result = out->slug ? 0 : -1;
     } else if (rc != SQLITE_DONE) {
         result = sql_error(st, "campaign peek");

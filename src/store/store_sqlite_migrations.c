@@ -149,6 +149,9 @@ static const char *const migration_steps[] = {
     /* 8: the number of the supporter's held change (a re-pledge), the epoch
      * of the link that confirms it */
     "ALTER TABLE supporters ADD COLUMN change_epoch INTEGER NOT NULL DEFAULT 0;",
+    /* 9: the campaign's language (a BCP 47 tag, core/i18n.h), a plain column
+     * so pages that have no parsed campaign at hand can still speak it */
+    "ALTER TABLE campaigns ADD COLUMN language TEXT NOT NULL DEFAULT 'en';",
 };
 
 const char *const *sqlite_migrations(int *count)

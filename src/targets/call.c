@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "core/i18n.h"
 #include "core/banned.h"
 
 /* '+' then 2..15 digits, the first not 0 (E.164). */
@@ -38,7 +39,7 @@ const struct target_kind_ops target_call_ops = {
     .build = call_build,
     .limits = {.max_url_bytes = 0,
                .max_text_chars = 0,
-               .why = "A phone call carries no text: the action page shows the number and "
-                      "the script."},
-    .open_label = "Call now",
+               .why = N_("A phone call carries no text: the action page shows the number and "
+                         "the script.")},
+    .open_label = N_("Call now"),
 };

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "core/i18n.h"
 #include "core/banned.h"
 
 /* owner/name: one '/', both sides non-empty, letters, digits, '-', '_', '.',
@@ -60,7 +61,7 @@ const struct target_kind_ops target_github_issue_ops = {
     .build = github_issue_build,
     .limits = {.max_url_bytes = 8000,
                .max_text_chars = 0,
-               .why = "GitHub refuses longer new-issue links (414 URI Too Long) somewhere "
-                      "past 8 KB."},
-    .open_label = "Open the prefilled issue on GitHub",
+               .why = N_("GitHub refuses longer new-issue links (414 URI Too Long) somewhere "
+                         "past 8 KB.")},
+    .open_label = N_("Open the prefilled issue on GitHub"),
 };

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "core/i18n.h"
 #include "core/banned.h"
 
 static int gitlab_issue_build(const struct target_spec *t, const struct target_message *msg,
@@ -38,7 +39,7 @@ const struct target_kind_ops target_gitlab_issue_ops = {
     .build = gitlab_issue_build,
     .limits = {.max_url_bytes = 8000,
                .max_text_chars = 0,
-               .why = "GitLab and the proxies in front of it refuse request lines much past "
-                      "8 KB."},
-    .open_label = "Open the prefilled issue on GitLab",
+               .why = N_("GitLab and the proxies in front of it refuse request lines much past "
+                         "8 KB.")},
+    .open_label = N_("Open the prefilled issue on GitLab"),
 };

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "core/i18n.h"
 #include "core/banned.h"
 
 static void put_address(struct buf *url, const char *addr)
@@ -92,7 +93,7 @@ const struct target_kind_ops target_email_ops = {
     .build = email_build,
     .limits = {.max_url_bytes = 2000,
                .max_text_chars = 0,
-               .why = "Mail clients and the systems that hand mailto: links to them cut or "
-                      "drop links past about 2000 bytes."},
-    .open_label = "Open the prefilled email",
+               .why = N_("Mail clients and the systems that hand mailto: links to them cut or "
+                         "drop links past about 2000 bytes.")},
+    .open_label = N_("Open the prefilled email"),
 };

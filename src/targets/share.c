@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "core/i18n.h"
 #include "core/banned.h"
 
 static int compose_text(struct buf *text, const struct target_message *msg)
@@ -88,8 +89,8 @@ const struct target_kind_ops target_mastodon_ops = {
     .build = mastodon_build,
     .limits = {.max_url_bytes = 8000,
                .max_text_chars = 500,
-               .why = "Mastodon posts are 500 characters by default."},
-    .open_label = "Open the prefilled post on Mastodon",
+               .why = N_("Mastodon posts are 500 characters by default.")},
+    .open_label = N_("Open the prefilled post on Mastodon"),
 };
 
 const struct target_kind_ops target_bluesky_ops = {
@@ -97,13 +98,15 @@ const struct target_kind_ops target_bluesky_ops = {
     .build = bluesky_build,
     .limits = {.max_url_bytes = 8000,
                .max_text_chars = 300,
-               .why = "Bluesky posts are 300 characters."},
-    .open_label = "Open the prefilled post on Bluesky",
+               .why = N_("Bluesky posts are 300 characters.")},
+    .open_label = N_("Open the prefilled post on Bluesky"),
 };
 
 const struct target_kind_ops target_x_ops = {
     .kind = TARGET_X,
     .build = x_build,
-    .limits = {.max_url_bytes = 8000, .max_text_chars = 280, .why = "X posts are 280 characters."},
-    .open_label = "Open the prefilled post on X",
+    .limits = {.max_url_bytes = 8000,
+               .max_text_chars = 280,
+               .why = N_("X posts are 280 characters.")},
+    .open_label = N_("Open the prefilled post on X"),
 };

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "core/i18n.h"
 #include "core/banned.h"
 
 /* One row per kind of campaign/target_kinds.h, at its enum value: the
@@ -191,43 +192,43 @@ static const char *const private_names[] = {"localhost", "local", "internal", "h
 const char *target_instance_problem(const char *host)
 {
     if (!host || !*host)
-        return "Enter your server's name, like mastodon.social.";
+        return N_("Enter your server's name, like mastodon.social.");
     size_t len = strlen(host);
     if (len > TARGET_INSTANCE_MAX)
-        return "That is longer than 253 characters, the most a server name can have.";
+        return N_("That is longer than 253 characters, the most a server name can have.");
     if (host[0] == '[' || strchr(host, ':') != strrchr(host, ':'))
-        return "An IP address is not a server name: enter its name, like mastodon.social.";
+        return N_("An IP address is not a server name: enter its name, like mastodon.social.");
     if (strpbrk(host, ":@/?#\\"))
-        return "Enter only the server's name, without a port, a user name, a path or a query.";
+        return N_("Enter only the server's name, without a port, a user name, a path or a query.");
     size_t label = 0, dots = 0;
     for (size_t i = 0; i < len; i++) {
         char c = host[i];
         if (c == '.') {
             if (label == 0 || host[i - 1] == '-')
-                return "Each part of the name between dots needs 1 to 63 letters or digits "
-                       "and may not start or end with a hyphen.";
+                return N_("Each part of the name between dots needs 1 to 63 letters or digits "
+                          "and may not start or end with a hyphen.");
             label = 0;
             dots++;
             continue;
         }
         int alnum = is_digit(c) || (ascii_lower(c) >= 'a' && ascii_lower(c) <= 'z');
         if (!alnum && c != '-')
-            return "A server name has only letters, digits, hyphens and dots.";
+            return N_("A server name has only letters, digits, hyphens and dots.");
         if ((c == '-' && label == 0) || ++label > 63)
-            return "Each part of the name between dots needs 1 to 63 letters or digits "
-                   "and may not start or end with a hyphen.";
+            return N_("Each part of the name between dots needs 1 to 63 letters or digits "
+                      "and may not start or end with a hyphen.");
     }
     if (label == 0 || host[len - 1] == '-')
-        return "Each part of the name between dots needs 1 to 63 letters or digits "
-               "and may not start or end with a hyphen.";
+        return N_("Each part of the name between dots needs 1 to 63 letters or digits "
+                  "and may not start or end with a hyphen.");
     if (ends_in_number(host + len - label, label))
-        return "An IP address is not a server name: enter its name, like mastodon.social.";
+        return N_("An IP address is not a server name: enter its name, like mastodon.social.");
     for (size_t i = 0; i < sizeof private_names / sizeof private_names[0]; i++)
         if (ends_in_name(host, len, private_names[i]))
-            return "That name only works inside a private network: enter your public "
-                   "server's name, like mastodon.social.";
+            return N_("That name only works inside a private network: enter your public "
+                      "server's name, like mastodon.social.");
     if (dots == 0)
-        return "A server name has at least one dot, like mastodon.social.";
+        return N_("A server name has at least one dot, like mastodon.social.");
     return NULL;
 }
 

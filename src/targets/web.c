@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/escape.h"
+#include "core/i18n.h"
 #include "core/banned.h"
 
 static int web_build(const struct target_spec *t, const struct target_message *msg,
@@ -39,6 +40,6 @@ const struct target_kind_ops target_web_ops = {
     .build = web_build,
     .limits = {.max_url_bytes = 8000,
                .max_text_chars = 0,
-               .why = "Browsers, servers and proxies commonly refuse URLs much past 8 KB."},
-    .open_label = "Open the form",
+               .why = N_("Browsers, servers and proxies commonly refuse URLs much past 8 KB.")},
+    .open_label = N_("Open the form"),
 };

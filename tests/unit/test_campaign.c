@@ -535,7 +535,7 @@ static void unknown_top_level_field_is_reported(void **state)
     assert_field_error("\"colour\": \"red\"",
                        "f.json: $.colour: unknown field; expected one of: slug, title, "
                        "description, organizer, launch, message, statement, assignment, targets, "
-                       "fallback, close_after_reports, closed_message, webhook\n");
+                       "fallback, close_after_reports, closed_message, webhook, language\n");
 }
 
 static void unknown_nested_field_is_reported(void **state)
@@ -550,7 +550,7 @@ static void odd_keys_are_quoted_in_the_path(void **state)
     assert_field_error("\"a b\\n\\\"c\": 1",
                        "f.json: $[\"a b\\u000a\\\"c\"]: unknown field; expected one of: slug, "
                        "title, description, organizer, launch, message, statement, assignment, "
-                       "targets, fallback, close_after_reports, closed_message, webhook\n");
+                       "targets, fallback, close_after_reports, closed_message, webhook, language\n");
 }
 
 static void string_of_the_wrong_type_is_reported(void **state)
@@ -1313,7 +1313,7 @@ static void every_error_is_listed(void **state)
         " \"fallback\": [\"zzz\"]}",
         "f.json: $.extra: unknown field; expected one of: slug, title, description, organizer, "
         "launch, message, statement, assignment, targets, fallback, close_after_reports, "
-        "closed_message, webhook\n"
+        "closed_message, webhook, language\n"
         "f.json: $.slug: must be 1 to 64 lowercase letters, digits and '-', not starting or "
         "ending with '-'\n"
         "f.json: $.title: expected a string, got an integer\n"
@@ -1464,10 +1464,69 @@ static void deep_nesting_is_a_syntax_error(void **state)
     free(text);
 }
 
+/* ---- language ---- */
+
+static void language_defaults_to_english(void **state)
+{
+    struct campaign *c = parse_ok(MINIMAL);
+    assert_string_equal(c->language, "en");
+    assert_string_equal(c->statement_prompt, "Why this matters to you");
+    campaign_free(c);
+}
+
+static void language_tag_is_kept_in_its_usual_case(void **state)
+{
+    static const char *const cases[][2] = {
+        {"\"language\": \"ar\"", "ar"},           {"\"language\": \"ES-mx\"", "es-MX"},
+        {"\"language\": \"sr-latn\"", "sr-Latn"}, {"\"language\": \"zh-Hant-TW\"", "zh-Hant-TW"},
+        {"\"language\": \"es-419\"", "es-419"},   {"\"language\": \"fil\"", "fil"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *json = with_field(cases[i][0]);
+        struct campaign *c = parse_ok(json);
+        assert_string_equal(c->language, cases[i][1]);
+        campaign_free(c);
+        free(json);
+    }
+}
+
+static void invalid_language_tags_are_rejected(void **state)
+{
+    static const char *const bad[] = {"e",       "engl",        "en_US",   "en-",
+                                      "-en",     "en-USA",      "en-1",    "en-US-Latn",
+                                      "e1",      "en-Latn-Cyrl", "ar--EG", "es-MX-x",
+                                      "en US",   "ä"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char field[64], want[512];
+        snprintf(field, sizeof field, "\"language\": \"%s\"", bad[i]);
+        snprintf(want, sizeof want,
+                 "f.json: $.language: \"%s\" is not a language tag; expected a language of 2 "
+                 "or 3 letters, optionally with a script and a region, like \"en\", \"ar\", "
+                 "\"es-MX\" or \"sr-Latn\"\n",
+                 bad[i]);
+        assert_field_error(field, want);
+    }
+}
+
+static void default_words_follow_the_language(void **state)
+{
+    char *json = with_field("\"language\": \"es\", \"statement\": {\"enabled\": true}");
+    struct campaign *c = parse_ok(json);
+    assert_string_equal(c->statement_prompt, "Por qué te importa");
+    assert_string_equal(c->closed_message,
+                        "Todos los objetivos están cerrados por ahora. Gracias por estar aquí.");
+    campaign_free(c);
+    free(json);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(minimal_file_parses),
+        cmocka_unit_test(language_defaults_to_english),
+        cmocka_unit_test(language_tag_is_kept_in_its_usual_case),
+        cmocka_unit_test(invalid_language_tags_are_rejected),
+        cmocka_unit_test(default_words_follow_the_language),
         cmocka_unit_test(defaults_are_filled_in),
         cmocka_unit_test(default_fallback_is_every_target_in_file_order),
         cmocka_unit_test(message_with_only_a_body_has_an_empty_title),

@@ -782,6 +782,37 @@ static void campaign_update_replaces_file_moment_and_window_and_bumps_the_revisi
     campaign_free(c2);
 }
 
+static void campaign_language_is_kept_and_replaced_by_an_update(void **state)
+{
+    struct fx *f = *state;
+    struct campaign_row r = campaign_of(f->st, f->cid);
+    assert_string_equal(r.language, "en"); /* the file names none */
+    campaign_row_release(&r);
+    struct campaign *ar = parse_campaign("arabic", "M", TARGET("only"));
+    free(ar->language);
+    ar->language = strdup("ar-EG");
+    assert_non_null(ar->language);
+    int64_t id = insert_campaign(f->st, ar);
+    r = campaign_of(f->st, id);
+    assert_string_equal(r.language, "ar-EG");
+    campaign_row_release(&r);
+    struct campaign_row peeked = {0};
+    assert_int_equal(store_campaign_peek(f->st, "arabic", 0, &peeked), 0);
+    assert_string_equal(peeked.language, "ar-EG");
+    campaign_row_release(&peeked);
+    assert_int_equal(store_campaign_peek(f->st, NULL, id, &peeked), 0);
+    assert_string_equal(peeked.language, "ar-EG");
+    campaign_row_release(&peeked);
+    free(ar->language);
+    ar->language = strdup("es");
+    assert_non_null(ar->language);
+    assert_int_equal(store_campaign_update(f->st, id, ar, ar->launch_utc, T0 + 5), 0);
+    assert_int_equal(store_campaign_get(f->st, "arabic", &r), 0);
+    assert_string_equal(r.language, "es");
+    campaign_row_release(&r);
+    campaign_free(ar);
+}
+
 static void campaign_update_of_an_unknown_campaign_is_not_found(void **state)
 {
     struct fx *f = *state;
@@ -2773,6 +2804,7 @@ static const struct conformance_case cases[] = {
     CASE(campaign_slugs_appends_one_line_per_campaign),
     CASE(campaign_insert_of_an_existing_slug_is_a_conflict_and_changes_nothing),
     CASE(campaign_update_replaces_file_moment_and_window_and_bumps_the_revision),
+    CASE(campaign_language_is_kept_and_replaced_by_an_update),
     CASE(campaign_update_of_an_unknown_campaign_is_not_found),
     CASE(campaign_mark_launched_marks_only_once),
     CASE(campaign_mark_launched_with_move_to_now_moves_the_moment_once),
