@@ -42,8 +42,8 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 if [ "$what" = test ] || [ "$what" = all ] || [ "$what" = bench ]; then
-    if [ ! -d tests/browser/node_modules/playwright-core ]; then
-        echo "deps: installing playwright-core (npm)"
+    if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
+        echo "deps: installing playwright-core and axe-core (npm)"
         (cd tests/browser && npm install --no-audit --no-fund --silent >/dev/null)
     fi
 fi

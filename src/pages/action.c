@@ -88,14 +88,18 @@ static void copy_boxes(struct buf *b, const char *lang, const struct rendered *m
                        const char *suffix)
 {
     if (m->title.len) {
+        /* A wrapping box, not a one-line input: a long title is shown whole,
+         * from its first word, in either direction. */
+        int rows = 1 + (int)(utf8_length(buf_cstr(&m->title)) / 50);
+        rows = rows > 6 ? 6 : rows;
         buf_printf(b, "<label for=\"message-title%s\">", suffix);
         escape_html(b, i18n(lang, "Title"));
         buf_printf(b,
-                   "</label>\n<input type=\"text\" readonly dir=\"auto\" "
-                   "id=\"message-title%s\" value=\"",
-                   suffix);
+                   "</label>\n<textarea readonly dir=\"auto\" rows=\"%d\" class=\"title-box\" "
+                   "id=\"message-title%s\">",
+                   rows, suffix);
         escape_html(b, buf_cstr(&m->title));
-        buf_puts(b, "\">\n");
+        buf_puts(b, "</textarea>\n");
         copy_button(b, lang, "message-title", suffix, i18n(lang, "Copy title"));
     }
     if (m->body.len) {
@@ -296,9 +300,8 @@ void handle_action(struct http_request *req, struct http_response *resp)
     }
     struct click_outcome r;
     if (assigner_click(req->app->assigner, req->store, c, &row, &s, 1, req->now, &r) != 0) {
-        page_error(req, resp, 503, "Try again",
-                   "Your action could not be prepared. Reload "
-                   "the page.");
+        page_error_in(req, resp, row.language, 503, i18n(row.language, "Try again"),
+                      i18n(row.language, "Your action could not be prepared. Reload the page."));
         goto out;
     }
     atomic_fetch_add(&req->app->metrics.clicks, 1);
@@ -378,7 +381,7 @@ void handle_action(struct http_request *req, struct http_response *resp)
         buf_puts(b, "</div>\n");
     }
     buf_puts(b, "</section>\n");
-    page_end(b);
+    page_end_in(b, lang);
 out:
     app_snapshot_leave(req->store);
     supporter_release(&s);
@@ -401,7 +404,8 @@ void handle_action_report(struct http_request *req, struct http_response *resp)
         goto out;
     }
     if (form_parse(&f, req->body, req->body_len, err, sizeof err) != 0) {
-        page_error(req, resp, 400, "The form could not be read", err);
+        page_error_in(req, resp, row.language, 400,
+                      i18n(row.language, "The form could not be read"), err);
         goto out;
     }
     const char *key = form_get(&f, "target");
@@ -410,11 +414,13 @@ void handle_action_report(struct http_request *req, struct http_response *resp)
                                            REPORT_WINDOW_SECONDS, req->now, &closed)
                  : STORE_NOT_FOUND;
     if (rc == STORE_NOT_FOUND) {
-        page_error(req, resp, 400, "Unknown target", "That target is not part of this campaign.");
+        page_error_in(req, resp, row.language, 400, i18n(row.language, "Unknown target"),
+                      i18n(row.language, "That target is not part of this campaign."));
         goto out;
     }
     if (rc != 0) {
-        page_error(req, resp, 503, "Not saved", "Your report could not be saved. Try again.");
+        page_error_in(req, resp, row.language, 503, i18n(row.language, "Not saved"),
+                      i18n(row.language, "Your report could not be saved. Try again."));
         goto out;
     }
     if (closed)

@@ -180,7 +180,9 @@ void handle_admin_home(struct http_request *req, struct http_response *resp)
                    "<li class=\"card campaign\"><div class=\"campaign-top\">"
                    "<h2><a href=\"/admin/campaigns/%s\">",
                    row.slug);
+        buf_puts(b, "<bdi>"); /* the organizer's words, in their own direction */
         escape_html(b, c->title);
+        buf_puts(b, "</bdi>");
         buf_puts(b, "</a></h2>");
         phase_badge(b, campaign_phase(&row, req->now));
         buf_printf(b, "</div>\n<p class=\"muted\"><code>%s</code> · ", row.slug);
@@ -372,7 +374,9 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
                "<div class=\"page-head\"><div><p class=\"crumbs\"><a href=\"/admin\">Campaigns"
                "</a> / <code>%s</code></p>\n<h1>",
                row.slug);
+    buf_puts(b, "<bdi>");
     escape_html(b, c->title);
+    buf_puts(b, "</bdi>");
     /* admin.js keeps the phase and the moment current (a manual launch
      * moves the moment to now). */
     char launch_iso[21];

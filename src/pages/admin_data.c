@@ -85,7 +85,9 @@ static void import_form(struct http_request *req, struct http_response *resp,
                "<div class=\"page-head\"><div><p class=\"crumbs\"><a href=\"/admin\">Campaigns"
                "</a> / <a href=\"/admin/campaigns/%s\">",
                row->slug);
+    buf_puts(b, "<bdi>");
     escape_html(b, title);
+    buf_puts(b, "</bdi>");
     buf_puts(b, "</a></p>\n<h1>Import supporters</h1></div></div>\n"
                 "<section class=\"card\">\n<p>Supporters who agreed elsewhere to take part, as "
                 "CSV with a header row. <code>email</code> and <code>consent</code> are "
@@ -164,7 +166,9 @@ static void import_result(struct http_request *req, struct http_response *resp,
                "<div class=\"page-head\"><div><p class=\"crumbs\"><a href=\"/admin\">Campaigns"
                "</a> / <a href=\"/admin/campaigns/%s\">",
                row->slug);
+    buf_puts(b, "<bdi>");
     escape_html(b, title);
+    buf_puts(b, "</bdi>");
     buf_puts(b, "</a></p>\n<h1>Import finished</h1></div></div>\n"
                 "<section class=\"tiles few\" aria-label=\"Import\">");
     buf_puts(b, "<div class=\"tile\"><span class=\"tile-label\">Imported</span>"

@@ -57,6 +57,7 @@ enum field_id {
     FLD_FALLBACK,
     FLD_CLOSE_AFTER,
     FLD_CLOSED_MESSAGE,
+    FLD_LANGUAGE,
     FLD_COUNT
 };
 
@@ -112,6 +113,10 @@ static const struct field_def fields[FLD_COUNT] = {
      F_NUMBER, "$.close_after_reports", "5"},
     {"closed_message", "Closed message", "Shown when no target has room.", F_TEXTAREA,
      "$.closed_message", "Every target has closed. Thank you for showing up."},
+    {"language", "Language",
+     "Of the public pages and the mails, as a tag: en, es, fr, de and ar have muster's words "
+     "translated; another tag (pt-BR) keeps them in English. Your own words stay as written.",
+     F_TEXT, "$.language", "en"},
 };
 
 /* Extra paths that belong to a field: the object holding it. */
@@ -248,6 +253,7 @@ static void form_from_spec(struct campaign_form *cf, const char *spec_json)
     free(cf->values[FLD_CLOSE_AFTER]);
     cf->values[FLD_CLOSE_AFTER] = int_text(json_object_get(root, "close_after_reports"));
     set_value(cf, FLD_CLOSED_MESSAGE, json_string_value(json_object_get(root, "closed_message")));
+    set_value(cf, FLD_LANGUAGE, json_string_value(json_object_get(root, "language")));
     for (int f = 0; f < FLD_COUNT; f++)
         if (!cf->values[f])
             set_value(cf, (enum field_id)f, "");
@@ -397,6 +403,7 @@ static json_t *compose(struct campaign_form *cf, json_t *base, int *targets_bad)
 
     put_number(root, "close_after_reports", value(cf, FLD_CLOSE_AFTER));
     put_text(root, "closed_message", value(cf, FLD_CLOSED_MESSAGE));
+    put_text(root, "language", value(cf, FLD_LANGUAGE));
     return root;
 }
 
@@ -556,7 +563,7 @@ static void render_field(struct buf *b, const struct campaign_form *cf, enum fie
                    d->kind == F_JSON        ? 10
                    : id == FLD_MESSAGE_BODY ? 10
                                             : 4,
-                   d->kind == F_JSON ? " spellcheck=\"false\" class=\"code\"" : "");
+                   d->kind == F_JSON ? " spellcheck=\"false\" class=\"code\"" : " dir=\"auto\"");
         if (d->kind == F_JSON)
             buf_puts(b, " placeholder=\"[{&quot;id&quot;: &quot;core&quot;, &quot;kind&quot;: "
                         "&quot;github_issue&quot;, &quot;repo&quot;: &quot;owner/name&quot;}]\"");
@@ -609,8 +616,14 @@ static void render_field(struct buf *b, const struct campaign_form *cf, enum fie
             buf_puts(b, " step=\"1\"");
         if (id == FLD_TIMEZONE)
             buf_puts(b, " data-fill-timezone autocomplete=\"off\"");
-        if (id == FLD_SLUG || id == FLD_TIMEZONE)
+        if (id == FLD_SLUG || id == FLD_TIMEZONE || id == FLD_LANGUAGE)
             buf_puts(b, " autocapitalize=\"none\" spellcheck=\"false\"");
+        if (id == FLD_LANGUAGE)
+            buf_puts(b, " list=\"languages\" autocomplete=\"off\"");
+        /* The organizer's words read in their own direction. */
+        if (d->kind == F_TEXT && id != FLD_SLUG && id != FLD_TIMEZONE && id != FLD_LANGUAGE &&
+            id != FLD_FALLBACK)
+            buf_puts(b, " dir=\"auto\"");
         if (readonly)
             buf_puts(b, " readonly");
         if (d->placeholder) {
@@ -683,7 +696,12 @@ static void render_form(struct buf *b, const struct campaign_form *cf, const cha
     buf_puts(b, "<div class=\"grid2\">");
     render_field(b, cf, FLD_ORGANIZER_NAME, 0, NULL);
     render_field(b, cf, FLD_ORGANIZER_EMAIL, 0, NULL);
-    buf_puts(b, "</div></fieldset>\n");
+    buf_puts(b, "</div>");
+    render_field(b, cf, FLD_LANGUAGE, 0, NULL);
+    buf_puts(b, "<datalist id=\"languages\"><option value=\"en\">English</option>"
+                "<option value=\"es\">Español</option><option value=\"fr\">Français</option>"
+                "<option value=\"de\">Deutsch</option><option value=\"ar\">العربية</option>"
+                "</datalist>\n</fieldset>\n");
 
     buf_puts(b, "<fieldset class=\"card\"><legend>The moment</legend>\n<div class=\"grid3\">");
     render_field(b, cf, FLD_LAUNCH_AT, 0, NULL);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "campaign/campaign.h"
+#include "core/i18n.h"
 #include "http/app.h"
 #include "mail/compose.h"
 #include "pages/pages.h"
@@ -17,8 +18,17 @@ void handle_calendar(struct http_request *req, struct http_response *resp)
     const char *file = req->params[1];
     size_t len = strlen(file);
     char token[TOKEN_LINK_LEN + 1];
+    /* The 404 under /c/SLUG speaks the campaign's language (the same page
+     * for every wrong file name or token of that campaign). */
+    char lang[I18N_TAG_MAX + 1] = I18N_DEFAULT_LANGUAGE;
+    struct campaign_row by_slug = {0};
+    const struct campaign *named;
+    if (campaign_cache_get(req->store, req->params[0], &by_slug, &named) == 0) {
+        memcpy(lang, by_slug.language, sizeof lang);
+        campaign_row_release(&by_slug);
+    }
     if (len != TOKEN_LINK_LEN + 4 || strcmp(file + TOKEN_LINK_LEN, ".ics") != 0) {
-        page_not_found(req, resp);
+        page_not_found_in(req, resp, lang);
         return;
     }
     memcpy(token, file, TOKEN_LINK_LEN);
@@ -28,7 +38,7 @@ void handle_calendar(struct http_request *req, struct http_response *resp)
     static const enum token_purpose accepted[] = {TOKEN_CALENDAR, TOKEN_CONFIRM, TOKEN_ACTION,
                                                   TOKEN_UNSUBSCRIBE};
     struct supporter s;
-    if (page_supporter_from_token_any(req, resp, token, accepted,
+    if (page_supporter_from_token_any(req, resp, lang, token, accepted,
                                       sizeof accepted / sizeof accepted[0], &s) != 0)
         return;
     struct campaign_row row = {0};
@@ -37,7 +47,7 @@ void handle_calendar(struct http_request *req, struct http_response *resp)
         strcmp(row.slug, req->params[0]) != 0) {
         campaign_row_release(&row);
         supporter_release(&s);
-        page_not_found(req, resp);
+        page_not_found_in(req, resp, lang);
         return;
     }
     resp->content_type = "text/calendar; charset=utf-8";
@@ -45,7 +55,8 @@ void handle_calendar(struct http_request *req, struct http_response *resp)
     snprintf(disposition, sizeof disposition, "attachment; filename=\"%s.ics\"", c->slug);
     http_set_header(resp, "Content-Disposition", disposition);
     if (compose_ics(c, &row, &s, req->app->cfg, req->now, &resp->body) != 0)
-        page_error(req, resp, 500, "Something went wrong", "The calendar file could not be made.");
+        page_error_in(req, resp, lang, 500, i18n(lang, "Something went wrong"),
+                      i18n(lang, "The calendar file could not be made."));
     supporter_release(&s);
     campaign_row_release(&row);
 }

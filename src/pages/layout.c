@@ -151,18 +151,19 @@ int page_supporter_from_token(struct http_request *req, struct http_response *re
                               const char *token, enum token_purpose purpose,
                               struct supporter *out)
 {
-    return page_supporter_from_token_any(req, resp, token, &purpose, 1, out);
+    return page_supporter_from_token_any(req, resp, I18N_DEFAULT_LANGUAGE, token, &purpose, 1, out);
 }
 
 int page_supporter_from_token_any(struct http_request *req, struct http_response *resp,
-                                  const char *token, const enum token_purpose *purposes,
-                                  size_t count, struct supporter *out)
+                                  const char *lang, const char *token,
+                                  const enum token_purpose *purposes, size_t count,
+                                  struct supporter *out)
 {
     struct token_link link;
     struct supporter s;
     if (token_link_parse(token, &link) != 0 ||
         store_supporter_by_key(req->store, link.key, &s) != 0) {
-        page_not_found(req, resp);
+        page_not_found_in(req, resp, lang);
         return -1;
     }
     int valid = 0;
@@ -170,7 +171,7 @@ int page_supporter_from_token_any(struct http_request *req, struct http_response
         valid = token_link_check(&link, purposes[i], s.epoch);
     if (!valid) {
         supporter_release(&s);
-        page_not_found(req, resp);
+        page_not_found_in(req, resp, lang);
         return -1;
     }
     *out = s;
@@ -207,6 +208,8 @@ static const char stylesheet[] =
     "padding:.65rem .75rem;border:1px solid #8c959f;border-radius:8px;background:#fff;"
     "color:var(--ink)}\n"
     "textarea{min-height:8rem;resize:vertical}\n"
+    "textarea[readonly]{field-sizing:content;overflow-wrap:anywhere}\n"
+    "textarea.title-box{min-height:0;resize:none}\n"
     ":focus-visible{outline:3px solid #0b5cad;outline-offset:2px}\n"
     "input:focus-visible,textarea:focus-visible,select:focus-visible{outline-offset:0;"
     "border-color:#0b5cad}\n"
@@ -230,6 +233,8 @@ static const char stylesheet[] =
     ".success{border-inline-start:5px solid var(--ok)}\n"
     "pre.message{white-space:pre-wrap;word-wrap:break-word;background:var(--bg);"
     "border:1px solid var(--line);border-radius:8px;padding:.9rem;font:inherit;margin:.5rem 0}\n"
+    ".details dt{font-weight:600;margin-top:.5rem}\n"
+    ".details dd{margin:0;text-align:match-parent}\n"
     ".targets{list-style:none;padding:0;margin:0}\n"
     ".targets li{border-top:1px solid var(--line);padding:.9rem 0}\n"
     ".muted{color:var(--muted)}\n"

@@ -50,10 +50,12 @@ void handle_script(struct http_request *req, struct http_response *resp);
  * Returns 0 and fills out, or answers 404 itself and returns -1. */
 int page_supporter_from_token(struct http_request *req, struct http_response *resp,
                               const char *token, enum token_purpose purpose, struct supporter *out);
-/* The same, accepting a token of any of the given purposes. */
+/* The same, accepting a token of any of the given purposes; its 404 is in
+ * lang (the campaign's, under /c/SLUG). */
 int page_supporter_from_token_any(struct http_request *req, struct http_response *resp,
-                                  const char *token, const enum token_purpose *purposes,
-                                  size_t count, struct supporter *out);
+                                  const char *lang, const char *token,
+                                  const enum token_purpose *purposes, size_t count,
+                                  struct supporter *out);
 
 /* ---- handlers ---- */
 void handle_pledge_page(struct http_request *req, struct http_response *resp);

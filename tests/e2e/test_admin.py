@@ -504,6 +504,29 @@ def test_editing_changes_the_campaign_and_the_public_page_at_once(organizer, mus
     assert campaign_slugs(muster) == [muster.slug]
 
 
+def test_the_form_chooses_the_campaign_language_and_typed_text_reads_in_its_direction(
+        organizer, muster):
+    page = organizer.get(f"/admin/campaigns/{muster.slug}/edit").text
+    assert re.search(r'<input type="text" id="language" name="language" value=""[^>]*'
+                     r'list="languages"', page), page
+    assert re.search(r'<input type="text" id="title" name="title" value="[^"]*"[^>]* dir="auto"',
+                     page)
+    assert re.search(r'<textarea id="description" name="description"[^>]* dir="auto"', page)
+    fields = form_fields(page)
+    fields["language"] = "ar"
+    fields["title"] = "يوم التوثيق"
+    r = organizer.post_form(f"/admin/campaigns/{muster.slug}", fields)
+    assert r.status == 303 and r.header("Location").endswith("?saved=updated"), r
+    assert json.loads(stored_campaign(muster, muster.slug)["spec_json"])["language"] == "ar"
+    public = muster.get(f"/c/{muster.slug}").text
+    assert '<html lang="ar" dir="rtl">' in public and "تعهّد بالمشاركة" in public
+    assert "<bdi>يوم التوثيق</bdi>" in organizer.get("/admin").text
+    fields["language"] = "Arabic"
+    r = organizer.post_form(f"/admin/campaigns/{muster.slug}", fields)
+    assert r.status == 422
+    assert re.search(r'id="language-error"><p>[^<]*is not a language tag', html.unescape(r.text))
+
+
 def test_the_edit_page_previews_the_message_and_links_escaped(make_muster):
     m = make_muster(campaign=make_campaign({
         "title": "Docs <day> & co",

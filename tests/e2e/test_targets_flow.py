@@ -194,7 +194,8 @@ def textarea(page, ident):
 
 
 def input_value(page, ident):
-    m = re.search(r'<input[^>]*id="%s"[^>]*value="([^"]*)"' % re.escape(ident), page, re.S)
+    m = re.search(r'<input[^>]*id="%s"[^>]*value="([^"]*)"' % re.escape(ident), page, re.S) or \
+        re.search(r'<textarea[^>]*id="%s"[^>]*>([^<]*)</textarea>' % re.escape(ident), page, re.S)
     return htmllib.unescape(m.group(1)) if m else None
 
 
