@@ -284,9 +284,9 @@ static void render_page(struct http_request *req, struct http_response *resp,
             const struct target_spec *t = &c->targets[i];
             if (!target_has_room(rows, nrows, t->id))
                 continue;
-            buf_puts(b, "<option dir=\"auto\" value=\"");
+            buf_puts(b, "<option value=\"");
             escape_html(b, t->id);
-            buf_puts(b, "\"");
+            buf_puts(b, "\" dir=\"auto\"");
             if (f && f->target && strcmp(f->target, t->id) == 0)
                 buf_puts(b, " selected");
             buf_puts(b, ">");
