@@ -261,6 +261,11 @@ static int check_string(struct ctx *c, const json_t *v, size_t max_chars, int fl
         fail(c, "must be a single line (no line breaks)");
         return -1;
     }
+    long control = utf8_find_control(s, 1);
+    if (control >= 0) {
+        fail(c, "must not contain control characters (one at character %ld)", control + 1);
+        return -1;
+    }
     return 0;
 }
 
@@ -878,7 +883,8 @@ static void parse_targets(struct ctx *c, json_t *root, struct campaign *cp)
 static void parse_fallback(struct ctx *c, json_t *root, struct campaign *cp)
 {
     if (json_object_get(root, "fallback")) {
-        if (field_string_list(c, root, "fallback", 0, 0, CAMPAIGN_MAX_TARGETS, NULL, &cp->fallback) != 1)
+        if (field_string_list(c, root, "fallback", 0, 0, CAMPAIGN_MAX_TARGETS, NULL,
+                              &cp->fallback) != 1)
             return;
         size_t saved = path_push_key(c, "fallback");
         for (size_t i = 0; i < cp->fallback.count; i++) {
