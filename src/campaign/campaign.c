@@ -928,7 +928,8 @@ static const char *const top_fields[] = {
     "slug",    "title",    "description",         "organizer",
     "launch",  "message",  "statement",           "assignment",
     "targets", "fallback", "close_after_reports", "closed_message",
-    "webhook", NULL};
+    "webhook", "embed", NULL};
+static const char *const embed_fields[] = {"after", NULL};
 static const char *const organizer_fields[] = {"name", "email", NULL};
 static const char *const launch_fields[] = {"at", "timezone", "window_minutes", NULL};
 static const char *const message_fields[] = {"title", "body", NULL};
@@ -1158,6 +1159,32 @@ static void parse_webhook(struct ctx *c, json_t *root, struct campaign *cp)
 
 /* ---- end webhook ---- */
 
+/* The optional "embed" object: how the banner on other sites ends. */
+static void parse_embed(struct ctx *c, json_t *root, struct campaign *cp)
+{
+    json_t *em = field_object(c, root, "embed", 0);
+    if (!em)
+        return;
+    size_t saved = path_push_key(c, "embed");
+    check_fields(c, em, embed_fields, NULL, NULL);
+    char *after = NULL;
+    if (field_string(c, em, "after", 16, 0, &after) == 1) {
+        if (strcmp(after, "hide") == 0) {
+            cp->embed_after = EMBED_AFTER_HIDE;
+        } else if (strcmp(after, "thanks") == 0) {
+            cp->embed_after = EMBED_AFTER_THANKS;
+        } else {
+            size_t at = path_push_key(c, "after");
+            char q[QUOTE_SIZE];
+            fail(c, "unknown value %s; expected \"hide\" or \"thanks\"",
+                 quoted(q, sizeof q, after));
+            path_pop(c, at);
+        }
+    }
+    free(after);
+    path_pop(c, saved);
+}
+
 static void set_default(struct ctx *c, char **field, const char *value)
 {
     if (!*field)
@@ -1190,6 +1217,7 @@ static void parse_document(struct ctx *c, json_t *root, struct campaign *cp)
     (void)field_string(c, root, "closed_message", MAX_CLOSED_MESSAGE, STR_NONEMPTY,
                        &cp->closed_message);
     parse_webhook(c, root, cp);
+    parse_embed(c, root, cp);
 
     set_default(c, &cp->description, "");
     set_default(c, &cp->message_title, "");
