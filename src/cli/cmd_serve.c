@@ -147,8 +147,8 @@ int serve_run(struct cli *cli)
     struct webhook_sender *webhooks = webhook_sender_start(&cli->cfg, err, sizeof err);
     if (!webhooks)
         log_error("webhook.sender_not_started", "error=\"%s\"", err);
-    log_info("serve.started", "listen=%s base_url=%s mail=%s", cli->cfg.listen,
-             cli->cfg.base_url, cli->cfg.smtp ? "smtp" : "maildir");
+    log_info("serve.started", "listen=%s base_url=%s mail=%s", cli->cfg.listen, cli->cfg.base_url,
+             cli->cfg.smtp ? "smtp" : "maildir");
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("serve.stopping", "signal=%d", sig);

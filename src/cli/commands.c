@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "service/cache.h"
+#include "core/buf.h"
+#include "core/escape.h"
 #include "core/log.h"
 #include "core/token.h"
 #include "store/store.h"
@@ -30,8 +32,7 @@ static const struct command commands[] = {
     {"init", cmd_init, CMD_STORE, "init                      create or upgrade the database"},
     {"serve", cmd_serve, CMD_STORE, "serve                     HTTP server, scheduler and sender"},
     {"demo", cmd_demo, CMD_STORE, "demo                      init + demo campaign + serve"},
-    {"campaign", cmd_campaign, CMD_STORE,
-     "campaign apply FILE [--dry-run] | list | show SLUG"},
+    {"campaign", cmd_campaign, CMD_STORE, "campaign apply FILE [--dry-run] | list | show SLUG"},
     {"target", cmd_target, CMD_STORE, "target close|open SLUG TARGET [--reason TEXT]"},
     {"launch", cmd_launch, CMD_STORE, "launch SLUG [--dry-run]   send the owed reminders now"},
     {"stats", cmd_stats, CMD_STORE, "stats SLUG [--json]"},
@@ -42,14 +43,39 @@ static const struct command commands[] = {
     {"routes", cmd_routes, 0, "routes                    print the HTTP route table"},
 };
 
+/* The ring of cli_text's results: each lives until CLI_TEXT_RING more calls. */
+#define CLI_TEXT_RING 8
+static struct buf cli_text_ring[CLI_TEXT_RING];
+static size_t cli_text_next;
+
+const char *cli_text(const char *s)
+{
+    struct buf *b = &cli_text_ring[cli_text_next];
+    cli_text_next = (cli_text_next + 1) % CLI_TEXT_RING;
+    if (b->limit == 0)
+        buf_init(b, BUF_DEFAULT_LIMIT);
+    buf_reset(b);
+    if (escape_terminal(b, s) != 0)
+        return "(too long to show)";
+    return buf_cstr(b);
+}
+
+void cli_text_release(void)
+{
+    for (size_t i = 0; i < CLI_TEXT_RING; i++)
+        buf_release(&cli_text_ring[i]);
+}
+
 int cli_fail(int code, const char *fmt, ...)
 {
+    /* The message may carry what someone typed or stored (a slug, a relay's
+     * reply): neutralised as a whole. */
+    char message[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("muster: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "muster: %s\n", cli_text(message));
     return code;
 }
 

@@ -2,15 +2,20 @@
 test_cli: the command line (PRODUCT.md, "Command line" and "Campaign file"):
 `campaign apply` (invalid files refused as a whole with every error listed,
 --dry-run, idempotence), `campaign list|show`, usage errors, `target close`,
-and `stats`.
+and `stats`; stored text reaches a terminal with its control characters
+neutralised.
 """
 import json
+import os
+import pty
 import re
+import select
+import subprocess
 import urllib.parse
 
 import pytest
 
-from conftest import make_campaign
+from conftest import MUSTER_BIN, make_campaign, sanitizer_lines
 
 
 def snapshot(m):
@@ -303,3 +308,91 @@ def test_target_added_by_apply_is_used_by_the_running_server_at_once(muster, smt
         assert r.status == 302, r
         url = urllib.parse.urlsplit(r.header("Location"))
         assert (url.netloc, url.path) == ("petition.example", "/sign/petition"), url
+
+
+# ----------------------------------------------------------------------------- terminal escapes
+
+# What a stored title or name could make a terminal do: clear the screen (CSI 2J),
+# set the window title (OSC 0), a hyperlink that shows other text than it opens
+# (OSC 8), C1 controls as UTF-8 (U+009B CSI, U+009D OSC), and right-to-left
+# overrides and isolates that disguise the text around them.
+HOSTILE_TITLE = ("Docs \x1b[2J\x1b[H\x1b]0;pwned\x07day "
+                 "\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\ "
+                 "\u009b31m\u009d8;;https://evil.example/\u009c \u202egnp.exe\u202c \u2066x\u2069")
+HOSTILE_NAME = "Mallory \u009b2J\u202eevil\u2067"
+C1_AND_BIDI = ["\u009b", "\u009c", "\u009d", "\u202e", "\u202c", "\u2066", "\u2067", "\u2069"]
+
+
+def terminal_safe(text):
+    """No ESC or other C0 control but line breaks and tabs, no DEL, no C1 control
+    (as a character or as a raw byte) and no bidi override or isolate."""
+    raw = text.encode("utf-8", "surrogateescape")
+    assert b"\x1b" not in raw, text
+    bad = [c for c in text if (ord(c) < 0x20 and c not in "\r\n\t") or ord(c) == 0x7f or
+           0x80 <= ord(c) <= 0x9f or 0x202a <= ord(c) <= 0x202e or 0x2066 <= ord(c) <= 0x2069]
+    assert not bad, (bad, text)
+    # nor raw C1 bytes or other invalid UTF-8 (decoded as surrogates)
+    assert not any(0xdc80 <= ord(c) <= 0xdcff for c in text), text
+    return True
+
+
+def on_terminal(m, *args):
+    """Runs `muster ARGS` with stdout on a pseudo-terminal: (code, what it showed)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([MUSTER_BIN, *args], cwd=m.dir, env=m.env, stdout=slave,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    shown = b""
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 20)
+            assert ready, f"`muster {' '.join(args)}` printed nothing for 20 s"
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the other side closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    err = proc.stderr.read().decode("utf-8", "replace")
+    proc.stderr.close()
+    code = proc.wait(timeout=20)
+    assert not sanitizer_lines(err), err
+    return code, shown.decode("utf-8", "surrogateescape")
+
+
+def test_stored_escape_sequences_reach_the_terminal_neutralised(make_muster):
+    m = make_muster(campaign=make_campaign({"title": HOSTILE_TITLE}))
+    r = m.pledge("mallory@example.org", name=HOSTILE_NAME)
+    assert r.status == 202, r
+    outputs = {}
+    for args in (("campaign", "list"), ("campaign", "show", m.slug), ("stats", m.slug),
+                 ("stats", m.slug, "--json")):
+        code, out, err = m.cli(*args)
+        assert code == 0, (args, err)
+        if "--json" not in args:  # JSON to a pipe is for programs: checked below
+            outputs[args] = out + err
+        else:
+            piped_json = out
+        code, shown = on_terminal(m, *args)
+        assert code == 0, (args, shown)
+        outputs[("terminal",) + args] = shown
+    code, shown = on_terminal(m, "export", m.slug, "supporters")
+    assert code == 0, shown
+    outputs[("terminal", "export")] = shown
+    for args, out in outputs.items():
+        assert terminal_safe(out), args
+    # the escapes are shown, visibly, where the title and the name were
+    assert "Docs \\x1B[2J\\x1B[H\\x1B]0;pwned\\x07day" in outputs[("campaign", "list")]
+    assert "\\u202Egnp.exe\\u202C" in outputs[("campaign", "show", m.slug)]
+    assert "Mallory \\u009B2J\\u202Eevil\\u2067" in outputs[("terminal", "export")]
+    # --json to a pipe stays what it was: JSON, the exact title
+    assert json.loads(piped_json)["title"] == HOSTILE_TITLE
+    assert json.loads(outputs[("terminal", "stats", m.slug, "--json")])["title"] == HOSTILE_TITLE
+    # export to a file or a pipe stays the exact CSV
+    assert m.supporter("mallory@example.org")["name"] == HOSTILE_NAME
+    code, piped, err = m.cli("export", m.slug, "supporters")
+    assert code == 0, err
+    assert HOSTILE_NAME in piped
