@@ -51,8 +51,9 @@ static void *sender_main(void *arg)
                 break;
             }
             if (counts.consecutive_failures >= 50) {
-                log_error("sender.paused", "consecutive_failures=%d reply=\"%s\" pause_s=30",
-                          counts.consecutive_failures, counts.last_reply);
+                char q[300];
+                log_error("sender.paused", "consecutive_failures=%d reply=%s pause_s=30",
+                          counts.consecutive_failures, log_quote(counts.last_reply, q, sizeof q));
                 counts.consecutive_failures = 0;
                 /* Pause 30 s, but stop at once on SIGTERM. */
                 for (int i = 0; i < 300 && !atomic_load(&app->stopping); i++) {
