@@ -12,6 +12,8 @@
 
 #include "service/cache.h"
 #include "cli/commands.h"
+#include "core/buf.h"
+#include "core/escape.h"
 #include "service/launches.h"
 #include "core/tz.h"
 #include "mail/outbox.h"
@@ -113,11 +115,16 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
             last_report = tz_now_ms();
         }
         if (counts.consecutive_failures >= PAUSE_AFTER_FAILURES) {
+            /* Like the server's log, this names no address the relay echoed. */
+            struct buf reply = BUF_INIT;
+            if (redact_addresses(&reply, counts.last_reply) != 0)
+                buf_reset(&reply);
             fprintf(stderr,
                     "\nmuster: launch paused: %d temporary failures in a row; the relay said: "
                     "%s\nmuster: waiting 30 s before trying again (Ctrl-C stops; launch again "
                     "resumes)\n",
-                    counts.consecutive_failures, cli_text(counts.last_reply));
+                    counts.consecutive_failures, cli_text(buf_cstr(&reply)));
+            buf_release(&reply);
             sleep(30);
             counts.consecutive_failures = 0;
         }
