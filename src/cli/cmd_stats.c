@@ -35,13 +35,21 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
         return cli_fail(EXIT_RUNTIME, "could not read the stats of '%s'", slug);
     if (json) {
         /* On a terminal every character beyond ASCII is a \u escape (jansson
-         * escapes only C0 itself): no C1 or bidi character reaches it. */
+         * escapes C0 itself) and so is DEL: no control, C1 or bidi character
+         * reaches it, and the JSON stays JSON. */
+        int tty = isatty(STDOUT_FILENO);
         size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER;
-        if (isatty(STDOUT_FILENO))
+        if (tty)
             flags |= JSON_ENSURE_ASCII;
         char *text = json_dumps(doc, flags);
+        for (const char *p = text; p && *p; p++) {
+            if (tty && *p == 0x7f)
+                fputs("\\u007f", stdout);
+            else
+                putchar(*p);
+        }
         if (text)
-            puts(text);
+            putchar('\n');
         free(text);
     } else {
         printf("campaign            %s\n",
