@@ -500,7 +500,9 @@ static void test_redact_addresses_replaces_every_address(void **state)
         {"to=<x@y.z>,from=q@r", "to=<[address]>,[address]"},
         {"\"quoted\"@example.org", "\"quoted\"[address]"},
         {"@", "[address]"},
-        {"\xc3\xa9l\xc3\xa8ve@\xc3\xa9" "cole.fr done", "[address] done"},
+        {"\xc3\xa9l\xc3\xa8ve@\xc3\xa9"
+         "cole.fr done",
+         "[address] done"},
     };
     struct buf b = BUF_INIT;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
