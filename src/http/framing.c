@@ -115,8 +115,8 @@ static void refuse(struct framing *out, int status, const char *problem)
     out->problem = problem;
 }
 
-void framing_check(struct MHD_Connection *conn, const char *method, const char *version, int layout,
-                   struct framing *out)
+void framing_check(struct MHD_Connection *conn, const char *method, const char *url,
+                   const char *version, int layout, struct framing *out)
 {
     memset(out, 0, sizeof *out);
     out->content_length = -1;
@@ -134,6 +134,12 @@ void framing_check(struct MHD_Connection *conn, const char *method, const char *
         /* The request line: "METHOD\0URL\0VERSION\0\0". */
         if ((uintptr_t)version <= (uintptr_t)method || (uintptr_t)version >= (uintptr_t)head_end) {
             refuse(out, 400, bad_line_end);
+            return;
+        }
+        /* One space before the URL: MHD skips more (with
+         * MHD_OPTION_STRICT_FOR_CLIENT it refuses one inside or after it). */
+        if (url != method + strlen(method) + 1) {
+            refuse(out, 400, "The parts of the request line must be separated by one space.");
             return;
         }
         const char *end = version + strlen(version);

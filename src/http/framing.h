@@ -7,7 +7,8 @@
  * space or another character outside the token set (§5.1), a control
  * character in a field value (RFC 9110 §5.5), and, with libmicrohttpd 0.9.75
  * whose in-place parsing it reads, a line ending in a bare LF (§2.2) and an
- * obs-fold continuation line (§5.2). Transfer-Encoding alone is answered 411:
+ * obs-fold continuation line (§5.2), and more than one space before the
+ * URL (§3). Transfer-Encoding alone is answered 411:
  * muster takes request bodies with a Content-Length only (§6.3 allows it).
  * One pass over the header fields MHD already parsed.
  */
@@ -30,9 +31,9 @@ struct framing {
 int framing_layout_known(void);
 
 /* Checks the head of the request on conn, on the access handler's first
- * call: method and version are the handler's arguments (pointers into MHD's
- * copy of the head). layout: framing_layout_known(). */
-void framing_check(struct MHD_Connection *conn, const char *method, const char *version, int layout,
-                   struct framing *out);
+ * call: method, url and version are the handler's arguments (pointers into
+ * MHD's copy of the head). layout: framing_layout_known(). */
+void framing_check(struct MHD_Connection *conn, const char *method, const char *url,
+                   const char *version, int layout, struct framing *out);
 
 #endif

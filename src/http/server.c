@@ -592,7 +592,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * announces a body too large (before a 100 Continue, and without
          * reading the body), else give the body its deadline. */
         struct framing f;
-        framing_check(conn, method, version, worker->srv->framing_layout, &f);
+        framing_check(conn, method, url, version, worker->srv->framing_layout, &f);
         if (f.status || f.content_length > HTTP_MAX_BODY)
             return answer_early(worker, conn, method, url, &f);
         struct conn_state *cs = conn_state_of(conn);

@@ -124,6 +124,7 @@ def framing_cases(slug):
         "no Host in HTTP/1.1": (b"GET /healthz HTTP/1.1\r\nX-A: 1\r\n\r\n", 400),
         "space before the colon": (b"GET /healthz HTTP/1.1\r\nHost : x\r\n\r\n", 400),
         "bare CR in a value": (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: 1\r2\r\n\r\n", 400),
+        "two spaces before the URL": (b"GET  /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400),
     }
 
 
