@@ -225,6 +225,7 @@ def test_a_request_that_trickles_in_is_cut_at_its_deadline(make_muster, part):
                 cut_after = time.monotonic() - t0
                 break
         assert cut_after is not None, f"the trickling {part} was still open after 8 s"
+        print(f"a {part} sent one byte a second was cut after {cut_after:.2f}s (deadline 2 s)")
         assert 1.5 <= cut_after <= 4.0, f"cut after {cut_after:.1f}s, deadline 2 s"
     assert f"event=http.request_cut address=127.0.0.1 late={part}" in m.server_stderr()
 
