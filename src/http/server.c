@@ -436,9 +436,8 @@ static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, soc
         char text[64];
         connlimit_format(addr, text, sizeof text);
         log_warn("http.connection_refused",
-                 "address=%s limit=%d reason=connections_per_address not_logged_before=%ld "
-                 "(at most one line per 10 s)",
-                 text, srv->app->cfg->max_connections_per_ip, skipped);
+                 "address=%s limit=%d reason=connections_per_address not_logged_before=%ld", text,
+                 srv->app->cfg->max_connections_per_ip, skipped);
     }
     return MHD_NO;
 }
@@ -521,8 +520,7 @@ static void sweep_deadlines(struct http_worker *w, int64_t now)
         if (log_gate_open(&srv->cut_log, &skipped)) {
             char text[64];
             connlimit_format((const struct sockaddr *)&cs->addr, text, sizeof text);
-            log_warn("http.request_cut",
-                     "address=%s late=%s not_logged_before=%ld (at most one line per 10 s)", text,
+            log_warn("http.request_cut", "address=%s late=%s not_logged_before=%ld", text,
                      cs->in_body ? "body" : "head", skipped);
         }
         cut_connection(cs);
@@ -554,10 +552,8 @@ static enum MHD_Result answer_early(struct http_worker *w, struct MHD_Connection
         if (log_gate_open(&srv->framing_log, &skipped)) {
             char problem[160];
             log_warn("http.request_refused",
-                     "status=%d address=%s problem=%s not_logged_before=%ld (at most one line "
-                     "per 10 s)",
-                     f->status, http_client_ip(&req),
-                     log_quote(f->problem, problem, sizeof problem), skipped);
+                     "status=%d address=%s problem=%s not_logged_before=%ld", f->status,
+                     http_client_ip(&req), log_quote(f->problem, problem, sizeof problem), skipped);
         }
         error_page(srv, &req, &resp, f->status,
                    f->status == 411 ? "Length required" : "Bad request", f->problem);
@@ -852,8 +848,10 @@ static unsigned connection_budget(void)
         return 1024 - FD_RESERVE;
     }
     rlim_t was = rl.rlim_cur;
-    if (rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
+    /* An unlimited hard limit still cannot pass the kernel's nr_open. */
+    rlim_t target = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_max;
+    if (rl.rlim_cur < target) {
+        rl.rlim_cur = target;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
             log_error("http.nofile_not_raised", "soft=%llu hard=%llu error=\"%s\"",
                       (unsigned long long)was, (unsigned long long)rl.rlim_max, strerror(errno));
