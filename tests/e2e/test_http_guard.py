@@ -136,9 +136,11 @@ def test_a_badly_framed_request_is_refused_with_400_and_the_connection_closed(mu
     raw, want = framing_cases(muster.slug)[case]
     with connect(muster) as s:
         s.sendall(raw)
-        status, head, _ = read_response(s)
+        status, head, _ = read_response(s, timeout=5.0)
         assert status.startswith(f"HTTP/1.1 {want} "), f"{case}: {status}\n{head}"
-        assert closed_within(s, 2.0), f"{case}: the connection stayed open after {status}"
+        # well before the 30 s a kept-alive connection would stay (timings
+        # are loose: the machine may be busy)
+        assert closed_within(s, 5.0), f"{case}: the connection stayed open after {status}"
     # nothing was pledged by any of them
     assert muster.supporter("smuggle@example.org") is None
     # and a well-framed request on a new connection is answered as usual
@@ -177,12 +179,10 @@ def test_a_body_over_the_limit_is_refused_before_it_is_sent(muster, expect):
         head += "Expect: 100-continue\r\n"
     with connect(muster) as s:
         s.sendall(head.encode() + b"\r\n")  # and not one byte of the body
-        t0 = time.monotonic()
-        status, text, body = read_response(s, timeout=2.0)
-        assert time.monotonic() - t0 < 2.0
+        status, text, body = read_response(s, timeout=5.0)  # else it waits for the body
         assert status.startswith("HTTP/1.1 413 "), f"{status}\n{text}"  # not 100 Continue
         assert b"256 KiB" in body
-        assert closed_within(s, 2.0)
+        assert closed_within(s, 5.0)
 
 
 def test_a_body_at_the_limit_is_still_read(muster):
@@ -226,7 +226,7 @@ def test_a_request_that_trickles_in_is_cut_at_its_deadline(make_muster, part):
                 break
         assert cut_after is not None, f"the trickling {part} was still open after 8 s"
         print(f"a {part} sent one byte a second was cut after {cut_after:.2f}s (deadline 2 s)")
-        assert 1.5 <= cut_after <= 4.0, f"cut after {cut_after:.1f}s, deadline 2 s"
+        assert 1.5 <= cut_after <= 5.0, f"cut after {cut_after:.1f}s, deadline 2 s"
     assert f"event=http.request_cut address=127.0.0.1 late={part}" in m.server_stderr()
 
 
