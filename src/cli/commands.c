@@ -85,7 +85,9 @@ static void usage(FILE *out)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %s\n", commands[i].usage);
     fputs("\nenvironment: MUSTER_DB MUSTER_LISTEN MUSTER_BASE_URL MUSTER_SMTP MUSTER_FROM\n"
-          "             MUSTER_MAILDIR MUSTER_PLEDGE_LIMIT MUSTER_TRUSTED_PROXIES\n",
+          "             MUSTER_MAILDIR MUSTER_PLEDGE_LIMIT MUSTER_TRUSTED_PROXIES\n"
+          "             MUSTER_MAX_CONNECTIONS_PER_IP (128) MUSTER_HEADER_TIMEOUT (10 s)\n"
+          "             MUSTER_BODY_TIMEOUT (10 s + 1 s per 4 KiB)\n",
           out);
 }
 
