@@ -170,15 +170,13 @@ static int organizer_token(struct cli *cli, const char *email, const char *days_
     return EXIT_OK;
 }
 
-static void print_time(int64_t t, const char *none)
+/* ISO 8601 UTC, or `none` for 0. */
+static const char *time_text(int64_t t, const char *none, char iso[21])
 {
-    char iso[21];
-    if (t <= 0) {
-        printf("  %-20s", none);
-        return;
-    }
+    if (t <= 0)
+        return none;
     tz_iso_utc(t, iso);
-    printf("  %-20s", iso);
+    return iso;
 }
 
 static int organizer_tokens(struct cli *cli, const char *email)
@@ -192,13 +190,14 @@ static int organizer_tokens(struct cli *cli, const char *email)
     if (store_api_tokens_of(cli->store, organizer, &rows, &n) != 0)
         return cli_fail(EXIT_RUNTIME, "organizer tokens: could not read the tokens");
     int64_t now = tz_now();
-    printf("%-6s  %-20s  %-20s  %-20s\n", "ID", "CREATED", "EXPIRES", "LAST USED");
+    printf("%-6s  %-20s  %-20s  %s\n", "ID", "CREATED", "EXPIRES", "LAST USED");
     for (size_t i = 0; i < n; i++) {
-        printf("%-6lld", (long long)rows[i].id);
-        print_time(rows[i].created_at, "-");
-        print_time(rows[i].expires_at, "-");
-        print_time(rows[i].last_used_at, "never");
-        printf("%s\n", rows[i].expires_at <= now ? "  expired" : "");
+        char created[21], expires[21], used[21];
+        printf("%-6lld  %-20s  %-20s  %s%s\n", (long long)rows[i].id,
+               time_text(rows[i].created_at, "-", created),
+               time_text(rows[i].expires_at, "-", expires),
+               time_text(rows[i].last_used_at, "never", used),
+               rows[i].expires_at <= now ? "  expired" : "");
     }
     if (!n)
         printf("(no tokens)\n");

@@ -469,9 +469,14 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
                "<a class=\"button secondary\" download href=\"/admin/campaigns/%s/export/"
                "clicks.csv\">Download clicks</a>"
                "<a class=\"button secondary\" href=\"/admin/campaigns/%s/import\">Import "
-               "supporters</a><a class=\"button secondary\" href=\"/admin/supporters/erase\">"
-               "Erase a person</a></div>\n</section>\n",
+               "supporters</a>",
                row.slug, row.slug, row.slug);
+    enum access_verdict erase;
+    if (access_decide(req->store, req->organizer_id, 0, ACCESS_ERASE_ANYONE, &erase) == 0 &&
+        erase == ACCESS_ALLOWED)
+        buf_puts(b, "<a class=\"button secondary\" href=\"/admin/supporters/erase\">"
+                    "Erase a person</a>");
+    buf_puts(b, "</div>\n</section>\n");
     admin_page_end(b);
     campaign_row_release(&row);
 }
