@@ -27,6 +27,10 @@ const struct route app_routes[] = {
     {"POST", "/c/:slug/pledge", handle_pledge_post, ROUTE_PUBLIC,
      ACCESS_NONE}, /* CSRF checked for forms */
     {"GET", "/c/:slug/calendar/:file", handle_calendar, ROUTE_PUBLIC, ACCESS_NONE},
+    /* the banner other sites carry: the only routes that may run or be framed elsewhere */
+    {"GET", "/c/:slug/embed.js", handle_embed_script, ROUTE_PUBLIC, ACCESS_NONE},
+    {"GET", "/c/:slug/embed", handle_embed_page, ROUTE_PUBLIC, ACCESS_NONE},
+    {"GET", "/static/embed.css", handle_embed_stylesheet, ROUTE_PUBLIC, ACCESS_NONE},
     {"GET", "/confirm/:token", handle_confirm_page, ROUTE_PUBLIC, ACCESS_NONE},
     {"POST", "/confirm/:token", handle_confirm_post, ROUTE_PUBLIC, ACCESS_NONE},
     {"GET", "/a/:token", handle_action, ROUTE_PUBLIC | ROUTE_SNAPSHOT, ACCESS_NONE},
