@@ -116,11 +116,11 @@ static int organizer_add(struct cli *cli, const char *email, const char *role_wo
     if (!created && !role_word && store_organizer_role(cli->store, id, &role) != 0)
         return cli_fail(EXIT_RUNTIME, "organizer add: could not read the role");
     if (created)
-        printf("organizer %s added, role %s\n", email, access_organizer_role_name(role));
+        printf("organizer %s added, role %s\n", cli_text(email), access_organizer_role_name(role));
     else
         printf("password of %s changed; their sessions ended and their API tokens were revoked; "
                "role %s\n",
-               email, access_organizer_role_name(role));
+               cli_text(email), access_organizer_role_name(role));
     return EXIT_OK;
 }
 
@@ -136,7 +136,7 @@ static int organizer_role(struct cli *cli, const char *email, const char *role_w
         return code;
     if (store_organizer_set_role(cli->store, id, role) != 0)
         return cli_fail(EXIT_RUNTIME, "organizer role: could not store the role");
-    printf("%s is now %s\n", email, access_organizer_role_name(role));
+    printf("%s is now %s\n", cli_text(email), access_organizer_role_name(role));
     return EXIT_OK;
 }
 
@@ -165,7 +165,7 @@ static int organizer_token(struct cli *cli, const char *email, const char *days_
     char until[21];
     tz_iso_utc(expires, until);
     fprintf(stderr, "token %lld of %s, valid until %s; it is shown only now\n", (long long)id,
-            email, until);
+            cli_text(email), until);
     printf("%s\n", token);
     return EXIT_OK;
 }
@@ -223,7 +223,7 @@ static int organizer_revoke_token(struct cli *cli, const char *email, const char
         return cli_fail(EXIT_USAGE, "organizer revoke-token: %s has no token %lld", email, id);
     if (rc != 0)
         return cli_fail(EXIT_RUNTIME, "organizer revoke-token: could not revoke the token");
-    printf("token %lld of %s revoked\n", id, email);
+    printf("token %lld of %s revoked\n", id, cli_text(email));
     return EXIT_OK;
 }
 

@@ -679,6 +679,82 @@ struct http_server *http_server_start(struct app *app, const struct http_server_
     return srv;
 }
 
+/* ---- without a listening socket ----
+ *
+ * The same daemon, routes and loop for fuzz/fuzz_http_request.c: MHD is given
+ * each connection (MHD_add_connection) and runs in the caller's thread, so a
+ * request's raw bytes go through MHD's parser, the router and the handlers
+ * with no network. */
+
+struct http_server *http_server_start_unlistened(struct app *app,
+                                                 const struct http_server_config *hc, char *err,
+                                                 unsigned long n)
+{
+    struct http_server *srv = calloc(1, sizeof *srv + sizeof srv->workers[0]);
+    if (!srv) {
+        snprintf(err, n, "out of memory");
+        return NULL;
+    }
+    srv->app = app;
+    srv->hc = *hc;
+    srv->nworkers = 1;
+    srv->listen_fd = -1;
+    pthread_mutex_init(&srv->lock, NULL);
+    pthread_cond_init(&srv->quiesced_cv, NULL);
+    struct http_worker *w = &srv->workers[0];
+    w->srv = srv;
+    w->quiesced = 1; /* it has no listening socket to give back */
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    w->daemon = MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
+        &on_request, w, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_END);
+    const union MHD_DaemonInfo *info =
+        w->daemon ? MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+    if (w->wake_fd < 0 || !info) {
+        snprintf(err, n, "cannot start the HTTP daemon");
+        server_free(srv);
+        return NULL;
+    }
+    w->epoll_fd = info->epoll_fd;
+    return srv;
+}
+
+int http_server_serve_connection(struct http_server *srv, int fd, void (*drain)(void *ctx),
+                                 void *ctx, int idle_ms, int timeout_ms)
+{
+    struct http_worker *w = &srv->workers[0];
+    struct sockaddr_in peer;
+    memset(&peer, 0, sizeof peer);
+    peer.sin_family = AF_INET;
+    peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (MHD_add_connection(w->daemon, fd, (const struct sockaddr *)&peer, sizeof peer) != MHD_YES)
+        return -1; /* MHD closed fd */
+    int64_t deadline = tz_now_ms() + timeout_ms;
+    struct pollfd fds[2] = {{w->epoll_fd, POLLIN, 0}, {w->wake_fd, POLLIN, 0}};
+    for (;;) {
+        MHD_run(w->daemon);
+        app_thread_snapshot_check(1);
+        drain(ctx);
+        const union MHD_DaemonInfo *info =
+            MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (!info || info->num_connections == 0)
+            return 0;
+        int64_t left = deadline - tz_now_ms();
+        if (left <= 0)
+            return 1;
+        int ready = poll(fds, 2, left < idle_ms ? (int)left : idle_ms);
+        if (ready == 0)
+            return 1; /* nothing happened for idle_ms: a request MHD still waits on */
+        if (ready > 0 && (fds[1].revents & POLLIN)) {
+            uint64_t count;
+            if (read(w->wake_fd, &count, sizeof count) < 0 && errno != EAGAIN)
+                log_error("http.wake_failed", "error=\"%s\"", strerror(errno));
+        }
+    }
+}
+
 void http_server_quiesce(struct http_server *srv)
 {
     if (!srv || atomic_load(&srv->phase) != PHASE_RUN)
