@@ -32,14 +32,19 @@ static const struct command commands[] = {
     {"init", cmd_init, CMD_STORE, "init                      create or upgrade the database"},
     {"serve", cmd_serve, CMD_STORE, "serve                     HTTP server, scheduler and sender"},
     {"demo", cmd_demo, CMD_STORE, "demo                      init + demo campaign + serve"},
-    {"campaign", cmd_campaign, CMD_STORE, "campaign apply FILE [--dry-run] | list | show SLUG"},
+    {"campaign", cmd_campaign, CMD_STORE,
+     "campaign apply FILE [--dry-run] | list | show SLUG\n"
+     "                          | grant SLUG EMAIL owner|editor|viewer | revoke SLUG EMAIL"},
     {"target", cmd_target, CMD_STORE, "target close|open SLUG TARGET [--reason TEXT]"},
     {"launch", cmd_launch, CMD_STORE, "launch SLUG [--dry-run]   send the owed reminders now"},
     {"stats", cmd_stats, CMD_STORE, "stats SLUG [--json]"},
     {"export", cmd_export, CMD_STORE, "export SLUG supporters|clicks [--out FILE]"},
     {"import", cmd_import, CMD_STORE, "import SLUG FILE.csv"},
     {"supporter", cmd_supporter, CMD_STORE, "supporter erase EMAIL"},
-    {"organizer", cmd_organizer, CMD_STORE, "organizer add EMAIL | token EMAIL"},
+    {"organizer", cmd_organizer, CMD_STORE,
+     "organizer add EMAIL [--role admin|organizer] (default admin)\n"
+     "                          | role EMAIL admin|organizer | token EMAIL [--days N] (default 90)\n"
+     "                          | tokens EMAIL | revoke-token EMAIL ID"},
     {"routes", cmd_routes, 0, "routes                    print the HTTP route table"},
 };
 

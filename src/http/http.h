@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "service/access.h"
 
 struct store;
 struct app;
@@ -36,6 +37,7 @@ struct http_request {
     struct store *store;       /* this thread's store handle */
     struct app *app;
     int64_t organizer_id;      /* set by the router for ORGANIZER routes */
+    int by_session;            /* organizer_id came from a session cookie */
     int64_t now;
 };
 
@@ -99,6 +101,11 @@ struct route {
     const char *pattern;    /* "/c/:slug/pledge": ":x" matches one non-empty segment */
     http_handler_fn handler;
     unsigned flags;
+    /* For ROUTE_ADMIN and ROUTE_API: what the route does, which server.c
+     * asks service/access.c about before the handler runs (the campaign is
+     * the route's first parameter, :slug). ACCESS_NONE on such a route is
+     * refused. */
+    enum access_action access;
 };
 
 /* Finds the route for method and path in routes[route_count] (the

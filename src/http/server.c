@@ -313,6 +313,36 @@ static void dispatch(const struct http_server *srv, struct http_request *req,
         }
         return;
     }
+    if (route->flags & (ROUTE_ADMIN | ROUTE_API)) {
+        /* The access check (service/access.c): no role on the campaign, or
+         * no such campaign, answers 404 alike; a role too low 403. */
+        enum access_verdict verdict;
+        if (session_authorize(req, route->access, &verdict) != 0) {
+            if (route->flags & ROUTE_API)
+                http_json(resp, 503, "{\"error\":\"try again\"}");
+            else
+                error_page(srv, req, resp, 503, "Unavailable",
+                           "The database is not available. Try again.");
+            return;
+        }
+        if (verdict != ACCESS_ALLOWED) {
+            int hidden = verdict == ACCESS_HIDDEN;
+            if (route->flags & ROUTE_API)
+                http_json(resp, hidden ? 404 : 403,
+                          hidden ? "{\"error\":\"no such campaign\"}"
+                                 : "{\"error\":\"your role on this campaign does not allow "
+                                   "this\"}");
+            else if (hidden)
+                error_page(srv, req, resp, 404, "Not found",
+                           "There is nothing here. If you followed a link from an email, it may "
+                           "have expired or been mistyped.");
+            else
+                error_page(srv, req, resp, 403, "Not allowed",
+                           "Your role does not allow this. Ask the campaign's owner or an "
+                           "administrator.");
+            return;
+        }
+    }
     if ((route->flags & ROUTE_CSRF) && !session_csrf_ok(req)) {
         error_page(srv, req, resp, 403, "Form expired",
                    "This form has expired or was sent from another site. Go back, reload the "

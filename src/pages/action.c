@@ -288,7 +288,7 @@ void handle_action(struct http_request *req, struct http_response *resp)
         }
     }
     /* The page may ask for a mastodon instance: its form carries the token. */
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     struct buf *b = &resp->body;
     head(b, c, "Your action");
@@ -416,7 +416,7 @@ static void instance_refused(struct http_request *req, struct http_response *res
         page_error(req, resp, 422, "Not a Mastodon server", problem);
         return;
     }
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     resp->status = 422;
     struct buf *b = &resp->body;
@@ -444,7 +444,7 @@ void handle_action_instance(struct http_request *req, struct http_response *resp
         supporter_release(&s);
         return;
     }
-    if (!session_csrf_matches(http_cookie(req, CSRF_COOKIE), form_get(&f, "csrf"))) {
+    if (!session_csrf_field_ok(req, form_get(&f, "csrf"))) {
         page_error(req, resp, 403, "Form expired",
                    "This form has expired or was sent from another site. Go back, reload "
                    "the page and try again.");

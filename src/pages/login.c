@@ -31,7 +31,7 @@
 static void login_form(struct http_request *req, struct http_response *resp, const char *email,
                        const char *error)
 {
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     struct buf *b = &resp->body;
     admin_page_begin(b, "Organizer login", NULL, ADMIN_NONE);

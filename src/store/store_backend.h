@@ -136,9 +136,23 @@ struct store_backend {
     int (*session_delete)(struct store *st, const char *token_hash);
     int (*session_organizer)(struct store *st, const char *token_hash, int64_t now,
                              int64_t *organizer_id);
+    int (*organizer_set_role)(struct store *st, int64_t organizer_id, enum organizer_role role);
+    int (*organizer_role)(struct store *st, int64_t organizer_id, enum organizer_role *role);
+    int (*grant_set)(struct store *st, int64_t campaign_id, int64_t organizer_id,
+                     enum campaign_role role, int64_t now);
+    int (*grant_delete)(struct store *st, int64_t campaign_id, int64_t organizer_id);
+    int (*grant_role)(struct store *st, int64_t organizer_id, int64_t campaign_id,
+                      enum campaign_role *role);
+    int (*grants_of_campaign)(struct store *st, int64_t campaign_id, struct grant_row **rows,
+                              size_t *n);
     int (*api_token_create)(struct store *st, int64_t organizer_id, const char *token_hash,
-                            int64_t now);
-    int (*api_token_organizer)(struct store *st, const char *token_hash, int64_t *organizer_id);
+                            int64_t now, int64_t expires_at, int64_t *id);
+    int (*api_token_find)(struct store *st, const char *token_hash, int64_t now,
+                          struct api_token_row *out);
+    int (*api_token_touch)(struct store *st, int64_t token_id, int64_t now);
+    int (*api_tokens_of)(struct store *st, int64_t organizer_id, struct api_token_row **rows,
+                         size_t *n);
+    int (*api_token_revoke)(struct store *st, int64_t organizer_id, int64_t token_id);
 
     /* store_webhooks.h */
     int (*webhook_insert)(struct store *st, int64_t campaign_id, enum webhook_event event,

@@ -2197,17 +2197,145 @@ static void a_new_password_ends_the_organizers_sessions(void **state)
     assert_int_equal(found, other);
 }
 
-static void api_token_organizer_finds_the_organizer_of_a_token(void **state)
+static void api_token_find_finds_the_token_until_it_expires(void **state)
 {
     struct fx *f = *state;
     int64_t id = add_organizer(f->st, "o@example.org", "h");
-    assert_int_equal(store_api_token_create(f->st, id, "token-hash", T0), 0);
-    int64_t found = -7;
-    assert_int_equal(store_api_token_organizer(f->st, "token-hash", &found), 0);
-    assert_int_equal(found, id);
-    found = -7;
-    assert_int_equal(store_api_token_organizer(f->st, "other-hash", &found), STORE_NOT_FOUND);
-    assert_int_equal(found, -7);
+    int64_t tid = -7;
+    assert_int_equal(store_api_token_create(f->st, id, "token-hash", T0, T0 + 3600, &tid), 0);
+    assert_true(tid > 0);
+    struct api_token_row row;
+    memset(&row, 0, sizeof row);
+    assert_int_equal(store_api_token_find(f->st, "token-hash", T0 + 3599, &row), 0);
+    assert_int_equal(row.id, tid);
+    assert_int_equal(row.organizer_id, id);
+    assert_int_equal(row.created_at, T0);
+    assert_int_equal(row.expires_at, T0 + 3600);
+    assert_int_equal(row.last_used_at, 0);
+    row.id = -7;
+    assert_int_equal(store_api_token_find(f->st, "token-hash", T0 + 3600, &row), STORE_NOT_FOUND);
+    assert_int_equal(store_api_token_find(f->st, "other-hash", T0, &row), STORE_NOT_FOUND);
+    assert_int_equal(row.id, -7);
+}
+
+static void api_tokens_are_listed_touched_and_revoked_per_organizer(void **state)
+{
+    struct fx *f = *state;
+    int64_t id = add_organizer(f->st, "o@example.org", "h");
+    int64_t other = add_organizer(f->st, "p@example.org", "h");
+    int64_t t1, t2, t3;
+    assert_int_equal(store_api_token_create(f->st, id, "t1", T0, T0 + 10, &t1), 0);
+    assert_int_equal(store_api_token_create(f->st, id, "t2", T0 + 1, T0 + 100, &t2), 0);
+    assert_int_equal(store_api_token_create(f->st, other, "t3", T0, T0 + 100, &t3), 0);
+    assert_true(t1 != t2 && t2 != t3 && t1 != t3);
+    assert_int_equal(store_api_token_touch(f->st, t2, T0 + 5), 0);
+    struct api_token_row *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(store_api_tokens_of(f->st, id, &rows, &n), 0);
+    assert_int_equal(n, 2); /* the expired one too, the other organizer's not */
+    assert_int_equal(rows[0].id, t1);
+    assert_int_equal(rows[0].expires_at, T0 + 10);
+    assert_int_equal(rows[0].last_used_at, 0);
+    assert_int_equal(rows[1].id, t2);
+    assert_int_equal(rows[1].created_at, T0 + 1);
+    assert_int_equal(rows[1].last_used_at, T0 + 5);
+    free(rows);
+    /* Another organizer's token is not theirs to revoke. */
+    assert_int_equal(store_api_token_revoke(f->st, id, t3), STORE_NOT_FOUND);
+    assert_int_equal(store_api_token_revoke(f->st, id, t2), 0);
+    assert_int_equal(store_api_token_revoke(f->st, id, t2), STORE_NOT_FOUND);
+    struct api_token_row row;
+    assert_int_equal(store_api_token_find(f->st, "t2", T0 + 6, &row), STORE_NOT_FOUND);
+    assert_int_equal(store_api_token_find(f->st, "t3", T0 + 6, &row), 0);
+    /* A revoked token's id is never given again. */
+    int64_t t4;
+    assert_int_equal(store_api_token_create(f->st, id, "t4", T0 + 7, T0 + 100, &t4), 0);
+    assert_true(t4 > t3 && t4 > t2);
+    rows = NULL;
+    assert_int_equal(store_api_tokens_of(f->st, other + 1000, &rows, &n), 0);
+    assert_int_equal(n, 0);
+    free(rows);
+}
+
+static void a_new_password_deletes_the_organizers_api_tokens(void **state)
+{
+    struct fx *f = *state;
+    int64_t id = add_organizer(f->st, "o@example.org", "h");
+    int64_t other = add_organizer(f->st, "p@example.org", "h");
+    int64_t t1, t2;
+    assert_int_equal(store_api_token_create(f->st, id, "t1", T0, T0 + 3600, &t1), 0);
+    assert_int_equal(store_api_token_create(f->st, other, "t2", T0, T0 + 3600, &t2), 0);
+    int created;
+    assert_int_equal(store_organizer_set_password(f->st, "o@example.org", "new", T0 + 1, &created),
+                     0);
+    struct api_token_row row;
+    assert_int_equal(store_api_token_find(f->st, "t1", T0 + 2, &row), STORE_NOT_FOUND);
+    assert_int_equal(store_api_token_find(f->st, "t2", T0 + 2, &row), 0);
+}
+
+static void a_new_organizer_is_plain_until_given_a_role(void **state)
+{
+    struct fx *f = *state;
+    int64_t id = add_organizer(f->st, "o@example.org", "h");
+    enum organizer_role role = ORGANIZER_ADMIN;
+    assert_int_equal(store_organizer_role(f->st, id, &role), 0);
+    assert_int_equal(role, ORGANIZER_PLAIN);
+    assert_int_equal(store_organizer_set_role(f->st, id, ORGANIZER_ADMIN), 0);
+    assert_int_equal(store_organizer_role(f->st, id, &role), 0);
+    assert_int_equal(role, ORGANIZER_ADMIN);
+    /* A new password keeps the role. */
+    int created;
+    assert_int_equal(store_organizer_set_password(f->st, "o@example.org", "new", T0 + 1, &created),
+                     0);
+    assert_int_equal(store_organizer_role(f->st, id, &role), 0);
+    assert_int_equal(role, ORGANIZER_ADMIN);
+    assert_int_equal(store_organizer_set_role(f->st, id, ORGANIZER_PLAIN), 0);
+    assert_int_equal(store_organizer_role(f->st, id, &role), 0);
+    assert_int_equal(role, ORGANIZER_PLAIN);
+    assert_int_equal(store_organizer_set_role(f->st, id + 1000, ORGANIZER_ADMIN), STORE_NOT_FOUND);
+    assert_int_equal(store_organizer_role(f->st, id + 1000, &role), STORE_NOT_FOUND);
+}
+
+static void grants_are_set_replaced_listed_and_deleted_per_campaign(void **state)
+{
+    struct fx *f = *state;
+    int64_t other = add_campaign(f, "other-day");
+    int64_t ann = add_organizer(f->st, "ann@example.org", "h");
+    int64_t bob = add_organizer(f->st, "bob@example.org", "h");
+    enum campaign_role role = CAMPAIGN_ROLE_OWNER;
+    assert_int_equal(store_grant_role(f->st, ann, f->cid, &role), STORE_NOT_FOUND);
+    assert_int_equal(role, CAMPAIGN_ROLE_OWNER);
+    assert_int_equal(store_grant_set(f->st, f->cid, ann, CAMPAIGN_ROLE_VIEWER, T0), 0);
+    assert_int_equal(store_grant_set(f->st, f->cid, bob, CAMPAIGN_ROLE_OWNER, T0 + 1), 0);
+    assert_int_equal(store_grant_set(f->st, other, ann, CAMPAIGN_ROLE_EDITOR, T0 + 2), 0);
+    assert_int_equal(store_grant_role(f->st, ann, f->cid, &role), 0);
+    assert_int_equal(role, CAMPAIGN_ROLE_VIEWER);
+    assert_int_equal(store_grant_role(f->st, ann, other, &role), 0);
+    assert_int_equal(role, CAMPAIGN_ROLE_EDITOR);
+    assert_int_equal(store_grant_role(f->st, bob, other, &role), STORE_NOT_FOUND);
+    /* Setting again replaces the role. */
+    assert_int_equal(store_grant_set(f->st, f->cid, ann, CAMPAIGN_ROLE_EDITOR, T0 + 3), 0);
+    assert_int_equal(store_grant_role(f->st, ann, f->cid, &role), 0);
+    assert_int_equal(role, CAMPAIGN_ROLE_EDITOR);
+    struct grant_row *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(store_grants_of_campaign(f->st, f->cid, &rows, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].email, "ann@example.org");
+    assert_int_equal(rows[0].role, CAMPAIGN_ROLE_EDITOR);
+    assert_int_equal(rows[0].granted_at, T0 + 3);
+    assert_string_equal(rows[1].email, "bob@example.org");
+    assert_int_equal(rows[1].role, CAMPAIGN_ROLE_OWNER);
+    free(rows);
+    assert_int_equal(store_grant_delete(f->st, f->cid, ann), 0);
+    assert_int_equal(store_grant_delete(f->st, f->cid, ann), STORE_NOT_FOUND);
+    assert_int_equal(store_grant_role(f->st, ann, f->cid, &role), STORE_NOT_FOUND);
+    assert_int_equal(store_grant_role(f->st, ann, other, &role),
+                     0); /* the other campaign's stays */
+    rows = NULL;
+    assert_int_equal(store_grants_of_campaign(f->st, other + 1000, &rows, &n), 0);
+    assert_int_equal(n, 0);
+    free(rows);
 }
 
 /* ======================= webhooks ======================= */
@@ -2892,7 +3020,11 @@ static const struct conformance_case cases[] = {
     CASE(session_organizer_finds_the_organizer_until_the_session_expires),
     CASE(session_delete_ends_the_session),
     CASE(a_new_password_ends_the_organizers_sessions),
-    CASE(api_token_organizer_finds_the_organizer_of_a_token),
+    CASE(api_token_find_finds_the_token_until_it_expires),
+    CASE(api_tokens_are_listed_touched_and_revoked_per_organizer),
+    CASE(a_new_password_deletes_the_organizers_api_tokens),
+    CASE(a_new_organizer_is_plain_until_given_a_role),
+    CASE(grants_are_set_replaced_listed_and_deleted_per_campaign),
     /* webhooks */
     CASE(webhook_claim_returns_queued_events_with_their_payloads),
     CASE(webhook_claim_skips_events_not_yet_due_and_takes_at_most_max),
