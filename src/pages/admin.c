@@ -407,7 +407,7 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
     stat_tile(b, "failed", "Failed", s.reminders_failed, NULL);
     stat_tile(b, "pending", "Pending", s.reminders_pending, NULL);
     stat_tile(b, "clicks", "Clicks", s.clicks, NULL);
-    stat_tile(b, "acted", "People who acted", s.supporters_clicked, NULL);
+    stat_tile(b, "acted", "People who followed their link", s.supporters_clicked, NULL);
     stat_tile(b, "reroutes", "Reroutes", s.reroutes, NULL);
     buf_puts(b, "</section>\n<p class=\"live-status\" id=\"live-status\" data-state=\"static\">"
                 "Numbers as of page load. Reload for newer numbers.</p>\n"

@@ -731,6 +731,39 @@ def test_reports_without_a_threshold_are_counted_and_the_target_stays_open(make_
     assert a["state"] == "open", a
 
 
+def test_a_reporter_goes_to_the_next_open_target_at_their_next_click(make_muster):
+    """Whoever reports "this target did not accept my action" is not sent back to
+    it while it stays open: their next click goes to the next open target in the
+    fallback order; the others stay where they are."""
+    targets = [gh("a", "o/a"), gh("b", "o/b"), gh("c", "o/c")]
+    m = server(make_muster, campaign("moved", targets, fallback=["a", "c", "b"]), start=False)
+    emails = ["mv0@example.org", "mv1@example.org"]
+    import_supporters(m, emails, name="Mo")
+    launch(m)
+    cli_ok(m, "target", "close", m.slug, "b")
+    cli_ok(m, "target", "close", m.slug, "c")
+    m.start()
+    paths = action_paths(m, emails)
+    for e in emails:
+        assert repo_of(location(m.get(paths[e]))) == "o/a"
+    cli_ok(m, "target", "open", m.slug, "b")
+    cli_ok(m, "target", "open", m.slug, "c")
+    wait_clicks(m, 2)
+    r = report(m, paths[emails[0]], "a")
+    assert r.status == 200, r
+    assert repo_of(location(m.get(paths[emails[0]]))) == "o/c", "fallback after a is c"
+    assert repo_of(location(m.get(paths[emails[0]]))) == "o/c", "and it stays there"
+    assert repo_of(location(m.get(paths[emails[1]]))) == "o/a", "nobody else moves"
+    wait_clicks(m, 5)
+    st = targets_of(stats(m))
+    assert st["a"]["state"] == "open" and st["a"]["reports"] == 1, st["a"]
+    assert st["c"]["clicks"] == 2, st["c"]
+    # the move survives a restart (it was written, not only kept in memory)
+    m.stop()
+    m.start()
+    assert repo_of(location(m.get(paths[emails[0]]))) == "o/c"
+
+
 def test_report_for_a_target_the_campaign_lacks_is_refused(make_muster):
     m = server(make_muster, campaign("bad-report", [gh("a", "o/a")]), start=False)
     import_supporters(m, ["br@example.org"], name="Bo")
