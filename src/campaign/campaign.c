@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "campaign/template.h"
 #include "core/escape.h"
@@ -878,7 +879,8 @@ static void parse_targets(struct ctx *c, json_t *root, struct campaign *cp)
 static void parse_fallback(struct ctx *c, json_t *root, struct campaign *cp)
 {
     if (json_object_get(root, "fallback")) {
-        if (field_string_list(c, root, "fallback", 0, 0, CAMPAIGN_MAX_TARGETS, NULL, &cp->fallback) != 1)
+        if (field_string_list(c, root, "fallback", 0, 0, CAMPAIGN_MAX_TARGETS, NULL,
+                              &cp->fallback) != 1)
             return;
         size_t saved = path_push_key(c, "fallback");
         for (size_t i = 0; i < cp->fallback.count; i++) {
@@ -963,15 +965,34 @@ static void parse_launch(struct ctx *c, json_t *root, struct campaign *cp)
         have_tz = 0;
     }
     if (have_at) {
-        int64_t t;
+        int64_t t, later;
+        enum tz_local_kind kind;
         /* Without a valid zone, still check the wall time itself (in UTC). */
-        if (tz_local_to_utc(cp->launch_at, have_tz ? cp->timezone : "UTC", &t) != 0) {
+        if (tz_local_resolve(cp->launch_at, have_tz ? cp->timezone : "UTC", &t, &later, &kind) !=
+            0) {
             size_t at = path_push_key(c, "at");
             fail(c, "expected a local date and time \"YYYY-MM-DDTHH:MM[:SS]\" without an "
                     "offset (the zone is launch.timezone), e.g. \"2026-12-05T10:00:00\"");
             path_pop(c, at);
+        } else if (have_tz && kind == TZ_LOCAL_NEVER) {
+            /* A moment the clocks never show: refused, not guessed. */
+            char from[32], to[32];
+            time_t f = (time_t)t, e = (time_t)later;
+            struct tm tf, te;
+            gmtime_r(&f, &tf);
+            gmtime_r(&e, &te);
+            strftime(from, sizeof from, "%H:%M", &tf);
+            strftime(to, sizeof to, "%H:%M", &te);
+            char q[QUOTE_SIZE], z[QUOTE_SIZE];
+            size_t at = path_push_key(c, "at");
+            fail(c,
+                 "%s does not exist in %s: on that day the clocks jump from %s to %s "
+                 "(daylight-saving time); choose a time outside the gap",
+                 quoted(q, sizeof q, cp->launch_at), quoted(z, sizeof z, cp->timezone), from, to);
+            path_pop(c, at);
         } else if (have_tz) {
             cp->launch_utc = t;
+            cp->launch_utc_later = later;
         }
     }
     long long window = DEFAULT_WINDOW_MINUTES;

@@ -92,6 +92,53 @@ def test_invalid_file_of_a_new_campaign_creates_nothing(make_muster):
     assert m.cli("campaign", "show", "other-day")[0] == 2
 
 
+def test_launch_moment_in_a_daylight_saving_gap_is_refused_naming_the_field_and_the_gap(
+        make_muster):
+    m = make_muster(start=False)
+    before = snapshot(m)
+    bad = make_campaign({"slug": "gap-day"})
+    bad["launch"] = {"at": "2031-03-09T02:30:00", "timezone": "America/New_York"}
+    m.write_campaign(bad, name="gap.json")
+    code, out, err = m.cli("campaign", "apply", "gap.json")
+    assert code == 2, (code, out, err)
+    lines = error_lines(err)
+    assert len(lines) == 1, err
+    assert lines[0].startswith("gap.json: $.launch.at: "), lines[0]
+    assert "does not exist" in lines[0] and "from 02:00 to 03:00" in lines[0], lines[0]
+    assert snapshot(m) == before
+    assert m.cli("campaign", "apply", "gap.json", "--dry-run")[0] == 2
+
+
+def test_launch_moment_that_occurs_twice_is_applied_with_a_warning_naming_the_first(make_muster):
+    m = make_muster(start=False)
+    twice = make_campaign({"slug": "twice-day"})
+    twice["launch"] = {"at": "2031-11-02T01:30:00", "timezone": "America/New_York"}
+    m.write_campaign(twice, name="twice.json")
+    code, out, err = m.cli("campaign", "apply", "twice.json")
+    assert code == 0, (code, out, err)
+    warning = [line for line in error_lines(err) if "$.launch.at" in line]
+    assert len(warning) == 1, err
+    assert "occurs twice" in warning[0] and "using the first" in warning[0], warning[0]
+    assert "2031-11-02T05:30:00Z" in warning[0], warning[0]  # 01:30 EDT, not EST
+    stored = {c["slug"]: c for c in m.inspect("campaigns")}["twice-day"]
+    assert stored["launch_utc"] == 1951363800, stored  # 2031-11-02T05:30:00Z
+
+
+def test_launch_moment_in_the_past_is_applied_with_a_warning(make_muster):
+    m = make_muster(start=False)
+    past = make_campaign({"slug": "past-day"})
+    past["launch"] = {"at": "2020-06-01T10:00:00", "timezone": "UTC"}
+    m.write_campaign(past, name="past.json")
+    code, out, err = m.cli("campaign", "apply", "past.json")
+    assert code == 0, (code, out, err)
+    assert "created" in out, out
+    warning = [line for line in error_lines(err) if "$.launch.at" in line]
+    assert len(warning) == 1 and "has passed" in warning[0], err
+    # a moment ahead gets no warning
+    code, out, err = m.cli("campaign", "apply", "campaign.json")
+    assert code == 0 and "$.launch.at" not in err, err
+
+
 # ----------------------------------------------------------------------------- apply
 
 
