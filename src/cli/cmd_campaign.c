@@ -104,18 +104,25 @@ static int campaign_apply(struct cli *cli, int argc, char **argv)
         buf_release(&text);
         return cli_fail(EXIT_USAGE, "%s", err);
     }
+    int rc = cli_campaign_apply_text(cli, path, buf_cstr(&text), text.len, dry_run);
+    buf_release(&text);
+    return rc;
+}
+
+int cli_campaign_apply_text(struct cli *cli, const char *path, const char *text, size_t len,
+                            int dry_run)
+{
+    char err[512];
     struct campaign *c = NULL;
     struct buf errors = BUF_INIT;
-    if (campaign_parse(buf_cstr(&text), text.len, path, &c, &errors) != 0) {
+    if (campaign_parse(text, len, path, &c, &errors) != 0) {
         fputs(buf_cstr(&errors), stderr);
         if (errors.len && errors.data[errors.len - 1] != '\n')
             fputc('\n', stderr);
         buf_release(&errors);
-        buf_release(&text);
         return EXIT_USAGE;
     }
     buf_release(&errors);
-    buf_release(&text);
     warn_about_the_moment(cli, path, c);
     int rc = EXIT_OK;
     if (dry_run) {

@@ -7,6 +7,8 @@
 #ifndef MUSTER_CLI_COMMANDS_H
 #define MUSTER_CLI_COMMANDS_H
 
+#include <stddef.h>
+
 #include "core/config.h"
 
 struct store;
@@ -34,6 +36,11 @@ int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_supporter(struct cli *cli, int argc, char **argv);
 int cmd_organizer(struct cli *cli, int argc, char **argv);
 int cmd_routes(struct cli *cli, int argc, char **argv);
+
+/* `campaign apply` of a file's text (path names it in messages): the errors,
+ * the warnings and the result as for a file. Returns an exit code. */
+int cli_campaign_apply_text(struct cli *cli, const char *path, const char *text, size_t len,
+                            int dry_run);
 
 /* Prints "muster: " + message to stderr; returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -230,6 +230,22 @@ static int resolve(const char *iso, const char *tz, int64_t *plain, int64_t *out
     return 0;
 }
 
+int tz_local_iso(int64_t t, const char *tz, char out[20])
+{
+    if (!tz_valid(tz))
+        return -1;
+    time_t tt = (time_t)t;
+    struct tm tm;
+    pthread_mutex_lock(&tz_lock);
+    setenv("TZ", tz, 1);
+    tzset();
+    struct tm *ok = localtime_r(&tt, &tm);
+    pthread_mutex_unlock(&tz_lock);
+    if (!ok || strftime(out, 20, "%Y-%m-%dT%H:%M:%S", &tm) != 19)
+        return -1;
+    return 0;
+}
+
 int tz_format(int64_t t, const char *tz, char *out, size_t n)
 {
     if (!tz_valid(tz))

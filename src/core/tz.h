@@ -33,6 +33,9 @@ int tz_local_resolve(const char *iso_local, const char *tz, int64_t *out, int64_
 /* Formats t as wall time in tz, e.g. "Saturday, December 5, 2026, 10:00 EST".
  * Returns 0, or -1 when tz is invalid. */
 int tz_format(int64_t t, const char *tz, char *out, size_t n);
+/* Formats t as the wall time in tz, "YYYY-MM-DDTHH:MM:SS" (no offset).
+ * Returns 0, or -1 when tz is invalid. */
+int tz_local_iso(int64_t t, const char *tz, char out[20]);
 /* Formats t as UTC "YYYY-MM-DDTHH:MM:SSZ". */
 void tz_iso_utc(int64_t t, char out[21]);
 /* Formats t as RFC 5322 date in UTC, "Tue, 24 Nov 2026 05:36:25 +0000". */

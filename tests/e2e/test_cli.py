@@ -5,12 +5,15 @@ test_cli: the command line (PRODUCT.md, "Command line" and "Campaign file"):
 and `stats`.
 """
 import json
+import signal
+import subprocess
+import time
 import re
 import urllib.parse
 
 import pytest
 
-from conftest import make_campaign
+from conftest import MUSTER_BIN, ROOT, make_campaign, sanitizer_lines, wait_until
 
 
 def snapshot(m):
@@ -350,3 +353,41 @@ def test_target_added_by_apply_is_used_by_the_running_server_at_once(muster, smt
         assert r.status == 302, r
         url = urllib.parse.urlsplit(r.header("Location"))
         assert (url.netloc, url.path) == ("petition.example", "/sign/petition"), url
+
+
+# ----------------------------------------------------------------------------- demo
+
+
+def test_demo_campaign_moment_is_two_days_ahead_on_the_hour(make_muster):
+    """`muster demo` applies the bundled campaign with its moment moved to two days
+    from now, on the hour in the campaign's zone: a first visit does not find a
+    moment that has passed while the mails promise a reminder."""
+    m = make_muster(start=False, apply=False)
+    env = dict(m.env, MUSTER_DEMO_FILE=str(ROOT / "examples" / "docs-day.json"))
+    err_path = m.dir / "demo.stderr"
+    with open(m.dir / "demo.stdout", "wb") as out, open(err_path, "wb") as err:
+        proc = subprocess.Popen([MUSTER_BIN, "demo"], cwd=m.dir, env=env, stdout=out,
+                                stderr=err, stdin=subprocess.DEVNULL)
+    try:
+        started = time.time()
+
+        def up():
+            try:
+                return m.get("/healthz", timeout=2).status == 200
+            except OSError:
+                return proc.poll() is not None
+
+        wait_until(up, 15, what="muster demo answering")
+        assert proc.poll() is None, err_path.read_text()
+        page = m.get("/c/docs-day")
+        assert page.status == 200, page
+        assert "has passed" not in page.text
+        stored = {c["slug"]: c for c in m.inspect("campaigns")}["docs-day"]
+        at = stored["launch_utc"]
+        assert started + 2 * 86400 <= at <= time.time() + 2 * 86400 + 3600, (started, at)
+        assert at % 3600 == 0, at  # America/New_York is a whole number of hours off UTC
+        assert "$.launch.at" not in err_path.read_text()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    assert not sanitizer_lines(err_path.read_text()), err_path.read_text()[-4000:]
