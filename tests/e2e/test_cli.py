@@ -391,3 +391,44 @@ def test_demo_campaign_moment_is_two_days_ahead_on_the_hour(make_muster):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     assert not sanitizer_lines(err_path.read_text()), err_path.read_text()[-4000:]
+
+
+# ----------------------------------------------------------------------------- import
+
+
+def test_import_keeps_the_good_rows_exits_0_and_reports_each_refusal(make_muster):
+    m = make_muster(start=False)
+    (m.dir / "people.csv").write_text(
+        "email,name,consent,timezone\n"
+        "ok1@example.org,One,yes,UTC\n"
+        "no@example.org,No,no,UTC\n"
+        "ok2@example.org,Two,yes,Europe/Berlin\n"
+        "bad-address,Bad,yes,UTC\n", encoding="utf-8")
+    code, out, err = m.cli("import", m.slug, "people.csv")
+    assert code == 0, (code, out, err)
+    assert "imported 2 supporters, refused 2" in out, out
+    lines = error_lines(err)
+    assert any(line.startswith("people.csv:3: refused: ") and "consent" in line
+               for line in lines), err
+    assert any(line.startswith("people.csv:5: refused: ") and "email" in line
+               for line in lines), err
+    assert m.supporter("ok1@example.org")["status"] == "confirmed"
+    assert m.supporter("ok2@example.org") is not None
+    assert m.supporter("no@example.org") is None
+
+
+def test_import_strict_refuses_the_whole_file_when_a_row_is_refused(make_muster):
+    m = make_muster(start=False)
+    (m.dir / "people.csv").write_text(
+        "email,consent\nok1@example.org,yes\nno@example.org,no\n", encoding="utf-8")
+    code, out, err = m.cli("import", m.slug, "people.csv", "--strict")
+    assert code == 2, (code, out, err)
+    assert "people.csv:3: refused: " in err, err
+    assert "nothing was imported" in err, err
+    assert m.supporter("ok1@example.org") is None
+    assert m.supporter_count() == 0
+    # a clean file imports under --strict too
+    (m.dir / "clean.csv").write_text("email,consent\nok1@example.org,yes\n", encoding="utf-8")
+    code, out, err = m.cli("import", "--strict", m.slug, "clean.csv")
+    assert code == 0, (code, out, err)
+    assert m.supporter("ok1@example.org") is not None
