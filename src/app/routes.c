@@ -20,6 +20,7 @@ const struct route app_routes[] = {
     {"GET", "/metrics", handle_metrics, ROUTE_PUBLIC},
     {"GET", "/static/muster.css", handle_stylesheet, ROUTE_PUBLIC},
     {"GET", "/static/muster.js", handle_script, ROUTE_PUBLIC},
+    {"GET", "/favicon.ico", handle_favicon, ROUTE_PUBLIC},
     /* supporters */
     {"GET", "/c/:slug", handle_pledge_page, ROUTE_PUBLIC},
     {"POST", "/c/:slug/pledge", handle_pledge_post, ROUTE_PUBLIC}, /* CSRF checked for forms */

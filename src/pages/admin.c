@@ -41,7 +41,9 @@ void admin_page_begin(struct buf *b, const char *title, const char *csrf, enum a
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                 "<meta name=\"robots\" content=\"noindex\">\n<title>");
     escape_html(b, title);
-    buf_puts(b, " · muster</title>\n<link rel=\"stylesheet\" href=\"/static/admin.css\">\n"
+    buf_puts(b, " · muster</title>\n");
+    buf_puts(b, page_icon_link());
+    buf_puts(b, "<link rel=\"stylesheet\" href=\"/static/admin.css\">\n"
                 "<script src=\"/static/admin.js\" defer></script>\n</head>\n");
     buf_puts(b, csrf ? "<body>\n" : "<body class=\"bare\">\n");
     buf_puts(b, "<header class=\"topbar\"><div class=\"topbar-inner\">"
@@ -491,7 +493,7 @@ static void set_target(struct http_request *req, struct http_response *resp, int
     snprintf(actor, sizeof actor, "organizer:%lld", (long long)req->organizer_id);
     int changed = 0;
     rc = campaigns_target_set_open(req->store, row.id, req->params[1], open, clean, actor, req->now,
-                               &changed);
+                                   &changed);
     if (rc == STORE_NOT_FOUND) {
         admin_message_page(req, resp, 404, "No such target", "This campaign has no such target.");
     } else if (rc != 0) {

@@ -212,6 +212,39 @@ def test_review_shows_the_page_and_counts_no_click(muster, smtp):
     assert muster.stats()["supporters_clicked"] == 1
 
 
+def test_favicon_is_served_with_a_long_cache_and_linked_inline_from_the_pages(muster):
+    r = muster.get("/favicon.ico")
+    assert r.status == 200, r
+    assert r.header("Content-Type") == "image/svg+xml", r.headers
+    assert "max-age=31536000" in r.header("Cache-Control"), r.headers
+    assert r.body.startswith(b"<svg") and len(r.body) < 1024, r.body[:100]
+    for path in (f"/c/{muster.slug}", "/login", "/no/such/page"):
+        page = muster.get(path).text
+        head = page.split("</head>")[0]
+        assert '<link rel="icon" type="image/svg+xml" href="data:image/svg+xml,' in head, path
+
+
+def test_the_404_page_links_to_the_start_page(muster):
+    r = muster.get("/no/such/page")
+    assert r.status == 404
+    assert '<a href="/">' in r.text, r.text
+    assert muster.get("/").status == 200
+
+
+def test_an_unsubscribed_person_is_told_so_on_the_unsubscribe_page(muster, smtp):
+    s = muster.confirm_supporter("ada@example.org")
+    u_path = path_of(s["unsubscribe_url"])
+    before = muster.get(u_path).text
+    assert "<h1>Unsubscribe</h1>" in before and 'type="submit"' in before
+    assert muster.post(u_path).status == 200
+    after = muster.get(u_path)
+    assert after.status == 200, after
+    assert "<h1>You are unsubscribed</h1>" in after.text, after.text
+    assert "<title>You are unsubscribed</title>" in after.text
+    assert "<h1>Unsubscribe</h1>" not in after.text and 'type="submit"' not in after.text
+    assert f'href="/c/{muster.slug}"' in after.text
+
+
 def test_healthz_answers_200(muster):
     r = muster.get("/healthz")
     assert r.status == 200, r
