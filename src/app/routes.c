@@ -1,5 +1,5 @@
 /*
- * routes: every HTTP route muster answers, as data (PRODUCT.md, "HTTP
+ * routes: every HTTP route muster answers, as data (docs/API.md, "HTTP
  * routes"), and the server configuration that hands them, with the HTML
  * error pages, to http/server.c. The router matches in order; the flags say
  * who may call a route (server.c enforces them before the handler runs). The

@@ -1,5 +1,5 @@
 /*
- * campaign: reads a campaign file (PRODUCT.md, "Campaign file") into a
+ * campaign: reads a campaign file (docs/CAMPAIGN.md, "Campaign file") into a
  * struct campaign. It owns the rules of the format: required fields, defaults,
  * limits, the fields of each target kind, and the wording of every error. It
  * validates the whole document and lists every error it finds, each on one
@@ -444,7 +444,7 @@ static int filename_valid(const char *s)
 
 static int e164_valid(const char *s)
 {
-    if (s[0] != '+')
+    if (s[0] != '+' || s[1] < '1' || s[1] > '9') /* no country code starts with 0 */
         return 0;
     size_t n = 0;
     for (const char *p = s + 1; *p; p++, n++)
@@ -688,8 +688,8 @@ static void parse_call(struct ctx *c, json_t *obj, struct target_spec *t)
     if (field_string(c, obj, "number", 32, STR_REQUIRED, &t->number) == 1 &&
         !e164_valid(t->number)) {
         size_t saved = path_push_key(c, "number");
-        fail(c, "expected an E.164 number: '+' and 8 to 15 digits, no spaces "
-                "(e.g. \"+4930123456\")");
+        fail(c, "expected an E.164 number: '+' and 8 to 15 digits, the first not 0, no "
+                "spaces (e.g. \"+4930123456\")");
         path_pop(c, saved);
     }
     if (field_string(c, obj, "script", MAX_SCRIPT, STR_REQUIRED | STR_NONEMPTY, &t->script) == 1) {

@@ -1,5 +1,5 @@
 /*
- * campaign: the campaign model and its file format (PRODUCT.md, "Campaign
+ * campaign: the campaign model and its file format (docs/CAMPAIGN.md, "Campaign
  * file"). campaign_parse turns the JSON text of a campaign file into a
  * validated struct campaign, or lists every error it found; it never touches
  * the store. The struct owns all its strings: campaign_free releases them.

@@ -13,7 +13,7 @@
 
 struct store;
 
-/* Exit codes (PRODUCT.md): 0 success, 1 runtime failure, 2 bad usage or input. */
+/* Exit codes (README.md): 0 success, 1 runtime failure, 2 bad usage or input. */
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 struct cli {

@@ -1,5 +1,5 @@
 """
-test_cli: the command line (PRODUCT.md, "Command line" and "Campaign file"):
+test_cli: the command line (README.md, "Command line" and "Campaign file"):
 `campaign apply` (invalid files refused as a whole with every error listed,
 --dry-run, idempotence), `campaign list|show`, usage errors, `target close`,
 and `stats`.

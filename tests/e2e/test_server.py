@@ -1,5 +1,5 @@
 """
-test_server: the HTTP server as an operator and a stranger see it (PRODUCT.md,
+test_server: the HTTP server as an operator and a stranger see it (docs/API.md,
 "HTTP routes", "Tokens", "The flow" step 5): identical 404s for every wrong
 token, HEAD records nothing, /healthz and /metrics, changes by other commands
 seen at once, the countdown before the moment, a clean stop on SIGTERM, every

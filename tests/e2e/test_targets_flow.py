@@ -1,6 +1,6 @@
 """
 test_targets_flow: the one-click link against every kind of target, and the
-assignment rules around it (PRODUCT.md "Targets", "Assignment", "Noticing
+assignment rules around it (docs/CAMPAIGN.md "Targets", "Assignment", "Noticing
 closure", flow step 5 "Act"; docs/TARGETS.md; docs/ARCHITECTURE.md "The
 one-click link").
 
