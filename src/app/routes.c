@@ -1,5 +1,5 @@
 /*
- * routes: every HTTP route muster answers, as data (PRODUCT.md, "HTTP
+ * routes: every HTTP route muster answers, as data (docs/API.md, "HTTP
  * routes"), and the server configuration that hands them, with the HTML
  * error pages, to http/server.c. The router matches in order; the flags say
  * who may call a route and the access action what it does to the campaign
@@ -22,6 +22,7 @@ const struct route app_routes[] = {
     {"GET", "/metrics", handle_metrics, ROUTE_PUBLIC, ACCESS_NONE},
     {"GET", "/static/muster.css", handle_stylesheet, ROUTE_PUBLIC, ACCESS_NONE},
     {"GET", "/static/muster.js", handle_script, ROUTE_PUBLIC, ACCESS_NONE},
+    {"GET", "/favicon.ico", handle_favicon, ROUTE_PUBLIC, ACCESS_NONE},
     /* supporters */
     {"GET", "/c/:slug", handle_pledge_page, ROUTE_PUBLIC, ACCESS_NONE},
     {"POST", "/c/:slug/pledge", handle_pledge_post, ROUTE_PUBLIC,

@@ -50,6 +50,42 @@ static int read_file(const char *path, struct buf *out, char *err, size_t n)
     return 0;
 }
 
+/* Warnings about a valid launch moment, on stderr (docs/CAMPAIGN.md, "The
+ * launch moment"): a wall time that occurs twice (the first is used), and a
+ * moment that has passed (applied anyway: a campaign may be recorded after
+ * its day), unless the campaign already launched and keeps its moment. */
+static void warn_about_the_moment(struct cli *cli, const char *path, const struct campaign *c)
+{
+    char first[128], second[128], iso[21];
+    if (c->launch_utc_later != c->launch_utc) {
+        if (tz_format(c->launch_utc, c->timezone, first, sizeof first) != 0)
+            tz_iso_utc(c->launch_utc, first);
+        if (tz_format(c->launch_utc_later, c->timezone, second, sizeof second) != 0)
+            tz_iso_utc(c->launch_utc_later, second);
+        tz_iso_utc(c->launch_utc, iso);
+        fprintf(stderr,
+                "muster: warning: %s: $.launch.at: \"%s\" occurs twice in %s (the clocks go "
+                "back); using the first, %s (%s), not the second, %s\n",
+                path, c->launch_at, c->timezone, first, iso, second);
+    }
+    int64_t now = tz_now();
+    if (c->launch_utc >= now)
+        return;
+    struct campaign_row row;
+    int launched = 0;
+    if (store_campaign_get(cli->store, c->slug, &row) == 0) {
+        launched = row.launched_at != 0;
+        campaign_row_release(&row);
+    }
+    if (launched)
+        return;
+    tz_iso_utc(c->launch_utc, iso);
+    fprintf(stderr,
+            "muster: warning: %s: $.launch.at: the moment has passed (%s); the campaign is "
+            "applied anyway, and its links say that the moment has passed\n",
+            path, iso);
+}
+
 static int campaign_apply(struct cli *cli, int argc, char **argv)
 {
     const char *path = NULL;
@@ -73,18 +109,26 @@ static int campaign_apply(struct cli *cli, int argc, char **argv)
         buf_release(&text);
         return cli_fail(EXIT_USAGE, "%s", err);
     }
+    int rc = cli_campaign_apply_text(cli, path, buf_cstr(&text), text.len, dry_run);
+    buf_release(&text);
+    return rc;
+}
+
+int cli_campaign_apply_text(struct cli *cli, const char *path, const char *text, size_t len,
+                            int dry_run)
+{
+    char err[512];
     struct campaign *c = NULL;
     struct buf errors = BUF_INIT;
-    if (campaign_parse(buf_cstr(&text), text.len, path, &c, &errors) != 0) {
+    if (campaign_parse(text, len, path, &c, &errors) != 0) {
         fputs(buf_cstr(&errors), stderr);
         if (errors.len && errors.data[errors.len - 1] != '\n')
             fputc('\n', stderr);
         buf_release(&errors);
-        buf_release(&text);
         return EXIT_USAGE;
     }
     buf_release(&errors);
-    buf_release(&text);
+    warn_about_the_moment(cli, path, c);
     int rc = EXIT_OK;
     if (dry_run) {
         printf("%s: valid campaign '%s' with %zu target%s (nothing changed)\n", cli_text(path),

@@ -1,6 +1,6 @@
 /*
  * config: muster's settings. Flags, then environment, then defaults
- * (PRODUCT.md, "Command line"). Read once at start; the struct is then
+ * (README.md, "Command line"). Read once at start; the struct is then
  * read-only and shared by every thread.
  */
 #ifndef MUSTER_CORE_CONFIG_H

@@ -43,7 +43,9 @@ void admin_page_begin(struct buf *b, const char *title, const char *csrf, enum a
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                 "<meta name=\"robots\" content=\"noindex\">\n<title>");
     escape_html(b, title);
-    buf_puts(b, " · muster</title>\n<link rel=\"stylesheet\" href=\"/static/admin.css\">\n"
+    buf_puts(b, " · muster</title>\n");
+    buf_puts(b, page_icon_link());
+    buf_puts(b, "<link rel=\"stylesheet\" href=\"/static/admin.css\">\n"
                 "<script src=\"/static/admin.js\" defer></script>\n</head>\n");
     buf_puts(b, csrf ? "<body>\n" : "<body class=\"bare\">\n");
     buf_puts(b, "<header class=\"topbar\"><div class=\"topbar-inner\">"
@@ -416,7 +418,7 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
     stat_tile(b, "failed", "Failed", s.reminders_failed, NULL);
     stat_tile(b, "pending", "Pending", s.reminders_pending, NULL);
     stat_tile(b, "clicks", "Clicks", s.clicks, NULL);
-    stat_tile(b, "acted", "People who acted", s.supporters_clicked, NULL);
+    stat_tile(b, "acted", "People who followed their link", s.supporters_clicked, NULL);
     stat_tile(b, "reroutes", "Reroutes", s.reroutes, NULL);
     buf_puts(b, "</section>\n<p class=\"live-status\" id=\"live-status\" data-state=\"static\">"
                 "Numbers as of page load. Reload for newer numbers.</p>\n"

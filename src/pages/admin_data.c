@@ -220,7 +220,7 @@ void handle_admin_import_post(struct http_request *req, struct http_response *re
     }
     struct import_notes notes = {BUF_INIT, 0};
     struct csv_import_result res;
-    int status = csv_import(req->store, row.id, csv, strlen(csv), req->now, note_row, &notes, &res);
+    int status = csv_import(req->store, row.id, csv, strlen(csv), req->now, 0, note_row, &notes, &res);
     char message[320];
     switch (status) {
     case CSV_IMPORT_OK:

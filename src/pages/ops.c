@@ -50,6 +50,8 @@ void handle_metrics(struct http_request *req, struct http_response *resp)
         {"muster_confirmations_total", "Pledges confirmed.",
          (long long)atomic_load(&m->confirmations)},
         {"muster_clicks_total", "One-click links followed.", (long long)atomic_load(&m->clicks)},
+        {"muster_reviews_total", "Action pages opened with ?review=1 (not clicks).",
+         (long long)atomic_load(&m->reviews)},
         {"muster_mails_sent_total", "Emails accepted by the relay.",
          (long long)atomic_load(&m->mails_sent)},
         {"muster_mails_failed_total", "Emails failed permanently.",
@@ -62,8 +64,9 @@ void handle_metrics(struct http_request *req, struct http_response *resp)
                    counters[i].help, counters[i].name, counters[i].name, counters[i].value);
     int64_t pending = 0, ready = 0;
     if (store_outbox_pending(req->store, 0, 0, req->now, &pending, &ready) == 0)
-        buf_printf(b, "# HELP muster_outbox_pending Emails waiting to be sent.\n"
-                      "# TYPE muster_outbox_pending gauge\nmuster_outbox_pending %lld\n",
+        buf_printf(b,
+                   "# HELP muster_outbox_pending Emails waiting to be sent.\n"
+                   "# TYPE muster_outbox_pending gauge\nmuster_outbox_pending %lld\n",
                    (long long)pending);
 }
 

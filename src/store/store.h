@@ -282,6 +282,8 @@ struct click_record {
     int64_t at;
     int assigned;             /* target_id is a new assignment */
     int rerouted;
+    int assignment_only;      /* no click: only the new assignment is kept (a review of
+                                 the action page, or a report that moved the supporter) */
 };
 /* Inserts the click rows of a batch (inside a transaction). */
 int store_clicks_insert(struct store *st, const struct click_record *clicks, size_t n);

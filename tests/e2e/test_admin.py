@@ -1,5 +1,5 @@
 """
-test_admin: the organizer's dashboard over HTTP (PRODUCT.md, "HTTP routes" and
+test_admin: the organizer's dashboard over HTTP (docs/API.md, "HTTP routes" and
 "Promises": an organizer's dashboard and data are reachable only after login).
 
 The access rules are checked for every route `muster routes` prints, so a new

@@ -1,5 +1,5 @@
 """
-test_pledge: the rules of POST /c/SLUG/pledge (PRODUCT.md, "The flow" step 2,
+test_pledge: the rules of POST /c/SLUG/pledge (docs/API.md, "The flow" step 2,
 "HTTP routes", "Email"): one supporter per address, the same answer whether or
 not the address pledged before, a confirmed pledge changed only by a new
 confirmation, field errors as JSON, CSRF for forms, the per-IP limit, and

@@ -1468,9 +1468,9 @@ static void clicks_insert_writes_rows_that_the_clicks_export_gives_back(void **s
     int64_t i = import(f->st, f->cid, "i@example.org", T0);
     struct click_record k[3];
     memset(k, 0, sizeof k);
-    k[0] = (struct click_record){f->cid, p, f->t[0], 0, f->launch + 10, 1, 0};
-    k[1] = (struct click_record){f->cid, i, 0, 0, f->launch + 20, 0, 0};
-    k[2] = (struct click_record){f->cid, i, f->t[1], f->t[0], f->launch + 30, 1, 1};
+    k[0] = (struct click_record){f->cid, p, f->t[0], 0, f->launch + 10, 1, 0, 0};
+    k[1] = (struct click_record){f->cid, i, 0, 0, f->launch + 20, 0, 0, 0};
+    k[2] = (struct click_record){f->cid, i, f->t[1], f->t[0], f->launch + 30, 1, 1, 0};
     assert_int_equal(store_begin(f->st), 0);
     assert_int_equal(store_clicks_insert(f->st, k, 3), 0);
     assert_int_equal(store_commit(f->st), 0);
@@ -2036,9 +2036,9 @@ static void stats_count_pledges_confirmations_unsubscribes_reminders_and_clicks(
     assert_int_equal(store_outbox_add(f->st, MAIL_REMINDER, f->cid, p, f->launch), 0);
     struct click_record k[3];
     memset(k, 0, sizeof k);
-    k[0] = (struct click_record){f->cid, a, f->t[0], 0, f->launch + 10, 1, 0};
-    k[1] = (struct click_record){f->cid, a, f->t[0], 0, f->launch + 20, 0, 0};
-    k[2] = (struct click_record){f->cid, b, f->t[1], 0, f->launch + 30, 1, 0};
+    k[0] = (struct click_record){f->cid, a, f->t[0], 0, f->launch + 10, 1, 0, 0};
+    k[1] = (struct click_record){f->cid, a, f->t[0], 0, f->launch + 20, 0, 0, 0};
+    k[2] = (struct click_record){f->cid, b, f->t[1], 0, f->launch + 30, 1, 0, 0};
     assert_int_equal(store_begin(f->st), 0);
     assert_int_equal(store_clicks_insert(f->st, k, 3), 0);
     assert_int_equal(store_commit(f->st), 0);
@@ -2101,7 +2101,7 @@ static void exports_stop_when_the_row_callback_returns_non_zero(void **state)
     struct click_record k[3];
     memset(k, 0, sizeof k);
     for (int i = 0; i < 3; i++)
-        k[i] = (struct click_record){f->cid, ids[i], f->t[1], 0, f->launch + i, 1, 0};
+        k[i] = (struct click_record){f->cid, ids[i], f->t[1], 0, f->launch + i, 1, 0, 0};
     assert_int_equal(store_begin(f->st), 0);
     assert_int_equal(store_clicks_insert(f->st, k, 3), 0);
     assert_int_equal(store_commit(f->st), 0);
@@ -2487,8 +2487,8 @@ static void dashboard_bounds_give_the_first_pledge_and_the_span_of_launch_activi
     struct outbox_item items[2];
     assert_int_equal(claim(f->st, "A", 0, f->launch, 60, items, 2), 1);
     assert_int_equal(store_outbox_sent(f->st, items[0].id, "A", f->launch + 50), 0);
-    struct click_record k[2] = {{f->cid, a, f->t[0], 0, f->launch + 100, 1, 0},
-                                {f->cid, a, f->t[0], 0, f->launch + 300, 0, 0}};
+    struct click_record k[2] = {{f->cid, a, f->t[0], 0, f->launch + 100, 1, 0, 0},
+                                {f->cid, a, f->t[0], 0, f->launch + 300, 0, 0, 0}};
     insert_clicks(f, k, 2);
     int64_t first = -1, activity = -1, last = -1;
     assert_int_equal(store_dashboard_bounds(f->st, f->cid, &first, &activity, &last), 0);
@@ -2573,9 +2573,9 @@ static void dashboard_clicks_counts_per_target_and_bucket_and_ignores_other_targ
     int64_t a = import(f->st, f->cid, "a@example.org", T0);
     const int64_t start = f->launch;
     struct click_record k[5] = {
-        {f->cid, a, f->t[0], 0, start + 5, 1, 0},  {f->cid, a, f->t[0], 0, start + 150, 0, 0},
-        {f->cid, a, f->t[1], 0, start + 50, 1, 0}, {f->cid, a, f->t[2], 0, start + 5, 1, 0},
-        {f->cid, a, 0, 0, start + 6, 0, 0},
+        {f->cid, a, f->t[0], 0, start + 5, 1, 0, 0},  {f->cid, a, f->t[0], 0, start + 150, 0, 0, 0},
+        {f->cid, a, f->t[1], 0, start + 50, 1, 0, 0}, {f->cid, a, f->t[2], 0, start + 5, 1, 0, 0},
+        {f->cid, a, 0, 0, start + 6, 0, 0, 0},
     };
     insert_clicks(f, k, 5);
     const int64_t targets[2] = {f->t[1], f->t[0]};
