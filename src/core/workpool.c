@@ -5,11 +5,15 @@
  */
 #include "core/workpool.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/banned.h"
 
 struct workpool_job {
@@ -27,6 +31,7 @@ struct workpool {
     int waiting; /* jobs in the ring */
     int stopping;
     int stopped; /* the threads were joined */
+    int nice;    /* added to each worker's nice value */
     int nthreads;
     pthread_t *threads;
 };
@@ -34,6 +39,13 @@ struct workpool {
 static void *worker_main(void *arg)
 {
     struct workpool *p = arg;
+    /* Linux keeps a nice value per thread: this one only. */
+    if (p->nice) {
+        errno = 0;
+        int now = getpriority(PRIO_PROCESS, (id_t)gettid());
+        if ((now == -1 && errno) || setpriority(PRIO_PROCESS, (id_t)gettid(), now + p->nice) != 0)
+            log_warn("workpool.nice", "error=\"%s\"", strerror(errno));
+    }
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (!p->waiting && !p->stopping)
@@ -52,7 +64,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-struct workpool *workpool_start(int threads, int queue_max, char *err, size_t err_len)
+struct workpool *workpool_start(int threads, int queue_max, int nice, char *err, size_t err_len)
 {
     if (threads < 1 || threads > 256 || queue_max < 1 || queue_max > 65536) {
         snprintf(err, err_len,
@@ -75,6 +87,7 @@ struct workpool *workpool_start(int threads, int queue_max, char *err, size_t er
         return NULL;
     }
     p->queue_max = queue_max;
+    p->nice = nice < 0 ? 0 : nice > 19 ? 19 : nice;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     for (int i = 0; i < threads; i++) {

@@ -30,8 +30,10 @@ typedef void (*workpool_run_fn)(void *arg);
 typedef void (*workpool_done_fn)(void *arg, enum workpool_outcome outcome);
 
 /* threads (1..256) run jobs; at most queue_max (1..65536) jobs wait for one.
+ * nice (0..19) is added to the threads' nice value, so that when the CPU is
+ * short they yield it to the process's other threads (0: they do not).
  * NULL with a message in err on failure. */
-struct workpool *workpool_start(int threads, int queue_max, char *err, size_t err_len);
+struct workpool *workpool_start(int threads, int queue_max, int nice, char *err, size_t err_len);
 /* Queues a job: 0, WORKPOOL_FULL when queue_max jobs wait, -1 once the pool
  * is stopping. done is called only after 0. Never blocks on a running job. */
 int workpool_submit(struct workpool *p, workpool_run_fn run, workpool_done_fn done, void *arg);

@@ -667,7 +667,10 @@ struct http_server *http_server_start(struct app *app, const struct http_server_
         server_free(srv);
         return NULL;
     }
-    srv->pool = workpool_start(size->work_threads, size->work_queue, err, n);
+    /* Nice 10: the work threads get about a tenth of a core that an event
+     * loop also wants, so a flood of logins slows the logins, not the
+     * one-click links and pledges (bench/login_latency.sh). */
+    srv->pool = workpool_start(size->work_threads, size->work_queue, 10, err, n);
     if (!srv->pool) {
         server_free(srv);
         return NULL;

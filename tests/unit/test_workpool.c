@@ -5,7 +5,10 @@
  * refused at once (WORKPOOL_FULL); stopping lets the running jobs finish, cancels the waiting ones
  * (done with WORKPOOL_CANCELLED, on the stopping thread) and refuses later submits.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -104,7 +107,7 @@ static void test_every_job_runs_once_off_the_caller_then_its_done(void **state)
 {
     (void)state;
     char err[128];
-    struct workpool *p = workpool_start(3, 512, err, sizeof err);
+    struct workpool *p = workpool_start(3, 512, 0, err, sizeof err);
     assert_non_null(p);
     static struct job jobs[500];
     for (int i = 0; i < 500; i++) {
@@ -137,7 +140,7 @@ static void test_jobs_run_on_every_thread_at_once(void **state)
     (void)state;
     gate_reset();
     char err[128];
-    struct workpool *p = workpool_start(4, 8, err, sizeof err);
+    struct workpool *p = workpool_start(4, 8, 0, err, sizeof err);
     assert_non_null(p);
     struct job jobs[4];
     for (int i = 0; i < 4; i++) {
@@ -166,7 +169,7 @@ static void test_a_full_queue_refuses_at_once_and_stop_cancels_the_waiting(void 
     (void)state;
     gate_reset();
     char err[128];
-    struct workpool *p = workpool_start(1, 2, err, sizeof err);
+    struct workpool *p = workpool_start(1, 2, 0, err, sizeof err);
     assert_non_null(p);
     struct job held, waiting[2], refused, later;
     job_init(&held, 1);
@@ -206,12 +209,51 @@ static void test_a_full_queue_refuses_at_once_and_stop_cancels_the_waiting(void 
     workpool_free(p);
 }
 
+struct nice_job {
+    int nice;
+};
+
+static void nice_run(void *arg)
+{
+    struct nice_job *j = arg;
+    errno = 0;
+    j->nice = getpriority(PRIO_PROCESS, (id_t)gettid());
+}
+
+static void nice_done(void *arg, enum workpool_outcome outcome)
+{
+    (void)arg;
+    (void)outcome;
+}
+
+static void test_the_workers_yield_the_cpu_by_their_nice_value(void **state)
+{
+    (void)state;
+    errno = 0;
+    int mine = getpriority(PRIO_PROCESS, (id_t)gettid());
+    assert_int_equal(errno, 0);
+    char err[128];
+    struct workpool *p = workpool_start(1, 1, 5, err, sizeof err);
+    assert_non_null(p);
+    struct nice_job j = {-100};
+    assert_int_equal(workpool_submit(p, nice_run, nice_done, &j), 0);
+    for (int polls = 0; j.nice == -100 && polls < 10000; polls++) {
+        struct timespec ms = {0, 1000 * 1000};
+        nanosleep(&ms, NULL);
+    }
+    workpool_free(p);
+    assert_int_equal(j.nice, mine + 5 > 19 ? 19 : mine + 5);
+    /* The calling thread keeps its own. */
+    assert_int_equal(getpriority(PRIO_PROCESS, (id_t)gettid()), mine);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_job_runs_once_off_the_caller_then_its_done),
         cmocka_unit_test(test_jobs_run_on_every_thread_at_once),
         cmocka_unit_test(test_a_full_queue_refuses_at_once_and_stop_cancels_the_waiting),
+        cmocka_unit_test(test_the_workers_yield_the_cpu_by_their_nice_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
