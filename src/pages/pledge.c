@@ -47,8 +47,8 @@ struct pledge_errors {
 
 static void consent_text(const struct campaign *c, char *out, size_t n)
 {
-    const char *who =
-        c->organizer_name && *c->organizer_name ? c->organizer_name : "The organizers";
+    const char *who = c->organizer_name && *c->organizer_name ? c->organizer_name
+                                                              : "The organizers";
     snprintf(out, n,
              "I agree that %s may store my email address, name and statement to confirm my "
              "pledge, send me a reminder at the launch moment, and count my pledge. I can "
@@ -67,8 +67,7 @@ static int target_has_room(const struct target_row *rows, size_t n, const char *
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(rows[i].key, key) == 0)
-            return rows[i].open && !rows[i].removed &&
-                   (rows[i].cap < 0 || rows[i].assigned < rows[i].cap);
+            return rows[i].open && !rows[i].removed && (rows[i].cap < 0 || rows[i].assigned < rows[i].cap);
     return 0;
 }
 
@@ -79,7 +78,8 @@ static void validate(const struct campaign *c, const struct target_row *rows, si
     if (!f->email || !*f->email) {
         snprintf(e->email, sizeof e->email, "Enter your email address.");
     } else if (strlen(f->email) > 254 || !mail_address_valid(f->email)) {
-        snprintf(e->email, sizeof e->email, "Enter a valid email address, like name@example.org.");
+        snprintf(e->email, sizeof e->email,
+                 "Enter a valid email address, like name@example.org.");
     }
     if (f->name && utf8_length(f->name) > NAME_MAX_CHARS)
         snprintf(e->name, sizeof e->name, "Use at most %d characters for your name.",
@@ -89,8 +89,9 @@ static void validate(const struct campaign *c, const struct target_row *rows, si
     if (!c->statement_enabled)
         f->statement = "";
     else if (f->statement && utf8_length(f->statement) > (size_t)c->statement_max_chars)
-        snprintf(e->statement, sizeof e->statement, "Use at most %d characters; this has %zu.",
-                 c->statement_max_chars, utf8_length(f->statement));
+        snprintf(e->statement, sizeof e->statement,
+                 "Use at most %d characters; this has %zu.", c->statement_max_chars,
+                 utf8_length(f->statement));
     else if (f->statement && has_control_chars(f->statement, 1))
         snprintf(e->statement, sizeof e->statement, "Remove the control characters.");
     if (!f->timezone || !*f->timezone)
@@ -99,9 +100,8 @@ static void validate(const struct campaign *c, const struct target_row *rows, si
         snprintf(e->timezone, sizeof e->timezone,
                  "Use a time zone name such as Europe/Berlin, America/New_York or UTC.");
     if (!f->consent)
-        snprintf(e->consent, sizeof e->consent,
-                 "Tick the box to agree, or we cannot keep your "
-                 "pledge.");
+        snprintf(e->consent, sizeof e->consent, "Tick the box to agree, or we cannot keep your "
+                                                "pledge.");
     if (c->assignment == ASSIGN_CHOOSE) {
         if (!f->target || !*f->target)
             snprintf(e->target, sizeof e->target, "Choose where you will act.");
@@ -140,8 +140,8 @@ static void describedby(struct buf *b, const char *id, const char *msg, const ch
 
 static void render_page(struct http_request *req, struct http_response *resp,
                         const struct campaign *c, const struct campaign_row *row,
-                        const struct target_row *rows, size_t nrows, const struct pledge_fields *f,
-                        const struct pledge_errors *e)
+                        const struct target_row *rows, size_t nrows,
+                        const struct pledge_fields *f, const struct pledge_errors *e)
 {
     struct buf *b = &resp->body;
     int64_t confirmed = 0;
@@ -188,9 +188,8 @@ static void render_page(struct http_request *req, struct http_response *resp,
     buf_puts(b, "</article>\n<section class=\"card\" aria-labelledby=\"pledge-heading\">\n"
                 "<h2 id=\"pledge-heading\">Pledge to take part</h2>\n");
     if (e && e->count)
-        buf_printf(b,
-                   "<div class=\"errors\" role=\"alert\" tabindex=\"-1\" "
-                   "data-error-summary><p>Please fix %d %s below.</p></div>\n",
+        buf_printf(b, "<div class=\"errors\" role=\"alert\" tabindex=\"-1\" "
+                      "data-error-summary><p>Please fix %d %s below.</p></div>\n",
                    e->count, e->count == 1 ? "field" : "fields");
     static const struct pledge_errors none;
     if (!e)
@@ -221,10 +220,9 @@ static void render_page(struct http_request *req, struct http_response *resp,
     if (c->statement_enabled) {
         buf_puts(b, "<label for=\"statement\">");
         escape_html(b, c->statement_prompt);
-        buf_printf(b,
-                   " <span class=\"hint\" id=\"statement-hint\">Optional, up to %d "
-                   "characters. It becomes part of your message.</span></label>\n"
-                   "<textarea id=\"statement\" name=\"statement\" maxlength=\"%d\"",
+        buf_printf(b, " <span class=\"hint\" id=\"statement-hint\">Optional, up to %d "
+                      "characters. It becomes part of your message.</span></label>\n"
+                      "<textarea id=\"statement\" name=\"statement\" maxlength=\"%d\"",
                    c->statement_max_chars, c->statement_max_chars);
         describedby(b, "statement", e->statement, "statement");
         buf_puts(b, ">");
@@ -360,11 +358,9 @@ static int read_json(struct http_request *req, struct http_response *resp, json_
         const char *key;
         const char **slot;
         char *err;
-    } strings[] = {{"email", &f->email, e->email},
-                   {"name", &f->name, e->name},
+    } strings[] = {{"email", &f->email, e->email},       {"name", &f->name, e->name},
                    {"statement", &f->statement, e->statement},
-                   {"timezone", &f->timezone, e->timezone},
-                   {"target", &f->target, e->target}};
+                   {"timezone", &f->timezone, e->timezone}, {"target", &f->target, e->target}};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         json_t *v = json_object_get(*root, strings[i].key);
         if (!v || json_is_null(v))
@@ -383,15 +379,15 @@ static int read_json(struct http_request *req, struct http_response *resp, json_
 
 static void merge_errors(struct pledge_errors *into, const struct pledge_errors *from)
 {
-    char *dst[] = {into->email,    into->name,    into->statement,
-                   into->timezone, into->consent, into->target};
-    const char *src[] = {from->email,    from->name,    from->statement,
-                         from->timezone, from->consent, from->target};
+    char *dst[] = {into->email, into->name, into->statement, into->timezone, into->consent,
+                   into->target};
+    const char *src[] = {from->email, from->name, from->statement, from->timezone, from->consent,
+                         from->target};
     for (size_t i = 0; i < 6; i++)
         if (src[i][0] && !dst[i][0])
             snprintf(dst[i], 160, "%s", src[i]);
-    into->count = !!into->email[0] + !!into->name[0] + !!into->statement[0] + !!into->timezone[0] +
-                  !!into->consent[0] + !!into->target[0];
+    into->count = !!into->email[0] + !!into->name[0] + !!into->statement[0] +
+                  !!into->timezone[0] + !!into->consent[0] + !!into->target[0];
 }
 
 static void pledge_done_page(struct http_response *resp, const char *slug, const char *title,
@@ -493,10 +489,8 @@ static int submit_pledge(struct http_request *req, struct http_response *resp,
         pledge_job_release(j);
         return -1;
     }
-    struct http_deferred d = {.run = pledge_job_run,
-                              .finish = pledge_job_finish,
-                              .release = pledge_job_release,
-                              .arg = j};
+    struct http_deferred d = {
+        .run = pledge_job_run, .finish = pledge_job_finish, .release = pledge_job_release, .arg = j};
     http_defer(resp, &d);
     return 0;
 }
