@@ -85,6 +85,27 @@ static int serve_threads(void)
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
+/* The threads that check passwords (Argon2id, OPSLIMIT/MEMLIMIT_INTERACTIVE:
+ * about 100 ms of one core and 64 MiB each): one per core, so logins cannot
+ * take more than the machine's cores nor more than 64 MiB per core, and
+ * never an HTTP thread. MUSTER_HASH_THREADS overrides (1..64). */
+static int serve_hash_threads(void)
+{
+    const char *v = getenv("MUSTER_HASH_THREADS");
+    long n = v ? strtol(v, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+/* Logins that may wait for a hash thread; more are answered 503 with
+ * Retry-After at once. 64 wait at most 64 checks' time divided by the
+ * threads (3 s on 2 cores). MUSTER_HASH_QUEUE overrides (1..4096). */
+static int serve_hash_queue(void)
+{
+    const char *v = getenv("MUSTER_HASH_QUEUE");
+    long n = v ? strtol(v, NULL, 10) : 64;
+    return n < 1 ? 1 : n > 4096 ? 4096 : (int)n;
+}
+
 int serve_run(struct cli *cli)
 {
     /* SIGTERM and SIGINT are taken by sigwait in this thread only: blocked
@@ -123,7 +144,8 @@ int serve_run(struct cli *cli)
         return cli_fail(EXIT_RUNTIME, "%s", err);
     }
 
-    struct http_server *srv = http_server_start(&app, &app_http, serve_threads(), err, sizeof err);
+    struct http_server_size size = {serve_threads(), serve_hash_threads(), serve_hash_queue()};
+    struct http_server *srv = http_server_start(&app, &app_http, &size, err, sizeof err);
     if (!srv) {
         group_commit_stop(app.committer);
         group_commit_free(app.committer);

@@ -20,6 +20,7 @@ struct app_metrics {
     atomic_llong mails_sent;
     atomic_llong mails_failed;
     atomic_llong mails_retried;
+    atomic_llong work_queue_full; /* 503s: the work pool's queue was full */
 };
 
 #endif

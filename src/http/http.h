@@ -46,14 +46,21 @@ struct http_header {
     char *value; /* owned */
 };
 
-/* An answer that waits for a durable write: `run` executes in the next group
- * commit (store/group_commit.h), then `finish` fills the response on the same
- * request, with run's result (-1 when the commit failed). `release` frees arg. */
+/* An answer that waits, with the connection suspended and the event loop
+ * free for other requests. Either for a durable write: `run` executes in the
+ * next group commit (store/group_commit.h); or for CPU work that must not hold
+ * an event loop (a password hash): `work` runs on one of the server's work
+ * threads (core/workpool.h) and run is NULL. Then `finish` fills the response
+ * on the same request with run's or work's result, -1 when the commit failed
+ * or the server stopped before the work ran. When the work threads' queue is
+ * full, the server answers 503 with Retry-After itself, at once, and finish is
+ * not called. `release` frees arg, in every case. */
 struct http_deferred {
     int (*run)(struct store *st, void *arg);
     void (*finish)(struct http_request *req, struct http_response *resp, void *arg, int rc);
     void (*release)(void *arg);
     void *arg;
+    int (*work)(void *arg);
 };
 
 struct http_response {

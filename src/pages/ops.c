@@ -58,6 +58,9 @@ void handle_metrics(struct http_request *req, struct http_response *resp)
          (long long)atomic_load(&m->mails_failed)},
         {"muster_mails_retried_total", "Emails deferred for a retry.",
          (long long)atomic_load(&m->mails_retried)},
+        {"muster_work_queue_full_total",
+         "Requests answered 503 at once because the password-check queue was full.",
+         (long long)atomic_load(&m->work_queue_full)},
     };
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
         buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %lld\n", counters[i].name,

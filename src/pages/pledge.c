@@ -489,7 +489,8 @@ static int submit_pledge(struct http_request *req, struct http_response *resp,
         pledge_job_release(j);
         return -1;
     }
-    struct http_deferred d = {pledge_job_run, pledge_job_finish, pledge_job_release, j};
+    struct http_deferred d = {
+        .run = pledge_job_run, .finish = pledge_job_finish, .release = pledge_job_release, .arg = j};
     http_defer(resp, &d);
     return 0;
 }
