@@ -59,7 +59,8 @@ static void usage(FILE *out)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %s\n", commands[i].usage);
     fputs("\nenvironment: MUSTER_DB MUSTER_LISTEN MUSTER_BASE_URL MUSTER_SMTP MUSTER_FROM\n"
-          "             MUSTER_MAILDIR MUSTER_PLEDGE_LIMIT MUSTER_TRUSTED_PROXIES\n",
+          "             MUSTER_MAILDIR MUSTER_PLEDGE_LIMIT MUSTER_TRUSTED_PROXIES\n"
+          "             MUSTER_WAL_LIMIT_MB (bound of the write-ahead log, default 64)\n",
           out);
 }
 
