@@ -64,7 +64,10 @@ static void *keeper_main(void *arg)
     while (!keeper_sleep(k)) {
         struct store_log_trim r;
         int64_t now = monotonic_ms();
-        if (store_log_trim(k->store, trigger, LOG_KEEPER_WAIT_MS, &r) != 0) {
+        int rc = store_log_trim(k->store, trigger, LOG_KEEPER_SHORT_WAIT_MS, &r);
+        if (rc == 0 && r.busy && r.bytes_after >= k->limit_bytes / 4 * 3)
+            rc = store_log_trim(k->store, trigger, LOG_KEEPER_WAIT_MS, &r);
+        if (rc != 0) {
             /* Logged by the store; a full disk is the likely cause. Try
              * again at the next tick, and say so once a second. */
             if (now - warned_error_ms >= WARN_EVERY_MS) {
@@ -82,7 +85,8 @@ static void *keeper_main(void *arg)
                      (long long)r.bytes_before, (long long)k->limit_bytes);
             warned_over_ms = now;
         }
-        if (r.busy && now - warned_busy_ms >= WARN_EVERY_MS) {
+        if (r.busy && r.bytes_after >= k->limit_bytes / 4 * 3 &&
+            now - warned_busy_ms >= WARN_EVERY_MS) {
             log_warn("store.log_busy",
                      "bytes=%lld limit_bytes=%lld error=\"a writer or a reader held the log "
                      "longer than %d ms\"",
