@@ -59,13 +59,14 @@ static void *keeper_main(void *arg)
 {
     struct log_keeper *k = arg;
     int64_t trigger = k->limit_bytes / 2;
+    int64_t urgent = trigger + trigger / 4; /* the long wait from here */
     int64_t warned_busy_ms = 0, warned_over_ms = 0, warned_error_ms = 0;
     long long trims = 0;
     while (!keeper_sleep(k)) {
         struct store_log_trim r;
         int64_t now = monotonic_ms();
         int rc = store_log_trim(k->store, trigger, LOG_KEEPER_SHORT_WAIT_MS, &r);
-        if (rc == 0 && r.busy && r.bytes_after >= k->limit_bytes / 4 * 3)
+        if (rc == 0 && r.busy && r.bytes_after >= urgent)
             rc = store_log_trim(k->store, trigger, LOG_KEEPER_WAIT_MS, &r);
         if (rc != 0) {
             /* Logged by the store; a full disk is the likely cause. Try
@@ -85,8 +86,7 @@ static void *keeper_main(void *arg)
                      (long long)r.bytes_before, (long long)k->limit_bytes);
             warned_over_ms = now;
         }
-        if (r.busy && r.bytes_after >= k->limit_bytes / 4 * 3 &&
-            now - warned_busy_ms >= WARN_EVERY_MS) {
+        if (r.busy && r.bytes_after >= urgent && now - warned_busy_ms >= WARN_EVERY_MS) {
             log_warn("store.log_busy",
                      "bytes=%lld limit_bytes=%lld error=\"a writer or a reader held the log "
                      "longer than %d ms\"",

@@ -23,8 +23,9 @@
  * of older snapshots; new writers wait behind it meanwhile. Short first: a
  * thread may hold a snapshot while it waits to write on another handle (the
  * one-click path takes a place under a cap that way), and would wait for
- * the trim that waits for it. Once the log passes three quarters of the
- * bound, the long wait: readers are then let finish whatever it costs. */
+ * the trim that waits for it. Once the log is past half the bound by a
+ * quarter of the rest (5/8 of it), the long wait: readers are then let
+ * finish whatever it costs. */
 #define LOG_KEEPER_SHORT_WAIT_MS 50
 #define LOG_KEEPER_WAIT_MS 1000
 
