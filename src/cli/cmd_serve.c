@@ -24,6 +24,7 @@
 #include "http/server.h"
 #include "mail/outbox.h"
 #include "store/group_commit.h"
+#include "store/log_keeper.h"
 #include "store/store.h"
 #include "webhooks/webhook.h"
 #include "core/banned.h"
@@ -122,14 +123,24 @@ int serve_run(struct cli *cli)
     if (app_init(&app, &cli->cfg) != 0)
         return cli_fail(EXIT_RUNTIME, "out of memory");
     char err[256];
+    /* First and last: the write-ahead log stays under its bound while
+     * anything here writes. */
+    struct log_keeper *keeper =
+        log_keeper_start(cli->cfg.db, (int64_t)cli->cfg.wal_limit_mb << 20, err, sizeof err);
+    if (!keeper) {
+        app_release(&app);
+        return cli_fail(EXIT_RUNTIME, "%s", err);
+    }
     struct sender_thread st = {&app, NULL, NULL};
     if (store_open(cli->cfg.db, &st.store, err, sizeof err) != 0) {
+        log_keeper_stop(keeper);
         app_release(&app);
         return cli_fail(EXIT_RUNTIME, "%s", err);
     }
     st.sender = sender_open(&cli->cfg, st.store, err, sizeof err);
     if (!st.sender) {
         store_close(st.store);
+        log_keeper_stop(keeper);
         app_release(&app);
         return cli_fail(EXIT_USAGE, "%s", err);
     }
@@ -140,6 +151,7 @@ int serve_run(struct cli *cli)
         assigner_stop(app.assigner);
         sender_close(st.sender);
         store_close(st.store);
+        log_keeper_stop(keeper);
         app_release(&app);
         return cli_fail(EXIT_RUNTIME, "%s", err);
     }
@@ -152,6 +164,7 @@ int serve_run(struct cli *cli)
         assigner_stop(app.assigner);
         sender_close(st.sender);
         store_close(st.store);
+        log_keeper_stop(keeper);
         app_release(&app);
         return cli_fail(EXIT_RUNTIME, "%s", err);
     }
@@ -163,6 +176,7 @@ int serve_run(struct cli *cli)
         assigner_stop(app.assigner);
         sender_close(st.sender);
         store_close(st.store);
+        log_keeper_stop(keeper);
         app_release(&app);
         return cli_fail(EXIT_RUNTIME, "cannot start the sender thread");
     }
@@ -188,6 +202,7 @@ int serve_run(struct cli *cli)
     webhook_sender_stop(webhooks);
     sender_close(st.sender);
     store_close(st.store);
+    log_keeper_stop(keeper); /* the last handle: nothing writes any more */
     app_release(&app);
     log_info("serve.stopped", "%s", "");
     return EXIT_OK;

@@ -107,6 +107,7 @@ static void usage(FILE *out)
           "  MUSTER_SMTP_CLIENT        auto or curl (auto)\n"
           "  MUSTER_HTTP_THREADS       HTTP worker threads of serve (the number of cores)\n"
           "  MUSTER_HASH_THREADS       threads that check login passwords (the number of cores)\n"
+          "  MUSTER_WAL_LIMIT_MB       bound of SQLite's write-ahead log while serving (64)\n"
           "  MUSTER_HASH_QUEUE         logins that may wait for one; more get 503 (64)\n"
           "  MUSTER_WEBHOOK_ALLOW_PRIVATE  1: webhooks may go to private addresses (0)\n"
           "  MUSTER_WEBHOOK_BACKOFF_MS first webhook retry delay in ms, for tests (5000)\n"

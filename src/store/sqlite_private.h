@@ -34,6 +34,7 @@ struct sqlite_store {
     struct stmt_slot cache[STMT_CACHE];
     int in_tx;
     int64_t busy_since_us; /* when the current wait for a lock began (busy_wait) */
+    int64_t busy_limit_us; /* how long busy_wait waits in all */
     /* The shared read snapshot (store_snapshot_enter): the lock is held by
      * whoever uses it, the owning thread or the expiring one. */
     pthread_mutex_t snapshot_lock;
@@ -132,6 +133,11 @@ int sqlite_inspect_outbox(struct store *st, enum mail_kind kind, const char *ema
                           store_inspect_outbox_fn row, void *ctx);
 int sqlite_inspect_webhook_events(struct store *st, store_inspect_webhook_fn row, void *ctx);
 int sqlite_inspect_checkpoint(struct store *st, struct store_inspect_checkpoint *out);
+int sqlite_inspect_integrity(struct store *st, struct store_inspect_integrity *out,
+                             struct buf *problems);
+/* The size of the handle's write-ahead log file in bytes (0 when there is
+ * none); -1 when it cannot be known (logged, op names the caller). */
+int64_t sqlite_log_bytes(struct sqlite_store *st, const char *op);
 int sqlite_inspect_set_email(struct store *st, const char *email, const char *new_email,
                              int64_t *changed);
 int sqlite_inspect_set_leases(struct store *st, int64_t lease_until, int64_t *changed);

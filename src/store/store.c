@@ -211,6 +211,11 @@ uint64_t store_snapshot_id(struct store *st)
     return st->be->snapshot_id(st);
 }
 
+int store_log_trim(struct store *st, int64_t above_bytes, int wait_ms, struct store_log_trim *out)
+{
+    return st->be->log_trim(st, above_bytes, wait_ms, out);
+}
+
 int store_campaign_get(struct store *st, const char *slug, struct campaign_row *out)
 {
     return st->be->campaign_get(st, slug, out);
@@ -681,6 +686,12 @@ int store_inspect_webhook_events(struct store *st, store_inspect_webhook_fn row,
 int store_inspect_checkpoint(struct store *st, struct store_inspect_checkpoint *out)
 {
     return st->be->inspect_checkpoint(st, out);
+}
+
+int store_inspect_integrity(struct store *st, struct store_inspect_integrity *out,
+                            struct buf *problems)
+{
+    return st->be->inspect_integrity(st, out, problems);
 }
 
 int store_inspect_set_email(struct store *st, const char *email, const char *new_email,

@@ -101,6 +101,25 @@ int store_snapshot_expire(struct store *st, int64_t max_age_us);
  * same snapshot, so whatever was read in it still holds. 0 when none is open. */
 uint64_t store_snapshot_id(struct store *st);
 
+/* The write-ahead log, for a backend that keeps one in a file beside the
+ * database (SQLite's PATH-wal), which grows with every commit until it is
+ * moved into the database and started over. store_log_trim does that when
+ * the log is larger than above_bytes: it moves every frame into the
+ * database and empties the file, waiting at most wait_ms for the writer of
+ * the moment and for readers of older snapshots (new writers wait while it
+ * works; readers never do). applies is 0 for a backend without such a log
+ * (the rest is then 0); trimmed is 1 when the log was emptied, busy 1 when
+ * a writer or a reader kept it from finishing in time (try again later);
+ * bytes_before and bytes_after are the file's sizes. */
+struct store_log_trim {
+    int applies;
+    int trimmed;
+    int busy;
+    int64_t bytes_before;
+    int64_t bytes_after;
+};
+int store_log_trim(struct store *st, int64_t above_bytes, int wait_ms, struct store_log_trim *out);
+
 /* ---- campaigns ---- */
 struct campaign_row {
     int64_t id;

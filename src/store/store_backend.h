@@ -48,6 +48,7 @@ struct store_backend {
     void (*snapshot_end)(struct store *st);
     int (*snapshot_expire)(struct store *st, int64_t max_age_us);
     uint64_t (*snapshot_id)(struct store *st);
+    int (*log_trim)(struct store *st, int64_t above_bytes, int wait_ms, struct store_log_trim *out);
 
     int (*campaign_get)(struct store *st, const char *slug, struct campaign_row *out);
     int (*campaign_peek)(struct store *st, const char *slug, int64_t id, struct campaign_row *out);
@@ -188,6 +189,8 @@ struct store_backend {
                           store_inspect_outbox_fn row, void *ctx);
     int (*inspect_webhook_events)(struct store *st, store_inspect_webhook_fn row, void *ctx);
     int (*inspect_checkpoint)(struct store *st, struct store_inspect_checkpoint *out);
+    int (*inspect_integrity)(struct store *st, struct store_inspect_integrity *out,
+                             struct buf *problems);
     int (*inspect_set_email)(struct store *st, const char *email, const char *new_email,
                              int64_t *changed);
     int (*inspect_set_leases)(struct store *st, int64_t lease_until, int64_t *changed);

@@ -2468,6 +2468,91 @@ static void insert_clicks(struct fx *f, const struct click_record *k, size_t n)
     assert_int_equal(store_commit(f->st), 0);
 }
 
+/* ---------- the write-ahead log ---------- */
+
+static void pledge_many(struct store *st, int64_t cid, const char *tag, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char email[64];
+        snprintf(email, sizeof email, "%s%d@example.org", tag, i);
+        pledge(st, cid, email, T0 + i);
+    }
+}
+
+static void log_trim_empties_a_log_over_the_threshold_and_leaves_a_smaller_one(void **state)
+{
+    struct fx *f = *state;
+    pledge_many(f->st, f->cid, "trim", 100);
+    struct store_log_trim r;
+    assert_int_equal(store_log_trim(f->st, INT64_MAX, 100, &r), 0);
+    if (!r.applies) { /* no such log: nothing to keep small */
+        assert_int_equal(r.bytes_before, 0);
+        return;
+    }
+    assert_true(r.bytes_before > 0);
+    assert_int_equal(r.trimmed, 0);
+    assert_int_equal(r.bytes_after, r.bytes_before);
+
+    assert_int_equal(store_log_trim(f->st, 0, 1000, &r), 0);
+    assert_int_equal(r.trimmed, 1);
+    assert_int_equal(r.busy, 0);
+    assert_true(r.bytes_before > 0);
+    assert_int_equal(r.bytes_after, 0);
+    /* Nothing was lost on the way into the database. */
+    struct store *other = open_other(f);
+    struct store_inspect_counts n;
+    assert_int_equal(store_inspect_counts(other, &n), 0);
+    assert_int_equal(n.supporters, 100);
+}
+
+static void log_trim_waits_for_an_older_snapshot_at_most_wait_ms(void **state)
+{
+    struct fx *f = *state;
+    struct store *reader = open_other(f);
+    pledge_many(f->st, f->cid, "before", 10);
+    assert_int_equal(store_read_begin(reader), 0);
+    struct store_inspect_counts n;
+    assert_int_equal(store_inspect_counts(reader, &n), 0); /* the snapshot is taken */
+    assert_int_equal(n.supporters, 10);
+    pledge_many(f->st, f->cid, "after", 10);
+
+    struct store_log_trim r;
+    int64_t t0 = monotonic_ms();
+    assert_int_equal(store_log_trim(f->st, 0, 50, &r), 0);
+    int64_t took = monotonic_ms() - t0;
+    if (!r.applies) {
+        store_read_end(reader);
+        return;
+    }
+    assert_int_equal(r.busy, 1);
+    assert_int_equal(r.trimmed, 0);
+    assert_true(r.bytes_after > 0);
+    assert_true(took >= 40 && took < 2000);
+    /* The reader still sees its snapshot; once it ends, the log empties. */
+    assert_int_equal(store_inspect_counts(reader, &n), 0);
+    assert_int_equal(n.supporters, 10);
+    store_read_end(reader);
+    assert_int_equal(store_log_trim(f->st, 0, 1000, &r), 0);
+    assert_int_equal(r.trimmed, 1);
+    assert_int_equal(r.bytes_after, 0);
+    assert_int_equal(store_inspect_counts(reader, &n), 0);
+    assert_int_equal(n.supporters, 20);
+}
+
+static void inspect_integrity_is_ok_on_a_sound_database(void **state)
+{
+    struct fx *f = *state;
+    pledge_many(f->st, f->cid, "sound", 20);
+    struct store_inspect_integrity r;
+    struct buf problems = BUF_INIT;
+    assert_int_equal(store_inspect_integrity(f->st, &r, &problems), 0);
+    if (r.applies) {
+        assert_int_equal(r.ok, 1);
+        assert_int_equal(problems.len, 0);
+    }
+    buf_release(&problems);
+}
+
 static void dashboard_bounds_are_0_without_pledges_or_activity(void **state)
 {
     struct fx *f = *state;
@@ -3033,6 +3118,10 @@ static const struct conformance_case cases[] = {
     CASE(webhook_retry_defers_the_event_to_next_at),
     CASE(webhook_failed_gives_the_event_up),
     CASE(webhook_release_gives_the_claim_back_without_counting_the_attempt),
+    /* the write-ahead log, the structure check */
+    CASE(log_trim_empties_a_log_over_the_threshold_and_leaves_a_smaller_one),
+    CASE(log_trim_waits_for_an_older_snapshot_at_most_wait_ms),
+    CASE(inspect_integrity_is_ok_on_a_sound_database),
     /* dashboard */
     CASE(dashboard_bounds_are_0_without_pledges_or_activity),
     CASE(dashboard_bounds_give_the_first_pledge_and_the_span_of_launch_activity),
