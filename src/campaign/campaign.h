@@ -1,5 +1,5 @@
 /*
- * campaign: the campaign model and its file format (PRODUCT.md, "Campaign
+ * campaign: the campaign model and its file format (docs/CAMPAIGN.md, "Campaign
  * file"). campaign_parse turns the JSON text of a campaign file into a
  * validated struct campaign, or lists every error it found; it never touches
  * the store. The struct owns all its strings: campaign_free releases them.
@@ -26,27 +26,27 @@ struct string_list {
 };
 
 struct target_spec {
-    char *id;                  /* [a-z0-9-_], unique in the campaign */
+    char *id; /* [a-z0-9-_], unique in the campaign */
     enum target_kind kind;
-    char *label;               /* optional display name; NULL -> id */
-    long cap;                  /* -1: no cap */
+    char *label; /* optional display name; NULL -> id */
+    long cap;    /* -1: no cap */
     /* The kinds' own fields, each parsed by its kind's row of kind_syntax
      * (campaign.c); NULL or empty in a target of another kind. */
     /* github_issue */
-    char *repo;                /* owner/name */
+    char *repo; /* owner/name */
     struct string_list labels;
-    char *issue_template;      /* "template" in the file */
+    char *issue_template; /* "template" in the file */
     /* gitlab_issue */
-    char *project_url;         /* https://gitlab.example/group/project */
+    char *project_url; /* https://gitlab.example/group/project */
     /* email */
     struct string_list to, cc, bcc;
     /* call */
-    char *number;              /* E.164, e.g. +4930123456 */
+    char *number; /* E.164, e.g. +4930123456 */
     char *script;
     /* mastodon */
-    char *instance;            /* host name, optional */
+    char *instance; /* host name, optional */
     /* web */
-    char *url;                 /* http(s) URL with {{placeholders}} */
+    char *url; /* http(s) URL with {{placeholders}} */
 };
 
 /* ---- webhook (docs/WEBHOOKS.md) ---- */
@@ -65,34 +65,42 @@ struct webhook_spec {
 };
 /* ---- end webhook ---- */
 
+/* What the embeddable banner (GET /c/SLUG/embed.js) shows once the window is
+ * over: nothing, or a thank-you line. */
+enum embed_after { EMBED_AFTER_HIDE = 0, EMBED_AFTER_THANKS };
+
 struct campaign {
     char *slug;
     char *title;
     char *description;
     char *organizer_name;
     char *organizer_email;
-    char *launch_at;           /* local wall time as in the file, "2026-12-05T10:00:00" */
-    char *timezone;            /* IANA name */
-    int64_t launch_utc;        /* launch_at in timezone, as Unix seconds */
-    int window_minutes;        /* default 120 */
-    char *message_title;       /* may be "" when only body is given */
-    char *message_body;        /* may be "" when only title is given */
-    int statement_enabled;     /* default 0 */
-    int statement_max_chars;   /* default 1000 */
-    char *statement_prompt;    /* default "Why this matters to you" */
+    char *launch_at;          /* local wall time as in the file, "2026-12-05T10:00:00" */
+    char *timezone;           /* IANA name */
+    int64_t launch_utc;       /* launch_at in timezone, as Unix seconds */
+    int64_t launch_utc_later; /* when launch_at occurs twice in timezone (the clocks went
+                                 back over it), the second moment; launch_utc is the first
+                                 and is the one used. Else launch_utc. */
+    int window_minutes;       /* default 120 */
+    char *message_title;      /* may be "" when only body is given */
+    char *message_body;       /* may be "" when only title is given */
+    int statement_enabled;    /* default 0 */
+    int statement_max_chars;  /* default 1000 */
+    char *statement_prompt;   /* default "Why this matters to you" */
     enum assignment_mode assignment;
     struct target_spec *targets;
     size_t target_count;
-    struct string_list fallback; /* target ids; default: all targets in file order */
-    int close_after_reports;   /* 0: off */
-    char *closed_message;      /* default: a neutral sentence */
+    struct string_list fallback;     /* target ids; default: all targets in file order */
+    int close_after_reports;         /* 0: off */
+    char *closed_message;            /* default: a neutral sentence */
     struct webhook_spec webhook;     /* optional; webhook.url NULL: none */
-    char *language;            /* BCP 47 tag in its usual case ("ar", "es-MX"), default
-                                  "en": the language of the pages and mails (core/i18n.h) */
+    enum embed_after embed_after;    /* "embed": {"after": "hide"|"thanks"}; default hide */
+    char *language;                  /* BCP 47 tag in its usual case ("ar", "es-MX"), default
+                                        "en": the language of the pages and mails (core/i18n.h) */
     struct template *title_template; /* message_title compiled once (campaign_parse) */
     struct template *body_template;  /* message_body compiled once */
-    char *canonical_json;      /* the file re-serialised (sorted keys, compact): equal
-                                  files give equal strings, so re-applying is a no-op */
+    char *canonical_json;            /* the file re-serialised (sorted keys, compact): equal
+                                        files give equal strings, so re-applying is a no-op */
 };
 
 /*

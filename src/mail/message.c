@@ -459,6 +459,11 @@ static int message_valid(const struct mail_message *m)
         return 0;
     if (m->language && !i18n_tag_valid(m->language))
         return 0;
+    if (m->list_id && (strlen(m->list_id) > 250 || !strchr(m->list_id, '.') ||
+                       !dot_atom_valid(m->list_id, strlen(m->list_id))))
+        return 0;
+    if (m->list_name && !header_text_valid(m->list_name))
+        return 0;
     if (m->attachment_name) {
         size_t n = strlen(m->attachment_name);
         if (n == 0 || n > ATTACHMENT_NAME_MAX || !header_text_valid(m->attachment_name))
@@ -484,6 +489,9 @@ static int build(const struct mail_message *m, struct buf *out)
     /* RFC 3282: the language the reader reads (a valid tag: checked above). */
     if (m->language)
         buf_printf(out, "Content-Language: %s\r\n", m->language);
+    /* List-Id: "name" <id>, the name a phrase as in From (RFC 2919 3). */
+    if (m->list_id && put_mailbox_header(out, "List-Id", m->list_name, m->list_id) != 0)
+        return -1;
     if (m->list_unsubscribe_url) {
         struct buf v;
         buf_init(&v, 4096);

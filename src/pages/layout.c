@@ -15,6 +15,31 @@
 #include "store/store.h"
 #include "core/banned.h"
 
+/* The icon, drawn once: served at /favicon.ico and linked inline from every
+ * page's head (no request of its own; CSP allows data: images). */
+static const char icon_svg[] =
+    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'><rect width='32' height='32' "
+    "rx='7' fill='#0b5cad'/><path d='M8 23V10l8 8 8-8v13' fill='none' stroke='#fff' "
+    "stroke-width='3.5' stroke-linecap='round' stroke-linejoin='round'/></svg>";
+#define ICON_LINK                                                                                  \
+    "<link rel=\"icon\" type=\"image/svg+xml\" "                                                   \
+    "href=\"data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/"                            \
+    "svg'%20viewBox='0%200%2032%2032'%3E%3Crect%20width='32'%20height='32'%20rx='7'%20fill='%"     \
+    "230b5cad'/"                                                                                   \
+    "%3E%3Cpath%20d='M8%2023V10l8%208%208-8v13'%20fill='none'%20stroke='%23fff'%20stroke-width='"  \
+    "3.5'%20stroke-linecap='round'%20stroke-linejoin='round'/%3E%3C/svg%3E\">\n"
+
+const char *page_icon_link(void)
+{
+    return ICON_LINK;
+}
+
+void handle_favicon(struct http_request *req, struct http_response *resp)
+{
+    (void)req;
+    page_static(resp, "image/svg+xml", icon_svg, sizeof icon_svg - 1, 31536000);
+}
+
 void page_begin(struct buf *b, const char *title)
 {
     page_begin_in(b, I18N_DEFAULT_LANGUAGE, title);
@@ -28,7 +53,7 @@ void page_begin_in(struct buf *b, const char *lang, const char *title)
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                 "<title>");
     escape_html(b, title);
-    buf_puts(b, "</title>\n<link rel=\"stylesheet\" href=\"/static/muster.css\">\n"
+    buf_puts(b, "</title>\n" ICON_LINK "<link rel=\"stylesheet\" href=\"/static/muster.css\">\n"
                 "<script src=\"/static/muster.js\" defer></script>\n</head>\n<body>\n"
                 "<main class=\"page\">\n");
 }
@@ -64,7 +89,11 @@ void page_error_in(struct http_request *req, struct http_response *resp, const c
     escape_html(&resp->body, title);
     buf_puts(&resp->body, "</h1>\n<p>");
     escape_html(&resp->body, message);
-    buf_puts(&resp->body, "</p>\n");
+    /* A way on from every error page; the same for every wrong link, so it
+     * says nothing about which links exist. */
+    buf_puts(&resp->body, "</p>\n<p class=\"back\"><a href=\"/\">");
+    escape_html(&resp->body, i18n(lang, "Go to the start page"));
+    buf_puts(&resp->body, "</a></p>\n");
     page_end_in(&resp->body, lang);
 }
 
@@ -148,8 +177,7 @@ void page_absolute_url(const struct http_request *req, struct buf *b, const char
 }
 
 int page_supporter_from_token(struct http_request *req, struct http_response *resp,
-                              const char *token, enum token_purpose purpose,
-                              struct supporter *out)
+                              const char *token, enum token_purpose purpose, struct supporter *out)
 {
     return page_supporter_from_token_any(req, resp, I18N_DEFAULT_LANGUAGE, token, &purpose, 1, out);
 }
@@ -281,8 +309,8 @@ static const char script[] =
     "done();}});});\n"
     "})();\n";
 
-void page_static(struct http_response *resp, const char *content_type, const char *data,
-                 size_t len, int max_age)
+void page_static(struct http_response *resp, const char *content_type, const char *data, size_t len,
+                 int max_age)
 {
     char cache[48];
     snprintf(cache, sizeof cache, "public, max-age=%d", max_age);

@@ -45,6 +45,10 @@ void page_static(struct http_response *resp, const char *content_type, const cha
                  int max_age);
 void handle_stylesheet(struct http_request *req, struct http_response *resp);
 void handle_script(struct http_request *req, struct http_response *resp);
+/* GET /favicon.ico: muster's icon (SVG), cacheable for a year. */
+void handle_favicon(struct http_request *req, struct http_response *resp);
+/* The <link rel="icon"> of every page's head, the icon inline. */
+const char *page_icon_link(void);
 
 /* Resolves a supporter link token of the given purpose (constant-time check).
  * Returns 0 and fills out, or answers 404 itself and returns -1. */
@@ -71,5 +75,9 @@ void handle_unsubscribe_post(struct http_request *req, struct http_response *res
 void handle_healthz(struct http_request *req, struct http_response *resp);
 void handle_metrics(struct http_request *req, struct http_response *resp);
 void handle_home(struct http_request *req, struct http_response *resp);
+/* embed.c: the banner for other sites (script and iframe forms). */
+void handle_embed_script(struct http_request *req, struct http_response *resp);
+void handle_embed_page(struct http_request *req, struct http_response *resp);
+void handle_embed_stylesheet(struct http_request *req, struct http_response *resp);
 
 #endif

@@ -68,13 +68,9 @@ static void consent_text(const struct campaign *c, const char *lang, char *out, 
 
 static int has_control_chars(const char *s, int allow_newlines)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (allow_newlines && (*p == '\n' || *p == '\r' || *p == '\t'))
-            continue;
-        if (*p < 0x20 || *p == 0x7f)
-            return 1;
-    }
-    return 0;
+    if (!allow_newlines && strchr(s, '\t'))
+        return 1; /* a name is one field of one line */
+    return utf8_find_control(s, allow_newlines) >= 0;
 }
 
 static int target_has_room(const struct target_row *rows, size_t n, const char *key)
@@ -166,7 +162,7 @@ static void render_page(struct http_request *req, struct http_response *resp,
     int64_t confirmed = 0;
     if (store_confirmed_count(req->store, row->id, &confirmed) != 0)
         confirmed = 0;
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     char when[128], iso[21], consent[1024];
     if (i18n_format_moment(row->launch_utc, c->timezone, lang, when, sizeof when) != 0)
@@ -577,7 +573,10 @@ static int submit_pledge(struct http_request *req, struct http_response *resp,
         pledge_job_release(j);
         return -1;
     }
-    struct http_deferred d = {pledge_job_run, pledge_job_finish, pledge_job_release, j};
+    struct http_deferred d = {.run = pledge_job_run,
+                              .finish = pledge_job_finish,
+                              .release = pledge_job_release,
+                              .arg = j};
     http_defer(resp, &d);
     return 0;
 }
@@ -621,9 +620,7 @@ void handle_pledge_post(struct http_request *req, struct http_response *resp)
             page_error_in(req, resp, lang, 400, i18n(lang, "The form could not be read"), err);
             goto out;
         }
-        const char *cookie = http_cookie(req, CSRF_COOKIE);
-        const char *field = form_get(&form, "csrf");
-        if (!session_csrf_matches(cookie, field)) {
+        if (!session_csrf_field_ok(req, form_get(&form, "csrf"))) {
             page_error_in(req, resp, lang, 403, i18n(lang, "Form expired"),
                           i18n(lang, "This form has expired or was sent from another site. Go "
                                      "back, reload the page and try again."));

@@ -38,19 +38,31 @@ void handle_unsubscribe_page(struct http_request *req, struct http_response *res
     const char *title = campaign_title(req, &s, &row, &c);
     struct buf *b = &resp->body;
     const char *lang = row.language;
-    page_begin_in(b, lang, i18n(lang, "Unsubscribe"));
+    /* Someone already unsubscribed is told so, not offered to do it again. */
+    page_begin_in(b, lang,
+                  s.unsubscribed_at ? i18n(lang, "You are unsubscribed")
+                                    : i18n(lang, "Unsubscribe"));
     buf_puts(b, "<section class=\"card\">\n<p class=\"eyebrow\" dir=\"auto\">");
     escape_html(b, title);
-    buf_puts(b, "</p>\n<h1>");
-    escape_html(b, i18n(lang, "Unsubscribe"));
-    buf_puts(b, "</h1>\n");
+    buf_puts(b, "</p>\n");
     if (s.unsubscribed_at) {
-        buf_puts(b, "<p class=\"notice\">");
-        escape_html(b, i18n(lang, "You are unsubscribed. You will get no reminder for this "
-                                  "campaign."));
+        buf_puts(b, "<h1>");
+        escape_html(b, i18n(lang, "You are unsubscribed"));
+        buf_puts(b, "</h1>\n<p class=\"notice\">");
+        escape_html(b, i18n(lang, "You will get no reminder for this campaign."));
         buf_puts(b, "</p>\n");
+        if (c) {
+            buf_printf(b, "<p><a href=\"/c/%s\">", c->slug);
+            escape_html(b, i18n(lang, "Back to the campaign"));
+            buf_puts(b, "</a> ");
+            escape_html(b, i18n(lang, "Pledging again with the same address subscribes you "
+                                      "again after you confirm."));
+            buf_puts(b, "</p>\n");
+        }
     } else {
-        buf_puts(b, "<p>");
+        buf_puts(b, "<h1>");
+        escape_html(b, i18n(lang, "Unsubscribe"));
+        buf_puts(b, "</h1>\n<p>");
         escape_html(b, i18n(lang, "Stop the emails for this campaign? You will not get the "
                                   "reminder at the launch moment."));
         buf_printf(b,

@@ -1,6 +1,6 @@
 /*
  * test_campaign: the campaign file format (src/campaign/campaign.c) as
- * PRODUCT.md states it: required fields, defaults, the fields of each target
+ * docs/CAMPAIGN.md states it: required fields, defaults, the fields of each target
  * kind, the exact wording and format of every error, that every error is
  * listed, launch times across DST, and the canonical JSON used to tell whether
  * a re-applied file changed.
@@ -535,7 +535,7 @@ static void unknown_top_level_field_is_reported(void **state)
     assert_field_error("\"colour\": \"red\"",
                        "f.json: $.colour: unknown field; expected one of: slug, title, "
                        "description, organizer, launch, message, statement, assignment, targets, "
-                       "fallback, close_after_reports, closed_message, webhook, language\n");
+                       "fallback, close_after_reports, closed_message, webhook, embed, language\n");
 }
 
 static void unknown_nested_field_is_reported(void **state)
@@ -547,10 +547,11 @@ static void unknown_nested_field_is_reported(void **state)
 
 static void odd_keys_are_quoted_in_the_path(void **state)
 {
-    assert_field_error("\"a b\\n\\\"c\": 1",
-                       "f.json: $[\"a b\\u000a\\\"c\"]: unknown field; expected one of: slug, "
-                       "title, description, organizer, launch, message, statement, assignment, "
-                       "targets, fallback, close_after_reports, closed_message, webhook, language\n");
+    assert_field_error(
+        "\"a b\\n\\\"c\": 1",
+        "f.json: $[\"a b\\u000a\\\"c\"]: unknown field; expected one of: slug, "
+        "title, description, organizer, launch, message, statement, assignment, "
+        "targets, fallback, close_after_reports, closed_message, webhook, embed, language\n");
 }
 
 static void string_of_the_wrong_type_is_reported(void **state)
@@ -652,6 +653,17 @@ static void title_with_a_line_break_is_rejected(void **state)
                   "\"2026-12-05T10:00\", \"timezone\": \"UTC\"}, \"message\": {\"body\": "
                   "\"B\"}, \"targets\": [{\"id\": \"x\", \"kind\": \"x\"}]}",
                   "f.json: $.title: must be a single line (no line breaks)\n");
+}
+
+static void control_characters_in_text_are_rejected(void **state)
+{
+    /* ESC [ 2 J in the title (a terminal's "clear screen"), C1 CSI in the body */
+    assert_errors("{\"slug\": \"s\", \"title\": \"Day\\u001b[2J\", \"launch\": {\"at\": "
+                  "\"2026-12-05T10:00\", \"timezone\": \"UTC\"}, \"message\": {\"body\": "
+                  "\"B\\u009b2J\"}, \"targets\": [{\"id\": \"x\", \"kind\": \"x\"}]}",
+                  "f.json: $.title: must not contain control characters (one at character 4)\n"
+                  "f.json: $.message.body: must not contain control characters (one at "
+                  "character 2)\n");
 }
 
 /* A field "key": "<n times ch>" (ch one character, maybe multi-byte). */
@@ -1142,7 +1154,7 @@ static void call_needs_number_and_script(void **state)
 static void call_number_must_be_e164(void **state)
 {
     const char *want = "f.json: $.targets[0].number: expected an E.164 number: '+' and 8 to 15 "
-                       "digits, no spaces (e.g. \"+4930123456\")\n";
+                       "digits, the first not 0, no spaces (e.g. \"+4930123456\")\n";
     assert_target_error("{\"id\": \"a\", \"kind\": \"call\", \"number\": \"030 123456\", "
                         "\"script\": \"Hi\"}",
                         want);
@@ -1150,6 +1162,10 @@ static void call_number_must_be_e164(void **state)
                         "\"script\": \"Hi\"}",
                         want);
     assert_target_error("{\"id\": \"a\", \"kind\": \"call\", \"number\": \"+1234567890123456\", "
+                        "\"script\": \"Hi\"}",
+                        want);
+    /* no country code starts with 0: the action page's tel: link would refuse it */
+    assert_target_error("{\"id\": \"a\", \"kind\": \"call\", \"number\": \"+0301234567\", "
                         "\"script\": \"Hi\"}",
                         want);
 }
@@ -1313,7 +1329,7 @@ static void every_error_is_listed(void **state)
         " \"fallback\": [\"zzz\"]}",
         "f.json: $.extra: unknown field; expected one of: slug, title, description, organizer, "
         "launch, message, statement, assignment, targets, fallback, close_after_reports, "
-        "closed_message, webhook, language\n"
+        "closed_message, webhook, embed, language\n"
         "f.json: $.slug: must be 1 to 64 lowercase letters, digits and '-', not starting or "
         "ending with '-'\n"
         "f.json: $.title: expected a string, got an integer\n"
@@ -1492,10 +1508,9 @@ static void language_tag_is_kept_in_its_usual_case(void **state)
 
 static void invalid_language_tags_are_rejected(void **state)
 {
-    static const char *const bad[] = {"e",       "engl",        "en_US",   "en-",
-                                      "-en",     "en-USA",      "en-1",    "en-US-Latn",
-                                      "e1",      "en-Latn-Cyrl", "ar--EG", "es-MX-x",
-                                      "en US",   "ä"};
+    static const char *const bad[] = {"e",      "engl",    "en_US",      "en-", "-en",
+                                      "en-USA", "en-1",    "en-US-Latn", "e1",  "en-Latn-Cyrl",
+                                      "ar--EG", "es-MX-x", "en US",      "ä"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char field[64], want[512];
         snprintf(field, sizeof field, "\"language\": \"%s\"", bad[i]);
@@ -1573,6 +1588,7 @@ int main(void)
         cmocka_unit_test(slug_rules),
         cmocka_unit_test(empty_title_is_rejected),
         cmocka_unit_test(title_with_a_line_break_is_rejected),
+        cmocka_unit_test(control_characters_in_text_are_rejected),
         cmocka_unit_test(title_longer_than_200_characters_is_rejected),
         cmocka_unit_test(description_longer_than_20000_characters_is_rejected),
         cmocka_unit_test(closed_message_longer_than_2000_characters_is_rejected),
