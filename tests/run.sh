@@ -3,11 +3,13 @@
 # sanitized binaries). Families, in order:
 #   layers    scripts/layers.sh on a throwaway tree, then --check on src/ and
 #             docs/ARCHITECTURE.md's table: every include points down
+#   contrib   contrib/: systemd units through systemd-analyze verify, and
+#             backup.sh making a working copy (scripts/check-contrib.sh)
 #   unit      cmocka tests, built normally and with -fsanitize=address,undefined
 #   e2e       pytest over HTTP against build/asan/muster with real SMTP servers
 #   fuzz      every libFuzzer target for a bounded time over its corpus
 #   browser   headless Chromium through playwright-core
-# Set MUSTER_TEST_ONLY=layers|unit|e2e|fuzz|browser to run one family,
+# Set MUSTER_TEST_ONLY=layers|contrib|unit|e2e|fuzz|browser to run one family,
 # MUSTER_FUZZ_SECONDS to change the fuzzing time (default 20 per target).
 set -u
 cd "$(dirname "$0")/.."
@@ -64,6 +66,10 @@ layers_selftest() {
 if want layers; then
     run "layers (scripts/layers.sh on a made-up tree)" layers_selftest
     run "layers (scripts/layers.sh --check)" scripts/layers.sh --check
+fi
+
+if want contrib; then
+    run "contrib (systemd units, backup.sh)" scripts/check-contrib.sh build/muster
 fi
 
 if want unit; then
