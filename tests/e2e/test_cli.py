@@ -1,16 +1,23 @@
 """
-test_cli: the command line (PRODUCT.md, "Command line" and "Campaign file"):
+test_cli: the command line (README.md, "Command line" and "Campaign file"):
 `campaign apply` (invalid files refused as a whole with every error listed,
 --dry-run, idempotence), `campaign list|show`, usage errors, `target close`,
-and `stats`.
+and `stats`; stored text reaches a terminal with its control characters
+neutralised.
 """
 import json
+import os
+import pty
 import re
+import select
+import signal
+import subprocess
+import time
 import urllib.parse
 
 import pytest
 
-from conftest import make_campaign
+from conftest import MUSTER_BIN, ROOT, make_campaign, sanitizer_lines, wait_until
 
 
 def snapshot(m):
@@ -90,6 +97,53 @@ def test_invalid_file_of_a_new_campaign_creates_nothing(make_muster):
     assert any(line.startswith("new.json: $.targets") for line in error_lines(err)), err
     assert snapshot(m) == before
     assert m.cli("campaign", "show", "other-day")[0] == 2
+
+
+def test_launch_moment_in_a_daylight_saving_gap_is_refused_naming_the_field_and_the_gap(
+        make_muster):
+    m = make_muster(start=False)
+    before = snapshot(m)
+    bad = make_campaign({"slug": "gap-day"})
+    bad["launch"] = {"at": "2031-03-09T02:30:00", "timezone": "America/New_York"}
+    m.write_campaign(bad, name="gap.json")
+    code, out, err = m.cli("campaign", "apply", "gap.json")
+    assert code == 2, (code, out, err)
+    lines = error_lines(err)
+    assert len(lines) == 1, err
+    assert lines[0].startswith("gap.json: $.launch.at: "), lines[0]
+    assert "does not exist" in lines[0] and "from 02:00 to 03:00" in lines[0], lines[0]
+    assert snapshot(m) == before
+    assert m.cli("campaign", "apply", "gap.json", "--dry-run")[0] == 2
+
+
+def test_launch_moment_that_occurs_twice_is_applied_with_a_warning_naming_the_first(make_muster):
+    m = make_muster(start=False)
+    twice = make_campaign({"slug": "twice-day"})
+    twice["launch"] = {"at": "2031-11-02T01:30:00", "timezone": "America/New_York"}
+    m.write_campaign(twice, name="twice.json")
+    code, out, err = m.cli("campaign", "apply", "twice.json")
+    assert code == 0, (code, out, err)
+    warning = [line for line in error_lines(err) if "$.launch.at" in line]
+    assert len(warning) == 1, err
+    assert "occurs twice" in warning[0] and "using the first" in warning[0], warning[0]
+    assert "2031-11-02T05:30:00Z" in warning[0], warning[0]  # 01:30 EDT, not EST
+    stored = {c["slug"]: c for c in m.inspect("campaigns")}["twice-day"]
+    assert stored["launch_utc"] == 1951363800, stored  # 2031-11-02T05:30:00Z
+
+
+def test_launch_moment_in_the_past_is_applied_with_a_warning(make_muster):
+    m = make_muster(start=False)
+    past = make_campaign({"slug": "past-day"})
+    past["launch"] = {"at": "2020-06-01T10:00:00", "timezone": "UTC"}
+    m.write_campaign(past, name="past.json")
+    code, out, err = m.cli("campaign", "apply", "past.json")
+    assert code == 0, (code, out, err)
+    assert "created" in out, out
+    warning = [line for line in error_lines(err) if "$.launch.at" in line]
+    assert len(warning) == 1 and "has passed" in warning[0], err
+    # a moment ahead gets no warning
+    code, out, err = m.cli("campaign", "apply", "campaign.json")
+    assert code == 0 and "$.launch.at" not in err, err
 
 
 # ----------------------------------------------------------------------------- apply
@@ -303,3 +357,180 @@ def test_target_added_by_apply_is_used_by_the_running_server_at_once(muster, smt
         assert r.status == 302, r
         url = urllib.parse.urlsplit(r.header("Location"))
         assert (url.netloc, url.path) == ("petition.example", "/sign/petition"), url
+
+
+# ----------------------------------------------------------------------------- terminal escapes
+
+# What stored text could make a terminal do, by the ways it can still get stored:
+# campaign files and pledges refuse C0 and C1 controls (test_injection.py), but not
+# the right-to-left overrides and isolates that disguise the text around them; a
+# target's --reason refuses C0 only, so DEL and C1 controls (U+009B CSI, U+009D OSC)
+# reach the store; and a file name the organizer typed carries anything, ESC
+# sequences included (clear the screen, set the window title, an OSC 8 hyperlink).
+HOSTILE_TITLE = "Docs day \u202egnp.exe\u202c \u2066x\u2069 \u202aA\u202bB\u202dC"
+HOSTILE_NAME = "Mallory \u202eevil\u2067"
+HOSTILE_REASON = "gone \u009b2J\u009d8;;https://evil.example/\u009c\x7f \u202eesrever"
+HOSTILE_FILE = ("day \x1b[2J\x1b[H\x1b]0;pwned\x07 "
+                "\x1b]8;;evil.example\x1b\\click\x1b]8;;\x1b\\.json")
+
+
+def terminal_safe(text):
+    """No ESC or other C0 control but line breaks and tabs, no DEL, no C1 control
+    (as a character or as a raw byte) and no bidi override or isolate."""
+    raw = text.encode("utf-8", "surrogateescape")
+    assert b"\x1b" not in raw, text
+    bad = [c for c in text if (ord(c) < 0x20 and c not in "\r\n\t") or ord(c) == 0x7f or
+           0x80 <= ord(c) <= 0x9f or 0x202a <= ord(c) <= 0x202e or 0x2066 <= ord(c) <= 0x2069]
+    assert not bad, (bad, text)
+    # nor raw C1 bytes or other invalid UTF-8 (decoded as surrogates)
+    assert not any(0xdc80 <= ord(c) <= 0xdcff for c in text), text
+    return True
+
+
+def on_terminal(m, *args):
+    """Runs `muster ARGS` with stdout on a pseudo-terminal: (code, what it showed)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([MUSTER_BIN, *args], cwd=m.dir, env=m.env, stdout=slave,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    shown = b""
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 20)
+            assert ready, f"`muster {' '.join(args)}` printed nothing for 20 s"
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the other side closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    err = proc.stderr.read().decode("utf-8", "replace")
+    proc.stderr.close()
+    code = proc.wait(timeout=20)
+    assert not sanitizer_lines(err), err
+    return code, shown.decode("utf-8", "surrogateescape")
+
+
+def test_stored_escape_sequences_reach_the_terminal_neutralised(make_muster):
+    m = make_muster(campaign=make_campaign({"title": HOSTILE_TITLE}))
+    r = m.pledge("mallory@example.org", name=HOSTILE_NAME)
+    assert r.status == 202, r
+    code, out, err = m.cli("target", "close", m.slug, "maintainers", "--reason", HOSTILE_REASON)
+    assert code == 0, err
+    (m.dir / HOSTILE_FILE).write_text(json.dumps(m.campaign), encoding="utf-8")
+    outputs = {}
+    for args in (("campaign", "list"), ("campaign", "show", m.slug), ("stats", m.slug),
+                 ("stats", m.slug, "--json"), ("campaign", "apply", HOSTILE_FILE, "--dry-run"),
+                 ("campaign", "apply", HOSTILE_FILE + ".missing")):
+        code, out, err = m.cli(*args)
+        assert code in (0, 2), (args, err)
+        if "--json" not in args:  # JSON to a pipe is for programs: checked below
+            outputs[args] = out + err
+        else:
+            piped_json = out
+        code, shown = on_terminal(m, *args)
+        outputs[("terminal",) + args] = shown
+    code, shown = on_terminal(m, "export", m.slug, "supporters")
+    assert code == 0, shown
+    outputs[("terminal", "export")] = shown
+    for args, out in outputs.items():
+        assert terminal_safe(out), args
+    # the escapes are shown, visibly, where the title, the reason and the name were
+    assert "Docs day \\u202Egnp.exe\\u202C \\u2066x\\u2069" in outputs[("campaign", "list")]
+    show = outputs[("campaign", "show", m.slug)]
+    assert "\\u202Egnp.exe\\u202C" in show, show
+    assert "gone \\u009B2J\\u009D8;;https://evil.example/\\u009C\\x7F \\u202Eesrever" in show, show
+    dry_run = outputs[("campaign", "apply", HOSTILE_FILE, "--dry-run")]
+    assert "day \\x1B[2J\\x1B[H\\x1B]0;pwned\\x07" in dry_run, dry_run
+    assert "\\x1B]8;;evil.example\\x1B\\click" in outputs[("campaign", "apply", HOSTILE_FILE + ".missing")]
+    assert "Mallory \\u202Eevil\\u2067" in outputs[("terminal", "export")]
+    # --json to a pipe stays what it was: JSON, the exact title
+    assert json.loads(piped_json)["title"] == HOSTILE_TITLE
+    assert json.loads(outputs[("terminal", "stats", m.slug, "--json")])["title"] == HOSTILE_TITLE
+    # export to a file or a pipe stays the exact CSV
+    assert m.supporter("mallory@example.org")["name"] == HOSTILE_NAME
+    code, piped, err = m.cli("export", m.slug, "supporters")
+    assert code == 0, err
+    assert HOSTILE_NAME in piped
+
+
+# ----------------------------------------------------------------------------- demo
+
+
+def test_demo_campaign_moment_is_two_days_ahead_on_the_hour(make_muster):
+    """`muster demo` applies the bundled campaign with its moment moved to two days
+    from now, on the hour in the campaign's zone: a first visit does not find a
+    moment that has passed while the mails promise a reminder."""
+    m = make_muster(start=False, apply=False)
+    env = dict(m.env, MUSTER_DEMO_FILE=str(ROOT / "examples" / "docs-day.json"))
+    err_path = m.dir / "demo.stderr"
+    with open(m.dir / "demo.stdout", "wb") as out, open(err_path, "wb") as err:
+        proc = subprocess.Popen([MUSTER_BIN, "demo"], cwd=m.dir, env=env, stdout=out,
+                                stderr=err, stdin=subprocess.DEVNULL)
+    try:
+        started = time.time()
+
+        def up():
+            try:
+                return m.get("/healthz", timeout=2).status == 200
+            except OSError:
+                return proc.poll() is not None
+
+        wait_until(up, 15, what="muster demo answering")
+        assert proc.poll() is None, err_path.read_text()
+        page = m.get("/c/docs-day")
+        assert page.status == 200, page
+        assert "has passed" not in page.text
+        stored = {c["slug"]: c for c in m.inspect("campaigns")}["docs-day"]
+        at = stored["launch_utc"]
+        assert started + 2 * 86400 <= at <= time.time() + 2 * 86400 + 3600, (started, at)
+        assert at % 3600 == 0, at  # America/New_York is a whole number of hours off UTC
+        assert "$.launch.at" not in err_path.read_text()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    assert not sanitizer_lines(err_path.read_text()), err_path.read_text()[-4000:]
+
+
+# ----------------------------------------------------------------------------- import
+
+
+def test_import_keeps_the_good_rows_exits_0_and_reports_each_refusal(make_muster):
+    m = make_muster(start=False)
+    (m.dir / "people.csv").write_text(
+        "email,name,consent,timezone\n"
+        "ok1@example.org,One,yes,UTC\n"
+        "no@example.org,No,no,UTC\n"
+        "ok2@example.org,Two,yes,Europe/Berlin\n"
+        "bad-address,Bad,yes,UTC\n", encoding="utf-8")
+    code, out, err = m.cli("import", m.slug, "people.csv")
+    assert code == 0, (code, out, err)
+    assert "imported 2 supporters, refused 2" in out, out
+    lines = error_lines(err)
+    assert any(line.startswith("people.csv:3: refused: ") and "consent" in line
+               for line in lines), err
+    assert any(line.startswith("people.csv:5: refused: ") and "email" in line
+               for line in lines), err
+    assert m.supporter("ok1@example.org")["status"] == "confirmed"
+    assert m.supporter("ok2@example.org") is not None
+    assert m.supporter("no@example.org") is None
+
+
+def test_import_strict_refuses_the_whole_file_when_a_row_is_refused(make_muster):
+    m = make_muster(start=False)
+    (m.dir / "people.csv").write_text(
+        "email,consent\nok1@example.org,yes\nno@example.org,no\n", encoding="utf-8")
+    code, out, err = m.cli("import", m.slug, "people.csv", "--strict")
+    assert code == 2, (code, out, err)
+    assert "people.csv:3: refused: " in err, err
+    assert "nothing was imported" in err, err
+    assert m.supporter("ok1@example.org") is None
+    assert m.supporter_count() == 0
+    # a clean file imports under --strict too
+    (m.dir / "clean.csv").write_text("email,consent\nok1@example.org,yes\n", encoding="utf-8")
+    code, out, err = m.cli("import", "--strict", m.slug, "clean.csv")
+    assert code == 0, (code, out, err)
+    assert m.supporter("ok1@example.org") is not None

@@ -1,6 +1,6 @@
 /*
  * test_campaign: the campaign file format (src/campaign/campaign.c) as
- * PRODUCT.md states it: required fields, defaults, the fields of each target
+ * docs/CAMPAIGN.md states it: required fields, defaults, the fields of each target
  * kind, the exact wording and format of every error, that every error is
  * listed, launch times across DST, and the canonical JSON used to tell whether
  * a re-applied file changed.
@@ -535,7 +535,7 @@ static void unknown_top_level_field_is_reported(void **state)
     assert_field_error("\"colour\": \"red\"",
                        "f.json: $.colour: unknown field; expected one of: slug, title, "
                        "description, organizer, launch, message, statement, assignment, targets, "
-                       "fallback, close_after_reports, closed_message, webhook\n");
+                       "fallback, close_after_reports, closed_message, webhook, embed\n");
 }
 
 static void unknown_nested_field_is_reported(void **state)
@@ -550,7 +550,7 @@ static void odd_keys_are_quoted_in_the_path(void **state)
     assert_field_error("\"a b\\n\\\"c\": 1",
                        "f.json: $[\"a b\\u000a\\\"c\"]: unknown field; expected one of: slug, "
                        "title, description, organizer, launch, message, statement, assignment, "
-                       "targets, fallback, close_after_reports, closed_message, webhook\n");
+                       "targets, fallback, close_after_reports, closed_message, webhook, embed\n");
 }
 
 static void string_of_the_wrong_type_is_reported(void **state)
@@ -1153,7 +1153,7 @@ static void call_needs_number_and_script(void **state)
 static void call_number_must_be_e164(void **state)
 {
     const char *want = "f.json: $.targets[0].number: expected an E.164 number: '+' and 8 to 15 "
-                       "digits, no spaces (e.g. \"+4930123456\")\n";
+                       "digits, the first not 0, no spaces (e.g. \"+4930123456\")\n";
     assert_target_error("{\"id\": \"a\", \"kind\": \"call\", \"number\": \"030 123456\", "
                         "\"script\": \"Hi\"}",
                         want);
@@ -1161,6 +1161,10 @@ static void call_number_must_be_e164(void **state)
                         "\"script\": \"Hi\"}",
                         want);
     assert_target_error("{\"id\": \"a\", \"kind\": \"call\", \"number\": \"+1234567890123456\", "
+                        "\"script\": \"Hi\"}",
+                        want);
+    /* no country code starts with 0: the action page's tel: link would refuse it */
+    assert_target_error("{\"id\": \"a\", \"kind\": \"call\", \"number\": \"+0301234567\", "
                         "\"script\": \"Hi\"}",
                         want);
 }
@@ -1324,7 +1328,7 @@ static void every_error_is_listed(void **state)
         " \"fallback\": [\"zzz\"]}",
         "f.json: $.extra: unknown field; expected one of: slug, title, description, organizer, "
         "launch, message, statement, assignment, targets, fallback, close_after_reports, "
-        "closed_message, webhook\n"
+        "closed_message, webhook, embed\n"
         "f.json: $.slug: must be 1 to 64 lowercase letters, digits and '-', not starting or "
         "ending with '-'\n"
         "f.json: $.title: expected a string, got an integer\n"
