@@ -6,11 +6,13 @@
 #             scripts/docs.sh the same way: links and docs inside the repository,
 #             every MUSTER_ variable in --help and README.md (needs build/muster);
 #             the translation catalogs' completeness (scripts/i18n.sh check)
+#   contrib   contrib/: systemd units through systemd-analyze verify, and
+#             backup.sh making a working copy (scripts/check-contrib.sh)
 #   unit      cmocka tests, built normally and with -fsanitize=address,undefined
 #   e2e       pytest over HTTP against build/asan/muster with real SMTP servers
 #   fuzz      every libFuzzer target for a bounded time over its corpus
 #   browser   headless Chromium through playwright-core
-# Set MUSTER_TEST_ONLY=layers|unit|e2e|fuzz|browser to run one family,
+# Set MUSTER_TEST_ONLY=layers|contrib|unit|e2e|fuzz|browser to run one family,
 # MUSTER_FUZZ_SECONDS to change the fuzzing time (default 60 per target).
 set -u
 cd "$(dirname "$0")/.."
@@ -110,6 +112,10 @@ if want layers; then
     run "layers (scripts/i18n.sh selftest: the completeness test fails where it should)" \
         scripts/i18n.sh selftest
     run "layers (scripts/i18n.sh check: every catalog translates every string)" scripts/i18n.sh check
+fi
+
+if want contrib; then
+    run "contrib (systemd units, backup.sh)" scripts/check-contrib.sh build/muster
 fi
 
 if want unit; then
