@@ -30,8 +30,7 @@ static const struct command commands[] = {
     {"init", cmd_init, CMD_STORE, "init                      create or upgrade the database"},
     {"serve", cmd_serve, CMD_STORE, "serve                     HTTP server, scheduler and sender"},
     {"demo", cmd_demo, CMD_STORE, "demo                      init + demo campaign + serve"},
-    {"campaign", cmd_campaign, CMD_STORE,
-     "campaign apply FILE [--dry-run] | list | show SLUG"},
+    {"campaign", cmd_campaign, CMD_STORE, "campaign apply FILE [--dry-run] | list | show SLUG"},
     {"target", cmd_target, CMD_STORE, "target close|open SLUG TARGET [--reason TEXT]"},
     {"launch", cmd_launch, CMD_STORE, "launch SLUG [--dry-run]   send the owed reminders now"},
     {"stats", cmd_stats, CMD_STORE, "stats SLUG [--json]"},
@@ -114,7 +113,9 @@ int cli_main(int argc, char **argv)
         unsigned char secret[TOKEN_SECRET_LEN];
         if (store_secret(cli.store, secret) != 0 || token_init(secret) != 0) {
             store_close(cli.store);
-            int code = cli_fail(EXIT_RUNTIME, "cannot read the server secret from %s", cli.cfg.db);
+            char shown[512];
+            store_location_redact(cli.cfg.db, shown, sizeof shown);
+            int code = cli_fail(EXIT_RUNTIME, "cannot read the server secret from %s", shown);
             config_release(&cli.cfg);
             return code;
         }
