@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL cluster for the tests (tests/README.md):
-#   scripts/pg-cluster.sh start DIR   initdb + pg_ctl start in DIR (which must not
-#                                     exist yet); prints the connection string
+#   scripts/pg-cluster.sh start DIR   initdb + pg_ctl start in DIR (new or empty;
+#                                     its parent must let nobody through when
+#                                     run as root, as /tmp does); prints the
+#                                     connection string (libpq key=value)
 #   scripts/pg-cluster.sh stop DIR    stops it and removes DIR
 # The server listens on a Unix socket in DIR only (listen_addresses = '', no TCP),
 # trusts local connections of its one user "muster" (a superuser of this cluster
@@ -35,8 +37,8 @@ as_owner() {
 }
 case "$what" in
 start)
-    if [ -e "$dir" ]; then
-        echo "pg-cluster: $dir exists already" >&2
+    if [ -e "$dir" ] && [ -n "$(ls -A "$dir")" ]; then
+        echo "pg-cluster: $dir exists and is not empty" >&2
         exit 1
     fi
     mkdir -p "$dir"
