@@ -46,6 +46,7 @@ struct pg_store {
     struct pg_stmt_slot cache[PG_STMT_CACHE];
     int prepared;
     enum pg_tx tx;
+    int durable; /* store_set_durable's choice, applied again after a reconnect */
     /* The shared read snapshot (store_snapshot_enter), as in SQLite's. */
     pthread_mutex_t snapshot_lock;
     int snapshot_open;

@@ -175,6 +175,14 @@ void store_location_redact(const char *location, char *out, size_t n)
     }
 }
 
+const char *store_location_backend(const char *location)
+{
+    const char *rest;
+    char err[8];
+    const struct store_backend *be = backend_for(location, &rest, err, sizeof err);
+    return be ? be->name : NULL;
+}
+
 int store_location_check(const char *location, char *err, size_t err_len)
 {
     const char *rest;

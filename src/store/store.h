@@ -51,6 +51,9 @@ int store_open(const char *location, struct store **out, char *err, size_t err_l
 /* 0 when a backend takes location; -1 with the reason in err (bad input:
  * nothing was opened, nothing was connected to). */
 int store_location_check(const char *location, char *err, size_t err_len);
+/* The name of the backend that would open location ("sqlite", "postgres"),
+ * NULL when none takes it; nothing is opened. */
+const char *store_location_backend(const char *location);
 /* The location as it may be shown or logged: a password in a URL's user
  * part, in its query (password=) or in a key=value pair becomes "***". */
 void store_location_redact(const char *location, char *out, size_t n);

@@ -36,6 +36,7 @@
 
 static void pg_close(struct store *base);
 static int pg_schema_version(struct store *base);
+static int reconnect(struct pg_store *st);
 
 /* ---------- basics ---------- */
 
@@ -99,23 +100,50 @@ static const char *statement(struct pg_store *st, const char *sql, const char *w
     return slot->name;
 }
 
+/* A connection the server dropped (a restart, a failover, an idle timeout)
+ * is opened again, once, when no transaction was open on it: nothing is
+ * lost then, and the statement is tried again. Inside a transaction the
+ * error stands: the transaction's work is gone and its caller must know. */
+static int reconnect(struct pg_store *st)
+{
+    if (PQstatus(st->conn) != CONNECTION_BAD || st->tx != PG_TX_NONE)
+        return -1;
+    PQreset(st->conn);
+    if (PQstatus(st->conn) != CONNECTION_OK)
+        return -1;
+    st->prepared = 0; /* prepared statements died with the session */
+    const char *settings = st->durable ? "SET synchronous_commit = on; SET TIME ZONE 'UTC'"
+                                       : "SET synchronous_commit = off; SET TIME ZONE 'UTC'";
+    if (pg_simple(st, settings, "reconnect") != 0)
+        return -1;
+    log_warn("store.reconnected", "backend=postgres");
+    return 0;
+}
+
 PGresult *pg_exec(struct pg_store *st, const char *sql, const struct pg_params *p, const char *what)
 {
     if (p && p->n >= PG_MAX_PARAMS) {
         log_error("store.error", "op=%s error=\"too many parameters\"", what);
         return NULL;
     }
-    const char *name = statement(st, sql, what);
-    if (!name)
-        return NULL;
-    PGresult *r = PQexecPrepared(st->conn, name, p ? p->n : 0, p ? p->values : NULL, NULL, NULL, 0);
-    ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    for (int attempt = 0;; attempt++) {
+        const char *name = statement(st, sql, what);
+        if (!name) {
+            if (attempt == 0 && reconnect(st) == 0)
+                continue;
+            return NULL;
+        }
+        PGresult *r =
+            PQexecPrepared(st->conn, name, p ? p->n : 0, p ? p->values : NULL, NULL, NULL, 0);
+        ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
+            return r;
         log_pg_error(st, r, what);
         PQclear(r);
+        if (attempt == 0 && reconnect(st) == 0)
+            continue;
         return NULL;
     }
-    return r;
 }
 
 int pg_run(struct pg_store *st, const char *sql, const struct pg_params *p, const char *what,
@@ -130,7 +158,19 @@ int pg_run(struct pg_store *st, const char *sql, const struct pg_params *p, cons
     return 0;
 }
 
+static int pg_simple_once(struct pg_store *st, const char *sql, const char *what);
+
 int pg_simple(struct pg_store *st, const char *sql, const char *what)
+{
+    if (pg_simple_once(st, sql, what) == 0)
+        return 0;
+    /* BEGIN on a dropped connection: open it again and begin there. */
+    if (reconnect(st) == 0)
+        return pg_simple_once(st, sql, what);
+    return -1;
+}
+
+static int pg_simple_once(struct pg_store *st, const char *sql, const char *what)
 {
     PGresult *r = PQexec(st->conn, sql);
     ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -283,9 +323,12 @@ static void pgb_read_end(struct store *base)
 
 static int pgb_set_durable(struct store *base, int full)
 {
-    return pg_simple(pg_of(base),
-                     full ? "SET synchronous_commit = on" : "SET synchronous_commit = off",
-                     "durable");
+    struct pg_store *st = pg_of(base);
+    if (pg_simple(st, full ? "SET synchronous_commit = on" : "SET synchronous_commit = off",
+                  "durable") != 0)
+        return -1;
+    st->durable = full;
+    return 0;
 }
 
 /* ---------- the shared read snapshot (as SQLite's) ---------- */
@@ -521,6 +564,7 @@ static int pg_open(const char *location, struct store **out, char *err, size_t e
         return -1;
     }
     st->base.be = &store_backend_pg;
+    st->durable = 1;
     pthread_mutex_init(&st->snapshot_lock, NULL);
     /* The location may be a URL or key=value pairs: expand_dbname reads
      * either; the name shown in pg_stat_activity is muster unless it says. */

@@ -377,6 +377,20 @@ static void store_location_redact_hides_every_form_of_password(void **state)
     }
 }
 
+static void store_location_backend_names_the_backend_of_each_form(void **state)
+{
+    (void)state;
+    assert_string_equal(store_location_backend("./muster.db"), "sqlite");
+    assert_string_equal(store_location_backend("sqlite:/tmp/x.db"), "sqlite");
+    assert_string_equal(store_location_backend("/var/lib/muster/muster.db"), "sqlite");
+    assert_string_equal(store_location_backend("postgres://h/db"), "postgres");
+    assert_string_equal(store_location_backend("postgresql://u:p@h:5432/db"), "postgres");
+    assert_string_equal(store_location_backend("host=/run/postgresql dbname=muster"), "postgres");
+    assert_string_equal(store_location_backend(" dbname = muster"), "postgres");
+    assert_null(store_location_backend("mysql://h/db"));
+    assert_null(store_location_backend(""));
+}
+
 static void store_location_check_takes_postgres_forms_and_connects_to_nothing(void **state)
 {
     (void)state;
@@ -2938,6 +2952,7 @@ int main(void)
         cmocka_unit_test(store_open_of_an_unreachable_postgres_says_so_without_the_password),
         cmocka_unit_test(store_location_redact_hides_every_form_of_password),
         cmocka_unit_test(store_location_check_takes_postgres_forms_and_connects_to_nothing),
+        cmocka_unit_test(store_location_backend_names_the_backend_of_each_form),
         cmocka_unit_test(store_open_refuses_an_unknown_scheme_naming_it),
         cmocka_unit_test(store_open_refuses_an_empty_location_or_sqlite_without_a_path),
         cmocka_unit_test(store_open_accepts_sqlite_colon_path_as_that_file),
