@@ -112,8 +112,10 @@ static int reconnect(struct pg_store *st)
     if (PQstatus(st->conn) != CONNECTION_OK)
         return -1;
     st->prepared = 0; /* prepared statements died with the session */
-    const char *settings = st->durable ? "SET synchronous_commit = on; SET TIME ZONE 'UTC'"
-                                       : "SET synchronous_commit = off; SET TIME ZONE 'UTC'";
+    const char *settings = st->durable ? "SET synchronous_commit = on; SET TIME ZONE 'UTC'; "
+                                         "SET client_min_messages = warning"
+                                       : "SET synchronous_commit = off; SET TIME ZONE 'UTC'; "
+                                         "SET client_min_messages = warning";
     if (pg_simple(st, settings, "reconnect") != 0)
         return -1;
     log_warn("store.reconnected", "backend=postgres");
@@ -556,6 +558,17 @@ static int migrate(struct pg_store *st, char *err, size_t err_len)
     return rc;
 }
 
+/* The server's warnings go to the log as one line each (libpq would print
+ * them on stderr as they come); its notices are not asked for. */
+static void log_notice(void *arg, const PGresult *r)
+{
+    (void)arg;
+    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    char quoted[600];
+    log_warn("store.notice", "backend=postgres message=%s",
+             log_quote(msg ? msg : "?", quoted, sizeof quoted));
+}
+
 static int pg_open(const char *location, struct store **out, char *err, size_t err_len)
 {
     struct pg_store *st = calloc(1, sizeof *st);
@@ -579,7 +592,11 @@ static int pg_open(const char *location, struct store **out, char *err, size_t e
     }
     /* Every time is stored as Unix seconds; this keeps the server's own
      * clock and zone out of it. synchronous_commit: on until told. */
-    if (pg_simple(st, "SET synchronous_commit = on; SET TIME ZONE 'UTC'", "open") != 0) {
+    PQsetNoticeReceiver(st->conn, log_notice, NULL);
+    if (pg_simple(st,
+                  "SET synchronous_commit = on; SET TIME ZONE 'UTC'; "
+                  "SET client_min_messages = warning",
+                  "open") != 0) {
         open_error(location, "cannot use", PQerrorMessage(st->conn), err, err_len);
         pg_close(&st->base);
         return -1;
