@@ -24,6 +24,10 @@ const struct route app_routes[] = {
     {"GET", "/c/:slug", handle_pledge_page, ROUTE_PUBLIC},
     {"POST", "/c/:slug/pledge", handle_pledge_post, ROUTE_PUBLIC}, /* CSRF checked for forms */
     {"GET", "/c/:slug/calendar/:file", handle_calendar, ROUTE_PUBLIC},
+    /* the banner other sites carry: the only routes that may run or be framed elsewhere */
+    {"GET", "/c/:slug/embed.js", handle_embed_script, ROUTE_PUBLIC},
+    {"GET", "/c/:slug/embed", handle_embed_page, ROUTE_PUBLIC},
+    {"GET", "/static/embed.css", handle_embed_stylesheet, ROUTE_PUBLIC},
     {"GET", "/confirm/:token", handle_confirm_page, ROUTE_PUBLIC},
     {"POST", "/confirm/:token", handle_confirm_post, ROUTE_PUBLIC},
     {"GET", "/a/:token", handle_action, ROUTE_PUBLIC | ROUTE_SNAPSHOT},

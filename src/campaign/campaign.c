@@ -261,6 +261,11 @@ static int check_string(struct ctx *c, const json_t *v, size_t max_chars, int fl
         fail(c, "must be a single line (no line breaks)");
         return -1;
     }
+    long control = utf8_find_control(s, 1);
+    if (control >= 0) {
+        fail(c, "must not contain control characters (one at character %ld)", control + 1);
+        return -1;
+    }
     return 0;
 }
 
@@ -878,7 +883,8 @@ static void parse_targets(struct ctx *c, json_t *root, struct campaign *cp)
 static void parse_fallback(struct ctx *c, json_t *root, struct campaign *cp)
 {
     if (json_object_get(root, "fallback")) {
-        if (field_string_list(c, root, "fallback", 0, 0, CAMPAIGN_MAX_TARGETS, NULL, &cp->fallback) != 1)
+        if (field_string_list(c, root, "fallback", 0, 0, CAMPAIGN_MAX_TARGETS, NULL,
+                              &cp->fallback) != 1)
             return;
         size_t saved = path_push_key(c, "fallback");
         for (size_t i = 0; i < cp->fallback.count; i++) {
@@ -922,7 +928,8 @@ static const char *const top_fields[] = {
     "slug",    "title",    "description",         "organizer",
     "launch",  "message",  "statement",           "assignment",
     "targets", "fallback", "close_after_reports", "closed_message",
-    "webhook", NULL};
+    "webhook", "embed", NULL};
+static const char *const embed_fields[] = {"after", NULL};
 static const char *const organizer_fields[] = {"name", "email", NULL};
 static const char *const launch_fields[] = {"at", "timezone", "window_minutes", NULL};
 static const char *const message_fields[] = {"title", "body", NULL};
@@ -1152,6 +1159,32 @@ static void parse_webhook(struct ctx *c, json_t *root, struct campaign *cp)
 
 /* ---- end webhook ---- */
 
+/* The optional "embed" object: how the banner on other sites ends. */
+static void parse_embed(struct ctx *c, json_t *root, struct campaign *cp)
+{
+    json_t *em = field_object(c, root, "embed", 0);
+    if (!em)
+        return;
+    size_t saved = path_push_key(c, "embed");
+    check_fields(c, em, embed_fields, NULL, NULL);
+    char *after = NULL;
+    if (field_string(c, em, "after", 16, 0, &after) == 1) {
+        if (strcmp(after, "hide") == 0) {
+            cp->embed_after = EMBED_AFTER_HIDE;
+        } else if (strcmp(after, "thanks") == 0) {
+            cp->embed_after = EMBED_AFTER_THANKS;
+        } else {
+            size_t at = path_push_key(c, "after");
+            char q[QUOTE_SIZE];
+            fail(c, "unknown value %s; expected \"hide\" or \"thanks\"",
+                 quoted(q, sizeof q, after));
+            path_pop(c, at);
+        }
+    }
+    free(after);
+    path_pop(c, saved);
+}
+
 static void set_default(struct ctx *c, char **field, const char *value)
 {
     if (!*field)
@@ -1184,6 +1217,7 @@ static void parse_document(struct ctx *c, json_t *root, struct campaign *cp)
     (void)field_string(c, root, "closed_message", MAX_CLOSED_MESSAGE, STR_NONEMPTY,
                        &cp->closed_message);
     parse_webhook(c, root, cp);
+    parse_embed(c, root, cp);
 
     set_default(c, &cp->description, "");
     set_default(c, &cp->message_title, "");

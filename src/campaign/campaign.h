@@ -65,6 +65,10 @@ struct webhook_spec {
 };
 /* ---- end webhook ---- */
 
+/* What the embeddable banner (GET /c/SLUG/embed.js) shows once the window is
+ * over: nothing, or a thank-you line. */
+enum embed_after { EMBED_AFTER_HIDE = 0, EMBED_AFTER_THANKS };
+
 struct campaign {
     char *slug;
     char *title;
@@ -87,6 +91,7 @@ struct campaign {
     int close_after_reports;   /* 0: off */
     char *closed_message;      /* default: a neutral sentence */
     struct webhook_spec webhook;     /* optional; webhook.url NULL: none */
+    enum embed_after embed_after;    /* "embed": {"after": "hide"|"thanks"}; default hide */
     struct template *title_template; /* message_title compiled once (campaign_parse) */
     struct template *body_template;  /* message_body compiled once */
     char *canonical_json;      /* the file re-serialised (sorted keys, compact): equal

@@ -244,6 +244,21 @@ int utf8_valid(const char *str, size_t len)
     return 1;
 }
 
+long utf8_find_control(const char *s, int allow_line_breaks)
+{
+    long index = 0;
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+        if ((*p & 0xc0) == 0x80)
+            continue; /* a continuation byte: part of the code point counted */
+        int line_break = *p == '\n' || *p == '\r';
+        if ((*p < 0x20 && *p != '\t' && !(line_break && allow_line_breaks)) || *p == 0x7f ||
+            (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+            return index;
+        index++;
+    }
+    return -1;
+}
+
 size_t utf8_length(const char *s)
 {
     size_t n = 0;

@@ -30,5 +30,10 @@ int unescape_url(struct buf *out, const char *s, size_t len, int plus_is_space);
 int utf8_valid(const char *s, size_t len);
 /* Number of code points in a valid UTF-8 string. */
 size_t utf8_length(const char *s);
+/* The 0-based code point index of the first control character in the valid
+ * UTF-8 string s, or -1 when there is none. Control characters: C0 (U+0000 to
+ * U+001F) except tab, and except CR and LF when allow_line_breaks; DEL; C1
+ * (U+0080 to U+009F, which terminals read as escape sequences too). */
+long utf8_find_control(const char *s, int allow_line_breaks);
 
 #endif

@@ -59,5 +59,9 @@ void handle_unsubscribe_post(struct http_request *req, struct http_response *res
 void handle_healthz(struct http_request *req, struct http_response *resp);
 void handle_metrics(struct http_request *req, struct http_response *resp);
 void handle_home(struct http_request *req, struct http_response *resp);
+/* embed.c: the banner for other sites (script and iframe forms). */
+void handle_embed_script(struct http_request *req, struct http_response *resp);
+void handle_embed_page(struct http_request *req, struct http_response *resp);
+void handle_embed_stylesheet(struct http_request *req, struct http_response *resp);
 
 #endif

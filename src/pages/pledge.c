@@ -58,13 +58,9 @@ static void consent_text(const struct campaign *c, char *out, size_t n)
 
 static int has_control_chars(const char *s, int allow_newlines)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (allow_newlines && (*p == '\n' || *p == '\r' || *p == '\t'))
-            continue;
-        if (*p < 0x20 || *p == 0x7f)
-            return 1;
-    }
-    return 0;
+    if (!allow_newlines && strchr(s, '\t'))
+        return 1; /* a name is one field of one line */
+    return utf8_find_control(s, allow_newlines) >= 0;
 }
 
 static int target_has_room(const struct target_row *rows, size_t n, const char *key)

@@ -654,6 +654,17 @@ static void title_with_a_line_break_is_rejected(void **state)
                   "f.json: $.title: must be a single line (no line breaks)\n");
 }
 
+static void control_characters_in_text_are_rejected(void **state)
+{
+    /* ESC [ 2 J in the title (a terminal's "clear screen"), C1 CSI in the body */
+    assert_errors("{\"slug\": \"s\", \"title\": \"Day\\u001b[2J\", \"launch\": {\"at\": "
+                  "\"2026-12-05T10:00\", \"timezone\": \"UTC\"}, \"message\": {\"body\": "
+                  "\"B\\u009b2J\"}, \"targets\": [{\"id\": \"x\", \"kind\": \"x\"}]}",
+                  "f.json: $.title: must not contain control characters (one at character 4)\n"
+                  "f.json: $.message.body: must not contain control characters (one at "
+                  "character 2)\n");
+}
+
 /* A field "key": "<n times ch>" (ch one character, maybe multi-byte). */
 static char *long_string_field(const char *key, const char *ch, size_t n)
 {
@@ -1514,6 +1525,7 @@ int main(void)
         cmocka_unit_test(slug_rules),
         cmocka_unit_test(empty_title_is_rejected),
         cmocka_unit_test(title_with_a_line_break_is_rejected),
+        cmocka_unit_test(control_characters_in_text_are_rejected),
         cmocka_unit_test(title_longer_than_200_characters_is_rejected),
         cmocka_unit_test(description_longer_than_20000_characters_is_rejected),
         cmocka_unit_test(closed_message_longer_than_2000_characters_is_rejected),

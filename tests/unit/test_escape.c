@@ -370,6 +370,22 @@ static void test_utf8_length_counts_code_points(void **state)
     assert_int_equal(utf8_length(NULL), 0);
 }
 
+static void test_utf8_find_control_names_the_first_control_character(void **state)
+{
+    assert_int_equal(utf8_find_control("plain text, \xc3\xa9t\xc3\xa9", 0), -1);
+    assert_int_equal(utf8_find_control("tab\tis fine", 0), -1);
+    assert_int_equal(utf8_find_control("a\nb", 0), 1);
+    assert_int_equal(utf8_find_control("a\r\nb", 1), -1);
+    assert_int_equal(utf8_find_control("\xc3\xa9\x1b[2J", 1), 1); /* ESC after one é */
+    assert_int_equal(utf8_find_control("x\x7f", 1), 1);           /* DEL */
+    assert_int_equal(utf8_find_control("ab\xc2\x9b"
+                                       "2J",
+                                       1),
+                     2);                                        /* C1 CSI, U+009B */
+    assert_int_equal(utf8_find_control("\xc2\xa0nbsp", 1), -1); /* U+00A0 is text */
+    assert_int_equal(utf8_find_control("\x07", 1), 0);          /* BEL */
+}
+
 static void test_escape_fails_on_full_buffer(void **state)
 {
     struct buf b;
@@ -402,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_utf8_valid_at_every_place_of_a_long_string),
         cmocka_unit_test(test_url_long_input_matches_byte_by_byte),
         cmocka_unit_test(test_utf8_length_counts_code_points),
+        cmocka_unit_test(test_utf8_find_control_names_the_first_control_character),
         cmocka_unit_test(test_escape_fails_on_full_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
