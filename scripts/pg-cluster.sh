@@ -5,9 +5,9 @@
 #                                     run as root, as /tmp does); prints the
 #                                     connection string (libpq key=value)
 #   scripts/pg-cluster.sh stop DIR    stops it and removes DIR
-# The server listens on a Unix socket in DIR only (listen_addresses = '', no TCP),
-# trusts local connections of its one user "muster" (a superuser of this cluster
-# alone), and does not fsync: nothing in it has to survive a power cut. Run as
+# The server listens on a Unix socket in DIR only (listen_addresses = '', no TCP;
+# the socket's mode 0700: only its owner and root may connect), trusts local
+# connections of its one user "muster" (a superuser of this cluster alone), and does not fsync: nothing in it has to survive a power cut. Run as
 # root, it runs as the unprivileged user nobody, who owns the data directory.
 # Debian's server binaries are found under /usr/lib/postgresql/*/bin.
 set -eu
@@ -54,6 +54,7 @@ start)
     chmod 711 "$dir"
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start -o \
         "-c listen_addresses='' -c unix_socket_directories='$dir' -c port=5432 \
+         -c unix_socket_permissions=0700 \
          -c fsync=off -c full_page_writes=off -c max_connections=300 \
          -c shared_buffers=32MB -c log_min_messages=warning" >/dev/null || {
         cat "$dir/server.log" >&2
