@@ -56,6 +56,14 @@ RCPT_DELAY = (0.0, 0.4)
 # copy; the bound leaves room for a loaded machine and the ASan build (a build that
 # slept 150 ms before the commit fails it).
 WINDOW_BOUND_MS = 25
+# PostgreSQL: the window is the round trips of the flush's write transaction (BEGIN
+# with the write lock, one UPDATE per outcome of the round, COMMIT), not a local
+# commit: measured up to 62 ms with the ASan build on a loaded 2-core machine
+# (load 17). In it, each of the launch's connections may have a 250 waiting for the
+# commit, so one kill can repeat up to MUSTER_SEND_CONCURRENCY (20) messages.
+if BACKEND != "sqlite":
+    WINDOW_BOUND_MS = 250
+REPEATS_PER_KILL = 1 if BACKEND == "sqlite" else 20
 
 
 def import_supporters(m, addrs):
@@ -244,7 +252,7 @@ def test_kill_9_during_launch_loses_no_reminder_and_repeats_only_with_the_same_m
         assert stats["reminders"]["sent"] == N and stats["reminders"]["failed"] == 0, stats
         reminders = m.inspect("outbox", "--kind", "reminder")
         assert sum(o["state"] == "sent" for o in reminders) == N
-        assert repeats <= r["mid_send_kills"], \
+        assert repeats <= REPEATS_PER_KILL * r["mid_send_kills"], \
             f"{repeats} repeats for {r['mid_send_kills']} mid-send kills: {describe(repeated)}"
         # a repeat needs a crash: its first copy came from a killed launch, and no
         # process sent one reminder twice
