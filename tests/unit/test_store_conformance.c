@@ -1373,9 +1373,9 @@ static void pledge_hold_change_numbers_each_change_and_load_change_reads_the_new
     assert_int_equal(store_pledge_load_change(f->st, &s), STORE_NOT_FOUND);
     assert_null(s.change_name);
     supporter_release(&s);
-    struct pledge_input first = {"a@example.org", "One",      "first why", "Asia/Tokyo", NULL,
-                                 "yes",           "192.0.2.9"};
-    struct pledge_input second = {"a@example.org", "Two", "",         "Europe/Paris",
+    struct pledge_input first = {"a@example.org", "One", "first why", "Asia/Tokyo",
+                                 NULL,            "yes", "192.0.2.9"};
+    struct pledge_input second = {"a@example.org", "Two", "", "Europe/Paris",
                                   "first",         "yes", "192.0.2.9"};
     assert_int_equal(store_pledge_hold_change(f->st, id, &first), 0);
     assert_int_equal(store_pledge_hold_change(f->st, id, &second), 0);
