@@ -2,7 +2,9 @@
  * fuzz_percent: the percent-decoder on arbitrary bytes, in both '+' modes,
  * and the encoders on the same bytes. A decode either fails and leaves the
  * output as it was, or yields valid UTF-8 without NUL; escape_url followed by
- * unescape_url gives back any valid UTF-8 input without NUL. Any violation
+ * unescape_url gives back any valid UTF-8 input without NUL; escape_terminal
+ * leaves nothing a terminal runs (C0, DEL, C1, bidi overrides) in valid
+ * UTF-8; redact_addresses leaves no '@'. Any violation
  * abort()s.
  */
 #include <stdint.h>
@@ -82,6 +84,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < enc.len; i++)
         CHECK(enc.data[i] != '<' && enc.data[i] != '>' && enc.data[i] != '"' &&
               enc.data[i] != '\'');
+
+    /* Terminal: valid UTF-8 with no C0 control, DEL, C1 control or bidi
+     * override/isolate left; with the lines variant only LF, TAB and CR LF. */
+    for (int lines = 0; lines <= 1; lines++) {
+        buf_reset(&enc);
+        CHECK((lines ? escape_terminal_lines(&enc, s, size) : escape_terminal_n(&enc, s, size)) ==
+              0);
+        const unsigned char *t = (const unsigned char *)buf_cstr(&enc);
+        CHECK(utf8_valid((const char *)t, enc.len));
+        for (size_t i = 0; i < enc.len; i++) {
+            if (t[i] < 0x20 || t[i] == 0x7f)
+                CHECK(lines && (t[i] == '\n' || t[i] == '\t' ||
+                                (t[i] == '\r' && i + 1 < enc.len && t[i + 1] == '\n')));
+            if (t[i] == 0xc2 && i + 1 < enc.len)
+                CHECK(t[i + 1] < 0x80 || t[i + 1] > 0x9f);
+            if (t[i] == 0xe2 && i + 2 < enc.len)
+                CHECK(!(t[i + 1] == 0x80 && t[i + 2] >= 0xaa && t[i + 2] <= 0xae) &&
+                      !(t[i + 1] == 0x81 && t[i + 2] >= 0xa6 && t[i + 2] <= 0xa9));
+        }
+    }
+
+    /* Redaction: no '@' survives, the rest is kept in order. */
+    if (!memchr(s, '\0', size)) {
+        buf_reset(&enc);
+        buf_reset(&a);
+        buf_append(&a, s, size);
+        CHECK(redact_addresses(&enc, buf_cstr(&a)) == 0);
+        CHECK(enc.len == 0 || memchr(enc.data, '@', enc.len) == NULL);
+        if (!memchr(s, '@', size))
+            CHECK(enc.len == size && (size == 0 || memcmp(enc.data, s, size) == 0));
+    }
 
     buf_release(&a);
     buf_release(&b);

@@ -5,5 +5,7 @@
 
 int main(int argc, char **argv)
 {
-    return cli_main(argc, argv);
+    int rc = cli_main(argc, argv);
+    cli_text_release();
+    return rc;
 }

@@ -82,8 +82,8 @@ static int campaign_apply(struct cli *cli, int argc, char **argv)
     buf_release(&text);
     int rc = EXIT_OK;
     if (dry_run) {
-        printf("%s: valid campaign '%s' with %zu target%s (nothing changed)\n", path, c->slug,
-               c->target_count, c->target_count == 1 ? "" : "s");
+        printf("%s: valid campaign '%s' with %zu target%s (nothing changed)\n", cli_text(path),
+               cli_text(c->slug), c->target_count, c->target_count == 1 ? "" : "s");
     } else {
         enum apply_result result;
         int st = campaigns_apply(cli->store, c, tz_now(), &result, err, sizeof err);
@@ -96,7 +96,7 @@ static int campaign_apply(struct cli *cli, int argc, char **argv)
                    result == APPLY_CREATED   ? "created"
                    : result == APPLY_UPDATED ? "updated"
                                              : "unchanged",
-                   c->slug, c->target_count, c->target_count == 1 ? "" : "s");
+                   cli_text(c->slug), c->target_count, c->target_count == 1 ? "" : "s");
         }
     }
     campaign_free(c);
@@ -122,8 +122,8 @@ static int campaign_list(struct cli *cli)
             continue;
         char when[40];
         tz_iso_utc(row.launch_utc, when);
-        printf("%s\t%s\t%s\t%s\n", row.slug, when, row.launched_at ? "launched" : "waiting",
-               c->title);
+        printf("%s\t%s\t%s\t%s\n", cli_text(row.slug), when,
+               row.launched_at ? "launched" : "waiting", cli_text(c->title));
         campaign_row_release(&row);
     }
     buf_release(&slugs);
@@ -145,9 +145,9 @@ static int campaign_show(struct cli *cli, const char *slug)
     tz_iso_utc(row.launch_utc, utc);
     printf("slug:        %s\ntitle:       %s\nlaunch:      %s (%s) = %s\nwindow:      %d min\n"
            "state:       %s\nassignment:  %s\npage:        %s/c/%s\n",
-           row.slug, c->title, local, c->timezone, utc, row.window_minutes,
-           row.launched_at ? "launched" : "waiting for the moment",
-           assignment_mode_name(c->assignment), cli->cfg.base_url, row.slug);
+           cli_text(row.slug), cli_text(c->title), cli_text(local), cli_text(c->timezone), utc,
+           row.window_minutes, row.launched_at ? "launched" : "waiting for the moment",
+           assignment_mode_name(c->assignment), cli_text(cli->cfg.base_url), cli_text(row.slug));
     struct target_list list;
     if (store_targets(cli->store, row.id, &list) == 0) {
         const struct target_row *targets = list.rows;
@@ -155,14 +155,14 @@ static int campaign_show(struct cli *cli, const char *slug)
         printf("targets:\n");
         for (size_t i = 0; i < n; i++) {
             const struct target_spec *t = campaign_target(c, targets[i].key);
-            printf("  %-16s %-13s %-7s assigned %lld%s clicks %lld%s%s\n", targets[i].key,
+            printf("  %-16s %-13s %-7s assigned %lld%s clicks %lld%s%s\n", cli_text(targets[i].key),
                    t ? target_kind_name(t->kind) : "-",
                    targets[i].removed ? "removed"
                    : targets[i].open  ? "open"
                                       : "closed",
                    (long long)targets[i].assigned, targets[i].cap >= 0 ? " (capped)" : "",
                    (long long)targets[i].clicks, targets[i].reason[0] ? " - " : "",
-                   targets[i].reason);
+                   cli_text(targets[i].reason));
         }
         target_list_release(&list);
     }

@@ -29,9 +29,7 @@ int cmd_demo(struct cli *cli, int argc, char **argv)
            "  Stats:         build/muster stats docs-day\n\n"
            "Pledge in the browser, then open the newest file in %s/new/ (or the link\n"
            "logged below) to confirm. Stop with Ctrl-C.\n\n",
-           cli->cfg.base_url,
-           cli->cfg.smtp ? cli->cfg.smtp : cli->cfg.maildir,
-           cli->cfg.maildir);
+           cli->cfg.base_url, cli->cfg.smtp ? cli->cfg.smtp : cli->cfg.maildir, cli->cfg.maildir);
     fflush(stdout);
     return serve_run(cli);
 }

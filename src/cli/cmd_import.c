@@ -23,8 +23,8 @@
  * dashboard's import form; this prints what it reports. */
 static void note_row(void *ctx, int line, int refused, const char *why)
 {
-    fprintf(stderr, "%s:%d: %s: %s\n", (const char *)ctx, line, refused ? "refused" : "skipped",
-            why);
+    fprintf(stderr, "%s:%d: %s: %s\n", cli_text(ctx), line, refused ? "refused" : "skipped",
+            cli_text(why));
 }
 
 int cmd_import(struct cli *cli, int argc, char **argv)

@@ -12,6 +12,8 @@
 
 #include "service/cache.h"
 #include "cli/commands.h"
+#include "core/buf.h"
+#include "core/escape.h"
 #include "service/launches.h"
 #include "core/tz.h"
 #include "mail/outbox.h"
@@ -69,7 +71,8 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
     int64_t owed = 0, pending = 0, ready = 0;
     if (dry_run) {
         if (launches_owed(cli->store, campaign_id, &owed) != 0 ||
-            store_outbox_pending(cli->store, campaign_id, MAIL_REMINDER, tz_now(), &pending, &ready) != 0)
+            store_outbox_pending(cli->store, campaign_id, MAIL_REMINDER, tz_now(), &pending,
+                                 &ready) != 0)
             return cli_fail(EXIT_RUNTIME, "could not count the owed reminders");
         printf("%lld reminders would be sent (%lld new, %lld already queued); nothing changed\n",
                (long long)(owed + pending), (long long)owed, (long long)pending);
@@ -84,14 +87,15 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
         sender_close(sender);
         return cli_fail(EXIT_RUNTIME, "could not queue the reminders");
     }
-    if (store_outbox_pending(cli->store, campaign_id, MAIL_REMINDER, tz_now(), &pending, &ready) != 0) {
+    if (store_outbox_pending(cli->store, campaign_id, MAIL_REMINDER, tz_now(), &pending, &ready) !=
+        0) {
         sender_close(sender);
         return cli_fail(EXIT_RUNTIME, "could not count the reminders");
     }
     int64_t total = pending;
     int tty = isatty(STDOUT_FILENO);
-    printf("launch %s: %lld reminders to send (%lld newly queued)\n", slug, (long long)total,
-           (long long)queued);
+    printf("launch %s: %lld reminders to send (%lld newly queued)\n", cli_text(slug),
+           (long long)total, (long long)queued);
     struct sender_counts counts;
     memset(&counts, 0, sizeof counts);
     int64_t start_ms = tz_now_ms(), last_report = start_ms;
@@ -111,17 +115,23 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
             last_report = tz_now_ms();
         }
         if (counts.consecutive_failures >= PAUSE_AFTER_FAILURES) {
+            /* Like the server's log, this names no address the relay echoed. */
+            struct buf reply = BUF_INIT;
+            if (redact_addresses(&reply, counts.last_reply) != 0)
+                buf_reset(&reply);
             fprintf(stderr,
                     "\nmuster: launch paused: %d temporary failures in a row; the relay said: "
                     "%s\nmuster: waiting 30 s before trying again (Ctrl-C stops; launch again "
                     "resumes)\n",
-                    counts.consecutive_failures, counts.last_reply);
+                    counts.consecutive_failures, cli_text(buf_cstr(&reply)));
+            buf_release(&reply);
             sleep(30);
             counts.consecutive_failures = 0;
         }
         if (claimed)
             continue;
-        if (store_outbox_pending(cli->store, campaign_id, MAIL_REMINDER, tz_now(), &pending, &ready) != 0) {
+        if (store_outbox_pending(cli->store, campaign_id, MAIL_REMINDER, tz_now(), &pending,
+                                 &ready) != 0) {
             result = cli_fail(EXIT_RUNTIME, "could not count the reminders");
             break;
         }
@@ -136,12 +146,12 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
     progress(tty, counts.sent + counts.failed + counts.cancelled, total,
              secs > 0 ? (double)counts.sent / secs : 0, 1, &counts);
     printf("launch %s: sent %lld, failed %lld, deferred for retry %lld, cancelled %lld in %.1fs\n",
-           slug, (long long)counts.sent, (long long)counts.failed, (long long)counts.deferred,
-           (long long)counts.cancelled, secs);
+           cli_text(slug), (long long)counts.sent, (long long)counts.failed,
+           (long long)counts.deferred, (long long)counts.cancelled, secs);
     if (pending > 0 && result == EXIT_OK)
         printf("launch %s: %lld reminders wait for a retry; `muster serve` sends them, or run "
                "launch again\n",
-               slug, (long long)pending);
+               cli_text(slug), (long long)pending);
     sender_close(sender);
     return result;
 }

@@ -67,7 +67,7 @@ static int organizer_add(struct cli *cli, const char *email)
     if (store_organizer_set_password(cli->store, email, hash, tz_now(), &created) != 0)
         return cli_fail(EXIT_RUNTIME, "organizer add: could not store the organizer");
     printf(created ? "organizer %s added\n" : "password of %s changed; their sessions ended\n",
-           email);
+           cli_text(email));
     return EXIT_OK;
 }
 

@@ -18,7 +18,9 @@ int cmd_routes(struct cli *cli, int argc, char **argv)
     for (size_t i = 0; i < app_route_count; i++) {
         const struct route *r = &app_routes[i];
         printf("%s %s %s%s\n", r->method, r->pattern,
-               r->flags & ROUTE_ADMIN ? "admin" : r->flags & ROUTE_API ? "api" : "public",
+               r->flags & ROUTE_ADMIN ? "admin"
+               : r->flags & ROUTE_API ? "api"
+                                      : "public",
                r->flags & ROUTE_CSRF ? ",csrf" : "");
     }
     return EXIT_OK;

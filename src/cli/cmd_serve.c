@@ -51,8 +51,9 @@ static void *sender_main(void *arg)
                 break;
             }
             if (counts.consecutive_failures >= 50) {
-                log_error("sender.paused", "consecutive_failures=%d reply=\"%s\" pause_s=30",
-                          counts.consecutive_failures, counts.last_reply);
+                char q[300];
+                log_error("sender.paused", "consecutive_failures=%d reply=%s pause_s=30",
+                          counts.consecutive_failures, log_quote(counts.last_reply, q, sizeof q));
                 counts.consecutive_failures = 0;
                 /* Pause 30 s, but stop at once on SIGTERM. */
                 for (int i = 0; i < 300 && !atomic_load(&app->stopping); i++) {
@@ -147,8 +148,8 @@ int serve_run(struct cli *cli)
     struct webhook_sender *webhooks = webhook_sender_start(&cli->cfg, err, sizeof err);
     if (!webhooks)
         log_error("webhook.sender_not_started", "error=\"%s\"", err);
-    log_info("serve.started", "listen=%s base_url=%s mail=%s", cli->cfg.listen,
-             cli->cfg.base_url, cli->cfg.smtp ? "smtp" : "maildir");
+    log_info("serve.started", "listen=%s base_url=%s mail=%s", cli->cfg.listen, cli->cfg.base_url,
+             cli->cfg.smtp ? "smtp" : "maildir");
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("serve.stopping", "signal=%d", sig);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "service/stats_json.h"
 #include "cli/commands.h"
@@ -33,12 +34,28 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
     if (rc != 0)
         return cli_fail(EXIT_RUNTIME, "could not read the stats of '%s'", slug);
     if (json) {
-        char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        /* On a terminal every character beyond ASCII is a \u escape (jansson
+         * escapes C0 itself) and so is DEL: no control, C1 or bidi character
+         * reaches it, and the JSON stays JSON. */
+        int tty = isatty(STDOUT_FILENO);
+        size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER;
+        if (tty)
+            flags |= JSON_ENSURE_ASCII;
+        char *text = json_dumps(doc, flags);
+        for (const char *p = text; p && *p; p++) {
+            if (tty && *p == 0x7f)
+                fputs("\\u007f", stdout);
+            else
+                putchar(*p);
+        }
         if (text)
-            puts(text);
+            putchar('\n');
         free(text);
     } else {
-        printf("campaign            %s\n", json_string_value(json_object_get(doc, "campaign")));
+        printf("campaign            %s\n",
+               cli_text(json_string_value(json_object_get(doc, "campaign"))));
+        printf("title               %s\n",
+               cli_text(json_string_value(json_object_get(doc, "title"))));
         const char *keys[] = {"pledges", "confirmed", "unsubscribed", "clicks", "reroutes"};
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
             printf("%-19s %lld\n", keys[i],
@@ -54,8 +71,8 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
         json_array_foreach(json_object_get(doc, "targets"), i, t)
         {
             printf("  %-16s %-7s clicks %-6lld assigned %-6lld rerouted away %-4lld reports %lld\n",
-                   json_string_value(json_object_get(t, "id")),
-                   json_string_value(json_object_get(t, "state")),
+                   cli_text(json_string_value(json_object_get(t, "id"))),
+                   cli_text(json_string_value(json_object_get(t, "state"))),
                    (long long)json_integer_value(json_object_get(t, "clicks")),
                    (long long)json_integer_value(json_object_get(t, "assigned")),
                    (long long)json_integer_value(json_object_get(t, "rerouted")),

@@ -38,13 +38,13 @@ int cmd_target(struct cli *cli, int argc, char **argv)
         return cli_fail(EXIT_RUNTIME, "could not read campaign '%s'", argv[2]);
     int changed = 0;
     rc = campaigns_target_set_open(cli->store, row.id, argv[3], open, reason, "cli", tz_now(),
-                               &changed);
+                                   &changed);
     campaign_row_release(&row);
     if (rc == STORE_NOT_FOUND)
         return cli_fail(EXIT_USAGE, "campaign '%s' has no target '%s'", argv[2], argv[3]);
     if (rc != 0)
         return cli_fail(EXIT_RUNTIME, "could not change target '%s'", argv[3]);
-    printf("target '%s' of '%s' %s%s\n", argv[3], argv[2], changed ? "" : "was already ",
-           open ? "open" : "closed");
+    printf("target '%s' of '%s' %s%s\n", cli_text(argv[3]), cli_text(argv[2]),
+           changed ? "" : "was already ", open ? "open" : "closed");
     return EXIT_OK;
 }

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "service/cache.h"
+#include "core/buf.h"
+#include "core/escape.h"
 #include "core/log.h"
 #include "core/token.h"
 #include "store/store.h"
@@ -41,14 +43,39 @@ static const struct command commands[] = {
     {"routes", cmd_routes, 0, "routes                    print the HTTP route table"},
 };
 
+/* The ring of cli_text's results: each lives until CLI_TEXT_RING more calls. */
+#define CLI_TEXT_RING 8
+static struct buf cli_text_ring[CLI_TEXT_RING];
+static size_t cli_text_next;
+
+const char *cli_text(const char *s)
+{
+    struct buf *b = &cli_text_ring[cli_text_next];
+    cli_text_next = (cli_text_next + 1) % CLI_TEXT_RING;
+    if (b->limit == 0)
+        buf_init(b, BUF_DEFAULT_LIMIT);
+    buf_reset(b);
+    if (escape_terminal(b, s) != 0)
+        return "(too long to show)";
+    return buf_cstr(b);
+}
+
+void cli_text_release(void)
+{
+    for (size_t i = 0; i < CLI_TEXT_RING; i++)
+        buf_release(&cli_text_ring[i]);
+}
+
 int cli_fail(int code, const char *fmt, ...)
 {
+    /* The message may carry what someone typed or stored (a slug, a relay's
+     * reply): neutralised as a whole. */
+    char message[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("muster: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "muster: %s\n", cli_text(message));
     return code;
 }
 
@@ -58,7 +85,9 @@ static void usage(FILE *out)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %s\n", commands[i].usage);
     fputs("\nenvironment: MUSTER_DB MUSTER_LISTEN MUSTER_BASE_URL MUSTER_SMTP MUSTER_FROM\n"
-          "             MUSTER_MAILDIR MUSTER_PLEDGE_LIMIT MUSTER_TRUSTED_PROXIES\n",
+          "             MUSTER_MAILDIR MUSTER_PLEDGE_LIMIT MUSTER_TRUSTED_PROXIES\n"
+          "             MUSTER_MAX_CONNECTIONS_PER_IP (128) MUSTER_HEADER_TIMEOUT (10 s)\n"
+          "             MUSTER_BODY_TIMEOUT (10 s + 1 s per 4 KiB)\n",
           out);
 }
 

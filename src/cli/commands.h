@@ -35,7 +35,16 @@ int cmd_supporter(struct cli *cli, int argc, char **argv);
 int cmd_organizer(struct cli *cli, int argc, char **argv);
 int cmd_routes(struct cli *cli, int argc, char **argv);
 
-/* Prints "muster: " + message to stderr; returns code. */
+/* Stored or typed text made safe to print for a person (escape_terminal:
+ * control, C1 and bidi characters and invalid UTF-8 become visible escapes).
+ * Every value the CLI prints that it did not write itself goes through it.
+ * The result lives until 8 more calls. */
+const char *cli_text(const char *s);
+/* Frees what cli_text keeps (at exit). */
+void cli_text_release(void);
+
+/* Prints "muster: " + message to stderr, the message through cli_text;
+ * returns code. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

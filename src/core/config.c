@@ -93,7 +93,11 @@ int config_load(struct config *cfg, char *err, unsigned long err_len)
     cfg->allow_private_webhooks = strcmp(env_or("MUSTER_WEBHOOK_ALLOW_PRIVATE", "0"), "1") == 0;
     if (env_int("MUSTER_PLEDGE_LIMIT", 60, 0, 100000000, &cfg->pledge_limit, err, err_len) ||
         env_int("MUSTER_SEND_CONCURRENCY", 20, 1, 1000, &cfg->send_concurrency, err, err_len) ||
-        env_int("MUSTER_SEND_RATE", 0, 0, 10000000, &cfg->send_rate, err, err_len))
+        env_int("MUSTER_SEND_RATE", 0, 0, 10000000, &cfg->send_rate, err, err_len) ||
+        env_int("MUSTER_MAX_CONNECTIONS_PER_IP", 128, 0, 1000000, &cfg->max_connections_per_ip, err,
+                err_len) ||
+        env_int("MUSTER_HEADER_TIMEOUT", 10, 1, 3600, &cfg->header_timeout, err, err_len) ||
+        env_int("MUSTER_BODY_TIMEOUT", 10, 1, 3600, &cfg->body_timeout, err, err_len))
         return -1;
     const char *client = env_or("MUSTER_SMTP_CLIENT", "auto");
     if (strcmp(client, "auto") != 0 && strcmp(client, "curl") != 0) {

@@ -19,13 +19,16 @@ struct config {
     int send_rate;               /* MUSTER_SEND_RATE messages/s per relay, 0 = unlimited */
     int smtp_client_curl;        /* MUSTER_SMTP_CLIENT=curl: libcurl even for plain smtp:// */
     int allow_private_webhooks;  /* MUSTER_WEBHOOK_ALLOW_PRIVATE=1 */
+    int max_connections_per_ip;  /* MUSTER_MAX_CONNECTIONS_PER_IP, default 128, 0 = none */
+    int header_timeout;          /* MUSTER_HEADER_TIMEOUT s for a request head, default 10 */
+    int body_timeout;            /* MUSTER_BODY_TIMEOUT s (+1 per 4 KiB) for a body, default 10 */
 };
 
 /* Fills cfg from the environment and defaults. Returns 0, or -1 with a
  * one-line message in err when a value is invalid (e.g. a non-numeric limit). */
 int config_load(struct config *cfg, char *err, unsigned long err_len);
 
- /* Frees what config_load allocated. */
+/* Frees what config_load allocated. */
 void config_release(struct config *cfg);
 
 /* Parses "host:port" into host (out, size n) and port. -1 when malformed. */

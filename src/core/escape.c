@@ -1,5 +1,6 @@
 /*
- * escape: HTML, URL and CSV encoders and the URL decoder (see escape.h).
+ * escape: HTML, URL, CSV and terminal encoders, the address redaction of
+ * log values, and the URL decoder (see escape.h).
  * These functions see every byte a supporter types, so they are small and
  * fuzzed (fuzz/fuzz_percent.c); the one table, what each byte becomes in a
  * URL, is checked byte by byte in tests/unit/test_escape.c.
@@ -147,6 +148,123 @@ int escape_csv(struct buf *out, const char *s)
     }
     if (quote)
         buf_putc(out, '"');
+    return buf_failed(out) ? -1 : 0;
+}
+
+/* The length of the valid UTF-8 sequence at s[0] (1 to 4), or 0 when the
+ * bytes there are not one; *cp gets its code point. */
+static size_t utf8_sequence(const unsigned char *s, size_t len, unsigned int *cp)
+{
+    size_t n;
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (len < n || !utf8_valid((const char *)s, n))
+        return 0;
+    unsigned int v = s[0] & (0x7f >> n);
+    for (size_t k = 1; k < n; k++)
+        v = (v << 6) | (s[k] & 0x3f);
+    *cp = v;
+    return n;
+}
+
+static int terminal_neutralised(unsigned int cp)
+{
+    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static int escape_terminal_mode(struct buf *out, const char *str, size_t len, int lines)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *s = (const unsigned char *)str;
+    size_t start = 0, i = 0;
+    while (i < len) {
+        unsigned int cp = 0;
+        size_t n = utf8_sequence(s + i, len - i, &cp);
+        if (n && !terminal_neutralised(cp)) {
+            i += n;
+            continue;
+        }
+        if (n && lines &&
+            (cp == '\n' || cp == '\t' || (cp == '\r' && i + 1 < len && s[i + 1] == '\n'))) {
+            i += n;
+            continue;
+        }
+        buf_append(out, str + start, i - start);
+        if (n == 0) { /* a byte of invalid UTF-8 */
+            char esc[4] = {'\\', 'x', hex[s[i] >> 4], hex[s[i] & 15]};
+            buf_append(out, esc, sizeof esc);
+            n = 1;
+        } else if (cp == '\t' || cp == '\n' || cp == '\r') {
+            buf_puts(out, cp == '\t' ? "\\t" : cp == '\n' ? "\\n" : "\\r");
+        } else if (cp < 0x80) {
+            char esc[4] = {'\\', 'x', hex[cp >> 4], hex[cp & 15]};
+            buf_append(out, esc, sizeof esc);
+        } else {
+            char esc[6] = {
+                '\\',        'u', hex[(cp >> 12) & 15], hex[(cp >> 8) & 15], hex[(cp >> 4) & 15],
+                hex[cp & 15]};
+            buf_append(out, esc, sizeof esc);
+        }
+        i += n;
+        start = i;
+    }
+    buf_append(out, str + start, len - start);
+    return buf_failed(out) ? -1 : 0;
+}
+
+int escape_terminal_n(struct buf *out, const char *s, size_t len)
+{
+    return escape_terminal_mode(out, s, len, 0);
+}
+
+int escape_terminal(struct buf *out, const char *s)
+{
+    return escape_terminal_mode(out, s ? s : "", s ? strlen(s) : 0, 0);
+}
+
+int escape_terminal_lines(struct buf *out, const char *s, size_t len)
+{
+    return escape_terminal_mode(out, s, len, 1);
+}
+
+/* Characters of an address around its '@': the local part's atext and dots,
+ * the domain's letters, digits, hyphens, dots and brackets (not ':', which ends a reply's address);
+ * bytes >= 0x80 for internationalised addresses. */
+static int address_char(unsigned char ch)
+{
+    return ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch >= '0' && ch <= '9') || (ch && strchr("!#$%&'*+-/=?^_`{|}~.[]", ch) != NULL);
+}
+
+int redact_addresses(struct buf *out, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    size_t len = strlen((const char *)s), start = 0;
+    for (size_t at = 0; at < len; at++) {
+        if (s[at] != '@')
+            continue;
+        size_t from = at, to = at + 1;
+        while (from > start && address_char(s[from - 1]))
+            from--;
+        while (to < len && address_char(s[to]))
+            to++;
+        buf_append(out, (const char *)s + start, from - start);
+        buf_puts(out, "[address]");
+        start = to;
+        at = to - 1;
+    }
+    buf_append(out, (const char *)s + start, len - start);
     return buf_failed(out) ? -1 : 0;
 }
 

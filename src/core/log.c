@@ -1,8 +1,13 @@
 /*
  * log: structured stderr logging (see log.h). One write(2) per line so lines
- * from threads do not interleave.
+ * from threads do not interleave. Every email address in a line's values is
+ * replaced by "[address]" (redact_addresses): a supporter's address never
+ * reaches a log, whatever a caller or a relay's reply put in it.
  */
 #include "core/log.h"
+
+#include "core/buf.h"
+#include "core/escape.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,18 +47,28 @@ void log_event(enum log_level level, const char *event, const char *fmt, ...)
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     int n = snprintf(line, sizeof line, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s event=%s",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, level_name(level), event);
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000, level_name(level), event);
     if (n < 0)
         return;
     if (fmt && *fmt && (size_t)n < sizeof line - 2) {
         line[n++] = ' ';
+        char values[sizeof line];
         va_list ap;
         va_start(ap, fmt);
-        int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+        int m = vsnprintf(values, sizeof values, fmt, ap);
         va_end(ap);
-        if (m > 0)
-            n += m;
+        struct buf redacted;
+        buf_init(&redacted, 2 * sizeof values);
+        if (m > 0 && redact_addresses(&redacted, values) == 0) {
+            size_t room = sizeof line - (size_t)n - 1;
+            size_t len = redacted.len < room ? redacted.len : room;
+            memcpy(line + n, redacted.data, len);
+            n += (int)len;
+        } else if (m > 0) {
+            n += snprintf(line + n, sizeof line - (size_t)n, "%s", "(values not shown)");
+        }
+        buf_release(&redacted);
     }
     if ((size_t)n >= sizeof line - 1)
         n = (int)sizeof line - 2;

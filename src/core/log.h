@@ -3,7 +3,8 @@
  *   ts=2026-12-05T15:00:00Z level=info event=pledge.created slug=docs-day
  * The caller passes key=value pairs already formatted; values that a person
  * typed must go through log_quote first so they cannot forge a line.
- * Never logs email addresses or statements (personal data).
+ * Never logs email addresses or statements (personal data): every address
+ * left in a line's values (a relay's reply may echo one) becomes "[address]".
  */
 #ifndef MUSTER_CORE_LOG_H
 #define MUSTER_CORE_LOG_H

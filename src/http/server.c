@@ -18,18 +18,52 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/tz.h"
 #include "http/app.h"
+#include "http/connlimit.h"
+#include "http/framing.h"
 #include "http/http.h"
 #include "http/session.h"
 #include "store/group_commit.h"
 #include "core/banned.h"
 
 enum server_phase { PHASE_RUN, PHASE_QUIESCE, PHASE_STOP };
+
+/* A kept-alive connection's next request head must be complete within this
+ * long of the previous answer; it is also MHD's idle timeout. */
+#define KEEPALIVE_SECONDS 30
+/* How often a worker looks for connections past their deadline. */
+#define SWEEP_MS 250
+/* A request body may take MUSTER_BODY_TIMEOUT seconds plus one per this
+ * many bytes of its Content-Length. */
+#define BODY_BYTES_PER_SECOND 4096
+/* File descriptors kept for everything but client connections (the
+ * database, SMTP, webhooks, logs). */
+#define FD_RESERVE 256
+
+/* One per TCP connection (MHD's socket context), owned by its worker: the
+ * deadline by which what it is sending must be complete. */
+struct conn_state {
+    struct conn_state *prev, *next;  /* the worker's list */
+    struct connlimit_entry *counted; /* its address's count; NULL: not counted */
+    int fd;
+    int64_t deadline_ms; /* monotonic; 0: none (a handler or an answer is running) */
+    int in_body;         /* the deadline is the body's, not the head's */
+    struct sockaddr_storage addr;
+};
+
+/* At most one log line per interval for what an attacker can repeat: the
+ * line says how many were not logged since the last one. */
+struct log_gate {
+    atomic_llong next_ms;
+    atomic_long skipped;
+};
 
 struct http_worker {
     struct http_server *srv;
@@ -38,7 +72,9 @@ struct http_worker {
     int wake_fd;  /* eventfd: the phase changed, or a connection was resumed */
     pthread_t thread;
     int started;
-    int quiesced; /* the daemon gave the listening socket back */
+    int quiesced;             /* the daemon gave the listening socket back */
+    struct conn_state *conns; /* every open connection of this daemon */
+    int64_t next_sweep_ms;
 };
 
 struct http_server {
@@ -47,7 +83,12 @@ struct http_server {
     int listen_fd;                /* ours: every daemon returns it when quiesced */
     atomic_int phase;
     pthread_mutex_t lock;
-    pthread_cond_t quiesced_cv; /* a worker set its `quiesced` */
+    pthread_cond_t quiesced_cv;    /* a worker set its `quiesced` */
+    struct connlimit *per_address; /* MUSTER_MAX_CONNECTIONS_PER_IP */
+    int64_t head_timeout_ms;       /* MUSTER_HEADER_TIMEOUT */
+    int64_t body_timeout_ms;       /* MUSTER_BODY_TIMEOUT */
+    int framing_layout;            /* framing_layout_known() */
+    struct log_gate refused_log, cut_log, framing_log;
     int nworkers;
     struct http_worker workers[];
 };
@@ -360,6 +401,175 @@ static void release_deferred(struct request_ctx *ctx)
     ctx->deferred.arg = NULL;
 }
 
+/* ---- connections: per-address limit, deadlines ---- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 when a line may be logged now; *skipped: the lines not logged since. */
+static int log_gate_open(struct log_gate *g, long *skipped)
+{
+    int64_t now = mono_ms();
+    long long next = atomic_load(&g->next_ms);
+    if (now < next || !atomic_compare_exchange_strong(&g->next_ms, &next, now + 10000)) {
+        atomic_fetch_add(&g->skipped, 1);
+        return 0;
+    }
+    *skipped = atomic_exchange(&g->skipped, 0);
+    return 1;
+}
+
+/* MHD's accept policy: refuses at once an address that holds its limit (no
+ * memory is spent on it). connection_notify counts, and has the last word. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    struct http_server *srv = cls;
+    (void)len;
+    if (!connlimit_full(srv->per_address, addr))
+        return MHD_YES;
+    long skipped;
+    if (log_gate_open(&srv->refused_log, &skipped)) {
+        char text[64];
+        connlimit_format(addr, text, sizeof text);
+        log_warn("http.connection_refused",
+                 "address=%s limit=%d reason=connections_per_address not_logged_before=%ld", text,
+                 srv->app->cfg->max_connections_per_ip, skipped);
+    }
+    return MHD_NO;
+}
+
+/* Cuts a connection at once: MHD sees the end of its input and closes it. */
+static void cut_connection(struct conn_state *cs)
+{
+    cs->deadline_ms = 0;
+    if (shutdown(cs->fd, SHUT_RDWR) != 0 && errno != ENOTCONN)
+        log_error("http.shutdown_failed", "error=\"%s\"", strerror(errno));
+}
+
+static void connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                              enum MHD_ConnectionNotificationCode code)
+{
+    struct http_worker *w = cls;
+    struct http_server *srv = w->srv;
+    struct conn_state *cs = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        if (!cs)
+            return;
+        connlimit_leave(srv->per_address, cs->counted);
+        if (cs->prev)
+            cs->prev->next = cs->next;
+        else
+            w->conns = cs->next;
+        if (cs->next)
+            cs->next->prev = cs->prev;
+        free(cs);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *addr =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    cs = calloc(1, sizeof *cs);
+    if (!cs) {
+        if (fd && shutdown(fd->connect_fd, SHUT_RDWR) != 0)
+            log_error("http.shutdown_failed", "error=\"%s\"", strerror(errno));
+        return;
+    }
+    cs->fd = fd ? fd->connect_fd : -1;
+    cs->deadline_ms = mono_ms() + srv->head_timeout_ms;
+    cs->next = w->conns;
+    if (w->conns)
+        w->conns->prev = cs;
+    w->conns = cs;
+    *socket_context = cs;
+    if (addr && addr->client_addr) {
+        const struct sockaddr *sa = addr->client_addr;
+        memcpy(&cs->addr, sa,
+               sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                         : sizeof(struct sockaddr_in));
+        /* Another thread may have counted one more since accept_policy. */
+        if (connlimit_enter(srv->per_address, sa, &cs->counted) != 0) {
+            accept_policy(srv, sa, 0); /* logs it */
+            cut_connection(cs);
+        }
+    }
+}
+
+static struct conn_state *conn_state_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+/* Every SWEEP_MS: cuts the connections whose head or body is late. A
+ * slowloris sending one byte a second is never idle long enough for MHD's
+ * timeout; this deadline does not move while bytes trickle in. */
+static void sweep_deadlines(struct http_worker *w, int64_t now)
+{
+    struct http_server *srv = w->srv;
+    for (struct conn_state *cs = w->conns; cs; cs = cs->next) {
+        if (!cs->deadline_ms || now < cs->deadline_ms)
+            continue;
+        long skipped;
+        if (log_gate_open(&srv->cut_log, &skipped)) {
+            char text[64];
+            connlimit_format((const struct sockaddr *)&cs->addr, text, sizeof text);
+            log_warn("http.request_cut", "address=%s late=%s not_logged_before=%ld", text,
+                     cs->in_body ? "body" : "head", skipped);
+        }
+        cut_connection(cs);
+    }
+}
+
+/* The answer to a request refused before its body was read: the
+ * connection closes after it (the body is not read). */
+static enum MHD_Result answer_early(struct http_worker *w, struct MHD_Connection *conn,
+                                    const char *method, const char *url, const struct framing *f)
+{
+    struct http_server *srv = w->srv;
+    struct app *app = srv->app;
+    struct http_request req;
+    memset(&req, 0, sizeof req);
+    req.connection = conn;
+    req.method = method;
+    req.path = url;
+    req.body = "";
+    req.app = app;
+    req.now = tz_now();
+    struct http_response resp;
+    memset(&resp, 0, sizeof resp);
+    buf_init(&resp.body, 0);
+    resp.status = 200;
+    resp.content_type = "text/html; charset=utf-8";
+    if (f->status) {
+        long skipped;
+        if (log_gate_open(&srv->framing_log, &skipped)) {
+            char problem[160];
+            log_warn("http.request_refused",
+                     "status=%d address=%s problem=%s not_logged_before=%ld", f->status,
+                     http_client_ip(&req), log_quote(f->problem, problem, sizeof problem), skipped);
+        }
+        error_page(srv, &req, &resp, f->status,
+                   f->status == 411 ? "Length required" : "Bad request", f->problem);
+    } else {
+        dispatch(srv, &req, &resp, 1); /* 404, 405 or 413, before any handler */
+    }
+    http_set_header(&resp, "Connection", "close");
+    int status = resp.status;
+    enum MHD_Result rc = queue(conn, &resp, strncmp(app->cfg->base_url, "https://", 8) == 0);
+    for (size_t i = 0; i < resp.header_count; i++)
+        free(resp.headers[i].value);
+    buf_release(&resp.body);
+    record_metrics(app, status, 0);
+    return rc;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -374,6 +584,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         buf_init(&ctx->body, HTTP_MAX_BODY);
         ctx->start_us = tz_now_ms() * 1000;
         *con_cls = ctx;
+        /* The head is complete: refuse it now if it is framed wrong or
+         * announces a body too large (before a 100 Continue, and without
+         * reading the body), else give the body its deadline. */
+        struct framing f;
+        framing_check(conn, method, url, version, worker->srv->framing_layout, &f);
+        if (f.status || f.content_length > HTTP_MAX_BODY)
+            return answer_early(worker, conn, method, url, &f);
+        struct conn_state *cs = conn_state_of(conn);
+        if (cs) {
+            cs->in_body = f.content_length > 0;
+            cs->deadline_ms = cs->in_body ? mono_ms() + worker->srv->body_timeout_ms +
+                                                f.content_length * 1000 / BODY_BYTES_PER_SECOND
+                                          : 0;
+        }
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -382,6 +606,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    struct conn_state *cs = conn_state_of(conn);
+    if (cs)
+        cs->deadline_ms = 0; /* the request is complete */
     struct http_request req;
     memset(&req, 0, sizeof req);
     req.connection = conn;
@@ -392,7 +619,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.app = app;
     req.now = tz_now();
     req.store = app_thread_store();
-    (void)version;
 
     struct http_response resp;
     memset(&resp, 0, sizeof resp);
@@ -440,8 +666,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode code)
 {
     (void)cls;
-    (void)conn;
     (void)code;
+    /* A kept-alive connection: the next head has its own deadline. */
+    struct conn_state *cs = conn_state_of(conn);
+    if (cs) {
+        cs->deadline_ms = mono_ms() + KEEPALIVE_SECONDS * 1000;
+        cs->in_body = 0;
+    }
     struct request_ctx *ctx = *con_cls;
     if (ctx) {
         release_deferred(ctx);
@@ -463,12 +694,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
  * connections froze in about one run in ten). poll() on the epoll descriptor
  * only looks; MHD_run's epoll_wait calls all have a zero timeout. */
 
-static int poll_timeout_ms(struct MHD_Daemon *d)
+/* MHD's next timeout, and never later than the next sweep while this
+ * worker has connections. */
+static int poll_timeout_ms(struct http_worker *w, int64_t now)
 {
     MHD_UNSIGNED_LONG_LONG ms;
-    if (MHD_get_timeout(d, &ms) != MHD_YES)
-        return -1;
-    return ms > 60000 ? 60000 : (int)ms;
+    long long limit = 60000;
+    if (w->conns)
+        limit = w->next_sweep_ms > now ? w->next_sweep_ms - now : 0;
+    if (MHD_get_timeout(w->daemon, &ms) != MHD_YES)
+        return w->conns ? (int)limit : -1;
+    return ms > (MHD_UNSIGNED_LONG_LONG)limit ? (int)limit : (int)ms;
 }
 
 static void *worker_main(void *arg)
@@ -493,9 +729,14 @@ static void *worker_main(void *arg)
          * is younger is kept while events keep coming, and ended before the
          * thread waits for more. */
         app_thread_snapshot_check(0);
+        int64_t now = mono_ms();
+        if (now >= w->next_sweep_ms) {
+            sweep_deadlines(w, now);
+            w->next_sweep_ms = now + SWEEP_MS;
+        }
         int ready = poll(fds, 2, 0);
         if (ready == 0) {
-            int timeout_ms = poll_timeout_ms(w->daemon);
+            int timeout_ms = poll_timeout_ms(w, now);
             if (timeout_ms != 0) {
                 app_thread_snapshot_check(1);
                 ready = poll(fds, 2, timeout_ms);
@@ -557,6 +798,7 @@ static void server_free(struct http_server *srv)
     }
     if (srv->listen_fd >= 0)
         close(srv->listen_fd);
+    connlimit_free(srv->per_address); /* after MHD closed every connection */
     pthread_mutex_destroy(&srv->lock);
     pthread_cond_destroy(&srv->quiesced_cv);
     free(srv);
@@ -594,6 +836,37 @@ static int parse_listen(const char *address, struct sockaddr_storage *ss, char *
     return -1;
 }
 
+/* Raises the soft limit on open files to the hard one (1024 by default
+ * would let about a thousand idle connections make the server unreachable),
+ * logs what it became, and returns how many client connections fit in it,
+ * at most 10000. */
+static unsigned connection_budget(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        log_error("http.nofile_unknown", "error=\"%s\"", strerror(errno));
+        return 1024 - FD_RESERVE;
+    }
+    rlim_t was = rl.rlim_cur;
+    /* An unlimited hard limit still cannot pass the kernel's nr_open. */
+    rlim_t target = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_max;
+    if (rl.rlim_cur < target) {
+        rl.rlim_cur = target;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            log_error("http.nofile_not_raised", "soft=%llu hard=%llu error=\"%s\"",
+                      (unsigned long long)was, (unsigned long long)rl.rlim_max, strerror(errno));
+            rl.rlim_cur = was;
+        }
+    }
+    unsigned long long files = rl.rlim_cur;
+    unsigned long long budget = files > 2 * FD_RESERVE ? files - FD_RESERVE : files / 2;
+    if (budget > 10000)
+        budget = 10000;
+    log_info("http.nofile", "soft=%llu was=%llu hard=%llu connections=%llu", files,
+             (unsigned long long)was, (unsigned long long)rl.rlim_max, budget);
+    return (unsigned)budget;
+}
+
 struct http_server *http_server_start(struct app *app, const struct http_server_config *hc,
                                       int threads, char *err, unsigned long n)
 {
@@ -612,6 +885,21 @@ struct http_server *http_server_start(struct app *app, const struct http_server_
     pthread_cond_init(&srv->quiesced_cv, NULL);
     for (int i = 0; i < threads; i++)
         srv->workers[i].wake_fd = -1;
+    srv->head_timeout_ms = (int64_t)app->cfg->header_timeout * 1000;
+    srv->body_timeout_ms = (int64_t)app->cfg->body_timeout * 1000;
+    srv->framing_layout = framing_layout_known();
+    if (!srv->framing_layout)
+        log_warn("http.framing_partial",
+                 "libmicrohttpd=%s checks=no_bare_lf_or_folded_line_check (known: 0.9.75)",
+                 MHD_get_version());
+    srv->per_address = connlimit_new(app->cfg->max_connections_per_ip, app->cfg->trusted_proxies);
+    if (!srv->per_address) {
+        snprintf(err, n, "out of memory");
+        server_free(srv);
+        return NULL;
+    }
+    unsigned budget = connection_budget();
+    unsigned per_worker = budget / (unsigned)threads ? budget / (unsigned)threads : 1;
     srv->listen_fd = open_listener(&ss, err, n, app->cfg->listen);
     if (srv->listen_fd < 0) {
         server_free(srv);
@@ -624,13 +912,16 @@ struct http_server *http_server_start(struct app *app, const struct http_server_
         struct http_worker *w = &srv->workers[i];
         w->srv = srv;
         w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        /* 10000 connections in all; 16 KiB each holds any request head we
-         * accept (bodies go to the request context, not MHD's pool). */
+        /* At most 10000 connections in all (connection_budget); 16 KiB
+         * each holds any request head we accept (bodies go to the request
+         * context, not MHD's pool). Strict: an HTTP/1.1 request without
+         * Host, or with a space in its URL, is refused by MHD itself. */
         w->daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, &on_request, w, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
-            MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)(10000 / threads),
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_END);
+            flags, 0, &accept_policy, srv, &on_request, w, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+            MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+            &connection_notify, w, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)KEEPALIVE_SECONDS,
+            MHD_OPTION_CONNECTION_LIMIT, per_worker, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)16384, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
         const union MHD_DaemonInfo *info =
             w->daemon ? MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
         if (w->wake_fd < 0 || !info) {
@@ -647,6 +938,82 @@ struct http_server *http_server_start(struct app *app, const struct http_server_
         }
     }
     return srv;
+}
+
+/* ---- without a listening socket ----
+ *
+ * The same daemon, routes and loop for fuzz/fuzz_http_request.c: MHD is given
+ * each connection (MHD_add_connection) and runs in the caller's thread, so a
+ * request's raw bytes go through MHD's parser, the router and the handlers
+ * with no network. */
+
+struct http_server *http_server_start_unlistened(struct app *app,
+                                                 const struct http_server_config *hc, char *err,
+                                                 unsigned long n)
+{
+    struct http_server *srv = calloc(1, sizeof *srv + sizeof srv->workers[0]);
+    if (!srv) {
+        snprintf(err, n, "out of memory");
+        return NULL;
+    }
+    srv->app = app;
+    srv->hc = *hc;
+    srv->nworkers = 1;
+    srv->listen_fd = -1;
+    pthread_mutex_init(&srv->lock, NULL);
+    pthread_cond_init(&srv->quiesced_cv, NULL);
+    struct http_worker *w = &srv->workers[0];
+    w->srv = srv;
+    w->quiesced = 1; /* it has no listening socket to give back */
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    w->daemon = MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
+        &on_request, w, MHD_OPTION_NOTIFY_COMPLETED, &on_completed, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384, MHD_OPTION_END);
+    const union MHD_DaemonInfo *info =
+        w->daemon ? MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+    if (w->wake_fd < 0 || !info) {
+        snprintf(err, n, "cannot start the HTTP daemon");
+        server_free(srv);
+        return NULL;
+    }
+    w->epoll_fd = info->epoll_fd;
+    return srv;
+}
+
+int http_server_serve_connection(struct http_server *srv, int fd, void (*drain)(void *ctx),
+                                 void *ctx, int idle_ms, int timeout_ms)
+{
+    struct http_worker *w = &srv->workers[0];
+    struct sockaddr_in peer;
+    memset(&peer, 0, sizeof peer);
+    peer.sin_family = AF_INET;
+    peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (MHD_add_connection(w->daemon, fd, (const struct sockaddr *)&peer, sizeof peer) != MHD_YES)
+        return -1; /* MHD closed fd */
+    int64_t deadline = tz_now_ms() + timeout_ms;
+    struct pollfd fds[2] = {{w->epoll_fd, POLLIN, 0}, {w->wake_fd, POLLIN, 0}};
+    for (;;) {
+        MHD_run(w->daemon);
+        app_thread_snapshot_check(1);
+        drain(ctx);
+        const union MHD_DaemonInfo *info =
+            MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (!info || info->num_connections == 0)
+            return 0;
+        int64_t left = deadline - tz_now_ms();
+        if (left <= 0)
+            return 1;
+        int ready = poll(fds, 2, left < idle_ms ? (int)left : idle_ms);
+        if (ready == 0)
+            return 1; /* nothing happened for idle_ms: a request MHD still waits on */
+        if (ready > 0 && (fds[1].revents & POLLIN)) {
+            uint64_t count;
+            if (read(w->wake_fd, &count, sizeof count) < 0 && errno != EAGAIN)
+                log_error("http.wake_failed", "error=\"%s\"", strerror(errno));
+        }
+    }
 }
 
 void http_server_quiesce(struct http_server *srv)

@@ -35,6 +35,19 @@ struct http_server_config {
  * copied). NULL with a message in err on failure. */
 struct http_server *http_server_start(struct app *app, const struct http_server_config *hc,
                                       int threads, char *err, unsigned long n);
+/* For the in-process fuzzer (fuzz/fuzz_http_request.c): the same daemon,
+ * routes and handlers with no listening socket and no thread of its own. */
+struct http_server *http_server_start_unlistened(struct app *app,
+                                                 const struct http_server_config *hc, char *err,
+                                                 unsigned long n);
+/* Hands fd (a connected stream socket; the server owns it afterwards) to an
+ * unlistened server as a client at 127.0.0.1 and runs the event loop in the
+ * calling thread, calling drain(ctx) after every round, until the server has
+ * no connection left (0), or nothing happened for idle_ms or timeout_ms
+ * passed (1: the connection stays with the server, which closes it at its
+ * timeout); -1 when MHD refused fd. */
+int http_server_serve_connection(struct http_server *srv, int fd, void (*drain)(void *ctx),
+                                 void *ctx, int idle_ms, int timeout_ms);
 /* Stops accepting new connections (in-flight requests go on). */
 void http_server_quiesce(struct http_server *srv);
 /* Stops accepting, finishes in-flight requests, and frees the server. */

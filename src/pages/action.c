@@ -5,7 +5,8 @@
  * carry the action (a call, a message past the kind's limit, a mastodon
  * instance to pick, the "all" assignment, ?review=1). Before the moment it
  * shows a countdown; HEAD records nothing. POST /a/TOKEN/report is "this
- * target did not accept my action"; POST /a/TOKEN/instance remembers the
+ * target did not accept my action", counted only from a supporter the target
+ * was assigned to (403 for anyone else); POST /a/TOKEN/instance remembers the
  * supporter's mastodon instance (CSRF-checked; only a public host name,
  * target_instance_problem).
  */
@@ -35,8 +36,7 @@ struct rendered {
 };
 
 static int render_message(const struct campaign *c, const struct supporter *s,
-                          const char *target_id, struct rendered *out,
-                          struct template_vars *vars)
+                          const char *target_id, struct rendered *out, struct template_vars *vars)
 {
     vars->name = s->name;
     vars->statement = s->statement;
@@ -70,12 +70,14 @@ static void head(struct buf *b, const struct campaign *c, const char *title)
 static void copy_boxes(struct buf *b, const struct rendered *m, const char *suffix)
 {
     if (m->title.len) {
-        buf_printf(b, "<label for=\"message-title%s\">Title</label>\n<input type=\"text\" "
-                      "readonly id=\"message-title%s\" value=\"",
+        buf_printf(b,
+                   "<label for=\"message-title%s\">Title</label>\n<input type=\"text\" "
+                   "readonly id=\"message-title%s\" value=\"",
                    suffix, suffix);
         escape_html(b, buf_cstr(&m->title));
-        buf_printf(b, "\">\n<div class=\"actions\"><button type=\"button\" class=\"secondary\" "
-                      "data-copy=\"message-title%s\" hidden>Copy title</button></div>\n",
+        buf_printf(b,
+                   "\">\n<div class=\"actions\"><button type=\"button\" class=\"secondary\" "
+                   "data-copy=\"message-title%s\" hidden>Copy title</button></div>\n",
                    suffix);
     }
     if (m->body.len) {
@@ -85,21 +87,24 @@ static void copy_boxes(struct buf *b, const struct rendered *m, const char *suff
             rows += *p == '\n';
         rows += (int)(m->body.len / 60);
         rows = rows < 6 ? 6 : rows > 30 ? 30 : rows;
-        buf_printf(b, "<label for=\"message-body%s\">Message</label>\n<textarea readonly "
-                      "rows=\"%d\" id=\"message-body%s\">",
+        buf_printf(b,
+                   "<label for=\"message-body%s\">Message</label>\n<textarea readonly "
+                   "rows=\"%d\" id=\"message-body%s\">",
                    suffix, rows, suffix);
         escape_html(b, buf_cstr(&m->body));
-        buf_printf(b, "</textarea>\n<div class=\"actions\"><button type=\"button\" "
-                      "class=\"secondary\" data-copy=\"message-body%s\" hidden>Copy message"
-                      "</button></div>\n",
+        buf_printf(b,
+                   "</textarea>\n<div class=\"actions\"><button type=\"button\" "
+                   "class=\"secondary\" data-copy=\"message-body%s\" hidden>Copy message"
+                   "</button></div>\n",
                    suffix);
     }
 }
 
 static void report_form(struct buf *b, const char *token, const char *target_key)
 {
-    buf_printf(b, "<form method=\"post\" action=\"/a/%s/report\" class=\"report\">\n"
-                  "<input type=\"hidden\" name=\"target\" value=\"",
+    buf_printf(b,
+               "<form method=\"post\" action=\"/a/%s/report\" class=\"report\">\n"
+               "<input type=\"hidden\" name=\"target\" value=\"",
                token);
     escape_html(b, target_key);
     buf_puts(b, "\">\n<p class=\"muted\">Could you not send it there (for example, the "
@@ -164,7 +169,8 @@ static void target_block(struct buf *b, const struct campaign *c, const struct t
         escape_html(b, target_kind_open_label(t->kind));
         buf_puts(b, "</a></div>\n");
     } else if (outcome == TARGET_PAGE_CALL) {
-        buf_puts(b, "<p>Call this number and use the script below.</p>\n<p><a class=\"tel\" href=\"");
+        buf_puts(b,
+                 "<p>Call this number and use the script below.</p>\n<p><a class=\"tel\" href=\"");
         escape_html(b, buf_cstr(&url));
         buf_puts(b, "\">");
         escape_html(b, t->number);
@@ -206,9 +212,10 @@ static void countdown_page(struct http_response *resp, const struct campaign *c,
     buf_puts(b, iso);
     buf_puts(b, "\">");
     escape_html(b, when);
-    buf_printf(b, "</strong><span class=\"zone\">Starts in <span data-countdown=\"%s\" "
-                  "id=\"countdown\">a while</span></span></div></div>\n<p>Keep this link: it "
-                  "opens your action at the moment.</p>\n</section>\n",
+    buf_printf(b,
+               "</strong><span class=\"zone\">Starts in <span data-countdown=\"%s\" "
+               "id=\"countdown\">a while</span></span></div></div>\n<p>Keep this link: it "
+               "opens your action at the moment.</p>\n</section>\n",
                iso);
     page_end(b);
 }
@@ -250,8 +257,9 @@ void handle_action(struct http_request *req, struct http_response *resp)
     }
     struct click_outcome r;
     if (assigner_click(req->app->assigner, req->store, c, &row, &s, 1, req->now, &r) != 0) {
-        page_error(req, resp, 503, "Try again", "Your action could not be prepared. Reload "
-                                                "the page.");
+        page_error(req, resp, 503, "Try again",
+                   "Your action could not be prepared. Reload "
+                   "the page.");
         goto out;
     }
     atomic_fetch_add(&req->app->metrics.clicks, 1);
@@ -350,12 +358,28 @@ void handle_action_report(struct http_request *req, struct http_response *resp)
         goto out;
     }
     const char *key = form_get(&f, "target");
+    /* Who may report: the supporters the target was given to (the `all`
+     * mode gives every open target to everyone). This process's own
+     * assignments come first: its latest clicks may not be written yet. */
+    int64_t assigned = REPORT_ANY_TARGET;
+    if (c->assignment != ASSIGN_ALL) {
+        assigned = assigner_assigned(req->app->assigner, row.id, s.id);
+        if (!assigned)
+            assigned = s.assigned_target;
+    }
     int closed = 0;
-    int rc = key ? campaigns_target_report(req->store, row.id, s.id, key, c->close_after_reports,
-                                       REPORT_WINDOW_SECONDS, req->now, &closed)
+    int rc = key ? campaigns_target_report(req->store, row.id, s.id, assigned, key,
+                                           c->close_after_reports, REPORT_WINDOW_SECONDS, req->now,
+                                           &closed)
                  : STORE_NOT_FOUND;
     if (rc == STORE_NOT_FOUND) {
         page_error(req, resp, 400, "Unknown target", "That target is not part of this campaign.");
+        goto out;
+    }
+    if (rc == REPORT_NOT_ASSIGNED) {
+        page_error(req, resp, 403, "Not your target",
+                   "Only the supporters sent to a target can report it, and your link did not "
+                   "send you to this one. Your report was not counted.");
         goto out;
     }
     if (rc != 0) {
@@ -370,8 +394,9 @@ void handle_action_report(struct http_request *req, struct http_response *resp)
     buf_puts(b, "<h1>Thank you for telling us</h1>\n<p>The organizers see your report. ");
     if (closed)
         buf_puts(b, "Enough supporters reported this target, so it is now closed.");
-    buf_printf(b, "</p>\n<div class=\"actions\"><a class=\"button\" href=\"/a/%s?review=1\">"
-                  "Back to my action</a></div>\n</section>\n",
+    buf_printf(b,
+               "</p>\n<div class=\"actions\"><a class=\"button\" href=\"/a/%s?review=1\">"
+               "Back to my action</a></div>\n</section>\n",
                token);
     page_end(b);
 out:

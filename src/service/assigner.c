@@ -377,3 +377,14 @@ int assigner_click(struct assigner *a, struct store *st, const struct campaign *
     pthread_mutex_unlock(&cs->lock);
     return rc;
 }
+
+int64_t assigner_assigned(struct assigner *a, int64_t campaign_id, int64_t supporter_id)
+{
+    struct campaign_state *cs = state_for(a, campaign_id);
+    if (!cs)
+        return 0;
+    pthread_mutex_lock(&cs->lock);
+    int64_t target = map_get(cs, supporter_id);
+    pthread_mutex_unlock(&cs->lock);
+    return target;
+}

@@ -50,4 +50,9 @@ int assigner_click(struct assigner *a, struct store *st, const struct campaign *
                    const struct campaign_row *row, const struct supporter *s, int record,
                    int64_t now, struct click_outcome *out);
 
+/* The target this process assigned the supporter to (including clicks not
+ * yet written), or 0 when it assigned them none: then the store's
+ * supporters.assigned_target is the answer. */
+int64_t assigner_assigned(struct assigner *a, int64_t campaign_id, int64_t supporter_id);
+
 #endif

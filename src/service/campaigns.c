@@ -106,8 +106,8 @@ int campaigns_target_set_open(struct store *st, int64_t campaign_id, const char 
 }
 
 int campaigns_target_report(struct store *st, int64_t campaign_id, int64_t supporter_id,
-                            const char *target_key, int threshold, int window_seconds, int64_t now,
-                            int *closed_now)
+                            int64_t assigned_target, const char *target_key, int threshold,
+                            int window_seconds, int64_t now, int *closed_now)
 {
     if (store_begin(st) != 0)
         return -1;
@@ -117,6 +117,11 @@ int campaigns_target_report(struct store *st, int64_t campaign_id, int64_t suppo
     if (rc != 0) {
         store_rollback(st);
         return rc;
+    }
+    /* Only the supporters the target was given to can say it refused them. */
+    if (assigned_target != REPORT_ANY_TARGET && assigned_target != id) {
+        store_rollback(st);
+        return REPORT_NOT_ASSIGNED;
     }
     /* One report per supporter and target counts. */
     if (store_target_report_add(st, id, supporter_id, now, &added) != 0)

@@ -34,14 +34,16 @@ int stats_json(struct store *st, const char *slug, json_t **out)
     for (size_t i = 0; i < n; i++) {
         const struct target_spec *t = campaign_target(c, targets[i].key);
         json_array_append_new(
-            array, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "id", targets[i].key,
-                            "kind", t ? target_kind_name(t->kind) : "removed", "state",
-                            targets[i].removed ? "removed" : targets[i].open ? "open" : "closed",
-                            "cap", (json_int_t)targets[i].cap, "assigned",
-                            (json_int_t)targets[i].assigned, "clicks",
-                            (json_int_t)targets[i].clicks, "rerouted",
-                            (json_int_t)targets[i].rerouted, "reports",
-                            (json_int_t)targets[i].reports, "reason", targets[i].reason));
+            array,
+            json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "id", targets[i].key, "kind",
+                      t ? target_kind_name(t->kind) : "removed", "state",
+                      targets[i].removed ? "removed"
+                      : targets[i].open  ? "open"
+                                         : "closed",
+                      "cap", (json_int_t)targets[i].cap, "assigned",
+                      (json_int_t)targets[i].assigned, "clicks", (json_int_t)targets[i].clicks,
+                      "rerouted", (json_int_t)targets[i].rerouted, "reports",
+                      (json_int_t)targets[i].reports, "reason", targets[i].reason));
     }
     json_t *doc = json_pack(
         "{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:o}", "campaign",

@@ -276,7 +276,9 @@ int store_pledge_resubscribe(struct store *st, int64_t supporter_id);
 int store_set_instance(struct store *st, int64_t supporter_id, const char *instance);
 /* Removes the personal data of every pledge of an address (every campaign):
  * the rows stay for the anonymous counts, their links die (new key and
- * epoch). *count gets the number of pledges erased. */
+ * epoch). The relay replies stored with their mails keep no address: every
+ * address in them becomes "[address]" (redact_addresses). All of it or
+ * nothing. *count gets the number of pledges erased. */
 int store_pledges_erase(struct store *st, const char *email, int64_t now, int *count);
 
 /* ---- one click ---- */

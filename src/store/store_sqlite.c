@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/buf.h"
+#include "core/escape.h"
 #include "core/log.h"
 #include "core/token.h"
 #include "store/sqlite_private.h"
@@ -1043,12 +1045,93 @@ static int sqlite_set_instance(struct store *base, int64_t supporter_id, const c
     return sql_step_done(st, s, "instance");
 }
 
+/* The relay's replies stored with the mails of an address, with every
+ * address in them replaced by "[address]" (relays echo the recipient:
+ * "250 2.1.5 <ann@example.org> ok"). Run before the address is erased. */
+static int erase_addresses_from_replies(struct sqlite_store *st, const char *norm)
+{
+    sqlite3_stmt *s = sql_stmt(st, "SELECT id, last_reply FROM outbox WHERE supporter_id IN "
+                                   "(SELECT id FROM supporters WHERE email_norm = ?1) AND "
+                                   "instr(last_reply, '@') > 0");
+    if (!s)
+        return -1;
+    sql_bind_text(s, 1, norm);
+    size_t n = 0, cap = 0;
+    int64_t *ids = NULL;
+    char **replies = NULL;
+    int rc, failed = 0;
+    while (!failed && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t more = cap ? cap * 2 : 8;
+            int64_t *i2 = realloc(ids, more * sizeof *ids);
+            if (i2)
+                ids = i2;
+            char **r2 = i2 ? realloc(replies, more * sizeof *replies) : NULL;
+            if (r2)
+                replies = r2;
+            if (!i2 || !r2) {
+                failed = 1;
+                break;
+            }
+            cap = more;
+        }
+        struct buf scrubbed = BUF_INIT;
+        if (redact_addresses(&scrubbed, (const char *)sqlite3_column_text(s, 1)) != 0 ||
+            !(replies[n] = strdup(buf_cstr(&scrubbed)))) {
+            buf_release(&scrubbed);
+            failed = 1;
+            break;
+        }
+        buf_release(&scrubbed);
+        ids[n++] = sqlite3_column_int64(s, 0);
+    }
+    if (!failed && rc != SQLITE_DONE) {
+        sql_error(st, "erase replies");
+        failed = 1;
+    }
+    sqlite3_reset(s);
+    for (size_t i = 0; !failed && i < n; i++) {
+        sqlite3_stmt *u = sql_stmt(st, "UPDATE outbox SET last_reply = ?2 WHERE id = ?1");
+        if (!u) {
+            failed = 1;
+            break;
+        }
+        sqlite3_bind_int64(u, 1, ids[i]);
+        sql_bind_text(u, 2, replies[i]);
+        failed = sql_step_done(st, u, "erase reply") != 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(replies[i]);
+    free(replies);
+    free(ids);
+    return failed ? -1 : 0;
+}
+
+/* Undoes what the erase savepoint saw (a failure is logged by sql_exec; the
+ * caller's transaction, if any, is rolled back by the caller). */
+static void erase_undo(struct sqlite_store *st)
+{
+    if (sql_exec(st, "ROLLBACK TO erase") == 0)
+        (void)sql_exec(st, "RELEASE erase");
+}
+
 static int sqlite_pledges_erase(struct store *base, const char *email, int64_t now, int *count)
 {
     struct sqlite_store *st = sqlite_of(base);
     char *norm = sql_lowercase_dup(email);
     if (!norm)
         return -1;
+    /* One savepoint: the replies and the rows are erased together, inside the
+     * caller's transaction or on their own. */
+    if (sql_exec(st, "SAVEPOINT erase") != 0) {
+        free(norm);
+        return -1;
+    }
+    if (erase_addresses_from_replies(st, norm) != 0) {
+        free(norm);
+        erase_undo(st);
+        return -1;
+    }
     /* The row stays for the anonymous counts; its links die with the new key. */
     sqlite3_stmt *s = sql_stmt(
         st, "UPDATE supporters SET email = NULL, email_norm = NULL, name = '', statement = '', "
@@ -1062,9 +1145,14 @@ static int sqlite_pledges_erase(struct store *base, const char *email, int64_t n
         rc = sql_step_done(st, s, "erase");
     }
     free(norm);
-    if (rc != 0)
+    int changes = sqlite3_changes(st->db);
+    if (rc != 0) {
+        erase_undo(st);
         return -1;
-    *count = sqlite3_changes(st->db);
+    }
+    if (sql_exec(st, "RELEASE erase") != 0)
+        return -1;
+    *count = changes;
     return 0;
 }
 

@@ -2,15 +2,20 @@
 test_cli: the command line (PRODUCT.md, "Command line" and "Campaign file"):
 `campaign apply` (invalid files refused as a whole with every error listed,
 --dry-run, idempotence), `campaign list|show`, usage errors, `target close`,
-and `stats`.
+and `stats`; stored text reaches a terminal with its control characters
+neutralised.
 """
 import json
+import os
+import pty
 import re
+import select
+import subprocess
 import urllib.parse
 
 import pytest
 
-from conftest import BACKEND, make_campaign
+from conftest import BACKEND, MUSTER_BIN, make_campaign, sanitizer_lines
 
 
 def snapshot(m):
@@ -329,3 +334,101 @@ def test_a_password_in_muster_db_is_never_printed(make_muster):
     assert code == 1, (code, out, err)
     assert secret not in out + err, err
     assert "postgresql://muster:***@127.0.0.1:1/muster" in err, err
+
+
+# ----------------------------------------------------------------------------- terminal escapes
+
+# What stored text could make a terminal do, by the ways it can still get stored:
+# campaign files and pledges refuse C0 and C1 controls (test_injection.py), but not
+# the right-to-left overrides and isolates that disguise the text around them; a
+# target's --reason refuses C0 only, so DEL and C1 controls (U+009B CSI, U+009D OSC)
+# reach the store; and a file name the organizer typed carries anything, ESC
+# sequences included (clear the screen, set the window title, an OSC 8 hyperlink).
+HOSTILE_TITLE = "Docs day \u202egnp.exe\u202c \u2066x\u2069 \u202aA\u202bB\u202dC"
+HOSTILE_NAME = "Mallory \u202eevil\u2067"
+HOSTILE_REASON = "gone \u009b2J\u009d8;;https://evil.example/\u009c\x7f \u202eesrever"
+HOSTILE_FILE = ("day \x1b[2J\x1b[H\x1b]0;pwned\x07 "
+                "\x1b]8;;evil.example\x1b\\click\x1b]8;;\x1b\\.json")
+
+
+def terminal_safe(text):
+    """No ESC or other C0 control but line breaks and tabs, no DEL, no C1 control
+    (as a character or as a raw byte) and no bidi override or isolate."""
+    raw = text.encode("utf-8", "surrogateescape")
+    assert b"\x1b" not in raw, text
+    bad = [c for c in text if (ord(c) < 0x20 and c not in "\r\n\t") or ord(c) == 0x7f or
+           0x80 <= ord(c) <= 0x9f or 0x202a <= ord(c) <= 0x202e or 0x2066 <= ord(c) <= 0x2069]
+    assert not bad, (bad, text)
+    # nor raw C1 bytes or other invalid UTF-8 (decoded as surrogates)
+    assert not any(0xdc80 <= ord(c) <= 0xdcff for c in text), text
+    return True
+
+
+def on_terminal(m, *args):
+    """Runs `muster ARGS` with stdout on a pseudo-terminal: (code, what it showed)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([MUSTER_BIN, *args], cwd=m.dir, env=m.env, stdout=slave,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    shown = b""
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 20)
+            assert ready, f"`muster {' '.join(args)}` printed nothing for 20 s"
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the other side closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    err = proc.stderr.read().decode("utf-8", "replace")
+    proc.stderr.close()
+    code = proc.wait(timeout=20)
+    assert not sanitizer_lines(err), err
+    return code, shown.decode("utf-8", "surrogateescape")
+
+
+def test_stored_escape_sequences_reach_the_terminal_neutralised(make_muster):
+    m = make_muster(campaign=make_campaign({"title": HOSTILE_TITLE}))
+    r = m.pledge("mallory@example.org", name=HOSTILE_NAME)
+    assert r.status == 202, r
+    code, out, err = m.cli("target", "close", m.slug, "maintainers", "--reason", HOSTILE_REASON)
+    assert code == 0, err
+    (m.dir / HOSTILE_FILE).write_text(json.dumps(m.campaign), encoding="utf-8")
+    outputs = {}
+    for args in (("campaign", "list"), ("campaign", "show", m.slug), ("stats", m.slug),
+                 ("stats", m.slug, "--json"), ("campaign", "apply", HOSTILE_FILE, "--dry-run"),
+                 ("campaign", "apply", HOSTILE_FILE + ".missing")):
+        code, out, err = m.cli(*args)
+        assert code in (0, 2), (args, err)
+        if "--json" not in args:  # JSON to a pipe is for programs: checked below
+            outputs[args] = out + err
+        else:
+            piped_json = out
+        code, shown = on_terminal(m, *args)
+        outputs[("terminal",) + args] = shown
+    code, shown = on_terminal(m, "export", m.slug, "supporters")
+    assert code == 0, shown
+    outputs[("terminal", "export")] = shown
+    for args, out in outputs.items():
+        assert terminal_safe(out), args
+    # the escapes are shown, visibly, where the title, the reason and the name were
+    assert "Docs day \\u202Egnp.exe\\u202C \\u2066x\\u2069" in outputs[("campaign", "list")]
+    show = outputs[("campaign", "show", m.slug)]
+    assert "\\u202Egnp.exe\\u202C" in show, show
+    assert "gone \\u009B2J\\u009D8;;https://evil.example/\\u009C\\x7F \\u202Eesrever" in show, show
+    dry_run = outputs[("campaign", "apply", HOSTILE_FILE, "--dry-run")]
+    assert "day \\x1B[2J\\x1B[H\\x1B]0;pwned\\x07" in dry_run, dry_run
+    assert "\\x1B]8;;evil.example\\x1B\\click" in outputs[("campaign", "apply", HOSTILE_FILE + ".missing")]
+    assert "Mallory \\u202Eevil\\u2067" in outputs[("terminal", "export")]
+    # --json to a pipe stays what it was: JSON, the exact title
+    assert json.loads(piped_json)["title"] == HOSTILE_TITLE
+    assert json.loads(outputs[("terminal", "stats", m.slug, "--json")])["title"] == HOSTILE_TITLE
+    # export to a file or a pipe stays the exact CSV
+    assert m.supporter("mallory@example.org")["name"] == HOSTILE_NAME
+    code, piped, err = m.cli("export", m.slug, "supporters")
+    assert code == 0, err
+    assert HOSTILE_NAME in piped

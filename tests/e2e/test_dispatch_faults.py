@@ -22,15 +22,18 @@ a launch").
     for good: once the relay is fixed they go.
 (i) a relay that takes 3 messages per connection, or closes idle connections:
     nothing lost, nothing repeated.
+(j) a relay whose replies echo the recipient's address: the server's log never
+    shows it, and `muster supporter erase` leaves it nowhere in the store.
 """
 import datetime
+import json
 import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import MUSTER_BIN, make_campaign, sanitizer_lines
+from conftest import MUSTER_BIN, make_campaign, sanitizer_lines, wait_until
 from smtp_fault import (FaultRelay, FaultServer, accept, at_data, at_mail, at_rcpt,
                         drop_after_data, slow_reply)
 
@@ -437,3 +440,49 @@ def test_relay_closing_connections_loses_and_repeats_nothing(setup, relay, how):
     assert len(got) == len(addrs), f"{len(got) - len(set(got))} repeats without a crash"
     assert m.stats()["reminders"]["sent"] == len(addrs)
     print(f"\n{how}: launch said: {out.strip().splitlines()[-1]}")
+
+
+# ----------------------------------------------------------------------------- (j)
+
+
+def test_an_address_echoed_by_the_relay_is_never_logged_and_erase_leaves_no_trace(setup, relay):
+    victim = "Victim.Person+day@example.org"
+    echoed = victim.lower()
+    relay.plan(victim, at_rcpt(f"451 4.2.0 <{victim}>: greylisted, try again"),
+               at_rcpt(f"550 5.1.1 <{echoed}>: recipient rejected; see {echoed}"))
+    m = setup([], env={"MUSTER_SEND_CONCURRENCY": "1"})
+    m.start()
+    r = m.pledge(victim, name="Victim")
+    assert r.status == 202, r
+
+    def confirm_rows():
+        return m.inspect("outbox", "--kind", "confirm", "--email", victim)
+
+    wait_until(lambda: [row for row in confirm_rows() if row["state"] == "failed"], 40,
+               interval=0.2, what="the confirmation mail refused for good")
+    [row] = confirm_rows()
+    assert row["attempts"] == 2, row
+    # kept for the organizer until the person is erased
+    assert echoed in row["last_reply"], row
+
+    def traces(text):
+        return victim.lower() in text.lower()
+
+    log = m.server_stderr()
+    assert "event=mail.failed" in log, log[-3000:]
+    assert "[address]" in log, log[-3000:]
+    assert not traces(log), log[-3000:]
+
+    code, out, err = m.cli("supporter", "erase", victim)
+    assert code == 0, out + err
+    assert "erased 1 pledge" in out, out
+    assert not traces(out + err)
+    everything = json.dumps([m.inspect("outbox"), m.inspect("webhook-events"),
+                             m.inspect("supporter", victim), m.inspect("campaigns"),
+                             m.inspect("count")])
+    assert not traces(everything), everything
+    assert "<[address]>: recipient rejected" in everything, everything
+    assert m.supporter(victim) is None
+    code, out, err = m.cli("export", m.slug, "supporters")
+    assert code == 0 and not traces(out), out
+    assert not traces(m.server_stderr()), m.server_stderr()[-3000:]

@@ -196,7 +196,8 @@ def test_requests_that_all_arrive_at_once_are_all_answered(make_muster, ready):
     until the 30 s connection timeout. The server is frozen (SIGSTOP) while each
     keep-alive connection sends a request, so that one wakeup finds them all
     ready, then thawed; every answer must come within 5 s, round after round."""
-    m = make_muster(env={"MUSTER_HTTP_THREADS": "1"})
+    # all from 127.0.0.1: above the default MUSTER_MAX_CONNECTIONS_PER_IP (128)
+    m = make_muster(env={"MUSTER_HTTP_THREADS": "1", "MUSTER_MAX_CONNECTIONS_PER_IP": "1000"})
     conns = [socket.create_connection(("127.0.0.1", m.port), timeout=5) for _ in range(ready)]
     request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
     try:

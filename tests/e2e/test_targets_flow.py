@@ -720,8 +720,12 @@ def test_reports_without_a_threshold_are_counted_and_the_target_stays_open(make_
     emails = [f"cnt{i}@example.org" for i in range(3)]
     import_supporters(m, emails, name="Cy")
     launch(m)
+    cli_ok(m, "target", "close", m.slug, "b")
     m.start()
     paths = action_paths(m, emails)
+    for e in emails:  # only supporters sent to A may report it
+        assert repo_of(location(m.get(paths[e]))) == "o/a"
+    cli_ok(m, "target", "open", m.slug, "b")
     for e in emails:
         assert report(m, paths[e], "a").status == 200
     # the same supporter reporting twice counts once
@@ -729,6 +733,44 @@ def test_reports_without_a_threshold_are_counted_and_the_target_stays_open(make_
     a = targets_of(stats(m))["a"]
     assert a["reports"] == 3, a
     assert a["state"] == "open", a
+
+
+def test_reports_count_only_from_the_supporters_sent_to_that_target(make_muster):
+    targets = [gh("a", "o/a"), gh("b", "o/b")]
+    m = server(make_muster, campaign("only-sent", targets, close_after_reports=2), start=False)
+    on_a = [f"on-a{i}@example.org" for i in range(2)]
+    on_b = [f"on-b{i}@example.org" for i in range(2)]
+    idle = [f"idle{i}@example.org" for i in range(3)]
+    import_supporters(m, on_a + on_b + idle, name="Rex")
+    launch(m)
+    cli_ok(m, "target", "close", m.slug, "b")
+    m.start()
+    paths = action_paths(m, on_a + on_b + idle)
+    for e in on_a:
+        assert repo_of(location(m.get(paths[e]))) == "o/a"
+    cli_ok(m, "target", "open", m.slug, "b")
+    cli_ok(m, "target", "close", m.slug, "a")
+    for e in on_b:
+        assert repo_of(location(m.get(paths[e]))) == "o/b"
+    cli_ok(m, "target", "open", m.slug, "a")
+
+    # supporters who never followed their link, and supporters sent to B, cannot
+    # close A: each is told so, and nothing is counted
+    for e in idle + on_b:
+        r = report(m, paths[e], "a")
+        assert r.status == 403, (e, r)
+        assert "not counted" in r.text, r.text
+    a = targets_of(stats(m))["a"]
+    assert a["reports"] == 0 and a["state"] == "open", a
+    # a supporter sent to B may report B
+    assert report(m, paths[on_b[0]], "b").status == 200
+    assert targets_of(stats(m))["b"]["reports"] == 1
+
+    # the two sent to A reach the threshold
+    for e in on_a:
+        assert report(m, paths[e], "a").status == 200
+    a = targets_of(stats(m))["a"]
+    assert a["reports"] == 2 and a["state"] == "closed", a
 
 
 def test_report_for_a_target_the_campaign_lacks_is_refused(make_muster):

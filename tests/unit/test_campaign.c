@@ -535,7 +535,7 @@ static void unknown_top_level_field_is_reported(void **state)
     assert_field_error("\"colour\": \"red\"",
                        "f.json: $.colour: unknown field; expected one of: slug, title, "
                        "description, organizer, launch, message, statement, assignment, targets, "
-                       "fallback, close_after_reports, closed_message, webhook\n");
+                       "fallback, close_after_reports, closed_message, webhook, embed\n");
 }
 
 static void unknown_nested_field_is_reported(void **state)
@@ -550,7 +550,7 @@ static void odd_keys_are_quoted_in_the_path(void **state)
     assert_field_error("\"a b\\n\\\"c\": 1",
                        "f.json: $[\"a b\\u000a\\\"c\"]: unknown field; expected one of: slug, "
                        "title, description, organizer, launch, message, statement, assignment, "
-                       "targets, fallback, close_after_reports, closed_message, webhook\n");
+                       "targets, fallback, close_after_reports, closed_message, webhook, embed\n");
 }
 
 static void string_of_the_wrong_type_is_reported(void **state)
@@ -1324,7 +1324,7 @@ static void every_error_is_listed(void **state)
         " \"fallback\": [\"zzz\"]}",
         "f.json: $.extra: unknown field; expected one of: slug, title, description, organizer, "
         "launch, message, statement, assignment, targets, fallback, close_after_reports, "
-        "closed_message, webhook\n"
+        "closed_message, webhook, embed\n"
         "f.json: $.slug: must be 1 to 64 lowercase letters, digits and '-', not starting or "
         "ending with '-'\n"
         "f.json: $.title: expected a string, got an integer\n"

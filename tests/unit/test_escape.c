@@ -401,6 +401,121 @@ static void test_escape_fails_on_full_buffer(void **state)
     buf_release(&b);
 }
 
+/* Every kind of payload a stored title or name could carry to a terminal. */
+static void test_terminal_neutralises_controls_c1_bidi_and_bad_bytes(void **state)
+{
+    static const struct pair cases[] = {
+        {"", ""},
+        {"Docs day \xc3\xa9\xe2\x82\xac \xf0\x9f\x98\x80 a\\b",
+         "Docs day \xc3\xa9\xe2\x82\xac \xf0\x9f\x98\x80 a\\b"},
+        /* CSI: clear the screen, move the cursor, set the title */
+        {"x\x1b[2Jy", "x\\x1B[2Jy"},
+        {"\x1b[H\x1b]0;pwned\x07", "\\x1B[H\\x1B]0;pwned\\x07"},
+        /* OSC 8 hyperlink with ST and with BEL terminators */
+        {"\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\",
+         "\\x1B]8;;https://evil.example/\\x1B\\click\\x1B]8;;\\x1B\\"},
+        {"\x1b]8;;http://e/\x07x\x1b]8;;\x07", "\\x1B]8;;http://e/\\x07x\\x1B]8;;\\x07"},
+        /* the other C0 controls, TAB, LF, CR, DEL */
+        {"a\tb\nc\rd", "a\\tb\\nc\\rd"},
+        {"\x01\x08\x0b\x0c\x1f\x7f", "\\x01\\x08\\x0B\\x0C\\x1F\\x7F"},
+        /* C1 controls as UTF-8 (U+009B CSI, U+009D OSC, U+0085 NEL, U+0080) */
+        {"\xc2\x9b"
+         "2J",
+         "\\u009B2J"},
+        {"\xc2\x9d"
+         "8;;x\xc2\x9c",
+         "\\u009D8;;x\\u009C"},
+        {"\xc2\x80\xc2\x85\xc2\x9f\xc2\xa0", "\\u0080\\u0085\\u009F\xc2\xa0"},
+        /* raw C1 bytes and other invalid UTF-8 */
+        {"\x9b"
+         "2J",
+         "\\x9B2J"},
+        {"\x9d\x90\x80", "\\x9D\\x90\\x80"},
+        {"a\xc3", "a\\xC3"},
+        {"\xe2\x80", "\\xE2\\x80"},
+        {"\xc0\xaf", "\\xC0\\xAF"},
+        {"\xed\xa0\x80", "\\xED\\xA0\\x80"},
+        {"\xff\xfe", "\\xFF\\xFE"},
+        /* bidi embeddings, overrides and isolates */
+        {"evil\xe2\x80\xae"
+         "txt.exe",
+         "evil\\u202Etxt.exe"},
+        {"\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad", "\\u202A\\u202B\\u202C\\u202D"},
+        {"\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", "\\u2066\\u2067\\u2068\\u2069"},
+        /* neighbours that stay: U+2029, U+202F, U+2065, U+206A */
+        {"\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa",
+         "\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa"},
+    };
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf_reset(&b);
+        assert_int_equal(escape_terminal(&b, cases[i].in), 0);
+        assert_string_equal(buf_cstr(&b), cases[i].out);
+        /* nothing a terminal runs is left */
+        for (size_t k = 0; k < b.len; k++) {
+            unsigned char ch = (unsigned char)b.data[k];
+            assert_true(ch >= 0x20 && ch != 0x7f);
+            if (ch == 0xc2 && k + 1 < b.len)
+                assert_false((unsigned char)b.data[k + 1] >= 0x80 &&
+                             (unsigned char)b.data[k + 1] <= 0x9f);
+        }
+        assert_true(utf8_valid(b.data ? b.data : "", b.len));
+    }
+    buf_reset(&b);
+    assert_int_equal(escape_terminal(&b, NULL), 0);
+    assert_string_equal(buf_cstr(&b), "");
+    buf_reset(&b);
+    assert_int_equal(escape_terminal_n(&b, "a\0\x1b", 3), 0);
+    assert_string_equal(buf_cstr(&b), "a\\x00\\x1B");
+    buf_release(&b);
+}
+
+static void test_terminal_lines_keeps_line_breaks_and_tabs_only(void **state)
+{
+    static const struct pair cases[] = {
+        {"a,b\r\nc,\"d\ne\"\r\n", "a,b\r\nc,\"d\ne\"\r\n"},
+        {"a\tb\n", "a\tb\n"},
+        {"over\rwrite\r\n", "over\\rwrite\r\n"},
+        {"end\r", "end\\r"},
+        {"\x1b[2J\r\n\xc2\x9b\xe2\x80\xae\x9b", "\\x1B[2J\r\n\\u009B\\u202E\\x9B"},
+    };
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf_reset(&b);
+        assert_int_equal(escape_terminal_lines(&b, cases[i].in, strlen(cases[i].in)), 0);
+        assert_string_equal(buf_cstr(&b), cases[i].out);
+    }
+    buf_release(&b);
+}
+
+static void test_redact_addresses_replaces_every_address(void **state)
+{
+    static const struct pair cases[] = {
+        {"", ""},
+        {"250 2.1.5 Ok", "250 2.1.5 Ok"},
+        {"250 2.1.5 <victim@example.org> ok", "250 2.1.5 <[address]> ok"},
+        {"550 5.1.1 Victim.Name+tag@Example.ORG: unknown, see a@b",
+         "550 5.1.1 [address]: unknown, see [address]"},
+        /* '=' may be part of an address: more goes than the address, never less */
+        {"to=<x@y.z>,from=q@r", "to=<[address]>,[address]"},
+        {"\"quoted\"@example.org", "\"quoted\"[address]"},
+        {"@", "[address]"},
+        {"\xc3\xa9l\xc3\xa8ve@\xc3\xa9"
+         "cole.fr done",
+         "[address] done"},
+    };
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf_reset(&b);
+        assert_int_equal(redact_addresses(&b, cases[i].in), 0);
+        assert_string_equal(buf_cstr(&b), cases[i].out);
+    }
+    buf_reset(&b);
+    assert_int_equal(redact_addresses(&b, NULL), 0);
+    assert_string_equal(buf_cstr(&b), "");
+    buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +535,9 @@ int main(void)
         cmocka_unit_test(test_utf8_length_counts_code_points),
         cmocka_unit_test(test_utf8_find_control_names_the_first_control_character),
         cmocka_unit_test(test_escape_fails_on_full_buffer),
+        cmocka_unit_test(test_terminal_neutralises_controls_c1_bidi_and_bad_bytes),
+        cmocka_unit_test(test_terminal_lines_keeps_line_breaks_and_tabs_only),
+        cmocka_unit_test(test_redact_addresses_replaces_every_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

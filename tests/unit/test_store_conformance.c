@@ -31,6 +31,7 @@
 #include "service/campaigns.h"
 #include "store/store.h"
 #include "store/store_dashboard.h"
+#include "store/store_inspect.h"
 #include "store/store_webhooks.h"
 #include "tmp_db.h"
 
@@ -1373,9 +1374,9 @@ static void pledge_hold_change_numbers_each_change_and_load_change_reads_the_new
     assert_int_equal(store_pledge_load_change(f->st, &s), STORE_NOT_FOUND);
     assert_null(s.change_name);
     supporter_release(&s);
-    struct pledge_input first = {"a@example.org", "One", "first why", "Asia/Tokyo",
-                                 NULL,            "yes", "192.0.2.9"};
-    struct pledge_input second = {"a@example.org", "Two", "", "Europe/Paris",
+    struct pledge_input first = {"a@example.org", "One",      "first why", "Asia/Tokyo", NULL,
+                                 "yes",           "192.0.2.9"};
+    struct pledge_input second = {"a@example.org", "Two", "",         "Europe/Paris",
                                   "first",         "yes", "192.0.2.9"};
     assert_int_equal(store_pledge_hold_change(f->st, id, &first), 0);
     assert_int_equal(store_pledge_hold_change(f->st, id, &second), 0);
@@ -1899,6 +1900,38 @@ static int64_t claimed_reminder(struct fx *f, const char *email)
     assert_int_equal(claim(f->st, "A", 0, f->launch, 60, items, 4), 1);
     assert_int_equal(items[0].supporter_id, s);
     return items[0].id;
+}
+
+/* The replies of every outbox row, in order, joined by "|". */
+static int collect_reply(void *ctx, const struct store_inspect_outbox_row *row)
+{
+    struct buf *b = ctx;
+    buf_printf(b, "%s|", row->last_reply ? row->last_reply : "-");
+    return 0;
+}
+
+static void pledges_erase_removes_the_address_from_stored_relay_replies(void **state)
+{
+    struct fx *f = *state;
+    int64_t gone = claimed_reminder(f, "Ann@Example.org");
+    int64_t kept = claimed_reminder(f, "keep@example.org");
+    assert_int_equal(store_outbox_failed(f->st, gone, "A", f->launch + 1,
+                                         "550 5.1.1 <ANN@example.org>: no such user; "
+                                         "alias ann.x+y@relay.example.net"),
+                     0);
+    assert_int_equal(store_outbox_failed(f->st, kept, "A", f->launch + 1,
+                                         "550 5.1.1 <keep@example.org>: no such user"),
+                     0);
+    int count = -1;
+    assert_int_equal(store_pledges_erase(f->st, "ann@example.org", f->launch + 2, &count), 0);
+    assert_int_equal(count, 1);
+    struct buf replies = BUF_INIT;
+    assert_int_equal(store_inspect_outbox(f->st, 0, NULL, collect_reply, &replies), 0);
+    assert_string_equal(buf_cstr(&replies), "550 5.1.1 <[address]>: no such user; alias [address]|"
+                                            "550 5.1.1 <keep@example.org>: no such user|");
+    buf_release(&replies);
+    /* the failed mail still counts */
+    assert_int_equal(stats_of(f->st, f->cid).reminders_failed, 2);
 }
 
 static void outbox_sent_settles_the_item(void **state)
@@ -2874,6 +2907,7 @@ static const struct conformance_case cases[] = {
     CASE(set_instance_is_read_back),
     CASE(pledges_erase_removes_every_pledge_of_the_address_and_keeps_the_counts),
     CASE(an_erased_address_may_pledge_again),
+    CASE(pledges_erase_removes_the_address_from_stored_relay_replies),
     /* clicks */
     CASE(clicks_insert_writes_rows_that_the_clicks_export_gives_back),
     CASE(supporter_assign_sets_the_assigned_target),
