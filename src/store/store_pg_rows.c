@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/escape.h"
 #include "core/log.h"
 #include "core/token.h"
 #include "store/pg_private.h"
@@ -775,29 +776,84 @@ int pg_set_instance(struct store *base, int64_t supporter_id, const char *instan
                   &p, "instance", NULL);
 }
 
+/* The relay's replies stored with the mails of an address, with every
+ * address in them replaced by "[address]" (relays echo the recipient:
+ * "250 2.1.5 <ann@example.org> ok"). Run before the address is erased. */
+static int erase_addresses_from_replies(struct pg_store *st, const char *norm)
+{
+    struct pg_params p = {0};
+    pg_param_text(&p, norm);
+    PGresult *r = pg_exec(st,
+                          "SELECT id, last_reply FROM outbox WHERE supporter_id IN (SELECT id "
+                          "FROM supporters WHERE email_norm = $1::text) AND "
+                          "strpos(last_reply, '@') > 0 ORDER BY id",
+                          &p, "erase replies");
+    if (!r)
+        return -1;
+    int failed = 0;
+    for (int i = 0; !failed && i < PQntuples(r); i++) {
+        struct buf scrubbed = BUF_INIT;
+        if (redact_addresses(&scrubbed, PQgetvalue(r, i, 1)) != 0) {
+            buf_release(&scrubbed);
+            failed = 1;
+            break;
+        }
+        struct pg_params u = {0};
+        pg_param_i64(&u, pg_i64(r, i, 0));
+        pg_param_text(&u, buf_cstr(&scrubbed));
+        failed = pg_run(st, "UPDATE outbox SET last_reply = $2::text WHERE id = $1::bigint", &u,
+                        "erase reply", NULL) != 0;
+        buf_release(&scrubbed);
+    }
+    PQclear(r);
+    return failed ? -1 : 0;
+}
+
 int pg_pledges_erase(struct store *base, const char *email, int64_t now, int *count)
 {
     struct pg_store *st = pg_of(base);
     char *norm = pg_lowercase_dup(email);
     if (!norm)
         return -1;
-    struct pg_params p = {0};
-    pg_param_text(&p, norm);
-    pg_param_i64(&p, now);
-    int64_t n = 0;
-    /* The row stays for the anonymous counts; its links die with the new
-     * key (negative: token_new_key never makes one). */
-    int rc = run_locked(
-        st,
-        "UPDATE supporters SET email = NULL, email_norm = NULL, name = '', statement = '', "
-        "timezone = 'UTC', chosen_target = NULL, instance = NULL, consent_ip = NULL, "
-        "pending_json = NULL, erased_at = $2::bigint, epoch = epoch + 1, "
-        "token_key = -1 - floor(random() * 4611686018427387903)::bigint "
-        "WHERE email_norm = $1::text",
-        &p, "erase", &n);
-    free(norm);
-    if (rc != 0)
+    /* All of it or nothing: its own write transaction, or a savepoint in the
+     * caller's. */
+    int own_tx = st->tx == PG_TX_NONE;
+    if (own_tx ? pg_begin(st) != 0 : pg_simple(st, "SAVEPOINT erase", "erase") != 0) {
+        free(norm);
         return -1;
+    }
+    int64_t n = 0;
+    int rc = erase_addresses_from_replies(st, norm);
+    if (rc == 0) {
+        struct pg_params p = {0};
+        pg_param_text(&p, norm);
+        pg_param_i64(&p, now);
+        /* The row stays for the anonymous counts; its links die with the new
+         * key (negative: token_new_key never makes one). */
+        rc = pg_run(st,
+                    "UPDATE supporters SET email = NULL, email_norm = NULL, name = '', "
+                    "statement = '', timezone = 'UTC', chosen_target = NULL, instance = NULL, "
+                    "consent_ip = NULL, pending_json = NULL, erased_at = $2::bigint, "
+                    "epoch = epoch + 1, token_key = -1 - floor(random() * "
+                    "4611686018427387903)::bigint WHERE email_norm = $1::text",
+                    &p, "erase", &n);
+    }
+    free(norm);
+    if (own_tx) {
+        if (rc != 0) {
+            pg_rollback(st);
+            return -1;
+        }
+        if (pg_commit(st) != 0)
+            return -1;
+    } else {
+        if (rc != 0) {
+            pg_simple(st, "ROLLBACK TO erase; RELEASE erase", "erase undo");
+            return -1;
+        }
+        if (pg_simple(st, "RELEASE erase", "erase") != 0)
+            return -1;
+    }
     *count = (int)n;
     return 0;
 }
