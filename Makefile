@@ -24,7 +24,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 ASAN_LIB   := $(LIB_SRC:%.c=$(ASAN_DIR)/%.o)
 ASAN_CLI   := $(CLI_SRC:%.c=$(ASAN_DIR)/%.o)
 
-.PHONY: all deps deps-test deps-bench test unit e2e browser fuzz asan demo bench clean format
+.PHONY: all deps deps-test deps-bench test unit e2e soak browser fuzz asan demo bench clean format
 
 all: deps build/muster
 
@@ -92,6 +92,12 @@ test: deps-test all asan build/store-inspect
 # The end-to-end family alone, against build/asan/muster and build/asan/store-inspect.
 e2e: deps-test asan build/store-inspect
 	MUSTER_TEST_ONLY=e2e tests/run.sh
+
+# Slow, long runs (tests/soak/, not part of `make test`): every test_*.py
+# there, against the optimized binary unless MUSTER_BIN says otherwise.
+# MUSTER_SOAK_SECONDS (default 3600) and MUSTER_SOAK_KILLS (default 35).
+soak: deps-test all build/store-inspect
+	MUSTER_BIN=$${MUSTER_BIN:-build/muster} /usr/bin/python3 -m pytest -s -v -p no:cacheprovider tests/soak
 
 unit: deps-test $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do $$t || exit 1; done

@@ -7,8 +7,11 @@
 # after the pledge was committed (WAL, synchronous=FULL).
 #
 # Checked: the 202s counted by wrk's response() callback against the growth
-# of `muster stats` pledges. Prints pledges/s (202s per second; target
-# >= 5000), last.
+# of `muster stats` pledges. Also what the run leaves behind: the largest
+# size of the write-ahead log (DB-wal, sampled every 100 ms during the run),
+# its size and the database's after the run with the server still up, and
+# the server's memory (peak and now). Prints pledges/s (202s per second;
+# target >= 5000), last.
 DURATION=${1:-10}
 CONNS=${2:-64}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((90 + DURATION))}
@@ -29,8 +32,23 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json
 before=$(stat pledges)
 CPU_BEFORE=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log")
 profile_start "$SERVE_PID" pledge
+# The write-ahead log's largest size during the run (the file's size every 100 ms).
+(
+    max=0
+    while [ ! -e "$WORK/wrk.done" ]; do
+        s=$(command stat -c %s "$MUSTER_DB-wal" 2>/dev/null || echo 0)
+        if [ "$s" -gt "$max" ]; then
+            max=$s
+            echo "$max" >"$WORK/wal.max"
+        fi
+        sleep 0.1
+    done
+) &
+WAL_SAMPLER=$!
 RUN=$(date +%s) SLUG=$SLUG timeout $((DURATION + 30)) wrk -t2 -c"$CONNS" -d"${DURATION}s" \
     --timeout 10s --latency -s "$BENCH/pledge.lua" "http://127.0.0.1:$PM" >"$WORK/wrk.txt" 2>&1
+touch "$WORK/wrk.done"
+wait "$WAL_SAMPLER" 2>/dev/null || true
 profile_stop
 CPU_AFTER=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log")
 wrk_parse "$WORK/wrk.txt"
@@ -48,4 +66,11 @@ echo "latency: p50 ${P50_MS} ms, p99 ${P99_MS} ms"
 echo "stored pledges grew by $STORED (202 answers: $N202; requests in flight when wrk stopped may be stored but not counted)"
 echo "confirmation mails at the sink 2 s after the run: $SINK"
 echo "muster serve CPU during the run: ${SERVE_CPU}% of 2 cores"
+WAL_MAX=$(cat "$WORK/wal.max" 2>/dev/null || echo 0)
+WAL_AFTER=$(command stat -c %s "$MUSTER_DB-wal" 2>/dev/null || echo 0)
+DB_AFTER=$(command stat -c %s "$MUSTER_DB")
+echo "left behind: WAL max $(calc "'%.1f' % ($WAL_MAX / 1048576)") MB during the run," \
+    "$(calc "'%.1f' % ($WAL_AFTER / 1048576)") MB after it; database" \
+    "$(calc "'%.1f' % ($DB_AFTER / 1048576)") MB; muster serve memory: peak" \
+    "$(rss_mb "$SERVE_PID" VmHWM) MB, now $(rss_mb "$SERVE_PID" VmRSS) MB"
 echo "pledge pledges_per_s=$RATE (target >= 5000) p99=${P99_MS}ms"

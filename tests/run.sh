@@ -2,14 +2,18 @@
 # The whole test suite (`make test` runs it after building the normal and the
 # sanitized binaries). Families, in order:
 #   layers    scripts/layers.sh on a throwaway tree, then --check on src/ and
-#             docs/ARCHITECTURE.md's table: every include points down
+#             docs/ARCHITECTURE.md's table: every include points down; then
+#             scripts/docs.sh the same way: links and docs inside the repository,
+#             every MUSTER_ variable in --help and README.md (needs build/muster)
+#   contrib   contrib/: systemd units through systemd-analyze verify, and
+#             backup.sh making a working copy (scripts/check-contrib.sh)
 #   unit      cmocka tests, built normally and with -fsanitize=address,undefined
 #             (the store's conformance suite against SQLite and PostgreSQL)
 #   e2e       pytest over HTTP against build/asan/muster with real SMTP servers,
 #             twice: on SQLite, then on PostgreSQL (MUSTER_TEST_BACKEND)
 #   fuzz      every libFuzzer target for a bounded time over its corpus
 #   browser   headless Chromium through playwright-core
-# Set MUSTER_TEST_ONLY=layers|unit|e2e|fuzz|browser to run one family,
+# Set MUSTER_TEST_ONLY=layers|contrib|unit|e2e|fuzz|browser to run one family,
 # MUSTER_FUZZ_SECONDS to change the fuzzing time (default 60 per target).
 # The unit and e2e families need a PostgreSQL cluster: one throw-away cluster
 # (scripts/pg-cluster.sh) is started before them, named to the tests in
@@ -67,9 +71,53 @@ layers_selftest() {
     return $rc
 }
 
+# scripts/docs.sh on a made-up tree: clean, then each kind of problem once.
+docs_selftest() {
+    local t out rc=0 bin
+    t=$(mktemp -d)
+    mkdir -p "$t/src" "$t/docs" "$t/build"
+    bin="$t/build/muster"
+    printf '#!/bin/sh\necho "environment: MUSTER_DB"\n' >"$bin"
+    chmod +x "$bin"
+    printf 'const char *v = getenv("MUSTER_DB");\n' >"$t/src/config.c"
+    printf '# R\nSee [the API](docs/API.md). `MUSTER_DB`\n' >"$t/README.md"
+    printf '# API\n' >"$t/docs/API.md"
+    if ! out=$(scripts/docs.sh --check --root "$t"); then
+        echo "docs: a clean tree failed the check: $out"
+        rc=1
+    fi
+    check_reports() { # what to add, the line the check must print
+        out=$(scripts/docs.sh --check --root "$t")
+        if [ $? != 1 ] || ! grep -qF -- "$1" <<<"$out"; then
+            echo "docs: not reported: $1 (got: $out)"
+            rc=1
+        fi
+    }
+    printf 'See [x](docs/MISSING.md).\n' >>"$t/README.md"
+    check_reports "README.md:3: links to a missing file: docs/MISSING.md"
+    printf '# R\n`MUSTER_DB`\nRead [the spec](../shared/SPEC.md).\n' >"$t/README.md"
+    check_reports "README.md:3: links outside the repository: ../shared/SPEC.md"
+    printf '# R\n`MUSTER_DB`\nAs PRODUCT.md says.\n' >"$t/README.md"
+    check_reports "README.md:3: mentions PRODUCT.md, which is not in the repository"
+    printf '# R\n`MUSTER_DB`\nmake -C /work/main\n' >"$t/README.md"
+    check_reports "README.md:3: names a path of one machine:"
+    printf '# R\n`MUSTER_DB`\n' >"$t/README.md"
+    printf 'const char *w = getenv("MUSTER_NEW");\n' >>"$t/src/config.c"
+    check_reports "muster --help: does not mention MUSTER_NEW, which src/ reads"
+    rm -rf "$t"
+    return $rc
+}
+
 if want layers; then
     run "layers (scripts/layers.sh on a made-up tree)" layers_selftest
     run "layers (scripts/layers.sh --check)" scripts/layers.sh --check
+    run "layers (scripts/docs.sh on a made-up tree)" docs_selftest
+    run "layers (scripts/docs.sh --check: docs in the repository, --help names every variable)" \
+        scripts/docs.sh --check
+fi
+
+if want contrib; then
+    run "contrib (systemd units, backup.sh)" scripts/check-contrib.sh build/muster
 fi
 
 pg_dir=""

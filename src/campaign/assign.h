@@ -1,5 +1,5 @@
 /*
- * assign: which target a supporter acts at. The rules (PRODUCT.md,
+ * assign: which target a supporter acts at. The rules (docs/CAMPAIGN.md,
  * "Assignment"): sticky once assigned while the target is open; under
  * "choose" the supporter's pick when it has room; a supporter whose target
  * closed goes to the next open target in the campaign's fallback order after

@@ -1,5 +1,5 @@
 /*
- * campaign: reads a campaign file (PRODUCT.md, "Campaign file") into a
+ * campaign: reads a campaign file (docs/CAMPAIGN.md, "Campaign file") into a
  * struct campaign. It owns the rules of the format: required fields, defaults,
  * limits, the fields of each target kind, and the wording of every error. It
  * validates the whole document and lists every error it finds, each on one
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "campaign/template.h"
 #include "core/escape.h"
@@ -448,7 +449,7 @@ static int filename_valid(const char *s)
 
 static int e164_valid(const char *s)
 {
-    if (s[0] != '+')
+    if (s[0] != '+' || s[1] < '1' || s[1] > '9') /* no country code starts with 0 */
         return 0;
     size_t n = 0;
     for (const char *p = s + 1; *p; p++, n++)
@@ -692,8 +693,8 @@ static void parse_call(struct ctx *c, json_t *obj, struct target_spec *t)
     if (field_string(c, obj, "number", 32, STR_REQUIRED, &t->number) == 1 &&
         !e164_valid(t->number)) {
         size_t saved = path_push_key(c, "number");
-        fail(c, "expected an E.164 number: '+' and 8 to 15 digits, no spaces "
-                "(e.g. \"+4930123456\")");
+        fail(c, "expected an E.164 number: '+' and 8 to 15 digits, the first not 0, no "
+                "spaces (e.g. \"+4930123456\")");
         path_pop(c, saved);
     }
     if (field_string(c, obj, "script", MAX_SCRIPT, STR_REQUIRED | STR_NONEMPTY, &t->script) == 1) {
@@ -970,15 +971,34 @@ static void parse_launch(struct ctx *c, json_t *root, struct campaign *cp)
         have_tz = 0;
     }
     if (have_at) {
-        int64_t t;
+        int64_t t, later;
+        enum tz_local_kind kind;
         /* Without a valid zone, still check the wall time itself (in UTC). */
-        if (tz_local_to_utc(cp->launch_at, have_tz ? cp->timezone : "UTC", &t) != 0) {
+        if (tz_local_resolve(cp->launch_at, have_tz ? cp->timezone : "UTC", &t, &later, &kind) !=
+            0) {
             size_t at = path_push_key(c, "at");
             fail(c, "expected a local date and time \"YYYY-MM-DDTHH:MM[:SS]\" without an "
                     "offset (the zone is launch.timezone), e.g. \"2026-12-05T10:00:00\"");
             path_pop(c, at);
+        } else if (have_tz && kind == TZ_LOCAL_NEVER) {
+            /* A moment the clocks never show: refused, not guessed. */
+            char from[32], to[32];
+            time_t f = (time_t)t, e = (time_t)later;
+            struct tm tf, te;
+            gmtime_r(&f, &tf);
+            gmtime_r(&e, &te);
+            strftime(from, sizeof from, "%H:%M", &tf);
+            strftime(to, sizeof to, "%H:%M", &te);
+            char q[QUOTE_SIZE], z[QUOTE_SIZE];
+            size_t at = path_push_key(c, "at");
+            fail(c,
+                 "%s does not exist in %s: on that day the clocks jump from %s to %s "
+                 "(daylight-saving time); choose a time outside the gap",
+                 quoted(q, sizeof q, cp->launch_at), quoted(z, sizeof z, cp->timezone), from, to);
+            path_pop(c, at);
         } else if (have_tz) {
             cp->launch_utc = t;
+            cp->launch_utc_later = later;
         }
     }
     long long window = DEFAULT_WINDOW_MINUTES;

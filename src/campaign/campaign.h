@@ -1,5 +1,5 @@
 /*
- * campaign: the campaign model and its file format (PRODUCT.md, "Campaign
+ * campaign: the campaign model and its file format (docs/CAMPAIGN.md, "Campaign
  * file"). campaign_parse turns the JSON text of a campaign file into a
  * validated struct campaign, or lists every error it found; it never touches
  * the store. The struct owns all its strings: campaign_free releases them.
@@ -78,6 +78,9 @@ struct campaign {
     char *launch_at;           /* local wall time as in the file, "2026-12-05T10:00:00" */
     char *timezone;            /* IANA name */
     int64_t launch_utc;        /* launch_at in timezone, as Unix seconds */
+    int64_t launch_utc_later;  /* when launch_at occurs twice in timezone (the clocks went
+                                  back over it), the second moment; launch_utc is the first
+                                  and is the one used. Else launch_utc. */
     int window_minutes;        /* default 120 */
     char *message_title;       /* may be "" when only body is given */
     char *message_body;        /* may be "" when only title is given */

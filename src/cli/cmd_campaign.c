@@ -1,19 +1,24 @@
 /*
  * cmd_campaign: `muster campaign apply FILE [--dry-run]`, `campaign list`,
- * `campaign show SLUG`. apply validates the whole file first and changes
- * nothing when it is invalid (every error on stderr, exit code 2).
+ * `campaign show SLUG` (with the organizers' roles on it), `campaign grant
+ * SLUG EMAIL owner|editor|viewer` and `campaign revoke SLUG EMAIL`. apply
+ * validates the whole file first and changes nothing when it is invalid
+ * (every error on stderr, exit code 2). The command line is the server
+ * operator's: it may grant on any campaign.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "service/access.h"
 #include "service/cache.h"
 #include "campaign/campaign.h"
 #include "cli/commands.h"
 #include "service/campaigns.h"
 #include "core/buf.h"
 #include "core/tz.h"
+#include "mail/message.h"
 #include "store/store.h"
 #include "core/banned.h"
 
@@ -45,6 +50,42 @@ static int read_file(const char *path, struct buf *out, char *err, size_t n)
     return 0;
 }
 
+/* Warnings about a valid launch moment, on stderr (docs/CAMPAIGN.md, "The
+ * launch moment"): a wall time that occurs twice (the first is used), and a
+ * moment that has passed (applied anyway: a campaign may be recorded after
+ * its day), unless the campaign already launched and keeps its moment. */
+static void warn_about_the_moment(struct cli *cli, const char *path, const struct campaign *c)
+{
+    char first[128], second[128], iso[21];
+    if (c->launch_utc_later != c->launch_utc) {
+        if (tz_format(c->launch_utc, c->timezone, first, sizeof first) != 0)
+            tz_iso_utc(c->launch_utc, first);
+        if (tz_format(c->launch_utc_later, c->timezone, second, sizeof second) != 0)
+            tz_iso_utc(c->launch_utc_later, second);
+        tz_iso_utc(c->launch_utc, iso);
+        fprintf(stderr,
+                "muster: warning: %s: $.launch.at: \"%s\" occurs twice in %s (the clocks go "
+                "back); using the first, %s (%s), not the second, %s\n",
+                path, c->launch_at, c->timezone, first, iso, second);
+    }
+    int64_t now = tz_now();
+    if (c->launch_utc >= now)
+        return;
+    struct campaign_row row;
+    int launched = 0;
+    if (store_campaign_get(cli->store, c->slug, &row) == 0) {
+        launched = row.launched_at != 0;
+        campaign_row_release(&row);
+    }
+    if (launched)
+        return;
+    tz_iso_utc(c->launch_utc, iso);
+    fprintf(stderr,
+            "muster: warning: %s: $.launch.at: the moment has passed (%s); the campaign is "
+            "applied anyway, and its links say that the moment has passed\n",
+            path, iso);
+}
+
 static int campaign_apply(struct cli *cli, int argc, char **argv)
 {
     const char *path = NULL;
@@ -68,18 +109,26 @@ static int campaign_apply(struct cli *cli, int argc, char **argv)
         buf_release(&text);
         return cli_fail(EXIT_USAGE, "%s", err);
     }
+    int rc = cli_campaign_apply_text(cli, path, buf_cstr(&text), text.len, dry_run);
+    buf_release(&text);
+    return rc;
+}
+
+int cli_campaign_apply_text(struct cli *cli, const char *path, const char *text, size_t len,
+                            int dry_run)
+{
+    char err[512];
     struct campaign *c = NULL;
     struct buf errors = BUF_INIT;
-    if (campaign_parse(buf_cstr(&text), text.len, path, &c, &errors) != 0) {
+    if (campaign_parse(text, len, path, &c, &errors) != 0) {
         fputs(buf_cstr(&errors), stderr);
         if (errors.len && errors.data[errors.len - 1] != '\n')
             fputc('\n', stderr);
         buf_release(&errors);
-        buf_release(&text);
         return EXIT_USAGE;
     }
     buf_release(&errors);
-    buf_release(&text);
+    warn_about_the_moment(cli, path, c);
     int rc = EXIT_OK;
     if (dry_run) {
         printf("%s: valid campaign '%s' with %zu target%s (nothing changed)\n", cli_text(path),
@@ -166,7 +215,79 @@ static int campaign_show(struct cli *cli, const char *slug)
         }
         target_list_release(&list);
     }
+    struct grant_row *grants = NULL;
+    size_t ngrants = 0;
+    rc = store_grants_of_campaign(cli->store, row.id, &grants, &ngrants);
     campaign_row_release(&row);
+    if (rc != 0)
+        return cli_fail(EXIT_RUNTIME, "could not read the roles on campaign '%s'", slug);
+    printf("roles:%s\n", ngrants ? "" : "       none (administrators only)");
+    for (size_t i = 0; i < ngrants; i++) {
+        char since[21];
+        tz_iso_utc(grants[i].granted_at, since);
+        printf("  %-32s %-7s since %s\n", cli_text(grants[i].email),
+               access_role_name(grants[i].role), since);
+    }
+    free(grants);
+    return EXIT_OK;
+}
+
+/* The campaign's and the organizer's ids, or the exit code of the failure. */
+static int grant_subjects(struct cli *cli, const char *what, const char *slug, const char *email,
+                          int64_t *campaign_id, int64_t *organizer_id)
+{
+    if (!mail_address_valid(email))
+        return cli_fail(EXIT_USAGE, "campaign %s: '%s' is not a valid email address", what, email);
+    struct campaign_row row;
+    int rc = store_campaign_get(cli->store, slug, &row);
+    if (rc == STORE_NOT_FOUND)
+        return cli_fail(EXIT_USAGE, "campaign %s: no campaign '%s'", what, slug);
+    if (rc != 0)
+        return cli_fail(EXIT_RUNTIME, "campaign %s: could not read campaign '%s'", what, slug);
+    *campaign_id = row.id;
+    campaign_row_release(&row);
+    char *hash = NULL;
+    rc = store_organizer_get(cli->store, email, organizer_id, &hash);
+    free(hash);
+    if (rc == STORE_NOT_FOUND)
+        return cli_fail(EXIT_USAGE,
+                        "campaign %s: no organizer %s (add one with `muster organizer add`)", what,
+                        email);
+    if (rc != 0)
+        return cli_fail(EXIT_RUNTIME, "campaign %s: could not read the organizer", what);
+    return EXIT_OK;
+}
+
+static int campaign_grant(struct cli *cli, const char *slug, const char *email, const char *word)
+{
+    enum campaign_role role;
+    if (access_role_parse(word, &role) != 0)
+        return cli_fail(EXIT_USAGE,
+                        "campaign grant: the role must be owner, editor or viewer, not "
+                        "'%s'",
+                        word);
+    int64_t campaign_id, organizer_id;
+    int code = grant_subjects(cli, "grant", slug, email, &campaign_id, &organizer_id);
+    if (code != EXIT_OK)
+        return code;
+    if (store_grant_set(cli->store, campaign_id, organizer_id, role, tz_now()) != 0)
+        return cli_fail(EXIT_RUNTIME, "campaign grant: could not store the role");
+    printf("%s is now %s of %s\n", cli_text(email), access_role_name(role), cli_text(slug));
+    return EXIT_OK;
+}
+
+static int campaign_revoke(struct cli *cli, const char *slug, const char *email)
+{
+    int64_t campaign_id, organizer_id;
+    int code = grant_subjects(cli, "revoke", slug, email, &campaign_id, &organizer_id);
+    if (code != EXIT_OK)
+        return code;
+    int rc = store_grant_delete(cli->store, campaign_id, organizer_id);
+    if (rc == STORE_NOT_FOUND)
+        return cli_fail(EXIT_USAGE, "campaign revoke: %s has no role on %s", email, slug);
+    if (rc != 0)
+        return cli_fail(EXIT_RUNTIME, "campaign revoke: could not remove the role");
+    printf("%s has no role on %s any more\n", cli_text(email), cli_text(slug));
     return EXIT_OK;
 }
 
@@ -178,5 +299,10 @@ int cmd_campaign(struct cli *cli, int argc, char **argv)
         return campaign_list(cli);
     if (argc == 3 && strcmp(argv[1], "show") == 0)
         return campaign_show(cli, argv[2]);
-    return cli_fail(EXIT_USAGE, "usage: muster campaign apply FILE [--dry-run] | list | show SLUG");
+    if (argc == 5 && strcmp(argv[1], "grant") == 0)
+        return campaign_grant(cli, argv[2], argv[3], argv[4]);
+    if (argc == 4 && strcmp(argv[1], "revoke") == 0)
+        return campaign_revoke(cli, argv[2], argv[3]);
+    return cli_fail(EXIT_USAGE, "usage: muster campaign apply FILE [--dry-run] | list | show SLUG "
+                                "| grant SLUG EMAIL owner|editor|viewer | revoke SLUG EMAIL");
 }

@@ -24,6 +24,7 @@
 #include "http/server.h"
 #include "mail/outbox.h"
 #include "store/group_commit.h"
+#include "store/log_keeper.h"
 #include "store/store.h"
 #include "webhooks/webhook.h"
 #include "core/banned.h"
@@ -85,6 +86,27 @@ static int serve_threads(void)
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
+/* The threads that check passwords (Argon2id, OPSLIMIT/MEMLIMIT_INTERACTIVE:
+ * about 100 ms of one core and 64 MiB each): one per core, so logins cannot
+ * take more than the machine's cores nor more than 64 MiB per core, and
+ * never an HTTP thread. MUSTER_HASH_THREADS overrides (1..64). */
+static int serve_hash_threads(void)
+{
+    const char *v = getenv("MUSTER_HASH_THREADS");
+    long n = v ? strtol(v, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+/* Logins that may wait for a hash thread; more are answered 503 with
+ * Retry-After at once. 64 wait at most 64 checks' time divided by the
+ * threads (3 s on 2 cores). MUSTER_HASH_QUEUE overrides (1..4096). */
+static int serve_hash_queue(void)
+{
+    const char *v = getenv("MUSTER_HASH_QUEUE");
+    long n = v ? strtol(v, NULL, 10) : 64;
+    return n < 1 ? 1 : n > 4096 ? 4096 : (int)n;
+}
+
 int serve_run(struct cli *cli)
 {
     /* SIGTERM and SIGINT are taken by sigwait in this thread only: blocked
@@ -101,14 +123,24 @@ int serve_run(struct cli *cli)
     if (app_init(&app, &cli->cfg) != 0)
         return cli_fail(EXIT_RUNTIME, "out of memory");
     char err[256];
+    /* First and last: the write-ahead log stays under its bound while
+     * anything here writes. */
+    struct log_keeper *keeper =
+        log_keeper_start(cli->cfg.db, (int64_t)cli->cfg.wal_limit_mb << 20, err, sizeof err);
+    if (!keeper) {
+        app_release(&app);
+        return cli_fail(EXIT_RUNTIME, "%s", err);
+    }
     struct sender_thread st = {&app, NULL, NULL};
     if (store_open(cli->cfg.db, &st.store, err, sizeof err) != 0) {
+        log_keeper_stop(keeper);
         app_release(&app);
         return cli_fail(EXIT_RUNTIME, "%s", err);
     }
     st.sender = sender_open(&cli->cfg, st.store, err, sizeof err);
     if (!st.sender) {
         store_close(st.store);
+        log_keeper_stop(keeper);
         app_release(&app);
         return cli_fail(EXIT_USAGE, "%s", err);
     }
@@ -119,17 +151,20 @@ int serve_run(struct cli *cli)
         assigner_stop(app.assigner);
         sender_close(st.sender);
         store_close(st.store);
+        log_keeper_stop(keeper);
         app_release(&app);
         return cli_fail(EXIT_RUNTIME, "%s", err);
     }
 
-    struct http_server *srv = http_server_start(&app, &app_http, serve_threads(), err, sizeof err);
+    struct http_server_size size = {serve_threads(), serve_hash_threads(), serve_hash_queue()};
+    struct http_server *srv = http_server_start(&app, &app_http, &size, err, sizeof err);
     if (!srv) {
         group_commit_stop(app.committer);
         group_commit_free(app.committer);
         assigner_stop(app.assigner);
         sender_close(st.sender);
         store_close(st.store);
+        log_keeper_stop(keeper);
         app_release(&app);
         return cli_fail(EXIT_RUNTIME, "%s", err);
     }
@@ -141,6 +176,7 @@ int serve_run(struct cli *cli)
         assigner_stop(app.assigner);
         sender_close(st.sender);
         store_close(st.store);
+        log_keeper_stop(keeper);
         app_release(&app);
         return cli_fail(EXIT_RUNTIME, "cannot start the sender thread");
     }
@@ -166,6 +202,7 @@ int serve_run(struct cli *cli)
     webhook_sender_stop(webhooks);
     sender_close(st.sender);
     store_close(st.store);
+    log_keeper_stop(keeper); /* the last handle: nothing writes any more */
     app_release(&app);
     log_info("serve.stopped", "%s", "");
     return EXIT_OK;

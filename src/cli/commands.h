@@ -7,11 +7,13 @@
 #ifndef MUSTER_CLI_COMMANDS_H
 #define MUSTER_CLI_COMMANDS_H
 
+#include <stddef.h>
+
 #include "core/config.h"
 
 struct store;
 
-/* Exit codes (PRODUCT.md): 0 success, 1 runtime failure, 2 bad usage or input. */
+/* Exit codes (README.md): 0 success, 1 runtime failure, 2 bad usage or input. */
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 struct cli {
@@ -42,6 +44,11 @@ int cmd_routes(struct cli *cli, int argc, char **argv);
 const char *cli_text(const char *s);
 /* Frees what cli_text keeps (at exit). */
 void cli_text_release(void);
+
+/* `campaign apply` of a file's text (path names it in messages): the errors,
+ * the warnings and the result as for a file. Returns an exit code. */
+int cli_campaign_apply_text(struct cli *cli, const char *path, const char *text, size_t len,
+                            int dry_run);
 
 /* Prints "muster: " + message to stderr, the message through cli_text;
  * returns code. */

@@ -97,7 +97,8 @@ int config_load(struct config *cfg, char *err, unsigned long err_len)
         env_int("MUSTER_MAX_CONNECTIONS_PER_IP", 128, 0, 1000000, &cfg->max_connections_per_ip, err,
                 err_len) ||
         env_int("MUSTER_HEADER_TIMEOUT", 10, 1, 3600, &cfg->header_timeout, err, err_len) ||
-        env_int("MUSTER_BODY_TIMEOUT", 10, 1, 3600, &cfg->body_timeout, err, err_len))
+        env_int("MUSTER_BODY_TIMEOUT", 10, 1, 3600, &cfg->body_timeout, err, err_len) ||
+        env_int("MUSTER_WAL_LIMIT_MB", 64, 1, 1048576, &cfg->wal_limit_mb, err, err_len))
         return -1;
     const char *client = env_or("MUSTER_SMTP_CLIENT", "auto");
     if (strcmp(client, "auto") != 0 && strcmp(client, "curl") != 0) {

@@ -1,6 +1,6 @@
 /*
  * config: muster's settings. Flags, then environment, then defaults
- * (PRODUCT.md, "Command line"). Read once at start; the struct is then
+ * (README.md, "Command line"). Read once at start; the struct is then
  * read-only and shared by every thread.
  */
 #ifndef MUSTER_CORE_CONFIG_H
@@ -22,6 +22,7 @@ struct config {
     int max_connections_per_ip;  /* MUSTER_MAX_CONNECTIONS_PER_IP, default 128, 0 = none */
     int header_timeout;          /* MUSTER_HEADER_TIMEOUT s for a request head, default 10 */
     int body_timeout;            /* MUSTER_BODY_TIMEOUT s (+1 per 4 KiB) for a body, default 10 */
+    int wal_limit_mb;            /* MUSTER_WAL_LIMIT_MB: bound of the write-ahead log, default 64 */
 };
 
 /* Fills cfg from the environment and defaults. Returns 0, or -1 with a

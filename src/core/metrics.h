@@ -16,9 +16,11 @@ struct app_metrics {
     atomic_llong pledges;
     atomic_llong confirmations;
     atomic_llong clicks;
+    atomic_llong reviews; /* ?review=1: the action page, no click */
     atomic_llong mails_sent;
     atomic_llong mails_failed;
     atomic_llong mails_retried;
+    atomic_llong work_queue_full; /* 503s: the work pool's queue was full */
 };
 
 #endif

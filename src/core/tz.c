@@ -120,7 +120,41 @@ static int days_in_month(int y, int m)
     return days[m - 1];
 }
 
+static int resolve(const char *iso, const char *tz, int64_t *plain, int64_t *out, int64_t *later,
+                   enum tz_local_kind *kind);
+
 int tz_local_to_utc(const char *iso, const char *tz, int64_t *out)
+{
+    int64_t plain, first, later;
+    enum tz_local_kind kind;
+    if (resolve(iso, tz, &plain, &first, &later, &kind) != 0)
+        return -1;
+    *out = kind == TZ_LOCAL_NEVER ? plain : first;
+    return 0;
+}
+
+int tz_local_resolve(const char *iso, const char *tz, int64_t *out, int64_t *later,
+                     enum tz_local_kind *kind)
+{
+    int64_t plain;
+    return resolve(iso, tz, &plain, out, later, kind);
+}
+
+/* 1 when t, seen in the zone set in TZ, shows the wall time of want. */
+static int shows(time_t t, const struct tm *want)
+{
+    struct tm got;
+    if (!localtime_r(&t, &got))
+        return 0;
+    return got.tm_year == want->tm_year && got.tm_mon == want->tm_mon &&
+           got.tm_mday == want->tm_mday && got.tm_hour == want->tm_hour &&
+           got.tm_min == want->tm_min && got.tm_sec == want->tm_sec;
+}
+
+/* plain: what mktime makes of the wall time (inside a gap, a moment the
+ * clocks never showed). */
+static int resolve(const char *iso, const char *tz, int64_t *plain, int64_t *out, int64_t *later,
+                   enum tz_local_kind *kind)
 {
     int y, mo, d, h, mi, s = 0;
     size_t len = strlen(iso);
@@ -131,8 +165,8 @@ int tz_local_to_utc(const char *iso, const char *tz, int64_t *out)
         return -1;
     if (len == 19 && (iso[16] != ':' || parse_fixed_digits(iso + 17, 2, &s)))
         return -1;
-    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
-        h > 23 || mi > 59 || s > 59)
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+        mi > 59 || s > 59)
         return -1;
     if (!tz_valid(tz))
         return -1;
@@ -144,14 +178,71 @@ int tz_local_to_utc(const char *iso, const char *tz, int64_t *out)
     tm.tm_min = mi;
     tm.tm_sec = s;
     tm.tm_isdst = -1;
+    /* The wall time read as standard time and as daylight time: each reading
+     * that shows the same wall time again is a moment it occurs at. None: a
+     * gap; two different ones: the overlap. */
+    struct tm as_default = tm, as_standard = tm, as_daylight = tm;
+    as_standard.tm_isdst = 0;
+    as_daylight.tm_isdst = 1;
     pthread_mutex_lock(&tz_lock);
     setenv("TZ", tz, 1);
     tzset();
-    time_t t = mktime(&tm);
+    time_t t = mktime(&as_default);
+    time_t standard = mktime(&as_standard), daylight = mktime(&as_daylight);
+    int standard_ok = standard != (time_t)-1 && shows(standard, &tm);
+    int daylight_ok = daylight != (time_t)-1 && shows(daylight, &tm);
+    long gap_from = 0, gap_to = 0;
+    if (!standard_ok && !daylight_ok && standard != (time_t)-1 && daylight != (time_t)-1) {
+        /* The jump lies between the two readings: find its instant. */
+        time_t lo = standard < daylight ? standard : daylight;
+        time_t hi = standard < daylight ? daylight : standard;
+        struct tm at_lo, at_mid, at_hi;
+        localtime_r(&lo, &at_lo);
+        localtime_r(&hi, &at_hi);
+        while (hi - lo > 1) {
+            time_t mid = lo + (hi - lo) / 2;
+            localtime_r(&mid, &at_mid);
+            if (at_mid.tm_gmtoff == at_lo.tm_gmtoff)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        gap_from = (long)hi + at_lo.tm_gmtoff;
+        localtime_r(&hi, &at_hi);
+        gap_to = (long)hi + at_hi.tm_gmtoff;
+    }
     pthread_mutex_unlock(&tz_lock);
     if (t == (time_t)-1)
         return -1;
-    *out = (int64_t)t;
+    *plain = (int64_t)t;
+    if (standard_ok && daylight_ok && standard != daylight) {
+        *kind = TZ_LOCAL_TWICE;
+        *out = (int64_t)(standard < daylight ? standard : daylight);
+        *later = (int64_t)(standard < daylight ? daylight : standard);
+    } else if (standard_ok || daylight_ok) {
+        *kind = TZ_LOCAL_ONCE;
+        *out = *later = (int64_t)(standard_ok ? standard : daylight);
+    } else {
+        *kind = TZ_LOCAL_NEVER;
+        *out = gap_from ? (int64_t)gap_from : (int64_t)t;
+        *later = gap_to ? (int64_t)gap_to : (int64_t)t;
+    }
+    return 0;
+}
+
+int tz_local_iso(int64_t t, const char *tz, char out[20])
+{
+    if (!tz_valid(tz))
+        return -1;
+    time_t tt = (time_t)t;
+    struct tm tm;
+    pthread_mutex_lock(&tz_lock);
+    setenv("TZ", tz, 1);
+    tzset();
+    struct tm *ok = localtime_r(&tt, &tm);
+    pthread_mutex_unlock(&tz_lock);
+    if (!ok || strftime(out, 20, "%Y-%m-%dT%H:%M:%S", &tm) != 19)
+        return -1;
     return 0;
 }
 

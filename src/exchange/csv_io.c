@@ -123,7 +123,7 @@ static const char *row_problem(const struct csv_reader *r, int c_email, int c_co
 }
 
 int csv_import(struct store *st, int64_t campaign_id, const char *data, size_t len, int64_t now,
-               csv_import_note_fn note, void *ctx, struct csv_import_result *out)
+               int strict, csv_import_note_fn note, void *ctx, struct csv_import_result *out)
 {
     memset(out, 0, sizeof *out);
     struct csv_reader r;
@@ -188,6 +188,12 @@ int csv_import(struct store *st, int64_t campaign_id, const char *data, size_t l
         } else {
             out->imported++;
         }
+    }
+    if (strict && out->refused) {
+        store_rollback(st);
+        out->imported = 0;
+        status = CSV_IMPORT_REFUSED;
+        goto out;
     }
     if (store_commit(st) != 0) {
         out->imported = 0;

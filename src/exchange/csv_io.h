@@ -12,9 +12,10 @@
  * Import: the header row names the columns; `email` and `consent` are
  * required, `name`, `timezone`, `consented_at` (ISO 8601 UTC) optional. A row
  * is imported only when consent is yes/true/1/y; every other row is refused
- * and reported with its line. Imported supporters count as confirmed (their
- * consent was collected elsewhere and is recorded as such). All rows go in
- * one transaction: a CSV syntax error or a store failure imports nothing.
+ * and reported with its line; the others are imported, or, when strict,
+ * nothing is. Imported supporters count as confirmed (their consent was
+ * collected elsewhere and is recorded as such). All rows go in one
+ * transaction: a CSV syntax error or a store failure imports nothing.
  */
 #ifndef MUSTER_EXCHANGE_CSV_IO_H
 #define MUSTER_EXCHANGE_CSV_IO_H
@@ -42,6 +43,7 @@ enum csv_import_status {
     CSV_IMPORT_BAD_CSV,      /* a syntax error; message in error; nothing imported */
     CSV_IMPORT_BUSY,         /* the transaction could not start; nothing imported */
     CSV_IMPORT_STORE_FAILED, /* nothing imported */
+    CSV_IMPORT_REFUSED,      /* strict: some rows were refused, so nothing was imported */
 };
 
 struct csv_import_result {
@@ -56,8 +58,10 @@ struct csv_import_result {
 typedef void (*csv_import_note_fn)(void *ctx, int line, int refused, const char *why);
 
 /* Imports data[len] into the campaign. Returns a csv_import_status;
- * *out is filled in every case. */
+ * *out is filled in every case. strict: one refused row imports nothing
+ * (CSV_IMPORT_REFUSED, every refusal still noted); otherwise the other rows
+ * are imported. */
 int csv_import(struct store *st, int64_t campaign_id, const char *data, size_t len, int64_t now,
-               csv_import_note_fn note, void *ctx, struct csv_import_result *out);
+               int strict, csv_import_note_fn note, void *ctx, struct csv_import_result *out);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "service/access.h"
 
 struct store;
 struct app;
@@ -36,6 +37,7 @@ struct http_request {
     struct store *store;       /* this thread's store handle */
     struct app *app;
     int64_t organizer_id;      /* set by the router for ORGANIZER routes */
+    int by_session;            /* organizer_id came from a session cookie */
     int64_t now;
 };
 
@@ -44,14 +46,21 @@ struct http_header {
     char *value; /* owned */
 };
 
-/* An answer that waits for a durable write: `run` executes in the next group
- * commit (store/group_commit.h), then `finish` fills the response on the same
- * request, with run's result (-1 when the commit failed). `release` frees arg. */
+/* An answer that waits, with the connection suspended and the event loop
+ * free for other requests. Either for a durable write: `run` executes in the
+ * next group commit (store/group_commit.h); or for CPU work that must not hold
+ * an event loop (a password hash): `work` runs on one of the server's work
+ * threads (core/workpool.h) and run is NULL. Then `finish` fills the response
+ * on the same request with run's or work's result, -1 when the commit failed
+ * or the server stopped before the work ran. When the work threads' queue is
+ * full, the server answers 503 with Retry-After itself, at once, and finish is
+ * not called. `release` frees arg, in every case. */
 struct http_deferred {
     int (*run)(struct store *st, void *arg);
     void (*finish)(struct http_request *req, struct http_response *resp, void *arg, int rc);
     void (*release)(void *arg);
     void *arg;
+    int (*work)(void *arg);
 };
 
 struct http_response {
@@ -99,6 +108,11 @@ struct route {
     const char *pattern;    /* "/c/:slug/pledge": ":x" matches one non-empty segment */
     http_handler_fn handler;
     unsigned flags;
+    /* For ROUTE_ADMIN and ROUTE_API: what the route does, which server.c
+     * asks service/access.c about before the handler runs (the campaign is
+     * the route's first parameter, :slug). ACCESS_NONE on such a route is
+     * refused. */
+    enum access_action access;
 };
 
 /* Finds the route for method and path in routes[route_count] (the

@@ -18,6 +18,7 @@
 struct slot {
     char key[TOKEN_HASH_HEX + 1]; /* "" when free */
     int failures;
+    int pending; /* attempts begun and not ended (loginlimit_begin) */
     int64_t last_failure;
 };
 
@@ -73,9 +74,17 @@ static uint32_t key_hash(const char *s)
     return h;
 }
 
+/* A slot another key may take: empty, or nothing in flight and its last
+ * failure forgotten. */
 static int forgotten(const struct loginlimit *ll, const struct slot *s, int64_t now)
 {
-    return !s->key[0] || now - s->last_failure >= ll->forget_seconds;
+    return !s->key[0] || (s->pending == 0 && now - s->last_failure >= ll->forget_seconds);
+}
+
+/* The failures of s that still count at now. */
+static int recent_failures(const struct loginlimit *ll, const struct slot *s, int64_t now)
+{
+    return now - s->last_failure >= ll->forget_seconds ? 0 : s->failures;
 }
 
 /* key's slot, or NULL; under the lock. */
@@ -90,15 +99,63 @@ static struct slot *find(struct loginlimit *ll, const char *key)
     return NULL;
 }
 
+/* key's slot, made when missing: a free or forgotten slot, else the one with
+ * the fewest failures among those with no attempt in flight (else the fewest
+ * failures); under the lock. key is at most TOKEN_HASH_HEX characters. */
+static struct slot *claim(struct loginlimit *ll, const char *key, int64_t now)
+{
+    struct slot *s = find(ll, key);
+    if (s) {
+        s->failures = recent_failures(ll, s, now);
+        return s;
+    }
+    uint32_t h = key_hash(key);
+    for (int probe = 0; probe < LOGINLIMIT_PROBES; probe++) {
+        struct slot *c = &ll->slots[(h + (uint32_t)probe) % LOGINLIMIT_KEYS];
+        if (forgotten(ll, c, now)) {
+            s = c;
+            break;
+        }
+        if (!s || (c->pending == 0) > (s->pending == 0) ||
+            ((c->pending == 0) == (s->pending == 0) && c->failures < s->failures))
+            s = c;
+    }
+    memset(s, 0, sizeof *s);
+    memcpy(s->key, key, strlen(key) + 1);
+    return s;
+}
+
+/* Whether s's key may try at now (NULL: never failed); under the lock. With
+ * attempts in flight, each counts as a failure and no wait has begun: more
+ * start only while they would all be free. So attempts sent at once get no
+ * further than the same attempts sent one after another. */
+static int may_try(const struct loginlimit *ll, const struct slot *s, int64_t now)
+{
+    if (!s)
+        return 1;
+    int failures = recent_failures(ll, s, now);
+    if (s->pending > 0)
+        return loginlimit_delay(failures + s->pending, ll->free_failures, ll->first_delay,
+                                ll->max_delay) == 0;
+    return failures == 0 ||
+           now >= s->last_failure +
+                      loginlimit_delay(failures, ll->free_failures, ll->first_delay, ll->max_delay);
+}
+
 int loginlimit_allowed(struct loginlimit *ll, const char *key, int64_t now)
 {
     pthread_mutex_lock(&ll->lock);
-    const struct slot *s = find(ll, key);
-    int allowed = !s || forgotten(ll, s, now) ||
-                  now >= s->last_failure + loginlimit_delay(s->failures, ll->free_failures,
-                                                            ll->first_delay, ll->max_delay);
+    int allowed = may_try(ll, find(ll, key), now);
     pthread_mutex_unlock(&ll->lock);
     return allowed;
+}
+
+/* Counts one failure on s; under the lock. */
+static void count_failure(struct slot *s, int64_t now)
+{
+    if (s->failures < 1000000)
+        s->failures++;
+    s->last_failure = now;
 }
 
 int loginlimit_failed(struct loginlimit *ll, const char *key, int64_t now)
@@ -106,29 +163,37 @@ int loginlimit_failed(struct loginlimit *ll, const char *key, int64_t now)
     if (!key[0] || strlen(key) > TOKEN_HASH_HEX)
         return -1;
     pthread_mutex_lock(&ll->lock);
-    struct slot *s = find(ll, key);
-    if (s && forgotten(ll, s, now))
-        s->failures = 0;
-    if (!s) {
-        /* A free or forgotten slot, else the one with the fewest failures. */
-        uint32_t h = key_hash(key);
-        for (int probe = 0; probe < LOGINLIMIT_PROBES; probe++) {
-            struct slot *c = &ll->slots[(h + (uint32_t)probe) % LOGINLIMIT_KEYS];
-            if (forgotten(ll, c, now)) {
-                s = c;
-                break;
-            }
-            if (!s || c->failures < s->failures)
-                s = c;
-        }
-        memcpy(s->key, key, strlen(key) + 1);
-        s->failures = 0;
-    }
-    if (s->failures < 1000000)
-        s->failures++;
-    s->last_failure = now;
+    count_failure(claim(ll, key, now), now);
     pthread_mutex_unlock(&ll->lock);
     return 0;
+}
+
+int loginlimit_begin(struct loginlimit *ll, const char *key, int64_t now)
+{
+    if (!key[0] || strlen(key) > TOKEN_HASH_HEX)
+        return -1;
+    pthread_mutex_lock(&ll->lock);
+    int allowed = may_try(ll, find(ll, key), now);
+    if (allowed) {
+        struct slot *s = claim(ll, key, now);
+        if (s->pending < 1000000)
+            s->pending++;
+    }
+    pthread_mutex_unlock(&ll->lock);
+    return allowed;
+}
+
+void loginlimit_end(struct loginlimit *ll, const char *key, int64_t now, int failed)
+{
+    if (!key[0] || strlen(key) > TOKEN_HASH_HEX)
+        return;
+    pthread_mutex_lock(&ll->lock);
+    struct slot *s = find(ll, key); /* NULL when another key evicted it */
+    if (s && s->pending > 0)
+        s->pending--;
+    if (failed)
+        count_failure(claim(ll, key, now), now);
+    pthread_mutex_unlock(&ll->lock);
 }
 
 void loginlimit_clear(struct loginlimit *ll, const char *key)

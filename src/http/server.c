@@ -25,6 +25,7 @@
 
 #include "core/log.h"
 #include "core/tz.h"
+#include "core/workpool.h"
 #include "http/app.h"
 #include "http/connlimit.h"
 #include "http/framing.h"
@@ -89,6 +90,7 @@ struct http_server {
     int64_t body_timeout_ms;       /* MUSTER_BODY_TIMEOUT */
     int framing_layout;            /* framing_layout_known() */
     struct log_gate refused_log, cut_log, framing_log;
+    struct workpool *pool;         /* deferred CPU work (http_deferred.work) */
     int nworkers;
     struct http_worker workers[];
 };
@@ -100,10 +102,12 @@ struct request_ctx {
     int too_large;
     int64_t start_us;
     /* A deferred answer (http_defer): the connection is suspended while the
-     * group commit runs the job, and resumed by deferred_done. */
+     * group commit or the work pool runs the job, and resumed by
+     * deferred_done. */
     struct http_deferred deferred;
     atomic_int defer_state;
     int defer_rc;
+    int pool_full; /* the work pool refused the job: answer 503 */
     struct MHD_Connection *connection;
     struct http_worker *worker; /* whose event loop resumes the connection */
 };
@@ -313,6 +317,36 @@ static void dispatch(const struct http_server *srv, struct http_request *req,
         }
         return;
     }
+    if (route->flags & (ROUTE_ADMIN | ROUTE_API)) {
+        /* The access check (service/access.c): no role on the campaign, or
+         * no such campaign, answers 404 alike; a role too low 403. */
+        enum access_verdict verdict;
+        if (session_authorize(req, route->access, &verdict) != 0) {
+            if (route->flags & ROUTE_API)
+                http_json(resp, 503, "{\"error\":\"try again\"}");
+            else
+                error_page(srv, req, resp, 503, "Unavailable",
+                           "The database is not available. Try again.");
+            return;
+        }
+        if (verdict != ACCESS_ALLOWED) {
+            int hidden = verdict == ACCESS_HIDDEN;
+            if (route->flags & ROUTE_API)
+                http_json(resp, hidden ? 404 : 403,
+                          hidden ? "{\"error\":\"no such campaign\"}"
+                                 : "{\"error\":\"your role on this campaign does not allow "
+                                   "this\"}");
+            else if (hidden)
+                error_page(srv, req, resp, 404, "Not found",
+                           "There is nothing here. If you followed a link from an email, it may "
+                           "have expired or been mistyped.");
+            else
+                error_page(srv, req, resp, 403, "Not allowed",
+                           "Your role does not allow this. Ask the campaign's owner or an "
+                           "administrator.");
+            return;
+        }
+    }
     if ((route->flags & ROUTE_CSRF) && !session_csrf_ok(req)) {
         error_page(srv, req, resp, 403, "Form expired",
                    "This form has expired or was sent from another site. Go back, reload the "
@@ -392,6 +426,41 @@ static void deferred_done(void *arg, int rc)
     atomic_store(&ctx->defer_state, DEFER_DONE);
     MHD_resume_connection(ctx->connection);
     wake_worker(ctx->worker); /* MHD marks it resumed; its loop must look again */
+}
+
+/* On a work thread: the job's CPU work. */
+static void deferred_work(void *arg)
+{
+    struct request_ctx *ctx = arg;
+    ctx->defer_rc = ctx->deferred.work(ctx->deferred.arg);
+}
+
+/* On the work thread after deferred_work, or on the thread stopping the pool
+ * for a job that never ran. */
+static void deferred_work_done(void *arg, enum workpool_outcome outcome)
+{
+    struct request_ctx *ctx = arg;
+    deferred_done(ctx, outcome == WORKPOOL_RAN ? ctx->defer_rc : -1);
+}
+
+/* Hands a suspended connection's job to the group commit or the work pool;
+ * when neither takes it, resumes the connection at once with a failure (the
+ * server is stopping) or a full queue (pool_full). */
+static void submit_deferred(struct http_server *srv, struct request_ctx *ctx)
+{
+    struct app *app = srv->app;
+    if (ctx->deferred.work) {
+        int rc =
+            srv->pool ? workpool_submit(srv->pool, deferred_work, deferred_work_done, ctx) : -1;
+        if (rc == WORKPOOL_FULL)
+            ctx->pool_full = 1;
+        if (rc != 0)
+            deferred_done(ctx, -1);
+        return;
+    }
+    if (!app->committer ||
+        group_commit_submit(app->committer, deferred_run, deferred_done, ctx) != 0)
+        deferred_done(ctx, -1); /* shutting down: finish with an error */
 }
 
 static void release_deferred(struct request_ctx *ctx)
@@ -628,7 +697,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (atomic_load(&ctx->defer_state) == DEFER_DONE) {
         if (req.store)
             store_snapshot_end(req.store);
-        ctx->deferred.finish(&req, &resp, ctx->deferred.arg, ctx->defer_rc);
+        if (ctx->pool_full) {
+            /* Every work thread is busy and the queue is full: say so now
+             * rather than make the client (and its connection) wait. */
+            atomic_fetch_add(&app->metrics.work_queue_full, 1);
+            error_page(worker->srv, &req, &resp, 503, "Busy",
+                       "The server is busy. Try again in a moment.");
+            http_set_header(&resp, "Retry-After", "1");
+            ctx->pool_full = 0;
+        } else {
+            ctx->deferred.finish(&req, &resp, ctx->deferred.arg, ctx->defer_rc);
+        }
         release_deferred(ctx);
         atomic_store(&ctx->defer_state, DEFER_NONE);
     } else {
@@ -643,9 +722,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         ctx->worker = worker;
         atomic_store(&ctx->defer_state, DEFER_WAITING);
         MHD_suspend_connection(conn);
-        if (!app->committer ||
-            group_commit_submit(app->committer, deferred_run, deferred_done, ctx) != 0)
-            deferred_done(ctx, -1); /* shutting down: finish with an error */
+        submit_deferred(worker->srv, ctx);
         return MHD_YES;
     }
     if (buf_failed(&resp.body)) {
@@ -787,6 +864,7 @@ static int open_listener(const struct sockaddr_storage *ss, char *err, unsigned 
  * first, so that none closes the listening socket the others share. */
 static void server_free(struct http_server *srv)
 {
+    workpool_free(srv->pool); /* stopped already when the workers ran */
     for (int i = 0; i < srv->nworkers; i++) {
         struct http_worker *w = &srv->workers[i];
         if (w->daemon && !w->quiesced)
@@ -868,8 +946,10 @@ static unsigned connection_budget(void)
 }
 
 struct http_server *http_server_start(struct app *app, const struct http_server_config *hc,
-                                      int threads, char *err, unsigned long n)
+                                      const struct http_server_size *size, char *err,
+                                      unsigned long n)
 {
+    int threads = size->threads;
     struct sockaddr_storage ss;
     if (parse_listen(app->cfg->listen, &ss, err, n) != 0)
         return NULL;
@@ -902,6 +982,14 @@ struct http_server *http_server_start(struct app *app, const struct http_server_
     unsigned per_worker = budget / (unsigned)threads ? budget / (unsigned)threads : 1;
     srv->listen_fd = open_listener(&ss, err, n, app->cfg->listen);
     if (srv->listen_fd < 0) {
+        server_free(srv);
+        return NULL;
+    }
+    /* Nice 10: the work threads get about a tenth of a core that an event
+     * loop also wants, so a flood of logins slows the logins, not the
+     * one-click links and pledges (bench/login_latency.sh). */
+    srv->pool = workpool_start(size->work_threads, size->work_queue, 10, err, n);
+    if (!srv->pool) {
         server_free(srv);
         return NULL;
     }
@@ -1033,6 +1121,10 @@ void http_server_stop(struct http_server *srv)
     if (!srv)
         return;
     http_server_quiesce(srv);
+    /* The work running finishes and the work queued is cancelled; either
+     * way its connection is resumed while the event loops still run. */
+    if (srv->pool)
+        workpool_stop(srv->pool);
     wake_workers(srv, PHASE_STOP);
     for (int i = 0; i < srv->nworkers; i++)
         if (srv->workers[i].started)

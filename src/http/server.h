@@ -3,7 +3,8 @@
  * per thread around one listening socket (docs/ARCHITECTURE.md, "The HTTP
  * server"). It bounds request bodies, resolves the client address (believing
  * X-Forwarded-For only from MUSTER_TRUSTED_PROXIES), routes, enforces each
- * route's auth and CSRF flags, and records metrics.
+ * route's auth and CSRF flags, and records metrics. It runs the work pool that
+ * takes CPU-heavy work (password checks) off the event loops (http_defer).
  */
 #ifndef MUSTER_HTTP_SERVER_H
 #define MUSTER_HTTP_SERVER_H
@@ -31,12 +32,22 @@ struct http_server_config {
     http_error_page_fn error_page;
 };
 
+/* How many threads the server runs. */
+struct http_server_size {
+    int threads;      /* event loops, one MHD daemon each */
+    int work_threads; /* the work pool of deferred CPU work (http_deferred.work) */
+    int work_queue;   /* jobs that may wait for a work thread; more get 503 */
+};
+
 /* Starts listening on app->cfg->listen and answers with hc's routes (hc is
  * copied). NULL with a message in err on failure. */
 struct http_server *http_server_start(struct app *app, const struct http_server_config *hc,
-                                      int threads, char *err, unsigned long n);
+                                      const struct http_server_size *size, char *err,
+                                      unsigned long n);
 /* For the in-process fuzzer (fuzz/fuzz_http_request.c): the same daemon,
- * routes and handlers with no listening socket and no thread of its own. */
+ * routes and handlers with no listening socket and no thread of its own. It
+ * has no work pool: deferred work (a login's password check) is answered as
+ * when the server stops (its finish gets -1: 503). */
 struct http_server *http_server_start_unlistened(struct app *app,
                                                  const struct http_server_config *hc, char *err,
                                                  unsigned long n);
@@ -50,7 +61,9 @@ int http_server_serve_connection(struct http_server *srv, int fd, void (*drain)(
                                  void *ctx, int idle_ms, int timeout_ms);
 /* Stops accepting new connections (in-flight requests go on). */
 void http_server_quiesce(struct http_server *srv);
-/* Stops accepting, finishes in-flight requests, and frees the server. */
+/* Stops accepting, finishes in-flight requests, and frees the server: the
+ * work running on the work pool finishes, the work still queued is answered
+ * as failed (its finish gets -1), then the event loops stop. */
 void http_server_stop(struct http_server *srv);
 
 #endif

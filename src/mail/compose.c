@@ -39,6 +39,19 @@ int compose_message_id(enum mail_kind kind, int64_t campaign_id, int64_t support
     return 0;
 }
 
+void compose_calendar_uid(int64_t campaign_id, int64_t supporter_id, const struct config *cfg,
+                          char out[200])
+{
+    /* Ids alone repeat on every server (each counts from 1); the MAC under
+     * this server's secret does not, and is the same at every download. */
+    char data[96], mac[TOKEN_HASH_HEX + 1];
+    int n = snprintf(data, sizeof data, "calendar-uid:%lld:%lld", (long long)campaign_id,
+                     (long long)supporter_id);
+    token_hmac_hex(data, (size_t)n, mac);
+    mac[32] = '\0'; /* 128 bits */
+    snprintf(out, 200, "launch-%s@%s", mac, from_domain(cfg));
+}
+
 static void link(struct buf *out, const struct config *cfg, const char *prefix,
                  enum token_purpose purpose, const struct supporter *s, const char *suffix)
 {
@@ -51,8 +64,7 @@ int compose_ics(const struct campaign *c, const struct campaign_row *row, const 
                 const struct config *cfg, int64_t now, struct buf *out)
 {
     char uid[200];
-    snprintf(uid, sizeof uid, "launch.%lld.%lld@%s", (long long)row->id, (long long)s->id,
-             from_domain(cfg));
+    compose_calendar_uid(row->id, s->id, cfg, uid);
     struct buf url = BUF_INIT, description = BUF_INIT;
     buf_printf(&url, "%s/c/%s", cfg->base_url, c->slug);
     buf_printf(&description,
@@ -121,6 +133,7 @@ struct mail_draft {
     char when[128];         /* the launch moment, in the supporter's time zone */
     struct buf unsubscribe; /* the /u/ link */
     struct buf subject, text, html;
+    struct buf page;                /* the HTML part: html inside its document */
     struct buf url;                 /* the mail's main link: first in the maildir log */
     struct buf line, calendar, ics; /* the composers' scratch */
     struct mail_message m;          /* the composer sets the attachment and List-Unsubscribe */
@@ -148,8 +161,8 @@ static int compose_confirm(struct mail_draft *d)
     token_link_make(change ? TOKEN_CONFIRM_CHANGE : TOKEN_CONFIRM, s->token_key,
                     change ? s->change_epoch : s->epoch, token);
     buf_printf(&d->url, "%s/confirm/%s", d->cfg->base_url, token);
-    buf_printf(&d->subject, change ? "Confirm the change to your pledge: %s"
-                                   : "Confirm your pledge: %s",
+    buf_printf(&d->subject,
+               change ? "Confirm the change to your pledge: %s" : "Confirm your pledge: %s",
                d->c->title);
     if (change)
         buf_printf(&d->line,
@@ -248,6 +261,7 @@ static void draft_release(struct mail_draft *d)
     buf_release(&d->subject);
     buf_release(&d->text);
     buf_release(&d->html);
+    buf_release(&d->page);
     buf_release(&d->url);
     buf_release(&d->line);
     buf_release(&d->calendar);
@@ -270,6 +284,7 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
                            .subject = BUF_INIT,
                            .text = BUF_INIT,
                            .html = BUF_INIT,
+                           .page = BUF_INIT,
                            .url = BUF_INIT,
                            .line = BUF_INIT,
                            .calendar = BUF_INIT,
@@ -281,8 +296,6 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
     if (compose_message_id(kind, row->id, s->id, cfg, message_id) != 0)
         goto fail;
     link(&d.unsubscribe, cfg, "/u/", TOKEN_UNSUBSCRIBE, s, NULL);
-    buf_puts(&d.html, "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;"
-                      "font-size:16px;line-height:1.5;color:#1b1f24;max-width:36em\">\n");
     greeting(&d.text, &d.html, s);
     if (ops->compose(&d) != 0)
         goto fail;
@@ -294,9 +307,27 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
         escape_html(&d.html, buf_cstr(&d.unsubscribe));
         buf_puts(&d.html, "\">Unsubscribe</a></p>\n");
     }
-    buf_puts(&d.html, "</body></html>\n");
-    if (buf_failed(&d.text) || buf_failed(&d.html) || buf_failed(&d.subject) || buf_failed(&d.url))
+    /* The whole document: a <head> with the charset and a title (the subject)
+     * reads better in mail clients and spam filters than a bare body. */
+    buf_puts(&d.page, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                      "<meta name=\"viewport\" content=\"width=device-width, "
+                      "initial-scale=1\">\n<title>");
+    escape_html(&d.page, buf_cstr(&d.subject));
+    buf_puts(&d.page, "</title>\n</head>\n<body style=\"font-family:system-ui,sans-serif;"
+                      "font-size:16px;line-height:1.5;color:#1b1f24;max-width:36em\">\n");
+    buf_append(&d.page, d.html.data, d.html.len);
+    buf_puts(&d.page, "</body>\n</html>\n");
+    if (buf_failed(&d.text) || buf_failed(&d.html) || buf_failed(&d.page) ||
+        buf_failed(&d.subject) || buf_failed(&d.url))
         goto fail;
+    /* The mails of the list a supporter joined (welcome, reminder: the ones
+     * with an unsubscribe link) name it: "Campaign title" <slug.domain>. */
+    char list_id[200];
+    if (ops->unsubscribe_footer) {
+        snprintf(list_id, sizeof list_id, "%s.%s", c->slug, from_domain(cfg));
+        d.m.list_id = list_id;
+        d.m.list_name = c->title;
+    }
 
     d.m.from_name = c->organizer_name && *c->organizer_name ? c->organizer_name : "muster";
     d.m.from_addr = cfg->from;
@@ -306,7 +337,7 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
     d.m.message_id = message_id;
     d.m.date = now;
     d.m.text = buf_cstr(&d.text);
-    d.m.html = buf_cstr(&d.html);
+    d.m.html = buf_cstr(&d.page);
     if (mail_build(&d.m, out) != 0)
         goto fail;
     if (links) {

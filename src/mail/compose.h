@@ -18,9 +18,8 @@ struct campaign;
 struct config;
 
 /* The calendar file (RFC 5545) for the supporter's campaign. */
-int compose_ics(const struct campaign *c, const struct campaign_row *row,
-                const struct supporter *s, const struct config *cfg, int64_t now,
-                struct buf *out);
+int compose_ics(const struct campaign *c, const struct campaign_row *row, const struct supporter *s,
+                const struct config *cfg, int64_t now, struct buf *out);
 
 /* A mail being composed (compose.c). */
 struct mail_draft;
@@ -46,13 +45,20 @@ const struct mail_kind_ops *mail_kind_lookup(enum mail_kind kind);
  * one per line, into links (for the maildir log). Returns 0, or -1 (also for
  * an unknown kind, with nothing appended). */
 int compose_mail(enum mail_kind kind, const struct campaign *c, const struct campaign_row *row,
-                 const struct supporter *s, const struct config *cfg, int64_t now,
-                 struct buf *out, struct buf *links);
+                 const struct supporter *s, const struct config *cfg, int64_t now, struct buf *out,
+                 struct buf *links);
 
 /* "<kind>.<campaign>.<supporter>.<mac>@<domain>" without brackets: stable per
  * supporter, campaign and kind, so a repeat carries the same Message-ID.
  * Returns 0, or -1 for an unknown kind (out untouched). */
 int compose_message_id(enum mail_kind kind, int64_t campaign_id, int64_t supporter_id,
                        const struct config *cfg, char out[160]);
+
+/* The calendar event's UID (RFC 5545 3.8.4.7), "launch-<mac>@<domain>": a
+ * 128-bit HMAC under the server's secret of the campaign and supporter ids,
+ * so it is the same in the mail and at every download, and no other muster
+ * server issues it. */
+void compose_calendar_uid(int64_t campaign_id, int64_t supporter_id, const struct config *cfg,
+                          char out[200]);
 
 #endif

@@ -456,6 +456,11 @@ static int message_valid(const struct mail_message *m)
         return 0;
     if (m->list_unsubscribe_url && !printable_token_valid(m->list_unsubscribe_url))
         return 0;
+    if (m->list_id && (strlen(m->list_id) > 250 || !strchr(m->list_id, '.') ||
+                       !dot_atom_valid(m->list_id, strlen(m->list_id))))
+        return 0;
+    if (m->list_name && !header_text_valid(m->list_name))
+        return 0;
     if (m->attachment_name) {
         size_t n = strlen(m->attachment_name);
         if (n == 0 || n > ATTACHMENT_NAME_MAX || !header_text_valid(m->attachment_name))
@@ -478,6 +483,9 @@ static int build(const struct mail_message *m, struct buf *out)
         put_subject(out, m->subject ? m->subject : "") != 0)
         return -1;
     buf_printf(out, "Message-ID: <%s>\r\nMIME-Version: 1.0\r\n", m->message_id);
+    /* List-Id: "name" <id>, the name a phrase as in From (RFC 2919 3). */
+    if (m->list_id && put_mailbox_header(out, "List-Id", m->list_name, m->list_id) != 0)
+        return -1;
     if (m->list_unsubscribe_url) {
         struct buf v;
         buf_init(&v, 4096);

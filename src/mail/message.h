@@ -15,19 +15,21 @@
 #include "core/buf.h"
 
 struct mail_message {
-    const char *from_name;   /* display name, may be NULL; any UTF-8 */
-    const char *from_addr;   /* validated with mail_address_valid */
-    const char *to_name;     /* may be NULL; any UTF-8 (a supporter typed it) */
+    const char *from_name; /* display name, may be NULL; any UTF-8 */
+    const char *from_addr; /* validated with mail_address_valid */
+    const char *to_name;   /* may be NULL; any UTF-8 (a supporter typed it) */
     const char *to_addr;
-    const char *subject;     /* any UTF-8 without CR/LF */
-    const char *message_id;  /* without angle brackets: "local@domain", both dot-atoms */
-    int64_t date;            /* Unix seconds */
-    const char *text;        /* UTF-8 plain text, LF or CRLF line ends */
-    const char *html;        /* UTF-8 HTML document */
-    const char *list_unsubscribe_url;  /* when set: List-Unsubscribe + ... */
-    int list_unsubscribe_one_click;    /* ... List-Unsubscribe-Post (RFC 8058) */
-    const char *attachment_name;  /* e.g. "docs-day.ics"; NULL: no attachment */
-    const char *attachment_type;  /* e.g. "text/calendar; method=PUBLISH" */
+    const char *subject;    /* any UTF-8 without CR/LF */
+    const char *message_id; /* without angle brackets: "local@domain", both dot-atoms */
+    int64_t date;           /* Unix seconds */
+    const char *text;       /* UTF-8 plain text, LF or CRLF line ends */
+    const char *html;       /* UTF-8 HTML document */
+    const char *list_id;    /* when set: List-Id (RFC 2919), a dot-atom with a dot */
+    const char *list_name;  /* ... and its description, any UTF-8 (RFC 2047 when needed) */
+    const char *list_unsubscribe_url; /* when set: List-Unsubscribe + ... */
+    int list_unsubscribe_one_click;   /* ... List-Unsubscribe-Post (RFC 8058) */
+    const char *attachment_name;      /* e.g. "docs-day.ics"; NULL: no attachment */
+    const char *attachment_type;      /* e.g. "text/calendar; method=PUBLISH" */
     const char *attachment_data;
     size_t attachment_len;
 };

@@ -3,10 +3,12 @@
  * (sticky; rerouted when it closed), renders their message, records the click
  * and answers 302 to the prefilled URL, or the action page when no URL can
  * carry the action (a call, a message past the kind's limit, a mastodon
- * instance to pick, the "all" assignment, ?review=1). Before the moment it
- * shows a countdown; HEAD records nothing. POST /a/TOKEN/report is "this
- * target did not accept my action", counted only from a supporter the target
- * was assigned to (403 for anyone else); POST /a/TOKEN/instance remembers the
+ * instance to pick, the "all" assignment, ?review=1: a review counts no
+ * click). Before the moment it shows a countdown; HEAD answers as GET would
+ * and records nothing. POST /a/TOKEN/report is "this target did not accept my
+ * action", counted only from a supporter the target was assigned to (403 for
+ * anyone else), and it moves the reporter to the next open target; POST
+ * /a/TOKEN/instance remembers the
  * supporter's mastodon instance (CSRF-checked; only a public host name,
  * target_instance_problem).
  */
@@ -247,24 +249,30 @@ void handle_action(struct http_request *req, struct http_response *resp)
         page_not_found(req, resp);
         return;
     }
-    if (http_is_head(req)) {
-        resp->status = 200; /* HEAD records nothing */
-        goto out;
-    }
     if (req->now < row.launch_utc) {
         countdown_page(resp, c, &row, &s);
         goto out;
     }
+    /* HEAD answers what GET would (RFC 9110 9.3.2: the same status and
+     * headers) and records nothing; a review shows the page and counts no
+     * click (it keeps a new assignment, so the page shows where the link
+     * goes). */
+    const char *review = http_query(req, "review");
+    int want_page = review && strcmp(review, "1") == 0;
+    enum assigner_mode mode = http_is_head(req) ? ASSIGNER_PEEK
+                              : want_page       ? ASSIGNER_REVIEW
+                                                : ASSIGNER_CLICK;
     struct click_outcome r;
-    if (assigner_click(req->app->assigner, req->store, c, &row, &s, 1, req->now, &r) != 0) {
+    if (assigner_click(req->app->assigner, req->store, c, &row, &s, mode, req->now, &r) != 0) {
         page_error(req, resp, 503, "Try again",
                    "Your action could not be prepared. Reload "
                    "the page.");
         goto out;
     }
-    atomic_fetch_add(&req->app->metrics.clicks, 1);
-    const char *review = http_query(req, "review");
-    int want_page = review && strcmp(review, "1") == 0;
+    if (mode == ASSIGNER_CLICK)
+        atomic_fetch_add(&req->app->metrics.clicks, 1);
+    else if (mode == ASSIGNER_REVIEW)
+        atomic_fetch_add(&req->app->metrics.reviews, 1);
     int late = req->now >= row.launch_utc + (int64_t)row.window_minutes * 60;
     const struct target_spec *t = r.target_id ? campaign_target(c, r.target_key) : NULL;
 
@@ -288,7 +296,7 @@ void handle_action(struct http_request *req, struct http_response *resp)
         }
     }
     /* The page may ask for a mastodon instance: its form carries the token. */
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     struct buf *b = &resp->body;
     head(b, c, "Your action");
@@ -389,6 +397,13 @@ void handle_action_report(struct http_request *req, struct http_response *resp)
     if (closed)
         log_warn("target.auto_closed", "campaign=%s target=%s threshold=%d", c->slug, key,
                  c->close_after_reports);
+    /* The reporter's next click goes to the next open target at once, not
+     * back to the one that refused them. */
+    struct click_outcome moved;
+    if (!closed && c->assignment != ASSIGN_ALL &&
+        assigner_move_reporter(req->app->assigner, req->store, c, &row, &s, key, req->now,
+                               &moved) != 0)
+        log_error("target.report_move_failed", "campaign=%s target=%s", c->slug, key);
     struct buf *b = &resp->body;
     head(b, c, "Thank you for telling us");
     buf_puts(b, "<h1>Thank you for telling us</h1>\n<p>The organizers see your report. ");
@@ -416,7 +431,7 @@ static void instance_refused(struct http_request *req, struct http_response *res
         page_error(req, resp, 422, "Not a Mastodon server", problem);
         return;
     }
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     resp->status = 422;
     struct buf *b = &resp->body;
@@ -444,7 +459,7 @@ void handle_action_instance(struct http_request *req, struct http_response *resp
         supporter_release(&s);
         return;
     }
-    if (!session_csrf_matches(http_cookie(req, CSRF_COOKIE), form_get(&f, "csrf"))) {
+    if (!session_csrf_field_ok(req, form_get(&f, "csrf"))) {
         page_error(req, resp, 403, "Form expired",
                    "This form has expired or was sent from another site. Go back, reload "
                    "the page and try again.");

@@ -6,13 +6,15 @@
  * of closes and opens, and the data links. admin.js keeps the numbers and
  * charts current by polling; the page itself is complete without script.
  * Also the target close/open actions and the stats API. Only reached through
- * ROUTE_ADMIN / ROUTE_API routes (see app/routes.c).
+ * ROUTE_ADMIN / ROUTE_API routes (see app/routes.c), after the access check;
+ * the list shows only the campaigns the organizer may see.
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "service/access.h"
 #include "service/cache.h"
 #include "campaign/campaign.h"
 #include "service/stats_json.h"
@@ -41,7 +43,9 @@ void admin_page_begin(struct buf *b, const char *title, const char *csrf, enum a
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                 "<meta name=\"robots\" content=\"noindex\">\n<title>");
     escape_html(b, title);
-    buf_puts(b, " · muster</title>\n<link rel=\"stylesheet\" href=\"/static/admin.css\">\n"
+    buf_puts(b, " · muster</title>\n");
+    buf_puts(b, page_icon_link());
+    buf_puts(b, "<link rel=\"stylesheet\" href=\"/static/admin.css\">\n"
                 "<script src=\"/static/admin.js\" defer></script>\n</head>\n");
     buf_puts(b, csrf ? "<body>\n" : "<body class=\"bare\">\n");
     buf_puts(b, "<header class=\"topbar\"><div class=\"topbar-inner\">"
@@ -75,7 +79,7 @@ void admin_page_end(struct buf *b)
 void admin_message_page(struct http_request *req, struct http_response *resp, int status,
                         const char *title, const char *message)
 {
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     resp->status = status;
     resp->content_type = "text/html; charset=utf-8";
@@ -151,7 +155,7 @@ static void phase_badge(struct buf *b, enum phase p)
 
 void handle_admin_home(struct http_request *req, struct http_response *resp)
 {
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     struct buf slugs = BUF_INIT;
     if (store_campaign_slugs(req->store, &slugs) != 0) {
@@ -173,6 +177,13 @@ void handle_admin_home(struct http_request *req, struct http_response *resp)
         const struct campaign *c;
         if (campaign_cache_get(req->store, slug, &row, &c) != 0)
             continue;
+        enum access_verdict verdict;
+        if (access_decide(req->store, req->organizer_id, row.id, ACCESS_CAMPAIGN_VIEW, &verdict) !=
+                0 ||
+            verdict != ACCESS_ALLOWED) {
+            campaign_row_release(&row); /* only the campaigns they may see */
+            continue;
+        }
         struct campaign_stats s;
         if (store_stats(req->store, row.id, &s) != 0)
             memset(&s, 0, sizeof s);
@@ -364,7 +375,7 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
                                       recent) != 0)
         memset(recent, 0, n * sizeof *recent);
 
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     struct buf *b = &resp->body;
     admin_page_begin(b, c->title, csrf, ADMIN_CAMPAIGNS);
@@ -407,7 +418,7 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
     stat_tile(b, "failed", "Failed", s.reminders_failed, NULL);
     stat_tile(b, "pending", "Pending", s.reminders_pending, NULL);
     stat_tile(b, "clicks", "Clicks", s.clicks, NULL);
-    stat_tile(b, "acted", "People who acted", s.supporters_clicked, NULL);
+    stat_tile(b, "acted", "People who followed their link", s.supporters_clicked, NULL);
     stat_tile(b, "reroutes", "Reroutes", s.reroutes, NULL);
     buf_puts(b, "</section>\n<p class=\"live-status\" id=\"live-status\" data-state=\"static\">"
                 "Numbers as of page load. Reload for newer numbers.</p>\n"
@@ -442,6 +453,14 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
     target_list_release(&list);
     buf_puts(b, "</ul>\n</section>\n");
     history(b, req->store, &row, c->timezone);
+    enum access_verdict personal;
+    if (access_decide(req->store, req->organizer_id, row.id, ACCESS_PERSONAL_DATA, &personal) !=
+            0 ||
+        personal != ACCESS_ALLOWED) {
+        admin_page_end(b); /* no links to what their role does not open */
+        campaign_row_release(&row);
+        return;
+    }
     buf_printf(b,
                "<section class=\"card\" id=\"data\" aria-labelledby=\"data-h\">\n"
                "<h2 id=\"data-h\">Data</h2>\n<p class=\"muted\">CSV files (UTF-8), safe "
@@ -452,9 +471,14 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
                "<a class=\"button secondary\" download href=\"/admin/campaigns/%s/export/"
                "clicks.csv\">Download clicks</a>"
                "<a class=\"button secondary\" href=\"/admin/campaigns/%s/import\">Import "
-               "supporters</a><a class=\"button secondary\" href=\"/admin/supporters/erase\">"
-               "Erase a person</a></div>\n</section>\n",
+               "supporters</a>",
                row.slug, row.slug, row.slug);
+    enum access_verdict erase;
+    if (access_decide(req->store, req->organizer_id, 0, ACCESS_ERASE_ANYONE, &erase) == 0 &&
+        erase == ACCESS_ALLOWED)
+        buf_puts(b, "<a class=\"button secondary\" href=\"/admin/supporters/erase\">"
+                    "Erase a person</a>");
+    buf_puts(b, "</div>\n</section>\n");
     admin_page_end(b);
     campaign_row_release(&row);
 }
@@ -491,7 +515,7 @@ static void set_target(struct http_request *req, struct http_response *resp, int
     snprintf(actor, sizeof actor, "organizer:%lld", (long long)req->organizer_id);
     int changed = 0;
     rc = campaigns_target_set_open(req->store, row.id, req->params[1], open, clean, actor, req->now,
-                               &changed);
+                                   &changed);
     if (rc == STORE_NOT_FOUND) {
         admin_message_page(req, resp, 404, "No such target", "This campaign has no such target.");
     } else if (rc != 0) {

@@ -76,7 +76,7 @@ static void import_form(struct http_request *req, struct http_response *resp,
                         const struct campaign_row *row, const char *title, const char *csv,
                         const char *error)
 {
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     struct buf *b = &resp->body;
     buf_reset(b);
@@ -156,7 +156,7 @@ static void import_result(struct http_request *req, struct http_response *resp,
                           const struct campaign_row *row, const char *title,
                           const struct csv_import_result *res, const struct import_notes *notes)
 {
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     struct buf *b = &resp->body;
     admin_page_begin(b, "Import finished", csrf, ADMIN_CAMPAIGNS);
@@ -220,7 +220,7 @@ void handle_admin_import_post(struct http_request *req, struct http_response *re
     }
     struct import_notes notes = {BUF_INIT, 0};
     struct csv_import_result res;
-    int status = csv_import(req->store, row.id, csv, strlen(csv), req->now, note_row, &notes, &res);
+    int status = csv_import(req->store, row.id, csv, strlen(csv), req->now, 0, note_row, &notes, &res);
     char message[320];
     switch (status) {
     case CSV_IMPORT_OK:
@@ -261,7 +261,7 @@ out:
 static void erase_form(struct http_request *req, struct http_response *resp, const char *email,
                        const char *error)
 {
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     struct buf *b = &resp->body;
     buf_reset(b);
@@ -313,7 +313,7 @@ void handle_admin_erase_post(struct http_request *req, struct http_response *res
         form_release(&f);
         return;
     }
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     struct buf *b = &resp->body;
     if (!confirm || strcmp(confirm, "yes") != 0) {

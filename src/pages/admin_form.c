@@ -827,7 +827,7 @@ static void preview(struct buf *b, const struct campaign *c)
 static void form_page(struct http_request *req, struct http_response *resp,
                       const struct campaign_form *cf, const char *slug, const struct campaign *c)
 {
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     struct buf *b = &resp->body;
     buf_reset(b);
@@ -900,6 +900,21 @@ static const char *apply_word(enum apply_result r)
     return r == APPLY_CREATED ? "created" : r == APPLY_UPDATED ? "updated" : "unchanged";
 }
 
+/* The organizer who created a campaign in the dashboard owns it
+ * (docs/DASHBOARD.md, "Roles"), so a plain organizer can open what they made. */
+static int grant_creator(struct http_request *req, const char *slug)
+{
+    struct campaign_row row;
+    if (store_campaign_get(req->store, slug, &row) != 0)
+        return -1;
+    int rc = store_grant_set(req->store, row.id, req->organizer_id, CAMPAIGN_ROLE_OWNER, req->now);
+    campaign_row_release(&row);
+    if (rc != 0)
+        log_error("campaign.grant", "campaign=%s: could not make organizer:%lld its owner", slug,
+                  (long long)req->organizer_id);
+    return rc;
+}
+
 /* Validates and stores; answers 303 to the launch-day view, or the form with
  * its errors (422). base is the stored file when editing. */
 static void save(struct http_request *req, struct http_response *resp, const char *slug,
@@ -941,8 +956,9 @@ static void save(struct http_request *req, struct http_response *resp, const cha
     if (c && !cf.error_count) {
         enum apply_result result;
         char apply_err[300] = "";
-        int rc =
-            campaigns_apply(req->store, c, req->now, &result, apply_err, sizeof apply_err);
+        int rc = campaigns_apply(req->store, c, req->now, &result, apply_err, sizeof apply_err);
+        if (rc == 0 && !slug && result == APPLY_CREATED && grant_creator(req, c->slug) != 0)
+            rc = -1;
         if (rc == 0) {
             log_info("campaign.saved", "campaign=%s result=%s by=organizer:%lld", c->slug,
                      apply_word(result), (long long)req->organizer_id);

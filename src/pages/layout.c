@@ -14,13 +14,38 @@
 #include "store/store.h"
 #include "core/banned.h"
 
+/* The icon, drawn once: served at /favicon.ico and linked inline from every
+ * page's head (no request of its own; CSP allows data: images). */
+static const char icon_svg[] =
+    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'><rect width='32' height='32' "
+    "rx='7' fill='#0b5cad'/><path d='M8 23V10l8 8 8-8v13' fill='none' stroke='#fff' "
+    "stroke-width='3.5' stroke-linecap='round' stroke-linejoin='round'/></svg>";
+#define ICON_LINK                                                                                  \
+    "<link rel=\"icon\" type=\"image/svg+xml\" "                                                   \
+    "href=\"data:image/svg+xml,%3Csvg%20xmlns='http://www.w3.org/2000/"                            \
+    "svg'%20viewBox='0%200%2032%2032'%3E%3Crect%20width='32'%20height='32'%20rx='7'%20fill='%"     \
+    "230b5cad'/"                                                                                   \
+    "%3E%3Cpath%20d='M8%2023V10l8%208%208-8v13'%20fill='none'%20stroke='%23fff'%20stroke-width='"  \
+    "3.5'%20stroke-linecap='round'%20stroke-linejoin='round'/%3E%3C/svg%3E\">\n"
+
+const char *page_icon_link(void)
+{
+    return ICON_LINK;
+}
+
+void handle_favicon(struct http_request *req, struct http_response *resp)
+{
+    (void)req;
+    page_static(resp, "image/svg+xml", icon_svg, sizeof icon_svg - 1, 31536000);
+}
+
 void page_begin(struct buf *b, const char *title)
 {
     buf_puts(b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                 "<title>");
     escape_html(b, title);
-    buf_puts(b, "</title>\n<link rel=\"stylesheet\" href=\"/static/muster.css\">\n"
+    buf_puts(b, "</title>\n" ICON_LINK "<link rel=\"stylesheet\" href=\"/static/muster.css\">\n"
                 "<script src=\"/static/muster.js\" defer></script>\n</head>\n<body>\n"
                 "<main class=\"page\">\n");
 }
@@ -31,8 +56,8 @@ void page_end(struct buf *b)
                 "nothing is posted on your behalf.</footer>\n</body>\n</html>\n");
 }
 
-void page_error(struct http_request *req, struct http_response *resp, int status,
-                const char *title, const char *message)
+void page_error(struct http_request *req, struct http_response *resp, int status, const char *title,
+                const char *message)
 {
     (void)req;
     resp->status = status;
@@ -43,7 +68,9 @@ void page_error(struct http_request *req, struct http_response *resp, int status
     escape_html(&resp->body, title);
     buf_puts(&resp->body, "</h1>\n<p>");
     escape_html(&resp->body, message);
-    buf_puts(&resp->body, "</p>\n");
+    /* A way on from every error page; the same for every wrong link, so it
+     * says nothing about which links exist. */
+    buf_puts(&resp->body, "</p>\n<p class=\"back\"><a href=\"/\">Go to the start page</a></p>\n");
     page_end(&resp->body);
 }
 
@@ -122,8 +149,7 @@ void page_absolute_url(const struct http_request *req, struct buf *b, const char
 }
 
 int page_supporter_from_token(struct http_request *req, struct http_response *resp,
-                              const char *token, enum token_purpose purpose,
-                              struct supporter *out)
+                              const char *token, enum token_purpose purpose, struct supporter *out)
 {
     return page_supporter_from_token_any(req, resp, token, &purpose, 1, out);
 }
@@ -245,8 +271,8 @@ static const char script[] =
     "done();}});});\n"
     "})();\n";
 
-void page_static(struct http_response *resp, const char *content_type, const char *data,
-                 size_t len, int max_age)
+void page_static(struct http_response *resp, const char *content_type, const char *data, size_t len,
+                 int max_age)
 {
     char cache[48];
     snprintf(cache, sizeof cache, "public, max-age=%d", max_age);

@@ -50,20 +50,26 @@ void handle_metrics(struct http_request *req, struct http_response *resp)
         {"muster_confirmations_total", "Pledges confirmed.",
          (long long)atomic_load(&m->confirmations)},
         {"muster_clicks_total", "One-click links followed.", (long long)atomic_load(&m->clicks)},
+        {"muster_reviews_total", "Action pages opened with ?review=1 (not clicks).",
+         (long long)atomic_load(&m->reviews)},
         {"muster_mails_sent_total", "Emails accepted by the relay.",
          (long long)atomic_load(&m->mails_sent)},
         {"muster_mails_failed_total", "Emails failed permanently.",
          (long long)atomic_load(&m->mails_failed)},
         {"muster_mails_retried_total", "Emails deferred for a retry.",
          (long long)atomic_load(&m->mails_retried)},
+        {"muster_work_queue_full_total",
+         "Requests answered 503 at once because the password-check queue was full.",
+         (long long)atomic_load(&m->work_queue_full)},
     };
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
         buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %lld\n", counters[i].name,
                    counters[i].help, counters[i].name, counters[i].name, counters[i].value);
     int64_t pending = 0, ready = 0;
     if (store_outbox_pending(req->store, 0, 0, req->now, &pending, &ready) == 0)
-        buf_printf(b, "# HELP muster_outbox_pending Emails waiting to be sent.\n"
-                      "# TYPE muster_outbox_pending gauge\nmuster_outbox_pending %lld\n",
+        buf_printf(b,
+                   "# HELP muster_outbox_pending Emails waiting to be sent.\n"
+                   "# TYPE muster_outbox_pending gauge\nmuster_outbox_pending %lld\n",
                    (long long)pending);
 }
 

@@ -20,8 +20,8 @@ struct supporter;
 void page_begin(struct buf *b, const char *title);
 /* Closes <main> and the document; adds the page's small script if any. */
 void page_end(struct buf *b);
-void page_error(struct http_request *req, struct http_response *resp, int status,
-                const char *title, const char *message);
+void page_error(struct http_request *req, struct http_response *resp, int status, const char *title,
+                const char *message);
 void page_not_found(struct http_request *req, struct http_response *resp);
 /* Renders plain text as paragraphs (blank lines separate them, single line
  * breaks become <br>, http(s) URLs become links). */
@@ -30,16 +30,19 @@ void page_paragraphs(struct buf *b, const char *text);
 void page_absolute_url(const struct http_request *req, struct buf *b, const char *path);
 /* Answers with a file compiled into muster (stylesheet, script), cacheable
  * for max_age seconds. */
-void page_static(struct http_response *resp, const char *content_type, const char *data,
-                 size_t len, int max_age);
+void page_static(struct http_response *resp, const char *content_type, const char *data, size_t len,
+                 int max_age);
 void handle_stylesheet(struct http_request *req, struct http_response *resp);
 void handle_script(struct http_request *req, struct http_response *resp);
+/* GET /favicon.ico: muster's icon (SVG), cacheable for a year. */
+void handle_favicon(struct http_request *req, struct http_response *resp);
+/* The <link rel="icon"> of every page's head, the icon inline. */
+const char *page_icon_link(void);
 
 /* Resolves a supporter link token of the given purpose (constant-time check).
  * Returns 0 and fills out, or answers 404 itself and returns -1. */
 int page_supporter_from_token(struct http_request *req, struct http_response *resp,
-                              const char *token, enum token_purpose purpose,
-                              struct supporter *out);
+                              const char *token, enum token_purpose purpose, struct supporter *out);
 /* The same, accepting a token of any of the given purposes. */
 int page_supporter_from_token_any(struct http_request *req, struct http_response *resp,
                                   const char *token, const enum token_purpose *purposes,

@@ -147,7 +147,7 @@ static void render_page(struct http_request *req, struct http_response *resp,
     int64_t confirmed = 0;
     if (store_confirmed_count(req->store, row->id, &confirmed) != 0)
         confirmed = 0;
-    char csrf[TOKEN_RANDOM_LEN + 1];
+    char csrf[SESSION_CSRF_LEN + 1];
     session_csrf_token(req, resp, csrf);
     char when[128], iso[21], consent[512];
     if (tz_format(row->launch_utc, c->timezone, when, sizeof when) != 0)
@@ -489,7 +489,8 @@ static int submit_pledge(struct http_request *req, struct http_response *resp,
         pledge_job_release(j);
         return -1;
     }
-    struct http_deferred d = {pledge_job_run, pledge_job_finish, pledge_job_release, j};
+    struct http_deferred d = {
+        .run = pledge_job_run, .finish = pledge_job_finish, .release = pledge_job_release, .arg = j};
     http_defer(resp, &d);
     return 0;
 }
@@ -532,9 +533,7 @@ void handle_pledge_post(struct http_request *req, struct http_response *resp)
             page_error(req, resp, 400, "The form could not be read", err);
             goto out;
         }
-        const char *cookie = http_cookie(req, CSRF_COOKIE);
-        const char *field = form_get(&form, "csrf");
-        if (!session_csrf_matches(cookie, field)) {
+        if (!session_csrf_field_ok(req, form_get(&form, "csrf"))) {
             page_error(req, resp, 403, "Form expired",
                        "This form has expired or was sent from another site. Go back, reload "
                        "the page and try again.");

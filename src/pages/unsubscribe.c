@@ -34,18 +34,26 @@ void handle_unsubscribe_page(struct http_request *req, struct http_response *res
     const struct campaign *c;
     const char *title = campaign_title(req, &s, &row, &c);
     struct buf *b = &resp->body;
-    page_begin(b, "Unsubscribe");
+    /* Someone already unsubscribed is told so, not offered to do it again. */
+    page_begin(b, s.unsubscribed_at ? "You are unsubscribed" : "Unsubscribe");
     buf_puts(b, "<section class=\"card\">\n<p class=\"eyebrow\">");
     escape_html(b, title);
-    buf_puts(b, "</p>\n<h1>Unsubscribe</h1>\n");
+    buf_puts(b, "</p>\n");
     if (s.unsubscribed_at) {
-        buf_puts(b, "<p class=\"notice\">You are unsubscribed. You will get no reminder for "
-                    "this campaign.</p>\n");
+        buf_puts(b, "<h1>You are unsubscribed</h1>\n<p class=\"notice\">You will get no "
+                    "reminder for this campaign.</p>\n");
+        if (c)
+            buf_printf(b,
+                       "<p><a href=\"/c/%s\">Back to the campaign</a>: pledging again with "
+                       "the same address subscribes you again after you confirm.</p>\n",
+                       c->slug);
     } else {
+        buf_puts(b, "<h1>Unsubscribe</h1>\n");
         buf_puts(b, "<p>Stop the emails for this campaign? You will not get the reminder at the "
                     "launch moment.</p>\n");
-        buf_printf(b, "<form method=\"post\" action=\"/u/%s\"><div class=\"actions\"><button "
-                      "type=\"submit\">Unsubscribe</button></div></form>\n",
+        buf_printf(b,
+                   "<form method=\"post\" action=\"/u/%s\"><div class=\"actions\"><button "
+                   "type=\"submit\">Unsubscribe</button></div></form>\n",
                    req->params[0]);
     }
     buf_puts(b, "</section>\n");
@@ -76,8 +84,9 @@ void handle_unsubscribe_post(struct http_request *req, struct http_response *res
     buf_puts(b, "</p>\n<h1>You are unsubscribed</h1>\n<p>You will get no more emails for this "
                 "campaign.</p>\n");
     if (c)
-        buf_printf(b, "<p><a href=\"/c/%s\">Back to the campaign</a>: pledging again with "
-                      "the same address subscribes you again after you confirm.</p>\n",
+        buf_printf(b,
+                   "<p><a href=\"/c/%s\">Back to the campaign</a>: pledging again with "
+                   "the same address subscribes you again after you confirm.</p>\n",
                    c->slug);
     buf_puts(b, "</section>\n");
     page_end(b);

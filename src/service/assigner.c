@@ -312,9 +312,12 @@ void assigner_stop(struct assigner *a)
     free(a);
 }
 
-int assigner_click(struct assigner *a, struct store *st, const struct campaign *c,
-                   const struct campaign_row *row, const struct supporter *s, int record,
-                   int64_t now, struct click_outcome *out)
+/* The decision behind a click, a review, a HEAD and a report. reported: the
+ * key of a target to treat as closed for this supporter (a report), or NULL. */
+static int decide(struct assigner *a, struct store *st, const struct campaign *c,
+                  const struct campaign_row *row, const struct supporter *s,
+                  enum assigner_mode mode, const char *reported, int64_t now,
+                  struct click_outcome *out)
 {
     struct campaign_state *cs = state_for(a, row->id);
     if (!cs)
@@ -332,12 +335,21 @@ int assigner_click(struct assigner *a, struct store *st, const struct campaign *
     for (size_t i = 0; current_id && i < cs->count; i++)
         if (cs->targets[i].id == current_id)
             current = (int)i;
+    /* A report moves the supporter only away from the target they are at. */
+    int hidden = -1;
+    if (reported && current >= 0 && strcmp(cs->targets[current].key, reported) == 0 &&
+        cs->targets[current].open) {
+        hidden = current;
+        cs->targets[hidden].open = 0; /* closed for this supporter, for this pick */
+    }
     struct assign_choice choice;
     /* A capped target's place is taken in the database first; when another
-     * server filled it meanwhile, the pick is made again without it. */
+     * server filled it meanwhile, the pick is made again without it. HEAD
+     * takes nothing: it only says where a click would go. */
     for (size_t tries = 0;; tries++) {
         choice = assign_pick(c, cs->targets, cs->count, current, s->chosen_target);
-        if (choice.index < 0 || !choice.changed || cs->targets[choice.index].cap < 0)
+        if (mode == ASSIGNER_PEEK || choice.index < 0 || !choice.changed ||
+            cs->targets[choice.index].cap < 0)
             break;
         int taken = 0;
         int64_t previous = current >= 0 ? cs->targets[current].id : 0;
@@ -345,6 +357,8 @@ int assigner_click(struct assigner *a, struct store *st, const struct campaign *
         int rc = store_place_take(a->places, cs->targets[choice.index].id, s->id, previous, &taken);
         pthread_mutex_unlock(&a->places_lock);
         if (rc != 0 || tries >= cs->count) {
+            if (hidden >= 0)
+                cs->targets[hidden].open = 1;
             pthread_mutex_unlock(&cs->lock);
             return -1;
         }
@@ -352,11 +366,19 @@ int assigner_click(struct assigner *a, struct store *st, const struct campaign *
             break;
         cs->targets[choice.index].assigned = cs->targets[choice.index].cap; /* full */
     }
-    struct click_record rec = {row->id, s->id, 0, 0, now, 0, choice.rerouted};
+    if (hidden >= 0)
+        cs->targets[hidden].open = 1;
+    if (reported && choice.index < 0 && current >= 0) {
+        /* Nowhere else to go: the supporter stays where they are. */
+        choice.index = current;
+        choice.changed = choice.rerouted = 0;
+    }
+    struct click_record rec = {row->id, s->id, 0, 0, now, 0, choice.rerouted, 0};
+    rec.assignment_only = mode != ASSIGNER_CLICK;
     memset(out, 0, sizeof *out);
     if (choice.index >= 0) {
         struct assign_target *t = &cs->targets[choice.index];
-        if (choice.changed) {
+        if (choice.changed && mode != ASSIGNER_PEEK) {
             if (map_put(cs, s->id, t->id) != 0) {
                 pthread_mutex_unlock(&cs->lock);
                 return -1;
@@ -372,7 +394,9 @@ int assigner_click(struct assigner *a, struct store *st, const struct campaign *
         snprintf(out->target_key, sizeof out->target_key, "%s", t->key);
         out->rerouted = choice.rerouted;
     }
-    /* Pushed under the state lock so the writer sees clicks in decision order. */
+    /* Pushed under the state lock so the writer sees clicks in decision order.
+     * A review or a report writes only a new assignment; HEAD writes nothing. */
+    int record = mode == ASSIGNER_CLICK || (mode == ASSIGNER_REVIEW && rec.assigned);
     int rc = record ? queue_push(a, &rec) : 0;
     pthread_mutex_unlock(&cs->lock);
     return rc;
@@ -387,4 +411,18 @@ int64_t assigner_assigned(struct assigner *a, int64_t campaign_id, int64_t suppo
     int64_t target = map_get(cs, supporter_id);
     pthread_mutex_unlock(&cs->lock);
     return target;
+}
+
+int assigner_click(struct assigner *a, struct store *st, const struct campaign *c,
+                   const struct campaign_row *row, const struct supporter *s,
+                   enum assigner_mode mode, int64_t now, struct click_outcome *out)
+{
+    return decide(a, st, c, row, s, mode, NULL, now, out);
+}
+
+int assigner_move_reporter(struct assigner *a, struct store *st, const struct campaign *c,
+                           const struct campaign_row *row, const struct supporter *s,
+                           const char *reported, int64_t now, struct click_outcome *out)
+{
+    return decide(a, st, c, row, s, ASSIGNER_REVIEW, reported, now, out);
 }

@@ -43,12 +43,28 @@ struct assigner *assigner_start(const char *db_path, char *err, size_t err_len);
 /* Writes what is queued, stops the writer, frees everything. */
 void assigner_stop(struct assigner *a);
 
+/* What a decision leaves behind. */
+enum assigner_mode {
+    ASSIGNER_PEEK,   /* HEAD: decide as a click would, change and record nothing */
+    ASSIGNER_CLICK,  /* a followed link: the assignment and the click are kept */
+    ASSIGNER_REVIEW, /* ?review=1: a new assignment is kept, no click is counted */
+};
+
 /* Decides the supporter's target for a click (st: the calling thread's store,
- * used to load target states) and, when record is 1, queues the click.
- * Returns 0, or -1 when the targets could not be loaded. */
+ * used to load target states) and does what mode says. Returns 0, or -1 when
+ * the targets could not be loaded. */
 int assigner_click(struct assigner *a, struct store *st, const struct campaign *c,
-                   const struct campaign_row *row, const struct supporter *s, int record,
-                   int64_t now, struct click_outcome *out);
+                   const struct campaign_row *row, const struct supporter *s,
+                   enum assigner_mode mode, int64_t now, struct click_outcome *out);
+
+/* The supporter reported that the target with key `reported` did not accept
+ * their action: when it is the one they are assigned, they move at once to
+ * the next open target (the fallback order after it, then any open target),
+ * as if it had closed for them; the move is kept without counting a click.
+ * out says where they are now (target_id 0: nowhere open). Returns 0 or -1. */
+int assigner_move_reporter(struct assigner *a, struct store *st, const struct campaign *c,
+                           const struct campaign_row *row, const struct supporter *s,
+                           const char *reported, int64_t now, struct click_outcome *out);
 
 /* The target this process assigned the supporter to (including clicks not
  * yet written), or 0 when it assigned them none: then the store's

@@ -1,6 +1,8 @@
 /*
  * clicks: the click writer's batch (clicks.h). A rerouted supporter's new
- * assignment moves one "assigned" from the closed target to the new one.
+ * assignment moves one "assigned" from the closed target to the new one. A
+ * record marked assignment_only (a review, a report) keeps the assignment and
+ * counts no click.
  */
 #include "service/clicks.h"
 
@@ -65,12 +67,20 @@ int clicks_record(struct store *st, const struct click_record *clicks, size_t n)
     int result = -1;
     if (store_begin(st) != 0)
         return -1;
-    if (store_clicks_insert(st, clicks, n) != 0)
-        goto fail;
+    /* The click rows, in runs between the assignment-only records (a review
+     * or a report moved the supporter: no click row, no event, no count). */
+    for (size_t i = 0; i < n;) {
+        size_t run = 0;
+        while (i + run < n && !clicks[i + run].assignment_only)
+            run++;
+        if (run && store_clicks_insert(st, clicks + i, run) != 0)
+            goto fail;
+        i += run ? run : 1;
+    }
     for (size_t i = 0; i < n; i++) {
         const struct click_record *k = &clicks[i];
         /* The campaign's webhook, when it has one (docs/WEBHOOKS.md). */
-        if (click_webhook(st, wants, &nwants, k) != 0)
+        if (!k->assignment_only && click_webhook(st, wants, &nwants, k) != 0)
             goto fail;
         if (k->assigned && k->target_id &&
             store_supporter_assign(st, k->supporter_id, k->target_id) != 0)
@@ -83,7 +93,7 @@ int clicks_record(struct store *st, const struct click_record *clicks, size_t n)
         }
         if (k->target_id) {
             struct target_delta *d = delta_for(deltas, &ndeltas, MAX_DELTAS, k->target_id);
-            d->clicks++;
+            d->clicks += !k->assignment_only;
             d->assigned += k->assigned;
         }
         if (k->rerouted && k->previous_target && k->assigned) {

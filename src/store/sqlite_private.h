@@ -34,6 +34,7 @@ struct sqlite_store {
     struct stmt_slot cache[STMT_CACHE];
     int in_tx;
     int64_t busy_since_us; /* when the current wait for a lock began (busy_wait) */
+    int64_t busy_limit_us; /* how long busy_wait waits in all */
     /* The shared read snapshot (store_snapshot_enter): the lock is held by
      * whoever uses it, the owning thread or the expiring one. */
     pthread_mutex_t snapshot_lock;
@@ -85,9 +86,23 @@ int sqlite_session_create(struct store *st, int64_t organizer_id, const char *to
 int sqlite_session_delete(struct store *st, const char *token_hash);
 int sqlite_session_organizer(struct store *st, const char *token_hash, int64_t now,
                              int64_t *organizer_id);
+int sqlite_organizer_set_role(struct store *st, int64_t organizer_id, enum organizer_role role);
+int sqlite_organizer_role(struct store *st, int64_t organizer_id, enum organizer_role *role);
+int sqlite_grant_set(struct store *st, int64_t campaign_id, int64_t organizer_id,
+                     enum campaign_role role, int64_t now);
+int sqlite_grant_delete(struct store *st, int64_t campaign_id, int64_t organizer_id);
+int sqlite_grant_role(struct store *st, int64_t organizer_id, int64_t campaign_id,
+                      enum campaign_role *role);
+int sqlite_grants_of_campaign(struct store *st, int64_t campaign_id, struct grant_row **rows,
+                              size_t *n);
 int sqlite_api_token_create(struct store *st, int64_t organizer_id, const char *token_hash,
-                            int64_t now);
-int sqlite_api_token_organizer(struct store *st, const char *token_hash, int64_t *organizer_id);
+                            int64_t now, int64_t expires_at, int64_t *id);
+int sqlite_api_token_find(struct store *st, const char *token_hash, int64_t now,
+                          struct api_token_row *out);
+int sqlite_api_token_touch(struct store *st, int64_t token_id, int64_t now);
+int sqlite_api_tokens_of(struct store *st, int64_t organizer_id, struct api_token_row **rows,
+                         size_t *n);
+int sqlite_api_token_revoke(struct store *st, int64_t organizer_id, int64_t token_id);
 int sqlite_webhook_insert(struct store *st, int64_t campaign_id, enum webhook_event event,
                           const char *payload, int64_t at);
 int sqlite_webhook_claim(struct store *st, const char *owner, int64_t now, int lease_seconds,
@@ -118,6 +133,11 @@ int sqlite_inspect_outbox(struct store *st, enum mail_kind kind, const char *ema
                           store_inspect_outbox_fn row, void *ctx);
 int sqlite_inspect_webhook_events(struct store *st, store_inspect_webhook_fn row, void *ctx);
 int sqlite_inspect_checkpoint(struct store *st, struct store_inspect_checkpoint *out);
+int sqlite_inspect_integrity(struct store *st, struct store_inspect_integrity *out,
+                             struct buf *problems);
+/* The size of the handle's write-ahead log file in bytes (0 when there is
+ * none); -1 when it cannot be known (logged, op names the caller). */
+int64_t sqlite_log_bytes(struct sqlite_store *st, const char *op);
 int sqlite_inspect_set_email(struct store *st, const char *email, const char *new_email,
                              int64_t *changed);
 int sqlite_inspect_set_leases(struct store *st, int64_t lease_until, int64_t *changed);

@@ -336,6 +336,11 @@ uint64_t store_snapshot_id(struct store *st)
     return st->be->snapshot_id(st);
 }
 
+int store_log_trim(struct store *st, int64_t above_bytes, int wait_ms, struct store_log_trim *out)
+{
+    return st->be->log_trim(st, above_bytes, wait_ms, out);
+}
+
 int store_campaign_get(struct store *st, const char *slug, struct campaign_row *out)
 {
     return st->be->campaign_get(st, slug, out);
@@ -645,15 +650,65 @@ int store_session_organizer(struct store *st, const char *token_hash, int64_t no
     return st->be->session_organizer(st, token_hash, now, organizer_id);
 }
 
-int store_api_token_create(struct store *st, int64_t organizer_id, const char *token_hash,
-                           int64_t now)
+int store_organizer_set_role(struct store *st, int64_t organizer_id, enum organizer_role role)
 {
-    return st->be->api_token_create(st, organizer_id, token_hash, now);
+    return st->be->organizer_set_role(st, organizer_id, role);
 }
 
-int store_api_token_organizer(struct store *st, const char *token_hash, int64_t *organizer_id)
+int store_organizer_role(struct store *st, int64_t organizer_id, enum organizer_role *role)
 {
-    return st->be->api_token_organizer(st, token_hash, organizer_id);
+    return st->be->organizer_role(st, organizer_id, role);
+}
+
+int store_grant_set(struct store *st, int64_t campaign_id, int64_t organizer_id,
+                    enum campaign_role role, int64_t now)
+{
+    return st->be->grant_set(st, campaign_id, organizer_id, role, now);
+}
+
+int store_grant_delete(struct store *st, int64_t campaign_id, int64_t organizer_id)
+{
+    return st->be->grant_delete(st, campaign_id, organizer_id);
+}
+
+int store_grant_role(struct store *st, int64_t organizer_id, int64_t campaign_id,
+                     enum campaign_role *role)
+{
+    return st->be->grant_role(st, organizer_id, campaign_id, role);
+}
+
+int store_grants_of_campaign(struct store *st, int64_t campaign_id, struct grant_row **rows,
+                             size_t *n)
+{
+    return st->be->grants_of_campaign(st, campaign_id, rows, n);
+}
+
+int store_api_token_create(struct store *st, int64_t organizer_id, const char *token_hash,
+                           int64_t now, int64_t expires_at, int64_t *id)
+{
+    return st->be->api_token_create(st, organizer_id, token_hash, now, expires_at, id);
+}
+
+int store_api_token_find(struct store *st, const char *token_hash, int64_t now,
+                         struct api_token_row *out)
+{
+    return st->be->api_token_find(st, token_hash, now, out);
+}
+
+int store_api_token_touch(struct store *st, int64_t token_id, int64_t now)
+{
+    return st->be->api_token_touch(st, token_id, now);
+}
+
+int store_api_tokens_of(struct store *st, int64_t organizer_id, struct api_token_row **rows,
+                        size_t *n)
+{
+    return st->be->api_tokens_of(st, organizer_id, rows, n);
+}
+
+int store_api_token_revoke(struct store *st, int64_t organizer_id, int64_t token_id)
+{
+    return st->be->api_token_revoke(st, organizer_id, token_id);
 }
 
 int store_webhook_insert(struct store *st, int64_t campaign_id, enum webhook_event event,
@@ -756,6 +811,12 @@ int store_inspect_webhook_events(struct store *st, store_inspect_webhook_fn row,
 int store_inspect_checkpoint(struct store *st, struct store_inspect_checkpoint *out)
 {
     return st->be->inspect_checkpoint(st, out);
+}
+
+int store_inspect_integrity(struct store *st, struct store_inspect_integrity *out,
+                            struct buf *problems)
+{
+    return st->be->inspect_integrity(st, out, problems);
 }
 
 int store_inspect_set_email(struct store *st, const char *email, const char *new_email,

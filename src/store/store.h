@@ -109,6 +109,25 @@ int store_snapshot_expire(struct store *st, int64_t max_age_us);
  * same snapshot, so whatever was read in it still holds. 0 when none is open. */
 uint64_t store_snapshot_id(struct store *st);
 
+/* The write-ahead log, for a backend that keeps one in a file beside the
+ * database (SQLite's PATH-wal), which grows with every commit until it is
+ * moved into the database and started over. store_log_trim does that when
+ * the log is larger than above_bytes: it moves every frame into the
+ * database and empties the file, waiting at most wait_ms for the writer of
+ * the moment and for readers of older snapshots (new writers wait while it
+ * works; readers never do). applies is 0 for a backend without such a log
+ * (the rest is then 0); trimmed is 1 when the log was emptied, busy 1 when
+ * a writer or a reader kept it from finishing in time (try again later);
+ * bytes_before and bytes_after are the file's sizes. */
+struct store_log_trim {
+    int applies;
+    int trimmed;
+    int busy;
+    int64_t bytes_before;
+    int64_t bytes_after;
+};
+int store_log_trim(struct store *st, int64_t above_bytes, int wait_ms, struct store_log_trim *out);
+
 /* ---- campaigns ---- */
 struct campaign_row {
     int64_t id;
@@ -290,6 +309,8 @@ struct click_record {
     int64_t at;
     int assigned;             /* target_id is a new assignment */
     int rerouted;
+    int assignment_only;      /* no click: only the new assignment is kept (a review of
+                                 the action page, or a report that moved the supporter) */
 };
 /* Inserts the click rows of a batch (inside a transaction). */
 int store_clicks_insert(struct store *st, const struct click_record *clicks, size_t n);
@@ -387,7 +408,9 @@ int store_export_clicks(struct store *st, int64_t campaign_id, store_row_fn row,
 
 /* ---- organizers ---- */
 /* Creates the organizer, or replaces the password of an existing one (which
- * ends all their sessions). *created tells which. */
+ * ends all their sessions and deletes all their API tokens). *created tells
+ * which. A new organizer has the role ORGANIZER_PLAIN until
+ * store_organizer_set_role says otherwise. */
 int store_organizer_set_password(struct store *st, const char *email, const char *password_hash,
                                  int64_t now, int *created);
 /* The organizer's id and password hash (caller frees *password_hash). */
@@ -397,8 +420,59 @@ int store_session_create(struct store *st, int64_t organizer_id, const char *tok
 int store_session_delete(struct store *st, const char *token_hash);
 int store_session_organizer(struct store *st, const char *token_hash, int64_t now,
                             int64_t *organizer_id);
+
+/* ---- roles (docs/DASHBOARD.md, "Roles"; the decisions: service/access.c) ---- */
+/* The server role: an administrator sees and does everything; a plain
+ * organizer only what their campaign roles allow. Stored as "admin" and
+ * "organizer". */
+enum organizer_role { ORGANIZER_PLAIN = 0, ORGANIZER_ADMIN = 1 };
+/* A role on one campaign, stored as "viewer", "editor", "owner"; the order
+ * is not a rule (the rules are in service/access.c). */
+enum campaign_role { CAMPAIGN_ROLE_VIEWER = 1, CAMPAIGN_ROLE_EDITOR = 2, CAMPAIGN_ROLE_OWNER = 3 };
+
+/* STORE_NOT_FOUND when there is no such organizer. */
+int store_organizer_set_role(struct store *st, int64_t organizer_id, enum organizer_role role);
+int store_organizer_role(struct store *st, int64_t organizer_id, enum organizer_role *role);
+/* Gives the organizer the role on the campaign, replacing the one they had. */
+int store_grant_set(struct store *st, int64_t campaign_id, int64_t organizer_id,
+                    enum campaign_role role, int64_t now);
+/* STORE_NOT_FOUND when the organizer had no role on the campaign. */
+int store_grant_delete(struct store *st, int64_t campaign_id, int64_t organizer_id);
+/* The organizer's role on the campaign; STORE_NOT_FOUND when none. */
+int store_grant_role(struct store *st, int64_t organizer_id, int64_t campaign_id,
+                     enum campaign_role *role);
+struct grant_row {
+    char email[321];
+    enum campaign_role role;
+    int64_t granted_at;
+};
+/* Every grant on the campaign, by email; caller frees *rows (NULL when none). */
+int store_grants_of_campaign(struct store *st, int64_t campaign_id, struct grant_row **rows,
+                             size_t *n);
+
+/* ---- API tokens (stored as their SHA-256, with an expiry) ---- */
+struct api_token_row {
+    int64_t id;
+    int64_t organizer_id;
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t last_used_at; /* 0: never used */
+};
+/* *id gets the new token's id (unique for the store's lifetime). */
 int store_api_token_create(struct store *st, int64_t organizer_id, const char *token_hash,
-                           int64_t now);
-int store_api_token_organizer(struct store *st, const char *token_hash, int64_t *organizer_id);
+                           int64_t now, int64_t expires_at, int64_t *id);
+/* The token with this hash if it has not expired (expires_at > now);
+ * STORE_NOT_FOUND otherwise. */
+int store_api_token_find(struct store *st, const char *token_hash, int64_t now,
+                         struct api_token_row *out);
+/* Sets the token's last use to now. */
+int store_api_token_touch(struct store *st, int64_t token_id, int64_t now);
+/* The organizer's tokens, expired ones included, oldest first; caller frees
+ * *rows (NULL when none). */
+int store_api_tokens_of(struct store *st, int64_t organizer_id, struct api_token_row **rows,
+                        size_t *n);
+/* Deletes the organizer's token; STORE_NOT_FOUND when they have none with
+ * this id. */
+int store_api_token_revoke(struct store *st, int64_t organizer_id, int64_t token_id);
 
 #endif

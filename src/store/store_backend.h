@@ -48,6 +48,7 @@ struct store_backend {
     void (*snapshot_end)(struct store *st);
     int (*snapshot_expire)(struct store *st, int64_t max_age_us);
     uint64_t (*snapshot_id)(struct store *st);
+    int (*log_trim)(struct store *st, int64_t above_bytes, int wait_ms, struct store_log_trim *out);
 
     int (*campaign_get)(struct store *st, const char *slug, struct campaign_row *out);
     int (*campaign_peek)(struct store *st, const char *slug, int64_t id, struct campaign_row *out);
@@ -136,9 +137,23 @@ struct store_backend {
     int (*session_delete)(struct store *st, const char *token_hash);
     int (*session_organizer)(struct store *st, const char *token_hash, int64_t now,
                              int64_t *organizer_id);
+    int (*organizer_set_role)(struct store *st, int64_t organizer_id, enum organizer_role role);
+    int (*organizer_role)(struct store *st, int64_t organizer_id, enum organizer_role *role);
+    int (*grant_set)(struct store *st, int64_t campaign_id, int64_t organizer_id,
+                     enum campaign_role role, int64_t now);
+    int (*grant_delete)(struct store *st, int64_t campaign_id, int64_t organizer_id);
+    int (*grant_role)(struct store *st, int64_t organizer_id, int64_t campaign_id,
+                      enum campaign_role *role);
+    int (*grants_of_campaign)(struct store *st, int64_t campaign_id, struct grant_row **rows,
+                              size_t *n);
     int (*api_token_create)(struct store *st, int64_t organizer_id, const char *token_hash,
-                            int64_t now);
-    int (*api_token_organizer)(struct store *st, const char *token_hash, int64_t *organizer_id);
+                            int64_t now, int64_t expires_at, int64_t *id);
+    int (*api_token_find)(struct store *st, const char *token_hash, int64_t now,
+                          struct api_token_row *out);
+    int (*api_token_touch)(struct store *st, int64_t token_id, int64_t now);
+    int (*api_tokens_of)(struct store *st, int64_t organizer_id, struct api_token_row **rows,
+                         size_t *n);
+    int (*api_token_revoke)(struct store *st, int64_t organizer_id, int64_t token_id);
 
     /* store_webhooks.h */
     int (*webhook_insert)(struct store *st, int64_t campaign_id, enum webhook_event event,
@@ -174,6 +189,8 @@ struct store_backend {
                           store_inspect_outbox_fn row, void *ctx);
     int (*inspect_webhook_events)(struct store *st, store_inspect_webhook_fn row, void *ctx);
     int (*inspect_checkpoint)(struct store *st, struct store_inspect_checkpoint *out);
+    int (*inspect_integrity)(struct store *st, struct store_inspect_integrity *out,
+                             struct buf *problems);
     int (*inspect_set_email)(struct store *st, const char *email, const char *new_email,
                              int64_t *changed);
     int (*inspect_set_leases)(struct store *st, int64_t lease_until, int64_t *changed);

@@ -89,6 +89,16 @@ struct store_inspect_checkpoint {
 };
 int store_inspect_checkpoint(struct store *st, struct store_inspect_checkpoint *out);
 
+/* The database's own check of its structure (SQLite's PRAGMA
+ * integrity_check): applies is 0 for a backend without one; ok is 1 when it
+ * found nothing, else problems gets its findings, one per line. */
+struct store_inspect_integrity {
+    int applies;
+    int ok;
+};
+int store_inspect_integrity(struct store *st, struct store_inspect_integrity *out,
+                            struct buf *problems);
+
 /* ---- fault injection, for tests only ---- */
 
 /* Stores new_email as the address of every supporter whose address matches

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,8 +91,35 @@ static int tx_begin(struct sqlite_store *st, const char *sql, const char *what)
     return 0;
 }
 
+/* While a handle of this process empties the write-ahead log
+ * (sqlite_log_trim), the process's writers wait here instead of competing
+ * with it for SQLite's write lock: a writer that commits and begins again at
+ * once would otherwise win that lock nearly every time, and the log would
+ * grow while the trim waits. The trim is bounded by its own wait. */
+static pthread_mutex_t trim_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t trim_done = PTHREAD_COND_INITIALIZER;
+static int trim_running;
+
+static void trim_gate(void)
+{
+    pthread_mutex_lock(&trim_lock);
+    while (trim_running)
+        pthread_cond_wait(&trim_done, &trim_lock);
+    pthread_mutex_unlock(&trim_lock);
+}
+
+static void trim_mark(int running)
+{
+    pthread_mutex_lock(&trim_lock);
+    trim_running = running;
+    if (!running)
+        pthread_cond_broadcast(&trim_done);
+    pthread_mutex_unlock(&trim_lock);
+}
+
 int sql_begin(struct sqlite_store *st)
 {
+    trim_gate();
     return tx_begin(st, "BEGIN IMMEDIATE", "begin");
 }
 
@@ -221,7 +249,7 @@ static int busy_wait(void *ctx, int count)
     if (count == 0)
         st->busy_since_us = now;
     int64_t waited = now - st->busy_since_us;
-    if (waited >= BUSY_LIMIT_US)
+    if (waited >= st->busy_limit_us)
         return 0;
     struct timespec pause = {0, waited < BUSY_FAST_US ? 50000L : 2000000L};
     nanosleep(&pause, NULL);
@@ -247,6 +275,7 @@ static int sqlite_open(const char *path, struct store **out, char *err, size_t e
         free(st);
         return -1;
     }
+    st->busy_limit_us = BUSY_LIMIT_US;
     sqlite3_busy_handler(st->db, busy_wait, st);
     if (sql_exec(st, "PRAGMA journal_mode=WAL") != 0 ||
         sql_exec(st, "PRAGMA synchronous=FULL") != 0 ||
@@ -1682,6 +1711,64 @@ static int sqlite_snapshot_expire(struct store *base, int64_t max_age_us)
     return open;
 }
 
+/* ---------- the write-ahead log ---------- */
+
+int64_t sqlite_log_bytes(struct sqlite_store *st, const char *op)
+{
+    const char *wal = sqlite3_filename_wal(sqlite3_db_filename(st->db, "main"));
+    struct stat sb;
+    if (wal && stat(wal, &sb) == 0)
+        return (int64_t)sb.st_size;
+    if (wal && errno == ENOENT) /* no file: an empty log */
+        return 0;
+    log_error("store.error", "op=%s error=\"cannot stat the log: %s\"", op,
+              wal ? strerror(errno) : "no name");
+    return -1;
+}
+
+/* A TRUNCATE checkpoint: SQLite takes the write lock (waiting for the writer
+ * of the moment, new writers wait behind it), copies every frame into the
+ * database, waits until no reader is left on an older snapshot (readers that
+ * begin meanwhile read the database and never block it), syncs, and
+ * truncates the log to zero bytes. The waits go through busy_wait, limited
+ * here to wait_ms. Without the write lock in time it only copies what it can
+ * and answers SQLITE_BUSY: the log was not emptied. Meanwhile the writers of
+ * this process wait at trim_gate; another process's writers compete. */
+static int sqlite_log_trim(struct store *base, int64_t above_bytes, int wait_ms,
+                           struct store_log_trim *out)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    if (st->in_tx) {
+        log_error("store.error", "op=log_trim error=\"inside a transaction\"");
+        return -1;
+    }
+    struct store_log_trim r = {.applies = 1};
+    r.bytes_before = sqlite_log_bytes(st, "log_trim");
+    if (r.bytes_before < 0)
+        return -1;
+    r.bytes_after = r.bytes_before;
+    if (r.bytes_before <= above_bytes) {
+        *out = r;
+        return 0;
+    }
+    int log_frames = -1, moved = -1;
+    st->busy_limit_us = (int64_t)(wait_ms > 0 ? wait_ms : 0) * 1000;
+    trim_mark(1);
+    int rc =
+        sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &moved);
+    trim_mark(0);
+    st->busy_limit_us = BUSY_LIMIT_US;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        return sql_error(st, "log_trim");
+    r.busy = rc == SQLITE_BUSY;
+    r.trimmed = !r.busy;
+    r.bytes_after = sqlite_log_bytes(st, "log_trim");
+    if (r.bytes_after < 0)
+        return -1;
+    *out = r;
+    return 0;
+}
+
 static int sqlite_begin(struct store *base)
 {
     struct sqlite_store *st = sqlite_of(base);
@@ -1732,6 +1819,7 @@ const struct store_backend store_backend_sqlite = {
     .snapshot_end = sqlite_snapshot_end,
     .snapshot_expire = sqlite_snapshot_expire,
     .snapshot_id = sqlite_snapshot_id,
+    .log_trim = sqlite_log_trim,
     .campaign_get = sqlite_campaign_get,
     .campaign_peek = sqlite_campaign_peek,
     .campaign_get_by_id = sqlite_campaign_get_by_id,
@@ -1789,8 +1877,17 @@ const struct store_backend store_backend_sqlite = {
     .session_create = sqlite_session_create,
     .session_delete = sqlite_session_delete,
     .session_organizer = sqlite_session_organizer,
+    .organizer_set_role = sqlite_organizer_set_role,
+    .organizer_role = sqlite_organizer_role,
+    .grant_set = sqlite_grant_set,
+    .grant_delete = sqlite_grant_delete,
+    .grant_role = sqlite_grant_role,
+    .grants_of_campaign = sqlite_grants_of_campaign,
     .api_token_create = sqlite_api_token_create,
-    .api_token_organizer = sqlite_api_token_organizer,
+    .api_token_find = sqlite_api_token_find,
+    .api_token_touch = sqlite_api_token_touch,
+    .api_tokens_of = sqlite_api_tokens_of,
+    .api_token_revoke = sqlite_api_token_revoke,
     .webhook_insert = sqlite_webhook_insert,
     .webhook_claim = sqlite_webhook_claim,
     .webhook_sent = sqlite_webhook_sent,
@@ -1809,6 +1906,7 @@ const struct store_backend store_backend_sqlite = {
     .inspect_outbox = sqlite_inspect_outbox,
     .inspect_webhook_events = sqlite_inspect_webhook_events,
     .inspect_checkpoint = sqlite_inspect_checkpoint,
+    .inspect_integrity = sqlite_inspect_integrity,
     .inspect_set_email = sqlite_inspect_set_email,
     .inspect_set_leases = sqlite_inspect_set_leases,
 };

@@ -161,16 +161,41 @@ int sqlite_inspect_checkpoint(struct store *base, struct store_inspect_checkpoin
     c.busy = rc == SQLITE_BUSY;
     c.log_frames = log_frames;
     c.moved_frames = moved;
-    const char *wal = sqlite3_filename_wal(sqlite3_db_filename(st->db, "main"));
-    struct stat sb;
-    if (wal && stat(wal, &sb) == 0) {
-        c.log_bytes = (int64_t)sb.st_size;
-    } else if (!wal || errno != ENOENT) { /* no file: an empty log */
-        log_error("store.error", "op=inspect_checkpoint error=\"cannot stat the log: %s\"",
-                  wal ? strerror(errno) : "no name");
+    c.log_bytes = sqlite_log_bytes(st, "inspect_checkpoint");
+    if (c.log_bytes < 0)
+        return -1;
+    *out = c;
+    return 0;
+}
+
+int sqlite_inspect_integrity(struct store *base, struct store_inspect_integrity *out,
+                             struct buf *problems)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK)
+        return sql_error(st, "inspect integrity");
+    struct store_inspect_integrity r = {.applies = 1, .ok = 1};
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(s, 0);
+        if (line && strcmp(line, "ok") == 0)
+            continue;
+        r.ok = 0;
+        buf_puts(problems, line ? line : "(no text)");
+        buf_putc(problems, '\n');
+    }
+    if (rc != SQLITE_DONE) {
+        sql_error(st, "inspect integrity");
+        sqlite3_finalize(s);
         return -1;
     }
-    *out = c;
+    sqlite3_finalize(s);
+    if (buf_failed(problems)) {
+        log_error("store.error", "op=inspect_integrity error=\"out of memory\"");
+        return -1;
+    }
+    *out = r;
     return 0;
 }
 

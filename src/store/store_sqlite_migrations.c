@@ -149,6 +149,34 @@ static const char *const migration_steps[] = {
     /* 8: the number of the supporter's held change (a re-pledge), the epoch
      * of the link that confirms it */
     "ALTER TABLE supporters ADD COLUMN change_epoch INTEGER NOT NULL DEFAULT 0;",
+    /* 9: roles (docs/DASHBOARD.md, "Roles"): a server role per organizer
+     * (the organizers there before become administrators, so nobody is
+     * locked out; a new one is a plain organizer until given a role), a role
+     * per organizer and campaign, and API tokens with an id, an expiry (90
+     * days from this upgrade for the tokens there before) and a last use */
+    "ALTER TABLE organizers ADD COLUMN role TEXT NOT NULL DEFAULT 'organizer' "
+    "  CHECK (role IN ('admin', 'organizer'));"
+    "UPDATE organizers SET role = 'admin';"
+    "CREATE TABLE campaign_grants ("
+    "  campaign_id INTEGER NOT NULL REFERENCES campaigns(id),"
+    "  organizer_id INTEGER NOT NULL REFERENCES organizers(id),"
+    "  role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),"
+    "  granted_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (campaign_id, organizer_id));"
+    "CREATE INDEX campaign_grants_by_organizer ON campaign_grants(organizer_id);"
+    "CREATE TABLE api_tokens_v9 ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  organizer_id INTEGER NOT NULL REFERENCES organizers(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  last_used_at INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO api_tokens_v9 (token_hash, organizer_id, created_at, expires_at) "
+    "  SELECT token_hash, organizer_id, created_at, "
+    "  CAST(strftime('%s', 'now') AS INTEGER) + 90 * 86400 FROM api_tokens;"
+    "DROP TABLE api_tokens;"
+    "ALTER TABLE api_tokens_v9 RENAME TO api_tokens;"
+    "CREATE INDEX api_tokens_by_organizer ON api_tokens(organizer_id);",
 };
 
 const char *const *sqlite_migrations(int *count)

@@ -379,7 +379,7 @@ def launch_utc(campaign):
 
 
 def render_template(src, values):
-    """The campaign's template language (PRODUCT.md, "Campaign file"): sections
+    """The campaign's template language (docs/CAMPAIGN.md, "Campaign file"): sections
     {{#name}}..{{/name}} and {{#statement}}..{{/statement}} render their inside
     only when the value is non-empty; placeholders are replaced by the values,
     which are never read again as a template."""

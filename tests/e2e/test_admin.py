@@ -1,5 +1,5 @@
 """
-test_admin: the organizer's dashboard over HTTP (PRODUCT.md, "HTTP routes" and
+test_admin: the organizer's dashboard over HTTP (docs/API.md, "HTTP routes" and
 "Promises": an organizer's dashboard and data are reachable only after login).
 
 The access rules are checked for every route `muster routes` prints, so a new
@@ -40,7 +40,7 @@ def route_table():
                          check=True, env=env).stdout
     rows = [line.split() for line in out.splitlines() if line.strip()]
     assert rows, "muster routes printed nothing"
-    return [(method, pattern, flags.split(",")) for method, pattern, flags in rows]
+    return [(method, pattern, flags.split(",")) for method, pattern, flags, _access in rows]
 
 
 ROUTES = route_table()
@@ -93,10 +93,15 @@ class Organizer:
         return self.request("GET", path, headers=headers)
 
     def csrf(self):
-        if "muster_csrf" not in self.cookies:
-            r = self.get("/login")
-            assert "muster_csrf" in self.cookies, r.headers
-        return self.cookies["muster_csrf"]
+        """The CSRF field a page gives this browser: bound to its session when
+        logged in, else to its muster_csrf cookie (both HMACs under the
+        server's secret, so the cookie alone is not the field)."""
+        page = self.get("/admin" if "muster_session" in self.cookies else "/login")
+        if page.status != 200:  # the session ended: the login page's token
+            page = self.get("/login")
+        m = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert m, f"no csrf field on the page: {page}"
+        return m.group(1)
 
     def post_form(self, path, fields, with_csrf=True):
         fields = dict(fields)

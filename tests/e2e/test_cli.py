@@ -1,5 +1,5 @@
 """
-test_cli: the command line (PRODUCT.md, "Command line" and "Campaign file"):
+test_cli: the command line (README.md, "Command line" and "Campaign file"):
 `campaign apply` (invalid files refused as a whole with every error listed,
 --dry-run, idempotence), `campaign list|show`, usage errors, `target close`,
 and `stats`; stored text reaches a terminal with its control characters
@@ -10,12 +10,14 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
+import time
 import urllib.parse
 
 import pytest
 
-from conftest import BACKEND, MUSTER_BIN, make_campaign, sanitizer_lines
+from conftest import BACKEND, MUSTER_BIN, ROOT, make_campaign, sanitizer_lines, wait_until
 
 
 def snapshot(m):
@@ -95,6 +97,53 @@ def test_invalid_file_of_a_new_campaign_creates_nothing(make_muster):
     assert any(line.startswith("new.json: $.targets") for line in error_lines(err)), err
     assert snapshot(m) == before
     assert m.cli("campaign", "show", "other-day")[0] == 2
+
+
+def test_launch_moment_in_a_daylight_saving_gap_is_refused_naming_the_field_and_the_gap(
+        make_muster):
+    m = make_muster(start=False)
+    before = snapshot(m)
+    bad = make_campaign({"slug": "gap-day"})
+    bad["launch"] = {"at": "2031-03-09T02:30:00", "timezone": "America/New_York"}
+    m.write_campaign(bad, name="gap.json")
+    code, out, err = m.cli("campaign", "apply", "gap.json")
+    assert code == 2, (code, out, err)
+    lines = error_lines(err)
+    assert len(lines) == 1, err
+    assert lines[0].startswith("gap.json: $.launch.at: "), lines[0]
+    assert "does not exist" in lines[0] and "from 02:00 to 03:00" in lines[0], lines[0]
+    assert snapshot(m) == before
+    assert m.cli("campaign", "apply", "gap.json", "--dry-run")[0] == 2
+
+
+def test_launch_moment_that_occurs_twice_is_applied_with_a_warning_naming_the_first(make_muster):
+    m = make_muster(start=False)
+    twice = make_campaign({"slug": "twice-day"})
+    twice["launch"] = {"at": "2031-11-02T01:30:00", "timezone": "America/New_York"}
+    m.write_campaign(twice, name="twice.json")
+    code, out, err = m.cli("campaign", "apply", "twice.json")
+    assert code == 0, (code, out, err)
+    warning = [line for line in error_lines(err) if "$.launch.at" in line]
+    assert len(warning) == 1, err
+    assert "occurs twice" in warning[0] and "using the first" in warning[0], warning[0]
+    assert "2031-11-02T05:30:00Z" in warning[0], warning[0]  # 01:30 EDT, not EST
+    stored = {c["slug"]: c for c in m.inspect("campaigns")}["twice-day"]
+    assert stored["launch_utc"] == 1951363800, stored  # 2031-11-02T05:30:00Z
+
+
+def test_launch_moment_in_the_past_is_applied_with_a_warning(make_muster):
+    m = make_muster(start=False)
+    past = make_campaign({"slug": "past-day"})
+    past["launch"] = {"at": "2020-06-01T10:00:00", "timezone": "UTC"}
+    m.write_campaign(past, name="past.json")
+    code, out, err = m.cli("campaign", "apply", "past.json")
+    assert code == 0, (code, out, err)
+    assert "created" in out, out
+    warning = [line for line in error_lines(err) if "$.launch.at" in line]
+    assert len(warning) == 1 and "has passed" in warning[0], err
+    # a moment ahead gets no warning
+    code, out, err = m.cli("campaign", "apply", "campaign.json")
+    assert code == 0 and "$.launch.at" not in err, err
 
 
 # ----------------------------------------------------------------------------- apply
@@ -432,3 +481,82 @@ def test_stored_escape_sequences_reach_the_terminal_neutralised(make_muster):
     code, piped, err = m.cli("export", m.slug, "supporters")
     assert code == 0, err
     assert HOSTILE_NAME in piped
+
+
+# ----------------------------------------------------------------------------- demo
+
+
+def test_demo_campaign_moment_is_two_days_ahead_on_the_hour(make_muster):
+    """`muster demo` applies the bundled campaign with its moment moved to two days
+    from now, on the hour in the campaign's zone: a first visit does not find a
+    moment that has passed while the mails promise a reminder."""
+    m = make_muster(start=False, apply=False)
+    env = dict(m.env, MUSTER_DEMO_FILE=str(ROOT / "examples" / "docs-day.json"))
+    err_path = m.dir / "demo.stderr"
+    with open(m.dir / "demo.stdout", "wb") as out, open(err_path, "wb") as err:
+        proc = subprocess.Popen([MUSTER_BIN, "demo"], cwd=m.dir, env=env, stdout=out,
+                                stderr=err, stdin=subprocess.DEVNULL)
+    try:
+        started = time.time()
+
+        def up():
+            try:
+                return m.get("/healthz", timeout=2).status == 200
+            except OSError:
+                return proc.poll() is not None
+
+        wait_until(up, 15, what="muster demo answering")
+        assert proc.poll() is None, err_path.read_text()
+        page = m.get("/c/docs-day")
+        assert page.status == 200, page
+        assert "has passed" not in page.text
+        stored = {c["slug"]: c for c in m.inspect("campaigns")}["docs-day"]
+        at = stored["launch_utc"]
+        assert started + 2 * 86400 <= at <= time.time() + 2 * 86400 + 3600, (started, at)
+        assert at % 3600 == 0, at  # America/New_York is a whole number of hours off UTC
+        assert "$.launch.at" not in err_path.read_text()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    assert not sanitizer_lines(err_path.read_text()), err_path.read_text()[-4000:]
+
+
+# ----------------------------------------------------------------------------- import
+
+
+def test_import_keeps_the_good_rows_exits_0_and_reports_each_refusal(make_muster):
+    m = make_muster(start=False)
+    (m.dir / "people.csv").write_text(
+        "email,name,consent,timezone\n"
+        "ok1@example.org,One,yes,UTC\n"
+        "no@example.org,No,no,UTC\n"
+        "ok2@example.org,Two,yes,Europe/Berlin\n"
+        "bad-address,Bad,yes,UTC\n", encoding="utf-8")
+    code, out, err = m.cli("import", m.slug, "people.csv")
+    assert code == 0, (code, out, err)
+    assert "imported 2 supporters, refused 2" in out, out
+    lines = error_lines(err)
+    assert any(line.startswith("people.csv:3: refused: ") and "consent" in line
+               for line in lines), err
+    assert any(line.startswith("people.csv:5: refused: ") and "email" in line
+               for line in lines), err
+    assert m.supporter("ok1@example.org")["status"] == "confirmed"
+    assert m.supporter("ok2@example.org") is not None
+    assert m.supporter("no@example.org") is None
+
+
+def test_import_strict_refuses_the_whole_file_when_a_row_is_refused(make_muster):
+    m = make_muster(start=False)
+    (m.dir / "people.csv").write_text(
+        "email,consent\nok1@example.org,yes\nno@example.org,no\n", encoding="utf-8")
+    code, out, err = m.cli("import", m.slug, "people.csv", "--strict")
+    assert code == 2, (code, out, err)
+    assert "people.csv:3: refused: " in err, err
+    assert "nothing was imported" in err, err
+    assert m.supporter("ok1@example.org") is None
+    assert m.supporter_count() == 0
+    # a clean file imports under --strict too
+    (m.dir / "clean.csv").write_text("email,consent\nok1@example.org,yes\n", encoding="utf-8")
+    code, out, err = m.cli("import", "--strict", m.slug, "clean.csv")
+    assert code == 0, (code, out, err)
+    assert m.supporter("ok1@example.org") is not None

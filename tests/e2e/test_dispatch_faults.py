@@ -1,6 +1,6 @@
 """
 test_dispatch_faults: reminders against a misbehaving relay (tests/e2e/smtp_fault.py;
-PRODUCT.md flow step 4 "Launch" and "Promises"; docs/ARCHITECTURE.md "Data flow of
+README.md flow step 4 "Launch" and "Promises"; docs/ARCHITECTURE.md "Data flow of
 a launch").
 
 (a) 4xx twice (at RCPT or at the final dot), then accepted: `muster launch` exits
@@ -390,7 +390,7 @@ def test_sender_still_sending_when_its_lease_expires_does_not_get_its_reminders_
 def test_relay_refusing_the_sender_does_not_burn_every_reminder(setup, relay, reply):
     """A 5xx to MAIL FROM is about the sender (credentials, MUSTER_FROM), not about a
     supporter: once the organizer fixes the relay or the setting, the reminders must
-    still go (PRODUCT.md: permanent failures are recorded *per supporter*; every owed
+    still go (README.md: permanent failures are recorded *per supporter*; every owed
     reminder arrives; transport_smtp.c: login and setting failures are temporary)."""
     relay.default = at_mail(reply)
     addrs = [f"owed{i}@example.org" for i in range(20)]

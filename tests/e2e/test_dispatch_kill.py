@@ -1,5 +1,5 @@
 """
-test_dispatch_kill: exactly-once reminders across `kill -9` (PRODUCT.md flow step
+test_dispatch_kill: exactly-once reminders across `kill -9` (README.md flow step
 4 "Launch" and "Promises"; docs/ARCHITECTURE.md "Why a reminder is sent once, and
 at least once").
 

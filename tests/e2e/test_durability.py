@@ -1,6 +1,6 @@
 """
 test_durability: "No pledge that was answered with success is ever lost,
-including on kill -9" (PRODUCT.md, "Promises"), and the confirmation mail it
+including on kill -9" (README.md, "Promises"), and the confirmation mail it
 owes still goes out after the restart.
 """
 import concurrent.futures

@@ -1,5 +1,5 @@
 """
-test_flow: the supporter's whole path through the real server (PRODUCT.md,
+test_flow: the supporter's whole path through the real server (README.md,
 "The flow", steps 2 to 5, and "Email"): pledge as JSON, the confirmation mail,
 the double opt-in, the "you're in" mail with its calendar file, `muster launch`,
 the reminder and the one-click link, and who gets no reminder.

@@ -1,5 +1,5 @@
 """
-test_launch: the launch and the one click beyond the happy path (PRODUCT.md,
+test_launch: the launch and the one click beyond the happy path (README.md,
 "The flow" steps 4 and 5, "Targets"): launching with or without a running
 server, --dry-run, concurrent senders, the scheduled launch, confirming during
 the window, SMTP temporary and permanent failures, the action page, and the

@@ -1,5 +1,5 @@
 """
-test_pledge: the rules of POST /c/SLUG/pledge (PRODUCT.md, "The flow" step 2,
+test_pledge: the rules of POST /c/SLUG/pledge (docs/API.md, "The flow" step 2,
 "HTTP routes", "Email"): one supporter per address, the same answer whether or
 not the address pledged before, a confirmed pledge changed only by a new
 confirmation, field errors as JSON, CSRF for forms, the per-IP limit, and
@@ -202,7 +202,8 @@ FORM = {"email": "ada@example.org", "name": "Ada", "timezone": "Europe/Berlin",
         "consent": "yes", "statement": "Because."}
 
 
-@pytest.mark.parametrize("variant", ["none", "cookie-only", "field-only", "mismatch", "empty"])
+@pytest.mark.parametrize("variant", ["none", "cookie-only", "field-only", "mismatch", "empty",
+                                     "cookie-as-field"])
 def test_form_pledge_without_valid_csrf_is_403_and_writes_nothing(muster, smtp, variant):
     name, cookie_value, field_value = csrf_from_page(muster)
     fields = dict(FORM)
@@ -219,6 +220,9 @@ def test_form_pledge_without_valid_csrf_is_403_and_writes_nothing(muster, smtp, 
     elif variant == "empty":
         cookie = f"{name}="
         fields["csrf"] = ""
+    elif variant == "cookie-as-field":  # what a cookie planted from a sibling domain could pair
+        cookie = f"{name}={cookie_value}"
+        fields["csrf"] = cookie_value
     r = muster.post_form(f"/c/{muster.slug}/pledge", fields, cookie=cookie)
     assert r.status == 403, r
     assert muster.supporter_count() == 0
@@ -228,7 +232,8 @@ def test_form_pledge_without_valid_csrf_is_403_and_writes_nothing(muster, smtp, 
 
 def test_form_pledge_with_csrf_token_from_the_page_works(muster, smtp):
     name, cookie_value, field_value = csrf_from_page(muster)
-    assert cookie_value == field_value
+    # The field is an HMAC of the cookie under the server's secret, not the cookie.
+    assert cookie_value != field_value
     fields = dict(FORM, csrf=field_value)
     r = muster.post_form(f"/c/{muster.slug}/pledge", fields, cookie=f"{name}={cookie_value}")
     assert 200 <= r.status < 400, r

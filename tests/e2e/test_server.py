@@ -1,5 +1,5 @@
 """
-test_server: the HTTP server as an operator and a stranger see it (PRODUCT.md,
+test_server: the HTTP server as an operator and a stranger see it (docs/API.md,
 "HTTP routes", "Tokens", "The flow" step 5): identical 404s for every wrong
 token, HEAD records nothing, /healthz and /metrics, changes by other commands
 seen at once, the countdown before the moment, a clean stop on SIGTERM, every
@@ -107,6 +107,142 @@ def test_head_on_action_link_records_no_click(muster, smtp):
     assert muster.stats()["clicks"] == 0
     assert muster.get(a_path).status == 302
     muster.wait_clicks(1)
+
+
+def raw_head(muster, path):
+    """A HEAD over a raw socket: (status line, header names, bytes after the
+    header block) -- http.client would not read a body a HEAD answer carries."""
+    with socket.create_connection(("127.0.0.1", muster.port), timeout=5) as c:
+        c.sendall(f"HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head, rest
+
+
+# Headers whose values may differ between two answers to the same request.
+VARYING = {"date", "set-cookie", "content-length"}
+
+
+def same_answer(get, head):
+    """HEAD must carry GET's status and headers (RFC 9110 9.3.2)."""
+    assert head.status == get.status, (get, head)
+    g = {k.lower(): v for k, v in get.headers.items()}
+    h = {k.lower(): v for k, v in head.headers.items()}
+    assert set(g) == set(h), (sorted(g), sorted(h))
+    for name in set(g) - VARYING:
+        assert g[name] == h[name], (name, g[name], h[name])
+
+
+def test_head_on_the_action_link_answers_as_get_would_and_records_nothing(muster, smtp):
+    muster.confirm_supporter("ada@example.org")
+    muster.launch()
+    a_path = path_of(smtp.wait_one("ada@example.org", "reminder").link("/a/"))
+    head = muster.head(a_path)
+    assert head.status == 302, head
+    head_block, rest = raw_head(muster, a_path)
+    assert head_block.startswith(b"HTTP/1.1 302 "), head_block
+    assert rest == b"", rest[:200]
+    muster.assert_clicks_stay(0, seconds=1.0)
+    get = muster.get(a_path)
+    same_answer(get, head)
+    muster.wait_clicks(1)
+    for path in (a_path + "?review=1",):
+        same_answer(muster.get(path), muster.head(path))
+
+
+def test_head_on_every_get_route_answers_as_get_with_no_body(muster, smtp):
+    s = muster.confirm_supporter("ada@example.org")
+    confirm_token = path_of(s["confirm_url"]).rsplit("/", 1)[1]
+    unsub_token = path_of(s["unsubscribe_url"]).rsplit("/", 1)[1]
+    cal = re.search(r'href="/c/[^/]+/calendar/([A-Za-z0-9_-]+\.ics)"', s["thank_you"].text)
+    assert cal
+    muster.launch()
+    a_token = path_of(smtp.wait_one("ada@example.org", "reminder").link("/a/")).rsplit("/", 1)[1]
+    code, out, err = muster.cli("routes")
+    assert code == 0, err
+    values = {":slug": muster.slug, ":file": cal.group(1), ":target": "handbook-github"}
+    tokens = {"/confirm/": confirm_token, "/a/": a_token, "/u/": unsub_token}
+    paths = []
+    for line in out.splitlines():
+        method, pattern = line.split()[:2]
+        if method != "GET":
+            continue
+        path = pattern
+        for name, value in values.items():
+            path = path.replace(name, value)
+        for prefix, token in tokens.items():
+            if path.startswith(prefix):
+                path = path.replace(":token", token)
+        assert ":" not in path, f"no value for a parameter of {pattern}"
+        paths.append(path)
+    paths += ["/no/such/page", "/favicon.ico"]
+    for path in paths:
+        head = muster.head(path)
+        block, rest = raw_head(muster, path)
+        assert rest == b"", (path, rest[:200])
+        same_answer(muster.get(path), head)
+    muster.wait_clicks(1)
+    muster.assert_clicks_stay(1, seconds=0.5)
+
+
+def test_review_shows_the_page_and_counts_no_click(muster, smtp):
+    """?review=1 is reading, not acting: no click, no one "who followed their
+    link", but a review in /metrics; the link itself still counts."""
+    muster.confirm_supporter("ada@example.org")
+    muster.launch()
+    a_path = path_of(smtp.wait_one("ada@example.org", "reminder").link("/a/"))
+    for _ in range(2):
+        assert muster.get(a_path + "?review=1").status == 200
+    muster.assert_clicks_stay(0, seconds=1.0)
+    st = muster.stats()
+    assert st["clicks"] == 0 and st["supporters_clicked"] == 0, st
+    assert sum(t["clicks"] for t in st["targets"]) == 0, st["targets"]
+    metrics = muster.get("/metrics").text
+    assert re.search(r"^muster_reviews_total 2$", metrics, re.M), metrics
+    assert re.search(r"^muster_clicks_total 0$", metrics, re.M), metrics
+    assert muster.get(a_path).status == 302
+    muster.wait_clicks(1)
+    assert muster.get(a_path + "?review=1").status == 200
+    muster.assert_clicks_stay(1, seconds=1.0)
+    assert muster.stats()["supporters_clicked"] == 1
+
+
+def test_favicon_is_served_with_a_long_cache_and_linked_inline_from_the_pages(muster):
+    r = muster.get("/favicon.ico")
+    assert r.status == 200, r
+    assert r.header("Content-Type") == "image/svg+xml", r.headers
+    assert "max-age=31536000" in r.header("Cache-Control"), r.headers
+    assert r.body.startswith(b"<svg") and len(r.body) < 1024, r.body[:100]
+    for path in (f"/c/{muster.slug}", "/login", "/no/such/page"):
+        page = muster.get(path).text
+        head = page.split("</head>")[0]
+        assert '<link rel="icon" type="image/svg+xml" href="data:image/svg+xml,' in head, path
+
+
+def test_the_404_page_links_to_the_start_page(muster):
+    r = muster.get("/no/such/page")
+    assert r.status == 404
+    assert '<a href="/">' in r.text, r.text
+    assert muster.get("/").status == 200
+
+
+def test_an_unsubscribed_person_is_told_so_on_the_unsubscribe_page(muster, smtp):
+    s = muster.confirm_supporter("ada@example.org")
+    u_path = path_of(s["unsubscribe_url"])
+    before = muster.get(u_path).text
+    assert "<h1>Unsubscribe</h1>" in before and 'type="submit"' in before
+    assert muster.post(u_path).status == 200
+    after = muster.get(u_path)
+    assert after.status == 200, after
+    assert "<h1>You are unsubscribed</h1>" in after.text, after.text
+    assert "<title>You are unsubscribed</title>" in after.text
+    assert "<h1>Unsubscribe</h1>" not in after.text and 'type="submit"' not in after.text
+    assert f'href="/c/{muster.slug}"' in after.text
 
 
 def test_healthz_answers_200(muster):

@@ -30,6 +30,7 @@
     "  webhook-events\n"                                                                           \
     "  secret-hex                      the server secret, as hex\n"                                \
     "  checkpoint                      empty the write-ahead log (where there is one)\n"           \
+    "  integrity                       the database's own structure check (where there is one)\n"  \
     "fault injections (tests only):\n"                                                             \
     "  set-email EMAIL NEW             store NEW as the supporter's address\n"                     \
     "  set-leases UNTIL                move every claimed pending outbox lease to UNTIL\n"         \
@@ -308,6 +309,25 @@ static int ask_checkpoint(struct store *st, int argc, char **argv)
                             "log_bytes", (json_int_t)c.log_bytes));
 }
 
+static int ask_integrity(struct store *st, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1)
+        return usage_error("integrity takes no arguments");
+    struct store_inspect_integrity r;
+    struct buf problems;
+    buf_init(&problems, 0);
+    if (store_inspect_integrity(st, &r, &problems) != 0) {
+        buf_release(&problems);
+        return store_failed("integrity");
+    }
+    json_t *v = r.applies ? json_pack("{s:b, s:b, s:o}", "applies", 1, "ok", r.ok, "problems",
+                                      jstr(buf_cstr(&problems)))
+                          : json_pack("{s:b}", "applies", 0);
+    buf_release(&problems);
+    return answer(v);
+}
+
 static int inject_set_email(struct store *st, int argc, char **argv)
 {
     if (argc != 3)
@@ -355,6 +375,7 @@ static const struct question {
     {"webhook-events", ask_webhook_events},
     {"secret-hex", ask_secret_hex},
     {"checkpoint", ask_checkpoint},
+    {"integrity", ask_integrity},
     {"set-email", inject_set_email},
     {"set-leases", inject_set_leases},
     {"set-instance", inject_set_instance},

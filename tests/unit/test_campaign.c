@@ -1,6 +1,6 @@
 /*
  * test_campaign: the campaign file format (src/campaign/campaign.c) as
- * PRODUCT.md states it: required fields, defaults, the fields of each target
+ * docs/CAMPAIGN.md states it: required fields, defaults, the fields of each target
  * kind, the exact wording and format of every error, that every error is
  * listed, launch times across DST, and the canonical JSON used to tell whether
  * a re-applied file changed.
@@ -1153,7 +1153,7 @@ static void call_needs_number_and_script(void **state)
 static void call_number_must_be_e164(void **state)
 {
     const char *want = "f.json: $.targets[0].number: expected an E.164 number: '+' and 8 to 15 "
-                       "digits, no spaces (e.g. \"+4930123456\")\n";
+                       "digits, the first not 0, no spaces (e.g. \"+4930123456\")\n";
     assert_target_error("{\"id\": \"a\", \"kind\": \"call\", \"number\": \"030 123456\", "
                         "\"script\": \"Hi\"}",
                         want);
@@ -1161,6 +1161,10 @@ static void call_number_must_be_e164(void **state)
                         "\"script\": \"Hi\"}",
                         want);
     assert_target_error("{\"id\": \"a\", \"kind\": \"call\", \"number\": \"+1234567890123456\", "
+                        "\"script\": \"Hi\"}",
+                        want);
+    /* no country code starts with 0: the action page's tel: link would refuse it */
+    assert_target_error("{\"id\": \"a\", \"kind\": \"call\", \"number\": \"+0301234567\", "
                         "\"script\": \"Hi\"}",
                         want);
 }

@@ -104,6 +104,42 @@ static void message_id_starts_with_the_kind_name(void **state)
     }
 }
 
+/* Two servers count campaigns and supporters from 1: the same ids must not
+ * give the same calendar UID, and one server gives the same UID every time. */
+static void calendar_uid_is_stable_and_differs_between_servers(void **state)
+{
+    struct config cfg = test_config();
+    struct campaign *c = campaign_ok();
+    struct campaign_row row = {.id = 1, .launch_utc = c->launch_utc, .window_minutes = 120};
+    struct supporter s = {.id = 2, .token_key = 3, .email = (char *)"a@example.org"};
+    char uids[2][2][200];
+    for (int server = 0; server < 2; server++) {
+        unsigned char secret[TOKEN_SECRET_LEN] = {(unsigned char)(7 + server)};
+        assert_int_equal(token_init(secret), 0);
+        for (int time = 0; time < 2; time++) {
+            struct buf ics = BUF_INIT;
+            assert_int_equal(compose_ics(c, &row, &s, &cfg, 1000 + time, &ics), 0);
+            const char *uid = strstr(buf_cstr(&ics), "\r\nUID:");
+            assert_non_null(uid);
+            uid += 6;
+            size_t n = strcspn(uid, "\r");
+            assert_true(n < sizeof uids[0][0]);
+            memcpy(uids[server][time], uid, n);
+            uids[server][time][n] = '\0';
+            buf_release(&ics);
+        }
+        assert_string_equal(uids[server][0], uids[server][1]);
+        char want[200];
+        compose_calendar_uid(1, 2, &cfg, want);
+        assert_string_equal(uids[server][0], want);
+        assert_non_null(strstr(want, "@example.org"));
+        assert_true(strlen(want) >= strlen("launch-@example.org") + 32);
+    }
+    assert_string_not_equal(uids[0][0], uids[1][0]);
+    secret_init();
+    campaign_free(c);
+}
+
 static void unknown_mail_kind_is_refused(void **state)
 {
     secret_init();
@@ -166,10 +202,55 @@ static void each_kind_composes_its_own_mail(void **state)
         assert_non_null(strstr(l, want[i].link));
         assert_int_equal(strstr(l, " https://muster.example/u/") != NULL, want[i].footer);
         assert_int_equal(strstr(m, "\r\nList-Unsubscribe: ") != NULL, want[i].list_unsubscribe);
+        /* the list the supporter joined is named where there is an unsubscribe link */
+        assert_int_equal(strstr(m, "\r\nList-Id: Offline docs <docs-day.example.org>\r\n") != NULL,
+                         want[i].footer);
         assert_int_equal(strstr(m, "invite.ics") != NULL, want[i].attachment);
         buf_release(&out);
         buf_release(&links);
     }
+    campaign_free(c);
+}
+
+/* The HTML part is a whole document with a head; a non-ASCII campaign title
+ * is RFC 2047-encoded in List-Id. */
+static void html_part_has_a_head_and_list_id_is_encoded(void **state)
+{
+    secret_init();
+    struct config cfg = test_config();
+    const char *json = "{\"slug\": \"tag-der-doku\", \"title\": \"Doku f\xc3\xbcr alle <jetzt>\", "
+                       "\"organizer\": {\"name\": \"D\", \"email\": \"d@example.org\"}, "
+                       "\"launch\": {\"at\": \"2026-12-05T10:00:00\", \"timezone\": \"UTC\"}, "
+                       "\"message\": {\"title\": \"M\"}, \"targets\": [{\"id\": \"sky\", \"kind\": "
+                       "\"bluesky\"}]}";
+    struct campaign *c = NULL;
+    struct buf errors = BUF_INIT;
+    if (campaign_parse(json, strlen(json), "c.json", &c, &errors) != 0)
+        fail_msg("campaign: %s", buf_cstr(&errors));
+    buf_release(&errors);
+    struct campaign_row row = {.id = 1, .launch_utc = c->launch_utc, .window_minutes = 120};
+    struct supporter s = {
+        .id = 2, .token_key = 3, .email = (char *)"ada@example.org", .timezone = (char *)"UTC"};
+    struct buf out = BUF_INIT;
+    assert_int_equal(compose_mail(MAIL_REMINDER, c, &row, &s, &cfg, 1000, &out, NULL), 0);
+    const char *m = buf_cstr(&out);
+    if (!strstr(m, "\r\nList-Id: "))
+        fail_msg("no List-Id in:\n%s", m);
+    /* "Doku f\xc3\xbcr alle <jetzt>" in base64 */
+    const char *list_id = strstr(m, "\r\nList-Id: =?UTF-8?B?RG9rdSBmw7xyIGFsbGUgPGpldHp0Pg==?=");
+    assert_non_null(list_id);
+    /* folded before the id: the line would pass 76 characters */
+    assert_non_null(strstr(list_id, "?=\r\n <tag-der-doku.example.org>\r\n"));
+    /* the HTML part is quoted-printable: "=3D" is "=" */
+    assert_non_null(strstr(m, "<html lang=3D\"en\">"));
+    assert_non_null(strstr(m, "<meta charset=3D\"utf-8\">"));
+    if (!strstr(m, "<title>It&#39;s time: Doku f=C3=BCr alle &lt;jetzt&gt;</title>"))
+        fail_msg("no title in:\n%s", m);
+    const char *head = strstr(m, "<head>"), *body = strstr(m, "<body");
+    assert_non_null(head);
+    assert_non_null(body);
+    assert_true(head < body);
+    buf_release(&out);
     campaign_free(c);
 }
 
@@ -342,6 +423,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_mail_kind_has_a_name_and_a_composer),
         cmocka_unit_test(message_id_starts_with_the_kind_name),
+        cmocka_unit_test(calendar_uid_is_stable_and_differs_between_servers),
+        cmocka_unit_test(html_part_has_a_head_and_list_id_is_encoded),
         cmocka_unit_test(unknown_mail_kind_is_refused),
         cmocka_unit_test(each_kind_composes_its_own_mail),
         cmocka_unit_test_setup_teardown(outbox_row_of_unknown_kind_fails_and_is_not_sent,

@@ -1,5 +1,5 @@
 /*
- * test_message: what mail_build promises (message.h, PRODUCT.md "Email"):
+ * test_message: what mail_build promises (message.h, README.md "Email"):
  * exact headers, CRLF everywhere, line limits, RFC 2047 names and subjects
  * that decode back to what was typed, no header injection, List-Unsubscribe,
  * the attachment, and quoted-printable bodies that decode back to the input.

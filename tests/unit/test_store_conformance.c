@@ -1524,9 +1524,9 @@ static void clicks_insert_writes_rows_that_the_clicks_export_gives_back(void **s
     int64_t i = import(f->st, f->cid, "i@example.org", T0);
     struct click_record k[3];
     memset(k, 0, sizeof k);
-    k[0] = (struct click_record){f->cid, p, f->t[0], 0, f->launch + 10, 1, 0};
-    k[1] = (struct click_record){f->cid, i, 0, 0, f->launch + 20, 0, 0};
-    k[2] = (struct click_record){f->cid, i, f->t[1], f->t[0], f->launch + 30, 1, 1};
+    k[0] = (struct click_record){f->cid, p, f->t[0], 0, f->launch + 10, 1, 0, 0};
+    k[1] = (struct click_record){f->cid, i, 0, 0, f->launch + 20, 0, 0, 0};
+    k[2] = (struct click_record){f->cid, i, f->t[1], f->t[0], f->launch + 30, 1, 1, 0};
     assert_int_equal(store_begin(f->st), 0);
     assert_int_equal(store_clicks_insert(f->st, k, 3), 0);
     assert_int_equal(store_commit(f->st), 0);
@@ -2092,9 +2092,9 @@ static void stats_count_pledges_confirmations_unsubscribes_reminders_and_clicks(
     assert_int_equal(store_outbox_add(f->st, MAIL_REMINDER, f->cid, p, f->launch), 0);
     struct click_record k[3];
     memset(k, 0, sizeof k);
-    k[0] = (struct click_record){f->cid, a, f->t[0], 0, f->launch + 10, 1, 0};
-    k[1] = (struct click_record){f->cid, a, f->t[0], 0, f->launch + 20, 0, 0};
-    k[2] = (struct click_record){f->cid, b, f->t[1], 0, f->launch + 30, 1, 0};
+    k[0] = (struct click_record){f->cid, a, f->t[0], 0, f->launch + 10, 1, 0, 0};
+    k[1] = (struct click_record){f->cid, a, f->t[0], 0, f->launch + 20, 0, 0, 0};
+    k[2] = (struct click_record){f->cid, b, f->t[1], 0, f->launch + 30, 1, 0, 0};
     assert_int_equal(store_begin(f->st), 0);
     assert_int_equal(store_clicks_insert(f->st, k, 3), 0);
     assert_int_equal(store_commit(f->st), 0);
@@ -2157,7 +2157,7 @@ static void exports_stop_when_the_row_callback_returns_non_zero(void **state)
     struct click_record k[3];
     memset(k, 0, sizeof k);
     for (int i = 0; i < 3; i++)
-        k[i] = (struct click_record){f->cid, ids[i], f->t[1], 0, f->launch + i, 1, 0};
+        k[i] = (struct click_record){f->cid, ids[i], f->t[1], 0, f->launch + i, 1, 0, 0};
     assert_int_equal(store_begin(f->st), 0);
     assert_int_equal(store_clicks_insert(f->st, k, 3), 0);
     assert_int_equal(store_commit(f->st), 0);
@@ -2253,17 +2253,145 @@ static void a_new_password_ends_the_organizers_sessions(void **state)
     assert_int_equal(found, other);
 }
 
-static void api_token_organizer_finds_the_organizer_of_a_token(void **state)
+static void api_token_find_finds_the_token_until_it_expires(void **state)
 {
     struct fx *f = *state;
     int64_t id = add_organizer(f->st, "o@example.org", "h");
-    assert_int_equal(store_api_token_create(f->st, id, "token-hash", T0), 0);
-    int64_t found = -7;
-    assert_int_equal(store_api_token_organizer(f->st, "token-hash", &found), 0);
-    assert_int_equal(found, id);
-    found = -7;
-    assert_int_equal(store_api_token_organizer(f->st, "other-hash", &found), STORE_NOT_FOUND);
-    assert_int_equal(found, -7);
+    int64_t tid = -7;
+    assert_int_equal(store_api_token_create(f->st, id, "token-hash", T0, T0 + 3600, &tid), 0);
+    assert_true(tid > 0);
+    struct api_token_row row;
+    memset(&row, 0, sizeof row);
+    assert_int_equal(store_api_token_find(f->st, "token-hash", T0 + 3599, &row), 0);
+    assert_int_equal(row.id, tid);
+    assert_int_equal(row.organizer_id, id);
+    assert_int_equal(row.created_at, T0);
+    assert_int_equal(row.expires_at, T0 + 3600);
+    assert_int_equal(row.last_used_at, 0);
+    row.id = -7;
+    assert_int_equal(store_api_token_find(f->st, "token-hash", T0 + 3600, &row), STORE_NOT_FOUND);
+    assert_int_equal(store_api_token_find(f->st, "other-hash", T0, &row), STORE_NOT_FOUND);
+    assert_int_equal(row.id, -7);
+}
+
+static void api_tokens_are_listed_touched_and_revoked_per_organizer(void **state)
+{
+    struct fx *f = *state;
+    int64_t id = add_organizer(f->st, "o@example.org", "h");
+    int64_t other = add_organizer(f->st, "p@example.org", "h");
+    int64_t t1, t2, t3;
+    assert_int_equal(store_api_token_create(f->st, id, "t1", T0, T0 + 10, &t1), 0);
+    assert_int_equal(store_api_token_create(f->st, id, "t2", T0 + 1, T0 + 100, &t2), 0);
+    assert_int_equal(store_api_token_create(f->st, other, "t3", T0, T0 + 100, &t3), 0);
+    assert_true(t1 != t2 && t2 != t3 && t1 != t3);
+    assert_int_equal(store_api_token_touch(f->st, t2, T0 + 5), 0);
+    struct api_token_row *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(store_api_tokens_of(f->st, id, &rows, &n), 0);
+    assert_int_equal(n, 2); /* the expired one too, the other organizer's not */
+    assert_int_equal(rows[0].id, t1);
+    assert_int_equal(rows[0].expires_at, T0 + 10);
+    assert_int_equal(rows[0].last_used_at, 0);
+    assert_int_equal(rows[1].id, t2);
+    assert_int_equal(rows[1].created_at, T0 + 1);
+    assert_int_equal(rows[1].last_used_at, T0 + 5);
+    free(rows);
+    /* Another organizer's token is not theirs to revoke. */
+    assert_int_equal(store_api_token_revoke(f->st, id, t3), STORE_NOT_FOUND);
+    assert_int_equal(store_api_token_revoke(f->st, id, t2), 0);
+    assert_int_equal(store_api_token_revoke(f->st, id, t2), STORE_NOT_FOUND);
+    struct api_token_row row;
+    assert_int_equal(store_api_token_find(f->st, "t2", T0 + 6, &row), STORE_NOT_FOUND);
+    assert_int_equal(store_api_token_find(f->st, "t3", T0 + 6, &row), 0);
+    /* A revoked token's id is never given again. */
+    int64_t t4;
+    assert_int_equal(store_api_token_create(f->st, id, "t4", T0 + 7, T0 + 100, &t4), 0);
+    assert_true(t4 > t3 && t4 > t2);
+    rows = NULL;
+    assert_int_equal(store_api_tokens_of(f->st, other + 1000, &rows, &n), 0);
+    assert_int_equal(n, 0);
+    free(rows);
+}
+
+static void a_new_password_deletes_the_organizers_api_tokens(void **state)
+{
+    struct fx *f = *state;
+    int64_t id = add_organizer(f->st, "o@example.org", "h");
+    int64_t other = add_organizer(f->st, "p@example.org", "h");
+    int64_t t1, t2;
+    assert_int_equal(store_api_token_create(f->st, id, "t1", T0, T0 + 3600, &t1), 0);
+    assert_int_equal(store_api_token_create(f->st, other, "t2", T0, T0 + 3600, &t2), 0);
+    int created;
+    assert_int_equal(store_organizer_set_password(f->st, "o@example.org", "new", T0 + 1, &created),
+                     0);
+    struct api_token_row row;
+    assert_int_equal(store_api_token_find(f->st, "t1", T0 + 2, &row), STORE_NOT_FOUND);
+    assert_int_equal(store_api_token_find(f->st, "t2", T0 + 2, &row), 0);
+}
+
+static void a_new_organizer_is_plain_until_given_a_role(void **state)
+{
+    struct fx *f = *state;
+    int64_t id = add_organizer(f->st, "o@example.org", "h");
+    enum organizer_role role = ORGANIZER_ADMIN;
+    assert_int_equal(store_organizer_role(f->st, id, &role), 0);
+    assert_int_equal(role, ORGANIZER_PLAIN);
+    assert_int_equal(store_organizer_set_role(f->st, id, ORGANIZER_ADMIN), 0);
+    assert_int_equal(store_organizer_role(f->st, id, &role), 0);
+    assert_int_equal(role, ORGANIZER_ADMIN);
+    /* A new password keeps the role. */
+    int created;
+    assert_int_equal(store_organizer_set_password(f->st, "o@example.org", "new", T0 + 1, &created),
+                     0);
+    assert_int_equal(store_organizer_role(f->st, id, &role), 0);
+    assert_int_equal(role, ORGANIZER_ADMIN);
+    assert_int_equal(store_organizer_set_role(f->st, id, ORGANIZER_PLAIN), 0);
+    assert_int_equal(store_organizer_role(f->st, id, &role), 0);
+    assert_int_equal(role, ORGANIZER_PLAIN);
+    assert_int_equal(store_organizer_set_role(f->st, id + 1000, ORGANIZER_ADMIN), STORE_NOT_FOUND);
+    assert_int_equal(store_organizer_role(f->st, id + 1000, &role), STORE_NOT_FOUND);
+}
+
+static void grants_are_set_replaced_listed_and_deleted_per_campaign(void **state)
+{
+    struct fx *f = *state;
+    int64_t other = add_campaign(f, "other-day");
+    int64_t ann = add_organizer(f->st, "ann@example.org", "h");
+    int64_t bob = add_organizer(f->st, "bob@example.org", "h");
+    enum campaign_role role = CAMPAIGN_ROLE_OWNER;
+    assert_int_equal(store_grant_role(f->st, ann, f->cid, &role), STORE_NOT_FOUND);
+    assert_int_equal(role, CAMPAIGN_ROLE_OWNER);
+    assert_int_equal(store_grant_set(f->st, f->cid, ann, CAMPAIGN_ROLE_VIEWER, T0), 0);
+    assert_int_equal(store_grant_set(f->st, f->cid, bob, CAMPAIGN_ROLE_OWNER, T0 + 1), 0);
+    assert_int_equal(store_grant_set(f->st, other, ann, CAMPAIGN_ROLE_EDITOR, T0 + 2), 0);
+    assert_int_equal(store_grant_role(f->st, ann, f->cid, &role), 0);
+    assert_int_equal(role, CAMPAIGN_ROLE_VIEWER);
+    assert_int_equal(store_grant_role(f->st, ann, other, &role), 0);
+    assert_int_equal(role, CAMPAIGN_ROLE_EDITOR);
+    assert_int_equal(store_grant_role(f->st, bob, other, &role), STORE_NOT_FOUND);
+    /* Setting again replaces the role. */
+    assert_int_equal(store_grant_set(f->st, f->cid, ann, CAMPAIGN_ROLE_EDITOR, T0 + 3), 0);
+    assert_int_equal(store_grant_role(f->st, ann, f->cid, &role), 0);
+    assert_int_equal(role, CAMPAIGN_ROLE_EDITOR);
+    struct grant_row *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(store_grants_of_campaign(f->st, f->cid, &rows, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].email, "ann@example.org");
+    assert_int_equal(rows[0].role, CAMPAIGN_ROLE_EDITOR);
+    assert_int_equal(rows[0].granted_at, T0 + 3);
+    assert_string_equal(rows[1].email, "bob@example.org");
+    assert_int_equal(rows[1].role, CAMPAIGN_ROLE_OWNER);
+    free(rows);
+    assert_int_equal(store_grant_delete(f->st, f->cid, ann), 0);
+    assert_int_equal(store_grant_delete(f->st, f->cid, ann), STORE_NOT_FOUND);
+    assert_int_equal(store_grant_role(f->st, ann, f->cid, &role), STORE_NOT_FOUND);
+    assert_int_equal(store_grant_role(f->st, ann, other, &role),
+                     0); /* the other campaign's stays */
+    rows = NULL;
+    assert_int_equal(store_grants_of_campaign(f->st, other + 1000, &rows, &n), 0);
+    assert_int_equal(n, 0);
+    free(rows);
 }
 
 /* ======================= webhooks ======================= */
@@ -2396,6 +2524,91 @@ static void insert_clicks(struct fx *f, const struct click_record *k, size_t n)
     assert_int_equal(store_commit(f->st), 0);
 }
 
+/* ---------- the write-ahead log ---------- */
+
+static void pledge_many(struct store *st, int64_t cid, const char *tag, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char email[64];
+        snprintf(email, sizeof email, "%s%d@example.org", tag, i);
+        pledge(st, cid, email, T0 + i);
+    }
+}
+
+static void log_trim_empties_a_log_over_the_threshold_and_leaves_a_smaller_one(void **state)
+{
+    struct fx *f = *state;
+    pledge_many(f->st, f->cid, "trim", 100);
+    struct store_log_trim r;
+    assert_int_equal(store_log_trim(f->st, INT64_MAX, 100, &r), 0);
+    if (!r.applies) { /* no such log: nothing to keep small */
+        assert_int_equal(r.bytes_before, 0);
+        return;
+    }
+    assert_true(r.bytes_before > 0);
+    assert_int_equal(r.trimmed, 0);
+    assert_int_equal(r.bytes_after, r.bytes_before);
+
+    assert_int_equal(store_log_trim(f->st, 0, 1000, &r), 0);
+    assert_int_equal(r.trimmed, 1);
+    assert_int_equal(r.busy, 0);
+    assert_true(r.bytes_before > 0);
+    assert_int_equal(r.bytes_after, 0);
+    /* Nothing was lost on the way into the database. */
+    struct store *other = open_other(f);
+    struct store_inspect_counts n;
+    assert_int_equal(store_inspect_counts(other, &n), 0);
+    assert_int_equal(n.supporters, 100);
+}
+
+static void log_trim_waits_for_an_older_snapshot_at_most_wait_ms(void **state)
+{
+    struct fx *f = *state;
+    struct store *reader = open_other(f);
+    pledge_many(f->st, f->cid, "before", 10);
+    assert_int_equal(store_read_begin(reader), 0);
+    struct store_inspect_counts n;
+    assert_int_equal(store_inspect_counts(reader, &n), 0); /* the snapshot is taken */
+    assert_int_equal(n.supporters, 10);
+    pledge_many(f->st, f->cid, "after", 10);
+
+    struct store_log_trim r;
+    int64_t t0 = monotonic_ms();
+    assert_int_equal(store_log_trim(f->st, 0, 50, &r), 0);
+    int64_t took = monotonic_ms() - t0;
+    if (!r.applies) {
+        store_read_end(reader);
+        return;
+    }
+    assert_int_equal(r.busy, 1);
+    assert_int_equal(r.trimmed, 0);
+    assert_true(r.bytes_after > 0);
+    assert_true(took >= 40 && took < 2000);
+    /* The reader still sees its snapshot; once it ends, the log empties. */
+    assert_int_equal(store_inspect_counts(reader, &n), 0);
+    assert_int_equal(n.supporters, 10);
+    store_read_end(reader);
+    assert_int_equal(store_log_trim(f->st, 0, 1000, &r), 0);
+    assert_int_equal(r.trimmed, 1);
+    assert_int_equal(r.bytes_after, 0);
+    assert_int_equal(store_inspect_counts(reader, &n), 0);
+    assert_int_equal(n.supporters, 20);
+}
+
+static void inspect_integrity_is_ok_on_a_sound_database(void **state)
+{
+    struct fx *f = *state;
+    pledge_many(f->st, f->cid, "sound", 20);
+    struct store_inspect_integrity r;
+    struct buf problems = BUF_INIT;
+    assert_int_equal(store_inspect_integrity(f->st, &r, &problems), 0);
+    if (r.applies) {
+        assert_int_equal(r.ok, 1);
+        assert_int_equal(problems.len, 0);
+    }
+    buf_release(&problems);
+}
+
 static void dashboard_bounds_are_0_without_pledges_or_activity(void **state)
 {
     struct fx *f = *state;
@@ -2415,8 +2628,8 @@ static void dashboard_bounds_give_the_first_pledge_and_the_span_of_launch_activi
     struct outbox_item items[2];
     assert_int_equal(claim(f->st, "A", 0, f->launch, 60, items, 2), 1);
     assert_int_equal(store_outbox_sent(f->st, items[0].id, "A", f->launch + 50), 0);
-    struct click_record k[2] = {{f->cid, a, f->t[0], 0, f->launch + 100, 1, 0},
-                                {f->cid, a, f->t[0], 0, f->launch + 300, 0, 0}};
+    struct click_record k[2] = {{f->cid, a, f->t[0], 0, f->launch + 100, 1, 0, 0},
+                                {f->cid, a, f->t[0], 0, f->launch + 300, 0, 0, 0}};
     insert_clicks(f, k, 2);
     int64_t first = -1, activity = -1, last = -1;
     assert_int_equal(store_dashboard_bounds(f->st, f->cid, &first, &activity, &last), 0);
@@ -2501,9 +2714,9 @@ static void dashboard_clicks_counts_per_target_and_bucket_and_ignores_other_targ
     int64_t a = import(f->st, f->cid, "a@example.org", T0);
     const int64_t start = f->launch;
     struct click_record k[5] = {
-        {f->cid, a, f->t[0], 0, start + 5, 1, 0},  {f->cid, a, f->t[0], 0, start + 150, 0, 0},
-        {f->cid, a, f->t[1], 0, start + 50, 1, 0}, {f->cid, a, f->t[2], 0, start + 5, 1, 0},
-        {f->cid, a, 0, 0, start + 6, 0, 0},
+        {f->cid, a, f->t[0], 0, start + 5, 1, 0, 0},  {f->cid, a, f->t[0], 0, start + 150, 0, 0, 0},
+        {f->cid, a, f->t[1], 0, start + 50, 1, 0, 0}, {f->cid, a, f->t[2], 0, start + 5, 1, 0, 0},
+        {f->cid, a, 0, 0, start + 6, 0, 0, 0},
     };
     insert_clicks(f, k, 5);
     const int64_t targets[2] = {f->t[1], f->t[0]};
@@ -2948,7 +3161,11 @@ static const struct conformance_case cases[] = {
     CASE(session_organizer_finds_the_organizer_until_the_session_expires),
     CASE(session_delete_ends_the_session),
     CASE(a_new_password_ends_the_organizers_sessions),
-    CASE(api_token_organizer_finds_the_organizer_of_a_token),
+    CASE(api_token_find_finds_the_token_until_it_expires),
+    CASE(api_tokens_are_listed_touched_and_revoked_per_organizer),
+    CASE(a_new_password_deletes_the_organizers_api_tokens),
+    CASE(a_new_organizer_is_plain_until_given_a_role),
+    CASE(grants_are_set_replaced_listed_and_deleted_per_campaign),
     /* webhooks */
     CASE(webhook_claim_returns_queued_events_with_their_payloads),
     CASE(webhook_claim_skips_events_not_yet_due_and_takes_at_most_max),
@@ -2957,6 +3174,10 @@ static const struct conformance_case cases[] = {
     CASE(webhook_retry_defers_the_event_to_next_at),
     CASE(webhook_failed_gives_the_event_up),
     CASE(webhook_release_gives_the_claim_back_without_counting_the_attempt),
+    /* the write-ahead log, the structure check */
+    CASE(log_trim_empties_a_log_over_the_threshold_and_leaves_a_smaller_one),
+    CASE(log_trim_waits_for_an_older_snapshot_at_most_wait_ms),
+    CASE(inspect_integrity_is_ok_on_a_sound_database),
     /* dashboard */
     CASE(dashboard_bounds_are_0_without_pledges_or_activity),
     CASE(dashboard_bounds_give_the_first_pledge_and_the_span_of_launch_activity),
