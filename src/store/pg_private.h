@@ -178,9 +178,26 @@ int pg_session_create(struct store *st, int64_t organizer_id, const char *token_
 int pg_session_delete(struct store *st, const char *token_hash);
 int pg_session_organizer(struct store *st, const char *token_hash, int64_t now,
                          int64_t *organizer_id);
-int pg_api_token_create(struct store *st, int64_t organizer_id, const char *token_hash,
-                        int64_t now);
-int pg_api_token_organizer(struct store *st, const char *token_hash, int64_t *organizer_id);
+int pg_api_token_create(struct store *st, int64_t organizer_id, const char *token_hash, int64_t now,
+                        int64_t expires_at, int64_t *id);
+int pg_api_token_find(struct store *st, const char *token_hash, int64_t now,
+                      struct api_token_row *out);
+int pg_api_token_touch(struct store *st, int64_t token_id, int64_t now);
+int pg_api_tokens_of(struct store *st, int64_t organizer_id, struct api_token_row **rows,
+                     size_t *n);
+int pg_api_token_revoke(struct store *st, int64_t organizer_id, int64_t token_id);
+int pg_organizer_set_role(struct store *st, int64_t organizer_id, enum organizer_role role);
+int pg_organizer_role(struct store *st, int64_t organizer_id, enum organizer_role *role);
+int pg_grant_set(struct store *st, int64_t campaign_id, int64_t organizer_id,
+                 enum campaign_role role, int64_t now);
+int pg_grant_delete(struct store *st, int64_t campaign_id, int64_t organizer_id);
+int pg_grant_role(struct store *st, int64_t organizer_id, int64_t campaign_id,
+                  enum campaign_role *role);
+int pg_grants_of_campaign(struct store *st, int64_t campaign_id, struct grant_row **rows,
+                          size_t *n);
+int pg_inspect_integrity(struct store *st, struct store_inspect_integrity *out,
+                         struct buf *problems);
+int pg_log_trim(struct store *st, int64_t above_bytes, int wait_ms, struct store_log_trim *out);
 int pg_webhook_insert(struct store *st, int64_t campaign_id, enum webhook_event event,
                       const char *payload, int64_t at);
 int pg_webhook_claim(struct store *st, const char *owner, int64_t now, int lease_seconds,

@@ -160,3 +160,21 @@ int pg_inspect_set_leases(struct store *base, int64_t lease_until, int64_t *chan
                   "owner IS NOT NULL",
                   &p, "inspect set leases", changed);
 }
+
+int pg_inspect_integrity(struct store *base, struct store_inspect_integrity *out,
+                         struct buf *problems)
+{
+    (void)base;
+    (void)problems;
+    memset(out, 0, sizeof *out); /* applies = 0: PostgreSQL checks its own pages */
+    return 0;
+}
+
+int pg_log_trim(struct store *base, int64_t above_bytes, int wait_ms, struct store_log_trim *out)
+{
+    (void)base;
+    (void)above_bytes;
+    (void)wait_ms;
+    memset(out, 0, sizeof *out); /* applies = 0: the server keeps and recycles its own WAL */
+    return 0;
+}

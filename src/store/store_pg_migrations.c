@@ -146,6 +146,33 @@ static const char *const migration_steps[] = {
     "UPDATE targets SET places = assigned;",
     /* 8: the number of the supporter's held change (a re-pledge) */
     "ALTER TABLE supporters ADD COLUMN change_epoch BIGINT NOT NULL DEFAULT 0;",
+    /* 9: roles: a server role per organizer (those there before become
+     * administrators), a role per organizer and campaign, and API tokens with
+     * an id, an expiry (90 days from this upgrade for those there before) and
+     * a last use */
+    "ALTER TABLE organizers ADD COLUMN role TEXT NOT NULL DEFAULT 'organizer' "
+    "  CHECK (role IN ('admin', 'organizer'));"
+    "UPDATE organizers SET role = 'admin';"
+    "CREATE TABLE campaign_grants ("
+    "  campaign_id BIGINT NOT NULL REFERENCES campaigns(id),"
+    "  organizer_id BIGINT NOT NULL REFERENCES organizers(id),"
+    "  role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),"
+    "  granted_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (campaign_id, organizer_id));"
+    "CREATE INDEX campaign_grants_by_organizer ON campaign_grants(organizer_id);"
+    "CREATE TABLE api_tokens_v9 ("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  organizer_id BIGINT NOT NULL REFERENCES organizers(id),"
+    "  created_at BIGINT NOT NULL,"
+    "  expires_at BIGINT NOT NULL,"
+    "  last_used_at BIGINT NOT NULL DEFAULT 0);"
+    "INSERT INTO api_tokens_v9 (token_hash, organizer_id, created_at, expires_at) "
+    "  SELECT token_hash, organizer_id, created_at, "
+    "  extract(epoch FROM now())::bigint + 90 * 86400 FROM api_tokens ORDER BY created_at;"
+    "DROP TABLE api_tokens;"
+    "ALTER TABLE api_tokens_v9 RENAME TO api_tokens;"
+    "CREATE INDEX api_tokens_by_organizer ON api_tokens(organizer_id);",
 };
 
 const char *const *pg_migrations(int *count)
