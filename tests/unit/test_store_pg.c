@@ -80,6 +80,20 @@ static int terminate_connections(struct pg_fx *f)
     return n;
 }
 
+/* The newest schema version, as the SQLite backend numbers it: PostgreSQL's
+ * steps carry the same numbers. */
+static int sqlite_schema_version_now(void)
+{
+    struct conformance_db db;
+    assert_int_equal(conformance_sqlite_make(&db), 0);
+    struct store *st = open_store(db.location);
+    int v = store_schema_version(st);
+    store_close(st);
+    conformance_sqlite_remove(&db);
+    assert_true(v > 0);
+    return v;
+}
+
 static int64_t add_campaign(struct store *st, const char *slug)
 {
     char text[512];
@@ -178,8 +192,9 @@ static void eight_handles_opening_a_new_database_at_once_migrate_it_once(void **
     for (int i = 0; i < OPENERS; i++)
         assert_int_equal(pthread_join(threads[i], NULL), 0);
     pthread_barrier_destroy(&go);
+    int newest = sqlite_schema_version_now();
     for (int i = 0; i < OPENERS; i++)
-        if (o[i].version != 8)
+        if (o[i].version != newest)
             fail_msg("opener %d: version %d: %s", i, o[i].version, o[i].err);
 }
 
@@ -195,7 +210,11 @@ static void a_database_whose_schema_is_newer_than_the_binary_is_refused(void **s
     char err[512] = "";
     assert_int_not_equal(store_open(f->location, &st, err, sizeof err), 0);
     assert_null(st);
-    assert_non_null(strstr(err, "schema version 99 is newer than this muster (8)"));
+    char want[96];
+    snprintf(want, sizeof want, "schema version 99 is newer than this muster (%d)",
+             sqlite_schema_version_now());
+    if (!strstr(err, want))
+        fail_msg("%s", err);
 }
 
 #define CASE(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
