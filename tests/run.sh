@@ -9,11 +9,17 @@
 #   contrib   contrib/: systemd units through systemd-analyze verify, and
 #             backup.sh making a working copy (scripts/check-contrib.sh)
 #   unit      cmocka tests, built normally and with -fsanitize=address,undefined
-#   e2e       pytest over HTTP against build/asan/muster with real SMTP servers
+#             (the store's conformance suite against SQLite and PostgreSQL)
+#   e2e       pytest over HTTP against build/asan/muster with real SMTP servers,
+#             twice: on SQLite, then on PostgreSQL (MUSTER_TEST_BACKEND)
 #   fuzz      every libFuzzer target for a bounded time over its corpus
 #   browser   headless Chromium through playwright-core
 # Set MUSTER_TEST_ONLY=layers|contrib|unit|e2e|fuzz|browser to run one family,
 # MUSTER_FUZZ_SECONDS to change the fuzzing time (default 60 per target).
+# The unit and e2e families need a PostgreSQL cluster: one throw-away cluster
+# (scripts/pg-cluster.sh) is started before them, named to the tests in
+# MUSTER_TEST_PG, and stopped at the end; a MUSTER_TEST_PG already set is used
+# instead.
 set -u
 cd "$(dirname "$0")/.."
 only=${MUSTER_TEST_ONLY:-}
@@ -118,6 +124,38 @@ if want contrib; then
     run "contrib (systemd units, backup.sh)" scripts/check-contrib.sh build/muster
 fi
 
+pg_dir=""
+pg_stop() {
+    if [ -n "$pg_dir" ]; then
+        scripts/pg-cluster.sh stop "$pg_dir"
+        pg_dir=""
+    fi
+}
+trap pg_stop EXIT
+
+# Starts the throw-away cluster once and exports MUSTER_TEST_PG; a failure to
+# start it is a failure of the run (the PostgreSQL cases would not run).
+pg_start() {
+    [ -n "${MUSTER_TEST_PG:-}" ] && return 0
+    local started
+    started=$(date +%s)
+    pg_dir=$(mktemp -d /tmp/muster-pg-XXXXXX)
+    local conn
+    if conn=$(scripts/pg-cluster.sh start "$pg_dir"); then
+        export MUSTER_TEST_PG=$conn
+        echo "== PostgreSQL cluster in $pg_dir ($(($(date +%s) - started)) s): $conn"
+    else
+        failed=$((failed + 1))
+        failures="$failures pg-cluster"
+        echo "!! FAILED: scripts/pg-cluster.sh start $pg_dir"
+        pg_dir=""
+    fi
+}
+
+if want unit || want e2e; then
+    pg_start
+fi
+
 if want unit; then
     for t in build/unit/test_* build/asan/unit/test_*; do
         [ -x "$t" ] || continue
@@ -129,7 +167,10 @@ if want e2e; then
     export MUSTER_BIN=${MUSTER_BIN:-$PWD/build/asan/muster}
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-    run "e2e (pytest)" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+    for backend in sqlite postgres; do
+        run "e2e on $backend (pytest)" env MUSTER_TEST_BACKEND=$backend \
+            /usr/bin/python3 -m pytest -q -p no:cacheprovider -rs tests/e2e
+    done
 fi
 
 if want fuzz; then

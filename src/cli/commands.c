@@ -167,7 +167,9 @@ int cli_main(int argc, char **argv)
         unsigned char secret[TOKEN_SECRET_LEN];
         if (store_secret(cli.store, secret) != 0 || token_init(secret) != 0) {
             store_close(cli.store);
-            int code = cli_fail(EXIT_RUNTIME, "cannot read the server secret from %s", cli.cfg.db);
+            char shown[512];
+            store_location_redact(cli.cfg.db, shown, sizeof shown);
+            int code = cli_fail(EXIT_RUNTIME, "cannot read the server secret from %s", shown);
             config_release(&cli.cfg);
             return code;
         }

@@ -1,6 +1,7 @@
 /*
  * store: the backend-neutral side of store.h. store_open picks a backend by
- * the scheme of its location (a path or sqlite:PATH today); every other
+ * the form of its location (a path or sqlite:PATH: SQLite; postgres://,
+ * postgresql:// or libpq's key=value pairs: PostgreSQL); every other
  * function forwards to the backend's table (store_backend.h), so callers
  * never know which database answers. The *_release helpers of the row
  * structs live here too: rows look the same whatever the backend.
@@ -20,6 +21,24 @@ static int has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* libpq's key=value form: the location begins with a keyword of lowercase
+ * letters and underscores followed by '=' ("host=/run/pg dbname=muster").
+ * A SQLite file whose name looks like that is given as sqlite:NAME or
+ * ./NAME. */
+static int is_keyword_value_form(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    const char *p = s;
+    while ((*p >= 'a' && *p <= 'z') || *p == '_')
+        p++;
+    if (p == s)
+        return 0;
+    while (*p == ' ')
+        p++;
+    return *p == '=';
+}
+
 /* The backend for location and the part of it the backend opens; NULL with
  * a message in err when no backend takes it. */
 static const struct store_backend *backend_for(const char *location, const char **rest, char *err,
@@ -29,13 +48,11 @@ static const struct store_backend *backend_for(const char *location, const char 
         snprintf(err, err_len, "no database given (MUSTER_DB or --db)");
         return NULL;
     }
-    if (has_prefix(location, "postgres://") || has_prefix(location, "postgresql://")) {
-        snprintf(err, err_len,
-                 "PostgreSQL databases are not supported by this muster yet; use a SQLite path "
-                 "(MUSTER_DB=./muster.db or sqlite:PATH)");
-        return NULL;
-    }
     *rest = location;
+    /* libpq reads the URL itself, scheme included. */
+    if (has_prefix(location, "postgres://") || has_prefix(location, "postgresql://") ||
+        is_keyword_value_form(location))
+        return &store_backend_pg;
     if (has_prefix(location, "sqlite:")) {
         *rest = location + strlen("sqlite:");
         /* sqlite://PATH is accepted as sqlite:PATH. */
@@ -51,11 +68,119 @@ static const struct store_backend *backend_for(const char *location, const char 
     if (scheme_end) {
         int len = (int)(scheme_end - location);
         snprintf(err, err_len,
-                 "database '%.*s://...' has an unknown scheme (use a path or sqlite:PATH)",
+                 "database '%.*s://...' has an unknown scheme (use a path, sqlite:PATH, "
+                 "postgresql://... or libpq's key=value form)",
                  len > 32 ? 32 : len, location);
         return NULL;
     }
     return &store_backend_sqlite;
+}
+
+/* Appends [from, to) of s to out (size n, at *at). */
+static void put(char *out, size_t n, size_t *at, const char *from, const char *to)
+{
+    for (const char *p = from; p < to && *at + 1 < n; p++)
+        out[(*at)++] = *p;
+    out[*at] = '\0';
+}
+
+void store_location_redact(const char *location, char *out, size_t n)
+{
+    if (n == 0)
+        return;
+    out[0] = '\0';
+    if (!location)
+        return;
+    size_t at = 0;
+    const char *end = location + strlen(location);
+    static const char hidden[] = "***";
+    if (has_prefix(location, "postgres://") || has_prefix(location, "postgresql://")) {
+        const char *auth = strstr(location, "://") + 3;
+        const char *auth_end = auth + strcspn(auth, "/?#");
+        const char *at_sign = NULL;
+        for (const char *p = auth; p < auth_end; p++)
+            if (*p == '@')
+                at_sign = p;
+        const char *colon = at_sign ? memchr(auth, ':', (size_t)(at_sign - auth)) : NULL;
+        const char *p = location;
+        if (colon) {
+            put(out, n, &at, p, colon + 1);
+            put(out, n, &at, hidden, hidden + 3);
+            p = at_sign;
+        }
+        /* The query: every password=VALUE up to the next & or #. */
+        const char *query = strchr(auth_end, '?');
+        if (!query) {
+            put(out, n, &at, p, end);
+            return;
+        }
+        put(out, n, &at, p, query + 1);
+        p = query + 1;
+        while (p < end) {
+            const char *param_end = p + strcspn(p, "&#");
+            if (has_prefix(p, "password=")) {
+                put(out, n, &at, p, p + strlen("password="));
+                put(out, n, &at, hidden, hidden + 3);
+            } else {
+                put(out, n, &at, p, param_end);
+            }
+            p = param_end;
+            if (p < end) {
+                put(out, n, &at, p, p + 1);
+                p++;
+            }
+        }
+        return;
+    }
+    if (!is_keyword_value_form(location)) {
+        put(out, n, &at, location, end);
+        return;
+    }
+    /* key = value pairs; a value is 'quoted' (with \\ escapes) or runs to a space. */
+    const char *p = location;
+    while (p < end) {
+        const char *word = p;
+        while (p < end && *p == ' ')
+            p++;
+        const char *key = p;
+        while (p < end && *p != '=' && *p != ' ')
+            p++;
+        int is_password = (size_t)(p - key) == strlen("password") &&
+                          strncmp(key, "password", strlen("password")) == 0;
+        while (p < end && *p == ' ')
+            p++;
+        if (p < end && *p == '=')
+            p++;
+        while (p < end && *p == ' ')
+            p++;
+        put(out, n, &at, word, p);
+        const char *value = p;
+        if (p < end && *p == '\'') {
+            p++;
+            while (p < end && *p != '\'') {
+                if (*p == '\\' && p + 1 < end)
+                    p++;
+                p++;
+            }
+            if (p < end)
+                p++;
+        } else {
+            while (p < end && *p != ' ')
+                p++;
+        }
+        if (is_password)
+            put(out, n, &at, hidden, hidden + 3);
+        else
+            put(out, n, &at, value, p);
+    }
+}
+
+const char *store_location_backend(const char *location)
+{
+    const char *rest;
+    char err[8];
+    const struct store_backend *be = backend_for(location, &rest, err, sizeof err);
+    return be ? be->name : NULL;
 }
 
 int store_location_check(const char *location, char *err, size_t err_len)

@@ -44,14 +44,22 @@ enum store_capability {
 };
 
 /* Opens (creating if needed) and migrates the database named by location:
- * a path or "sqlite:PATH" for SQLite. "postgres://" and "postgresql://" are
- * refused with a message in err until the PostgreSQL backend lands. */
+ * a path or "sqlite:PATH" for SQLite; a "postgres://" or "postgresql://"
+ * URL, or libpq's key=value pairs ("host=/run/pg dbname=muster": the
+ * location begins with a lowercase keyword and '='), for PostgreSQL, whose
+ * database must exist. Messages in err never show a password. */
 int store_open(const char *location, struct store **out, char *err, size_t err_len);
 /* 0 when a backend takes location; -1 with the reason in err (bad input:
- * nothing was opened). */
+ * nothing was opened, nothing was connected to). */
 int store_location_check(const char *location, char *err, size_t err_len);
+/* The name of the backend that would open location ("sqlite", "postgres"),
+ * NULL when none takes it; nothing is opened. */
+const char *store_location_backend(const char *location);
+/* The location as it may be shown or logged: a password in a URL's user
+ * part, in its query (password=) or in a key=value pair becomes "***". */
+void store_location_redact(const char *location, char *out, size_t n);
 void store_close(struct store *st);
-/* The backend's name ("sqlite") and whether it has a capability. */
+/* The backend's name ("sqlite", "postgres") and whether it has a capability. */
 const char *store_backend_name(const struct store *st);
 int store_supports(const struct store *st, enum store_capability cap);
 /* The schema version after migration. */

@@ -25,7 +25,7 @@ struct store {
 };
 
 struct store_backend {
-    const char *name;  /* "sqlite" */
+    const char *name;  /* "sqlite", "postgres" */
     unsigned supports; /* bits of enum store_capability */
     /* location without the scheme prefix */
     int (*open)(const char *location, struct store **out, char *err, size_t err_len);
@@ -197,5 +197,6 @@ struct store_backend {
 };
 
 extern const struct store_backend store_backend_sqlite;
+extern const struct store_backend store_backend_pg;
 
 #endif

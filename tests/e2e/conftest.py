@@ -2,7 +2,11 @@
 conftest: fixtures and helpers for the end-to-end suite.
 
 Every test gets its own temporary directory (the current directory while it
-runs), its own SQLite database, its own free 127.0.0.1 ports, its own real
+runs), its own database (MUSTER_TEST_BACKEND=sqlite, the default: a SQLite file
+in that directory; =postgres: a fresh database on the PostgreSQL cluster that
+MUSTER_TEST_PG names, or on one started for the session with
+scripts/pg-cluster.sh when it is unset; databases are emptied and used again by
+later tests), its own free 127.0.0.1 ports, its own real
 SMTP server (aiosmtpd) and its own `muster serve`. The binary is $MUSTER_BIN
 (default build/asan/muster: `make all asan` builds it). Only the standard
 library and aiosmtpd are used; every wait is bounded.
@@ -70,6 +74,84 @@ def _private_copy(path):
 
 
 MUSTER_BIN = _private_copy(SOURCE_BIN)
+
+# --------------------------------------------------------------------------- the backend
+
+BACKEND = os.environ.get("MUSTER_TEST_BACKEND", "sqlite")
+if BACKEND not in ("sqlite", "postgres"):
+    raise pytest.UsageError(f"MUSTER_TEST_BACKEND={BACKEND!r}: use sqlite or postgres")
+_pg_admin = None
+_pg_databases = 0
+
+
+def _pg_admin_location():
+    """The cluster's admin connection string (libpq key=value): MUSTER_TEST_PG, or a
+    throw-away cluster started once for this session and stopped at exit."""
+    global _pg_admin
+    if _pg_admin is None:
+        _pg_admin = os.environ.get("MUSTER_TEST_PG", "")
+        if not _pg_admin:
+            cluster = tempfile.mkdtemp(prefix="muster-pg-", dir="/tmp")
+            proc = subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "start", cluster],
+                                  capture_output=True, text=True, timeout=120)
+            if proc.returncode != 0:
+                raise RuntimeError(f"scripts/pg-cluster.sh start failed: {proc.stderr}")
+            atexit.register(subprocess.run, [str(ROOT / "scripts" / "pg-cluster.sh"), "stop",
+                                             cluster], capture_output=True, timeout=120)
+            _pg_admin = proc.stdout.strip()
+    return _pg_admin
+
+
+def _psql(sql, database=None):
+    location = _pg_admin_location() + (f" dbname={database}" if database else "")
+    proc = subprocess.run(["psql", location, "-qXv", "ON_ERROR_STOP=1", "-c", sql],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"psql {sql!r} failed: {proc.stderr}"
+
+
+# Databases no instance uses now. CREATE DATABASE and DROP DATABASE took 2 to 3 s
+# together on a loaded 2-core machine; emptying a database (its one schema dropped
+# and made again) takes milliseconds, so databases are kept for the session and
+# each instance gets one emptied, as new. Dropped when the session ends.
+_pg_free = []
+_pg_all = []
+
+
+def _pg_drop_all():
+    for name in _pg_all:
+        subprocess.run(["psql", _pg_admin_location(), "-qXc",
+                        f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
+                       capture_output=True, timeout=120)
+
+
+def new_database(workdir):
+    """A database of its own, empty, for one Muster instance: its MUSTER_DB location,
+    and a function that gives it back (after its server stopped)."""
+    if BACKEND == "sqlite":
+        return str(Path(workdir) / "muster.db"), lambda: None
+    global _pg_databases
+    if _pg_free:
+        name = _pg_free.pop()
+    else:
+        _pg_databases += 1
+        name = f"muster_e2e_{os.getpid()}_{_pg_databases}"
+        _psql(f"CREATE DATABASE {name}")
+        if not _pg_all:
+            atexit.register(_pg_drop_all)
+        _pg_all.append(name)
+    _psql("DROP SCHEMA public CASCADE; CREATE SCHEMA public", database=name)
+
+    def give_back():
+        # a process a test killed may have left its session: end it
+        _psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        _pg_free.append(name)
+
+    return f"{_pg_admin_location()} dbname={name}", give_back
+
+
+def sqlite_only(reason):
+    """Marks a test that checks something only SQLite has (a file, its log)."""
+    return pytest.mark.skipif(BACKEND != "sqlite", reason=f"SQLite only: {reason}")
 STORE_INSPECT = _private_copy(SOURCE_INSPECT)
 EXAMPLE_CAMPAIGN = ROOT / "examples" / "docs-day.json"
 FROM_ADDR = "team@example.org"
@@ -343,7 +425,8 @@ class Muster:
         self.smtp = smtp
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.db_path = self.dir / "muster.db"
+        # MUSTER_DB: a SQLite file here, or a fresh PostgreSQL database
+        self.db_path, self.remove_database = new_database(self.dir)
         self.campaign = campaign
         self.proc = None
         self.stderr_files = []
@@ -352,7 +435,7 @@ class Muster:
                     or k == "MUSTER_BIN"}
         self.env = dict(
             base_env,
-            MUSTER_DB=str(self.db_path),
+            MUSTER_DB=self.db_path,
             MUSTER_LISTEN=f"127.0.0.1:{self.port}",
             MUSTER_BASE_URL=self.base_url,
             MUSTER_SMTP=smtp.url,
@@ -641,6 +724,8 @@ def make_muster(tmp_path, smtp, monkeypatch):
         problems += m.teardown_problems()
         # shown by pytest only when the test failed
         print(f"--- {m.dir.name}: muster serve stderr (tail) ---\n{m.server_stderr()[-4000:]}")
+    for m in servers:
+        m.remove_database()
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
 

@@ -17,7 +17,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import MUSTER_BIN, ROOT, make_campaign, sanitizer_lines, wait_until
+from conftest import BACKEND, MUSTER_BIN, ROOT, make_campaign, sanitizer_lines, wait_until
 
 
 def snapshot(m):
@@ -357,6 +357,32 @@ def test_target_added_by_apply_is_used_by_the_running_server_at_once(muster, smt
         assert r.status == 302, r
         url = urllib.parse.urlsplit(r.header("Location"))
         assert (url.netloc, url.path) == ("petition.example", "/sign/petition"), url
+
+
+# ----------------------------------------------------------------------------- the database's location
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL only: a location with a password")
+def test_a_password_in_muster_db_is_never_printed(make_muster):
+    """`init` shows where the database is, and a failed open says which database failed,
+    both without the password; the PostgreSQL forms of MUSTER_DB (key=value pairs and a
+    URL) carry it in different places."""
+    m = make_muster(start=False)
+    secret = "hunter2-not-for-logs"
+    # The throw-away cluster trusts local connections: a password given is not checked.
+    code, out, err = m.cli("init", env={"MUSTER_DB": f"{m.db_path} password={secret}"})
+    assert code == 0, err
+    assert secret not in out + err and "password=***" in out, out
+    missing = f"{m.db_path} dbname=muster_no_such_database password='{secret}'"
+    code, out, err = m.cli("stats", m.slug, env={"MUSTER_DB": missing})
+    assert code == 1, (code, out, err)
+    assert secret not in out + err, err
+    assert "muster_no_such_database" in err and "***" in err, err
+    url = f"postgresql://muster:{secret}@127.0.0.1:1/muster?connect_timeout=2"
+    code, out, err = m.cli("stats", m.slug, env={"MUSTER_DB": url})
+    assert code == 1, (code, out, err)
+    assert secret not in out + err, err
+    assert "postgresql://muster:***@127.0.0.1:1/muster" in err, err
 
 
 # ----------------------------------------------------------------------------- terminal escapes

@@ -4,9 +4,10 @@ including on kill -9" (README.md, "Promises"), and the confirmation mail it
 owes still goes out after the restart.
 """
 import concurrent.futures
+import time
 import urllib.parse
 
-from conftest import free_port
+from conftest import BACKEND, free_port
 
 
 def test_pledge_answered_202_survives_kill_9_and_its_mail_is_sent_after_restart(make_muster,
@@ -25,6 +26,10 @@ def test_pledge_answered_202_survives_kill_9_and_its_mail_is_sent_after_restart(
         "Ada", "Still here after the crash.", "pending")
     assert smtp.select() == []
 
+    if BACKEND != "sqlite":
+        # A dead sender's lease is taken over at once only where its pid can be
+        # checked (SQLite); elsewhere it runs out after 15 minutes: as if they passed.
+        m.inspect("set-leases", int(time.time()) - 1)
     m.env["MUSTER_SMTP"] = smtp.url
     m.start()
     assert m.supporter_count() == 1

@@ -103,6 +103,10 @@ def test_only_the_newest_change_link_confirms_a_change(muster, smtp):
     addr = "ada@example.org"
     muster.confirm_supporter(addr, name="Ada")
     assert muster.pledge(addr, name="Change One").status == 202
+    # A mail shows the change held when it is composed: let the first change's mail
+    # go before the second change replaces it (a slower sender, as on PostgreSQL
+    # under load, composed both after the second pledge, both showing "Change Two").
+    smtp.wait_for(2, to=addr, kind="confirm")
     assert muster.pledge(addr, name="Change Two").status == 202
     mails = smtp.wait_for(3, to=addr, kind="confirm")
     one = [m for m in mails if "Change One" in m.text()][0].link("/confirm/")

@@ -15,7 +15,7 @@ every confirmation mail (writes of its own), none leaves.
 """
 import time
 
-from conftest import free_port
+from conftest import free_port, sqlite_only
 from pledge_load import LogSampler, PledgeLoad
 
 BOUND_MB = 2
@@ -33,6 +33,7 @@ def loaded_muster(make_muster):
     })
 
 
+@sqlite_only("samples the size of the database's -wal file; PostgreSQL keeps its own log")
 def test_wal_stays_under_its_bound_during_sustained_pledges(make_muster):
     m = loaded_muster(make_muster)
     sampler = LogSampler(m.db_path, interval=0.02).start()

@@ -403,8 +403,13 @@ int main(int argc, char **argv)
         return usage_error("unknown question");
     if (!db || !*db)
         return usage_error("no database: --db PATH or MUSTER_DB");
-    if (access(db, F_OK) != 0) {
-        fprintf(stderr, "store-inspect: no database at %s\n", db);
+    /* store_open would make a new SQLite file: ask only an existing one (a
+     * PostgreSQL database must exist anyway). */
+    const char *backend = store_location_backend(db);
+    if (backend && strcmp(backend, "sqlite") == 0 && access(db, F_OK) != 0) {
+        char shown[512];
+        store_location_redact(db, shown, sizeof shown);
+        fprintf(stderr, "store-inspect: no database at %s\n", shown);
         return 1;
     }
     struct store *st = NULL;

@@ -1,0 +1,239 @@
+/*
+ * test_store_pg: what only the PostgreSQL backend has to get right, beyond
+ * the conformance suite: migrations under their advisory lock when several
+ * processes open a new database at once, the refusal of a schema newer than
+ * the binary, and a connection the server dropped (terminated here with
+ * pg_terminate_backend, as a restart or a failover would). Each case runs on
+ * a fresh schema of the cluster MUSTER_TEST_PG names (conformance_backends.h);
+ * without it the cases say so on a line of their own and run nothing.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "campaign/campaign.h"
+#include "conformance_backends.h"
+#include "core/buf.h"
+#include "core/token.h"
+#include "store/store.h"
+
+#include "core/banned.h"
+
+#define T0 INT64_C(1767225600)
+
+struct pg_fx {
+    struct conformance_db db;
+    char location[640]; /* db.location with this case's application_name */
+};
+
+static int setup(void **state)
+{
+    struct pg_fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(conformance_pg_make(&f->db), 0);
+    /* The name lets the case find its own connections to terminate them. */
+    snprintf(f->location, sizeof f->location, "%s application_name=%s", f->db.location, f->db.name);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct pg_fx *f = *state;
+    conformance_pg_remove(&f->db);
+    free(f);
+    return 0;
+}
+
+static struct store *open_store(const char *location)
+{
+    struct store *st = NULL;
+    char err[512] = "";
+    if (store_open(location, &st, err, sizeof err) != 0)
+        fail_msg("store_open: %s", err);
+    return st;
+}
+
+/* Terminates every connection of this case (by its application_name); the
+ * number terminated. */
+static int terminate_connections(struct pg_fx *f)
+{
+    PGconn *conn = PQconnectdb(getenv("MUSTER_TEST_PG"));
+    assert_int_equal(PQstatus(conn), CONNECTION_OK);
+    const char *params[1] = {f->db.name};
+    PGresult *r = PQexecParams(conn,
+                               "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE application_name = $1",
+                               1, NULL, params, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    int n = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(conn);
+    return n;
+}
+
+/* The newest schema version, as the SQLite backend numbers it: PostgreSQL's
+ * steps carry the same numbers. */
+static int sqlite_schema_version_now(void)
+{
+    struct conformance_db db;
+    assert_int_equal(conformance_sqlite_make(&db), 0);
+    struct store *st = open_store(db.location);
+    int v = store_schema_version(st);
+    store_close(st);
+    conformance_sqlite_remove(&db);
+    assert_true(v > 0);
+    return v;
+}
+
+static int64_t add_campaign(struct store *st, const char *slug)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "{\"slug\": \"%s\", \"title\": \"T\", \"launch\": {\"at\": "
+             "\"2026-12-05T10:00:00\", \"timezone\": \"UTC\"}, \"message\": {\"title\": \"M\"}, "
+             "\"targets\": [{\"id\": \"only\", \"kind\": \"bluesky\"}]}",
+             slug);
+    struct campaign *c = NULL;
+    struct buf errors = BUF_INIT;
+    if (campaign_parse(text, strlen(text), "c.json", &c, &errors) != 0)
+        fail_msg("campaign: %s", buf_cstr(&errors));
+    buf_release(&errors);
+    int64_t id = 0;
+    int rc = store_campaign_insert(st, c, T0, &id);
+    campaign_free(c);
+    assert_int_equal(rc, 0);
+    return id;
+}
+
+/* ---------- a dropped connection ---------- */
+
+static void a_handle_whose_connection_was_dropped_works_again_outside_a_transaction(void **state)
+{
+    struct pg_fx *f = *state;
+    struct store *st = open_store(f->location);
+    int64_t cid = add_campaign(st, "before");
+    assert_true(terminate_connections(f) >= 1);
+    /* The next call finds the connection gone, opens it again and is answered. */
+    struct campaign_row row = {0};
+    assert_int_equal(store_campaign_get_by_id(st, cid, &row), 0);
+    assert_string_equal(row.slug, "before");
+    campaign_row_release(&row);
+    add_campaign(st, "after");
+    store_close(st);
+}
+
+static void a_transaction_cut_by_a_dropped_connection_fails_and_the_next_one_commits(void **state)
+{
+    struct pg_fx *f = *state;
+    struct store *st = open_store(f->location);
+    assert_int_equal(store_begin(st), 0);
+    add_campaign(st, "lost");
+    assert_true(terminate_connections(f) >= 1);
+    /* Its work is gone: the transaction must fail, not reconnect silently. */
+    struct campaign_row row = {0};
+    assert_int_equal(store_campaign_get(st, "lost", &row), -1);
+    assert_int_equal(store_commit(st), -1);
+    assert_int_equal(store_begin(st), 0);
+    add_campaign(st, "kept");
+    assert_int_equal(store_commit(st), 0);
+    assert_int_equal(store_campaign_get(st, "lost", &row), STORE_NOT_FOUND);
+    assert_int_equal(store_campaign_get(st, "kept", &row), 0);
+    campaign_row_release(&row);
+    store_close(st);
+}
+
+/* ---------- migrations ---------- */
+
+#define OPENERS 8
+
+struct opener {
+    const char *location;
+    pthread_barrier_t *go;
+    int version;
+    char err[512];
+};
+
+static void *open_at_once(void *arg)
+{
+    struct opener *o = arg;
+    pthread_barrier_wait(o->go);
+    struct store *st = NULL;
+    if (store_open(o->location, &st, o->err, sizeof o->err) == 0) {
+        o->version = store_schema_version(st);
+        store_close(st);
+    } else {
+        o->version = -1;
+    }
+    return NULL;
+}
+
+static void eight_handles_opening_a_new_database_at_once_migrate_it_once(void **state)
+{
+    struct pg_fx *f = *state;
+    pthread_barrier_t go;
+    assert_int_equal(pthread_barrier_init(&go, NULL, OPENERS), 0);
+    struct opener o[OPENERS];
+    pthread_t threads[OPENERS];
+    for (int i = 0; i < OPENERS; i++) {
+        memset(&o[i], 0, sizeof o[i]);
+        o[i].location = f->location;
+        o[i].go = &go;
+        assert_int_equal(pthread_create(&threads[i], NULL, open_at_once, &o[i]), 0);
+    }
+    for (int i = 0; i < OPENERS; i++)
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+    pthread_barrier_destroy(&go);
+    int newest = sqlite_schema_version_now();
+    for (int i = 0; i < OPENERS; i++)
+        if (o[i].version != newest)
+            fail_msg("opener %d: version %d: %s", i, o[i].version, o[i].err);
+}
+
+static void a_database_whose_schema_is_newer_than_the_binary_is_refused(void **state)
+{
+    struct pg_fx *f = *state;
+    struct store *st = open_store(f->location);
+    store_close(st);
+    char sql[160];
+    snprintf(sql, sizeof sql, "UPDATE %s.muster_schema SET version = 99", f->db.name);
+    assert_int_equal(conformance_pg_admin(sql), 0);
+    st = NULL;
+    char err[512] = "";
+    assert_int_not_equal(store_open(f->location, &st, err, sizeof err), 0);
+    assert_null(st);
+    char want[96];
+    snprintf(want, sizeof want, "schema version 99 is newer than this muster (%d)",
+             sqlite_schema_version_now());
+    if (!strstr(err, want))
+        fail_msg("%s", err);
+}
+
+#define CASE(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    unsigned char secret[TOKEN_SECRET_LEN] = {1};
+    if (token_init(secret) != 0)
+        return 1;
+    const char *why = conformance_pg_unavailable();
+    if (why) {
+        printf("\n!! SKIPPED: store postgres: %s\n\n", why);
+        return 0;
+    }
+    const struct CMUnitTest tests[] = {
+        CASE(a_handle_whose_connection_was_dropped_works_again_outside_a_transaction),
+        CASE(a_transaction_cut_by_a_dropped_connection_fails_and_the_next_one_commits),
+        CASE(eight_handles_opening_a_new_database_at_once_migrate_it_once),
+        CASE(a_database_whose_schema_is_newer_than_the_binary_is_refused),
+    };
+    return cmocka_run_group_tests_name("store postgres", tests, NULL, NULL);
+}
