@@ -173,6 +173,9 @@ static const char *const migration_steps[] = {
     "DROP TABLE api_tokens;"
     "ALTER TABLE api_tokens_v9 RENAME TO api_tokens;"
     "CREATE INDEX api_tokens_by_organizer ON api_tokens(organizer_id);",
+    /* 10: the campaign's language (a BCP 47 tag, core/i18n.h), a plain column
+     * so a row says its language without parsing the file */
+    "ALTER TABLE campaigns ADD COLUMN language TEXT NOT NULL DEFAULT 'en';",
 };
 
 const char *const *pg_migrations(int *count)

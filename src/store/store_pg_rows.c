@@ -17,6 +17,7 @@
 #include "core/escape.h"
 #include "core/log.h"
 #include "core/token.h"
+#include "core/i18n.h"
 #include "store/pg_private.h"
 #include "store/store.h"
 #include "core/banned.h"
@@ -55,10 +56,12 @@ int pg_campaign_insert(struct store *base, const struct campaign *c, int64_t now
     pg_param_i64(&p, c->launch_utc);
     pg_param_i64(&p, c->window_minutes);
     pg_param_i64(&p, now);
+    pg_param_text(&p, c->language ? c->language : I18N_DEFAULT_LANGUAGE);
     PGresult *r = pg_exec(st,
                           "INSERT INTO campaigns (slug, spec_json, launch_utc, window_minutes, "
-                          "created_at, updated_at) VALUES ($1::text, $2::text, $3::bigint, "
-                          "$4::bigint, $5::bigint, $5::bigint) ON CONFLICT DO NOTHING RETURNING id",
+                          "created_at, updated_at, language) VALUES ($1::text, $2::text, "
+                          "$3::bigint, $4::bigint, $5::bigint, $5::bigint, $6::text) "
+                          "ON CONFLICT DO NOTHING RETURNING id",
                           &p, "campaign insert");
     if (!r)
         return -1;
@@ -81,17 +84,19 @@ int pg_campaign_update(struct store *base, int64_t id, const struct campaign *c,
     pg_param_i64(&p, launch_utc);
     pg_param_i64(&p, c->window_minutes);
     pg_param_i64(&p, now);
+    pg_param_text(&p, c->language ? c->language : I18N_DEFAULT_LANGUAGE);
     int64_t changed = 0;
     if (pg_run(st,
                "UPDATE campaigns SET spec_json = $2::text, launch_utc = $3::bigint, "
-               "window_minutes = $4::bigint, updated_at = $5::bigint, revision = revision + 1 "
-               "WHERE id = $1::bigint",
+               "window_minutes = $4::bigint, updated_at = $5::bigint, language = $6::text, "
+               "revision = revision + 1 WHERE id = $1::bigint",
                &p, "campaign update", &changed) != 0)
         return -1;
     return changed == 1 ? 0 : STORE_NOT_FOUND;
 }
 
-#define CAMPAIGN_COLUMNS "id, slug, spec_json, launch_utc, launched_at, window_minutes, revision"
+#define CAMPAIGN_COLUMNS                                                                           \
+    "id, slug, spec_json, launch_utc, launched_at, window_minutes, revision, language"
 
 static int campaign_row_fill(const PGresult *r, struct campaign_row *out)
 {
@@ -103,6 +108,11 @@ static int campaign_row_fill(const PGresult *r, struct campaign_row *out)
     out->launched_at = pg_i64(r, 0, 4);
     out->window_minutes = (int)pg_i64(r, 0, 5);
     out->revision = pg_i64(r, 0, 6);
+    /* the stored tag, checked again on the way out: a hand-edited row gives
+     * English, never a broken attribute */
+    const char *tag = PQgetisnull(r, 0, 7) ? NULL : PQgetvalue(r, 0, 7);
+    if (!tag || i18n_tag_canonical(tag, out->language) != 0)
+        memcpy(out->language, I18N_DEFAULT_LANGUAGE, sizeof I18N_DEFAULT_LANGUAGE);
     return 0;
 }
 
@@ -142,7 +152,8 @@ int pg_campaign_peek(struct store *base, const char *slug, int64_t id, struct ca
 {
     struct pg_store *st = pg_of(base);
     struct pg_params p = {0};
-#define PEEK_COLUMNS "SELECT id, slug, NULL, launch_utc, launched_at, window_minutes, revision "
+#define PEEK_COLUMNS                                                                               \
+    "SELECT id, slug, NULL, launch_utc, launched_at, window_minutes, revision, language "
     PGresult *r;
     if (slug) {
         pg_param_text(&p, slug);
