@@ -34,12 +34,23 @@ def add_organizer(m, email=ORG_EMAIL, password=ORG_PASSWORD):
     assert code == 0, f"organizer add failed ({code}): {out}{err}"
 
 
+class Csrf:
+    """A browser's CSRF cookie and the form field the login page gave for it (the
+    field is an HMAC of the cookie, not the cookie)."""
+
+    def __init__(self, cookie, field):
+        self.cookie = cookie
+        self.field = field
+
+
 def csrf_token(m):
     r = m.get("/login")
+    field = re.search(r'name="csrf" value="([^"]+)"', r.text)
+    assert field, f"no csrf field in the login page: {r.text[:500]}"
     for value in r.headers.get_all("Set-Cookie") or []:
         match = re.match(r"muster_csrf=([^;]+)", value)
         if match:
-            return match.group(1)
+            return Csrf(match.group(1), field.group(1))
     raise AssertionError(f"no CSRF cookie in {r.headers}")
 
 
@@ -51,10 +62,11 @@ def raw_request(method, path, headers, body=b""):
 
 
 def login_request(csrf, ip, email=ORG_EMAIL, password="a wrong guess"):
-    body = urllib.parse.urlencode({"csrf": csrf, "email": email, "password": password}).encode()
+    body = urllib.parse.urlencode({"csrf": csrf.field, "email": email,
+                                   "password": password}).encode()
     return raw_request("POST", "/login", {
         "Content-Type": "application/x-www-form-urlencoded",
-        "Cookie": f"muster_csrf={csrf}",
+        "Cookie": f"muster_csrf={csrf.cookie}",
         "X-Forwarded-For": ip,
     }, body)
 
@@ -168,8 +180,9 @@ def test_a_full_queue_is_answered_503_with_retry_after_at_once(make_muster):
     assert max(p for p, _ in refused) < max(checked), order
     assert metric(m, "muster_work_queue_full_total") == len(refused)
     # The server still checks passwords after that.
-    assert m.post_form("/login", {"csrf": csrf, "email": ORG_EMAIL, "password": ORG_PASSWORD},
-                       cookie=f"muster_csrf={csrf}").status == 303
+    assert m.post_form("/login", {"csrf": csrf.field, "email": ORG_EMAIL,
+                                  "password": ORG_PASSWORD},
+                       cookie=f"muster_csrf={csrf.cookie}").status == 303
 
 
 def test_a_refused_attempt_is_not_counted_as_a_failed_login(make_muster):
