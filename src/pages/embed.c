@@ -64,7 +64,7 @@ static const char embed_css[] =
     ".muster-embed{box-sizing:border-box;inline-size:100%;margin:0;padding:12px 16px;"
     "border-radius:8px;font:16px/1.4 system-ui,sans-serif;background:#0b3d91;color:#fff;"
     "text-align:start}"
-    ".muster-embed p{margin:0 0 6px}"
+    ".muster-embed p,.muster-embed h1{margin:0 0 6px}"
     ".muster-embed .t{font-weight:700;font-size:1.1em}"
     ".muster-embed a{display:inline-block;margin-block-start:4px;padding:6px 14px;"
     "border-radius:6px;background:#fff;color:#0b3d91;font-weight:700;text-decoration:none}"
@@ -228,9 +228,11 @@ void handle_embed_page(struct http_request *req, struct http_response *resp)
     escape_html(b, c->title);
     buf_puts(b, "\">\n");
     if (m != EMBED_AFTER || c->embed_after == EMBED_AFTER_THANKS) {
-        buf_puts(b, "<p class=\"t\" dir=\"auto\">");
+        /* the framed document's own heading (the script's banner is a region
+         * of the host page, whose headings are the host's) */
+        buf_puts(b, "<h1 class=\"t\" dir=\"auto\">");
         escape_html(b, c->title);
-        buf_puts(b, "</p>\n");
+        buf_puts(b, "</h1>\n");
     }
     struct buf url = BUF_INIT;
     char path[128];

@@ -8,10 +8,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import {
   startMuster, launchBrowser, newContext, watchPage, shoot, freePort, readFile, CAMPAIGN_FILE,
 } from './harness.mjs';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let server;
 let browser;
@@ -40,6 +43,8 @@ before(async () => {
   await apply(campaignAt('now', -600));
   await apply(campaignAt('over-thanks', -2 * 86400, { embed: { after: 'thanks' } }));
   await apply(campaignAt('over-hide', -2 * 86400));
+  await apply(campaignAt('ar-later', 3 * 86400, { language: 'ar', title: 'يوم العمل من أجل التوثيق' }));
+  await apply(campaignAt('ar-now', -600, { language: 'ar', title: 'يوم العمل من أجل التوثيق' }));
 
   // The organizer's own site, on another port: one page per banner.
   const port = await freePort();
@@ -53,7 +58,7 @@ before(async () => {
       : `<iframe src="${src}" title="Day of action" style="border:0;width:100%;height:160px"></iframe>`;
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Our site</title></head>`
-      + `<body><h1>Our site</h1><p>Before the banner.</p>${banner}<p>After the banner.</p></body></html>`);
+      + `<body><main><h1>Our site</h1><p>Before the banner.</p>${banner}<p>After the banner.</p></main></body></html>`);
   });
   await new Promise((r) => host.listen(port, '127.0.0.1', r));
   browser = await launchBrowser();
@@ -219,4 +224,36 @@ test('every other page still refuses to be framed', async () => {
   const framedText = frame ? await frame.evaluate(() => document.body ? document.body.textContent : '') : '';
   assert.ok(!/Pledge to take part/.test(framedText), 'the pledge page did not render in a frame');
   await context.close();
+});
+
+// axe-core over the whole page, the banner's shadow root included: the WCAG
+// violations (and best practices) it reports, one line each.
+async function axe(page) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+test('axe-core finds no violation in the banner, in each state and both directions', { timeout: 180_000 }, async () => {
+  for (const slug of ['later', 'now', 'over-thanks', 'ar-later', 'ar-now']) {
+    for (const form of ['script', 'iframe']) {
+      const { context, page } = await open('desktop', form, slug);
+      assert.deepEqual(await axe(page), [], `${form} banner of ${slug} on the host page`);
+      if (form === 'iframe') {
+        // the framed document on its own, as a screen reader inside the frame reads it
+        await page.goto(`${server.base}/c/${slug}/embed`, { waitUntil: 'load' });
+        assert.deepEqual(await axe(page), [], `the iframe document of ${slug}`);
+        if (slug.startsWith('ar-')) {
+          const html = await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir]);
+          assert.deepEqual(html, ['ar', 'rtl']);
+        }
+      } else if (slug.startsWith('ar-')) {
+        const b = await scriptBanner(page);
+        assert.equal(b.lang, 'ar');
+        const dir = await page.evaluate(() => getComputedStyle(document.querySelector('script').nextElementSibling.shadowRoot.querySelector('section')).direction);
+        assert.equal(dir, 'rtl');
+      }
+      await context.close();
+    }
+  }
 });
