@@ -509,6 +509,20 @@ static void instance_refused(struct http_request *req, struct http_response *res
     campaign_row_release(&row);
 }
 
+/* The language of a campaign for a page answered before the campaign itself
+ * is needed (English when it cannot be read). */
+static void language_of_campaign(struct http_request *req, int64_t campaign_id,
+                                 char out[I18N_TAG_MAX + 1])
+{
+    struct campaign_row row = {0};
+    const struct campaign *c;
+    memcpy(out, I18N_DEFAULT_LANGUAGE, sizeof I18N_DEFAULT_LANGUAGE);
+    if (campaign_cache_get_by_id(req->store, campaign_id, &row, &c) == 0) {
+        memcpy(out, row.language, sizeof row.language);
+        campaign_row_release(&row);
+    }
+}
+
 /* POST /a/TOKEN/instance: remembers a public host name as the supporter's
  * mastodon instance. The form must carry the CSRF token, so another site
  * cannot choose where a supporter's next click goes. */
@@ -518,17 +532,19 @@ void handle_action_instance(struct http_request *req, struct http_response *resp
     struct supporter s;
     if (page_supporter_from_token(req, resp, token, TOKEN_ACTION, &s) != 0)
         return;
+    char lang[I18N_TAG_MAX + 1];
+    language_of_campaign(req, s.campaign_id, lang);
     struct form f;
     char err[160];
     if (form_parse(&f, req->body, req->body_len, err, sizeof err) != 0) {
-        page_error(req, resp, 400, "The form could not be read", err);
+        page_error_in(req, resp, lang, 400, i18n(lang, "The form could not be read"), err);
         supporter_release(&s);
         return;
     }
     if (!session_csrf_field_ok(req, form_get(&f, "csrf"))) {
-        page_error(req, resp, 403, "Form expired",
-                   "This form has expired or was sent from another site. Go back, reload "
-                   "the page and try again.");
+        page_error_in(req, resp, lang, 403, i18n(lang, "Form expired"),
+                      i18n(lang, "This form has expired or was sent from another site. Go back, "
+                                 "reload the page and try again."));
         goto out;
     }
     const char *instance = form_get(&f, "instance");
@@ -556,7 +572,8 @@ void handle_action_instance(struct http_request *req, struct http_response *resp
     if (problem) {
         instance_refused(req, resp, &s, token, instance, problem);
     } else if (store_set_instance(req->store, s.id, host) != 0) {
-        page_error(req, resp, 503, "Not saved", "Your server could not be saved. Try again.");
+        page_error_in(req, resp, lang, 503, i18n(lang, "Not saved"),
+                      i18n(lang, "Your server could not be saved. Try again."));
     } else {
         char location[64];
         snprintf(location, sizeof location, "/a/%s", token);

@@ -137,6 +137,11 @@ def test_arabic_campaign_every_public_page_is_rtl_and_speaks_arabic(make_muster,
     assert re.search(r'<textarea readonly dir="auto"[^>]*id="message-body"', page.text)
     assert "-- Alice Smith" in page.text
     assert 'data-copied="تم النسخ"' in page.text
+    # a refused form on the action page answers in the campaign's language too
+    page = m.post_form(action + "/instance", {"instance": "mastodon.social"})
+    assert page.status == 403, page
+    assert html_tag(page.text) == '<html lang="ar" dir="rtl">'
+    assert "انتهت صلاحية النموذج" in page.text, page.text
 
     # unsubscribe, before and after
     unsubscribe = urllib.parse.urlsplit(reminder.link("/u/")).path
