@@ -509,20 +509,6 @@ static void instance_refused(struct http_request *req, struct http_response *res
     campaign_row_release(&row);
 }
 
-/* The language of a campaign for a page answered before the campaign itself
- * is needed (English when it cannot be read). */
-static void language_of_campaign(struct http_request *req, int64_t campaign_id,
-                                 char out[I18N_TAG_MAX + 1])
-{
-    struct campaign_row row = {0};
-    const struct campaign *c;
-    memcpy(out, I18N_DEFAULT_LANGUAGE, sizeof I18N_DEFAULT_LANGUAGE);
-    if (campaign_cache_get_by_id(req->store, campaign_id, &row, &c) == 0) {
-        memcpy(out, row.language, sizeof row.language);
-        campaign_row_release(&row);
-    }
-}
-
 /* POST /a/TOKEN/instance: remembers a public host name as the supporter's
  * mastodon instance. The form must carry the CSRF token, so another site
  * cannot choose where a supporter's next click goes. */
@@ -533,7 +519,7 @@ void handle_action_instance(struct http_request *req, struct http_response *resp
     if (page_supporter_from_token(req, resp, token, TOKEN_ACTION, &s) != 0)
         return;
     char lang[I18N_TAG_MAX + 1];
-    language_of_campaign(req, s.campaign_id, lang);
+    page_campaign_language(req, s.campaign_id, lang);
     struct form f;
     char err[160];
     if (form_parse(&f, req->body, req->body_len, err, sizeof err) != 0) {

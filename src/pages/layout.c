@@ -12,6 +12,7 @@
 #include "core/escape.h"
 #include "core/i18n.h"
 #include "http/app.h"
+#include "service/cache.h"
 #include "store/store.h"
 #include "core/banned.h"
 
@@ -329,4 +330,16 @@ void handle_script(struct http_request *req, struct http_response *resp)
 {
     (void)req;
     page_static(resp, "text/javascript; charset=utf-8", script, sizeof script - 1, 3600);
+}
+
+void page_campaign_language(struct http_request *req, int64_t campaign_id,
+                            char out[I18N_TAG_MAX + 1])
+{
+    struct campaign_row row = {0};
+    const struct campaign *c;
+    memcpy(out, I18N_DEFAULT_LANGUAGE, sizeof I18N_DEFAULT_LANGUAGE);
+    if (campaign_cache_get_by_id(req->store, campaign_id, &row, &c) == 0) {
+        memcpy(out, row.language, sizeof row.language);
+        campaign_row_release(&row);
+    }
 }

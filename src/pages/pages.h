@@ -9,6 +9,7 @@
 #define MUSTER_PAGES_PAGES_H
 
 #include "core/buf.h"
+#include "core/i18n.h"
 #include "core/token.h"
 #include "http/http.h"
 
@@ -33,6 +34,10 @@ void page_error_in(struct http_request *req, struct http_response *resp, const c
 /* The 404 page: in English where no campaign is known (every wrong token
  * gets the same page), in the campaign's language under /c/SLUG. */
 void page_not_found(struct http_request *req, struct http_response *resp);
+/* The language of a campaign, for a page answered before the campaign itself
+ * is needed (English when it cannot be read). */
+void page_campaign_language(struct http_request *req, int64_t campaign_id,
+                            char out[I18N_TAG_MAX + 1]);
 void page_not_found_in(struct http_request *req, struct http_response *resp, const char *lang);
 /* Renders plain text as paragraphs (blank lines separate them, single line
  * breaks become <br>, http(s) URLs become links). */

@@ -84,14 +84,8 @@ void handle_unsubscribe_post(struct http_request *req, struct http_response *res
     if (page_supporter_from_token(req, resp, req->params[0], TOKEN_UNSUBSCRIBE, &s) != 0)
         return;
     if (pledges_unsubscribe(req->store, s.id, req->now) != 0) {
-        char lang[I18N_TAG_MAX + 1] = I18N_DEFAULT_LANGUAGE;
-        struct campaign_row failed_row = {0};
-        const struct campaign *failed_campaign;
-        if (campaign_cache_get_by_id(req->store, s.campaign_id, &failed_row, &failed_campaign) ==
-            0) {
-            memcpy(lang, failed_row.language, sizeof lang);
-            campaign_row_release(&failed_row);
-        }
+        char lang[I18N_TAG_MAX + 1];
+        page_campaign_language(req, s.campaign_id, lang);
         page_error_in(req, resp, lang, 503, i18n(lang, "Not saved"),
                       i18n(lang, "We could not unsubscribe you. Try again."));
         supporter_release(&s);
