@@ -45,6 +45,10 @@ static const struct command commands[] = {
      "organizer add EMAIL [--role admin|organizer] (default admin)\n"
      "                          | role EMAIL admin|organizer | token EMAIL [--days N] (default 90)\n"
      "                          | tokens EMAIL | revoke-token EMAIL ID"},
+    /* Opens its source and target itself: a missing source is not made. */
+    {"migrate", cmd_migrate, 0,
+     "migrate --to LOCATION     copy every row of MUSTER_DB into an empty database\n"
+     "                          (postgresql://..., libpq key=value); docs/DEPLOYMENT.md"},
     {"routes", cmd_routes, 0, "routes                    print the HTTP route table"},
 };
 
@@ -91,7 +95,8 @@ static void usage(FILE *out)
         fprintf(out, "  %s\n", commands[i].usage);
     /* Every variable src/ reads (scripts/docs.sh checks); README.md says more. */
     fputs("\nenvironment (README.md, \"Configuration\"):\n"
-          "  MUSTER_DB                 database: a path or sqlite:PATH (./muster.db)\n"
+          "  MUSTER_DB                 database: a path or sqlite:PATH (./muster.db), or\n"
+          "                            postgresql://... or libpq key=value (PostgreSQL)\n"
           "  MUSTER_LISTEN             where serve listens (127.0.0.1:8080)\n"
           "  MUSTER_BASE_URL           the public URL every mailed link starts with\n"
           "  MUSTER_SMTP               smtp://host:port or smtps://user:pass@host (unset: Maildir)\n"

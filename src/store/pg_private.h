@@ -77,6 +77,8 @@ PGresult *pg_exec(struct pg_store *st, const char *sql, const struct pg_params *
  * gets the number of rows it inserted, updated or deleted. -1 on error. */
 int pg_run(struct pg_store *st, const char *sql, const struct pg_params *p, const char *what,
            int64_t *changed);
+/* Logs the error of r (NULL: the connection's) for op what, as pg_exec does. */
+void pg_log_result_error(struct pg_store *st, const PGresult *r, const char *what);
 /* A statement without parameters through the simple protocol (BEGIN, SET,
  * a migration step of several statements). -1 on error (logged). */
 int pg_simple(struct pg_store *st, const char *sql, const char *what);
@@ -229,5 +231,14 @@ int pg_inspect_checkpoint(struct store *st, struct store_inspect_checkpoint *out
 int pg_inspect_set_email(struct store *st, const char *email, const char *new_email,
                          int64_t *changed);
 int pg_inspect_set_leases(struct store *st, int64_t lease_until, int64_t *changed);
+/* store_copy.h (store_pg_copy.c) */
+int pg_copy_schema(struct store *st, int (*fn)(void *ctx, const char *table, const char *column),
+                   void *ctx);
+int pg_copy_read(struct store *st, const struct store_copy_table *t, store_row_fn row, void *ctx);
+int pg_copy_write(struct store *st, const struct store_copy_table *t, const char *const *values,
+                  size_t n);
+int pg_copy_finish(struct store *st, const struct store_copy_table *t);
+int pg_copy_count(struct store *st, const struct store_copy_table *t, int64_t *count);
+int pg_copy_other_user(struct store *st, int64_t *pid);
 
 #endif

@@ -198,6 +198,15 @@ int store_open(const char *location, struct store **out, char *err, size_t err_l
     return be->open(rest, out, err, err_len);
 }
 
+int store_open_empty(const char *location, struct store **out, char *err, size_t err_len)
+{
+    const char *rest;
+    const struct store_backend *be = backend_for(location, &rest, err, err_len);
+    if (!be)
+        return -1;
+    return be->open_empty(rest, out, err, err_len);
+}
+
 void store_close(struct store *st)
 {
     if (st)

@@ -49,6 +49,14 @@ enum store_capability {
  * location begins with a lowercase keyword and '='), for PostgreSQL, whose
  * database must exist. Messages in err never show a password. */
 int store_open(const char *location, struct store **out, char *err, size_t err_len);
+/* store_open for a database that must hold nothing yet (`muster migrate`'s
+ * target): STORE_CONFLICT, with what was found in err and nothing touched,
+ * when it holds any table (PostgreSQL: in the schema muster would use, the
+ * first of its search_path; SQLite: in the file) other than muster's own of
+ * exactly this version (whose rows the caller counts: opening it changes
+ * nothing); else as store_open, which makes the schema by the normal
+ * migrations. */
+int store_open_empty(const char *location, struct store **out, char *err, size_t err_len);
 /* 0 when a backend takes location; -1 with the reason in err (bad input:
  * nothing was opened, nothing was connected to). */
 int store_location_check(const char *location, char *err, size_t err_len);

@@ -16,6 +16,7 @@
 #define MUSTER_STORE_STORE_BACKEND_H
 
 #include "store/store.h"
+#include "store/store_copy.h"
 #include "store/store_dashboard.h"
 #include "store/store_inspect.h"
 #include "store/store_webhooks.h"
@@ -29,6 +30,9 @@ struct store_backend {
     unsigned supports; /* bits of enum store_capability */
     /* location without the scheme prefix */
     int (*open)(const char *location, struct store **out, char *err, size_t err_len);
+    /* open, when the database holds no table yet; STORE_CONFLICT, nothing
+     * touched, when it does (store_open_empty) */
+    int (*open_empty)(const char *location, struct store **out, char *err, size_t err_len);
     void (*close)(struct store *st);
     int (*schema_version)(struct store *st);
     int (*ping)(struct store *st);
@@ -194,6 +198,18 @@ struct store_backend {
     int (*inspect_set_email)(struct store *st, const char *email, const char *new_email,
                              int64_t *changed);
     int (*inspect_set_leases)(struct store *st, int64_t lease_until, int64_t *changed);
+
+    /* store_copy.h: every (table, NULL), then its (table, column), of the
+     * schema the handle uses, the backend's own bookkeeping tables left out */
+    int (*copy_schema)(struct store *st, int (*fn)(void *ctx, const char *table, const char *column),
+                       void *ctx);
+    int (*copy_read)(struct store *st, const struct store_copy_table *t, store_row_fn row,
+                     void *ctx);
+    int (*copy_write)(struct store *st, const struct store_copy_table *t, const char *const *values,
+                      size_t n);
+    int (*copy_finish)(struct store *st, const struct store_copy_table *t);
+    int (*copy_count)(struct store *st, const struct store_copy_table *t, int64_t *count);
+    int (*copy_other_user)(struct store *st, int64_t *pid);
 };
 
 extern const struct store_backend store_backend_sqlite;

@@ -75,6 +75,11 @@ static void log_pg_error(struct pg_store *st, const PGresult *r, const char *wha
               log_quote(msg, quoted, sizeof quoted));
 }
 
+void pg_log_result_error(struct pg_store *st, const PGresult *r, const char *what)
+{
+    log_pg_error(st, r, what);
+}
+
 /* The prepared statement's name for sql, preparing it on first use; NULL on
  * error (logged). */
 static const char *statement(struct pg_store *st, const char *sql, const char *what)
@@ -569,7 +574,32 @@ static void log_notice(void *arg, const PGresult *r)
              log_quote(msg ? msg : "?", quoted, sizeof quoted));
 }
 
-static int pg_open(const char *location, struct store **out, char *err, size_t err_len)
+/* Whether the schema muster would use (the first of the search_path) holds
+ * any table, view or sequence of its own (an extension's are not counted):
+ * *count, and the name of the first in first (empty when none). */
+static int count_relations(struct pg_store *st, int64_t *count, char *first, size_t first_len)
+{
+    PGresult *r = PQexec(st->conn,
+                         "SELECT count(*) OVER (), c.relname FROM pg_class c "
+                         "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                         "WHERE n.nspname = current_schema() "
+                         "AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
+                         "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = "
+                         "'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') "
+                         "ORDER BY c.relname LIMIT 1");
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+        log_pg_error(st, r, "open empty");
+        PQclear(r);
+        return -1;
+    }
+    *count = PQntuples(r) ? pg_i64(r, 0, 0) : 0;
+    snprintf(first, first_len, "%s", PQntuples(r) ? PQgetvalue(r, 0, 1) : "");
+    PQclear(r);
+    return 0;
+}
+
+static int open_conn(const char *location, int require_empty, struct store **out, char *err,
+                     size_t err_len)
 {
     struct pg_store *st = calloc(1, sizeof *st);
     if (!st) {
@@ -601,12 +631,48 @@ static int pg_open(const char *location, struct store **out, char *err, size_t e
         pg_close(&st->base);
         return -1;
     }
+    if (require_empty) {
+        int64_t relations = 0;
+        char first[128];
+        if (count_relations(st, &relations, first, sizeof first) != 0) {
+            open_error(location, "cannot read", PQerrorMessage(st->conn), err, err_len);
+            pg_close(&st->base);
+            return -1;
+        }
+        /* The schema of this very version with no row (a copy that failed
+         * left it, all or nothing) is empty enough: opening it migrates
+         * nothing, and the caller counts its rows. Anything else is not. */
+        int version = -1, count = 0;
+        pg_migrations(&count);
+        if (relations > 0 && read_version(st, &version) == 0 && version == count)
+            relations = 0;
+        if (relations > 0) {
+            char shown[256];
+            store_location_redact(location, shown, sizeof shown);
+            snprintf(err, err_len,
+                     "PostgreSQL database %s is not empty: it holds %lld tables, views or "
+                     "sequences (the first: %s)",
+                     shown, (long long)relations, first);
+            pg_close(&st->base);
+            return STORE_CONFLICT;
+        }
+    }
     if (migrate(st, err, err_len) != 0) {
         pg_close(&st->base);
         return -1;
     }
     *out = &st->base;
     return 0;
+}
+
+static int pg_open(const char *location, struct store **out, char *err, size_t err_len)
+{
+    return open_conn(location, 0, out, err, err_len);
+}
+
+static int pg_open_empty(const char *location, struct store **out, char *err, size_t err_len)
+{
+    return open_conn(location, 1, out, err, err_len);
 }
 
 static void pg_close(struct store *base)
@@ -701,6 +767,13 @@ const struct store_backend store_backend_pg = {
     .name = "postgres",
     .supports = STORE_SUPPORTS_SHARED_SNAPSHOT,
     .open = pg_open,
+    .open_empty = pg_open_empty,
+    .copy_schema = pg_copy_schema,
+    .copy_read = pg_copy_read,
+    .copy_write = pg_copy_write,
+    .copy_finish = pg_copy_finish,
+    .copy_count = pg_copy_count,
+    .copy_other_user = pg_copy_other_user,
     .close = pg_close,
     .schema_version = pg_schema_version,
     .ping = pgb_ping,

@@ -256,7 +256,23 @@ static int busy_wait(void *ctx, int count)
     return 1;
 }
 
-static int sqlite_open(const char *path, struct store **out, char *err, size_t err_len)
+/* Whether the file holds any table, index, view or trigger: *count. */
+static int count_schema_objects(struct sqlite_store *st, int64_t *count)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master", -1, &s, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_finalize(s);
+        return -1;
+    }
+    *count = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return 0;
+}
+
+static int open_file(const char *path, int require_empty, struct store **out, char *err,
+                     size_t err_len)
 {
     pthread_once(&sqlite_config_once, sqlite_config);
     struct sqlite_store *st = calloc(1, sizeof *st);
@@ -277,6 +293,27 @@ static int sqlite_open(const char *path, struct store **out, char *err, size_t e
     }
     st->busy_limit_us = BUSY_LIMIT_US;
     sqlite3_busy_handler(st->db, busy_wait, st);
+    if (require_empty) {
+        int64_t objects = 0;
+        if (count_schema_objects(st, &objects) != 0) {
+            snprintf(err, err_len, "cannot read database %s: %s", path, sqlite3_errmsg(st->db));
+            sqlite_close(&st->base);
+            return -1;
+        }
+        /* The schema of this very version with no row (a copy that failed
+         * left it, all or nothing) is empty enough: opening it migrates
+         * nothing, and the caller counts its rows. Anything else is not. */
+        int count = 0;
+        sqlite_migrations(&count);
+        if (objects > 0 && sqlite_schema_version(&st->base) == count)
+            objects = 0;
+        if (objects > 0) {
+            snprintf(err, err_len, "database %s is not empty: it holds %lld tables and indexes",
+                     path, (long long)objects);
+            sqlite_close(&st->base);
+            return STORE_CONFLICT;
+        }
+    }
     if (sql_exec(st, "PRAGMA journal_mode=WAL") != 0 ||
         sql_exec(st, "PRAGMA synchronous=FULL") != 0 ||
         sql_exec(st, "PRAGMA foreign_keys=ON") != 0) {
@@ -290,6 +327,16 @@ static int sqlite_open(const char *path, struct store **out, char *err, size_t e
     }
     *out = &st->base;
     return 0;
+}
+
+static int sqlite_open(const char *path, struct store **out, char *err, size_t err_len)
+{
+    return open_file(path, 0, out, err, err_len);
+}
+
+static int sqlite_open_empty(const char *path, struct store **out, char *err, size_t err_len)
+{
+    return open_file(path, 1, out, err, err_len);
 }
 
 static void sqlite_close(struct store *base)
@@ -1816,6 +1863,13 @@ const struct store_backend store_backend_sqlite = {
     .supports =
         STORE_SUPPORTS_SHARED_SNAPSHOT | STORE_SUPPORTS_DATA_VERSION | STORE_SUPPORTS_LOCAL_ONLY,
     .open = sqlite_open,
+    .open_empty = sqlite_open_empty,
+    .copy_schema = sqlite_copy_schema,
+    .copy_read = sqlite_copy_read,
+    .copy_write = sqlite_copy_write,
+    .copy_finish = sqlite_copy_finish,
+    .copy_count = sqlite_copy_count,
+    .copy_other_user = sqlite_copy_other_user,
     .close = sqlite_close,
     .schema_version = sqlite_schema_version,
     .ping = sqlite_ping,
