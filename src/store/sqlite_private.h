@@ -142,12 +142,12 @@ int sqlite_inspect_set_email(struct store *st, const char *email, const char *ne
                              int64_t *changed);
 int sqlite_inspect_set_leases(struct store *st, int64_t lease_until, int64_t *changed);
 /* store_copy.h (store_sqlite_copy.c) */
-int sqlite_copy_schema(struct store *st, int (*fn)(void *ctx, const char *table, const char *column),
-                       void *ctx);
+int sqlite_copy_schema(struct store *st,
+                       int (*fn)(void *ctx, const char *table, const char *column), void *ctx);
 int sqlite_copy_read(struct store *st, const struct store_copy_table *t, store_row_fn row,
                      void *ctx);
-int sqlite_copy_write(struct store *st, const struct store_copy_table *t,
-                      const char *const *values, size_t n);
+int sqlite_copy_write(struct store *st, const struct store_copy_table *t, const char *const *values,
+                      size_t n);
 int sqlite_copy_finish(struct store *st, const struct store_copy_table *t);
 int sqlite_copy_count(struct store *st, const struct store_copy_table *t, int64_t *count);
 int sqlite_copy_other_user(struct store *st, int64_t *pid);

@@ -201,8 +201,8 @@ struct store_backend {
 
     /* store_copy.h: every (table, NULL), then its (table, column), of the
      * schema the handle uses, the backend's own bookkeeping tables left out */
-    int (*copy_schema)(struct store *st, int (*fn)(void *ctx, const char *table, const char *column),
-                       void *ctx);
+    int (*copy_schema)(struct store *st,
+                       int (*fn)(void *ctx, const char *table, const char *column), void *ctx);
     int (*copy_read)(struct store *st, const struct store_copy_table *t, store_row_fn row,
                      void *ctx);
     int (*copy_write)(struct store *st, const struct store_copy_table *t, const char *const *values,

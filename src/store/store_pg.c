@@ -579,14 +579,13 @@ static void log_notice(void *arg, const PGresult *r)
  * *count, and the name of the first in first (empty when none). */
 static int count_relations(struct pg_store *st, int64_t *count, char *first, size_t first_len)
 {
-    PGresult *r = PQexec(st->conn,
-                         "SELECT count(*) OVER (), c.relname FROM pg_class c "
-                         "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                         "WHERE n.nspname = current_schema() "
-                         "AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
-                         "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = "
-                         "'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') "
-                         "ORDER BY c.relname LIMIT 1");
+    PGresult *r = PQexec(st->conn, "SELECT count(*) OVER (), c.relname FROM pg_class c "
+                                   "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                   "WHERE n.nspname = current_schema() "
+                                   "AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
+                                   "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = "
+                                   "'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') "
+                                   "ORDER BY c.relname LIMIT 1");
     if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
         log_pg_error(st, r, "open empty");
         PQclear(r);

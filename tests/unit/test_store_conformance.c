@@ -30,6 +30,7 @@
 #include "core/tz.h"
 #include "service/campaigns.h"
 #include "store/store.h"
+#include "store/store_copy.h"
 #include "store/store_dashboard.h"
 #include "store/store_inspect.h"
 #include "store/store_webhooks.h"
@@ -109,6 +110,15 @@ static int64_t add_campaign(struct fx *f, const char *slug)
 {
     struct campaign *c = parse_campaign(slug, "M", TARGET("only"));
     int64_t id = insert_campaign(f->st, c);
+    campaign_free(c);
+    return id;
+}
+
+/* A campaign with one target on st; its id. */
+static int64_t add_campaign_on(struct store *st, const char *slug)
+{
+    struct campaign *c = parse_campaign(slug, "M", TARGET("only"));
+    int64_t id = insert_campaign(st, c);
     campaign_free(c);
     return id;
 }
@@ -3064,6 +3074,216 @@ static void eight_threads_taking_places_under_a_cap_of_50_take_exactly_50(void *
     assert_int_equal(target_of(f->st, cid, target).places, CAP);
 }
 
+/* ======================= copy (store_copy.h, `muster migrate`) ======================= */
+
+/* Every table's rows as text, one line a row, "\N" for NULL. */
+static int serialize_row(void *ctx, const char *const *values, int count)
+{
+    struct buf *out = ctx;
+    for (int i = 0; i < count; i++)
+        buf_printf(out, "%s%s", i ? "|" : "", values[i] ? values[i] : "\\N");
+    buf_printf(out, "\n");
+    return 0;
+}
+
+static void dump_table(struct store *st, const struct store_copy_table *t, struct buf *out)
+{
+    assert_int_equal(store_copy_read(st, t, serialize_row, out), 0);
+    assert_false(buf_failed(out));
+}
+
+/* Writes each row it is given to the store in ctx, one at a time. */
+struct copy_to {
+    struct store *to;
+    const struct store_copy_table *t;
+};
+
+static int write_row(void *ctx, const char *const *values, int count)
+{
+    struct copy_to *c = ctx;
+    assert_int_equal((size_t)count, c->t->ncolumns);
+    assert_int_equal(store_copy_write(c->to, c->t, values, 1), 0);
+    return 0;
+}
+
+/* Some of everything: pledges (one erased, so NULLs), a confirmation, a
+ * sent reminder, a click, a closed target and a report, an organizer with
+ * a role on the campaign, a session and an API token, a webhook event, the
+ * secret. */
+static void fill_every_table(struct fx *f, int64_t *pledged, int64_t *imported)
+{
+    unsigned char secret[32];
+    assert_int_equal(store_secret(f->st, secret), 0);
+    int64_t p = pledge(f->st, f->cid, "p@example.org", T0);
+    int64_t i = import(f->st, f->cid, "i@example.org", T0);
+    pledge(f->st, f->cid, "gone@example.org", T0 + 1);
+    int erased = 0;
+    assert_int_equal(store_pledges_erase(f->st, "gone@example.org", T0 + 2, &erased), 0);
+    assert_int_equal(erased, 1);
+    assert_int_equal(store_pledge_mark_confirmed(f->st, p, T0 + 5), 0);
+    assert_int_equal(store_outbox_add(f->st, MAIL_REMINDER, f->cid, i, T0 + 6), 0);
+    struct outbox_item items[2];
+    assert_int_equal(claim(f->st, "A", f->cid, T0 + 7, 60, items, 2), 1);
+    assert_int_equal(store_outbox_sent(f->st, items[0].id, "A", T0 + 8), 0);
+    struct click_record k = {f->cid, p, f->t[1], 0, f->launch + 10, 1, 0, 0};
+    assert_int_equal(store_begin(f->st), 0);
+    assert_int_equal(store_clicks_insert(f->st, &k, 1), 0);
+    assert_int_equal(store_commit(f->st), 0);
+    assert_int_equal(store_target_set_state(f->st, f->t[2], 0, "inbox full", "cli", T0 + 9), 0);
+    int added = 0;
+    assert_int_equal(store_target_report_add(f->st, f->t[1], p, T0 + 10, &added), 0);
+    int64_t o = add_organizer(f->st, "o@example.org", "hash");
+    assert_int_equal(store_organizer_set_role(f->st, o, ORGANIZER_ADMIN), 0);
+    assert_int_equal(store_grant_set(f->st, f->cid, o, CAMPAIGN_ROLE_EDITOR, T0 + 11), 0);
+    assert_int_equal(store_session_create(f->st, o, "session-hash", T0, T0 + 3600), 0);
+    int64_t tid = 0;
+    assert_int_equal(store_api_token_create(f->st, o, "token-hash", T0, T0 + 3600, &tid), 0);
+    assert_int_equal(store_webhook_insert(f->st, f->cid, WEBHOOK_PLEDGE_CONFIRMED, "{\"n\":1}", T0),
+                     0);
+    *pledged = p;
+    *imported = i;
+}
+
+static void copy_check_finds_every_table_and_column_of_the_schema_in_the_copy_list(void **state)
+{
+    struct fx *f = *state;
+    struct buf unknown = BUF_INIT;
+    assert_int_equal(store_copy_check(f->st, &unknown), 0);
+    /* A migration that adds a table or a column adds it to store_copy.c. */
+    if (unknown.len)
+        fail_msg("not in store_copy.c's list: %s", buf_cstr(&unknown));
+    buf_release(&unknown);
+    /* And every listed table and column exists. */
+    size_t n;
+    const struct store_copy_table *t = store_copy_tables(&n);
+    assert_true(n >= 13);
+    for (size_t i = 0; i < n; i++) {
+        struct buf rows = BUF_INIT;
+        dump_table(f->st, &t[i], &rows);
+        buf_release(&rows);
+    }
+}
+
+static void copy_read_stops_when_the_row_function_says_so(void **state)
+{
+    struct fx *f = *state;
+    size_t n;
+    const struct store_copy_table *t = store_copy_tables(&n);
+    const struct store_copy_table *targets = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i].name, "targets") == 0)
+            targets = &t[i];
+    assert_non_null(targets);
+    struct rows r;
+    memset(&r, 0, sizeof r);
+    r.stop_after = 2;
+    assert_true(store_copy_read(f->st, targets, collect_row, &r) != 0);
+    assert_int_equal(r.count, 2);
+    /* In id order: the fixture's first and second targets. */
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)f->t[0]);
+    assert_string_equal(r.cell[0][0], id);
+    assert_string_equal(r.cell[0][2], "first");
+    assert_string_equal(r.cell[1][2], "second");
+}
+
+static void open_empty_makes_the_newest_schema_and_takes_an_unused_one_of_this_version(void **state)
+{
+    struct fx *f = *state;
+    struct conformance_db db;
+    memset(&db, 0, sizeof db);
+    assert_int_equal(f->be->make(&db), 0);
+    struct store *to = NULL;
+    char err[512] = "";
+    if (store_open_empty(db.location, &to, err, sizeof err) != 0)
+        fail_msg("store_open_empty: %s", err);
+    assert_int_equal(store_schema_version(to), store_schema_version(f->st));
+    store_close(to);
+    /* Its schema, with no row, is still a target (a copy that failed left
+     * it): opening again changes nothing. */
+    to = NULL;
+    assert_int_equal(store_open_empty(db.location, &to, err, sizeof err), 0);
+    size_t n;
+    const struct store_copy_table *t = store_copy_tables(&n);
+    for (size_t i = 0; i < n; i++) {
+        int64_t count = -1;
+        assert_int_equal(store_copy_count(to, &t[i], &count), 0);
+        assert_int_equal(count, 0);
+    }
+    store_close(to);
+    f->be->remove(&db);
+}
+
+static void copy_moves_every_row_and_the_copy_serves_them_with_ids_after_the_copied(void **state)
+{
+    struct fx *f = *state;
+    int64_t p, i;
+    fill_every_table(f, &p, &i);
+    struct conformance_db db;
+    memset(&db, 0, sizeof db);
+    assert_int_equal(f->be->make(&db), 0);
+    struct store *to = NULL;
+    char err[512] = "";
+    if (store_open_empty(db.location, &to, err, sizeof err) != 0)
+        fail_msg("store_open_empty: %s", err);
+    size_t n;
+    const struct store_copy_table *t = store_copy_tables(&n);
+    assert_int_equal(store_begin(to), 0);
+    for (size_t k = 0; k < n; k++) {
+        struct copy_to c = {to, &t[k]};
+        assert_int_equal(store_copy_read(f->st, &t[k], write_row, &c), 0);
+        assert_int_equal(store_copy_finish(to, &t[k]), 0);
+    }
+    assert_int_equal(store_commit(to), 0);
+
+    /* Every table, row for row, value for value. */
+    for (size_t k = 0; k < n; k++) {
+        struct buf a = BUF_INIT, b = BUF_INIT;
+        dump_table(f->st, &t[k], &a);
+        dump_table(to, &t[k], &b);
+        if (strcmp(buf_cstr(&a), buf_cstr(&b)) != 0)
+            fail_msg("table %s differs:\n%s---\n%s", t[k].name, buf_cstr(&a), buf_cstr(&b));
+        int64_t ca = -1, cb = -1;
+        assert_int_equal(store_copy_count(f->st, &t[k], &ca), 0);
+        assert_int_equal(store_copy_count(to, &t[k], &cb), 0);
+        assert_int_equal(ca, cb);
+        buf_release(&a);
+        buf_release(&b);
+    }
+    /* The copy answers as the original: the secret, a token key, stats,
+     * the organizer's session and token. */
+    unsigned char s1[32], s2[32];
+    assert_int_equal(store_secret(f->st, s1), 0);
+    assert_int_equal(store_secret(to, s2), 0);
+    assert_memory_equal(s1, s2, 32);
+    struct supporter a = supporter_of(f->st, p);
+    struct supporter b;
+    assert_int_equal(store_supporter_by_key(to, a.token_key, &b), 0);
+    assert_int_equal(b.id, p);
+    assert_string_equal(b.email, "p@example.org");
+    assert_int_equal(b.epoch, a.epoch);
+    supporter_release(&a);
+    supporter_release(&b);
+    struct campaign_stats sa = stats_of(f->st, f->cid), sb = stats_of(to, f->cid);
+    assert_memory_equal(&sa, &sb, sizeof sa);
+    int64_t organizer = 0;
+    assert_int_equal(store_session_organizer(to, "session-hash", T0 + 1, &organizer), 0);
+    struct api_token_row tok;
+    assert_int_equal(store_api_token_find(to, "token-hash", T0 + 1, &tok), 0);
+    assert_int_equal(tok.organizer_id, organizer);
+    /* New rows get ids after the copied ones (the sequences moved on). */
+    int64_t q = pledge(to, f->cid, "new@example.org", T0 + 20);
+    assert_true(q > i);
+    int64_t tid2 = 0;
+    assert_int_equal(store_api_token_create(to, organizer, "token-2", T0, T0 + 3600, &tid2), 0);
+    assert_true(tid2 > tok.id);
+    assert_int_equal(store_outbox_add(to, MAIL_CONFIRM, f->cid, q, T0 + 21), 0);
+    int64_t cid2 = add_campaign_on(to, "second-campaign");
+    assert_true(cid2 > f->cid);
+    store_close(to);
+    f->be->remove(&db);
+}
+
 /* ======================= registration ======================= */
 
 struct conformance_case {
@@ -3224,6 +3444,11 @@ static const struct conformance_case cases[] = {
     /* concurrency */
     CASE(two_handles_claiming_500_due_rows_at_once_claim_each_exactly_once),
     CASE(eight_threads_taking_places_under_a_cap_of_50_take_exactly_50),
+    /* copy (muster migrate) */
+    CASE(copy_check_finds_every_table_and_column_of_the_schema_in_the_copy_list),
+    CASE(copy_read_stops_when_the_row_function_says_so),
+    CASE(open_empty_makes_the_newest_schema_and_takes_an_unused_one_of_this_version),
+    CASE(copy_moves_every_row_and_the_copy_serves_them_with_ids_after_the_copied),
 };
 
 #define NCASES (sizeof cases / sizeof cases[0])
