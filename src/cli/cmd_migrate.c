@@ -127,12 +127,23 @@ static const char *sqlite_path(const char *location)
     return location;
 }
 
-/* What the database holds that this muster cannot copy: a failure. */
-static int check_known(struct store *st, const char *shown)
+/* What the database holds that this muster cannot copy: in the source a
+ * failure (they would be left behind), in the target a sign that it is not
+ * empty. */
+static int check_known(struct store *st, const char *shown, int is_target)
 {
     struct buf unknown = BUF_INIT;
     int rc = store_copy_check(st, &unknown);
-    if (rc == 0 && unknown.len > 0)
+    /* One a line there; one line here. */
+    while (unknown.len > 0 && unknown.data[unknown.len - 1] == '\n')
+        unknown.data[--unknown.len] = '\0';
+    for (size_t i = 0; i < unknown.len; i++)
+        if (unknown.data[i] == '\n')
+            unknown.data[i] = ' ';
+    if (rc == 0 && unknown.len > 0 && is_target)
+        rc = cli_fail(EXIT_USAGE, "%s is not empty: it holds %s; nothing copied", shown,
+                      buf_cstr(&unknown));
+    else if (rc == 0 && unknown.len > 0)
         rc = cli_fail(EXIT_RUNTIME,
                       "%s holds tables or columns this muster does not know how to copy "
                       "(a newer muster made them?): %s; nothing copied",
@@ -237,7 +248,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
                         "writes after the copy is lost; nothing copied",
                         (long long)other, from_shown);
     }
-    int rc = check_known(from, from_shown);
+    int rc = check_known(from, from_shown, 0);
     if (rc != 0) {
         store_close(from);
         return rc;
@@ -249,7 +260,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
                         opened == STORE_CONFLICT ? "; nothing copied (the target must be empty)"
                                                  : "");
     }
-    rc = check_known(to, to_shown);
+    rc = check_known(to, to_shown, 1);
 
     size_t ntables;
     const struct store_copy_table *tables = store_copy_tables(&ntables);
