@@ -406,6 +406,10 @@ rss_mb() {
 # waits (fdatasync/fsync: commits; clock_nanosleep: SQLite's busy handler
 # sleeping for a lock; fcntl: SQLite's file locks; futex: mutexes).
 # Profiled runs are slower; their numbers are not the benchmark's.
+# PROFILE_SYSTEM=1 records the whole machine (perf record -a) instead of the
+# one muster process, for a run where the time is spread over several
+# processes (two serves, PostgreSQL's backends, nginx); NAME.txt then starts
+# with the share of each command (other work on the machine included).
 SYSCALL_EVENTS=syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_clock_nanosleep,syscalls:sys_enter_nanosleep,syscalls:sys_enter_fcntl,syscalls:sys_enter_futex,syscalls:sys_enter_pwrite64,syscalls:sys_enter_pread64,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg
 profile_start() { # PID NAME
     PROF_PID=
@@ -413,7 +417,9 @@ profile_start() { # PID NAME
     command -v perf >/dev/null || { log "perf is missing; not profiling"; return 0; }
     mkdir -p "$PROFILE_DIR"
     # setsid: perf signals its whole process group when it ends
-    setsid perf record -q -F 499 --call-graph "${PROFILE_CALLGRAPH:-fp}" -o "$PROFILE_DIR/$2.perf.data" -p "$1" >/dev/null 2>&1 &
+    local target=(-p "$1")
+    [ "${PROFILE_SYSTEM:-0}" = 1 ] && target=(-a)
+    setsid perf record -q -F 499 --call-graph "${PROFILE_CALLGRAPH:-fp}" -o "$PROFILE_DIR/$2.perf.data" "${target[@]}" >/dev/null 2>&1 &
     PROF_PID=$!
     setsid perf stat -e "$SYSCALL_EVENTS" -o "$PROFILE_DIR/$2.syscalls.txt" -p "$1" >/dev/null 2>&1 &
     PROF_STAT_PID=$!
@@ -445,6 +451,9 @@ profile_report() {
     [ -n "${PROFILE_DIR:-}" ] && [ -f "$PROFILE_DIR/$1.perf.data" ] || return 0
     local d=$PROFILE_DIR/$1.perf.data
     {
+        echo "## $1: samples by command"
+        perf report -i "$d" --stdio --no-children --sort comm -g none 2>/dev/null | grep -v "^#" | grep . | head -15 || true
+        echo
         echo "## $1: self time by symbol"
         perf report -i "$d" --stdio --no-children --sort dso,sym -g none 2>/dev/null | grep -v "^#" | grep . | head -40 || true
         echo
