@@ -10,18 +10,20 @@
 # sampled every 5 s during the whole run and summarised last: the 2 cores are
 # shared with whatever else runs.
 #
-# Environment: CLICK_N (default 5000), CLICK_SECONDS (5; one round of c64 and
-# c256 per run), DISPATCH_N (10000), PLEDGE_SECONDS (5), OUT (a directory
+# Environment: CLICK_N (default 2000), CLICK_SECONDS (5; one round of c64 and
+# c256 per run), DISPATCH_N (5000), PLEDGE_SECONDS (5), OUT (a directory
 # that keeps every run's full output; default a new one under /tmp, printed).
-# Every run has its own time limit (the scripts' watchdogs) and this script
-# one for all: BACKENDS_TIMEOUT (default 2400 s).
+# Every run has its own time limit (BENCH_TIMEOUT, default here 600 s: on a
+# loaded machine PostgreSQL's runs take minutes) and this script one for all:
+# BACKENDS_TIMEOUT (default 2400 s).
 set -uo pipefail
 cd "$(dirname "$0")"
 REPS=${1:-3}
 CONFIGS=${CONFIGS:-"sqlite,1 postgres,1 postgres,2"}
-CLICK_N=${CLICK_N:-5000}
+CLICK_N=${CLICK_N:-2000}
 CLICK_SECONDS=${CLICK_SECONDS:-5}
-DISPATCH_N=${DISPATCH_N:-10000}
+DISPATCH_N=${DISPATCH_N:-5000}
+export BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}
 PLEDGE_SECONDS=${PLEDGE_SECONDS:-5}
 OUT=${OUT:-$(mktemp -d /tmp/muster-backends.XXXXXX)}
 mkdir -p "$OUT"
