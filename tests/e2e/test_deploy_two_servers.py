@@ -14,11 +14,10 @@ nginx.conf of this test around the included file.
 """
 import http.client
 import json
-import re
+import os
 import shutil
 import ssl
 import subprocess
-import time
 import urllib.parse
 
 import pytest
@@ -66,7 +65,7 @@ class Deployment:
         temp = "".join(f"    {kind}_temp_path {workdir}/tmp/{kind};\n"
                        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
         (workdir / "nginx.conf").write_text(
-            "user root;\n" * (subprocess.os.geteuid() == 0) +
+            "user root;\n" * (os.geteuid() == 0) +
             f"worker_processes 1;\npid {workdir}/nginx.pid;\nerror_log {workdir}/error.log;\n"
             "events { worker_connections 256; }\n"
             "http {\n"
