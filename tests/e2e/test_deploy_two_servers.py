@@ -64,6 +64,8 @@ class Deployment:
         self.access_log = workdir / "access.log"
         temp = "".join(f"    {kind}_temp_path {workdir}/tmp/{kind};\n"
                        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        # As root, nginx's workers would run as nobody, who cannot write the
+        # access log in the test's private directory: they stay root here.
         (workdir / "nginx.conf").write_text(
             "user root;\n" * (os.geteuid() == 0) +
             f"worker_processes 1;\npid {workdir}/nginx.pid;\nerror_log {workdir}/error.log;\n"
