@@ -65,7 +65,7 @@ for rep in $(seq "$REPS"); do
 done
 
 echo
-echo "== medians of $REPS runs (min-max), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "== medians (the lower middle value for an even count) of the runs done, $REPS asked (min-max), $(date -u +%Y-%m-%dT%H:%MZ)"
 python3 - "$OUT" "$CONFIGS" <<'PY'
 import glob, os, re, statistics, sys
 out, configs = sys.argv[1], sys.argv[2].split()
