@@ -20,13 +20,18 @@
 # Prints requests/s, p50, p99 for each run, and last the median of the
 # paired ratios muster/nginx (target >= 0.7) and muster's median p99 at 256
 # connections (target < 10 ms).
+#
+# BENCH_BACKEND=postgres [SERVERS=2] (bench/lib.sh): the same against a durable
+# PostgreSQL, with one server or two behind an nginx balancing them (the
+# reference is still the nginx answering a fixed 302). Also printed: where
+# the CPU went during the muster runs (muster, PostgreSQL, the balancing
+# nginx, wrk) and PostgreSQL's top statements (pg_report).
+#
 N=${1:-20000}
 DURATION=${2:-6}
 ROUNDS=${ROUNDS:-3}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((120 + N / 200 + 4 * ROUNDS * (DURATION + 5)))}
 source "$(dirname "$0")/lib.sh"
-NGINX=${NGINX:-/usr/sbin/nginx}
-[ -x "$NGINX" ] || { echo "bench: $NGINX is missing (apt-get install nginx-light)" >&2; exit 1; }
 bench_header "click: N=$N, ${DURATION}s per run"
 
 populate "$N"
@@ -59,49 +64,31 @@ wrk_run() {
 # measured at 55,000 and 72,000 req/s ten minutes apart), so each muster run
 # is paired with an nginx run right after it, and the ratio reported is the
 # median of ROUNDS paired ratios, not one run of each.
-PM=$(free_port)
-start_serve "$PM" "$WORK/serve.log"
+start_servers "$WORK/serve"
 first=$(head -1 "$WORK/tokens.txt")
-code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$PM/a/$first")
+code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$SERVE_URL/a/$first")
 log "sample click: $code"
 case "$code" in 302\ https://github.com/*) ;; *) echo "bench: /a/ did not answer 302 to GitHub: $code" >&2; exit 1 ;; esac
 
 PN=$(free_port)
-mkdir -p "$WORK/nginx/tmp"
-cat >"$WORK/nginx/nginx.conf" <<EOF
-worker_processes 2;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path $WORK/nginx/tmp/body;
-    proxy_temp_path $WORK/nginx/tmp/proxy;
-    fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
-    uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
-    scgi_temp_path $WORK/nginx/tmp/scgi;
-    server {
-        listen 127.0.0.1:$PN;
-        location / { return 302 https://github.com/x/y/issues/new?title=t; }
-    }
-}
-EOF
-bg "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" -g 'daemon off;'
-NGINX_PID=$LAST_PID
-wait_port "$PN" 10
+start_nginx nginx "$PN" "" 'location / { return 302 https://github.com/x/y/issues/new?title=t; }'
+REF_NGINX_PID=$NGINX_PID
 
-SERVE_TICKS=0
+SERVE_TICKS=0 PG_TICKS=0 LB_TICKS=0
 RUNS=""
+pg_mark
 for r in $(seq "$ROUNDS"); do
     for c in 64 256; do
         before=$(stat clicks)
         [ "$r-$c" = 1-64 ] && profile_start "$SERVE_PID" click-c64
-        t0=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log")
-        wrk_run "muster${c}_$r" "http://127.0.0.1:$PM" "$c"
-        t1=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log")
+        # shellcheck disable=SC2046 # pids are words
+        read -r t0 p0 l0 <<<"$(ticks_of "${SERVE_PIDS[@]}") $(ticks_of $(pg_pids)) $(ticks_of "${LB_PIDS[@]}")"
+        wrk_run "muster${c}_$r" "$SERVE_URL" "$c"
+        # shellcheck disable=SC2046
+        read -r t1 p1 l1 <<<"$(ticks_of "${SERVE_PIDS[@]}") $(ticks_of $(pg_pids)) $(ticks_of "${LB_PIDS[@]}")"
+        for p in "${SERVE_PIDS[@]}"; do cpu_ticks "$p" "$WORK/serve1.log" >/dev/null; done
         profile_stop
-        SERVE_TICKS=$((SERVE_TICKS + t1 - t0))
+        SERVE_TICKS=$((SERVE_TICKS + t1 - t0)) PG_TICKS=$((PG_TICKS + p1 - p0)) LB_TICKS=$((LB_TICKS + l1 - l0))
         after=$(stat clicks)
         eval "muster${c}_${r}_CLICKS=$((after - before))"
         wrk_run "nginx${c}_$r" "http://127.0.0.1:$PN" "$c"
@@ -109,9 +96,14 @@ for r in $(seq "$ROUNDS"); do
         RUNS="$RUNS muster${c}_$r nginx${c}_$r"
     done
 done
-SERVE_CPU=$(calc "'%.0f' % ($SERVE_TICKS / $(getconf CLK_TCK) / (2 * $ROUNDS * $DURATION) * 100)")
-stop_pid "$SERVE_PID"
-stop_pid "$NGINX_PID"
+pct() { calc "'%.0f' % ($1 / $(getconf CLK_TCK) / (2 * $ROUNDS * $DURATION) * 100)"; }
+SERVE_CPU=$(pct "$SERVE_TICKS")
+PG_CPU=$(pct "$PG_TICKS")
+LB_CPU=$(pct "$LB_TICKS")
+RSS_LINE=$(serve_rss)
+PG_LINES=$(pg_report)
+for p in "${SERVE_PIDS[@]}" "$REF_NGINX_PID"; do stop_pid "$p"; done
+[ "$SERVERS" = 2 ] && stop_pid "${LB_PIDS[0]}"
 
 # median VALUES...: the middle value (the lower middle one for an even count)
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
@@ -133,6 +125,8 @@ for c in 64 256; do
     echo "c$c: paired ratios muster/nginx:$ratios; muster p99 ms:$p99s; clicks recorded/wrk requests:$counts"
 done
 P99OK=$(calc "'yes' if $P99_256 < 10 else 'no'")
-echo "muster serve CPU during the muster runs: ${SERVE_CPU}% of 2 cores"
+echo "CPU during the muster runs, % of the 2 cores: muster serve ${SERVE_CPU}, PostgreSQL ${PG_CPU}, balancing nginx ${LB_CPU} (wrk: the rest)"
+echo "$RSS_LINE"
+[ -n "$PG_LINES" ] && echo "$PG_LINES"
 echo "(wrk does not count the requests in flight when it stops: a few more clicks than requests are recorded)"
-echo "click ratio_c64=$R64 ratio_c256=$R256 (medians of $ROUNDS paired runs; target >= 0.7) muster_p99_c256=${P99_256}ms (median; < 10 ms: $P99OK)"
+echo "click [$CONFIG] ratio_c64=$R64 ratio_c256=$R256 (medians of $ROUNDS paired runs; target >= 0.7) muster_p99_c256=${P99_256}ms (median; < 10 ms: $P99OK)"

@@ -18,6 +18,13 @@
 #      (libcurl's multi interface, muster's client before it had its own).
 #
 # Prints muster msgs/s, smtp-source msgs/s and their ratio (target >= 0.5), last.
+#
+# BENCH_BACKEND=postgres [SERVERS=2] (bench/lib.sh): the outbox in a durable
+# PostgreSQL; with SERVERS=2, two `muster launch` processes started together
+# on the one database share the sending (claims FOR UPDATE SKIP LOCKED: each
+# reminder is sent once in total), timed until both exit. No step 5 there
+# (COMPARE=0). Also printed: what PostgreSQL was left with and its top
+# statements (pg_report).
 N=${1:-100000}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((120 + N / 100))}
 source "$(dirname "$0")/lib.sh"
@@ -42,15 +49,24 @@ log "a reminder is $SIZE bytes (average of 20 in a Maildir)"
 # --- 1. population ---
 populate "$N"
 
-COMPARE=${COMPARE:-1}
+COMPARE=${COMPARE:-$([ "$BENCH_BACKEND" = sqlite ] && echo 1 || echo 0)}
 [ "$COMPARE" = 1 ] && cp "$MUSTER_DB" "$WORK/before-launch.db"
 
 # --- 3. muster launch to smtp-sink ---
 P1=$(free_port)
 start_sink "$P1" "$WORK/sink1.out"
-log "muster launch: $N reminders to smtp-sink on 127.0.0.1:$P1"
+log "muster launch ($SERVERS process(es)): $N reminders to smtp-sink on 127.0.0.1:$P1"
+pg_mark
 t0=$(now)
-MUSTER_SMTP=smtp://127.0.0.1:$P1 profile_cmd dispatch-launch "$M" launch "$SLUG" >"$WORK/launch.out" 2>"$WORK/launch.err"
+if [ "$SERVERS" = 1 ]; then
+    MUSTER_SMTP=smtp://127.0.0.1:$P1 profile_cmd dispatch-launch "$M" launch "$SLUG" >"$WORK/launch.out" 2>"$WORK/launch.err"
+else
+    MUSTER_SMTP=smtp://127.0.0.1:$P1 bg /usr/bin/time -f '%U %S %M' -o "$WORK/launch2.time" \
+        "$M" launch "$SLUG" >"$WORK/launch2.out" 2>"$WORK/launch2.err"
+    L2=$LAST_PID
+    MUSTER_SMTP=smtp://127.0.0.1:$P1 profile_cmd dispatch-launch "$M" launch "$SLUG" >"$WORK/launch.out" 2>"$WORK/launch.err"
+    wait "$L2" || { echo "bench: the second muster launch failed: $(tail -3 "$WORK/launch2.err")" >&2; exit 1; }
+fi
 t1=$(now)
 MUSTER_SECS=$(elapsed "$t0" "$t1")
 profile_report dispatch-launch
@@ -63,6 +79,12 @@ if [ -f "$WORK/dispatch-launch.time" ]; then
     read -r u s kb <"$WORK/dispatch-launch.time"
     LAUNCH_CPU="$(calc "'%.0f' % (($u + $s) / $MUSTER_SECS * 100)")% of one core (user ${u}s, sys ${s}s), peak RSS $((kb / 1024)) MB"
 fi
+if [ -f "$WORK/launch2.time" ]; then
+    read -r u s kb <"$WORK/launch2.time"
+    LAUNCH_CPU="$LAUNCH_CPU; the second: $(calc "'%.0f' % (($u + $s) / $MUSTER_SECS * 100)")% of one core (user ${u}s, sys ${s}s), peak RSS $((kb / 1024)) MB"
+    log "second launch: $(tail -1 "$WORK/launch2.out")"
+fi
+PG_LINES=$(pg_report)
 SEND_PHASE=$(sed -n 's/.* in \([0-9.]*\)s$/\1/p' "$WORK/launch.out" | tail -1)
 log "$(tail -1 "$WORK/launch.out")"
 
@@ -125,5 +147,6 @@ echo "muster launch (total):    ${MUSTER_SECS}s (sending phase ${SEND_PHASE}s = 
 echo "muster launch CPU:        $LAUNCH_CPU"
 echo "smtp-source:              ${SOURCE_SECS}s"
 echo "muster, relay without PIPELINING: $NOPIPE_RATE msgs/s; muster through libcurl: $CURL_RATE msgs/s"
+[ -n "$PG_LINES" ] && echo "$PG_LINES"
 echo "count check:              sink received $SINK1, stats reminders.sent $SENT, expected $N: $OK"
-echo "dispatch muster_msgs_per_s=$MUSTER_RATE smtp_source_msgs_per_s=$SOURCE_RATE ratio=$RATIO (target >= 0.5) count=$OK"
+echo "dispatch [$CONFIG] muster_msgs_per_s=$MUSTER_RATE smtp_source_msgs_per_s=$SOURCE_RATE ratio=$RATIO (target >= 0.5) count=$OK"

@@ -5,6 +5,14 @@
 # change the binary under test), free loopback ports, a watchdog that ends the
 # whole script after $BENCH_TIMEOUT seconds, and a trap that stops every
 # process the script started and removes the temp dir (KEEP=1 keeps it).
+#
+# BENCH_BACKEND=sqlite (default) or postgres: with postgres, the database is
+# a fresh one on a DURABLE throw-away cluster of this script's own
+# (scripts/pg-cluster.sh start DIR --durable: fsync, full_page_writes and
+# synchronous_commit on, pg_stat_statements loaded), removed at the end.
+# SERVERS=1 (default) or 2 (postgres only): start_servers starts two
+# `muster serve` on that one database behind an nginx that balances them
+# (round robin, keepalive connections to both), and the load goes to nginx.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +42,18 @@ unset MUSTER_SMTP MUSTER_LISTEN MUSTER_BASE_URL MUSTER_PLEDGE_LIMIT MUSTER_SEND_
     MUSTER_BODY_TIMEOUT 2>/dev/null || true
 SLUG=bench
 BG_PIDS=()
+BENCH_BACKEND=${BENCH_BACKEND:-sqlite}
+SERVERS=${SERVERS:-1}
+case "$BENCH_BACKEND-$SERVERS" in
+sqlite-1 | postgres-1 | postgres-2) ;;
+*)
+    echo "bench: BENCH_BACKEND=$BENCH_BACKEND SERVERS=$SERVERS: use sqlite with 1, or postgres with 1 or 2" >&2
+    exit 1
+    ;;
+esac
+# The label of this configuration in the result lines.
+CONFIG="$BENCH_BACKEND,$SERVERS"
+PG_DIR=
 
 # Stops what this script started (by pid), then removes the temp dir.
 bench_cleanup() {
@@ -56,9 +76,10 @@ bench_cleanup() {
         kill -KILL "$p" 2>/dev/null || true
     done
     if [ "${KEEP:-0}" = 1 ]; then
-        echo "bench: kept $WORK" >&2
+        echo "bench: kept $WORK${PG_DIR:+ and the cluster in $PG_DIR (scripts/pg-cluster.sh stop $PG_DIR)}" >&2
     else
         rm -rf "$WORK"
+        [ -n "$PG_DIR" ] && "$ROOT/scripts/pg-cluster.sh" stop "$PG_DIR"
     fi
     exit "$rc"
 }
@@ -81,6 +102,67 @@ WATCHDOG_PID=$!
 disown "$WATCHDOG_PID" # no "Terminated" notice when the cleanup stops it
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+# --- PostgreSQL (BENCH_BACKEND=postgres) ---
+if [ "$BENCH_BACKEND" = postgres ]; then
+    command -v psql >/dev/null || { echo "bench: psql is missing (make deps-test)" >&2; exit 1; }
+    # Not under $WORK: run as root the cluster belongs to nobody, who must be
+    # able to reach its directory (/tmp lets it through, $WORK does not).
+    PG_DIR=$(mktemp -u /tmp/muster-bench-pg.XXXXXX)
+    PG_ADMIN=$("$ROOT/scripts/pg-cluster.sh" start "$PG_DIR" --durable)
+    psql "$PG_ADMIN" -qXc "CREATE DATABASE muster_bench" >/dev/null
+    export MUSTER_DB="$PG_ADMIN dbname=muster_bench"
+    psql "$MUSTER_DB" -qXc "CREATE EXTENSION pg_stat_statements" >/dev/null
+    log "PostgreSQL $(psql "$MUSTER_DB" -XAtc 'SHOW server_version'): fsync=$(psql "$MUSTER_DB" -XAtc 'SHOW fsync')," \
+        "synchronous_commit=$(psql "$MUSTER_DB" -XAtc 'SHOW synchronous_commit') in $PG_DIR"
+fi
+# pgq SQL: one value from the bench database.
+pgq() { psql "$MUSTER_DB" -XAtc "$1"; }
+# pg_mark: the start of a measured run (WAL position; pg_stat_statements emptied).
+pg_mark() {
+    [ "$BENCH_BACKEND" = postgres ] || return 0
+    PG_LSN0=$(pgq "SELECT pg_current_wal_lsn()")
+    pgq "SELECT pg_stat_statements_reset()" >/dev/null
+}
+# pg_report: what the run since pg_mark left behind in PostgreSQL (database
+# size, WAL written, the pg_wal directory, outbox rows not sent) and the
+# statements that took the most time (pg_stat_statements, total time; COMMIT
+# is one of them: its time is mostly the wait for the WAL flush).
+pg_report() {
+    [ "$BENCH_BACKEND" = postgres ] || return 0
+    echo "left behind (PostgreSQL): database $(pgq "SELECT pg_size_pretty(pg_database_size(current_database()))")," \
+        "WAL written during the run $(pgq "SELECT pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), '$PG_LSN0'))")," \
+        "pg_wal directory $(du -sh "$PG_DIR/data/pg_wal" | cut -f1)," \
+        "outbox rows pending $(pgq "SELECT count(*) FROM outbox WHERE state = 'pending'")"
+    echo "pg_stat_statements, top 6 by total time since the run started (total ms | calls | mean ms | rows | statement):"
+    psql "$MUSTER_DB" -XAt -F ' | ' -c "SELECT round(total_exec_time::numeric), calls,
+        round(mean_exec_time::numeric, 3), rows, left(regexp_replace(query, '\s+', ' ', 'g'), 120)
+        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+        ORDER BY total_exec_time DESC LIMIT 6" | sed 's/^/  /'
+}
+# pg_pids: the cluster's processes (the postmaster and its children).
+pg_pids() {
+    [ -n "$PG_DIR" ] || return 0
+    local pm
+    pm=$(head -1 "$PG_DIR/data/postmaster.pid")
+    echo "$pm" $(ps -o pid= --ppid "$pm")
+}
+# ticks_of PID...: user+system clock ticks used so far by these processes
+# (those gone are skipped).
+ticks_of() {
+    local p t=0 v
+    for p in "$@"; do
+        v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || continue
+        t=$((t + ${v:-0}))
+    done
+    echo "$t"
+}
+# serve_rss: "peak/now MB" of each muster serve.
+serve_rss() {
+    local p out=""
+    for p in "${SERVE_PIDS[@]}"; do out="$out $(rss_mb "$p" VmHWM)/$(rss_mb "$p" VmRSS)"; done
+    echo "muster serve memory, peak/now MB of each:$out"
+}
 
 # Starts a command in the background and remembers its pid for the cleanup.
 bg() {
@@ -197,6 +279,69 @@ start_serve() {
     return 1
 }
 
+# start_servers LOGPREFIX: SERVERS `muster serve` (with the caller's
+# environment: `VAR=value start_servers ...`), and with 2 an nginx balancing
+# them. Sets SERVE_URL (where the load goes), SERVE_PIDS (the muster
+# processes), SERVE_PID (the first), LB_PIDS (nginx and its workers; empty
+# with one server).
+start_servers() {
+    local prefix=$1 i port ports=() upstream="" lb
+    SERVE_PIDS=()
+    LB_PIDS=()
+    for i in $(seq "$SERVERS"); do
+        port=$(free_port)
+        start_serve "$port" "$prefix$i.log"
+        SERVE_PIDS+=("$SERVE_PID")
+        ports+=("$port")
+    done
+    SERVE_PID=${SERVE_PIDS[0]}
+    if [ "$SERVERS" = 1 ]; then
+        SERVE_URL=http://127.0.0.1:${ports[0]}
+        return 0
+    fi
+    lb=$(free_port)
+    for port in "${ports[@]}"; do upstream="$upstream server 127.0.0.1:$port;"; done
+    start_nginx lb "$lb" "upstream muster { $upstream keepalive 64; }" \
+        'location / { proxy_pass http://muster; proxy_http_version 1.1;
+            proxy_set_header Connection ""; proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $remote_addr; }'
+    # shellcheck disable=SC2207 # pids are words
+    LB_PIDS=("$NGINX_PID" $(ps -o pid= --ppid "$NGINX_PID"))
+    SERVE_URL=http://127.0.0.1:$lb
+}
+
+# start_nginx NAME PORT HTTP_EXTRA LOCATIONS: an nginx (2 workers, no access
+# log) in $WORK/NAME on 127.0.0.1:PORT; sets NGINX_PID.
+start_nginx() {
+    local port=$2 extra=$3 locations=$4 d=$WORK/$1
+    NGINX=${NGINX:-/usr/sbin/nginx}
+    [ -x "$NGINX" ] || { echo "bench: $NGINX is missing (apt-get install nginx-light)" >&2; exit 1; }
+    mkdir -p "$d/tmp"
+    cat >"$d/nginx.conf" <<EOF
+worker_processes 2;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    $extra
+    server {
+        listen 127.0.0.1:$port;
+        $locations
+    }
+}
+EOF
+    bg "$NGINX" -p "$d" -c "$d/nginx.conf" -e "$d/error.log" -g 'daemon off;'
+    NGINX_PID=$LAST_PID
+    wait_port "$port" 10
+}
+
 # start_sink PORT OUTFILE: smtp-sink on 127.0.0.1:PORT with running counters.
 start_sink() {
     local port=$1 out=$2 user=()
@@ -261,6 +406,10 @@ rss_mb() {
 # waits (fdatasync/fsync: commits; clock_nanosleep: SQLite's busy handler
 # sleeping for a lock; fcntl: SQLite's file locks; futex: mutexes).
 # Profiled runs are slower; their numbers are not the benchmark's.
+# PROFILE_SYSTEM=1 records the whole machine (perf record -a) instead of the
+# one muster process, for a run where the time is spread over several
+# processes (two serves, PostgreSQL's backends, nginx); NAME.txt then starts
+# with the share of each command (other work on the machine included).
 SYSCALL_EVENTS=syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync,syscalls:sys_enter_clock_nanosleep,syscalls:sys_enter_nanosleep,syscalls:sys_enter_fcntl,syscalls:sys_enter_futex,syscalls:sys_enter_pwrite64,syscalls:sys_enter_pread64,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg
 profile_start() { # PID NAME
     PROF_PID=
@@ -268,7 +417,9 @@ profile_start() { # PID NAME
     command -v perf >/dev/null || { log "perf is missing; not profiling"; return 0; }
     mkdir -p "$PROFILE_DIR"
     # setsid: perf signals its whole process group when it ends
-    setsid perf record -q -F 499 --call-graph "${PROFILE_CALLGRAPH:-fp}" -o "$PROFILE_DIR/$2.perf.data" -p "$1" >/dev/null 2>&1 &
+    local target=(-p "$1")
+    [ "${PROFILE_SYSTEM:-0}" = 1 ] && target=(-a)
+    setsid perf record -q -F 499 --call-graph "${PROFILE_CALLGRAPH:-fp}" -o "$PROFILE_DIR/$2.perf.data" "${target[@]}" >/dev/null 2>&1 &
     PROF_PID=$!
     setsid perf stat -e "$SYSCALL_EVENTS" -o "$PROFILE_DIR/$2.syscalls.txt" -p "$1" >/dev/null 2>&1 &
     PROF_STAT_PID=$!
@@ -300,6 +451,9 @@ profile_report() {
     [ -n "${PROFILE_DIR:-}" ] && [ -f "$PROFILE_DIR/$1.perf.data" ] || return 0
     local d=$PROFILE_DIR/$1.perf.data
     {
+        echo "## $1: samples by command"
+        perf report -i "$d" --stdio --no-children --sort comm -g none 2>/dev/null | grep -v "^#" | grep . | head -15 || true
+        echo
         echo "## $1: self time by symbol"
         perf report -i "$d" --stdio --no-children --sort dso,sym -g none 2>/dev/null | grep -v "^#" | grep . | head -40 || true
         echo
@@ -317,5 +471,5 @@ bench_header() {
     else
         rev=$MUSTER_BIN
     fi
-    echo "== $1 ($(date -u +%Y-%m-%dT%H:%MZ), muster $rev, $(nproc) cores, load before: $(cut -d" " -f1-3 /proc/loadavg))"
+    echo "== $1 [$CONFIG] ($(date -u +%Y-%m-%dT%H:%MZ), muster $rev, $(nproc) cores, load before: $(cut -d" " -f1-3 /proc/loadavg))"
 }

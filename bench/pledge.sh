@@ -12,6 +12,12 @@
 # its size and the database's after the run with the server still up, and
 # the server's memory (peak and now). Prints pledges/s (202s per second;
 # target >= 5000), last.
+#
+# BENCH_BACKEND=postgres [SERVERS=2] (bench/lib.sh): the same against a durable
+# PostgreSQL (synchronous_commit on: a 202 follows the commit's WAL flush),
+# with one server or two behind a balancing nginx; instead of the SQLite
+# files, what PostgreSQL was left with and its top statements (pg_report),
+# and the CPU of PostgreSQL and of the balancing nginx.
 DURATION=${1:-10}
 CONNS=${2:-64}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((90 + DURATION))}
@@ -21,16 +27,17 @@ bench_header "pledge: $CONNS connections, ${DURATION}s"
 populate 1000 # a campaign with some supporters already (the supporters table is not empty)
 PS=$(free_port)
 start_sink "$PS" "$WORK/sink.out"
-PM=$(free_port)
-MUSTER_PLEDGE_LIMIT=0 MUSTER_SMTP=smtp://127.0.0.1:$PS start_serve "$PM" "$WORK/serve.log"
+MUSTER_PLEDGE_LIMIT=0 MUSTER_SMTP=smtp://127.0.0.1:$PS start_servers "$WORK/serve"
 
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
     --data '{"email":"probe@pledge.example.org","timezone":"UTC","consent":true}' \
-    "http://127.0.0.1:$PM/c/$SLUG/pledge")
+    "$SERVE_URL/c/$SLUG/pledge")
 [ "$code" = 202 ] || { echo "bench: a JSON pledge answered $code, not 202" >&2; exit 1; }
 
 before=$(stat pledges)
-CPU_BEFORE=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log")
+pg_mark
+# shellcheck disable=SC2046 # pids are words
+read -r CPU_BEFORE PG_BEFORE LB_BEFORE <<<"$(ticks_of "${SERVE_PIDS[@]}") $(ticks_of $(pg_pids)) $(ticks_of "${LB_PIDS[@]}")"
 profile_start "$SERVE_PID" pledge
 # The write-ahead log's largest size during the run (the file's size every 100 ms).
 (
@@ -46,11 +53,13 @@ profile_start "$SERVE_PID" pledge
 ) &
 WAL_SAMPLER=$!
 RUN=$(date +%s) SLUG=$SLUG timeout $((DURATION + 30)) wrk -t2 -c"$CONNS" -d"${DURATION}s" \
-    --timeout 10s --latency -s "$BENCH/pledge.lua" "http://127.0.0.1:$PM" >"$WORK/wrk.txt" 2>&1
+    --timeout 10s --latency -s "$BENCH/pledge.lua" "$SERVE_URL" >"$WORK/wrk.txt" 2>&1
 touch "$WORK/wrk.done"
 wait "$WAL_SAMPLER" 2>/dev/null || true
 profile_stop
-CPU_AFTER=$(cpu_ticks "$SERVE_PID" "$WORK/serve.log")
+for p in "${SERVE_PIDS[@]}"; do cpu_ticks "$p" "$WORK/serve1.log" >/dev/null; done
+# shellcheck disable=SC2046
+read -r CPU_AFTER PG_AFTER LB_AFTER <<<"$(ticks_of "${SERVE_PIDS[@]}") $(ticks_of $(pg_pids)) $(ticks_of "${LB_PIDS[@]}")"
 wrk_parse "$WORK/wrk.txt"
 after=$(stat pledges)
 STATUSES=$(sed -n 's/^statuses: //p' "$WORK/wrk.txt")
@@ -59,12 +68,21 @@ N202=${N202:-0}
 STORED=$((after - before))
 sleep 2 # let the sender catch up a little before counting mails
 SINK=$(sink_count "$WORK/sink.out")
-SERVE_CPU=$(calc "'%.0f' % (($CPU_AFTER - $CPU_BEFORE) / $(getconf CLK_TCK) / (2 * $WRK_SECS) * 100)")
+pct() { calc "'%.0f' % ($1 / $(getconf CLK_TCK) / (2 * $WRK_SECS) * 100)"; }
+SERVE_CPU=$(pct $((CPU_AFTER - CPU_BEFORE)))
 RATE=$(calc "round($N202 / $WRK_SECS)")
 echo "wrk: $REQS requests in ${WRK_SECS}s, statuses: $STATUSES, socket errors: $SOCKERR"
 echo "latency: p50 ${P50_MS} ms, p99 ${P99_MS} ms"
 echo "stored pledges grew by $STORED (202 answers: $N202; requests in flight when wrk stopped may be stored but not counted)"
 echo "confirmation mails at the sink 2 s after the run: $SINK"
+if [ "$BENCH_BACKEND" = postgres ]; then
+    echo "CPU during the run, % of the 2 cores: muster serve ${SERVE_CPU}, PostgreSQL $(pct $((PG_AFTER - PG_BEFORE)))," \
+        "balancing nginx $(pct $((LB_AFTER - LB_BEFORE))) (wrk and the sink: the rest)"
+    pg_report
+    serve_rss
+    echo "pledge [$CONFIG] pledges_per_s=$(calc "round($N202 / $WRK_SECS)") (target >= 5000) p99=${P99_MS}ms"
+    exit 0
+fi
 echo "muster serve CPU during the run: ${SERVE_CPU}% of 2 cores"
 WAL_MAX=$(cat "$WORK/wal.max" 2>/dev/null || echo 0)
 WAL_AFTER=$(command stat -c %s "$MUSTER_DB-wal" 2>/dev/null || echo 0)
@@ -73,4 +91,4 @@ echo "left behind: WAL max $(calc "'%.1f' % ($WAL_MAX / 1048576)") MB during the
     "$(calc "'%.1f' % ($WAL_AFTER / 1048576)") MB after it; database" \
     "$(calc "'%.1f' % ($DB_AFTER / 1048576)") MB; muster serve memory: peak" \
     "$(rss_mb "$SERVE_PID" VmHWM) MB, now $(rss_mb "$SERVE_PID" VmRSS) MB"
-echo "pledge pledges_per_s=$RATE (target >= 5000) p99=${P99_MS}ms"
+echo "pledge [$CONFIG] pledges_per_s=$RATE (target >= 5000) p99=${P99_MS}ms"

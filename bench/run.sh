@@ -8,6 +8,8 @@
 # MUSTER_BIN (the binary under test; default build/muster), KEEP=1 keeps the
 # temp dirs. Exit status: 1 when a benchmark failed to run (a missed target
 # is reported, not a failure).
+# On SQLite only: bench/backends.sh runs click, dispatch and pledge on SQLite
+# and on PostgreSQL with one and two servers (docs/PERFORMANCE.md).
 set -uo pipefail
 cd "$(dirname "$0")"
 DISPATCH_N=${DISPATCH_N:-100000}
