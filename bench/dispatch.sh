@@ -25,13 +25,29 @@
 # reminder is sent once in total), timed until both exit. No step 5 there
 # (COMPARE=0). Also printed: what PostgreSQL was left with and its top
 # statements (pg_report).
+# DKIM=rsa or DKIM=ed25519: every mail DKIM-signed with a key of that type (RSA-2048)
+# made for the run; also measures `openssl speed` signatures/s for it and prints the
+# ratio to min(smtp-source, cores x signatures/s), all in the same run (target >= 0.8).
+# COMPARE defaults to 0 then.
 N=${1:-100000}
+DKIM=${DKIM:-}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((120 + N / 100))}
 source "$(dirname "$0")/lib.sh"
 for tool in /usr/sbin/smtp-sink /usr/sbin/smtp-source; do
     [ -x "$tool" ] || { echo "bench: $tool is missing (apt-get install postfix)" >&2; exit 1; }
 done
-bench_header "dispatch: N=$N"
+bench_header "dispatch: N=$N${DKIM:+ DKIM=$DKIM}"
+
+case "$DKIM" in
+"") ;;
+rsa) DKIM_GEN=(-algorithm RSA -pkeyopt rsa_keygen_bits:2048) DKIM_SPEED=rsa2048 ;;
+ed25519) DKIM_GEN=(-algorithm ED25519) DKIM_SPEED=ed25519 ;;
+*) echo "bench: DKIM must be rsa or ed25519, not '$DKIM'" >&2; exit 2 ;;
+esac
+if [ -n "$DKIM" ]; then
+    openssl genpkey "${DKIM_GEN[@]}" -out "$WORK/dkim.pem" 2>/dev/null
+    export MUSTER_DKIM_KEY=$WORK/dkim.pem MUSTER_DKIM_SELECTOR=bench MUSTER_DKIM_DOMAIN=example.org
+fi
 
 # --- 2. the size of one reminder (separate database, Maildir transport) ---
 (
@@ -45,11 +61,19 @@ bench_header "dispatch: N=$N"
 )
 SIZE=$(find "$WORK/size-mail/new" -type f -printf '%s\n' | awk '{s += $1; n++} END {printf "%d", s / n}')
 log "a reminder is $SIZE bytes (average of 20 in a Maildir)"
+if [ -n "$DKIM" ]; then
+    SIGNED=$(grep -l "^DKIM-Signature: v=1; a=$([ "$DKIM" = rsa ] && echo rsa || echo ed25519)-sha256" \
+        "$WORK"/size-mail/new/* | wc -l)
+    log "$SIGNED of 20 reminders in the Maildir carry a $DKIM DKIM-Signature"
+    [ "$SIGNED" = 20 ] || { echo "bench: the reminders are not signed" >&2; exit 1; }
+fi
 
 # --- 1. population ---
 populate "$N"
 
-COMPARE=${COMPARE:-$([ "$BENCH_BACKEND" = sqlite ] && echo 1 || echo 0)}
+if [ -n "$DKIM" ]; then COMPARE=${COMPARE:-0}; else
+    COMPARE=${COMPARE:-$([ "$BENCH_BACKEND" = sqlite ] && echo 1 || echo 0)}
+fi
 [ "$COMPARE" = 1 ] && cp "$MUSTER_DB" "$WORK/before-launch.db"
 
 # --- 3. muster launch to smtp-sink ---
@@ -150,3 +174,13 @@ echo "muster, relay without PIPELINING: $NOPIPE_RATE msgs/s; muster through libc
 [ -n "$PG_LINES" ] && echo "$PG_LINES"
 echo "count check:              sink received $SINK1, stats reminders.sent $SENT, expected $N: $OK"
 echo "dispatch [$CONFIG] muster_msgs_per_s=$MUSTER_RATE smtp_source_msgs_per_s=$SOURCE_RATE ratio=$RATIO (target >= 0.5) count=$OK"
+if [ -n "$DKIM" ]; then
+    # The signing reference, measured now: every core signing (openssl speed, one process).
+    CORES=$(nproc)
+    SIGN_RATE=$(openssl speed -seconds 3 "$DKIM_SPEED" 2>/dev/null |
+        awk '/^rsa 2048 bits|Ed25519\)/ {print $(NF-1)}' | tail -1)
+    REF=$(calc "min($SOURCE_RATE, $CORES * $SIGN_RATE)")
+    DKIM_RATIO=$(calc "'%.2f' % ($MUSTER_RATE / $REF)")
+    echo "dkim $DKIM: openssl speed $SIGN_RATE signatures/s per core x $CORES cores; reference min(smtp-source, that) = $(calc "round($REF)") msgs/s"
+    echo "dispatch_dkim key=$DKIM muster_msgs_per_s=$MUSTER_RATE reference_msgs_per_s=$(calc "round($REF)") ratio=$DKIM_RATIO (target >= 0.8) count=$OK"
+fi

@@ -43,13 +43,16 @@ static const struct command commands[] = {
     {"supporter", cmd_supporter, CMD_STORE, "supporter erase EMAIL"},
     {"organizer", cmd_organizer, CMD_STORE,
      "organizer add EMAIL [--role admin|organizer] (default admin)\n"
-     "                          | role EMAIL admin|organizer | token EMAIL [--days N] (default 90)\n"
+     "                          | role EMAIL admin|organizer | token EMAIL [--days N] (default "
+     "90)\n"
      "                          | tokens EMAIL | revoke-token EMAIL ID"},
     /* Opens its source and target itself: a missing source is not made. */
     {"migrate", cmd_migrate, 0,
      "migrate --to LOCATION     copy every row of MUSTER_DB into an empty database\n"
      "                          (postgresql://..., libpq key=value); docs/DEPLOYMENT.md"},
     {"routes", cmd_routes, 0, "routes                    print the HTTP route table"},
+    {"dkim-record", cmd_dkim_record, 0,
+     "dkim-record               print the DNS TXT record of MUSTER_DKIM_KEY"},
 };
 
 /* The ring of cli_text's results: each lives until CLI_TEXT_RING more calls. */
@@ -110,6 +113,9 @@ static void usage(FILE *out)
           "  MUSTER_SEND_CONCURRENCY   SMTP connections per sender (20)\n"
           "  MUSTER_SEND_RATE          messages per second to the relay, 0: no limit (0)\n"
           "  MUSTER_SMTP_CLIENT        auto or curl (auto)\n"
+          "  MUSTER_DKIM_KEY           PEM private key (RSA or Ed25519): sign every mail (unset)\n"
+          "  MUSTER_DKIM_SELECTOR      the selector of its DNS record, e.g. muster2026\n"
+          "  MUSTER_DKIM_DOMAIN        the signing domain d=, e.g. the From domain\n"
           "  MUSTER_HTTP_THREADS       HTTP worker threads of serve (the number of cores)\n"
           "  MUSTER_HASH_THREADS       threads that check login passwords (the number of cores)\n"
           "  MUSTER_WAL_LIMIT_MB       bound of SQLite's write-ahead log while serving (64)\n"

@@ -53,6 +53,68 @@ int config_split_listen(const char *listen, char *host, unsigned long n, int *po
     return 0;
 }
 
+/* 1 when s is a dot-separated run of DNS labels (letters, digits, '-', 1-63
+ * octets, not starting or ending with '-'), at most 253 octets; with_dot
+ * asks for at least two labels. */
+static int dns_name_valid(const char *s, int with_dot)
+{
+    size_t len = strlen(s), label = 0;
+    if (len == 0 || len > 253)
+        return 0;
+    for (size_t i = 0; i <= len; i++) {
+        char c = s[i];
+        if (c == '.' || c == '\0') {
+            if (label == 0 || label > 63 || s[i - 1] == '-' || s[i - label] == '-')
+                return 0;
+            label = 0;
+            continue;
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-'))
+            return 0;
+        label++;
+    }
+    return !with_dot || strchr(s, '.') != NULL;
+}
+
+/* MUSTER_DKIM_KEY, _SELECTOR and _DOMAIN: all three or none, each of its form. */
+static int load_dkim(struct config *cfg, char *err, unsigned long err_len)
+{
+    cfg->dkim_key = env_or("MUSTER_DKIM_KEY", NULL);
+    cfg->dkim_selector = env_or("MUSTER_DKIM_SELECTOR", NULL);
+    cfg->dkim_domain = env_or("MUSTER_DKIM_DOMAIN", NULL);
+    const char *names[3] = {"MUSTER_DKIM_KEY", "MUSTER_DKIM_SELECTOR", "MUSTER_DKIM_DOMAIN"};
+    const char *values[3] = {cfg->dkim_key, cfg->dkim_selector, cfg->dkim_domain};
+    int set = 0;
+    for (int i = 0; i < 3; i++)
+        set += values[i] != NULL;
+    if (set == 0)
+        return 0;
+    for (int i = 0; i < 3; i++) {
+        if (!values[i]) {
+            snprintf(err, err_len,
+                     "%s is not set: MUSTER_DKIM_KEY, MUSTER_DKIM_SELECTOR and MUSTER_DKIM_DOMAIN "
+                     "go together (docs/DELIVERABILITY.md)",
+                     names[i]);
+            return -1;
+        }
+    }
+    if (!dns_name_valid(cfg->dkim_selector, 0) || strlen(cfg->dkim_selector) > 63) {
+        snprintf(err, err_len,
+                 "MUSTER_DKIM_SELECTOR: expected DNS labels (letters, digits, '-', '.'), got "
+                 "\"%.64s\"",
+                 cfg->dkim_selector);
+        return -1;
+    }
+    if (!dns_name_valid(cfg->dkim_domain, 1)) {
+        snprintf(err, err_len,
+                 "MUSTER_DKIM_DOMAIN: expected a domain such as example.org, got \"%.64s\"",
+                 cfg->dkim_domain);
+        return -1;
+    }
+    return 0;
+}
+
 int config_load(struct config *cfg, char *err, unsigned long err_len)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -106,6 +168,10 @@ int config_load(struct config *cfg, char *err, unsigned long err_len)
         return -1;
     }
     cfg->smtp_client_curl = strcmp(client, "curl") == 0;
+    if (load_dkim(cfg, err, err_len) != 0) {
+        config_release(cfg);
+        return -1;
+    }
     return 0;
 }
 

@@ -23,6 +23,11 @@ struct config {
     int header_timeout;          /* MUSTER_HEADER_TIMEOUT s for a request head, default 10 */
     int body_timeout;            /* MUSTER_BODY_TIMEOUT s (+1 per 4 KiB) for a body, default 10 */
     int wal_limit_mb;            /* MUSTER_WAL_LIMIT_MB: bound of the write-ahead log, default 64 */
+    /* DKIM signing (mail/dkim.c, docs/DELIVERABILITY.md): all three or none.
+     * config_load checks their form; the key itself is read by dkim.c. */
+    const char *dkim_key;      /* MUSTER_DKIM_KEY: path of a PEM private key (RSA or Ed25519) */
+    const char *dkim_selector; /* MUSTER_DKIM_SELECTOR: e.g. "muster2026" */
+    const char *dkim_domain;   /* MUSTER_DKIM_DOMAIN: the d= domain, e.g. "example.org" */
 };
 
 /* Fills cfg from the environment and defaults. Returns 0, or -1 with a

@@ -390,6 +390,14 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
         d.m.list_name = c->title;
     }
 
+    /* Gmail's feedback loop groups complaints by this header's fields
+     * (docs/DELIVERABILITY.md): campaign : mail kind : "muster" : the sender,
+     * the From domain, the same for every campaign of this server. A slug is
+     * [a-z0-9-] (campaign.c): no colon, no space. */
+    char feedback_id[400];
+    snprintf(feedback_id, sizeof feedback_id, "%s:%s:muster:%s", c->slug, ops->name,
+             from_domain(cfg));
+    d.m.feedback_id = feedback_id;
     d.m.from_name = c->organizer_name && *c->organizer_name ? c->organizer_name : "muster";
     d.m.from_addr = cfg->from;
     d.m.to_name = s->name;

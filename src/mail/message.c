@@ -464,6 +464,8 @@ static int message_valid(const struct mail_message *m)
         return 0;
     if (m->list_name && !header_text_valid(m->list_name))
         return 0;
+    if (m->feedback_id && (strlen(m->feedback_id) > 200 || !printable_token_valid(m->feedback_id)))
+        return 0;
     if (m->attachment_name) {
         size_t n = strlen(m->attachment_name);
         if (n == 0 || n > ATTACHMENT_NAME_MAX || !header_text_valid(m->attachment_name))
@@ -503,6 +505,8 @@ static int build(const struct mail_message *m, struct buf *out)
         if (m->list_unsubscribe_one_click)
             buf_puts(out, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
     }
+    if (m->feedback_id)
+        buf_printf(out, "Feedback-ID: %s\r\n", m->feedback_id);
 
     const char *text = m->text ? m->text : "", *html = m->html ? m->html : "";
     uint64_t h = 14695981039346656037ull;

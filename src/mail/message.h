@@ -29,6 +29,8 @@ struct mail_message {
     const char *list_name;  /* ... and its description, any UTF-8 (RFC 2047 when needed) */
     const char *list_unsubscribe_url; /* when set: List-Unsubscribe + ... */
     int list_unsubscribe_one_click;   /* ... List-Unsubscribe-Post (RFC 8058) */
+    const char *feedback_id;          /* when set: Feedback-ID (Gmail's feedback loop),
+                                         "a:b:c:SenderId": printable ASCII, no space */
     const char *attachment_name;      /* e.g. "docs-day.ics"; NULL: no attachment */
     const char *attachment_type;      /* e.g. "text/calendar; method=PUBLISH" */
     const char *attachment_data;

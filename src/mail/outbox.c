@@ -3,6 +3,7 @@
  */
 #include "mail/outbox.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,9 @@
 #include "core/process.h"
 #include "core/tz.h"
 #include "core/metrics.h"
+#include "core/workpool.h"
 #include "mail/compose.h"
+#include "mail/dkim.h"
 #include "mail/message.h"
 #include "mail/transport.h"
 #include "service/launches.h"
@@ -46,6 +49,22 @@ struct sender {
     double rate;
     double tokens;
     int64_t refilled_ms;
+    /* DKIM (MUSTER_DKIM_*): NULL when off. A signature is a private-key
+     * operation (RSA-2048 ~0.26 ms): the signers, one per core, sign the
+     * next messages while this thread builds and sends. */
+    struct dkim_signer *dkim;
+    struct workpool *signers;
+    size_t sign_ahead; /* how many messages past the next may be signing */
+    pthread_mutex_t sign_lock;
+    pthread_cond_t sign_done; /* a pending_mail left MAIL_SIGNING */
+};
+
+/* Where a message of the batch stands when it is signed ahead. */
+enum mail_stage {
+    MAIL_UNBUILT = 0, /* prepare() has not run */
+    MAIL_SETTLED,     /* prepare() recorded an outcome: not to be sent */
+    MAIL_SIGNING,     /* built, with a signer */
+    MAIL_READY,       /* built (and signed, or its signing failed: sign_failed) */
 };
 
 struct pending_mail {
@@ -56,6 +75,11 @@ struct pending_mail {
     size_t to_offset;
     int ours;           /* its lease was confirmed ours at the last renewal */
     int64_t renewed_ms; /* when that renewal was decided; 0: never */
+    /* With DKIM only. stage is MAIL_SIGNING while a signer owns data;
+     * sender->sign_lock guards stage and sign_error then. */
+    enum mail_stage stage;
+    struct batch_ctx *ctx;
+    char sign_error[160]; /* set when signing failed */
 };
 
 /* An outcome waiting for the next flush, which comes as soon as the round's
@@ -81,7 +105,30 @@ struct batch_ctx {
     struct outcome *outcomes; /* not yet written by batch_flush; at most n */
     size_t noutcomes;
     int store_failed;
+    size_t signing; /* messages with a signer (under sender->sign_lock) */
+    size_t ahead;   /* the next item signing ahead may build */
 };
+
+/* One signer thread per core, the queue a batch's worth. */
+static int start_signers(struct sender *s, char *err, size_t n)
+{
+    if (dkim_signer_open(s->cfg, &s->dkim, err, n) != 0)
+        return -1;
+    if (!s->dkim)
+        return 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
+    s->signers = workpool_start(threads, BATCH_MAX, 0, err, n);
+    if (!s->signers) {
+        dkim_signer_close(s->dkim);
+        s->dkim = NULL;
+        return -1;
+    }
+    s->sign_ahead = (size_t)threads * 4;
+    pthread_mutex_init(&s->sign_lock, NULL);
+    pthread_cond_init(&s->sign_done, NULL);
+    return 0;
+}
 
 struct sender *sender_open(const struct config *cfg, struct store *st, char *err, size_t n)
 {
@@ -113,6 +160,11 @@ struct sender *sender_open(const struct config *cfg, struct store *st, char *err
         free(s);
         return NULL;
     }
+    if (start_signers(s, err, n) != 0) {
+        mail_transport_close(s->transport);
+        free(s);
+        return NULL;
+    }
     s->rate = cfg->send_rate;
     s->tokens = s->rate;
     s->refilled_ms = tz_now_ms();
@@ -132,6 +184,12 @@ void sender_close(struct sender *s)
     if (!s)
         return;
     mail_transport_close(s->transport);
+    if (s->dkim) {
+        workpool_free(s->signers); /* no batch runs: no job is queued */
+        dkim_signer_close(s->dkim);
+        pthread_mutex_destroy(&s->sign_lock);
+        pthread_cond_destroy(&s->sign_done);
+    }
     free(s);
 }
 
@@ -352,6 +410,136 @@ static int confirm_mail(void *vctx, size_t id)
     return pm->ours;
 }
 
+/* Signing ahead (DKIM on). This thread builds each message (the store
+ * reads are its own) and hands it to a signer; next_mail waits only for the
+ * one it gives the transport, while the signers work on the next
+ * sender->sign_ahead. */
+
+/* On a signer: the DKIM-Signature header goes first, above the message. */
+static void sign_run(void *arg)
+{
+    struct pending_mail *pm = arg;
+    struct buf out = BUF_INIT;
+    char err[160] = "";
+    if (dkim_signer_sign(pm->ctx->sender->dkim, pm->data.data, pm->data.len, &out, err,
+                         sizeof err) == 0) {
+        if (buf_append(&out, pm->data.data, pm->data.len) == 0) {
+            buf_release(&pm->data);
+            pm->data = out;
+            return;
+        }
+        snprintf(err, sizeof err, "out of memory");
+    }
+    buf_release(&out);
+    snprintf(pm->sign_error, sizeof pm->sign_error, "%s", err[0] ? err : "unknown error");
+}
+
+static void sign_finished(void *arg, enum workpool_outcome outcome)
+{
+    struct pending_mail *pm = arg;
+    struct sender *s = pm->ctx->sender;
+    pthread_mutex_lock(&s->sign_lock);
+    if (outcome == WORKPOOL_CANCELLED)
+        snprintf(pm->sign_error, sizeof pm->sign_error, "the signers stopped");
+    pm->stage = MAIL_READY;
+    pm->ctx->signing--;
+    pthread_cond_broadcast(&s->sign_done);
+    pthread_mutex_unlock(&s->sign_lock);
+}
+
+/* Builds item i and hands it to a signer (or signs it here when the queue
+ * is full). Leaves it MAIL_SETTLED when prepare() settled it. */
+static void build_and_sign(struct batch_ctx *ctx, size_t i)
+{
+    struct sender *s = ctx->sender;
+    struct pending_mail *pm = &ctx->mails[i];
+    read_begin(ctx);
+    int rc = prepare(ctx, pm);
+    if (rc < 0)
+        ctx->store_failed = 1;
+    if (rc <= 0) {
+        pm->stage = MAIL_SETTLED;
+        return;
+    }
+    pm->ctx = ctx;
+    pthread_mutex_lock(&s->sign_lock);
+    pm->stage = MAIL_SIGNING;
+    ctx->signing++;
+    pthread_mutex_unlock(&s->sign_lock);
+    if (workpool_submit(s->signers, sign_run, sign_finished, pm) != 0) {
+        sign_run(pm);
+        sign_finished(pm, WORKPOOL_RAN);
+    }
+}
+
+/* Keeps the signers busy with the items after from, renewing a group's
+ * leases before its first item is built (as next_mail would). */
+static void sign_further(struct batch_ctx *ctx, size_t from)
+{
+    size_t limit = from + ctx->sender->sign_ahead;
+    if (limit > ctx->n)
+        limit = ctx->n;
+    if (ctx->ahead < from)
+        ctx->ahead = from;
+    while (ctx->ahead < limit) {
+        size_t k = ctx->ahead++;
+        struct pending_mail *pm = &ctx->mails[k];
+        if (tz_now_ms() - pm->renewed_ms > LEASE_FRESH_MS)
+            write_round(ctx, k, k + RENEW_GROUP < ctx->n ? k + RENEW_GROUP : ctx->n);
+        if (pm->ours && pm->stage == MAIL_UNBUILT)
+            build_and_sign(ctx, k);
+    }
+}
+
+static enum mail_stage wait_signed(struct batch_ctx *ctx, struct pending_mail *pm)
+{
+    struct sender *s = ctx->sender;
+    pthread_mutex_lock(&s->sign_lock);
+    while (pm->stage == MAIL_SIGNING)
+        pthread_cond_wait(&s->sign_done, &s->sign_lock);
+    enum mail_stage stage = pm->stage;
+    pthread_mutex_unlock(&s->sign_lock);
+    return stage;
+}
+
+static void wait_all_signed(struct batch_ctx *ctx)
+{
+    struct sender *s = ctx->sender;
+    if (!s->dkim)
+        return;
+    pthread_mutex_lock(&s->sign_lock);
+    while (ctx->signing > 0)
+        pthread_cond_wait(&s->sign_done, &s->sign_lock);
+    pthread_mutex_unlock(&s->sign_lock);
+}
+
+/* Item i, built and signed, or 0 when it is not to be sent: settled by
+ * prepare(), or its signing failed (then it is retried later, never sent
+ * unsigned: a relay's DMARC policy would reject it). */
+static int signed_mail(struct batch_ctx *ctx, size_t i)
+{
+    struct pending_mail *pm = &ctx->mails[i];
+    if (pm->stage == MAIL_UNBUILT)
+        build_and_sign(ctx, i);
+    sign_further(ctx, i + 1);
+    if (wait_signed(ctx, pm) != MAIL_READY)
+        return 0;
+    if (!pm->sign_error[0])
+        return 1;
+    char q[200];
+    log_error("dkim.sign_failed", "outbox=%lld error=%s", (long long)pm->item.id,
+              log_quote(pm->sign_error, q, sizeof q));
+    char reply[256];
+    snprintf(reply, sizeof reply, "not sent: DKIM signing failed: %s", pm->sign_error);
+    add_outcome(ctx, pm->item.id, OUTCOME_RETRY,
+                ctx->now + sender_backoff_seconds(pm->item.attempts), reply);
+    ctx->counts->deferred++;
+    buf_release(&pm->data);
+    buf_release(&pm->links);
+    pm->stage = MAIL_SETTLED;
+    return 0;
+}
+
 /* The transport's source: builds each message just before it goes out. */
 static int next_mail(void *vctx, struct mail_envelope *env, size_t *id)
 {
@@ -364,16 +552,28 @@ static int next_mail(void *vctx, struct mail_envelope *env, size_t *id)
         }
         size_t i = ctx->next++;
         struct pending_mail *pm = &ctx->mails[i];
-        if (!pm->ours)
+        if (!pm->ours) {
+            /* Built ahead, then its lease passed to another sender. */
+            if (s->dkim && wait_signed(ctx, pm) == MAIL_READY) {
+                buf_release(&pm->data);
+                buf_release(&pm->links);
+                pm->stage = MAIL_SETTLED;
+            }
             continue;
-        /* The reads join the round's read transaction: one set of SQLite
-         * locks per round instead of several per message. */
-        read_begin(ctx);
-        int rc = prepare(ctx, pm);
-        if (rc < 0)
-            ctx->store_failed = 1;
-        if (rc <= 0)
-            continue;
+        }
+        if (s->dkim) {
+            if (!signed_mail(ctx, i))
+                continue;
+        } else {
+            /* The reads join the round's read transaction: one set of SQLite
+             * locks per round instead of several per message. */
+            read_begin(ctx);
+            int rc = prepare(ctx, pm);
+            if (rc < 0)
+                ctx->store_failed = 1;
+            if (rc <= 0)
+                continue;
+        }
         env->from = s->cfg->from;
         env->to = pm->links.data + pm->to_offset;
         env->data = pm->data.data;
@@ -438,15 +638,20 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
     struct batch_ctx ctx = {
         .sender = s, .mails = mails, .n = n, .counts = counts, .now = now, .outcomes = outcomes};
     struct mail_source src = {next_mail, on_done, batch_flush, confirm_mail, &ctx};
-    if (mail_transport_send_stream(s->transport, &src) != 0) {
+    int started = mail_transport_send_stream(s->transport, &src) == 0;
+    wait_all_signed(&ctx); /* the signers hold no item any more */
+    if (!started) {
         /* Nothing was sent: release the claims for a later retry. */
         for (size_t i = ctx.next; i < n; i++)
-            on_done(&ctx, i, MAIL_TEMPFAIL, "the mail transport could not start");
+            if (mails[i].stage != MAIL_SETTLED)
+                on_done(&ctx, i, MAIL_TEMPFAIL, "the mail transport could not start");
         ctx.next = n;
     }
-    /* Items the transport never asked for keep no claim. */
+    /* Items the transport never asked for keep no claim (those built ahead
+     * and settled have their outcome already). */
     for (size_t i = ctx.next; i < n; i++)
-        on_done(&ctx, i, MAIL_TEMPFAIL, "not sent: the mail transport stopped");
+        if (mails[i].stage != MAIL_SETTLED)
+            on_done(&ctx, i, MAIL_TEMPFAIL, "not sent: the mail transport stopped");
     batch_flush(&ctx);
     for (size_t i = 0; i < n; i++) {
         buf_release(&mails[i].data);
