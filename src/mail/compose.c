@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "campaign/campaign.h"
+#include "campaign/template.h"
 #include "core/config.h"
 #include "core/escape.h"
 #include "core/i18n.h"
@@ -152,6 +153,43 @@ static void html_para(struct buf *html, const char *text)
     buf_puts(html, "</p>\n");
 }
 
+/* A value in a subject: one line whatever the supporter typed (a statement
+ * may hold line breaks; a header must not). */
+static int subject_value(struct buf *out, const char *value)
+{
+    for (const char *p = value; *p; p++)
+        buf_putc(out, (unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p);
+    return buf_failed(out) ? -1 : 0;
+}
+
+/* Text as HTML paragraphs: every character escaped, a blank line starts a
+ * paragraph, a single line break is a <br>. */
+static void html_paragraphs(struct buf *html, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        while (*p == '\n')
+            p++;
+        if (!*p)
+            break;
+        const char *end = strstr(p, "\n\n");
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        buf_puts(html, "<p>");
+        const char *line = p;
+        while (line < p + len) {
+            const char *nl = memchr(line, '\n', (size_t)(p + len - line));
+            size_t n = nl ? (size_t)(nl - line) : (size_t)(p + len - line);
+            escape_html_n(html, line, n);
+            if (!nl)
+                break;
+            buf_puts(html, "<br>\n");
+            line = nl + 1;
+        }
+        buf_puts(html, "</p>\n");
+        p += len;
+    }
+}
+
 /* One mail being composed: what every kind starts from, and the buffers the
  * kind's composer fills. compose_mail owns the buffers. */
 struct mail_draft {
@@ -170,7 +208,56 @@ struct mail_draft {
     struct buf url;                 /* the mail's main link: first in the maildir log */
     struct buf line, calendar, ics; /* the composers' scratch */
     struct mail_message m;          /* the composer sets the attachment and List-Unsubscribe */
+    const struct mail_words *words; /* the organizer's subject and body for this kind, or NULL */
 };
+
+static void words_vars(const struct mail_draft *d, struct template_vars *vars)
+{
+    *vars = (struct template_vars){
+        .name = d->s->name,
+        .statement = d->s->statement,
+        .campaign_title = d->c->title,
+        .target_id = d->s->chosen_target ? d->s->chosen_target : "",
+    };
+}
+
+/* The subject: the organizer's when the file gives one, else muster's
+ * (format with one %s, the title). */
+static int words_subject(struct mail_draft *d, const char *format)
+{
+    if (d->words && d->words->subject_template) {
+        struct template_vars vars;
+        words_vars(d, &vars);
+        return template_render(d->words->subject_template, &vars, subject_value, &d->subject);
+    }
+    buf_printf(&d->subject, format, buf_cstr(&d->title));
+    return 0;
+}
+
+/* The opening: the organizer's body in place of muster's greeting and
+ * first paragraph (line) when the file gives one. The links, the details
+ * a confirmation confirms and the unsubscribe footer always follow it. */
+static int words_opening(struct mail_draft *d)
+{
+    if (d->words && d->words->body_template) {
+        struct template_vars vars;
+        words_vars(d, &vars);
+        struct buf body = BUF_INIT;
+        int rc = template_render(d->words->body_template, &vars, NULL, &body);
+        if (rc == 0 && !buf_failed(&body)) {
+            buf_printf(&d->text, "%s\n\n", buf_cstr(&body));
+            html_paragraphs(&d->html, buf_cstr(&body));
+        }
+        buf_release(&body);
+        buf_reset(&d->line);
+        return rc;
+    }
+    greeting(&d->text, &d->html, d->lang, d->s);
+    buf_printf(&d->text, "%s\n\n", buf_cstr(&d->line));
+    html_para(&d->html, buf_cstr(&d->line));
+    buf_reset(&d->line);
+    return 0;
+}
 
 /* One "Label: value" line of what a confirmation confirms, in both parts. */
 static void detail(struct mail_draft *d, const char *label, const char *value)
@@ -196,10 +283,9 @@ static int compose_confirm(struct mail_draft *d)
                     change ? s->change_epoch : s->epoch, token);
     buf_printf(&d->url, "%s/confirm/%s", d->cfg->base_url, token);
     const char *lang = d->lang;
-    buf_printf(&d->subject,
-               change ? i18n(lang, "Confirm the change to your pledge: %s")
-                      : i18n(lang, "Confirm your pledge: %s"),
-               buf_cstr(&d->title));
+    if (words_subject(d, change ? i18n(lang, "Confirm the change to your pledge: %s")
+                                : i18n(lang, "Confirm your pledge: %s")) != 0)
+        return -1;
     if (change)
         buf_printf(&d->line,
                    i18n(lang, "You (or someone using this address) pledged again to take part in "
@@ -211,9 +297,8 @@ static int compose_confirm(struct mail_draft *d)
                    i18n(lang, "You (or someone using this address) pledged to take part in \"%s\" "
                               "on %s."),
                    buf_cstr(&d->title), d->when);
-    buf_printf(&d->text, "%s\n\n", buf_cstr(&d->line));
-    html_para(&d->html, buf_cstr(&d->line));
-    buf_reset(&d->line);
+    if (words_opening(d) != 0)
+        return -1;
     detail(d, i18n(lang, "Name"), change ? s->change_name : s->name);
     detail(d, i18n(lang, "Statement"), change ? s->change_statement : s->statement);
     detail(d, i18n(lang, "Time zone"), change ? s->change_timezone : s->timezone);
@@ -232,7 +317,8 @@ static int compose_confirm(struct mail_draft *d)
 static int compose_welcome(struct mail_draft *d)
 {
     const char *lang = d->lang;
-    buf_printf(&d->subject, i18n(lang, "You're in: %s"), buf_cstr(&d->title));
+    if (words_subject(d, i18n(lang, "You're in: %s")) != 0)
+        return -1;
     buf_printf(&d->line,
                i18n(lang, "Your pledge for \"%s\" is confirmed. On %s we email you a personal "
                           "one-click link: it opens your action, prefilled, and you send it "
@@ -242,13 +328,13 @@ static int compose_welcome(struct mail_draft *d)
     char calendar_path[96];
     snprintf(calendar_path, sizeof calendar_path, "/c/%s/calendar/", d->c->slug);
     link(&d->calendar, d->cfg, calendar_path, TOKEN_CALENDAR, d->s, ".ics");
-    buf_printf(&d->text, "%s\n\n", buf_cstr(&d->line));
+    if (words_opening(d) != 0)
+        return -1;
     buf_printf(&d->text,
                i18n(lang, "The calendar file attached puts the moment in your calendar (or open "
                           "%s)."),
                buf_cstr(&d->calendar));
     buf_printf(&d->text, "\n\n%s %s\n", i18n(lang, "Share the campaign:"), buf_cstr(&d->url));
-    html_para(&d->html, buf_cstr(&d->line));
     html_para(&d->html, i18n(lang, "The calendar file attached puts the moment in your calendar."));
     html_link(&d->html, lang, buf_cstr(&d->calendar), i18n(lang, "Add to my calendar"));
     html_link(&d->html, lang, buf_cstr(&d->url), i18n(lang, "Share the campaign"));
@@ -265,14 +351,15 @@ static int compose_reminder(struct mail_draft *d)
 {
     link(&d->url, d->cfg, "/a/", TOKEN_ACTION, d->s, NULL);
     const char *lang = d->lang;
-    buf_printf(&d->subject, i18n(lang, "It's time: %s"), buf_cstr(&d->title));
+    if (words_subject(d, i18n(lang, "It's time: %s")) != 0)
+        return -1;
     buf_printf(&d->line,
                i18n(lang, "The moment is here (%s). Your personal link opens your action, "
                           "prefilled with your message. Review it and send it yourself."),
                d->when);
-    buf_printf(&d->text, "%s\n\n%s\n%s\n", buf_cstr(&d->line), i18n(lang, "Take action:"),
-               buf_cstr(&d->url));
-    html_para(&d->html, buf_cstr(&d->line));
+    if (words_opening(d) != 0)
+        return -1;
+    buf_printf(&d->text, "%s\n%s\n", i18n(lang, "Take action:"), buf_cstr(&d->url));
     html_link(&d->html, lang, buf_cstr(&d->url), i18n(lang, "Take action now"));
     d->m.list_unsubscribe_url = buf_cstr(&d->unsubscribe);
     d->m.list_unsubscribe_one_click = 1;
@@ -283,10 +370,17 @@ static int compose_reminder(struct mail_draft *d)
  * start at 1, so row 0 is empty. The assertion fails to compile when the enum
  * grows without this table; test_compose checks every row is filled. */
 static const struct mail_kind_ops mail_kinds[] = {
-    [MAIL_CONFIRM] = {.name = "confirm", .compose = compose_confirm, .shows_held_change = 1},
-    [MAIL_WELCOME] = {.name = "welcome", .compose = compose_welcome, .unsubscribe_footer = 1},
+    [MAIL_CONFIRM] = {.name = "confirm",
+                      .compose = compose_confirm,
+                      .shows_held_change = 1,
+                      .words = 1 + CAMPAIGN_MAIL_CONFIRM},
+    [MAIL_WELCOME] = {.name = "welcome",
+                      .compose = compose_welcome,
+                      .unsubscribe_footer = 1,
+                      .words = 1 + CAMPAIGN_MAIL_WELCOME},
     [MAIL_REMINDER] = {.name = "reminder",
                        .compose = compose_reminder,
+                       .words = 1 + CAMPAIGN_MAIL_REMINDER,
                        .unsubscribe_footer = 1,
                        .cancel_if_unsubscribed = 1},
 };
@@ -349,7 +443,8 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
     if (compose_message_id(kind, row->id, s->id, cfg, message_id) != 0)
         goto fail;
     link(&d.unsubscribe, cfg, "/u/", TOKEN_UNSUBSCRIBE, s, NULL);
-    greeting(&d.text, &d.html, lang, s);
+    if (ops->words > 0)
+        d.words = &c->mails[ops->words - 1];
     if (ops->compose(&d) != 0)
         goto fail;
     if (ops->unsubscribe_footer) {

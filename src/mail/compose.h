@@ -35,6 +35,8 @@ struct mail_kind_ops {
     int cancel_if_unsubscribed; /* not owed any more once the supporter unsubscribed */
     int shows_held_change;      /* composed with the supporter's held change, when there is
                                    one (store_pledge_load_change, by the sender) */
+    int words; /* 1 + the enum campaign_mail whose organizer's words (the campaign file's
+                  "mails") it uses; 0: muster's words only */
 };
 
 /* The kind's row, or NULL for a value that is no kind of mail (an outbox row
