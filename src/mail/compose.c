@@ -25,20 +25,32 @@ static const char *from_domain(const struct config *cfg)
     return at && at[1] ? at + 1 : "localhost";
 }
 
-int compose_message_id(enum mail_kind kind, int64_t campaign_id, int64_t supporter_id,
-                       const struct config *cfg, char out[160])
+int compose_message_id_variant(enum mail_kind kind, int64_t variant, int64_t campaign_id,
+                               int64_t supporter_id, const struct config *cfg, char out[160])
 {
     const struct mail_kind_ops *ops = mail_kind_lookup(kind);
     if (!ops)
         return -1;
-    char data[96], mac[TOKEN_HASH_HEX + 1];
-    int n = snprintf(data, sizeof data, "message-id:%d:%lld:%lld", (int)kind,
-                     (long long)campaign_id, (long long)supporter_id);
+    char data[128], mac[TOKEN_HASH_HEX + 1];
+    int n = variant ? snprintf(data, sizeof data, "message-id:%d:%lld:%lld:%lld", (int)kind,
+                               (long long)campaign_id, (long long)supporter_id, (long long)variant)
+                    : snprintf(data, sizeof data, "message-id:%d:%lld:%lld", (int)kind,
+                               (long long)campaign_id, (long long)supporter_id);
     token_hmac_hex(data, (size_t)n, mac);
     mac[16] = '\0';
-    snprintf(out, 160, "%s.%lld.%lld.%s@%s", ops->name, (long long)campaign_id,
-             (long long)supporter_id, mac, from_domain(cfg));
+    if (variant)
+        snprintf(out, 160, "%s.%lld.%lld.%lld.%s@%s", ops->name, (long long)campaign_id,
+                 (long long)supporter_id, (long long)variant, mac, from_domain(cfg));
+    else
+        snprintf(out, 160, "%s.%lld.%lld.%s@%s", ops->name, (long long)campaign_id,
+                 (long long)supporter_id, mac, from_domain(cfg));
     return 0;
+}
+
+int compose_message_id(enum mail_kind kind, int64_t campaign_id, int64_t supporter_id,
+                       const struct config *cfg, char out[160])
+{
+    return compose_message_id_variant(kind, 0, campaign_id, supporter_id, cfg, out);
 }
 
 void compose_calendar_uid(int64_t campaign_id, int64_t supporter_id, const struct config *cfg,
@@ -83,6 +95,7 @@ int compose_ics(const struct campaign *c, const struct campaign_row *row, const 
                i18n(lang, "Campaign page:"), buf_cstr(&url));
     struct ics_event e = {
         .uid = uid,
+        .sequence = row->calendar_sequence,
         .dtstamp = now,
         .start = row->launch_utc,
         .duration_minutes = row->window_minutes,
@@ -314,6 +327,18 @@ static int compose_confirm(struct mail_draft *d)
     return 0;
 }
 
+/* The calendar file of the moment attached, as the welcome mail has it. */
+static int attach_ics(struct mail_draft *d)
+{
+    if (compose_ics(d->c, d->row, d->s, d->cfg, d->now, &d->ics) != 0)
+        return -1;
+    d->m.attachment_name = "invite.ics";
+    d->m.attachment_type = "text/calendar; charset=UTF-8; method=PUBLISH";
+    d->m.attachment_data = d->ics.data;
+    d->m.attachment_len = d->ics.len;
+    return 0;
+}
+
 static int compose_welcome(struct mail_draft *d)
 {
     const char *lang = d->lang;
@@ -338,13 +363,7 @@ static int compose_welcome(struct mail_draft *d)
     html_para(&d->html, i18n(lang, "The calendar file attached puts the moment in your calendar."));
     html_link(&d->html, lang, buf_cstr(&d->calendar), i18n(lang, "Add to my calendar"));
     html_link(&d->html, lang, buf_cstr(&d->url), i18n(lang, "Share the campaign"));
-    if (compose_ics(d->c, d->row, d->s, d->cfg, d->now, &d->ics) != 0)
-        return -1;
-    d->m.attachment_name = "invite.ics";
-    d->m.attachment_type = "text/calendar; charset=UTF-8; method=PUBLISH";
-    d->m.attachment_data = d->ics.data;
-    d->m.attachment_len = d->ics.len;
-    return 0;
+    return attach_ics(d);
 }
 
 static int compose_reminder(struct mail_draft *d)
@@ -357,6 +376,70 @@ static int compose_reminder(struct mail_draft *d)
                i18n(lang, "The moment is here (%s). Your personal link opens your action, "
                           "prefilled with your message. Review it and send it yourself."),
                d->when);
+    if (words_opening(d) != 0)
+        return -1;
+    buf_printf(&d->text, "%s\n%s\n", i18n(lang, "Take action:"), buf_cstr(&d->url));
+    html_link(&d->html, lang, buf_cstr(&d->url), i18n(lang, "Take action now"));
+    d->m.list_unsubscribe_url = buf_cstr(&d->unsubscribe);
+    d->m.list_unsubscribe_one_click = 1;
+    return 0;
+}
+
+/* The moment moved (campaign apply): the new moment in the supporter's time
+ * zone and the calendar file again, same UID and a higher SEQUENCE, so a
+ * calendar moves the event it has. */
+static int compose_moved(struct mail_draft *d)
+{
+    const char *lang = d->lang;
+    buf_printf(&d->subject, i18n(lang, "New time: %s"), buf_cstr(&d->title));
+    buf_printf(&d->line,
+               i18n(lang, "The moment for \"%s\" has moved. It is now %s. At that moment we "
+                          "email you your personal one-click link."),
+               buf_cstr(&d->title), d->when);
+    if (words_opening(d) != 0)
+        return -1;
+    buf_printf(&d->url, "%s/c/%s", d->cfg->base_url, d->c->slug);
+    const char *moves = i18n(lang, "The calendar file attached moves the event in your calendar.");
+    buf_printf(&d->text, "%s\n\n%s %s\n", moves, i18n(lang, "Campaign page:"), buf_cstr(&d->url));
+    html_para(&d->html, moves);
+    html_link(&d->html, lang, buf_cstr(&d->url), i18n(lang, "Open the campaign page"));
+    d->m.list_unsubscribe_url = buf_cstr(&d->unsubscribe);
+    d->m.list_unsubscribe_one_click = 1;
+    return attach_ics(d);
+}
+
+/* An earlier reminder ("reminders"): the moment is ahead, shown in the
+ * supporter's time zone. */
+static int compose_upcoming(struct mail_draft *d)
+{
+    const char *lang = d->lang;
+    buf_printf(&d->subject, i18n(lang, "Coming up: %s"), buf_cstr(&d->title));
+    buf_printf(&d->line,
+               i18n(lang, "A reminder: \"%s\" is on %s. At that moment we email you your "
+                          "personal one-click link."),
+               buf_cstr(&d->title), d->when);
+    if (words_opening(d) != 0)
+        return -1;
+    buf_printf(&d->url, "%s/c/%s", d->cfg->base_url, d->c->slug);
+    buf_printf(&d->text, "%s %s\n", i18n(lang, "Campaign page:"), buf_cstr(&d->url));
+    html_link(&d->html, lang, buf_cstr(&d->url), i18n(lang, "Open the campaign page"));
+    d->m.list_unsubscribe_url = buf_cstr(&d->unsubscribe);
+    d->m.list_unsubscribe_one_click = 1;
+    return 0;
+}
+
+/* The follow-up ("follow_up_after_minutes"), to those who have not followed
+ * their link yet: the same personal link as the reminder. */
+static int compose_follow_up(struct mail_draft *d)
+{
+    link(&d->url, d->cfg, "/a/", TOKEN_ACTION, d->s, NULL);
+    const char *lang = d->lang;
+    buf_printf(&d->subject, i18n(lang, "Still time: %s"), buf_cstr(&d->title));
+    buf_printf(&d->line,
+               i18n(lang, "\"%s\" is under way and your action is still waiting. Your personal "
+                          "link opens it, prefilled with your message. Review it and send it "
+                          "yourself."),
+               buf_cstr(&d->title));
     if (words_opening(d) != 0)
         return -1;
     buf_printf(&d->text, "%s\n%s\n", i18n(lang, "Take action:"), buf_cstr(&d->url));
@@ -383,6 +466,18 @@ static const struct mail_kind_ops mail_kinds[] = {
                        .words = 1 + CAMPAIGN_MAIL_REMINDER,
                        .unsubscribe_footer = 1,
                        .cancel_if_unsubscribed = 1},
+    [MAIL_MOVED] = {.name = "moved",
+                    .compose = compose_moved,
+                    .unsubscribe_footer = 1,
+                    .cancel_if_unsubscribed = 1},
+    [MAIL_EARLY_REMINDER] = {.name = "upcoming",
+                             .compose = compose_upcoming,
+                             .unsubscribe_footer = 1,
+                             .cancel_if_unsubscribed = 1},
+    [MAIL_FOLLOW_UP] = {.name = "followup",
+                        .compose = compose_follow_up,
+                        .unsubscribe_footer = 1,
+                        .cancel_if_unsubscribed = 1},
 };
 _Static_assert(sizeof mail_kinds / sizeof mail_kinds[0] == MAIL_KIND_COUNT,
                "mail_kinds needs a row for every enum mail_kind of store/store.h");
@@ -412,6 +507,13 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
                  const struct supporter *s, const struct config *cfg, int64_t now, struct buf *out,
                  struct buf *links)
 {
+    return compose_mail_variant(kind, 0, c, row, s, cfg, now, out, links);
+}
+
+int compose_mail_variant(enum mail_kind kind, int64_t variant, const struct campaign *c,
+                         const struct campaign_row *row, const struct supporter *s,
+                         const struct config *cfg, int64_t now, struct buf *out, struct buf *links)
+{
     const struct mail_kind_ops *ops = mail_kind_lookup(kind);
     if (!ops)
         return -1;
@@ -440,7 +542,7 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
         tz_iso_utc(row->launch_utc, when);
     snprintf(d.when, sizeof d.when, "%s%s%s", rtl ? FSI : "", when, rtl ? PDI : "");
     buf_printf(&d.title, "%s%s%s", rtl ? FSI : "", c->title, rtl ? PDI : "");
-    if (compose_message_id(kind, row->id, s->id, cfg, message_id) != 0)
+    if (compose_message_id_variant(kind, variant, row->id, s->id, cfg, message_id) != 0)
         goto fail;
     link(&d.unsubscribe, cfg, "/u/", TOKEN_UNSUBSCRIBE, s, NULL);
     if (ops->words > 0)

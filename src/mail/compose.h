@@ -50,6 +50,15 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
                  const struct supporter *s, const struct config *cfg, int64_t now, struct buf *out,
                  struct buf *links);
 
+/* The same for a mail of a per-variant kind (store/store.h,
+ * mail_kind_per_variant): its Message-ID names the variant too, so each
+ * earlier reminder and each notice of a moved moment has its own. */
+int compose_mail_variant(enum mail_kind kind, int64_t variant, const struct campaign *c,
+                         const struct campaign_row *row, const struct supporter *s,
+                         const struct config *cfg, int64_t now, struct buf *out, struct buf *links);
+int compose_message_id_variant(enum mail_kind kind, int64_t variant, int64_t campaign_id,
+                               int64_t supporter_id, const struct config *cfg, char out[160]);
+
 /* "<kind>.<campaign>.<supporter>.<mac>@<domain>" without brackets: stable per
  * supporter, campaign and kind, so a repeat carries the same Message-ID.
  * Returns 0, or -1 for an unknown kind (out untouched). */

@@ -205,8 +205,8 @@ static int prepare(struct batch_ctx *ctx, struct pending_mail *pm)
     }
     buf_init(&pm->data, 0);
     buf_init(&pm->links, 0);
-    int ok =
-        compose_mail(pm->item.kind, c, &row, &sup, s->cfg, ctx->now, &pm->data, &pm->links) == 0;
+    int ok = compose_mail_variant(pm->item.kind, pm->item.variant, c, &row, &sup, s->cfg, ctx->now,
+                                  &pm->data, &pm->links) == 0;
     /* The envelope recipient must outlive the batch: keep it after the links. */
     pm->to_offset = pm->links.len + 1;
     buf_putc(&pm->links, '\0');
