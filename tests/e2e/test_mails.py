@@ -88,21 +88,16 @@ def test_the_organizers_words_arrive_in_the_three_mails_with_muster_links(make_m
     assert reminder.msg["List-Unsubscribe"] and reminder.msg["List-Unsubscribe-Post"]
 
 
-def test_without_mails_the_default_words_stay(make_muster, smtp):
-    m = make_muster()
-    confirm_mail = None
-    assert m.pledge("plain@example.org", name="Plain").status == 202
-    confirm_mail = smtp.wait_one("plain@example.org", "confirm")
-    assert confirm_mail.msg["Subject"].startswith("Confirm your pledge: ")
-    assert text_of(confirm_mail).startswith("Hello Plain,")
-
-
 def test_only_a_subject_keeps_musters_opening(make_muster, smtp):
     m = make_muster(campaign=make_campaign({"mails": {"confirm": {"subject": "Yes? {{name}}"}}}))
     assert m.pledge("half@example.org", name="Half").status == 202
     mail = smtp.wait_one("half@example.org", "confirm")
     assert mail.msg["Subject"] == "Yes? Half"
     assert text_of(mail).startswith("Hello Half,")
+    # the mails the file gives no words keep muster's
+    assert m.post(path_of(mail.link("/confirm/"))).status == 200
+    welcome = smtp.wait_one("half@example.org", "welcome")
+    assert welcome.msg["Subject"].startswith("You're in: ")
 
 
 @pytest.mark.parametrize("mails, expected", [
