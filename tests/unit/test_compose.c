@@ -503,6 +503,41 @@ static void outbox_row_of_unknown_kind_fails_and_is_not_sent(void **state)
     assert_string_equal(st, "sent");
 }
 
+/* An earlier reminder still queued when the campaign launched is cancelled,
+ * not sent: it would announce a moment that has come. */
+static void earlier_reminder_queued_before_the_launch_is_not_sent_after_it(void **state)
+{
+    struct outbox_fixture *f = *state;
+    assert_int_equal(store_pledge_import(f->st, f->campaign_id, "early@example.org", "Early", "UTC",
+                                         "yes", 900, 1000),
+                     0);
+    int64_t queued = 0;
+    assert_int_equal(store_outbox_add_variant(f->st, f->campaign_id, MAIL_EARLY_REMINDER, 3600, 0,
+                                              1000, &queued),
+                     0);
+    assert_int_equal(queued, 1);
+    int marked = 0;
+    assert_int_equal(store_campaign_mark_launched(f->st, f->campaign_id, 1, 1500, &marked), 0);
+    assert_int_equal(marked, 1);
+    struct config cfg = test_config();
+    cfg.maildir = f->maildir;
+    char err[256];
+    struct sender *sender = sender_open(&cfg, f->st, err, sizeof err);
+    if (!sender)
+        fail_msg("sender_open: %s", err);
+    struct sender_counts counts = {0};
+    size_t claimed = 0;
+    assert_int_equal(sender_run_batch(sender, f->campaign_id, 10, 2000, &counts, &claimed), 0);
+    sender_close(sender);
+    assert_int_equal(claimed, 1);
+    assert_int_equal(counts.sent, 0);
+    assert_int_equal(counts.cancelled, 1);
+    assert_int_equal(mails_written(f->maildir), 0);
+    char st[64], reply[64];
+    outbox_row(f->raw, 1, st, reply, sizeof st);
+    assert_string_equal(st, "cancelled");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -517,6 +552,9 @@ int main(void)
         cmocka_unit_test(each_kind_composes_its_own_mail),
         cmocka_unit_test_setup_teardown(outbox_row_of_unknown_kind_fails_and_is_not_sent,
                                         outbox_setup, outbox_teardown),
+        cmocka_unit_test_setup_teardown(
+            earlier_reminder_queued_before_the_launch_is_not_sent_after_it, outbox_setup,
+            outbox_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
