@@ -291,6 +291,10 @@ static int compose_confirm(struct mail_draft *d)
 {
     const struct supporter *s = d->s;
     int change = s->has_pending_change && s->change_timezone;
+    /* A held change is explained in muster's words whatever the file says:
+     * that the pledge stays as it was unless these details are confirmed. */
+    if (change)
+        d->words = NULL;
     char token[TOKEN_LINK_LEN + 1];
     token_link_make(change ? TOKEN_CONFIRM_CHANGE : TOKEN_CONFIRM, s->token_key,
                     change ? s->change_epoch : s->epoch, token);

@@ -297,6 +297,45 @@ static void organizers_words_are_escaped_and_followed_by_the_link(void **state)
     campaign_free(c);
 }
 
+/* A re-pledge's confirmation keeps muster's words: it must say that nothing
+ * changes unless the new details are confirmed. */
+static void a_held_change_is_confirmed_in_musters_words(void **state)
+{
+    secret_init();
+    struct config cfg = test_config();
+    const char *json = "{\"slug\": \"w\", \"title\": \"T\", "
+                       "\"organizer\": {\"name\": \"D\", \"email\": \"d@example.org\"}, "
+                       "\"launch\": {\"at\": \"2026-12-05T10:00:00\", \"timezone\": \"UTC\"}, "
+                       "\"message\": {\"title\": \"M\"}, \"targets\": [{\"id\": \"sky\", \"kind\": "
+                       "\"bluesky\"}], \"mails\": {\"confirm\": {\"subject\": \"Click it\", "
+                       "\"body\": \"Just click\"}}}";
+    struct campaign *c = NULL;
+    struct buf errors = BUF_INIT;
+    if (campaign_parse(json, strlen(json), "c.json", &c, &errors) != 0)
+        fail_msg("campaign: %s", buf_cstr(&errors));
+    buf_release(&errors);
+    struct campaign_row row = {.id = 1, .launch_utc = c->launch_utc, .window_minutes = 120};
+    struct supporter s = {.id = 2,
+                          .token_key = 3,
+                          .email = (char *)"ada@example.org",
+                          .timezone = (char *)"UTC",
+                          .has_pending_change = 1,
+                          .change_epoch = 1,
+                          .change_timezone = (char *)"Europe/Berlin"};
+    struct buf out = BUF_INIT;
+    assert_int_equal(compose_mail(MAIL_CONFIRM, c, &row, &s, &cfg, 1000, &out, NULL), 0);
+    assert_non_null(strstr(buf_cstr(&out), "Subject: Confirm the change to your pledge: T"));
+    assert_null(strstr(buf_cstr(&out), "Just click"));
+    buf_release(&out);
+    s.has_pending_change = 0;
+    s.change_timezone = NULL;
+    assert_int_equal(compose_mail(MAIL_CONFIRM, c, &row, &s, &cfg, 1000, &out, NULL), 0);
+    assert_non_null(strstr(buf_cstr(&out), "Subject: Click it"));
+    assert_non_null(strstr(buf_cstr(&out), "Just click"));
+    buf_release(&out);
+    campaign_free(c);
+}
+
 /* The HTML part is a whole document with a head; a non-ASCII campaign title
  * is RFC 2047-encoded in List-Id. */
 static void html_part_has_a_head_and_list_id_is_encoded(void **state)
@@ -548,6 +587,7 @@ int main(void)
         cmocka_unit_test(calendar_file_carries_the_sequence),
         cmocka_unit_test(variants_have_their_own_message_ids),
         cmocka_unit_test(organizers_words_are_escaped_and_followed_by_the_link),
+        cmocka_unit_test(a_held_change_is_confirmed_in_musters_words),
         cmocka_unit_test(unknown_mail_kind_is_refused),
         cmocka_unit_test(each_kind_composes_its_own_mail),
         cmocka_unit_test_setup_teardown(outbox_row_of_unknown_kind_fails_and_is_not_sent,
