@@ -941,6 +941,9 @@ static const char *const top_fields[] = {"slug",
                                          "webhook",
                                          "embed",
                                          "language",
+                                         "mails",
+                                         "reminders",
+                                         "follow_up_after_minutes",
                                          NULL};
 static const char *const embed_fields[] = {"after", NULL};
 static const char *const organizer_fields[] = {"name", "email", NULL};
@@ -1239,6 +1242,150 @@ static void parse_embed(struct ctx *c, json_t *root, struct campaign *cp)
     path_pop(c, saved);
 }
 
+/* ---- mails, earlier reminders, follow-up (docs/CAMPAIGN.md) ---- */
+
+static const char *const mail_names[CAMPAIGN_MAIL_COUNT] = {
+    [CAMPAIGN_MAIL_CONFIRM] = "confirm",
+    [CAMPAIGN_MAIL_WELCOME] = "welcome",
+    [CAMPAIGN_MAIL_REMINDER] = "reminder",
+};
+static const char *const mails_fields[] = {"confirm", "welcome", "reminder", NULL};
+static const char *const mail_words_fields[] = {"subject", "body", NULL};
+
+const char *campaign_mail_name(enum campaign_mail mail)
+{
+    return (int)mail >= 0 && mail < CAMPAIGN_MAIL_COUNT ? mail_names[mail] : "unknown";
+}
+
+/* The optional "mails": per mail an optional subject (one line) and body,
+ * both templates checked where they stand ($.mails.reminder.body:LINE:COL). */
+static void parse_mails(struct ctx *c, json_t *root, struct campaign *cp)
+{
+    json_t *mails = field_object(c, root, "mails", 0);
+    if (!mails)
+        return;
+    size_t saved = path_push_key(c, "mails");
+    check_fields(c, mails, mails_fields, NULL, NULL);
+    for (int i = 0; i < CAMPAIGN_MAIL_COUNT; i++) {
+        json_t *words = field_object(c, mails, mail_names[i], 0);
+        if (!words)
+            continue;
+        size_t at = path_push_key(c, mail_names[i]);
+        check_fields(c, words, mail_words_fields, NULL, NULL);
+        struct mail_words *w = &cp->mails[i];
+        if (field_string(c, words, "subject", MAX_MESSAGE_TITLE, STR_NONEMPTY | STR_ONE_LINE,
+                         &w->subject) == 1) {
+            size_t field = path_push_key(c, "subject");
+            (void)check_template(c, w->subject);
+            path_pop(c, field);
+        }
+        if (field_string(c, words, "body", MAX_MESSAGE_BODY, STR_NONEMPTY, &w->body) == 1) {
+            size_t field = path_push_key(c, "body");
+            (void)check_template(c, w->body);
+            path_pop(c, field);
+        }
+        if (!json_object_get(words, "subject") && !json_object_get(words, "body"))
+            fail(c, "needs a subject or a body (or both); leave the mail out for muster's words");
+        path_pop(c, at);
+    }
+    path_pop(c, saved);
+}
+
+int campaign_reminder_offset_parse(const char *text, int64_t *seconds_before, const char **problem)
+{
+    static const char *const syntax =
+        "expected a negative duration in minutes, hours or days, such as \"-30m\", \"-1h\" or "
+        "\"-1d\"";
+    const char *p = text;
+    if (*p != '-') {
+        *problem = *p == '+' || (*p >= '0' && *p <= '9')
+                       ? "must be before the moment: write it with a minus sign, such as \"-1h\""
+                       : syntax;
+        return -1;
+    }
+    p++;
+    int64_t n = 0;
+    size_t digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++) {
+        if (digits >= 7) {
+            *problem = "too far before the moment: at most 60 days";
+            return -1;
+        }
+        n = n * 10 + (*p - '0');
+    }
+    int64_t unit = p[0] == 'm' ? 60 : p[0] == 'h' ? 3600 : p[0] == 'd' ? 86400 : 0;
+    if (!digits || !unit || p[1] != '\0') {
+        *problem = syntax;
+        return -1;
+    }
+    if (n == 0) {
+        *problem = "must be before the moment, not at it (the reminder itself is sent then)";
+        return -1;
+    }
+    if (n * unit > CAMPAIGN_MAX_REMINDER_SECONDS) {
+        *problem = "too far before the moment: at most 60 days";
+        return -1;
+    }
+    *seconds_before = n * unit;
+    return 0;
+}
+
+/* "reminders": earlier reminders, kept furthest first, no two at one offset. */
+static void parse_reminders(struct ctx *c, json_t *root, struct campaign *cp)
+{
+    struct string_list items = {NULL, 0};
+    if (field_string_list(c, root, "reminders", 0, 0, CAMPAIGN_MAX_REMINDERS, NULL, &items) != 1)
+        return;
+    size_t saved = path_push_key(c, "reminders");
+    for (size_t i = 0; i < items.count; i++) {
+        size_t at = path_push_index(c, i);
+        int64_t seconds;
+        const char *problem;
+        char q[QUOTE_SIZE];
+        if (campaign_reminder_offset_parse(items.items[i], &seconds, &problem) != 0) {
+            fail(c, "%s: %s", quoted(q, sizeof q, items.items[i]), problem);
+        } else {
+            size_t j = 0;
+            while (j < cp->reminder_count && cp->reminders[j] != seconds)
+                j++;
+            if (j < cp->reminder_count) {
+                fail(c, "duplicate reminder %s (the same moment as another entry)",
+                     quoted(q, sizeof q, items.items[i]));
+            } else {
+                /* insertion, furthest first */
+                size_t k = cp->reminder_count++;
+                while (k > 0 && cp->reminders[k - 1] < seconds) {
+                    cp->reminders[k] = cp->reminders[k - 1];
+                    k--;
+                }
+                cp->reminders[k] = seconds;
+            }
+        }
+        path_pop(c, at);
+        free(items.items[i]);
+    }
+    free(items.items);
+    path_pop(c, saved);
+}
+
+/* "follow_up_after_minutes": inside the window, so checked after "launch". */
+static void parse_follow_up(struct ctx *c, json_t *root, struct campaign *cp)
+{
+    long long minutes = 0;
+    if (field_int(c, root, "follow_up_after_minutes", 1, 100000, &minutes) != 1)
+        return;
+    if (minutes >= cp->window_minutes) {
+        size_t at = path_push_key(c, "follow_up_after_minutes");
+        fail(c, "must be inside the window: less than launch.window_minutes (%d), got %lld",
+             cp->window_minutes, minutes);
+        path_pop(c, at);
+        return;
+    }
+    cp->follow_up_after_minutes = (int)minutes;
+}
+
+/* ---- end mails ---- */
+
 static void set_default(struct ctx *c, char **field, const char *value)
 {
     if (!*field)
@@ -1273,6 +1420,9 @@ static void parse_document(struct ctx *c, json_t *root, struct campaign *cp)
     parse_webhook(c, root, cp);
     parse_embed(c, root, cp);
     parse_language(c, root, cp);
+    parse_mails(c, root, cp);
+    parse_reminders(c, root, cp);
+    parse_follow_up(c, root, cp);
 
     set_default(c, &cp->description, "");
     set_default(c, &cp->message_title, "");
@@ -1328,6 +1478,13 @@ int campaign_parse(const char *text, size_t len, const char *filename, struct ca
         cp->body_template = template_parse(cp->message_body, &terr);
         if (!cp->canonical_json || !cp->title_template || !cp->body_template)
             c.oom = 1;
+        for (int i = 0; i < CAMPAIGN_MAIL_COUNT; i++) {
+            struct mail_words *w = &cp->mails[i];
+            if (w->subject && !(w->subject_template = template_parse(w->subject, &terr)))
+                c.oom = 1;
+            if (w->body && !(w->body_template = template_parse(w->body, &terr)))
+                c.oom = 1;
+        }
     }
     if (c.nerr == 0 && !c.oom && out) {
         *out = cp;
@@ -1389,6 +1546,12 @@ void campaign_free(struct campaign *c)
     free(c->message_body);
     template_free(c->title_template);
     template_free(c->body_template);
+    for (int i = 0; i < CAMPAIGN_MAIL_COUNT; i++) {
+        free(c->mails[i].subject);
+        free(c->mails[i].body);
+        template_free(c->mails[i].subject_template);
+        template_free(c->mails[i].body_template);
+    }
     free(c->statement_prompt);
     string_list_release(&c->fallback);
     free(c->closed_message);

@@ -13,6 +13,8 @@
 #include "campaign/target_kinds.h"
 #include "core/buf.h"
 
+struct template;
+
 /* The most targets a campaign may have: `campaign apply` refuses more with a
  * clear error, and every reader (the stats, the pages, the assigner) handles
  * all of them. */
@@ -65,6 +67,30 @@ struct webhook_spec {
 };
 /* ---- end webhook ---- */
 
+/* ---- mails (docs/CAMPAIGN.md, "mails", "reminders", "follow_up_after_minutes") ---- */
+/* The mails whose words an organizer may write, in the file's "mails". */
+enum campaign_mail { CAMPAIGN_MAIL_CONFIRM, CAMPAIGN_MAIL_WELCOME, CAMPAIGN_MAIL_REMINDER };
+#define CAMPAIGN_MAIL_COUNT 3
+/* The organizer's subject and body of one mail, both templates with the
+ * message's placeholders; NULL where the file gives none (muster's words). */
+struct mail_words {
+    char *subject;
+    char *body;
+    struct template *subject_template; /* compiled once (campaign_parse); NULL with subject */
+    struct template *body_template;    /* NULL with body */
+};
+/* The most earlier reminders a campaign may ask for, and the furthest one
+ * may be before the moment. */
+#define CAMPAIGN_MAX_REMINDERS 5
+#define CAMPAIGN_MAX_REMINDER_SECONDS (60LL * 86400)
+/* Parses one entry of "reminders": a negative duration in minutes, hours or
+ * days ("-90m", "-1h", "-1d"). Returns 0 and sets *seconds_before (> 0), or
+ * returns -1 and sets *problem to what is wrong (a static string). */
+int campaign_reminder_offset_parse(const char *text, int64_t *seconds_before, const char **problem);
+/* The name of a mail in the file ("confirm", "welcome", "reminder"). */
+const char *campaign_mail_name(enum campaign_mail mail);
+/* ---- end mails ---- */
+
 /* What the embeddable banner (GET /c/SLUG/embed.js) shows once the window is
  * over: nothing, or a thank-you line. */
 enum embed_after { EMBED_AFTER_HIDE = 0, EMBED_AFTER_THANKS };
@@ -90,13 +116,18 @@ struct campaign {
     enum assignment_mode assignment;
     struct target_spec *targets;
     size_t target_count;
-    struct string_list fallback;     /* target ids; default: all targets in file order */
-    int close_after_reports;         /* 0: off */
-    char *closed_message;            /* default: a neutral sentence */
-    struct webhook_spec webhook;     /* optional; webhook.url NULL: none */
-    enum embed_after embed_after;    /* "embed": {"after": "hide"|"thanks"}; default hide */
-    char *language;                  /* BCP 47 tag in its usual case ("ar", "es-MX"), default
-                                        "en": the language of the pages and mails (core/i18n.h) */
+    struct string_list fallback;  /* target ids; default: all targets in file order */
+    int close_after_reports;      /* 0: off */
+    char *closed_message;         /* default: a neutral sentence */
+    struct webhook_spec webhook;  /* optional; webhook.url NULL: none */
+    enum embed_after embed_after; /* "embed": {"after": "hide"|"thanks"}; default hide */
+    char *language;               /* BCP 47 tag in its usual case ("ar", "es-MX"), default
+                                     "en": the language of the pages and mails (core/i18n.h) */
+    struct mail_words mails[CAMPAIGN_MAIL_COUNT]; /* "mails"; NULL fields: muster's words */
+    int64_t reminders[CAMPAIGN_MAX_REMINDERS];    /* "reminders": seconds before the moment,
+                                                     furthest first */
+    size_t reminder_count;
+    int follow_up_after_minutes;     /* 0: no follow-up */
     struct template *title_template; /* message_title compiled once (campaign_parse) */
     struct template *body_template;  /* message_body compiled once */
     char *canonical_json;            /* the file re-serialised (sorted keys, compact): equal

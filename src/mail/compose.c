@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "campaign/campaign.h"
+#include "campaign/template.h"
 #include "core/config.h"
 #include "core/escape.h"
 #include "core/i18n.h"
@@ -24,20 +25,32 @@ static const char *from_domain(const struct config *cfg)
     return at && at[1] ? at + 1 : "localhost";
 }
 
-int compose_message_id(enum mail_kind kind, int64_t campaign_id, int64_t supporter_id,
-                       const struct config *cfg, char out[160])
+int compose_message_id_variant(enum mail_kind kind, int64_t variant, int64_t campaign_id,
+                               int64_t supporter_id, const struct config *cfg, char out[160])
 {
     const struct mail_kind_ops *ops = mail_kind_lookup(kind);
     if (!ops)
         return -1;
-    char data[96], mac[TOKEN_HASH_HEX + 1];
-    int n = snprintf(data, sizeof data, "message-id:%d:%lld:%lld", (int)kind,
-                     (long long)campaign_id, (long long)supporter_id);
+    char data[128], mac[TOKEN_HASH_HEX + 1];
+    int n = variant ? snprintf(data, sizeof data, "message-id:%d:%lld:%lld:%lld", (int)kind,
+                               (long long)campaign_id, (long long)supporter_id, (long long)variant)
+                    : snprintf(data, sizeof data, "message-id:%d:%lld:%lld", (int)kind,
+                               (long long)campaign_id, (long long)supporter_id);
     token_hmac_hex(data, (size_t)n, mac);
     mac[16] = '\0';
-    snprintf(out, 160, "%s.%lld.%lld.%s@%s", ops->name, (long long)campaign_id,
-             (long long)supporter_id, mac, from_domain(cfg));
+    if (variant)
+        snprintf(out, 160, "%s.%lld.%lld.%lld.%s@%s", ops->name, (long long)campaign_id,
+                 (long long)supporter_id, (long long)variant, mac, from_domain(cfg));
+    else
+        snprintf(out, 160, "%s.%lld.%lld.%s@%s", ops->name, (long long)campaign_id,
+                 (long long)supporter_id, mac, from_domain(cfg));
     return 0;
+}
+
+int compose_message_id(enum mail_kind kind, int64_t campaign_id, int64_t supporter_id,
+                       const struct config *cfg, char out[160])
+{
+    return compose_message_id_variant(kind, 0, campaign_id, supporter_id, cfg, out);
 }
 
 void compose_calendar_uid(int64_t campaign_id, int64_t supporter_id, const struct config *cfg,
@@ -82,6 +95,7 @@ int compose_ics(const struct campaign *c, const struct campaign_row *row, const 
                i18n(lang, "Campaign page:"), buf_cstr(&url));
     struct ics_event e = {
         .uid = uid,
+        .sequence = row->calendar_sequence,
         .dtstamp = now,
         .start = row->launch_utc,
         .duration_minutes = row->window_minutes,
@@ -152,6 +166,43 @@ static void html_para(struct buf *html, const char *text)
     buf_puts(html, "</p>\n");
 }
 
+/* A value in a subject: one line whatever the supporter typed (a statement
+ * may hold line breaks; a header must not). */
+static int subject_value(struct buf *out, const char *value)
+{
+    for (const char *p = value; *p; p++)
+        buf_putc(out, (unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p);
+    return buf_failed(out) ? -1 : 0;
+}
+
+/* Text as HTML paragraphs: every character escaped, a blank line starts a
+ * paragraph, a single line break is a <br>. */
+static void html_paragraphs(struct buf *html, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        while (*p == '\n')
+            p++;
+        if (!*p)
+            break;
+        const char *end = strstr(p, "\n\n");
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        buf_puts(html, "<p>");
+        const char *line = p;
+        while (line < p + len) {
+            const char *nl = memchr(line, '\n', (size_t)(p + len - line));
+            size_t n = nl ? (size_t)(nl - line) : (size_t)(p + len - line);
+            escape_html_n(html, line, n);
+            if (!nl)
+                break;
+            buf_puts(html, "<br>\n");
+            line = nl + 1;
+        }
+        buf_puts(html, "</p>\n");
+        p += len;
+    }
+}
+
 /* One mail being composed: what every kind starts from, and the buffers the
  * kind's composer fills. compose_mail owns the buffers. */
 struct mail_draft {
@@ -170,7 +221,56 @@ struct mail_draft {
     struct buf url;                 /* the mail's main link: first in the maildir log */
     struct buf line, calendar, ics; /* the composers' scratch */
     struct mail_message m;          /* the composer sets the attachment and List-Unsubscribe */
+    const struct mail_words *words; /* the organizer's subject and body for this kind, or NULL */
 };
+
+static void words_vars(const struct mail_draft *d, struct template_vars *vars)
+{
+    *vars = (struct template_vars){
+        .name = d->s->name,
+        .statement = d->s->statement,
+        .campaign_title = d->c->title,
+        .target_id = d->s->chosen_target ? d->s->chosen_target : "",
+    };
+}
+
+/* The subject: the organizer's when the file gives one, else muster's
+ * (format with one %s, the title). */
+static int words_subject(struct mail_draft *d, const char *format)
+{
+    if (d->words && d->words->subject_template) {
+        struct template_vars vars;
+        words_vars(d, &vars);
+        return template_render(d->words->subject_template, &vars, subject_value, &d->subject);
+    }
+    buf_printf(&d->subject, format, buf_cstr(&d->title));
+    return 0;
+}
+
+/* The opening: the organizer's body in place of muster's greeting and
+ * first paragraph (line) when the file gives one. The links, the details
+ * a confirmation confirms and the unsubscribe footer always follow it. */
+static int words_opening(struct mail_draft *d)
+{
+    if (d->words && d->words->body_template) {
+        struct template_vars vars;
+        words_vars(d, &vars);
+        struct buf body = BUF_INIT;
+        int rc = template_render(d->words->body_template, &vars, NULL, &body);
+        if (rc == 0 && !buf_failed(&body)) {
+            buf_printf(&d->text, "%s\n\n", buf_cstr(&body));
+            html_paragraphs(&d->html, buf_cstr(&body));
+        }
+        buf_release(&body);
+        buf_reset(&d->line);
+        return rc;
+    }
+    greeting(&d->text, &d->html, d->lang, d->s);
+    buf_printf(&d->text, "%s\n\n", buf_cstr(&d->line));
+    html_para(&d->html, buf_cstr(&d->line));
+    buf_reset(&d->line);
+    return 0;
+}
 
 /* One "Label: value" line of what a confirmation confirms, in both parts. */
 static void detail(struct mail_draft *d, const char *label, const char *value)
@@ -191,15 +291,18 @@ static int compose_confirm(struct mail_draft *d)
 {
     const struct supporter *s = d->s;
     int change = s->has_pending_change && s->change_timezone;
+    /* A held change is explained in muster's words whatever the file says:
+     * that the pledge stays as it was unless these details are confirmed. */
+    if (change)
+        d->words = NULL;
     char token[TOKEN_LINK_LEN + 1];
     token_link_make(change ? TOKEN_CONFIRM_CHANGE : TOKEN_CONFIRM, s->token_key,
                     change ? s->change_epoch : s->epoch, token);
     buf_printf(&d->url, "%s/confirm/%s", d->cfg->base_url, token);
     const char *lang = d->lang;
-    buf_printf(&d->subject,
-               change ? i18n(lang, "Confirm the change to your pledge: %s")
-                      : i18n(lang, "Confirm your pledge: %s"),
-               buf_cstr(&d->title));
+    if (words_subject(d, change ? i18n(lang, "Confirm the change to your pledge: %s")
+                                : i18n(lang, "Confirm your pledge: %s")) != 0)
+        return -1;
     if (change)
         buf_printf(&d->line,
                    i18n(lang, "You (or someone using this address) pledged again to take part in "
@@ -211,9 +314,8 @@ static int compose_confirm(struct mail_draft *d)
                    i18n(lang, "You (or someone using this address) pledged to take part in \"%s\" "
                               "on %s."),
                    buf_cstr(&d->title), d->when);
-    buf_printf(&d->text, "%s\n\n", buf_cstr(&d->line));
-    html_para(&d->html, buf_cstr(&d->line));
-    buf_reset(&d->line);
+    if (words_opening(d) != 0)
+        return -1;
     detail(d, i18n(lang, "Name"), change ? s->change_name : s->name);
     detail(d, i18n(lang, "Statement"), change ? s->change_statement : s->statement);
     detail(d, i18n(lang, "Time zone"), change ? s->change_timezone : s->timezone);
@@ -229,29 +331,9 @@ static int compose_confirm(struct mail_draft *d)
     return 0;
 }
 
-static int compose_welcome(struct mail_draft *d)
+/* The calendar file of the moment attached, as the welcome mail has it. */
+static int attach_ics(struct mail_draft *d)
 {
-    const char *lang = d->lang;
-    buf_printf(&d->subject, i18n(lang, "You're in: %s"), buf_cstr(&d->title));
-    buf_printf(&d->line,
-               i18n(lang, "Your pledge for \"%s\" is confirmed. On %s we email you a personal "
-                          "one-click link: it opens your action, prefilled, and you send it "
-                          "yourself."),
-               buf_cstr(&d->title), d->when);
-    buf_printf(&d->url, "%s/c/%s", d->cfg->base_url, d->c->slug);
-    char calendar_path[96];
-    snprintf(calendar_path, sizeof calendar_path, "/c/%s/calendar/", d->c->slug);
-    link(&d->calendar, d->cfg, calendar_path, TOKEN_CALENDAR, d->s, ".ics");
-    buf_printf(&d->text, "%s\n\n", buf_cstr(&d->line));
-    buf_printf(&d->text,
-               i18n(lang, "The calendar file attached puts the moment in your calendar (or open "
-                          "%s)."),
-               buf_cstr(&d->calendar));
-    buf_printf(&d->text, "\n\n%s %s\n", i18n(lang, "Share the campaign:"), buf_cstr(&d->url));
-    html_para(&d->html, buf_cstr(&d->line));
-    html_para(&d->html, i18n(lang, "The calendar file attached puts the moment in your calendar."));
-    html_link(&d->html, lang, buf_cstr(&d->calendar), i18n(lang, "Add to my calendar"));
-    html_link(&d->html, lang, buf_cstr(&d->url), i18n(lang, "Share the campaign"));
     if (compose_ics(d->c, d->row, d->s, d->cfg, d->now, &d->ics) != 0)
         return -1;
     d->m.attachment_name = "invite.ics";
@@ -261,18 +343,110 @@ static int compose_welcome(struct mail_draft *d)
     return 0;
 }
 
+static int compose_welcome(struct mail_draft *d)
+{
+    const char *lang = d->lang;
+    if (words_subject(d, i18n(lang, "You're in: %s")) != 0)
+        return -1;
+    buf_printf(&d->line,
+               i18n(lang, "Your pledge for \"%s\" is confirmed. On %s we email you a personal "
+                          "one-click link: it opens your action, prefilled, and you send it "
+                          "yourself."),
+               buf_cstr(&d->title), d->when);
+    buf_printf(&d->url, "%s/c/%s", d->cfg->base_url, d->c->slug);
+    char calendar_path[96];
+    snprintf(calendar_path, sizeof calendar_path, "/c/%s/calendar/", d->c->slug);
+    link(&d->calendar, d->cfg, calendar_path, TOKEN_CALENDAR, d->s, ".ics");
+    if (words_opening(d) != 0)
+        return -1;
+    buf_printf(&d->text,
+               i18n(lang, "The calendar file attached puts the moment in your calendar (or open "
+                          "%s)."),
+               buf_cstr(&d->calendar));
+    buf_printf(&d->text, "\n\n%s %s\n", i18n(lang, "Share the campaign:"), buf_cstr(&d->url));
+    html_para(&d->html, i18n(lang, "The calendar file attached puts the moment in your calendar."));
+    html_link(&d->html, lang, buf_cstr(&d->calendar), i18n(lang, "Add to my calendar"));
+    html_link(&d->html, lang, buf_cstr(&d->url), i18n(lang, "Share the campaign"));
+    return attach_ics(d);
+}
+
 static int compose_reminder(struct mail_draft *d)
 {
     link(&d->url, d->cfg, "/a/", TOKEN_ACTION, d->s, NULL);
     const char *lang = d->lang;
-    buf_printf(&d->subject, i18n(lang, "It's time: %s"), buf_cstr(&d->title));
+    if (words_subject(d, i18n(lang, "It's time: %s")) != 0)
+        return -1;
     buf_printf(&d->line,
                i18n(lang, "The moment is here (%s). Your personal link opens your action, "
                           "prefilled with your message. Review it and send it yourself."),
                d->when);
-    buf_printf(&d->text, "%s\n\n%s\n%s\n", buf_cstr(&d->line), i18n(lang, "Take action:"),
-               buf_cstr(&d->url));
-    html_para(&d->html, buf_cstr(&d->line));
+    if (words_opening(d) != 0)
+        return -1;
+    buf_printf(&d->text, "%s\n%s\n", i18n(lang, "Take action:"), buf_cstr(&d->url));
+    html_link(&d->html, lang, buf_cstr(&d->url), i18n(lang, "Take action now"));
+    d->m.list_unsubscribe_url = buf_cstr(&d->unsubscribe);
+    d->m.list_unsubscribe_one_click = 1;
+    return 0;
+}
+
+/* The moment moved (campaign apply): the new moment in the supporter's time
+ * zone and the calendar file again, same UID and a higher SEQUENCE, so a
+ * calendar moves the event it has. */
+static int compose_moved(struct mail_draft *d)
+{
+    const char *lang = d->lang;
+    buf_printf(&d->subject, i18n(lang, "New time: %s"), buf_cstr(&d->title));
+    buf_printf(&d->line,
+               i18n(lang, "The moment for \"%s\" has moved. It is now %s. At that moment we "
+                          "email you your personal one-click link."),
+               buf_cstr(&d->title), d->when);
+    if (words_opening(d) != 0)
+        return -1;
+    buf_printf(&d->url, "%s/c/%s", d->cfg->base_url, d->c->slug);
+    const char *moves = i18n(lang, "The calendar file attached moves the event in your calendar.");
+    buf_printf(&d->text, "%s\n\n%s %s\n", moves, i18n(lang, "Campaign page:"), buf_cstr(&d->url));
+    html_para(&d->html, moves);
+    html_link(&d->html, lang, buf_cstr(&d->url), i18n(lang, "Open the campaign page"));
+    d->m.list_unsubscribe_url = buf_cstr(&d->unsubscribe);
+    d->m.list_unsubscribe_one_click = 1;
+    return attach_ics(d);
+}
+
+/* An earlier reminder ("reminders"): the moment is ahead, shown in the
+ * supporter's time zone. */
+static int compose_upcoming(struct mail_draft *d)
+{
+    const char *lang = d->lang;
+    buf_printf(&d->subject, i18n(lang, "Coming up: %s"), buf_cstr(&d->title));
+    buf_printf(&d->line,
+               i18n(lang, "A reminder: \"%s\" is on %s. At that moment we email you your "
+                          "personal one-click link."),
+               buf_cstr(&d->title), d->when);
+    if (words_opening(d) != 0)
+        return -1;
+    buf_printf(&d->url, "%s/c/%s", d->cfg->base_url, d->c->slug);
+    buf_printf(&d->text, "%s %s\n", i18n(lang, "Campaign page:"), buf_cstr(&d->url));
+    html_link(&d->html, lang, buf_cstr(&d->url), i18n(lang, "Open the campaign page"));
+    d->m.list_unsubscribe_url = buf_cstr(&d->unsubscribe);
+    d->m.list_unsubscribe_one_click = 1;
+    return 0;
+}
+
+/* The follow-up ("follow_up_after_minutes"), to those who have not followed
+ * their link yet: the same personal link as the reminder. */
+static int compose_follow_up(struct mail_draft *d)
+{
+    link(&d->url, d->cfg, "/a/", TOKEN_ACTION, d->s, NULL);
+    const char *lang = d->lang;
+    buf_printf(&d->subject, i18n(lang, "Still time: %s"), buf_cstr(&d->title));
+    buf_printf(&d->line,
+               i18n(lang, "\"%s\" is under way and your action is still waiting. Your personal "
+                          "link opens it, prefilled with your message. Review it and send it "
+                          "yourself."),
+               buf_cstr(&d->title));
+    if (words_opening(d) != 0)
+        return -1;
+    buf_printf(&d->text, "%s\n%s\n", i18n(lang, "Take action:"), buf_cstr(&d->url));
     html_link(&d->html, lang, buf_cstr(&d->url), i18n(lang, "Take action now"));
     d->m.list_unsubscribe_url = buf_cstr(&d->unsubscribe);
     d->m.list_unsubscribe_one_click = 1;
@@ -283,12 +457,31 @@ static int compose_reminder(struct mail_draft *d)
  * start at 1, so row 0 is empty. The assertion fails to compile when the enum
  * grows without this table; test_compose checks every row is filled. */
 static const struct mail_kind_ops mail_kinds[] = {
-    [MAIL_CONFIRM] = {.name = "confirm", .compose = compose_confirm, .shows_held_change = 1},
-    [MAIL_WELCOME] = {.name = "welcome", .compose = compose_welcome, .unsubscribe_footer = 1},
+    [MAIL_CONFIRM] = {.name = "confirm",
+                      .compose = compose_confirm,
+                      .shows_held_change = 1,
+                      .words = 1 + CAMPAIGN_MAIL_CONFIRM},
+    [MAIL_WELCOME] = {.name = "welcome",
+                      .compose = compose_welcome,
+                      .unsubscribe_footer = 1,
+                      .words = 1 + CAMPAIGN_MAIL_WELCOME},
     [MAIL_REMINDER] = {.name = "reminder",
                        .compose = compose_reminder,
+                       .words = 1 + CAMPAIGN_MAIL_REMINDER,
                        .unsubscribe_footer = 1,
                        .cancel_if_unsubscribed = 1},
+    [MAIL_MOVED] = {.name = "moved",
+                    .compose = compose_moved,
+                    .unsubscribe_footer = 1,
+                    .cancel_if_unsubscribed = 1},
+    [MAIL_EARLY_REMINDER] = {.name = "upcoming",
+                             .compose = compose_upcoming,
+                             .unsubscribe_footer = 1,
+                             .cancel_if_unsubscribed = 1},
+    [MAIL_FOLLOW_UP] = {.name = "followup",
+                        .compose = compose_follow_up,
+                        .unsubscribe_footer = 1,
+                        .cancel_if_unsubscribed = 1},
 };
 _Static_assert(sizeof mail_kinds / sizeof mail_kinds[0] == MAIL_KIND_COUNT,
                "mail_kinds needs a row for every enum mail_kind of store/store.h");
@@ -318,6 +511,13 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
                  const struct supporter *s, const struct config *cfg, int64_t now, struct buf *out,
                  struct buf *links)
 {
+    return compose_mail_variant(kind, 0, c, row, s, cfg, now, out, links);
+}
+
+int compose_mail_variant(enum mail_kind kind, int64_t variant, const struct campaign *c,
+                         const struct campaign_row *row, const struct supporter *s,
+                         const struct config *cfg, int64_t now, struct buf *out, struct buf *links)
+{
     const struct mail_kind_ops *ops = mail_kind_lookup(kind);
     if (!ops)
         return -1;
@@ -346,10 +546,11 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
         tz_iso_utc(row->launch_utc, when);
     snprintf(d.when, sizeof d.when, "%s%s%s", rtl ? FSI : "", when, rtl ? PDI : "");
     buf_printf(&d.title, "%s%s%s", rtl ? FSI : "", c->title, rtl ? PDI : "");
-    if (compose_message_id(kind, row->id, s->id, cfg, message_id) != 0)
+    if (compose_message_id_variant(kind, variant, row->id, s->id, cfg, message_id) != 0)
         goto fail;
     link(&d.unsubscribe, cfg, "/u/", TOKEN_UNSUBSCRIBE, s, NULL);
-    greeting(&d.text, &d.html, lang, s);
+    if (ops->words > 0)
+        d.words = &c->mails[ops->words - 1];
     if (ops->compose(&d) != 0)
         goto fail;
     if (ops->unsubscribe_footer) {

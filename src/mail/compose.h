@@ -35,6 +35,8 @@ struct mail_kind_ops {
     int cancel_if_unsubscribed; /* not owed any more once the supporter unsubscribed */
     int shows_held_change;      /* composed with the supporter's held change, when there is
                                    one (store_pledge_load_change, by the sender) */
+    int words; /* 1 + the enum campaign_mail whose organizer's words (the campaign file's
+                  "mails") it uses; 0: muster's words only */
 };
 
 /* The kind's row, or NULL for a value that is no kind of mail (an outbox row
@@ -47,6 +49,15 @@ const struct mail_kind_ops *mail_kind_lookup(enum mail_kind kind);
 int compose_mail(enum mail_kind kind, const struct campaign *c, const struct campaign_row *row,
                  const struct supporter *s, const struct config *cfg, int64_t now, struct buf *out,
                  struct buf *links);
+
+/* The same for a mail of a per-variant kind (store/store.h,
+ * mail_kind_per_variant): its Message-ID names the variant too, so each
+ * earlier reminder and each notice of a moved moment has its own. */
+int compose_mail_variant(enum mail_kind kind, int64_t variant, const struct campaign *c,
+                         const struct campaign_row *row, const struct supporter *s,
+                         const struct config *cfg, int64_t now, struct buf *out, struct buf *links);
+int compose_message_id_variant(enum mail_kind kind, int64_t variant, int64_t campaign_id,
+                               int64_t supporter_id, const struct config *cfg, char out[160]);
 
 /* "<kind>.<campaign>.<supporter>.<mac>@<domain>" without brackets: stable per
  * supporter, campaign and kind, so a repeat carries the same Message-ID.

@@ -160,7 +160,8 @@ int ics_build(const struct ics_event *e, struct buf *out)
                   "BEGIN:VEVENT\r\n");
     if (put_text_prop(out, &line, "UID", e->uid) != 0)
         goto out;
-    buf_printf(out, "DTSTAMP:%s\r\nDTSTART:%s\r\n", stamp, start);
+    buf_printf(out, "SEQUENCE:%lld\r\nDTSTAMP:%s\r\nDTSTART:%s\r\n",
+               (long long)(e->sequence > 0 ? e->sequence : 0), stamp, start);
     /* Zero minutes: no DTEND, which RFC 5545 3.6.1 reads as a moment. */
     if (e->duration_minutes > 0)
         buf_printf(out, "DTEND:%s\r\n", end);

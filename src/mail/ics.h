@@ -13,6 +13,8 @@
 
 struct ics_event {
     const char *uid;         /* stable per supporter and campaign */
+    int64_t sequence;        /* SEQUENCE: 0, then one more at each move of the moment, so a
+                                calendar moves the event it has instead of adding one */
     int64_t dtstamp;         /* Unix seconds */
     int64_t start;           /* Unix seconds */
     int duration_minutes;    /* 0: no DTEND (a moment); negative is refused */

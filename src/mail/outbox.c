@@ -261,10 +261,19 @@ static int prepare(struct batch_ctx *ctx, struct pending_mail *pm)
         add_outcome(ctx, pm->item.id, OUTCOME_CANCEL, 0, "not owed any more");
         return 0;
     }
+    /* An earlier reminder still queued when the campaign launched would
+     * announce a moment that has come: the reminder says it instead. */
+    if (pm->item.kind == MAIL_EARLY_REMINDER && row.launched_at) {
+        supporter_release(&sup);
+        campaign_row_release(&row);
+        ctx->counts->cancelled++;
+        add_outcome(ctx, pm->item.id, OUTCOME_CANCEL, 0, "the moment has come");
+        return 0;
+    }
     buf_init(&pm->data, 0);
     buf_init(&pm->links, 0);
-    int ok =
-        compose_mail(pm->item.kind, c, &row, &sup, s->cfg, ctx->now, &pm->data, &pm->links) == 0;
+    int ok = compose_mail_variant(pm->item.kind, pm->item.variant, c, &row, &sup, s->cfg, ctx->now,
+                                  &pm->data, &pm->links) == 0;
     /* The envelope recipient must outlive the batch: keep it after the links. */
     pm->to_offset = pm->links.len + 1;
     buf_putc(&pm->links, '\0');

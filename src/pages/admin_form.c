@@ -809,6 +809,46 @@ out:
     buf_release(&url);
 }
 
+/* The organizer's words of each mail ("mails" in the file) as the sample
+ * supporter gets them; muster's own words where the file gives none. */
+static void preview_mails(struct buf *b, const struct campaign *c)
+{
+    static const char *const what_follows[CAMPAIGN_MAIL_COUNT] = {
+        [CAMPAIGN_MAIL_CONFIRM] = "the pledge's details, the confirmation link and a note to "
+                                  "ignore the mail",
+        [CAMPAIGN_MAIL_WELCOME] = "the calendar link (and the .ics attached), the share link and "
+                                  "the unsubscribe link",
+        [CAMPAIGN_MAIL_REMINDER] = "the personal one-click link and the unsubscribe link",
+    };
+    buf_puts(b, "<h3>Mails</h3>\n<dl class=\"preview-mails\">\n");
+    for (int i = 0; i < CAMPAIGN_MAIL_COUNT; i++) {
+        const struct mail_words *w = &c->mails[i];
+        struct template_vars vars = {SAMPLE_NAME, SAMPLE_STATEMENT, c->title,
+                                     c->target_count ? c->targets[0].id : ""};
+        struct buf subject = BUF_INIT, body = BUF_INIT;
+        buf_printf(b, "<dt><code>%s</code></dt>\n<dd>", campaign_mail_name((enum campaign_mail)i));
+        if (w->subject_template &&
+            template_render(w->subject_template, &vars, NULL, &subject) == 0) {
+            buf_puts(b, "<p>Subject: <strong>");
+            escape_html(b, buf_cstr(&subject));
+            buf_puts(b, "</strong></p>\n");
+        } else {
+            buf_puts(b, "<p class=\"muted\">Subject: muster's own.</p>\n");
+        }
+        if (w->body_template && template_render(w->body_template, &vars, NULL, &body) == 0) {
+            buf_puts(b, "<pre class=\"message\">");
+            escape_html(b, buf_cstr(&body));
+            buf_puts(b, "</pre>\n");
+        } else {
+            buf_puts(b, "<p class=\"muted\">Opening: muster's own.</p>\n");
+        }
+        buf_printf(b, "<p class=\"muted\">Then muster adds %s.</p></dd>\n", what_follows[i]);
+        buf_release(&subject);
+        buf_release(&body);
+    }
+    buf_puts(b, "</dl>\n");
+}
+
 static void preview(struct buf *b, const struct campaign *c)
 {
     buf_puts(b, "<section class=\"card preview\" aria-labelledby=\"preview-h\">\n"
@@ -837,7 +877,9 @@ static void preview(struct buf *b, const struct campaign *c)
     buf_puts(b, "<h3>Targets</h3>\n<ul class=\"preview-targets\">\n");
     for (size_t i = 0; i < c->target_count; i++)
         preview_target(b, c, &c->targets[i]);
-    buf_puts(b, "</ul>\n</section>\n");
+    buf_puts(b, "</ul>\n");
+    preview_mails(b, c);
+    buf_puts(b, "</section>\n");
 }
 
 /* ---- pages ---- */

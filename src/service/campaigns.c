@@ -2,13 +2,16 @@
  * campaigns: applying a campaign and changing its targets' states
  * (campaigns.h). The stored file is the canonical JSON of the parsed one, so
  * "unchanged" is a string comparison and "the message changed" compares the
- * parsed title and body of both.
+ * parsed title and body of both. A moment moved before the launch bumps the
+ * campaign's calendar SEQUENCE and queues one notice per confirmed supporter,
+ * in the same transaction as the new moment.
  */
 #include "service/campaigns.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "store/store.h"
 #include "core/banned.h"
 
@@ -61,9 +64,19 @@ int campaigns_apply(struct store *st, const struct campaign *c, int64_t now,
         }
         /* A launched campaign keeps the moment it launched at. */
         int64_t launch_utc = old.launched_at ? old.launch_utc : c->launch_utc;
+        int moved = launch_utc != old.launch_utc;
         campaign_row_release(&old);
         if (store_campaign_update(st, id, c, launch_utc, now) != 0)
             goto fail;
+        if (moved) {
+            /* Once per move: the notice's variant is the new SEQUENCE. */
+            int64_t sequence, queued;
+            if (store_campaign_moved(st, id, &sequence) != 0 ||
+                store_outbox_add_variant(st, id, MAIL_MOVED, sequence, 0, now, &queued) != 0)
+                goto fail;
+            log_info("campaign.moved", "campaign_id=%lld sequence=%lld notices=%lld", (long long)id,
+                     (long long)sequence, (long long)queued);
+        }
         done = APPLY_UPDATED;
     }
     if (store_targets_replace(st, id, c->targets, c->target_count) != 0)

@@ -1,6 +1,7 @@
 /*
  * launches: launching a campaign and taking over dead senders' leases
- * (launches.h).
+ * (launches.h), and the mails scheduled around the moment: the earlier
+ * reminders and the follow-up (mail steps, below).
  */
 #include "service/launches.h"
 
@@ -10,8 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "campaign/campaign.h"
 #include "core/log.h"
 #include "core/process.h"
+#include "service/cache.h"
 #include "store/store.h"
 #include "core/banned.h"
 
@@ -52,7 +55,82 @@ int launches_run_due(struct store *st, int64_t now, size_t *launched)
         done++;
     }
     *launched = done;
+    if (launches_queue_mail_steps(st, now) != 0)
+        log_error("launch.mail_steps_failed", "will retry");
     return 0;
+}
+
+/* ---- mail steps: the earlier reminders and the follow-up ---- */
+
+/* The next step of one campaign that is due and not queued yet. Of the
+ * earlier reminders only the latest one due counts (a moment applied or moved
+ * close sends "in an hour", not also "tomorrow"), and only before the
+ * moment; the follow-up comes after the launch. Returns 1 with the step, 0
+ * when none is due. */
+static int next_mail_step(const struct campaign *c, const struct campaign_row *row, int64_t now,
+                          enum mail_kind *kind, int64_t *variant, int64_t *at)
+{
+    int found = 0;
+    if (!row->launched_at && now < row->launch_utc) {
+        for (size_t i = 0; i < c->reminder_count; i++) {
+            int64_t due = row->launch_utc - c->reminders[i];
+            if (due <= now && due > row->mail_steps_done) {
+                *kind = MAIL_EARLY_REMINDER;
+                *variant = c->reminders[i];
+                *at = due; /* furthest first: the last one found is the latest */
+                found = 1;
+            }
+        }
+    }
+    if (!found && row->launched_at && c->follow_up_after_minutes > 0) {
+        int64_t due = row->launch_utc + (int64_t)c->follow_up_after_minutes * 60;
+        if (due <= now && due > row->mail_steps_done) {
+            *kind = MAIL_FOLLOW_UP;
+            *variant = 0;
+            *at = due;
+            found = 1;
+        }
+    }
+    return found;
+}
+
+int launches_queue_mail_steps(struct store *st, int64_t now)
+{
+    int64_t ids[64];
+    size_t n;
+    if (store_campaigns_ahead(st, now, CAMPAIGN_MAX_REMINDER_SECONDS, ids, 64, &n) != 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct campaign_row row;
+        const struct campaign *c;
+        if (campaign_cache_get_by_id(st, ids[i], &row, &c) != 0) {
+            rc = -1;
+            continue;
+        }
+        enum mail_kind kind;
+        int64_t variant, at, queued = 0;
+        if (next_mail_step(c, &row, now, &kind, &variant, &at)) {
+            /* The step is marked done in the transaction that queues it: a
+             * crash leaves both or neither, and the unique index on
+             * (campaign, supporter, kind, variant) keeps a repeat out. */
+            if (store_begin(st) != 0) {
+                rc = -1;
+            } else if (store_outbox_add_variant(st, row.id, kind, variant, kind == MAIL_FOLLOW_UP,
+                                                now, &queued) != 0 ||
+                       store_campaign_steps_done(st, row.id, at) != 0) {
+                store_rollback(st);
+                rc = -1;
+            } else if (store_commit(st) != 0) {
+                rc = -1;
+            } else {
+                log_info("launch.mail_step", "campaign_id=%lld kind=%d variant=%lld queued=%lld",
+                         (long long)row.id, (int)kind, (long long)variant, (long long)queued);
+            }
+        }
+        campaign_row_release(&row);
+    }
+    return rc;
 }
 
 int launches_owed(struct store *st, int64_t campaign_id, int64_t *owed)

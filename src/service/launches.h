@@ -21,6 +21,12 @@ int launches_launch(struct store *st, int64_t campaign_id, int move_to_now, int6
 /* Launches every campaign whose moment has come (the scheduler of `muster
  * serve`); *launched gets how many. */
 int launches_run_due(struct store *st, int64_t now, size_t *launched);
+/* Queues the mail steps that are due (called by launches_run_due): the
+ * earlier reminders of the campaign file's "reminders" before the moment,
+ * and after the launch the follow-up of "follow_up_after_minutes" to the
+ * supporters who have not followed their link; each step once per campaign
+ * (store_campaign_steps_done) and each mail once per supporter. */
+int launches_queue_mail_steps(struct store *st, int64_t now);
 /* Reminders a launch would queue now. */
 int launches_owed(struct store *st, int64_t campaign_id, int64_t *owed);
 /* Ends the leases of outbox owners that are dead processes on this host

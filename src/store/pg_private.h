@@ -110,6 +110,12 @@ int pg_campaign_update(struct store *st, int64_t id, const struct campaign *c, i
 int pg_campaign_mark_launched(struct store *st, int64_t id, int move_to_now, int64_t now,
                               int *marked);
 int pg_campaigns_due(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n);
+int pg_campaign_moved(struct store *st, int64_t id, int64_t *sequence);
+int pg_campaign_steps_done(struct store *st, int64_t id, int64_t done_at);
+int pg_campaigns_ahead(struct store *st, int64_t now, int64_t horizon, int64_t *ids, size_t max,
+                       size_t *n);
+int pg_outbox_add_variant(struct store *st, int64_t campaign_id, enum mail_kind kind,
+                          int64_t variant, int without_click, int64_t now, int64_t *queued);
 int pg_confirmed_count(struct store *st, int64_t campaign_id, int64_t *count);
 int pg_campaign_count_confirmed(struct store *st, int64_t campaign_id, int64_t delta);
 int pg_targets(struct store *st, int64_t campaign_id, struct target_list *out);

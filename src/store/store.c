@@ -387,6 +387,22 @@ int store_campaign_mark_launched(struct store *st, int64_t id, int move_to_now, 
     return st->be->campaign_mark_launched(st, id, move_to_now, now, marked);
 }
 
+int store_campaign_moved(struct store *st, int64_t id, int64_t *sequence)
+{
+    return st->be->campaign_moved(st, id, sequence);
+}
+
+int store_campaign_steps_done(struct store *st, int64_t id, int64_t done_at)
+{
+    return st->be->campaign_steps_done(st, id, done_at);
+}
+
+int store_campaigns_ahead(struct store *st, int64_t now, int64_t horizon, int64_t *ids, size_t max,
+                          size_t *n)
+{
+    return st->be->campaigns_ahead(st, now, horizon, ids, max, n);
+}
+
 int store_campaigns_due(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n)
 {
     return st->be->campaigns_due(st, now, ids, max, n);
@@ -548,6 +564,12 @@ int store_outbox_add_confirmed(struct store *st, int64_t campaign_id, enum mail_
                                int64_t now, int64_t *queued)
 {
     return st->be->outbox_add_confirmed(st, campaign_id, kind, now, queued);
+}
+
+int store_outbox_add_variant(struct store *st, int64_t campaign_id, enum mail_kind kind,
+                             int64_t variant, int without_click, int64_t now, int64_t *queued)
+{
+    return st->be->outbox_add_variant(st, campaign_id, kind, variant, without_click, now, queued);
 }
 
 int store_outbox_owed(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t *owed)

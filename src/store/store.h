@@ -147,6 +147,10 @@ struct campaign_row {
     int window_minutes;
     int64_t revision;    /* bumped by every apply and every target close or open */
     char language[I18N_TAG_MAX + 1]; /* the campaign's language tag (core/i18n.h), "en" */
+    int64_t calendar_sequence; /* the calendar file's SEQUENCE: how often the moment moved
+                                  after the campaign was made (store_campaign_moved) */
+    int64_t mail_steps_done;   /* the latest scheduled moment (an earlier reminder, the
+                                  follow-up) whose mails are queued; 0: none yet */
 };
 void campaign_row_release(struct campaign_row *r);
 
@@ -156,6 +160,15 @@ int store_campaign_get(struct store *st, const char *slug, struct campaign_row *
  * NULL. */
 int store_campaign_peek(struct store *st, const char *slug, int64_t id, struct campaign_row *out);
 int store_campaign_get_by_id(struct store *st, int64_t id, struct campaign_row *out);
+/* The campaign's moment moved: its calendar SEQUENCE goes up by one (*sequence
+ * gets the new value) and its mail steps start again (mail_steps_done 0). */
+int store_campaign_moved(struct store *st, int64_t id, int64_t *sequence);
+/* Records that the mails of the scheduled moment done_at are queued. */
+int store_campaign_steps_done(struct store *st, int64_t id, int64_t done_at);
+/* Campaigns whose window has not ended at now and whose moment is at most
+ * horizon seconds ahead, by id (up to max). */
+int store_campaigns_ahead(struct store *st, int64_t now, int64_t horizon, int64_t *ids, size_t max,
+                          size_t *n);
 /* Appends one slug per line. */
 int store_campaign_slugs(struct store *st, struct buf *out);
 /* Inserts a campaign row from c (slug, canonical file, moment, window).
@@ -333,13 +346,28 @@ int store_target_counters_add(struct store *st, int64_t target_id, int64_t assig
 /* ---- outbox ---- */
 /* The kinds of mail, as stored; a new kind is one entry here and one in
  * mail/'s table (checked at compile time there). */
-enum mail_kind { MAIL_CONFIRM = 1, MAIL_WELCOME = 2, MAIL_REMINDER = 3 };
-#define MAIL_KIND_COUNT 4 /* one past the last kind */
+enum mail_kind {
+    MAIL_CONFIRM = 1,
+    MAIL_WELCOME = 2,
+    MAIL_REMINDER = 3,
+    MAIL_MOVED = 4,          /* the moment moved: a notice with the updated calendar file */
+    MAIL_EARLY_REMINDER = 5, /* "reminders" in the campaign file: before the moment */
+    MAIL_FOLLOW_UP = 6,      /* "follow_up_after_minutes": to those who did not click */
+};
+#define MAIL_KIND_COUNT 7 /* one past the last kind */
 /* A supporter is owed at most one mail of these kinds per campaign (a
  * unique index): store_outbox_add of a second one adds nothing. */
 static inline int mail_kind_once_only(enum mail_kind kind)
 {
     return kind == MAIL_WELCOME || kind == MAIL_REMINDER;
+}
+
+/* A supporter is owed at most one mail of these kinds per campaign and
+ * variant (a unique index): the moved moment's notice per SEQUENCE, an
+ * earlier reminder per offset, the follow-up once (variant 0). */
+static inline int mail_kind_per_variant(enum mail_kind kind)
+{
+    return kind == MAIL_MOVED || kind == MAIL_EARLY_REMINDER || kind == MAIL_FOLLOW_UP;
 }
 
 struct outbox_item {
@@ -348,6 +376,7 @@ struct outbox_item {
     int64_t supporter_id;
     int64_t campaign_id;
     int attempts;
+    int64_t variant; /* of a per-variant kind (mail_kind_per_variant); else 0 */
 };
 /* Queues one mail of kind for the supporter; of a once-only kind, only when
  * the supporter has none of that kind yet (insert-if-absent). */
@@ -359,6 +388,13 @@ int store_outbox_add(struct store *st, enum mail_kind kind, int64_t campaign_id,
  * rows). *queued gets the number added. */
 int store_outbox_add_confirmed(struct store *st, int64_t campaign_id, enum mail_kind kind,
                                int64_t now, int64_t *queued);
+/* Queues kind (a per-variant kind: mail_kind_per_variant; any other is
+ * refused, -1 and logged) with variant for every confirmed, subscribed, not
+ * erased supporter of the campaign that has none of that kind and variant
+ * yet; without_click: only those who followed no link of the campaign (no
+ * click kept for them). One statement. *queued gets the number added. */
+int store_outbox_add_variant(struct store *st, int64_t campaign_id, enum mail_kind kind,
+                             int64_t variant, int without_click, int64_t now, int64_t *queued);
 /* What store_outbox_add_confirmed would add now (once-only kinds, as there). */
 int store_outbox_owed(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t *owed);
 /* Claims up to max due items for owner (a lease until now + lease_seconds),

@@ -64,6 +64,10 @@ struct store_backend {
     int (*campaign_mark_launched)(struct store *st, int64_t id, int move_to_now, int64_t now,
                                   int *marked);
     int (*campaigns_due)(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n);
+    int (*campaign_moved)(struct store *st, int64_t id, int64_t *sequence);
+    int (*campaign_steps_done)(struct store *st, int64_t id, int64_t done_at);
+    int (*campaigns_ahead)(struct store *st, int64_t now, int64_t horizon, int64_t *ids, size_t max,
+                           size_t *n);
     int (*confirmed_count)(struct store *st, int64_t campaign_id, int64_t *count);
     int (*campaign_count_confirmed)(struct store *st, int64_t campaign_id, int64_t delta);
 
@@ -111,6 +115,8 @@ struct store_backend {
     int (*outbox_add_confirmed)(struct store *st, int64_t campaign_id, enum mail_kind kind,
                                 int64_t now, int64_t *queued);
     int (*outbox_owed)(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t *owed);
+    int (*outbox_add_variant)(struct store *st, int64_t campaign_id, enum mail_kind kind,
+                              int64_t variant, int without_click, int64_t now, int64_t *queued);
     int (*outbox_claim)(struct store *st, const char *owner, int64_t campaign_id, int64_t now,
                         int lease_seconds, struct outbox_item *items, size_t max, size_t *n);
     int (*outbox_lease_owners)(struct store *st, int64_t now, char (*owners)[300], size_t max,

@@ -517,7 +517,8 @@ static int migrate_locked(struct pg_store *st, int count, const char *const *ste
         snprintf(bump, sizeof bump, "UPDATE muster_schema SET version = %d", v + 1);
         if (pg_simple(st, "BEGIN", "migrate") != 0)
             goto fail;
-        if (pg_simple(st, steps[v], "migrate step") != 0 || pg_simple(st, bump, "migrate") != 0) {
+        if ((steps[v] && pg_simple(st, steps[v], "migrate step") != 0) ||
+            pg_simple(st, bump, "migrate") != 0) {
             pg_simple(st, "ROLLBACK", "migrate");
             goto fail;
         }
@@ -799,6 +800,9 @@ const struct store_backend store_backend_pg = {
     .campaign_update = pg_campaign_update,
     .campaign_mark_launched = pg_campaign_mark_launched,
     .campaigns_due = pg_campaigns_due,
+    .campaign_moved = pg_campaign_moved,
+    .campaign_steps_done = pg_campaign_steps_done,
+    .campaigns_ahead = pg_campaigns_ahead,
     .confirmed_count = pg_confirmed_count,
     .campaign_count_confirmed = pg_campaign_count_confirmed,
     .targets = pg_targets,
@@ -829,6 +833,7 @@ const struct store_backend store_backend_pg = {
     .outbox_add = pg_outbox_add,
     .outbox_add_confirmed = pg_outbox_add_confirmed,
     .outbox_owed = pg_outbox_owed,
+    .outbox_add_variant = pg_outbox_add_variant,
     .outbox_claim = pg_outbox_claim,
     .outbox_lease_owners = pg_outbox_lease_owners,
     .outbox_lease_drop = pg_outbox_lease_drop,

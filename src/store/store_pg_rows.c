@@ -96,7 +96,8 @@ int pg_campaign_update(struct store *base, int64_t id, const struct campaign *c,
 }
 
 #define CAMPAIGN_COLUMNS                                                                           \
-    "id, slug, spec_json, launch_utc, launched_at, window_minutes, revision, language"
+    "id, slug, spec_json, launch_utc, launched_at, window_minutes, revision, language, "           \
+    "calendar_sequence, mail_steps_done"
 
 static int campaign_row_fill(const PGresult *r, struct campaign_row *out)
 {
@@ -113,6 +114,8 @@ static int campaign_row_fill(const PGresult *r, struct campaign_row *out)
     const char *tag = PQgetisnull(r, 0, 7) ? NULL : PQgetvalue(r, 0, 7);
     if (!tag || i18n_tag_canonical(tag, out->language) != 0)
         memcpy(out->language, I18N_DEFAULT_LANGUAGE, sizeof I18N_DEFAULT_LANGUAGE);
+    out->calendar_sequence = pg_i64(r, 0, 8);
+    out->mail_steps_done = pg_i64(r, 0, 9);
     return 0;
 }
 
@@ -153,7 +156,8 @@ int pg_campaign_peek(struct store *base, const char *slug, int64_t id, struct ca
     struct pg_store *st = pg_of(base);
     struct pg_params p = {0};
 #define PEEK_COLUMNS                                                                               \
-    "SELECT id, slug, NULL, launch_utc, launched_at, window_minutes, revision, language "
+    "SELECT id, slug, NULL, launch_utc, launched_at, window_minutes, revision, language, "         \
+    "calendar_sequence, mail_steps_done "
     PGresult *r;
     if (slug) {
         pg_param_text(&p, slug);
@@ -222,6 +226,62 @@ int pg_campaigns_due(struct store *base, int64_t now, int64_t *ids, size_t max, 
                           "$1::bigint AND launch_utc + window_minutes * 60 > $1::bigint "
                           "ORDER BY id LIMIT $2::bigint",
                           &p, "campaigns due");
+    if (!r)
+        return -1;
+    size_t count = 0;
+    for (int i = 0; i < PQntuples(r) && count < max; i++)
+        ids[count++] = pg_i64(r, i, 0);
+    PQclear(r);
+    *n = count;
+    return 0;
+}
+
+int pg_campaign_moved(struct store *base, int64_t id, int64_t *sequence)
+{
+    struct pg_store *st = pg_of(base);
+    struct pg_params p = {0};
+    pg_param_i64(&p, id);
+    PGresult *r = pg_exec(st,
+                          "UPDATE campaigns SET calendar_sequence = calendar_sequence + 1, "
+                          "mail_steps_done = 0 WHERE id = $1::bigint RETURNING calendar_sequence",
+                          &p, "campaign moved");
+    if (!r)
+        return -1;
+    int rc = STORE_NOT_FOUND;
+    if (PQntuples(r) == 1) {
+        *sequence = pg_i64(r, 0, 0);
+        rc = 0;
+    }
+    PQclear(r);
+    return rc;
+}
+
+int pg_campaign_steps_done(struct store *base, int64_t id, int64_t done_at)
+{
+    struct pg_store *st = pg_of(base);
+    struct pg_params p = {0};
+    pg_param_i64(&p, id);
+    pg_param_i64(&p, done_at);
+    int64_t changed = 0;
+    if (pg_run(st, "UPDATE campaigns SET mail_steps_done = $2::bigint WHERE id = $1::bigint", &p,
+               "campaign steps", &changed) != 0)
+        return -1;
+    return changed == 1 ? 0 : STORE_NOT_FOUND;
+}
+
+int pg_campaigns_ahead(struct store *base, int64_t now, int64_t horizon, int64_t *ids, size_t max,
+                       size_t *n)
+{
+    struct pg_store *st = pg_of(base);
+    struct pg_params p = {0};
+    pg_param_i64(&p, now);
+    pg_param_i64(&p, horizon);
+    pg_param_i64(&p, (int64_t)max);
+    PGresult *r = pg_exec(st,
+                          "SELECT id FROM campaigns WHERE launch_utc - $2::bigint <= $1::bigint "
+                          "AND launch_utc + window_minutes * 60 > $1::bigint ORDER BY id "
+                          "LIMIT $3::bigint",
+                          &p, "campaigns ahead");
     if (!r)
         return -1;
     size_t count = 0;
@@ -979,6 +1039,32 @@ int pg_outbox_add_confirmed(struct store *base, int64_t campaign_id, enum mail_k
                       &p, "launch queue", queued);
 }
 
+int pg_outbox_add_variant(struct store *base, int64_t campaign_id, enum mail_kind kind,
+                          int64_t variant, int without_click, int64_t now, int64_t *queued)
+{
+    struct pg_store *st = pg_of(base);
+    if (!mail_kind_per_variant(kind)) {
+        log_error("store.error", "op=outbox_add_variant error=\"kind %d is not per-variant\"",
+                  (int)kind);
+        return -1;
+    }
+    struct pg_params p = {0};
+    pg_param_i64(&p, campaign_id);
+    pg_param_i64(&p, now);
+    pg_param_i64(&p, kind);
+    pg_param_i64(&p, variant);
+    pg_param_i64(&p, without_click ? 1 : 0);
+    return run_locked(
+        st,
+        "INSERT INTO outbox (kind, campaign_id, supporter_id, variant, next_at, created_at) "
+        "SELECT $3::int, campaign_id, id, $4::bigint, $2::bigint, $2::bigint FROM supporters "
+        "WHERE campaign_id = $1::bigint AND status = 'confirmed' AND unsubscribed_at = 0 AND "
+        "erased_at = 0 AND ($5::int = 0 OR id NOT IN (SELECT supporter_id FROM clicks WHERE "
+        "campaign_id = $1::bigint AND supporter_id IS NOT NULL)) ORDER BY id ON CONFLICT DO "
+        "NOTHING",
+        &p, "queue per variant", queued);
+}
+
 int pg_outbox_owed(struct store *base, int64_t campaign_id, enum mail_kind kind, int64_t *owed)
 {
     struct pg_store *st = pg_of(base);
@@ -1025,8 +1111,9 @@ int pg_outbox_claim(struct store *base, const char *owner, int64_t campaign_id, 
         "ORDER BY next_at, id LIMIT $5::bigint FOR UPDATE SKIP LOCKED), "
         "claimed AS (UPDATE outbox o SET owner = $2::text, lease_until = $3::bigint, "
         "attempts = o.attempts + 1 FROM picked WHERE o.id = picked.id RETURNING o.id, o.kind, "
-        "o.supporter_id, o.campaign_id, o.attempts, o.next_at) "
-        "SELECT id, kind, supporter_id, campaign_id, attempts FROM claimed ORDER BY next_at, id",
+        "o.supporter_id, o.campaign_id, o.attempts, o.next_at, o.variant) "
+        "SELECT id, kind, supporter_id, campaign_id, attempts, variant FROM claimed "
+        "ORDER BY next_at, id",
         &p, "claim");
     if (!r)
         return -1;
@@ -1037,6 +1124,7 @@ int pg_outbox_claim(struct store *base, const char *owner, int64_t campaign_id, 
         items[count].supporter_id = pg_i64(r, i, 2);
         items[count].campaign_id = pg_i64(r, i, 3);
         items[count].attempts = (int)pg_i64(r, i, 4);
+        items[count].variant = pg_i64(r, i, 5);
         count++;
     }
     PQclear(r);

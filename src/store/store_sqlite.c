@@ -201,7 +201,7 @@ static int migrate(struct sqlite_store *st, char *err, size_t err_len)
         }
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-        if (sql_exec(st, steps[v]) != 0 || sql_exec(st, pragma) != 0) {
+        if ((steps[v] && sql_exec(st, steps[v]) != 0) || sql_exec(st, pragma) != 0) {
             sql_exec(st, "ROLLBACK");
             goto fail;
         }
@@ -513,6 +513,8 @@ static int campaign_row_fill(sqlite3_stmt *s, struct campaign_row *out)
     out->window_minutes = sqlite3_column_int(s, 5);
     out->revision = sqlite3_column_int64(s, 6);
     campaign_row_language(s, 7, out);
+    out->calendar_sequence = sqlite3_column_int64(s, 8);
+    out->mail_steps_done = sqlite3_column_int64(s, 9);
     if (!out->slug || !out->spec_json) {
         campaign_row_release(out);
         return -1;
@@ -521,7 +523,8 @@ static int campaign_row_fill(sqlite3_stmt *s, struct campaign_row *out)
 }
 
 #define CAMPAIGN_COLUMNS                                                                           \
-    "id, slug, spec_json, launch_utc, launched_at, window_minutes, revision, language"
+    "id, slug, spec_json, launch_utc, launched_at, window_minutes, revision, language, "           \
+    "calendar_sequence, mail_steps_done"
 
 static int sqlite_campaign_get(struct store *base, const char *slug, struct campaign_row *out)
 {
@@ -545,7 +548,8 @@ static int sqlite_campaign_peek(struct store *base, const char *slug, int64_t id
     /* Two statements, not "id = ?1 OR slug = ?2": SQLite runs an OR of two
      * indexes as two lookups and a merge, on every click. */
 #define PEEK_COLUMNS                                                                               \
-    "SELECT id, slug, NULL, launch_utc, launched_at, window_minutes, revision, language "
+    "SELECT id, slug, NULL, launch_utc, launched_at, window_minutes, revision, language, "         \
+    "calendar_sequence, mail_steps_done "
     sqlite3_stmt *s = slug ? sql_stmt(st, PEEK_COLUMNS "FROM campaigns WHERE slug = ?1")
                            : sql_stmt(st, PEEK_COLUMNS "FROM campaigns WHERE id = ?1");
 #undef PEEK_COLUMNS
@@ -566,6 +570,8 @@ static int sqlite_campaign_peek(struct store *base, const char *slug, int64_t id
         out->window_minutes = sqlite3_column_int(s, 5);
         out->revision = sqlite3_column_int64(s, 6);
         campaign_row_language(s, 7, out);
+        out->calendar_sequence = sqlite3_column_int64(s, 8);
+        out->mail_steps_done = sqlite3_column_int64(s, 9);
         result = out->slug ? 0 : -1;
     } else if (rc != SQLITE_DONE) {
         result = sql_error(st, "campaign peek");
@@ -1413,6 +1419,92 @@ static int sqlite_outbox_add_confirmed(struct store *base, int64_t campaign_id, 
     return 0;
 }
 
+static int sqlite_outbox_add_variant(struct store *base, int64_t campaign_id, enum mail_kind kind,
+                                     int64_t variant, int without_click, int64_t now,
+                                     int64_t *queued)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    if (!mail_kind_per_variant(kind)) {
+        log_error("store.error", "op=outbox_add_variant error=\"kind %d is not per-variant\"",
+                  (int)kind);
+        return -1;
+    }
+    sqlite3_stmt *s = sql_stmt(
+        st, "INSERT OR IGNORE INTO outbox (kind, campaign_id, supporter_id, variant, next_at, "
+            "created_at) SELECT ?3, campaign_id, id, ?4, ?2, ?2 FROM supporters s WHERE "
+            "campaign_id = ?1 AND status = 'confirmed' AND unsubscribed_at = 0 AND erased_at = 0 "
+            "AND (?5 = 0 OR id NOT IN (SELECT supporter_id FROM clicks WHERE campaign_id = ?1 "
+            "AND supporter_id IS NOT NULL))");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, campaign_id);
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_int(s, 3, (int)kind);
+    sqlite3_bind_int64(s, 4, variant);
+    sqlite3_bind_int(s, 5, without_click ? 1 : 0);
+    if (sql_step_done(st, s, "queue per variant") != 0)
+        return -1;
+    *queued = sqlite3_changes(st->db);
+    return 0;
+}
+
+static int sqlite_campaign_moved(struct store *base, int64_t id, int64_t *sequence)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE campaigns SET calendar_sequence = calendar_sequence + "
+                                   "1, mail_steps_done = 0 WHERE id = ?1 RETURNING "
+                                   "calendar_sequence");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    int result = STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        *sequence = sqlite3_column_int64(s, 0);
+        result = 0;
+        rc = sqlite3_step(s);
+    }
+    if (rc != SQLITE_DONE)
+        result = sql_error(st, "campaign moved");
+    sqlite3_reset(s);
+    return result;
+}
+
+static int sqlite_campaign_steps_done(struct store *base, int64_t id, int64_t done_at)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE campaigns SET mail_steps_done = ?2 WHERE id = ?1");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, done_at);
+    if (sql_step_done(st, s, "campaign steps") != 0)
+        return -1;
+    return sqlite3_changes(st->db) == 1 ? 0 : STORE_NOT_FOUND;
+}
+
+static int sqlite_campaigns_ahead(struct store *base, int64_t now, int64_t horizon, int64_t *ids,
+                                  size_t max, size_t *n)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "SELECT id FROM campaigns WHERE launch_utc - ?2 <= ?1 AND "
+                                   "launch_utc + window_minutes * 60 > ?1 ORDER BY id LIMIT ?3");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_int64(s, 2, horizon);
+    sqlite3_bind_int64(s, 3, (int64_t)max);
+    size_t count = 0;
+    int rc;
+    while (count < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        ids[count++] = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (count < max && rc != SQLITE_DONE)
+        return sql_error(st, "campaigns ahead");
+    *n = count;
+    return 0;
+}
+
 static int sqlite_outbox_owed(struct store *base, int64_t campaign_id, enum mail_kind kind,
                               int64_t *owed)
 {
@@ -1495,7 +1587,7 @@ static int sqlite_outbox_claim(struct store *base, const char *owner, int64_t ca
     if (sql_begin(st) != 0)
         return -1;
     sqlite3_stmt *s =
-        sql_stmt(st, "SELECT id, kind, supporter_id, campaign_id, attempts FROM outbox "
+        sql_stmt(st, "SELECT id, kind, supporter_id, campaign_id, attempts, variant FROM outbox "
                      "WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 "
                      "AND (?2 = 0 OR campaign_id = ?2) ORDER BY next_at, id LIMIT ?3");
     if (!s)
@@ -1510,6 +1602,7 @@ static int sqlite_outbox_claim(struct store *base, const char *owner, int64_t ca
         items[count].supporter_id = sqlite3_column_int64(s, 2);
         items[count].campaign_id = sqlite3_column_int64(s, 3);
         items[count].attempts = sqlite3_column_int(s, 4) + 1;
+        items[count].variant = sqlite3_column_int64(s, 5);
         count++;
     }
     sqlite3_reset(s);
@@ -1897,6 +1990,9 @@ const struct store_backend store_backend_sqlite = {
     .campaign_update = sqlite_campaign_update,
     .campaign_mark_launched = sqlite_campaign_mark_launched,
     .campaigns_due = sqlite_campaigns_due,
+    .campaign_moved = sqlite_campaign_moved,
+    .campaign_steps_done = sqlite_campaign_steps_done,
+    .campaigns_ahead = sqlite_campaigns_ahead,
     .confirmed_count = sqlite_confirmed_count,
     .campaign_count_confirmed = sqlite_campaign_count_confirmed,
     .targets = sqlite_targets,
@@ -1927,6 +2023,7 @@ const struct store_backend store_backend_sqlite = {
     .outbox_add = sqlite_outbox_add,
     .outbox_add_confirmed = sqlite_outbox_add_confirmed,
     .outbox_owed = sqlite_outbox_owed,
+    .outbox_add_variant = sqlite_outbox_add_variant,
     .outbox_claim = sqlite_outbox_claim,
     .outbox_lease_owners = sqlite_outbox_lease_owners,
     .outbox_lease_drop = sqlite_outbox_lease_drop,

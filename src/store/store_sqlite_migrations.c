@@ -180,6 +180,16 @@ static const char *const migration_steps[] = {
     /* 10: the campaign's language (a BCP 47 tag, core/i18n.h), a plain column
      * so pages that have no parsed campaign at hand can still speak it */
     "ALTER TABLE campaigns ADD COLUMN language TEXT NOT NULL DEFAULT 'en';",
+    /* 11, 12: numbered in other branches; an absent step changes nothing */
+    /* 13: the calendar file's SEQUENCE (a moved moment), the latest scheduled
+     * mail step queued (earlier reminders, the follow-up), and a variant per
+     * outbox row so that each notice, earlier reminder and follow-up is owed
+     * once per supporter */
+    [13 - 1] = "ALTER TABLE campaigns ADD COLUMN calendar_sequence INTEGER NOT NULL DEFAULT 0;"
+               "ALTER TABLE campaigns ADD COLUMN mail_steps_done INTEGER NOT NULL DEFAULT 0;"
+               "ALTER TABLE outbox ADD COLUMN variant INTEGER NOT NULL DEFAULT 0;"
+               "CREATE UNIQUE INDEX outbox_once_per_variant ON "
+               "outbox(campaign_id, supporter_id, kind, variant) WHERE kind IN (4, 5, 6);",
 };
 
 const char *const *sqlite_migrations(int *count)

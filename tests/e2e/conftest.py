@@ -237,6 +237,11 @@ class Mail:
         return found[0]
 
     def kind(self):
+        # the mails around the moment (moved, upcoming, followup) say their
+        # kind first in their Message-ID, as every kind does
+        first = (self.msg["Message-ID"] or "").strip("<> ").split(".", 1)[0]
+        if first in ("moved", "upcoming", "followup"):
+            return first
         paths = [urllib.parse.urlsplit(u).path for u in self.links()]
         if any(p.startswith("/confirm/") for p in paths):
             return "confirm"

@@ -535,7 +535,8 @@ static void unknown_top_level_field_is_reported(void **state)
     assert_field_error("\"colour\": \"red\"",
                        "f.json: $.colour: unknown field; expected one of: slug, title, "
                        "description, organizer, launch, message, statement, assignment, targets, "
-                       "fallback, close_after_reports, closed_message, webhook, embed, language\n");
+                       "fallback, close_after_reports, closed_message, webhook, embed, language, "
+                       "mails, reminders, follow_up_after_minutes\n");
 }
 
 static void unknown_nested_field_is_reported(void **state)
@@ -551,7 +552,8 @@ static void odd_keys_are_quoted_in_the_path(void **state)
         "\"a b\\n\\\"c\": 1",
         "f.json: $[\"a b\\u000a\\\"c\"]: unknown field; expected one of: slug, "
         "title, description, organizer, launch, message, statement, assignment, "
-        "targets, fallback, close_after_reports, closed_message, webhook, embed, language\n");
+        "targets, fallback, close_after_reports, closed_message, webhook, embed, language, "
+        "mails, reminders, follow_up_after_minutes\n");
 }
 
 static void string_of_the_wrong_type_is_reported(void **state)
@@ -1329,7 +1331,7 @@ static void every_error_is_listed(void **state)
         " \"fallback\": [\"zzz\"]}",
         "f.json: $.extra: unknown field; expected one of: slug, title, description, organizer, "
         "launch, message, statement, assignment, targets, fallback, close_after_reports, "
-        "closed_message, webhook, embed, language\n"
+        "closed_message, webhook, embed, language, mails, reminders, follow_up_after_minutes\n"
         "f.json: $.slug: must be 1 to 64 lowercase letters, digits and '-', not starting or "
         "ending with '-'\n"
         "f.json: $.title: expected a string, got an integer\n"
@@ -1413,6 +1415,124 @@ static void canonical_json_differs_when_content_differs(void **state)
     assert_string_not_equal(a->canonical_json, b->canonical_json);
     campaign_free(a);
     campaign_free(b);
+}
+
+/* ---- mails, earlier reminders, follow-up -------------------------------- */
+
+static void reminder_offsets_parse_in_minutes_hours_and_days(void **state)
+{
+    static const struct {
+        const char *text;
+        int64_t seconds;
+    } ok[] = {
+        {"-1m", 60},    {"-90m", 5400},         {"-1h", 3600},  {"-24h", 86400},
+        {"-1d", 86400}, {"-60d", 60LL * 86400}, {"-007m", 420},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        int64_t seconds = -1;
+        const char *problem = NULL;
+        assert_int_equal(campaign_reminder_offset_parse(ok[i].text, &seconds, &problem), 0);
+        assert_int_equal(seconds, ok[i].seconds);
+        assert_null(problem);
+    }
+}
+
+static void reminder_offsets_that_are_not_before_the_moment_are_refused(void **state)
+{
+    static const struct {
+        const char *text, *problem_starts;
+    } bad[] = {
+        {"1h", "must be before the moment: write it with a minus sign"},
+        {"+1h", "must be before the moment: write it with a minus sign"},
+        {"-0m", "must be before the moment, not at it"},
+        {"-0d", "must be before the moment, not at it"},
+        {"-61d", "too far before the moment"},
+        {"-1441h", "too far before the moment"},
+        {"-99999999999m", "too far before the moment"},
+        {"-1w", "expected a negative duration"},
+        {"-1", "expected a negative duration"},
+        {"-h", "expected a negative duration"},
+        {"-1hh", "expected a negative duration"},
+        {"-1H", "expected a negative duration"},
+        {"- 1h", "expected a negative duration"},
+        {"-1.5h", "expected a negative duration"},
+        {"", "expected a negative duration"},
+        {"-", "expected a negative duration"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t seconds = 12345;
+        const char *problem = NULL;
+        assert_int_equal(campaign_reminder_offset_parse(bad[i].text, &seconds, &problem), -1);
+        assert_int_equal(seconds, 12345);
+        assert_non_null(problem);
+        if (strncmp(problem, bad[i].problem_starts, strlen(bad[i].problem_starts)) != 0)
+            fail_msg("\"%s\": got \"%s\"", bad[i].text, problem);
+    }
+}
+
+static void reminders_are_kept_furthest_first(void **state)
+{
+    char *json = with_field("\"reminders\": [\"-1h\", \"-2d\", \"-30m\", \"-1d\"]");
+    struct campaign *c = parse_ok(json);
+    assert_int_equal(c->reminder_count, 4);
+    assert_int_equal(c->reminders[0], 2 * 86400);
+    assert_int_equal(c->reminders[1], 86400);
+    assert_int_equal(c->reminders[2], 3600);
+    assert_int_equal(c->reminders[3], 1800);
+    campaign_free(c);
+    free(json);
+}
+
+static void duplicate_and_too_many_reminders_are_refused(void **state)
+{
+    assert_field_error("\"reminders\": [\"-1d\", \"-24h\"]",
+                       "f.json: $.reminders[1]: duplicate reminder \"-24h\" (the same moment as "
+                       "another entry)\n");
+    assert_field_error("\"reminders\": [\"-1m\", \"-2m\", \"-3m\", \"-4m\", \"-5m\", \"-6m\"]",
+                       "f.json: $.reminders: too many entries: 6, at most 5\n");
+    assert_field_error("\"reminders\": [\"in an hour\"]",
+                       "f.json: $.reminders[0]: \"in an hour\": expected a negative duration in "
+                       "minutes, hours or days, such as \"-30m\", \"-1h\" or \"-1d\"\n");
+}
+
+static void follow_up_must_be_inside_the_window(void **state)
+{
+    char *json = with_field("\"follow_up_after_minutes\": 119");
+    struct campaign *c = parse_ok(json);
+    assert_int_equal(c->follow_up_after_minutes, 119);
+    campaign_free(c);
+    free(json);
+    assert_field_error("\"follow_up_after_minutes\": 120",
+                       "f.json: $.follow_up_after_minutes: must be inside the window: less than "
+                       "launch.window_minutes (120), got 120\n");
+    assert_field_error("\"follow_up_after_minutes\": 0",
+                       "f.json: $.follow_up_after_minutes: must be between 1 and 100000, got 0\n");
+}
+
+static void mails_are_compiled_and_their_template_errors_located(void **state)
+{
+    char *json = with_field("\"mails\": {\"reminder\": {\"subject\": \"Now, {{name}}\", "
+                            "\"body\": \"Hi\\n{{#name}}{{name}}{{/name}}\"}, "
+                            "\"confirm\": {\"body\": \"Please\"}}");
+    struct campaign *c = parse_ok(json);
+    assert_string_equal(c->mails[CAMPAIGN_MAIL_REMINDER].subject, "Now, {{name}}");
+    assert_non_null(c->mails[CAMPAIGN_MAIL_REMINDER].subject_template);
+    assert_non_null(c->mails[CAMPAIGN_MAIL_REMINDER].body_template);
+    assert_null(c->mails[CAMPAIGN_MAIL_CONFIRM].subject);
+    assert_null(c->mails[CAMPAIGN_MAIL_CONFIRM].subject_template);
+    assert_non_null(c->mails[CAMPAIGN_MAIL_CONFIRM].body_template);
+    assert_null(c->mails[CAMPAIGN_MAIL_WELCOME].body);
+    campaign_free(c);
+    free(json);
+    assert_field_error("\"mails\": {\"welcome\": {\"body\": \"ok\\nthen {{nope}}\"}}",
+                       "f.json: $.mails.welcome.body:2:6: unknown placeholder {{nope}}; known: "
+                       "name, statement, campaign.title, target.id\n");
+    assert_field_error("\"mails\": {\"reminder\": {\"subject\": \"a\\nb\"}}",
+                       "f.json: $.mails.reminder.subject: must be a single line (no line "
+                       "breaks)\n");
+    assert_field_error("\"mails\": {\"reminder\": {}}",
+                       "f.json: $.mails.reminder: needs a subject or a body (or both); leave the "
+                       "mail out for muster's words\n");
 }
 
 static void lookup_and_names(void **state)
@@ -1657,6 +1777,12 @@ int main(void)
         cmocka_unit_test(canonical_json_ignores_key_order_and_spacing),
         cmocka_unit_test(canonical_json_differs_when_content_differs),
         cmocka_unit_test(lookup_and_names),
+        cmocka_unit_test(reminder_offsets_parse_in_minutes_hours_and_days),
+        cmocka_unit_test(reminder_offsets_that_are_not_before_the_moment_are_refused),
+        cmocka_unit_test(reminders_are_kept_furthest_first),
+        cmocka_unit_test(duplicate_and_too_many_reminders_are_refused),
+        cmocka_unit_test(follow_up_must_be_inside_the_window),
+        cmocka_unit_test(mails_are_compiled_and_their_template_errors_located),
         cmocka_unit_test(hostile_input_never_crashes),
         cmocka_unit_test(deep_nesting_is_a_syntax_error),
     };

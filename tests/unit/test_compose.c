@@ -179,17 +179,20 @@ static void each_kind_composes_its_own_mail(void **state)
     static const struct {
         enum mail_kind kind;
         const char *subject, *link;
-        int footer, list_unsubscribe, attachment;
+        int footer, list_unsubscribe, attachment, cancel;
     } want[] = {
-        {MAIL_CONFIRM, "Subject: Confirm your pledge: Offline docs", "/confirm/", 0, 0, 0},
-        {MAIL_WELCOME, "Subject: You're in: Offline docs", "/c/docs-day", 1, 0, 1},
-        {MAIL_REMINDER, "Subject: It's time: Offline docs", "/a/", 1, 1, 0},
+        {MAIL_CONFIRM, "Subject: Confirm your pledge: Offline docs", "/confirm/", 0, 0, 0, 0},
+        {MAIL_WELCOME, "Subject: You're in: Offline docs", "/c/docs-day", 1, 0, 1, 0},
+        {MAIL_REMINDER, "Subject: It's time: Offline docs", "/a/", 1, 1, 0, 1},
+        {MAIL_MOVED, "Subject: New time: Offline docs", "/c/docs-day", 1, 1, 1, 1},
+        {MAIL_EARLY_REMINDER, "Subject: Coming up: Offline docs", "/c/docs-day", 1, 1, 0, 1},
+        {MAIL_FOLLOW_UP, "Subject: Still time: Offline docs", "/a/", 1, 1, 0, 1},
     };
     assert_int_equal(sizeof want / sizeof want[0], MAIL_KIND_COUNT - 1);
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const struct mail_kind_ops *ops = mail_kind_lookup(want[i].kind);
         assert_int_equal(ops->unsubscribe_footer, want[i].footer);
-        assert_int_equal(ops->cancel_if_unsubscribed, want[i].kind == MAIL_REMINDER);
+        assert_int_equal(ops->cancel_if_unsubscribed, want[i].cancel);
         struct buf out = BUF_INIT, links = BUF_INIT;
         assert_int_equal(compose_mail(want[i].kind, c, &row, &s, &cfg, 1000, &out, &links), 0);
         const char *m = buf_cstr(&out), *l = buf_cstr(&links);
@@ -209,6 +212,127 @@ static void each_kind_composes_its_own_mail(void **state)
         buf_release(&out);
         buf_release(&links);
     }
+    campaign_free(c);
+}
+
+/* The calendar file carries the campaign's SEQUENCE (0, then one more per
+ * move of the moment) under the same UID. */
+static void calendar_file_carries_the_sequence(void **state)
+{
+    secret_init();
+    struct config cfg = test_config();
+    struct campaign *c = campaign_ok();
+    struct supporter s = {.id = 2, .token_key = 3, .email = (char *)"a@example.org"};
+    for (int64_t seq = 0; seq < 3; seq++) {
+        struct campaign_row row = {
+            .id = 1, .launch_utc = c->launch_utc, .window_minutes = 120, .calendar_sequence = seq};
+        struct buf ics = BUF_INIT;
+        char want[64];
+        snprintf(want, sizeof want, "\r\nSEQUENCE:%lld\r\n", (long long)seq);
+        assert_int_equal(compose_ics(c, &row, &s, &cfg, 1000, &ics), 0);
+        if (!strstr(buf_cstr(&ics), want))
+            fail_msg("no %s in:\n%s", want, buf_cstr(&ics));
+        buf_release(&ics);
+    }
+    campaign_free(c);
+}
+
+/* Two earlier reminders of one supporter have Message-IDs of their own; a
+ * kind without variants keeps the Message-ID it always had. */
+static void variants_have_their_own_message_ids(void **state)
+{
+    secret_init();
+    struct config cfg = test_config();
+    char a[160], b[160], plain[160], zero[160];
+    assert_int_equal(compose_message_id_variant(MAIL_EARLY_REMINDER, 3600, 1, 2, &cfg, a), 0);
+    assert_int_equal(compose_message_id_variant(MAIL_EARLY_REMINDER, 60, 1, 2, &cfg, b), 0);
+    assert_string_not_equal(a, b);
+    assert_memory_equal(a, "upcoming.1.2.3600.", strlen("upcoming.1.2.3600."));
+    assert_int_equal(compose_message_id(MAIL_REMINDER, 1, 2, &cfg, plain), 0);
+    assert_int_equal(compose_message_id_variant(MAIL_REMINDER, 0, 1, 2, &cfg, zero), 0);
+    assert_string_equal(plain, zero);
+}
+
+/* The organizer's words: values and literal text escaped in the HTML part,
+ * the subject one line whatever the statement holds, muster's link after. */
+static void organizers_words_are_escaped_and_followed_by_the_link(void **state)
+{
+    secret_init();
+    struct config cfg = test_config();
+    const char *json =
+        "{\"slug\": \"w\", \"title\": \"T\", "
+        "\"organizer\": {\"name\": \"D\", \"email\": \"d@example.org\"}, "
+        "\"launch\": {\"at\": \"2026-12-05T10:00:00\", \"timezone\": \"UTC\"}, "
+        "\"message\": {\"title\": \"M\"}, \"targets\": [{\"id\": \"sky\", \"kind\": "
+        "\"bluesky\"}], \"mails\": {\"reminder\": {\"subject\": \"Go {{statement}}\", "
+        "\"body\": \"<p>Hi {{name}}</p>\\n\\nsay {{statement}}\"}}}";
+    struct campaign *c = NULL;
+    struct buf errors = BUF_INIT;
+    if (campaign_parse(json, strlen(json), "c.json", &c, &errors) != 0)
+        fail_msg("campaign: %s", buf_cstr(&errors));
+    buf_release(&errors);
+    struct campaign_row row = {.id = 1, .launch_utc = c->launch_utc, .window_minutes = 120};
+    struct supporter s = {.id = 2,
+                          .token_key = 3,
+                          .email = (char *)"ada@example.org",
+                          .name = (char *)"<Ada>",
+                          .statement = (char *)"a\r\nBcc: x@evil.example",
+                          .timezone = (char *)"UTC"};
+    struct buf out = BUF_INIT, links = BUF_INIT;
+    assert_int_equal(compose_mail(MAIL_REMINDER, c, &row, &s, &cfg, 1000, &out, &links), 0);
+    const char *m = buf_cstr(&out);
+    if (!strstr(m, "\r\nSubject: Go a  Bcc: x@evil.example\r\n"))
+        fail_msg("subject not on one line:\n%s", m);
+    /* no header of its own: the headers end at the first empty line */
+    const char *bcc = strstr(m, "\r\nBcc:"), *headers_end = strstr(m, "\r\n\r\n");
+    assert_non_null(headers_end);
+    assert_true(!bcc || bcc > headers_end);
+    /* the HTML part is quoted-printable: "=3D" is "=" */
+    if (!strstr(m, "<p>&lt;p&gt;Hi &lt;Ada&gt;&lt;/p&gt;</p>"))
+        fail_msg("body not escaped:\n%s", m);
+    assert_null(strstr(m, "Hello"));
+    assert_non_null(strstr(buf_cstr(&links), "https://muster.example/a/"));
+    buf_release(&out);
+    buf_release(&links);
+    campaign_free(c);
+}
+
+/* A re-pledge's confirmation keeps muster's words: it must say that nothing
+ * changes unless the new details are confirmed. */
+static void a_held_change_is_confirmed_in_musters_words(void **state)
+{
+    secret_init();
+    struct config cfg = test_config();
+    const char *json = "{\"slug\": \"w\", \"title\": \"T\", "
+                       "\"organizer\": {\"name\": \"D\", \"email\": \"d@example.org\"}, "
+                       "\"launch\": {\"at\": \"2026-12-05T10:00:00\", \"timezone\": \"UTC\"}, "
+                       "\"message\": {\"title\": \"M\"}, \"targets\": [{\"id\": \"sky\", \"kind\": "
+                       "\"bluesky\"}], \"mails\": {\"confirm\": {\"subject\": \"Click it\", "
+                       "\"body\": \"Just click\"}}}";
+    struct campaign *c = NULL;
+    struct buf errors = BUF_INIT;
+    if (campaign_parse(json, strlen(json), "c.json", &c, &errors) != 0)
+        fail_msg("campaign: %s", buf_cstr(&errors));
+    buf_release(&errors);
+    struct campaign_row row = {.id = 1, .launch_utc = c->launch_utc, .window_minutes = 120};
+    struct supporter s = {.id = 2,
+                          .token_key = 3,
+                          .email = (char *)"ada@example.org",
+                          .timezone = (char *)"UTC",
+                          .has_pending_change = 1,
+                          .change_epoch = 1,
+                          .change_timezone = (char *)"Europe/Berlin"};
+    struct buf out = BUF_INIT;
+    assert_int_equal(compose_mail(MAIL_CONFIRM, c, &row, &s, &cfg, 1000, &out, NULL), 0);
+    assert_non_null(strstr(buf_cstr(&out), "Subject: Confirm the change to your pledge: T"));
+    assert_null(strstr(buf_cstr(&out), "Just click"));
+    buf_release(&out);
+    s.has_pending_change = 0;
+    s.change_timezone = NULL;
+    assert_int_equal(compose_mail(MAIL_CONFIRM, c, &row, &s, &cfg, 1000, &out, NULL), 0);
+    assert_non_null(strstr(buf_cstr(&out), "Subject: Click it"));
+    assert_non_null(strstr(buf_cstr(&out), "Just click"));
+    buf_release(&out);
     campaign_free(c);
 }
 
@@ -418,6 +542,41 @@ static void outbox_row_of_unknown_kind_fails_and_is_not_sent(void **state)
     assert_string_equal(st, "sent");
 }
 
+/* An earlier reminder still queued when the campaign launched is cancelled,
+ * not sent: it would announce a moment that has come. */
+static void earlier_reminder_queued_before_the_launch_is_not_sent_after_it(void **state)
+{
+    struct outbox_fixture *f = *state;
+    assert_int_equal(store_pledge_import(f->st, f->campaign_id, "early@example.org", "Early", "UTC",
+                                         "yes", 900, 1000),
+                     0);
+    int64_t queued = 0;
+    assert_int_equal(store_outbox_add_variant(f->st, f->campaign_id, MAIL_EARLY_REMINDER, 3600, 0,
+                                              1000, &queued),
+                     0);
+    assert_int_equal(queued, 1);
+    int marked = 0;
+    assert_int_equal(store_campaign_mark_launched(f->st, f->campaign_id, 1, 1500, &marked), 0);
+    assert_int_equal(marked, 1);
+    struct config cfg = test_config();
+    cfg.maildir = f->maildir;
+    char err[256];
+    struct sender *sender = sender_open(&cfg, f->st, err, sizeof err);
+    if (!sender)
+        fail_msg("sender_open: %s", err);
+    struct sender_counts counts = {0};
+    size_t claimed = 0;
+    assert_int_equal(sender_run_batch(sender, f->campaign_id, 10, 2000, &counts, &claimed), 0);
+    sender_close(sender);
+    assert_int_equal(claimed, 1);
+    assert_int_equal(counts.sent, 0);
+    assert_int_equal(counts.cancelled, 1);
+    assert_int_equal(mails_written(f->maildir), 0);
+    char st[64], reply[64];
+    outbox_row(f->raw, 1, st, reply, sizeof st);
+    assert_string_equal(st, "cancelled");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,10 +584,17 @@ int main(void)
         cmocka_unit_test(message_id_starts_with_the_kind_name),
         cmocka_unit_test(calendar_uid_is_stable_and_differs_between_servers),
         cmocka_unit_test(html_part_has_a_head_and_list_id_is_encoded),
+        cmocka_unit_test(calendar_file_carries_the_sequence),
+        cmocka_unit_test(variants_have_their_own_message_ids),
+        cmocka_unit_test(organizers_words_are_escaped_and_followed_by_the_link),
+        cmocka_unit_test(a_held_change_is_confirmed_in_musters_words),
         cmocka_unit_test(unknown_mail_kind_is_refused),
         cmocka_unit_test(each_kind_composes_its_own_mail),
         cmocka_unit_test_setup_teardown(outbox_row_of_unknown_kind_fails_and_is_not_sent,
                                         outbox_setup, outbox_teardown),
+        cmocka_unit_test_setup_teardown(
+            earlier_reminder_queued_before_the_launch_is_not_sent_after_it, outbox_setup,
+            outbox_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

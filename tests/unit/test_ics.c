@@ -96,6 +96,7 @@ static void calendar_has_the_fixed_lines_in_order(void **state)
                              "METHOD:PUBLISH\r\n"
                              "BEGIN:VEVENT\r\n"
                              "UID:launch.7.42@muster.example.org\r\n"
+                             "SEQUENCE:0\r\n"
                              "DTSTAMP:20261201T150000Z\r\n"
                              "DTSTART:20261205T150000Z\r\n"
                              "DTEND:20261205T163000Z\r\n"
@@ -105,6 +106,20 @@ static void calendar_has_the_fixed_lines_in_order(void **state)
                              "ORGANIZER;CN=\"Docs Collective\":mailto:team@example.org\r\n"
                              "END:VEVENT\r\n"
                              "END:VCALENDAR\r\n");
+    free(ics);
+}
+
+/* A moved moment: the same UID with a higher SEQUENCE moves the event in a
+ * calendar instead of adding one (RFC 5545 3.8.7.4). */
+static void sequence_is_written_as_given(void **state)
+{
+    struct ics_event e = sample();
+    e.sequence = 3;
+    char *ics = build_ok(&e);
+    char *line = content_line(ics, "SEQUENCE:");
+    assert_non_null(line);
+    assert_string_equal(line, "SEQUENCE:3");
+    free(line);
     free(ics);
 }
 
@@ -251,6 +266,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(calendar_has_the_fixed_lines_in_order),
+        cmocka_unit_test(sequence_is_written_as_given),
         cmocka_unit_test(optional_fields_are_left_out),
         cmocka_unit_test(text_is_escaped),
         cmocka_unit_test(organizer_name_is_a_safe_quoted_param),

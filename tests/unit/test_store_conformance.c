@@ -1709,6 +1709,138 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* ---- mails around the moment: moves, steps, per-variant kinds ---- */
+
+static void campaign_moved_raises_the_sequence_and_starts_the_steps_again(void **state)
+{
+    struct fx *f = *state;
+    struct campaign_row r = campaign_of(f->st, f->cid);
+    assert_int_equal(r.calendar_sequence, 0);
+    assert_int_equal(r.mail_steps_done, 0);
+    campaign_row_release(&r);
+    assert_int_equal(store_campaign_steps_done(f->st, f->cid, f->launch - 60), 0);
+    r = campaign_of(f->st, f->cid);
+    assert_int_equal(r.mail_steps_done, f->launch - 60);
+    campaign_row_release(&r);
+    int64_t seq = -1;
+    assert_int_equal(store_campaign_moved(f->st, f->cid, &seq), 0);
+    assert_int_equal(seq, 1);
+    assert_int_equal(store_campaign_moved(f->st, f->cid, &seq), 0);
+    assert_int_equal(seq, 2);
+    r = campaign_of(f->st, f->cid);
+    assert_int_equal(r.calendar_sequence, 2);
+    assert_int_equal(r.mail_steps_done, 0);
+    campaign_row_release(&r);
+    /* the peek (the one-click path's read) carries both too */
+    assert_int_equal(store_campaign_steps_done(f->st, f->cid, 77), 0);
+    struct campaign_row peeked;
+    assert_int_equal(store_campaign_peek(f->st, NULL, f->cid, &peeked), 0);
+    assert_int_equal(peeked.calendar_sequence, 2);
+    assert_int_equal(peeked.mail_steps_done, 77);
+    campaign_row_release(&peeked);
+    seq = -1;
+    assert_int_equal(store_campaign_moved(f->st, f->cid + 1000, &seq), STORE_NOT_FOUND);
+    assert_int_equal(seq, -1);
+    assert_int_equal(store_campaign_steps_done(f->st, f->cid + 1000, 5), STORE_NOT_FOUND);
+}
+
+static void campaigns_ahead_lists_campaigns_within_the_horizon_until_their_window_ends(void **state)
+{
+    struct fx *f = *state;
+    int64_t ids[4];
+    size_t n = 99;
+    assert_int_equal(store_campaigns_ahead(f->st, f->launch - 3601, 3600, ids, 4, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_campaigns_ahead(f->st, f->launch - 3600, 3600, ids, 4, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], f->cid);
+    /* launched or not: the follow-up comes after the launch */
+    int marked;
+    assert_int_equal(store_campaign_mark_launched(f->st, f->cid, 0, f->launch, &marked), 0);
+    assert_int_equal(store_campaigns_ahead(f->st, f->launch + WINDOW_SECONDS - 1, 3600, ids, 4, &n),
+                     0);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_campaigns_ahead(f->st, f->launch + WINDOW_SECONDS, 3600, ids, 4, &n), 0);
+    assert_int_equal(n, 0);
+    add_campaign(f, "other-day");
+    assert_int_equal(store_campaigns_ahead(f->st, f->launch, 3600, ids, 1, &n), 0);
+    assert_int_equal(n, 1);
+}
+
+static void outbox_add_variant_queues_once_per_supporter_kind_and_variant(void **state)
+{
+    struct fx *f = *state;
+    struct owed_fixture o = owed_fixture(f);
+    int64_t queued = -1;
+    assert_true(mail_kind_per_variant(MAIL_EARLY_REMINDER));
+    assert_int_equal(
+        store_outbox_add_variant(f->st, f->cid, MAIL_EARLY_REMINDER, 3600, 0, T0 + 2, &queued), 0);
+    /* a, b, c and r (r has a reminder, not an earlier one); not the pending
+     * p, the unsubscribed u, the erased e, nor x of another campaign */
+    assert_int_equal(queued, 4);
+    assert_int_equal(
+        store_outbox_add_variant(f->st, f->cid, MAIL_EARLY_REMINDER, 3600, 0, T0 + 3, &queued), 0);
+    assert_int_equal(queued, 0);
+    assert_int_equal(
+        store_outbox_add_variant(f->st, f->cid, MAIL_EARLY_REMINDER, 60, 0, T0 + 3, &queued), 0);
+    assert_int_equal(queued, 4);
+    assert_int_equal(store_outbox_add_variant(f->st, f->cid, MAIL_MOVED, 1, 0, T0 + 3, &queued), 0);
+    assert_int_equal(queued, 4);
+    assert_int_equal(pending_of(f->st, f->cid, MAIL_EARLY_REMINDER, T0 + 3, NULL), 8);
+    assert_int_equal(pending_of(f->st, o.other, 0, T0 + 3, NULL), 0);
+    struct outbox_item items[16];
+    size_t n = claim(f->st, "A", f->cid, T0 + 3, 60, items, 16);
+    assert_int_equal(n, 13); /* 8 earlier reminders, 4 notices, r's reminder */
+    int with_3600 = 0, with_60 = 0, notices = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].kind == MAIL_EARLY_REMINDER && items[i].variant == 3600)
+            with_3600++;
+        else if (items[i].kind == MAIL_EARLY_REMINDER && items[i].variant == 60)
+            with_60++;
+        else if (items[i].kind == MAIL_MOVED && items[i].variant == 1)
+            notices++;
+        else
+            assert_true(items[i].kind == MAIL_REMINDER && items[i].variant == 0);
+    }
+    assert_int_equal(with_3600, 4);
+    assert_int_equal(with_60, 4);
+    assert_int_equal(notices, 4);
+    (void)o;
+}
+
+static void outbox_add_variant_without_click_skips_who_followed_a_link(void **state)
+{
+    struct fx *f = *state;
+    struct owed_fixture o = owed_fixture(f);
+    struct click_record k = {f->cid, o.a, f->t[0], 0, f->launch + 10, 1, 0, 0};
+    assert_int_equal(store_begin(f->st), 0);
+    assert_int_equal(store_clicks_insert(f->st, &k, 1), 0);
+    assert_int_equal(store_commit(f->st), 0);
+    int64_t queued = -1;
+    assert_int_equal(store_outbox_add_variant(f->st, f->cid, MAIL_FOLLOW_UP, 0, 1, T0 + 2, &queued),
+                     0);
+    assert_int_equal(queued, 3); /* b, c, r */
+    struct outbox_item items[8];
+    size_t n = claim(f->st, "A", f->cid, T0 + 2, 60, items, 8);
+    for (size_t i = 0; i < n; i++)
+        if (items[i].kind == MAIL_FOLLOW_UP)
+            assert_true(items[i].supporter_id != o.a);
+    assert_int_equal(store_outbox_add_variant(f->st, f->cid, MAIL_FOLLOW_UP, 0, 1, T0 + 3, &queued),
+                     0);
+    assert_int_equal(queued, 0);
+}
+
+static void outbox_add_variant_refuses_a_kind_without_variants(void **state)
+{
+    struct fx *f = *state;
+    import(f->st, f->cid, "a@example.org", T0);
+    int64_t queued = -1;
+    assert_false(mail_kind_per_variant(MAIL_REMINDER));
+    assert_int_equal(store_outbox_add_variant(f->st, f->cid, MAIL_REMINDER, 1, 0, T0, &queued), -1);
+    assert_int_equal(queued, -1);
+    assert_int_equal(pending_of(f->st, f->cid, MAIL_REMINDER, T0 + 1, NULL), 0);
+}
+
 static void
 outbox_add_confirmed_queues_for_confirmed_subscribed_supporters_without_one(void **state)
 {
@@ -3385,6 +3517,11 @@ static const struct conformance_case cases[] = {
     CASE(outbox_add_queues_every_confirmation_mail),
     CASE(outbox_add_confirmed_queues_for_confirmed_subscribed_supporters_without_one),
     CASE(outbox_add_confirmed_a_second_time_queues_nothing),
+    CASE(campaign_moved_raises_the_sequence_and_starts_the_steps_again),
+    CASE(campaigns_ahead_lists_campaigns_within_the_horizon_until_their_window_ends),
+    CASE(outbox_add_variant_queues_once_per_supporter_kind_and_variant),
+    CASE(outbox_add_variant_without_click_skips_who_followed_a_link),
+    CASE(outbox_add_variant_refuses_a_kind_without_variants),
     CASE(outbox_add_confirmed_refuses_a_kind_that_is_not_once_only),
     CASE(outbox_owed_counts_what_add_confirmed_would_queue),
     CASE(outbox_claim_skips_mail_not_yet_due),
