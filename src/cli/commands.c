@@ -105,6 +105,8 @@ static void usage(FILE *out)
           "  MUSTER_SEND_CONCURRENCY   SMTP connections per sender (20)\n"
           "  MUSTER_SEND_RATE          messages per second to the relay, 0: no limit (0)\n"
           "  MUSTER_SMTP_CLIENT        auto or curl (auto)\n"
+          "  MUSTER_LEASE_SECONDS      how long a sender's claim on a mail lasts; a dead\n"
+          "                            server's mail is taken over after it (120)\n"
           "  MUSTER_HTTP_THREADS       HTTP worker threads of serve (the number of cores)\n"
           "  MUSTER_HASH_THREADS       threads that check login passwords (the number of cores)\n"
           "  MUSTER_WAL_LIMIT_MB       bound of SQLite's write-ahead log while serving (64)\n"

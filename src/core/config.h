@@ -23,6 +23,7 @@ struct config {
     int header_timeout;          /* MUSTER_HEADER_TIMEOUT s for a request head, default 10 */
     int body_timeout;            /* MUSTER_BODY_TIMEOUT s (+1 per 4 KiB) for a body, default 10 */
     int wal_limit_mb;            /* MUSTER_WAL_LIMIT_MB: bound of the write-ahead log, default 64 */
+    int lease_seconds;           /* MUSTER_LEASE_SECONDS: a sender's claim, 5..3600, default 120 */
 };
 
 /* Fills cfg from the environment and defaults. Returns 0, or -1 with a
