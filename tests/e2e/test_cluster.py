@@ -69,7 +69,10 @@ WINDOW_BOUND_S = 1.0
 TAKEOVER_SLACK_S = 4.0
 CLICKS = 64
 CAP = 10
-SEND_SECONDS = 150
+# Bound of the wait for every reminder after the kill. Measured: about 85 reminders/s
+# for the three ASan servers and the Python relay together with the machine's load
+# at 16 to 19 (other work on its two cores); 4,000 supporters then took 32 s.
+SEND_SECONDS = max(120, N // 40)
 URL_RE = re.compile(r"https?://[^\s<>\"']+")
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -211,7 +214,7 @@ def test_three_servers_share_a_launch_caps_and_closes(make_muster, capsys):
 
             # ---- kill one server mid-launch
             victim = servers[1]
-            relay.wait(lambda: len(relay.deliveries) >= N // 4, timeout=SEND_SECONDS,
+            relay.wait(lambda: len(relay.deliveries) >= N // 4, timeout=SEND_SECONDS // 2,
                        what="a quarter of the reminders")  # imported: no other mail is owed
             victim_pid = victim.proc.pid
             t_kill = time.time()
