@@ -116,6 +116,8 @@ static void usage(FILE *out)
           "  MUSTER_DKIM_KEY           PEM private key (RSA or Ed25519): sign every mail (unset)\n"
           "  MUSTER_DKIM_SELECTOR      the selector of its DNS record, e.g. muster2026\n"
           "  MUSTER_DKIM_DOMAIN        the signing domain d=, e.g. the From domain\n"
+          "  MUSTER_LEASE_SECONDS      how long a sender's claim on a mail lasts; a dead\n"
+          "                            server's mail is taken over after it (120)\n"
           "  MUSTER_HTTP_THREADS       HTTP worker threads of serve (the number of cores)\n"
           "  MUSTER_HASH_THREADS       threads that check login passwords (the number of cores)\n"
           "  MUSTER_WAL_LIMIT_MB       bound of SQLite's write-ahead log while serving (64)\n"

@@ -160,7 +160,8 @@ int config_load(struct config *cfg, char *err, unsigned long err_len)
                 err_len) ||
         env_int("MUSTER_HEADER_TIMEOUT", 10, 1, 3600, &cfg->header_timeout, err, err_len) ||
         env_int("MUSTER_BODY_TIMEOUT", 10, 1, 3600, &cfg->body_timeout, err, err_len) ||
-        env_int("MUSTER_WAL_LIMIT_MB", 64, 1, 1048576, &cfg->wal_limit_mb, err, err_len))
+        env_int("MUSTER_WAL_LIMIT_MB", 64, 1, 1048576, &cfg->wal_limit_mb, err, err_len) ||
+        env_int("MUSTER_LEASE_SECONDS", 120, 5, 3600, &cfg->lease_seconds, err, err_len))
         return -1;
     const char *client = env_or("MUSTER_SMTP_CLIENT", "auto");
     if (strcmp(client, "auto") != 0 && strcmp(client, "curl") != 0) {

@@ -28,6 +28,7 @@ struct config {
     const char *dkim_key;      /* MUSTER_DKIM_KEY: path of a PEM private key (RSA or Ed25519) */
     const char *dkim_selector; /* MUSTER_DKIM_SELECTOR: e.g. "muster2026" */
     const char *dkim_domain;   /* MUSTER_DKIM_DOMAIN: the d= domain, e.g. "example.org" */
+    int lease_seconds;           /* MUSTER_LEASE_SECONDS: a sender's claim, 5..3600, default 120 */
 };
 
 /* Fills cfg from the environment and defaults. Returns 0, or -1 with a

@@ -27,16 +27,53 @@
 #include "store/store.h"
 #include "core/banned.h"
 
-/* Longer than one transfer can take (10 s connect + 600 s after DATA), so a
- * lease renewed just before a message starts cannot run out while it is on
- * the wire. */
-#define LEASE_SECONDS 900
 #define BATCH_MAX 512
-/* Leases are renewed for the next RENEW_GROUP items in one transaction, and
- * a message starts only within LEASE_FRESH_MS of its renewal: "just before"
- * without a transaction per message. */
+/* Leases are renewed for the next RENEW_GROUP items in one transaction when
+ * the next item's renewal is older than LEASE_FRESH_MS: "just before" without
+ * a transaction per message. */
 #define RENEW_GROUP 64
 #define LEASE_FRESH_MS 500
+
+/*
+ * A lease lasts cfg->lease_seconds (MUSTER_LEASE_SECONDS, default 120): across
+ * hosts nobody can check the owner's pid, so a dead server's claims wait that
+ * long. A message on the wire must never outlive its lease (or another sender
+ * could claim the row and send it while the first copy is still being
+ * accepted), so the lease L is spent, from the moment its renewal was
+ * decided (renewed_ms, taken before the renewal's transaction begins):
+ *   - up to 1 s lost to whole seconds (lease_until is in seconds);
+ *   - start: the content goes out within L/8 of that moment (a renewal is
+ *     made when the last is older than LEASE_FRESH_MS; a renewal whose own
+ *     transaction took longer than L/8 does not count, and the message is
+ *     given back instead of sent);
+ *   - transfer: every wait of the transport after that is bounded by
+ *     transfer_ms (the whole libcurl transfer; the pipelining client's wait
+ *     for the reply to the final dot, which begins before the content goes);
+ *   - the rest, L/4 at least, for the window between the relay's 250 and the
+ *     commit of the outcome and for other hosts' clocks running ahead.
+ * With the default 120 s the transport waits at most 74 s for a reply (RFC
+ * 5321 suggests 10 minutes after the dot; a relay that slow gets the message
+ * again later, with the same Message-ID).
+ */
+struct lease_budget {
+    int64_t lease_ms;
+    int64_t start_ms; /* content starts at most this long after the renewal */
+    long transfer_ms; /* the transport's bound on a message's waits */
+    long connect_ms;  /* the transport's bound on connecting */
+};
+
+static struct lease_budget lease_budget_of(int lease_seconds)
+{
+    if (lease_seconds < 5)
+        lease_seconds = 120; /* a config not from config_load: the default */
+    struct lease_budget b;
+    b.lease_ms = (int64_t)lease_seconds * 1000;
+    b.start_ms = b.lease_ms / 8;
+    int64_t transfer = b.lease_ms - 1000 - b.start_ms - b.lease_ms / 4;
+    b.transfer_ms = (long)(transfer < 600000 ? transfer : 600000);
+    b.connect_ms = b.transfer_ms < 10000 ? b.transfer_ms : 10000;
+    return b;
+}
 
 struct sender {
     const struct config *cfg;
@@ -44,6 +81,8 @@ struct sender {
     struct mail_transport *transport;
     struct app_metrics *metrics;
     char owner[320];
+    int lease_seconds;
+    struct lease_budget budget;
     /* MUSTER_SEND_RATE: a token bucket of messages per second (0: no limit),
      * holding at most one second of sending. */
     double rate;
@@ -139,6 +178,8 @@ struct sender *sender_open(const struct config *cfg, struct store *st, char *err
     }
     s->cfg = cfg;
     s->st = st;
+    s->budget = lease_budget_of(cfg->lease_seconds);
+    s->lease_seconds = (int)(s->budget.lease_ms / 1000);
     /* Outbox marks survive a killed process without an fsync each; after a
      * power cut a few may be lost, and those reminders go again with the
      * same Message-ID. */
@@ -152,8 +193,8 @@ struct sender *sender_open(const struct config *cfg, struct store *st, char *err
         .client = cfg->smtp_client_curl ? MAIL_SMTP_CURL : MAIL_SMTP_AUTO,
         .maildir = cfg->maildir,
         .concurrency = cfg->send_concurrency,
-        .connect_timeout_ms = 10000,
-        .data_timeout_ms = 600000,
+        .connect_timeout_ms = s->budget.connect_ms,
+        .data_timeout_ms = s->budget.transfer_ms,
     };
     s->transport = mail_transport_open(&opt, err, n);
     if (!s->transport) {
@@ -340,10 +381,13 @@ static void write_round(struct batch_ctx *ctx, size_t renew_from, size_t renew_e
         return;
     for (size_t k = renew_from; k < renew_end; k++)
         ctx->mails[k].ours = 0;
+    /* The lease counts from before the transaction: a slow commit shortens
+     * what is left of it, never lengthens it. */
+    int64_t decided_ms = tz_now_ms();
+    int64_t lease_until = decided_ms / 1000 + s->lease_seconds;
     int rc = store_begin(s->st);
     for (size_t i = 0; rc == 0 && i < ctx->noutcomes; i++)
         rc = write_outcome(s->st, s->owner, &ctx->outcomes[i]);
-    int64_t lease_until = tz_now() + LEASE_SECONDS;
     for (size_t k = renew_from; rc == 0 && k < renew_end; k++)
         rc = store_outbox_renew(s->st, ctx->mails[k].item.id, s->owner, lease_until,
                                 &ctx->mails[k].ours);
@@ -356,9 +400,20 @@ static void write_round(struct batch_ctx *ctx, size_t renew_from, size_t renew_e
     } else {
         ctx->noutcomes = 0;
     }
-    int64_t now_ms = tz_now_ms();
     for (size_t k = renew_from; k < renew_end; k++)
-        ctx->mails[k].renewed_ms = now_ms;
+        ctx->mails[k].renewed_ms = decided_ms;
+}
+
+/* Renews item k's lease (with the next items up to group_end) when its last
+ * renewal is older than LEASE_FRESH_MS. 1 when its content may start now: the
+ * lease is ours and was renewed within the budget's start time (a renewal
+ * whose transaction took longer does not count). */
+static int lease_ready(struct batch_ctx *ctx, size_t k, size_t group_end)
+{
+    struct pending_mail *pm = &ctx->mails[k];
+    if (tz_now_ms() - pm->renewed_ms > LEASE_FRESH_MS)
+        write_round(ctx, k, group_end);
+    return pm->ours && tz_now_ms() - pm->renewed_ms <= ctx->sender->budget.start_ms;
 }
 
 static void batch_flush(void *vctx)
@@ -372,7 +427,13 @@ static void on_done(void *vctx, size_t index, enum mail_status status, const cha
     struct sender *s = ctx->sender;
     struct pending_mail *pm = &ctx->mails[index];
     int64_t now = tz_now();
-    if (status == MAIL_ABANDONED) { /* its lease passed to another sender */
+    if (status == MAIL_ABANDONED) {
+        /* Withdrawn before its content: its lease passed to another sender,
+         * or is still ours but was not renewed in time (then it is given back
+         * for the next round instead of waiting for the lease to run out). */
+        if (pm->ours)
+            add_outcome(ctx, pm->item.id, OUTCOME_RETRY, now,
+                        "withdrawn before its content: the lease renewal was slow");
         buf_release(&pm->data);
         buf_release(&pm->links);
         return;
@@ -408,15 +469,11 @@ static void on_done(void *vctx, size_t index, enum mail_status status, const cha
 }
 
 /* The relay is ready for the item's content: it goes only under a lease
- * confirmed ours within LEASE_FRESH_MS (it may have waited behind another
+ * renewed and confirmed ours just now (it may have waited behind another
  * message's final reply since next_mail gave it). */
 static int confirm_mail(void *vctx, size_t id)
 {
-    struct batch_ctx *ctx = vctx;
-    struct pending_mail *pm = &ctx->mails[id];
-    if (tz_now_ms() - pm->renewed_ms > LEASE_FRESH_MS)
-        write_round(ctx, id, id + 1);
-    return pm->ours;
+    return lease_ready(vctx, id, id + 1);
 }
 
 /* Signing ahead (DKIM on). This thread builds each message (the store
@@ -555,14 +612,14 @@ static int next_mail(void *vctx, struct mail_envelope *env, size_t *id)
     struct batch_ctx *ctx = vctx;
     struct sender *s = ctx->sender;
     while (ctx->next < ctx->n) {
-        if (tz_now_ms() - ctx->mails[ctx->next].renewed_ms > LEASE_FRESH_MS) {
-            size_t end = ctx->next + RENEW_GROUP < ctx->n ? ctx->next + RENEW_GROUP : ctx->n;
-            write_round(ctx, ctx->next, end);
-        }
+        size_t end = ctx->next + RENEW_GROUP < ctx->n ? ctx->next + RENEW_GROUP : ctx->n;
         size_t i = ctx->next++;
         struct pending_mail *pm = &ctx->mails[i];
-        if (!pm->ours) {
-            /* Built ahead, then its lease passed to another sender. */
+        if (!lease_ready(ctx, i, end)) {
+            if (pm->ours) /* ours, but the renewal was slow: the next round sends it */
+                add_outcome(ctx, pm->item.id, OUTCOME_RETRY, ctx->now,
+                            "not sent: the lease renewal was slow");
+            /* Built ahead, then its lease passed to another sender or went stale. */
             if (s->dkim && wait_signed(ctx, pm) == MAIL_READY) {
                 buf_release(&pm->data);
                 buf_release(&pm->links);
@@ -623,11 +680,12 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
     struct outbox_item items[BATCH_MAX];
     size_t n = 0;
     /* A sender that died on this host leaves leases nobody should wait
-     * 15 minutes for (a backend shared by hosts lets them run out). */
+     * for (a backend shared by hosts lets them run out: MUSTER_LEASE_SECONDS). */
     if (store_supports(s->st, STORE_SUPPORTS_LOCAL_ONLY) &&
         launches_reclaim_dead_leases(s->st, now) != 0)
         return -1;
-    if (store_outbox_claim(s->st, s->owner, campaign_id, now, LEASE_SECONDS, items, max, &n) != 0)
+    if (store_outbox_claim(s->st, s->owner, campaign_id, now, s->lease_seconds, items, max, &n) !=
+        0)
         return -1;
     *claimed = n;
     if (n == 0)

@@ -140,7 +140,8 @@ static int xfer_init(struct smtp_transport *t, struct smtp_xfer *x)
     if (!h)
         return -1;
     x->easy = h;
-    long data_s = (t->data_timeout_ms + 999) / 1000;
+    /* Whole seconds, never above the bound in milliseconds. */
+    long data_s = t->data_timeout_ms >= 2000 ? t->data_timeout_ms / 1000 : 1;
     SETOPT(h, CURLOPT_URL, t->url);
     SETOPT(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     if (t->user)
@@ -161,7 +162,11 @@ static int xfer_init(struct smtp_transport *t, struct smtp_xfer *x)
     SETOPT(h, CURLOPT_TCP_KEEPALIVE, 1L);
     SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, t->connect_timeout_ms);
     /* The whole transfer, and each wait for a reply (libcurl's default is
-     * 120 s; RFC 5321 4.5.3.2 allows the relay 10 minutes after the dot). */
+     * 120 s; RFC 5321 4.5.3.2 allows the relay 10 minutes after the dot).
+     * The outbox sets data_timeout_ms below its lease (mail/outbox.c,
+     * lease_budget_of): the transfer starts just after a renewal, and this
+     * bound is what keeps it from outliving the lease, after which another
+     * server may claim the mail and send it too. */
     SETOPT(h, CURLOPT_TIMEOUT_MS, t->data_timeout_ms);
     SETOPT(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, data_s < 600 ? data_s : 600L);
     SETOPT(h, CURLOPT_LOW_SPEED_LIMIT, 1L);

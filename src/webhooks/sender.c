@@ -29,8 +29,15 @@
 #include "webhooks/webhook.h"
 #include "core/banned.h"
 
-#define BATCH_MAX 16      /* deliveries in flight at once */
-#define LEASE_SECONDS 120 /* well above a batch: resolution + 10 s per transfer */
+#define BATCH_MAX 16 /* deliveries in flight at once */
+/* The lease is MUSTER_LEASE_SECONDS (as the mail outbox's: a dead server's
+ * claims wait that long), but at least LEASE_MIN_SECONDS: a transfer takes up
+ * to WEBHOOK_TIMEOUT_MS. The transfers of a batch start together, after the
+ * receivers' names are resolved, and only while the lease has room for one
+ * transfer and a quarter of the lease to spare (the commit of the outcome,
+ * other hosts' clocks); a batch whose resolution ate that room is given back
+ * unsent, so a request never outlives its lease. */
+#define LEASE_MIN_SECONDS 30
 #define IDLE_WAIT_MS 500
 #define POLL_MS 100
 
@@ -43,6 +50,7 @@ struct webhook_sender {
     atomic_int stopping;
     int64_t backoff_start_ms;
     char owner[300];
+    int lease_seconds;
     /* The last campaign read, by (id, revision): most batches are one campaign's. */
     int64_t campaign_id, revision;
     struct campaign *campaign;
@@ -384,7 +392,9 @@ static int run_batch(struct webhook_sender *s, size_t *claimed)
     struct webhook_delivery evs[BATCH_MAX];
     size_t n = 0;
     *claimed = 0;
-    if (store_webhook_claim(s->st, s->owner, tz_now(), LEASE_SECONDS, evs, BATCH_MAX, &n) != 0)
+    int64_t claimed_ms = tz_now_ms();
+    if (store_webhook_claim(s->st, s->owner, claimed_ms / 1000, s->lease_seconds, evs, BATCH_MAX,
+                            &n) != 0)
         return -1;
     *claimed = n;
     if (n == 0)
@@ -404,6 +414,23 @@ static int run_batch(struct webhook_sender *s, size_t *claimed)
             if (store_webhook_release(s->st, ds[i].ev.id) != 0)
                 log_error("webhook.store_failed", "id=%" PRId64, ds[i].ev.id);
             result = -1;
+        }
+    }
+    /* The lease ends at the whole second of the claim plus lease_seconds. */
+    int64_t lease_end_ms = (claimed_ms / 1000 + s->lease_seconds) * 1000;
+    int64_t room_ms = lease_end_ms - tz_now_ms();
+    if (room_ms < WEBHOOK_TIMEOUT_MS + (int64_t)s->lease_seconds * 1000 / 4) {
+        log_warn("webhook.lease_short", "events=%zu room_ms=%" PRId64 " (not sent: given back)", n,
+                 room_ms);
+        for (size_t i = 0; i < n; i++) {
+            if (!ds[i].h)
+                continue;
+            if (store_webhook_release(s->st, ds[i].ev.id) != 0) {
+                log_error("webhook.store_failed", "id=%" PRId64, ds[i].ev.id);
+                result = -1;
+            }
+            curl_easy_cleanup(ds[i].h);
+            ds[i].h = NULL;
         }
     }
     run_transfers(s, ds, n);
@@ -463,6 +490,8 @@ struct webhook_sender *webhook_sender_start(const struct config *cfg, char *err,
         return NULL;
     }
     s->cfg = cfg;
+    s->lease_seconds =
+        cfg->lease_seconds > LEASE_MIN_SECONDS ? cfg->lease_seconds : LEASE_MIN_SECONDS;
     s->backoff_start_ms = WEBHOOK_BACKOFF_START_MS;
     const char *env = getenv("MUSTER_WEBHOOK_BACKOFF_MS");
     if (env && *env) {

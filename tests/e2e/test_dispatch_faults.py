@@ -378,7 +378,7 @@ def test_sender_still_sending_when_its_lease_expires_does_not_get_its_reminders_
     # The one message A had on the wire when the test moved every lease into the
     # past may go twice: that cannot happen with a real clock, because a lease is
     # renewed just before its message starts and outlasts the longest transfer
-    # (LEASE_SECONDS in src/mail/outbox.c > connect + data timeouts). Every other
+    # (lease_budget_of in src/mail/outbox.c bounds the transport below it). Every other
     # row must be left to B (concurrency 1: at most one message in flight).
     assert len(twice) <= 1, (f"{len(twice)} of {len(addrs)} supporters got their reminder twice "
                              f"without any crash (launch A kept sending rows whose lease had "

@@ -23,9 +23,9 @@ window between the relay's 250 and the commit; the lags are printed).
 The variant runs a `muster serve` on the same database and relay during the kills.
 
 On a backend without STORE_SUPPORTS_LOCAL_ONLY (PostgreSQL) a killed launch's
-leases are not taken over at once by its pid: they run out after 15 minutes. The
+leases are not taken over at once by its pid: they run out after MUSTER_LEASE_SECONDS. The
 first test then moves the leases of the claimed rows into the past after each kill
-(`store-inspect set-leases`), which is what those 15 minutes would do, since no other
+(`store-inspect set-leases`), which is what that lease running out would do, since no other
 sender is alive; the variant, whose serve holds live leases, runs on SQLite only.
 
 Binary: the killed launches run $MUSTER_KILL_BIN, default $MUSTER_BIN (the ASan

@@ -28,7 +28,7 @@ def test_pledge_answered_202_survives_kill_9_and_its_mail_is_sent_after_restart(
 
     if BACKEND != "sqlite":
         # A dead sender's lease is taken over at once only where its pid can be
-        # checked (SQLite); elsewhere it runs out after 15 minutes: as if they passed.
+        # checked (SQLite); elsewhere it runs out after MUSTER_LEASE_SECONDS: as if it passed.
         m.inspect("set-leases", int(time.time()) - 1)
     m.env["MUSTER_SMTP"] = smtp.url
     m.start()
