@@ -22,13 +22,19 @@
 
 static const struct store_copy_column meta_columns[] = {{"key", T}, {"value", B}};
 
-static const struct store_copy_column campaign_columns[] = {
-    {"id", I},          {"slug", T},
-    {"spec_json", T},   {"launch_utc", I},
-    {"launched_at", I}, {"window_minutes", I},
-    {"revision", I},    {"created_at", I},
-    {"updated_at", I},  {"confirmed_count", I},
-    {"language", T}};
+static const struct store_copy_column campaign_columns[] = {{"id", I},
+                                                            {"slug", T},
+                                                            {"spec_json", T},
+                                                            {"launch_utc", I},
+                                                            {"launched_at", I},
+                                                            {"window_minutes", I},
+                                                            {"revision", I},
+                                                            {"created_at", I},
+                                                            {"updated_at", I},
+                                                            {"confirmed_count", I},
+                                                            {"language", T},
+                                                            {"calendar_sequence", I},
+                                                            {"mail_steps_done", I}};
 
 static const struct store_copy_column target_columns[] = {
     {"id", I},       {"campaign_id", I}, {"key", T},     {"position", I}, {"kind", T},
@@ -68,9 +74,9 @@ static const struct store_copy_column supporter_columns[] = {{"id", I},
                                                              {"change_epoch", I}};
 
 static const struct store_copy_column outbox_columns[] = {
-    {"id", I},      {"kind", I},       {"campaign_id", I}, {"supporter_id", I},
-    {"state", T},   {"owner", T},      {"lease_until", I}, {"attempts", I},
-    {"next_at", I}, {"created_at", I}, {"sent_at", I},     {"last_reply", T}};
+    {"id", I},      {"kind", I},        {"campaign_id", I}, {"supporter_id", I}, {"state", T},
+    {"owner", T},   {"lease_until", I}, {"attempts", I},    {"next_at", I},      {"created_at", I},
+    {"sent_at", I}, {"last_reply", T},  {"variant", I}};
 
 static const struct store_copy_column click_columns[] = {{"id", I},           {"campaign_id", I},
                                                          {"supporter_id", I}, {"target_id", I},
