@@ -180,6 +180,14 @@ static const char *const migration_steps[] = {
     /* 10: the campaign's language (a BCP 47 tag, core/i18n.h), a plain column
      * so pages that have no parsed campaign at hand can still speak it */
     "ALTER TABLE campaigns ADD COLUMN language TEXT NOT NULL DEFAULT 'en';",
+    /* 11: another branch's step (numbers are assigned per branch so that
+     * merges do not collide); the merge puts it here */
+    "SELECT 1;",
+    /* 12: a launch paused by an organizer (store_campaign_set_pause): when,
+     * by whom and why; a claim skips the campaign's launch mail meanwhile */
+    "ALTER TABLE campaigns ADD COLUMN paused_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE campaigns ADD COLUMN paused_by TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE campaigns ADD COLUMN paused_reason TEXT NOT NULL DEFAULT '';",
 };
 
 const char *const *sqlite_migrations(int *count)
