@@ -233,7 +233,8 @@ int launches_report_missed(struct store *st, int64_t now, size_t *missed)
             continue;
         struct campaign_row row;
         if (store_campaign_get_by_id(st, ids[i], &row) != 0) {
-            log_error("launch.missed", "campaign_id=%lld action=\"nothing sent; `muster launch` "
+            log_error("launch.missed",
+                      "campaign_id=%lld action=\"nothing sent; `muster launch` "
                       "sends it now\"",
                       (long long)ids[i]);
             continue;

@@ -57,7 +57,7 @@ enum launch_phase {
 };
 struct launch_state {
     enum launch_phase phase;
-    struct campaign_pause pause; /* pause.paused_at 0: not paused */
+    struct campaign_pause pause;   /* pause.paused_at 0: not paused */
     int64_t sent, failed, pending; /* the campaign's reminders, by whoever sent them */
     int64_t ready;                 /* pending and not waiting for a retry */
 };

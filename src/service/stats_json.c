@@ -36,11 +36,11 @@ int stats_json(struct store *st, const char *slug, json_t **out)
     char paused_at[21];
     if (ls.pause.paused_at)
         tz_iso_utc(ls.pause.paused_at, paused_at);
-    json_t *launch_doc = json_pack(
-        "{s:s, s:b, s:o, s:s, s:s}", "state", launches_phase_name(ls.phase), "paused",
-        ls.pause.paused_at != 0, "paused_at",
-        ls.pause.paused_at ? json_string(paused_at) : json_null(), "paused_by", ls.pause.by,
-        "paused_reason", ls.pause.reason);
+    json_t *launch_doc =
+        json_pack("{s:s, s:b, s:o, s:s, s:s}", "state", launches_phase_name(ls.phase), "paused",
+                  ls.pause.paused_at != 0, "paused_at",
+                  ls.pause.paused_at ? json_string(paused_at) : json_null(), "paused_by",
+                  ls.pause.by, "paused_reason", ls.pause.reason);
     const struct target_row *targets = list.rows;
     size_t n = list.count;
     char launch[21];
@@ -63,12 +63,11 @@ int stats_json(struct store *st, const char *slug, json_t **out)
     json_t *doc = json_pack(
         "{s:s, s:s, s:s, s:b, s:o, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:o}",
         "campaign", row.slug, "title", c->title, "launch_at", launch, "launched",
-        row.launched_at != 0, "launch", launch_doc,
-        "pledges", (json_int_t)s.pledges, "confirmed", (json_int_t)s.confirmed, "unsubscribed",
-        (json_int_t)s.unsubscribed, "reminders", "sent", (json_int_t)s.reminders_sent, "failed",
-        (json_int_t)s.reminders_failed, "pending", (json_int_t)s.reminders_pending, "clicks",
-        (json_int_t)s.clicks, "supporters_clicked", (json_int_t)s.supporters_clicked, "reroutes",
-        (json_int_t)s.reroutes, "targets", array);
+        row.launched_at != 0, "launch", launch_doc, "pledges", (json_int_t)s.pledges, "confirmed",
+        (json_int_t)s.confirmed, "unsubscribed", (json_int_t)s.unsubscribed, "reminders", "sent",
+        (json_int_t)s.reminders_sent, "failed", (json_int_t)s.reminders_failed, "pending",
+        (json_int_t)s.reminders_pending, "clicks", (json_int_t)s.clicks, "supporters_clicked",
+        (json_int_t)s.supporters_clicked, "reroutes", (json_int_t)s.reroutes, "targets", array);
     target_list_release(&list);
     campaign_row_release(&row);
     if (!doc)

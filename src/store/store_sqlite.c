@@ -1412,9 +1412,8 @@ static int sqlite_campaigns_missed(struct store *base, int64_t now, int64_t *ids
                                    size_t *n)
 {
     struct sqlite_store *st = sqlite_of(base);
-    sqlite3_stmt *s =
-        sql_stmt(st, "SELECT id FROM campaigns WHERE launched_at = 0 AND "
-                     "launch_utc + window_minutes * 60 <= ?1 ORDER BY id LIMIT ?2");
+    sqlite3_stmt *s = sql_stmt(st, "SELECT id FROM campaigns WHERE launched_at = 0 AND "
+                                   "launch_utc + window_minutes * 60 <= ?1 ORDER BY id LIMIT ?2");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, now);
@@ -1437,11 +1436,10 @@ static int sqlite_campaign_set_pause(struct store *base, int64_t campaign_id, in
                                      const char *by, const char *reason, int64_t now, int *changed)
 {
     struct sqlite_store *st = sqlite_of(base);
-    sqlite3_stmt *s =
-        paused ? sql_stmt(st, "UPDATE campaigns SET paused_at = ?2, paused_by = ?3, "
-                              "paused_reason = ?4 WHERE id = ?1 AND paused_at = 0")
-               : sql_stmt(st, "UPDATE campaigns SET paused_at = 0, paused_by = '', "
-                              "paused_reason = '' WHERE id = ?1 AND paused_at <> 0");
+    sqlite3_stmt *s = paused ? sql_stmt(st, "UPDATE campaigns SET paused_at = ?2, paused_by = ?3, "
+                                            "paused_reason = ?4 WHERE id = ?1 AND paused_at = 0")
+                             : sql_stmt(st, "UPDATE campaigns SET paused_at = 0, paused_by = '', "
+                                            "paused_reason = '' WHERE id = ?1 AND paused_at <> 0");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, campaign_id);
@@ -1467,8 +1465,8 @@ static int sqlite_campaign_pause_get(struct store *base, int64_t campaign_id,
                                      struct campaign_pause *out)
 {
     struct sqlite_store *st = sqlite_of(base);
-    sqlite3_stmt *s = sql_stmt(
-        st, "SELECT paused_at, paused_by, paused_reason FROM campaigns WHERE id = ?1");
+    sqlite3_stmt *s =
+        sql_stmt(st, "SELECT paused_at, paused_by, paused_reason FROM campaigns WHERE id = ?1");
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, campaign_id);
