@@ -2,11 +2,11 @@
  * token: the unforgeable strings in supporters' links and organizers' sessions.
  *
  * Supporter link tokens are derived, never stored: base64url (no padding) of
- *   key (8 bytes, random per supporter, stored) || HMAC-SHA256(secret, purpose || key ||
- * epoch)[0..16] so a link can be shown again (derive it), revoked (bump the supporter's epoch, or
- * erase the row), and guessing one needs 128 bits. Session and API tokens are random (256 bits) and
- * stored only as their SHA-256. The server secret is 32 random bytes kept in the database (store
- * meta).
+ *   key (8 bytes, random per supporter, stored) || HMAC-SHA256(secret, purpose || key || epoch)[0..16]
+ * so a link can be shown again (derive it), revoked (bump the supporter's
+ * epoch, or erase the row), and guessing one needs 128 bits. Session and API
+ * tokens are random (256 bits) and stored only as their SHA-256.
+ * The server secret is 32 random bytes kept in the database (store meta).
  */
 #ifndef MUSTER_CORE_TOKEN_H
 #define MUSTER_CORE_TOKEN_H
@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define TOKEN_SECRET_LEN 32
-#define TOKEN_LINK_LEN 32   /* characters of a link token */
+#define TOKEN_LINK_LEN 32 /* characters of a link token */
 #define TOKEN_RANDOM_LEN 43 /* characters of a 32-byte random token */
 #define TOKEN_HASH_HEX 64
 

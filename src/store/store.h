@@ -137,7 +137,7 @@ struct campaign_row {
     int64_t launch_utc;  /* the launch moment (moved to "now" by a manual launch) */
     int64_t launched_at; /* 0 until reminders were queued */
     int window_minutes;
-    int64_t revision;                /* bumped by every apply and every target close or open */
+    int64_t revision;    /* bumped by every apply and every target close or open */
     char language[I18N_TAG_MAX + 1]; /* the campaign's language tag (core/i18n.h), "en" */
 };
 void campaign_row_release(struct campaign_row *r);
@@ -222,10 +222,11 @@ int store_target_set_state(struct store *st, int64_t target_id, int open, const 
                            const char *actor, int64_t now);
 /* Records a supporter's report about a target, once per supporter and
  * target (insert-if-absent: *added tells). */
-int store_target_report_add(struct store *st, int64_t target_id, int64_t supporter_id, int64_t now,
-                            int *added);
+int store_target_report_add(struct store *st, int64_t target_id, int64_t supporter_id,
+                            int64_t now, int *added);
 /* Reports on the target made after since. */
-int store_target_reports_since(struct store *st, int64_t target_id, int64_t since, int64_t *count);
+int store_target_reports_since(struct store *st, int64_t target_id, int64_t since,
+                               int64_t *count);
 /* Takes one place under the target's cap for a supporter, atomically in the
  * database, whichever process asks (its own transaction, or the caller's).
  * When the supporter is already assigned to the target: *taken = 1, nothing
@@ -238,11 +239,11 @@ int store_place_take(struct store *st, int64_t target_id, int64_t supporter_id,
 
 /* ---- supporters ---- */
 struct pledge_input {
-    const char *email;        /* validated; matched case-insensitively */
-    const char *name;         /* may be "" */
-    const char *statement;    /* may be "" */
-    const char *timezone;     /* validated IANA name */
-    const char *target;       /* chosen target key under "choose", else NULL */
+    const char *email;      /* validated; matched case-insensitively */
+    const char *name;       /* may be "" */
+    const char *statement;  /* may be "" */
+    const char *timezone;   /* validated IANA name */
+    const char *target;     /* chosen target key under "choose", else NULL */
     const char *consent_text; /* the consent sentence shown */
     const char *client_ip;
 };
@@ -252,12 +253,12 @@ struct supporter {
     int64_t campaign_id;
     int64_t token_key;
     uint32_t epoch;
-    char *email; /* NULL once erased */
+    char *email;      /* NULL once erased */
     char *name;
     char *statement;
     char *timezone;
-    char *chosen_target; /* "choose" mode */
-    char *instance;      /* remembered mastodon instance */
+    char *chosen_target;   /* "choose" mode */
+    char *instance;        /* remembered mastodon instance */
     int confirmed;
     int64_t confirmed_at;
     int64_t unsubscribed_at;
@@ -322,21 +323,21 @@ int store_pledges_erase(struct store *st, const char *email, int64_t now, int *c
 struct click_record {
     int64_t campaign_id;
     int64_t supporter_id;
-    int64_t target_id;       /* 0: none (the "all" mode, or no open target) */
-    int64_t previous_target; /* the closed target a reroute moved away from, or 0 */
+    int64_t target_id;        /* 0: none (the "all" mode, or no open target) */
+    int64_t previous_target;  /* the closed target a reroute moved away from, or 0 */
     int64_t at;
-    int assigned; /* target_id is a new assignment */
+    int assigned;             /* target_id is a new assignment */
     int rerouted;
-    int assignment_only; /* no click: only the new assignment is kept (a review of
-                            the action page, or a report that moved the supporter) */
+    int assignment_only;      /* no click: only the new assignment is kept (a review of
+                                 the action page, or a report that moved the supporter) */
 };
 /* Inserts the click rows of a batch (inside a transaction). */
 int store_clicks_insert(struct store *st, const struct click_record *clicks, size_t n);
 /* The supporter's assigned target. */
 int store_supporter_assign(struct store *st, int64_t supporter_id, int64_t target_id);
 /* Adds to a target's counters (assigned never goes below 0). */
-int store_target_counters_add(struct store *st, int64_t target_id, int64_t assigned, int64_t clicks,
-                              int64_t rerouted);
+int store_target_counters_add(struct store *st, int64_t target_id, int64_t assigned,
+                              int64_t clicks, int64_t rerouted);
 
 /* ---- outbox ---- */
 /* The kinds of mail, as stored; a new kind is one entry here and one in
@@ -374,8 +375,9 @@ int store_outbox_owed(struct store *st, int64_t campaign_id, enum mail_kind kind
  * of a paused campaign (store_campaign_set_pause) other than MAIL_CONFIRM and
  * MAIL_WELCOME: the filter is part of the claim, so every sender on the
  * database stops at its next claim. */
-int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id_or_0, int64_t now,
-                       int lease_seconds, struct outbox_item *items, size_t max, size_t *n);
+int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id_or_0,
+                       int64_t now, int lease_seconds, struct outbox_item *items, size_t max,
+                       size_t *n);
 /* The owners holding unexpired leases (up to max, 300 bytes each), and the
  * end of every lease of one owner (its process is known to be dead). */
 int store_outbox_lease_owners(struct store *st, int64_t now, char (*owners)[300], size_t max,
