@@ -235,3 +235,43 @@ def test_foreground_launch_reports_what_every_sender_sent_and_exits_when_none_is
     got = collections.Counter(r.rcpt_tos[0] for r in reminders(smtp))
     assert set(got) == set(people) and set(got.values()) == {1}
     assert m.stats()["reminders"]["sent"] == total
+
+
+# ----------------------------------------------------------------------------- the dashboard
+
+
+def test_the_dashboard_pauses_resumes_and_sends_a_test(make_muster, smtp):
+    from test_admin import Organizer, add_organizer
+    m = make_muster()
+    import_people(m, 2)
+    add_organizer(m)
+    org = Organizer(m)
+    assert org.login().status == 303
+    page = org.get(f"/admin/campaigns/{m.slug}")
+    assert page.status == 200 and 'id="launch-pause"' in page.text
+    assert 'data-state="scheduled"' in page.text
+
+    r = org.post_form(f"/admin/campaigns/{m.slug}/launch/pause", {"reason": "<b>typo</b>"})
+    assert r.status == 303, r
+    doc = m.stats()["launch"]
+    assert doc["paused"] and doc["paused_reason"] == "<b>typo</b>"
+    assert doc["paused_by"].startswith("organizer:")
+    page = org.get(f"/admin/campaigns/{m.slug}?saved=paused")
+    assert 'id="launch-resume"' in page.text and "&lt;b&gt;typo&lt;/b&gt;" in page.text
+    assert "<b>typo</b>" not in page.text
+    # without the CSRF field: refused, still paused
+    r = org.post_form(f"/admin/campaigns/{m.slug}/launch/resume", {}, with_csrf=False)
+    assert r.status == 403 and m.stats()["launch"]["paused"]
+    r = org.post_form(f"/admin/campaigns/{m.slug}/launch/resume", {})
+    assert r.status == 303 and not m.stats()["launch"]["paused"]
+
+    stats_before = m.stats()
+    r = org.post_form(f"/admin/campaigns/{m.slug}/launch/test", {"address": "me@example.org"})
+    assert r.status == 303 and "saved=test-sent" in r.header("Location"), r
+    [mail] = smtp.wait_for(1, to="me@example.org")
+    assert mail.msg["Subject"].startswith("[TEST] ")
+    r = org.post_form(f"/admin/campaigns/{m.slug}/launch/test", {"address": "nobody"})
+    assert r.status == 400, r
+    smtp.settle(1.0)
+    assert len(smtp.select()) == 1
+    assert m.stats() == stats_before
