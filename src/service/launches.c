@@ -179,28 +179,29 @@ int launches_state(struct store *st, const struct campaign_row *row, int64_t now
 {
     struct launch_state s;
     memset(&s, 0, sizeof s);
-    int read = store_read_begin(st) == 0;
     int rc = store_campaign_pause_get(st, row->id, &s.pause);
     if (rc == 0)
         rc = store_dashboard_reminders(st, row->id, &s.sent, &s.failed, &s.pending);
     int64_t pending;
     if (rc == 0)
         rc = store_outbox_pending(st, row->id, MAIL_REMINDER, now, &pending, &s.ready);
-    if (read)
-        store_read_end(st);
     if (rc != 0)
         return rc;
-    int64_t window_end = row->launch_utc + (int64_t)row->window_minutes * 60;
-    if (row->launched_at)
-        s.phase = s.pending > 0 ? LAUNCH_SENDING : LAUNCH_SENT;
-    else if (now < row->launch_utc)
-        s.phase = LAUNCH_SCHEDULED;
-    else if (now < window_end)
-        s.phase = LAUNCH_DUE;
-    else
-        s.phase = LAUNCH_MISSED;
+    s.phase = launches_phase(row, now, s.pending);
     *out = s;
     return 0;
+}
+
+enum launch_phase launches_phase(const struct campaign_row *row, int64_t now, int64_t pending)
+{
+    int64_t window_end = row->launch_utc + (int64_t)row->window_minutes * 60;
+    if (row->launched_at)
+        return pending > 0 ? LAUNCH_SENDING : LAUNCH_SENT;
+    if (now < row->launch_utc)
+        return LAUNCH_SCHEDULED;
+    if (now < window_end)
+        return LAUNCH_DUE;
+    return LAUNCH_MISSED;
 }
 
 /* The campaigns this process has said were missed (a server says each once;

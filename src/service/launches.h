@@ -63,7 +63,9 @@ struct launch_state {
 };
 /* "scheduled", "due", "missed", "sending", "sent". */
 const char *launches_phase_name(enum launch_phase phase);
-/* The campaign's launch state, read from the store (one snapshot). */
+/* The phase of row's launch at now, given how many reminders are pending. */
+enum launch_phase launches_phase(const struct campaign_row *row, int64_t now, int64_t pending);
+/* The campaign's launch state, read from the store. */
 int launches_state(struct store *st, const struct campaign_row *row, int64_t now,
                    struct launch_state *out);
 

@@ -24,23 +24,20 @@ int stats_json(struct store *st, const char *slug, json_t **out)
         return rc;
     struct campaign_stats s;
     struct target_list list;
-    struct launch_state ls;
-    if (launches_state(st, &row, tz_now(), &ls) != 0) {
+    struct campaign_pause pause;
+    if (store_campaign_pause_get(st, row.id, &pause) != 0 || store_stats(st, row.id, &s) != 0 ||
+        store_targets(st, row.id, &list) != 0) {
         campaign_row_release(&row);
         return -1;
     }
-    if (store_stats(st, row.id, &s) != 0 || store_targets(st, row.id, &list) != 0) {
-        campaign_row_release(&row);
-        return -1;
-    }
+    enum launch_phase phase = launches_phase(&row, tz_now(), s.reminders_pending);
     char paused_at[21];
-    if (ls.pause.paused_at)
-        tz_iso_utc(ls.pause.paused_at, paused_at);
-    json_t *launch_doc =
-        json_pack("{s:s, s:b, s:o, s:s, s:s}", "state", launches_phase_name(ls.phase), "paused",
-                  ls.pause.paused_at != 0, "paused_at",
-                  ls.pause.paused_at ? json_string(paused_at) : json_null(), "paused_by",
-                  ls.pause.by, "paused_reason", ls.pause.reason);
+    if (pause.paused_at)
+        tz_iso_utc(pause.paused_at, paused_at);
+    json_t *launch_doc = json_pack("{s:s, s:b, s:o, s:s, s:s}", "state", launches_phase_name(phase),
+                                   "paused", pause.paused_at != 0, "paused_at",
+                                   pause.paused_at ? json_string(paused_at) : json_null(),
+                                   "paused_by", pause.by, "paused_reason", pause.reason);
     const struct target_row *targets = list.rows;
     size_t n = list.count;
     char launch[21];

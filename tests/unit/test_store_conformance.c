@@ -974,9 +974,8 @@ static void campaign_pause_is_set_once_read_back_and_cleared_by_resume(void **st
     assert_int_equal(store_campaign_pause_get(f->st, f->cid, &p), 0);
     assert_int_equal(p.paused_at, 0);
     int changed = -1;
-    assert_int_equal(store_campaign_set_pause(f->st, f->cid, 1, "organizer:1", "why not", T0 + 5,
-                                              &changed),
-                     0);
+    assert_int_equal(
+        store_campaign_set_pause(f->st, f->cid, 1, "organizer:1", "why not", T0 + 5, &changed), 0);
     assert_int_equal(changed, 1);
     assert_int_equal(store_campaign_set_pause(f->st, f->cid, 1, "other", "again", T0 + 9, &changed),
                      0);
