@@ -3,9 +3,16 @@
  * the launch moment to now (once), queues one reminder per confirmed,
  * subscribed supporter, and sends in the foreground until nothing is owed but
  * deferred retries. Claims in the store keep it from sending what a running
- * `muster serve` sends, and let it resume what a killed launch left.
+ * `muster serve` sends, and let it resume what a killed launch left; its
+ * progress is the campaign's, read from the store, whoever sends. A missed
+ * launch (its window ended unlaunched) is sent by it: running it is the
+ * organizer saying so. A paused launch is not: it says so and exits 1.
+ * `--pause [--reason TEXT]` and `--resume` pause and resume the launch for
+ * every sender on the database; `--test ADDRESS` sends the reminder as a test
+ * to ADDRESS, counting nothing.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,16 +22,83 @@
 #include "core/buf.h"
 #include "core/escape.h"
 #include "service/launches.h"
+#include "core/log.h"
 #include "core/tz.h"
 #include "mail/outbox.h"
 #include "store/store.h"
 #include "core/banned.h"
 
 #define PAUSE_AFTER_FAILURES 50
+#define LAUNCH_USAGE                                                                               \
+    "usage: muster launch SLUG [--dry-run] | SLUG --test ADDRESS | SLUG --pause [--reason TEXT] "  \
+    "| SLUG --resume"
 
-static void progress(int tty, int64_t done, int64_t total, double rate, int final,
+/* Who pauses from the command line: the login name, as the stats show it. */
+static void cli_actor(char *out, size_t n)
+{
+    const char *user = getenv("USER");
+    if (!user || !*user || launches_text_problem(user, 64))
+        user = "?";
+    snprintf(out, n, "command line (%s)", user);
+}
+
+static void say_paused(const char *slug, const struct campaign_pause *p)
+{
+    char when[21];
+    tz_iso_utc(p->paused_at, when);
+    fprintf(stderr, "muster: the launch of %s is paused (since %s", cli_text(slug), when);
+    if (p->by[0])
+        fprintf(stderr, ", by %s", cli_text(p->by));
+    if (p->reason[0])
+        fprintf(stderr, ": %s", cli_text(p->reason));
+    fprintf(stderr, "); nothing sent. `muster launch %s --resume` resumes it\n", cli_text(slug));
+}
+
+static int launch_pause(struct cli *cli, const char *slug, int64_t campaign_id, int paused,
+                        const char *reason)
+{
+    char by[128];
+    cli_actor(by, sizeof by);
+    const char *problem =
+        launches_text_problem(reason, sizeof((struct campaign_pause *)0)->reason - 1);
+    if (problem)
+        return cli_fail(EXIT_USAGE, "--reason: %s", problem);
+    int changed = 0;
+    if (launches_set_pause(cli->store, campaign_id, paused, by, reason, tz_now(), &changed) != 0)
+        return cli_fail(EXIT_RUNTIME, "could not %s the launch of '%s'",
+                        paused ? "pause" : "resume", slug);
+    if (paused)
+        printf(changed ? "launch %s paused: no sender takes its reminders until --resume\n"
+                       : "launch %s was paused already\n",
+               cli_text(slug));
+    else
+        printf(changed ? "launch %s resumed: the reminders it owes go out now (a running "
+                         "`muster serve` sends them, or `muster launch %s`)\n"
+                       : "launch %s was not paused\n",
+               cli_text(slug), cli_text(slug));
+    return EXIT_OK;
+}
+
+static int launch_test(struct cli *cli, const char *slug, int64_t campaign_id, const char *address)
+{
+    char err[512];
+    struct sender *sender = sender_open(&cli->cfg, cli->store, err, sizeof err);
+    if (!sender)
+        return cli_fail(EXIT_USAGE, "%s", err);
+    int rc = sender_send_test(sender, campaign_id, address, tz_now(), err, sizeof err);
+    sender_close(sender);
+    if (rc != 0)
+        return cli_fail(EXIT_RUNTIME, "test of %s not sent: %s", slug, err);
+    printf("launch %s: a test reminder went to %s (counted nowhere)\n", cli_text(slug),
+           cli_text(address));
+    return EXIT_OK;
+}
+
+/* The campaign's progress, whoever sends: done is sent + failed, of total. */
+static void progress(int tty, const struct launch_state *ls, double rate, int final,
                      const struct sender_counts *c)
 {
+    int64_t done = ls->sent + ls->failed, total = ls->sent + ls->failed + ls->pending;
     if (tty) {
         int width = 30, filled = total ? (int)(width * done / total) : width;
         char bar[64];
@@ -33,13 +107,13 @@ static void progress(int tty, int64_t done, int64_t total, double rate, int fina
         bar[width] = '\0';
         double eta = rate > 0 ? (double)(total - done) / rate : 0;
         printf("\r[%s] %lld/%lld  %.0f/s  ETA %.0fs  failed %lld  deferred %lld ", bar,
-               (long long)done, (long long)total, rate, eta, (long long)c->failed,
+               (long long)done, (long long)total, rate, eta, (long long)ls->failed,
                (long long)c->deferred);
         if (final)
             putchar('\n');
     } else {
         printf("launch: %lld/%lld sent or settled, %.0f/s, failed %lld, deferred %lld\n",
-               (long long)done, (long long)total, rate, (long long)c->failed,
+               (long long)done, (long long)total, rate, (long long)ls->failed,
                (long long)c->deferred);
     }
     fflush(stdout);
@@ -47,18 +121,27 @@ static void progress(int tty, int64_t done, int64_t total, double rate, int fina
 
 int cmd_launch(struct cli *cli, int argc, char **argv)
 {
-    const char *slug = NULL;
-    int dry_run = 0;
+    const char *slug = NULL, *test_to = NULL, *reason = NULL;
+    int dry_run = 0, pause = 0, resume = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--dry-run") == 0)
             dry_run = 1;
+        else if (strcmp(argv[i], "--pause") == 0)
+            pause = 1;
+        else if (strcmp(argv[i], "--resume") == 0)
+            resume = 1;
+        else if (strcmp(argv[i], "--test") == 0 && i + 1 < argc && !test_to)
+            test_to = argv[++i];
+        else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc && !reason)
+            reason = argv[++i];
         else if (!slug && argv[i][0] != '-')
             slug = argv[i];
         else
-            return cli_fail(EXIT_USAGE, "usage: muster launch SLUG [--dry-run]");
+            return cli_fail(EXIT_USAGE, LAUNCH_USAGE);
     }
-    if (!slug)
-        return cli_fail(EXIT_USAGE, "usage: muster launch SLUG [--dry-run]");
+    /* One action at a time; --reason only with --pause. */
+    if (!slug || dry_run + pause + resume + (test_to != NULL) > 1 || (reason && !pause))
+        return cli_fail(EXIT_USAGE, LAUNCH_USAGE);
     struct campaign_row row;
     int rc = store_campaign_get(cli->store, slug, &row);
     if (rc == STORE_NOT_FOUND)
@@ -66,7 +149,15 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
     if (rc != 0)
         return cli_fail(EXIT_RUNTIME, "could not read campaign '%s'", slug);
     int64_t campaign_id = row.id;
+    struct launch_state ls;
+    rc = launches_state(cli->store, &row, tz_now(), &ls);
     campaign_row_release(&row);
+    if (rc != 0)
+        return cli_fail(EXIT_RUNTIME, "could not read the launch of '%s'", slug);
+    if (pause || resume)
+        return launch_pause(cli, slug, campaign_id, pause, reason ? reason : "");
+    if (test_to)
+        return launch_test(cli, slug, campaign_id, test_to);
 
     int64_t owed = 0, pending = 0, ready = 0;
     if (dry_run) {
@@ -74,10 +165,19 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
             store_outbox_pending(cli->store, campaign_id, MAIL_REMINDER, tz_now(), &pending,
                                  &ready) != 0)
             return cli_fail(EXIT_RUNTIME, "could not count the owed reminders");
-        printf("%lld reminders would be sent (%lld new, %lld already queued); nothing changed\n",
-               (long long)(owed + pending), (long long)owed, (long long)pending);
+        printf("%lld reminders would be sent (%lld new, %lld already queued); nothing changed%s\n",
+               (long long)(owed + pending), (long long)owed, (long long)pending,
+               ls.pause.paused_at ? " (the launch is paused)" : "");
         return EXIT_OK;
     }
+    if (ls.pause.paused_at) {
+        say_paused(slug, &ls.pause);
+        return EXIT_RUNTIME;
+    }
+    if (ls.phase == LAUNCH_MISSED)
+        printf("launch %s: its window ended and nothing launched it; sending now, as you "
+               "asked\n",
+               cli_text(slug));
     char err[256];
     struct sender *sender = sender_open(&cli->cfg, cli->store, err, sizeof err);
     if (!sender)
@@ -87,18 +187,18 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
         sender_close(sender);
         return cli_fail(EXIT_RUNTIME, "could not queue the reminders");
     }
-    if (store_outbox_pending(cli->store, campaign_id, MAIL_REMINDER, tz_now(), &pending, &ready) !=
-        0) {
+    if (store_campaign_get_by_id(cli->store, campaign_id, &row) != 0 ||
+        (rc = launches_state(cli->store, &row, tz_now(), &ls), campaign_row_release(&row),
+         rc != 0)) {
         sender_close(sender);
         return cli_fail(EXIT_RUNTIME, "could not count the reminders");
     }
-    int64_t total = pending;
     int tty = isatty(STDOUT_FILENO);
-    printf("launch %s: %lld reminders to send (%lld newly queued)\n", cli_text(slug),
-           (long long)total, (long long)queued);
+    printf("launch %s: %lld reminders to send (%lld newly queued, %lld sent before)\n",
+           cli_text(slug), (long long)ls.pending, (long long)queued, (long long)ls.sent);
     struct sender_counts counts;
     memset(&counts, 0, sizeof counts);
-    int64_t start_ms = tz_now_ms(), last_report = start_ms;
+    int64_t start_ms = tz_now_ms(), last_report = start_ms, sent_at_start = ls.sent;
     int result = EXIT_OK;
     for (;;) {
         size_t claimed = 0;
@@ -108,10 +208,20 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
                                             "to resume");
             break;
         }
-        int64_t done = counts.sent + counts.failed + counts.cancelled;
-        double secs = (double)(tz_now_ms() - start_ms) / 1000.0;
-        if (tz_now_ms() - last_report > (tty ? 200 : 2000)) {
-            progress(tty, done, total, secs > 0 ? (double)counts.sent / secs : 0, 0, &counts);
+        /* Each report counts the campaign's rows: twice a second at most. */
+        int due_report = tz_now_ms() - last_report > (tty ? 500 : 2000);
+        if (due_report || !claimed) {
+            /* The campaign's numbers, whoever sends them (a serve too). */
+            if (store_campaign_get_by_id(cli->store, campaign_id, &row) != 0 ||
+                (rc = launches_state(cli->store, &row, tz_now(), &ls), campaign_row_release(&row),
+                 rc != 0)) {
+                result = cli_fail(EXIT_RUNTIME, "could not count the reminders");
+                break;
+            }
+        }
+        if (due_report) {
+            double secs = (double)(tz_now_ms() - start_ms) / 1000.0;
+            progress(tty, &ls, secs > 0 ? (double)(ls.sent - sent_at_start) / secs : 0, 0, &counts);
             last_report = tz_now_ms();
         }
         if (counts.consecutive_failures >= PAUSE_AFTER_FAILURES) {
@@ -130,28 +240,33 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
         }
         if (claimed)
             continue;
-        if (store_outbox_pending(cli->store, campaign_id, MAIL_REMINDER, tz_now(), &pending,
-                                 &ready) != 0) {
-            result = cli_fail(EXIT_RUNTIME, "could not count the reminders");
+        /* Paused by an organizer meanwhile (here or on another server):
+         * stop; what is owed stays owed. */
+        if (ls.pause.paused_at) {
+            if (tty)
+                putchar('\n');
+            say_paused(slug, &ls.pause);
+            result = EXIT_RUNTIME;
             break;
         }
         /* Done when nothing is left but deferred retries; otherwise another
          * sender (a serve, or a launch that died) holds claims: wait. */
-        if (ready == 0)
+        if (ls.ready == 0)
             break;
         struct timespec ts = {0, 200 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     double secs = (double)(tz_now_ms() - start_ms) / 1000.0;
-    progress(tty, counts.sent + counts.failed + counts.cancelled, total,
-             secs > 0 ? (double)counts.sent / secs : 0, 1, &counts);
-    printf("launch %s: sent %lld, failed %lld, deferred for retry %lld, cancelled %lld in %.1fs\n",
-           cli_text(slug), (long long)counts.sent, (long long)counts.failed,
-           (long long)counts.deferred, (long long)counts.cancelled, secs);
-    if (pending > 0 && result == EXIT_OK)
+    progress(tty, &ls, secs > 0 ? (double)(ls.sent - sent_at_start) / secs : 0, 1, &counts);
+    printf("launch %s: %lld of %lld reminders sent, failed %lld, waiting %lld (by this command: "
+           "sent %lld, failed %lld, deferred for retry %lld, cancelled %lld) in %.1fs\n",
+           cli_text(slug), (long long)ls.sent, (long long)(ls.sent + ls.failed + ls.pending),
+           (long long)ls.failed, (long long)ls.pending, (long long)counts.sent,
+           (long long)counts.failed, (long long)counts.deferred, (long long)counts.cancelled, secs);
+    if (ls.pending > 0 && result == EXIT_OK)
         printf("launch %s: %lld reminders wait for a retry; `muster serve` sends them, or run "
                "launch again\n",
-               cli_text(slug), (long long)pending);
+               cli_text(slug), (long long)ls.pending);
     sender_close(sender);
     return result;
 }

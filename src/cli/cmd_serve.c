@@ -1,7 +1,9 @@
 /*
  * cmd_serve: `muster serve`: the HTTP server, the launch scheduler and the
  * mail sender in one process. The sender thread launches campaigns whose
- * moment has come, then sends whatever the outbox owes, waking at once when
+ * moment has come (and says, at error level, which windows ended unlaunched:
+ * those are not sent late), then sends whatever the outbox owes but the
+ * mail of paused launches (the claim skips them), waking at once when
  * a request queues mail. SIGTERM or SIGINT stops it cleanly: no new
  * connections, in-flight requests and the current batch finish, then exit 0.
  */
@@ -42,9 +44,13 @@ static void *sender_main(void *arg)
     struct sender_counts counts;
     memset(&counts, 0, sizeof counts);
     while (!atomic_load(&app->stopping)) {
-        size_t launched;
+        size_t launched, missed;
         if (launches_run_due(t->store, tz_now(), &launched) != 0)
             log_error("launch.scheduler_failed", "will retry");
+        /* A window that ended unlaunched (no server ran) is said, at error
+         * level, never sent late: `muster launch SLUG` sends it. */
+        if (launches_report_missed(t->store, tz_now(), &missed) != 0)
+            log_error("launch.scheduler_failed", "what=missed will retry");
         size_t claimed = 0;
         do {
             if (sender_run_batch(t->sender, 0, 256, tz_now(), &counts, &claimed) != 0) {

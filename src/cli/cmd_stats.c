@@ -1,6 +1,8 @@
 /*
- * cmd_stats: `muster stats SLUG [--json]`: pledges, confirmations, reminders
- * sent / failed / pending, clicks and reroutes per target.
+ * cmd_stats: `muster stats SLUG [--json]`: the launch's state (scheduled,
+ * due, missed, sending, sent; paused, by whom and why), pledges,
+ * confirmations, reminders sent / failed / pending, clicks and reroutes per
+ * target.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -56,6 +58,18 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
                cli_text(json_string_value(json_object_get(doc, "campaign"))));
         printf("title               %s\n",
                cli_text(json_string_value(json_object_get(doc, "title"))));
+        json_t *launch = json_object_get(doc, "launch");
+        printf("launch              %s%s\n",
+               cli_text(json_string_value(json_object_get(launch, "state"))),
+               json_is_true(json_object_get(launch, "paused")) ? ", PAUSED" : "");
+        if (json_is_true(json_object_get(launch, "paused"))) {
+            printf("paused at           %s\n",
+                   cli_text(json_string_value(json_object_get(launch, "paused_at"))));
+            printf("paused by           %s\n",
+                   cli_text(json_string_value(json_object_get(launch, "paused_by"))));
+            printf("paused because      %s\n",
+                   cli_text(json_string_value(json_object_get(launch, "paused_reason"))));
+        }
         const char *keys[] = {"pledges", "confirmed", "unsubscribed", "clicks", "reroutes"};
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
             printf("%-19s %lld\n", keys[i],

@@ -36,7 +36,10 @@ static const struct command commands[] = {
      "campaign apply FILE [--dry-run] | list | show SLUG\n"
      "                          | grant SLUG EMAIL owner|editor|viewer | revoke SLUG EMAIL"},
     {"target", cmd_target, CMD_STORE, "target close|open SLUG TARGET [--reason TEXT]"},
-    {"launch", cmd_launch, CMD_STORE, "launch SLUG [--dry-run]   send the owed reminders now"},
+    {"launch", cmd_launch, CMD_STORE,
+     "launch SLUG [--dry-run]   send the owed reminders now (also a missed launch)\n"
+     "                          | SLUG --test ADDRESS   the reminder as a test, counting nothing\n"
+     "                          | SLUG --pause [--reason TEXT] | SLUG --resume   for every sender"},
     {"stats", cmd_stats, CMD_STORE, "stats SLUG [--json]"},
     {"export", cmd_export, CMD_STORE, "export SLUG supporters|clicks [--out FILE]"},
     {"import", cmd_import, CMD_STORE, "import SLUG FILE.csv [--strict]"},

@@ -28,6 +28,10 @@ enum token_purpose {
      * change number, so only the link mailed with the newest change works,
      * and the first confirmation link never confirms someone else's words. */
     TOKEN_CONFIRM_CHANGE = 'h',
+    /* The link of a test reminder (`muster launch SLUG --test ADDRESS`): its
+     * key is the campaign's id, its epoch 0; it opens the campaign's action
+     * and counts nothing. */
+    TOKEN_TEST = 't',
 };
 
 /* Must be called once before any token is made (sodium_init included). */

@@ -222,6 +222,7 @@ struct mail_draft {
     struct buf line, calendar, ics; /* the composers' scratch */
     struct mail_message m;          /* the composer sets the attachment and List-Unsubscribe */
     const struct mail_words *words; /* the organizer's subject and body for this kind, or NULL */
+    int test;                       /* a test (compose_test_reminder): /t/ links */
 };
 
 static void words_vars(const struct mail_draft *d, struct template_vars *vars)
@@ -372,7 +373,10 @@ static int compose_welcome(struct mail_draft *d)
 
 static int compose_reminder(struct mail_draft *d)
 {
-    link(&d->url, d->cfg, "/a/", TOKEN_ACTION, d->s, NULL);
+    if (d->test)
+        link(&d->url, d->cfg, "/t/", TOKEN_TEST, d->s, NULL);
+    else
+        link(&d->url, d->cfg, "/a/", TOKEN_ACTION, d->s, NULL);
     const char *lang = d->lang;
     if (words_subject(d, i18n(lang, "It's time: %s")) != 0)
         return -1;
@@ -507,6 +511,11 @@ static void draft_release(struct mail_draft *d)
     buf_release(&d->title);
 }
 
+static int compose(enum mail_kind kind, int64_t variant, const struct campaign *c,
+                   const struct campaign_row *row, const struct supporter *s,
+                   const struct config *cfg, int64_t now, int test, struct buf *out,
+                   struct buf *links);
+
 int compose_mail(enum mail_kind kind, const struct campaign *c, const struct campaign_row *row,
                  const struct supporter *s, const struct config *cfg, int64_t now, struct buf *out,
                  struct buf *links)
@@ -517,6 +526,33 @@ int compose_mail(enum mail_kind kind, const struct campaign *c, const struct cam
 int compose_mail_variant(enum mail_kind kind, int64_t variant, const struct campaign *c,
                          const struct campaign_row *row, const struct supporter *s,
                          const struct config *cfg, int64_t now, struct buf *out, struct buf *links)
+{
+    return compose(kind, variant, c, row, s, cfg, now, 0, out, links);
+}
+
+int compose_test_reminder(const struct campaign *c, const struct campaign_row *row,
+                          const struct config *cfg, const char *address, int64_t now,
+                          struct buf *out, struct buf *links)
+{
+    if (!mail_address_valid(address))
+        return -1;
+    /* Nobody's row: the campaign's id keys the /t/ links, the campaign's
+     * time zone dates the moment, and the greeting has no name. */
+    struct supporter nobody = {.id = 0,
+                               .campaign_id = row->id,
+                               .token_key = row->id,
+                               .epoch = 0,
+                               .email = (char *)address,
+                               .name = "",
+                               .statement = "",
+                               .timezone = c->timezone};
+    return compose(MAIL_REMINDER, 0, c, row, &nobody, cfg, now, 1, out, links);
+}
+
+static int compose(enum mail_kind kind, int64_t variant, const struct campaign *c,
+                   const struct campaign_row *row, const struct supporter *s,
+                   const struct config *cfg, int64_t now, int test, struct buf *out,
+                   struct buf *links)
 {
     const struct mail_kind_ops *ops = mail_kind_lookup(kind);
     if (!ops)
@@ -536,7 +572,8 @@ int compose_mail_variant(enum mail_kind kind, int64_t variant, const struct camp
                            .url = BUF_INIT,
                            .line = BUF_INIT,
                            .calendar = BUF_INIT,
-                           .ics = BUF_INIT};
+                           .ics = BUF_INIT,
+                           .test = test};
     char message_id[160];
     const char *lang = d.lang;
     int rtl = i18n_is_rtl(lang);
@@ -546,9 +583,27 @@ int compose_mail_variant(enum mail_kind kind, int64_t variant, const struct camp
         tz_iso_utc(row->launch_utc, when);
     snprintf(d.when, sizeof d.when, "%s%s%s", rtl ? FSI : "", when, rtl ? PDI : "");
     buf_printf(&d.title, "%s%s%s", rtl ? FSI : "", c->title, rtl ? PDI : "");
-    if (compose_message_id_variant(kind, variant, row->id, s->id, cfg, message_id) != 0)
-        goto fail;
-    link(&d.unsubscribe, cfg, "/u/", TOKEN_UNSUBSCRIBE, s, NULL);
+    if (test) {
+        /* Each test is a message of its own: a client that hides repeats of
+         * a Message-ID would hide the second test. */
+        char nonce[TOKEN_RANDOM_LEN + 1];
+        token_random(nonce);
+        nonce[16] = '\0';
+        snprintf(message_id, sizeof message_id, "test-%s.%lld.%lld.%s@%s", ops->name,
+                 (long long)row->id, (long long)now, nonce, from_domain(cfg));
+        link(&d.unsubscribe, cfg, "/t/", TOKEN_TEST, s, "/u");
+        const char *line = "This is a test of the reminder your supporters get. Its link works "
+                           "as theirs will, but counts nothing.";
+        buf_printf(&d.text, "[TEST] %s\n\n", line);
+        buf_puts(&d.html, "<p><strong>[TEST]</strong> ");
+        escape_html(&d.html, line);
+        buf_puts(&d.html, "</p>\n");
+        buf_puts(&d.subject, "[TEST] ");
+    } else {
+        if (compose_message_id_variant(kind, variant, row->id, s->id, cfg, message_id) != 0)
+            goto fail;
+        link(&d.unsubscribe, cfg, "/u/", TOKEN_UNSUBSCRIBE, s, NULL);
+    }
     if (ops->words > 0)
         d.words = &c->mails[ops->words - 1];
     if (ops->compose(&d) != 0)

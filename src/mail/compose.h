@@ -58,6 +58,15 @@ int compose_mail_variant(enum mail_kind kind, int64_t variant, const struct camp
                          const struct config *cfg, int64_t now, struct buf *out, struct buf *links);
 int compose_message_id_variant(enum mail_kind kind, int64_t variant, int64_t campaign_id,
                                int64_t supporter_id, const struct config *cfg, char out[160]);
+/* A test of the reminder (`muster launch SLUG --test ADDRESS`): the
+ * reminder as a supporter of the campaign gets it (template, language,
+ * headers), to address, with "[TEST] " before its subject, a first line that
+ * says it is a test, a Message-ID of its own (each test is a new message), and
+ * links to /t/ (TOKEN_TEST, the campaign's id as key) that open the action
+ * and count nothing. Returns 0, or -1 (address invalid, out of memory). */
+int compose_test_reminder(const struct campaign *c, const struct campaign_row *row,
+                          const struct config *cfg, const char *address, int64_t now,
+                          struct buf *out, struct buf *links);
 
 /* "<kind>.<campaign>.<supporter>.<mac>@<domain>" without brackets: stable per
  * supporter, campaign and kind, so a repeat carries the same Message-ID.

@@ -14,6 +14,7 @@
 #include "service/cache.h"
 #include "campaign/campaign.h"
 #include "core/config.h"
+#include "core/escape.h"
 #include "core/log.h"
 #include "core/process.h"
 #include "core/tz.h"
@@ -648,6 +649,48 @@ static int next_mail(void *vctx, struct mail_envelope *env, size_t *id)
         return 1;
     }
     return 0;
+}
+
+int sender_send_test(struct sender *s, int64_t campaign_id, const char *address, int64_t now,
+                     char *err, size_t n)
+{
+    if (!mail_address_valid(address)) {
+        snprintf(err, n, "'%s' is not an address muster can send to", address);
+        return -1;
+    }
+    struct campaign_row row = {0};
+    const struct campaign *c;
+    int rc = campaign_cache_get_by_id(s->st, campaign_id, &row, &c);
+    if (rc != 0) {
+        snprintf(err, n, rc == STORE_NOT_FOUND ? "no such campaign" : "the store failed");
+        return -1;
+    }
+    struct buf data = BUF_INIT, links = BUF_INIT;
+    int result = -1;
+    if (compose_test_reminder(c, &row, s->cfg, address, now, &data, &links) != 0) {
+        snprintf(err, n, "the test reminder could not be built");
+        goto out;
+    }
+    struct mail_envelope env = {s->cfg->from, address, data.data, data.len};
+    char reply[256] = "";
+    enum mail_status status = mail_transport_send(s->transport, &env, reply, sizeof reply);
+    if (status == MAIL_SENT) {
+        result = 0;
+        if (mail_transport_is_maildir(s->transport))
+            log_info("mail.written", "kind=test-reminder links=%s", buf_cstr(&links));
+    } else {
+        struct buf clean = BUF_INIT;
+        if (redact_addresses(&clean, reply) != 0)
+            buf_reset(&clean);
+        snprintf(err, n, "the relay did not take the test (%s): %s",
+                 status == MAIL_PERMFAIL ? "refused" : "try again", buf_cstr(&clean));
+        buf_release(&clean);
+    }
+out:
+    buf_release(&data);
+    buf_release(&links);
+    campaign_row_release(&row);
+    return result;
 }
 
 /* Waits until the rate limit allows at least one message; returns how many

@@ -40,6 +40,13 @@ void sender_set_metrics(struct sender *s, struct app_metrics *metrics);
 int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t now,
                      struct sender_counts *counts, size_t *claimed);
 
+/* Sends the campaign's reminder as a test to address now, through the
+ * transport and not the outbox (compose_test_reminder): nothing is queued,
+ * claimed or counted. Returns 0 when the relay took it; else -1 with the
+ * reason (an invalid address, the relay's reply) in err. */
+int sender_send_test(struct sender *s, int64_t campaign_id, const char *address, int64_t now,
+                     char *err, size_t n);
+
 /* Seconds to wait before retry number `attempt` (1-based): 2, 4, 8, ... capped
  * at 300, with up to +50 % jitter. */
 int64_t sender_backoff_seconds(int attempt);

@@ -10,7 +10,8 @@
  * anyone else), and it moves the reporter to the next open target; POST
  * /a/TOKEN/instance remembers the
  * supporter's mastodon instance (CSRF-checked; only a public host name,
- * target_instance_problem).
+ * target_instance_problem). GET /t/TOKEN is a test reminder's link: the same
+ * redirect or page for nobody in particular, counting nothing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "core/escape.h"
 #include "core/i18n.h"
 #include "core/log.h"
+#include "core/token.h"
 #include "core/tz.h"
 #include "http/app.h"
 #include "http/form.h"
@@ -568,4 +570,113 @@ void handle_action_instance(struct http_request *req, struct http_response *resp
 out:
     form_release(&f);
     supporter_release(&s);
+}
+
+/* The link of a test reminder (TOKEN_TEST: the campaign's id, epoch 0), or
+ * NULL with a 404 answered. */
+static int test_link_campaign(struct http_request *req, struct http_response *resp,
+                              struct campaign_row *row, const struct campaign **c)
+{
+    struct token_link link;
+    if (token_link_parse(req->params[0], &link) != 0 || !token_link_check(&link, TOKEN_TEST, 0) ||
+        campaign_cache_get_by_id(req->store, link.key, row, c) != 0) {
+        page_not_found(req, resp);
+        return -1;
+    }
+    return 0;
+}
+
+/* GET /t/TOKEN: a test reminder's link. It goes where a supporter's link
+ * goes (the first open target's prefilled action, or the action page), as
+ * if the moment had come, for nobody in particular: it reads, and writes
+ * nothing (no click, no assignment, no place under a cap). */
+void handle_action_test(struct http_request *req, struct http_response *resp)
+{
+    struct campaign_row row = {0};
+    const struct campaign *c;
+    if (test_link_campaign(req, resp, &row, &c) != 0)
+        return;
+    struct supporter nobody = {
+        .campaign_id = row.id, .name = "", .statement = "", .timezone = c->timezone};
+    struct target_list list = {NULL, 0};
+    if (store_targets(req->store, row.id, &list) != 0) {
+        page_error_in(req, resp, row.language, 503, i18n(row.language, "Try again"),
+                      i18n(row.language, "Your action could not be prepared. Reload the page."));
+        campaign_row_release(&row);
+        return;
+    }
+    const struct target_spec *t = NULL;
+    for (size_t i = 0; i < list.count && !t; i++)
+        if (list.rows[i].open && !list.rows[i].removed)
+            t = campaign_target(c, list.rows[i].key);
+    if (t && c->assignment != ASSIGN_ALL) {
+        struct rendered m;
+        struct template_vars vars;
+        if (render_message(c, &nobody, t->id, &m, &vars) == 0) {
+            struct target_message msg = {buf_cstr(&m.title), buf_cstr(&m.body)};
+            struct buf url = BUF_INIT;
+            int outcome = target_build_action(t, &msg, &vars, NULL, &url);
+            if (outcome == TARGET_REDIRECT) {
+                http_redirect(resp, 302, buf_cstr(&url));
+                buf_release(&url);
+                rendered_release(&m);
+                goto out;
+            }
+            buf_release(&url);
+            rendered_release(&m);
+        }
+    }
+    char csrf[SESSION_CSRF_LEN + 1];
+    session_csrf_token(req, resp, csrf);
+    struct buf *b = &resp->body;
+    const char *lang = row.language;
+    head(b, c, lang, i18n(lang, "Your action"));
+    buf_puts(b, "<h1>");
+    escape_html(b, i18n(lang, "Your action"));
+    buf_puts(b, "</h1>\n<p class=\"notice\" id=\"test-notice\">[TEST] This is the link of a "
+                "test reminder: it shows what supporters will see, and counts nothing.</p>\n");
+    if (c->assignment == ASSIGN_ALL) {
+        int shown = 0;
+        for (size_t i = 0; i < list.count; i++) {
+            const struct target_spec *ti = campaign_target(c, list.rows[i].key);
+            if (!ti || !list.rows[i].open || list.rows[i].removed)
+                continue;
+            char suffix[16];
+            snprintf(suffix, sizeof suffix, "-%d", shown + 1);
+            buf_puts(b, "<div class=\"target\">\n");
+            target_block(b, c, lang, ti, &nobody, req->params[0], suffix, csrf);
+            buf_puts(b, "</div>\n");
+            shown++;
+        }
+        if (!shown)
+            t = NULL;
+    } else if (t) {
+        target_block(b, c, lang, t, &nobody, req->params[0], "", csrf);
+    }
+    if (!t) {
+        buf_puts(b, "<div class=\"notice\" id=\"closed-message\" dir=\"auto\">");
+        page_paragraphs(b, c->closed_message);
+        buf_puts(b, "</div>\n");
+    }
+    buf_puts(b, "</section>\n");
+    page_end_in(b, lang);
+out:
+    target_list_release(&list);
+    campaign_row_release(&row);
+}
+
+/* GET and POST /t/TOKEN/u: a test reminder's unsubscribe link (and its
+ * one-click List-Unsubscribe): nobody to unsubscribe, and it says so. */
+void handle_action_test_unsubscribe(struct http_request *req, struct http_response *resp)
+{
+    struct campaign_row row = {0};
+    const struct campaign *c;
+    if (test_link_campaign(req, resp, &row, &c) != 0)
+        return;
+    struct buf *b = &resp->body;
+    head(b, c, row.language, "[TEST]");
+    buf_puts(b, "<h1>[TEST]</h1>\n<p id=\"test-notice\">This is the unsubscribe link of a test "
+                "reminder: nobody was unsubscribed.</p>\n</section>\n");
+    page_end_in(b, row.language);
+    campaign_row_release(&row);
 }

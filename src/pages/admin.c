@@ -251,6 +251,12 @@ static void flash(struct buf *b, const struct http_request *req)
         msg = "Your changes were saved. Supporters see them at once.";
     else if (strcmp(saved, "unchanged") == 0)
         msg = "Nothing had changed, so nothing was saved.";
+    else if (strcmp(saved, "paused") == 0)
+        msg = "The launch is paused: no sender takes its reminders until you resume it.";
+    else if (strcmp(saved, "resumed") == 0)
+        msg = "The launch is resumed: the reminders it owes go out now.";
+    else if (strcmp(saved, "test-sent") == 0)
+        msg = "The test reminder went to the relay. Look in that inbox.";
     if (msg)
         buf_printf(b, "<p class=\"flash\" role=\"status\">%s</p>\n", msg);
 }
@@ -430,6 +436,7 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
     if (admin_charts_html(b, req->store, &row, c, req->now) != 0)
         buf_puts(b, "<p class=\"muted\">The charts could not be drawn.</p>\n");
     buf_puts(b, "</div>\n");
+    admin_launch_section(b, req, &row, c->timezone, csrf);
 
     buf_puts(b, "<section class=\"card\" id=\"targets\" aria-labelledby=\"targets-h\">\n"
                 "<h2 id=\"targets-h\">Targets</h2>\n<p class=\"muted\">");

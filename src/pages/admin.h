@@ -23,6 +23,10 @@ void handle_admin_home(struct http_request *req, struct http_response *resp);
 void handle_admin_campaign(struct http_request *req, struct http_response *resp);
 void handle_admin_target_close(struct http_request *req, struct http_response *resp);
 void handle_admin_target_open(struct http_request *req, struct http_response *resp);
+/* admin_launch.c: pause, resume, a test of the reminder */
+void handle_admin_launch_pause(struct http_request *req, struct http_response *resp);
+void handle_admin_launch_resume(struct http_request *req, struct http_response *resp);
+void handle_admin_launch_test(struct http_request *req, struct http_response *resp);
 void handle_api_stats(struct http_request *req, struct http_response *resp);
 
 /* admin_form.c: GET /admin/campaigns/new, POST /admin/campaigns,

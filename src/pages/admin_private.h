@@ -37,6 +37,12 @@ void admin_count(struct buf *b, int64_t n);
 /* A time as wall time in tz, e.g. "Saturday, December 5, 2026, 10:00 EST". */
 void admin_when(struct buf *b, int64_t t, const char *tz);
 
+/* ---- admin_launch.c: the launch-day controls ---- */
+/* The campaign page's "Launch day" card: the launch's state, and the pause,
+ * resume and test forms for those who may use them. */
+void admin_launch_section(struct buf *b, struct http_request *req, const struct campaign_row *row,
+                          const char *timezone, const char *csrf);
+
 /* ---- admin_charts.c: the series and the SVG charts ---- */
 
 struct admin_range {

@@ -75,6 +75,8 @@ void handle_calendar(struct http_request *req, struct http_response *resp);
 void handle_action(struct http_request *req, struct http_response *resp);
 void handle_action_report(struct http_request *req, struct http_response *resp);
 void handle_action_instance(struct http_request *req, struct http_response *resp);
+void handle_action_test(struct http_request *req, struct http_response *resp);
+void handle_action_test_unsubscribe(struct http_request *req, struct http_response *resp);
 void handle_unsubscribe_page(struct http_request *req, struct http_response *resp);
 void handle_unsubscribe_post(struct http_request *req, struct http_response *resp);
 void handle_healthz(struct http_request *req, struct http_response *resp);

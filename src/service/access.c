@@ -11,6 +11,7 @@
  *   campaign view       y      y      y       y       404
  *   campaign edit       y      y      y       403     404
  *   target close/open   y      y      y       403     404
+ *   launch control      y      y      y       403     404 (pause, resume, test)
  *   personal data       y      y      403     403     404
  *   grant               y      y      403     403     404
  *
@@ -38,6 +39,7 @@ static const struct {
     [ACCESS_CAMPAIGN_VIEW] = {"campaign.view", 1, {0, 1, 1, 1}},
     [ACCESS_CAMPAIGN_EDIT] = {"campaign.edit", 1, {0, 1, 1, 0}},
     [ACCESS_TARGET_SET] = {"target.set", 1, {0, 1, 1, 0}},
+    [ACCESS_LAUNCH_CONTROL] = {"launch.control", 1, {0, 1, 1, 0}},
     [ACCESS_PERSONAL_DATA] = {"campaign.personal-data", 1, {0, 1, 0, 0}},
     [ACCESS_GRANT] = {"campaign.grant", 1, {0, 1, 0, 0}},
 };

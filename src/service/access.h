@@ -20,6 +20,7 @@ enum access_action {
     ACCESS_CAMPAIGN_VIEW,   /* launch-day view, charts, stats and time series */
     ACCESS_CAMPAIGN_EDIT,   /* the campaign form and saving it */
     ACCESS_TARGET_SET,      /* close and reopen targets */
+    ACCESS_LAUNCH_CONTROL,  /* pause and resume the launch, send a test reminder */
     ACCESS_PERSONAL_DATA,   /* supporters' and clicks' CSV, the import */
     ACCESS_GRANT,           /* give and take roles on the campaign */
     ACCESS_ACTION_COUNT

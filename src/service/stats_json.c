@@ -2,14 +2,16 @@
  * stats_json: builds the stats document (see stats_json.h):
  * {"campaign", "pledges", "confirmed", "unsubscribed",
  *  "reminders": {"sent", "failed", "pending"}, "clicks", "supporters_clicked",
- *  "reroutes", "launched", "launch_at", "targets": [{"id", "kind", "state",
- *  "cap", "assigned", "clicks", "rerouted", "reports", "reason"}]}
+ *  "reroutes", "launched", "launch_at", "launch": {"state", "paused",
+ *  "paused_at", "paused_by", "paused_reason"}, "targets": [{"id", "kind",
+ *  "state", "cap", "assigned", "clicks", "rerouted", "reports", "reason"}]}
  */
 #include "service/stats_json.h"
 
 #include "service/cache.h"
 #include "campaign/campaign.h"
 #include "core/tz.h"
+#include "service/launches.h"
 #include "store/store.h"
 #include "core/banned.h"
 
@@ -22,10 +24,20 @@ int stats_json(struct store *st, const char *slug, json_t **out)
         return rc;
     struct campaign_stats s;
     struct target_list list;
-    if (store_stats(st, row.id, &s) != 0 || store_targets(st, row.id, &list) != 0) {
+    struct campaign_pause pause;
+    if (store_campaign_pause_get(st, row.id, &pause) != 0 || store_stats(st, row.id, &s) != 0 ||
+        store_targets(st, row.id, &list) != 0) {
         campaign_row_release(&row);
         return -1;
     }
+    enum launch_phase phase = launches_phase(&row, tz_now(), s.reminders_pending);
+    char paused_at[21];
+    if (pause.paused_at)
+        tz_iso_utc(pause.paused_at, paused_at);
+    json_t *launch_doc = json_pack("{s:s, s:b, s:o, s:s, s:s}", "state", launches_phase_name(phase),
+                                   "paused", pause.paused_at != 0, "paused_at",
+                                   pause.paused_at ? json_string(paused_at) : json_null(),
+                                   "paused_by", pause.by, "paused_reason", pause.reason);
     const struct target_row *targets = list.rows;
     size_t n = list.count;
     char launch[21];
@@ -46,13 +58,13 @@ int stats_json(struct store *st, const char *slug, json_t **out)
                       (json_int_t)targets[i].reports, "reason", targets[i].reason));
     }
     json_t *doc = json_pack(
-        "{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:o}", "campaign",
-        row.slug, "title", c->title, "launch_at", launch, "launched", row.launched_at != 0,
-        "pledges", (json_int_t)s.pledges, "confirmed", (json_int_t)s.confirmed, "unsubscribed",
-        (json_int_t)s.unsubscribed, "reminders", "sent", (json_int_t)s.reminders_sent, "failed",
-        (json_int_t)s.reminders_failed, "pending", (json_int_t)s.reminders_pending, "clicks",
-        (json_int_t)s.clicks, "supporters_clicked", (json_int_t)s.supporters_clicked, "reroutes",
-        (json_int_t)s.reroutes, "targets", array);
+        "{s:s, s:s, s:s, s:b, s:o, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:I, s:I, s:o}",
+        "campaign", row.slug, "title", c->title, "launch_at", launch, "launched",
+        row.launched_at != 0, "launch", launch_doc, "pledges", (json_int_t)s.pledges, "confirmed",
+        (json_int_t)s.confirmed, "unsubscribed", (json_int_t)s.unsubscribed, "reminders", "sent",
+        (json_int_t)s.reminders_sent, "failed", (json_int_t)s.reminders_failed, "pending",
+        (json_int_t)s.reminders_pending, "clicks", (json_int_t)s.clicks, "supporters_clicked",
+        (json_int_t)s.supporters_clicked, "reroutes", (json_int_t)s.reroutes, "targets", array);
     target_list_release(&list);
     campaign_row_release(&row);
     if (!doc)

@@ -24,6 +24,11 @@
 /* Kinds as SQL literals (the partial unique indexes name a kind). */
 #define PG_MAIL_WELCOME "2"
 #define PG_MAIL_REMINDER "3"
+/* An outbox row a claim may take: not of a paused campaign, unless it is an
+ * answer to the person's own pledge (confirm, welcome). */
+#define PG_OUTBOX_NOT_PAUSED                                                                       \
+    "(outbox.kind IN (1, " PG_MAIL_WELCOME ") OR NOT EXISTS (SELECT 1 FROM campaigns pc WHERE "    \
+    "pc.id = outbox.campaign_id AND pc.paused_at <> 0))"
 _Static_assert(MAIL_WELCOME == 2 && MAIL_REMINDER == 3, "PG_MAIL_* match enum mail_kind");
 
 /* The advisory lock every write transaction takes (pg_begin): writers of
@@ -116,6 +121,10 @@ int pg_campaigns_ahead(struct store *st, int64_t now, int64_t horizon, int64_t *
                        size_t *n);
 int pg_outbox_add_variant(struct store *st, int64_t campaign_id, enum mail_kind kind,
                           int64_t variant, int without_click, int64_t now, int64_t *queued);
+int pg_campaigns_missed(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n);
+int pg_campaign_set_pause(struct store *st, int64_t campaign_id, int paused, const char *by,
+                          const char *reason, int64_t now, int *changed);
+int pg_campaign_pause_get(struct store *st, int64_t campaign_id, struct campaign_pause *out);
 int pg_confirmed_count(struct store *st, int64_t campaign_id, int64_t *count);
 int pg_campaign_count_confirmed(struct store *st, int64_t campaign_id, int64_t delta);
 int pg_targets(struct store *st, int64_t campaign_id, struct target_list *out);

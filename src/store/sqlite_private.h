@@ -22,6 +22,12 @@
 #define SQL_MAIL_WELCOME "2"
 #define SQL_MAIL_REMINDER "3"
 _Static_assert(MAIL_WELCOME == 2 && MAIL_REMINDER == 3, "SQL_MAIL_* match enum mail_kind");
+/* An outbox row a claim may take: not of a paused campaign, unless it is an
+ * answer to the person's own pledge (confirm, welcome). */
+#define OUTBOX_NOT_PAUSED                                                                          \
+    "(outbox.kind IN (1, " SQL_MAIL_WELCOME ") OR NOT EXISTS (SELECT 1 FROM campaigns pc WHERE "   \
+    "pc.id = outbox.campaign_id AND pc.paused_at <> 0))"
+_Static_assert(MAIL_CONFIRM == 1, "OUTBOX_NOT_PAUSED matches enum mail_kind");
 
 struct stmt_slot {
     const char *sql;

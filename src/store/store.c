@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "store/store_backend.h"
 #include "store/store_inspect.h"
 #include "core/banned.h"
@@ -406,6 +407,28 @@ int store_campaigns_ahead(struct store *st, int64_t now, int64_t horizon, int64_
 int store_campaigns_due(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n)
 {
     return st->be->campaigns_due(st, now, ids, max, n);
+}
+
+int store_campaigns_missed(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n)
+{
+    return st->be->campaigns_missed(st, now, ids, max, n);
+}
+
+int store_campaign_set_pause(struct store *st, int64_t campaign_id, int paused, const char *by,
+                             const char *reason, int64_t now, int *changed)
+{
+    /* What store_campaign_pause_get can hand back whole. */
+    if (!by || !reason || strlen(by) >= sizeof((struct campaign_pause *)0)->by ||
+        strlen(reason) >= sizeof((struct campaign_pause *)0)->reason) {
+        log_error("store.error", "op=campaign_set_pause error=\"who or why missing or too long\"");
+        return -1;
+    }
+    return st->be->campaign_set_pause(st, campaign_id, paused, by, reason, now, changed);
+}
+
+int store_campaign_pause_get(struct store *st, int64_t campaign_id, struct campaign_pause *out)
+{
+    return st->be->campaign_pause_get(st, campaign_id, out);
 }
 
 int store_confirmed_count(struct store *st, int64_t campaign_id, int64_t *count)

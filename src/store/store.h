@@ -185,6 +185,23 @@ int store_campaign_mark_launched(struct store *st, int64_t id, int move_to_now, 
 /* Campaigns not launched whose launch moment has come and whose window has
  * not ended at now. */
 int store_campaigns_due(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n);
+/* Campaigns not launched whose window ended at or before now: their
+ * reminders were never queued (a launch that no server ran). */
+int store_campaigns_missed(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n);
+/* A paused launch (docs/CAMPAIGN.md, "Launch day"): while paused_at is not
+ * 0, store_outbox_claim takes none of the campaign's mail but the answers to
+ * a person's own pledge (confirm, welcome). */
+struct campaign_pause {
+    int64_t paused_at; /* 0: not paused */
+    char by[321];      /* who paused it ("" when not said) */
+    char reason[256];  /* why ("" when not said) */
+};
+/* Pauses (paused 1: sets paused_at = now, by and reason, only when not
+ * paused) or resumes (paused 0: clears them, only when paused); *changed
+ * tells whether this call did it. STORE_NOT_FOUND: no such campaign. */
+int store_campaign_set_pause(struct store *st, int64_t campaign_id, int paused, const char *by,
+                             const char *reason, int64_t now, int *changed);
+int store_campaign_pause_get(struct store *st, int64_t campaign_id, struct campaign_pause *out);
 /* The confirmed-pledges counter (one row read); store_campaign_count_confirmed
  * adds delta to it inside a transaction. */
 int store_confirmed_count(struct store *st, int64_t campaign_id, int64_t *count);
@@ -398,7 +415,10 @@ int store_outbox_add_variant(struct store *st, int64_t campaign_id, enum mail_ki
 /* What store_outbox_add_confirmed would add now (once-only kinds, as there). */
 int store_outbox_owed(struct store *st, int64_t campaign_id, enum mail_kind kind, int64_t *owed);
 /* Claims up to max due items for owner (a lease until now + lease_seconds),
- * skipping items leased by others until their lease runs out. */
+ * skipping items leased by others until their lease runs out, and the items
+ * of a paused campaign (store_campaign_set_pause) other than MAIL_CONFIRM and
+ * MAIL_WELCOME: the filter is part of the claim, so every sender on the
+ * database stops at its next claim. */
 int store_outbox_claim(struct store *st, const char *owner, int64_t campaign_id_or_0,
                        int64_t now, int lease_seconds, struct outbox_item *items, size_t max,
                        size_t *n);
@@ -408,7 +428,9 @@ int store_outbox_lease_owners(struct store *st, int64_t now, char (*owners)[300]
                               size_t *n);
 int store_outbox_lease_drop(struct store *st, const char *owner);
 /* Extends owner's lease on an item just before it is sent; *ours is 0 when
- * the item is no longer owner's, and then it must not be sent. */
+ * the item is no longer owner's, and then it must not be sent. An item the
+ * claim would skip now (its campaign paused since) is handed back instead:
+ * its lease and owner cleared, its attempt not counted, *ours 0. */
 int store_outbox_renew(struct store *st, int64_t item_id, const char *owner, int64_t lease_until,
                        int *ours);
 /* Outcomes, each committed before the next message goes out. */

@@ -68,6 +68,10 @@ struct store_backend {
     int (*campaign_steps_done)(struct store *st, int64_t id, int64_t done_at);
     int (*campaigns_ahead)(struct store *st, int64_t now, int64_t horizon, int64_t *ids, size_t max,
                            size_t *n);
+    int (*campaigns_missed)(struct store *st, int64_t now, int64_t *ids, size_t max, size_t *n);
+    int (*campaign_set_pause)(struct store *st, int64_t campaign_id, int paused, const char *by,
+                              const char *reason, int64_t now, int *changed);
+    int (*campaign_pause_get)(struct store *st, int64_t campaign_id, struct campaign_pause *out);
     int (*confirmed_count)(struct store *st, int64_t campaign_id, int64_t *count);
     int (*campaign_count_confirmed)(struct store *st, int64_t campaign_id, int64_t delta);
 

@@ -34,7 +34,10 @@ static const struct store_copy_column campaign_columns[] = {{"id", I},
                                                             {"confirmed_count", I},
                                                             {"language", T},
                                                             {"calendar_sequence", I},
-                                                            {"mail_steps_done", I}};
+                                                            {"mail_steps_done", I},
+                                                            {"paused_at", I},
+                                                            {"paused_by", T},
+                                                            {"paused_reason", T}};
 
 static const struct store_copy_column target_columns[] = {
     {"id", I},       {"campaign_id", I}, {"key", T},     {"position", I}, {"kind", T},

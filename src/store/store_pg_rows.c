@@ -292,6 +292,82 @@ int pg_campaigns_ahead(struct store *base, int64_t now, int64_t horizon, int64_t
     return 0;
 }
 
+int pg_campaigns_missed(struct store *base, int64_t now, int64_t *ids, size_t max, size_t *n)
+{
+    struct pg_store *st = pg_of(base);
+    struct pg_params p = {0};
+    pg_param_i64(&p, now);
+    pg_param_i64(&p, (int64_t)max);
+    PGresult *r = pg_exec(st,
+                          "SELECT id FROM campaigns WHERE launched_at = 0 AND launch_utc + "
+                          "window_minutes * 60 <= $1::bigint ORDER BY id LIMIT $2::bigint",
+                          &p, "campaigns missed");
+    if (!r)
+        return -1;
+    size_t count = 0;
+    for (int i = 0; i < PQntuples(r) && count < max; i++)
+        ids[count++] = pg_i64(r, i, 0);
+    PQclear(r);
+    *n = count;
+    return 0;
+}
+
+int pg_campaign_pause_get(struct store *base, int64_t campaign_id, struct campaign_pause *out)
+{
+    struct pg_store *st = pg_of(base);
+    struct pg_params p = {0};
+    pg_param_i64(&p, campaign_id);
+    PGresult *r = pg_exec(st,
+                          "SELECT paused_at, paused_by, paused_reason FROM campaigns WHERE id = "
+                          "$1::bigint",
+                          &p, "pause read");
+    if (!r)
+        return -1;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return STORE_NOT_FOUND;
+    }
+    out->paused_at = pg_i64(r, 0, 0);
+    snprintf(out->by, sizeof out->by, "%s", pg_text(r, 0, 1));
+    snprintf(out->reason, sizeof out->reason, "%s", pg_text(r, 0, 2));
+    PQclear(r);
+    return 0;
+}
+
+int pg_campaign_set_pause(struct store *base, int64_t campaign_id, int paused, const char *by,
+                          const char *reason, int64_t now, int *changed)
+{
+    struct pg_store *st = pg_of(base);
+    struct pg_params p = {0};
+    pg_param_i64(&p, campaign_id);
+    int64_t n = 0;
+    int rc;
+    if (paused) {
+        pg_param_i64(&p, now > 0 ? now : 1);
+        pg_param_text(&p, by);
+        pg_param_text(&p, reason);
+        rc = pg_run(st,
+                    "UPDATE campaigns SET paused_at = $2::bigint, paused_by = $3::text, "
+                    "paused_reason = $4::text WHERE id = $1::bigint AND paused_at = 0",
+                    &p, "pause", &n);
+    } else {
+        rc = pg_run(st,
+                    "UPDATE campaigns SET paused_at = 0, paused_by = '', paused_reason = '' "
+                    "WHERE id = $1::bigint AND paused_at <> 0",
+                    &p, "resume", &n);
+    }
+    if (rc != 0)
+        return -1;
+    if (n != 1) {
+        struct campaign_pause ignored;
+        rc = pg_campaign_pause_get(base, campaign_id, &ignored);
+        if (rc != 0)
+            return rc;
+    }
+    *changed = n == 1;
+    return 0;
+}
+
 int pg_confirmed_count(struct store *base, int64_t campaign_id, int64_t *count)
 {
     int64_t v =
@@ -1108,7 +1184,8 @@ int pg_outbox_claim(struct store *base, const char *owner, int64_t campaign_id, 
         st,
         "WITH picked AS (SELECT id FROM outbox WHERE state = 'pending' AND next_at <= $1::bigint "
         "AND lease_until <= $1::bigint AND ($4::bigint = 0 OR campaign_id = $4::bigint) "
-        "ORDER BY next_at, id LIMIT $5::bigint FOR UPDATE SKIP LOCKED), "
+        "AND " PG_OUTBOX_NOT_PAUSED " ORDER BY next_at, id LIMIT $5::bigint FOR UPDATE SKIP "
+        "LOCKED), "
         "claimed AS (UPDATE outbox o SET owner = $2::text, lease_until = $3::bigint, "
         "attempts = o.attempts + 1 FROM picked WHERE o.id = picked.id RETURNING o.id, o.kind, "
         "o.supporter_id, o.campaign_id, o.attempts, o.next_at, o.variant) "
@@ -1173,11 +1250,21 @@ int pg_outbox_renew(struct store *base, int64_t item_id, const char *owner, int6
     int64_t n = 0;
     if (pg_run(pg_of(base),
                "UPDATE outbox SET lease_until = $3::bigint WHERE id = $1::bigint AND "
-               "owner = $2::text AND state = 'pending'",
+               "owner = $2::text AND state = 'pending' AND " PG_OUTBOX_NOT_PAUSED,
                &p, "renew", &n) != 0)
         return -1;
     *ours = n == 1;
-    return 0;
+    if (*ours)
+        return 0;
+    /* Not renewed: another's now, or its campaign paused since the claim;
+     * then it goes back, as if never claimed, for the claim after resume. */
+    struct pg_params back = {0};
+    pg_param_i64(&back, item_id);
+    pg_param_text(&back, owner);
+    return pg_run(pg_of(base),
+                  "UPDATE outbox SET owner = NULL, lease_until = 0, attempts = greatest(attempts "
+                  "- 1, 0) WHERE id = $1::bigint AND owner = $2::text AND state = 'pending'",
+                  &back, "hand back", NULL);
 }
 
 static int outbox_finish(struct pg_store *st, const char *sql, int64_t item_id, int64_t at,

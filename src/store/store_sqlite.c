@@ -1547,6 +1547,80 @@ static int sqlite_campaigns_due(struct store *base, int64_t now, int64_t *ids, s
     return 0;
 }
 
+static int sqlite_campaigns_missed(struct store *base, int64_t now, int64_t *ids, size_t max,
+                                   size_t *n)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "SELECT id FROM campaigns WHERE launched_at = 0 AND "
+                                   "launch_utc + window_minutes * 60 <= ?1 ORDER BY id LIMIT ?2");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_int64(s, 2, (int64_t)max);
+    size_t count = 0;
+    int rc;
+    while (count < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        ids[count++] = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (count < max && rc != SQLITE_DONE)
+        return sql_error(st, "campaigns missed");
+    *n = count;
+    return 0;
+}
+
+static int sqlite_campaign_pause_get(struct store *base, int64_t campaign_id,
+                                     struct campaign_pause *out);
+
+static int sqlite_campaign_set_pause(struct store *base, int64_t campaign_id, int paused,
+                                     const char *by, const char *reason, int64_t now, int *changed)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = paused ? sql_stmt(st, "UPDATE campaigns SET paused_at = ?2, paused_by = ?3, "
+                                            "paused_reason = ?4 WHERE id = ?1 AND paused_at = 0")
+                             : sql_stmt(st, "UPDATE campaigns SET paused_at = 0, paused_by = '', "
+                                            "paused_reason = '' WHERE id = ?1 AND paused_at <> 0");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, campaign_id);
+    if (paused) {
+        sqlite3_bind_int64(s, 2, now > 0 ? now : 1);
+        sql_bind_text(s, 3, by);
+        sql_bind_text(s, 4, reason);
+    }
+    if (sql_step_done(st, s, "pause") != 0)
+        return -1;
+    int did = sqlite3_changes(st->db) == 1;
+    if (!did) {
+        struct campaign_pause ignored;
+        int rc = sqlite_campaign_pause_get(base, campaign_id, &ignored);
+        if (rc != 0)
+            return rc;
+    }
+    *changed = did;
+    return 0;
+}
+
+static int sqlite_campaign_pause_get(struct store *base, int64_t campaign_id,
+                                     struct campaign_pause *out)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s =
+        sql_stmt(st, "SELECT paused_at, paused_by, paused_reason FROM campaigns WHERE id = ?1");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, campaign_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        out->paused_at = sqlite3_column_int64(s, 0);
+        snprintf(out->by, sizeof out->by, "%s", (const char *)sqlite3_column_text(s, 1));
+        snprintf(out->reason, sizeof out->reason, "%s", (const char *)sqlite3_column_text(s, 2));
+    }
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? STORE_NOT_FOUND : sql_error(st, "pause read");
+}
+
 static int sqlite_outbox_lease_owners(struct store *base, int64_t now, char (*owners)[300],
                                       size_t max, size_t *n)
 {
@@ -1589,7 +1663,8 @@ static int sqlite_outbox_claim(struct store *base, const char *owner, int64_t ca
     sqlite3_stmt *s =
         sql_stmt(st, "SELECT id, kind, supporter_id, campaign_id, attempts, variant FROM outbox "
                      "WHERE state = 'pending' AND next_at <= ?1 AND lease_until <= ?1 "
-                     "AND (?2 = 0 OR campaign_id = ?2) ORDER BY next_at, id LIMIT ?3");
+                     "AND (?2 = 0 OR campaign_id = ?2) AND " OUTBOX_NOT_PAUSED
+                     " ORDER BY next_at, id LIMIT ?3");
     if (!s)
         goto fail;
     sqlite3_bind_int64(s, 1, now);
@@ -1643,7 +1718,7 @@ static int sqlite_outbox_renew(struct store *base, int64_t item_id, const char *
 {
     struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "UPDATE outbox SET lease_until = ?3 WHERE id = ?1 AND "
-                                   "owner = ?2 AND state = 'pending'");
+                                   "owner = ?2 AND state = 'pending' AND " OUTBOX_NOT_PAUSED);
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, item_id);
@@ -1652,7 +1727,17 @@ static int sqlite_outbox_renew(struct store *base, int64_t item_id, const char *
     if (sql_step_done(st, s, "renew") != 0)
         return -1;
     *ours = sqlite3_changes(st->db) == 1;
-    return 0;
+    if (*ours)
+        return 0;
+    /* Not renewed: another's now, or its campaign paused since the claim;
+     * then it goes back, as if never claimed, for the claim after resume. */
+    s = sql_stmt(st, "UPDATE outbox SET owner = NULL, lease_until = 0, attempts = max(attempts "
+                     "- 1, 0) WHERE id = ?1 AND owner = ?2 AND state = 'pending'");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, item_id);
+    sql_bind_text(s, 2, owner);
+    return sql_step_done(st, s, "hand back");
 }
 
 static int sqlite_outbox_sent(struct store *base, int64_t item_id, const char *owner, int64_t now)
@@ -1993,6 +2078,9 @@ const struct store_backend store_backend_sqlite = {
     .campaign_moved = sqlite_campaign_moved,
     .campaign_steps_done = sqlite_campaign_steps_done,
     .campaigns_ahead = sqlite_campaigns_ahead,
+    .campaigns_missed = sqlite_campaigns_missed,
+    .campaign_set_pause = sqlite_campaign_set_pause,
+    .campaign_pause_get = sqlite_campaign_pause_get,
     .confirmed_count = sqlite_confirmed_count,
     .campaign_count_confirmed = sqlite_campaign_count_confirmed,
     .targets = sqlite_targets,

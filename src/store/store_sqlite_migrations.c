@@ -180,16 +180,23 @@ static const char *const migration_steps[] = {
     /* 10: the campaign's language (a BCP 47 tag, core/i18n.h), a plain column
      * so pages that have no parsed campaign at hand can still speak it */
     "ALTER TABLE campaigns ADD COLUMN language TEXT NOT NULL DEFAULT 'en';",
-    /* 11, 12: numbered in other branches; an absent step changes nothing */
+    /* 11: another branch's step (numbers are assigned per branch so that
+     * merges do not collide); the merge puts it here */
+    "SELECT 1;",
+    /* 12: a launch paused by an organizer (store_campaign_set_pause): when,
+     * by whom and why; a claim skips the campaign's launch mail meanwhile */
+    "ALTER TABLE campaigns ADD COLUMN paused_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE campaigns ADD COLUMN paused_by TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE campaigns ADD COLUMN paused_reason TEXT NOT NULL DEFAULT '';",
     /* 13: the calendar file's SEQUENCE (a moved moment), the latest scheduled
      * mail step queued (earlier reminders, the follow-up), and a variant per
      * outbox row so that each notice, earlier reminder and follow-up is owed
      * once per supporter */
-    [13 - 1] = "ALTER TABLE campaigns ADD COLUMN calendar_sequence INTEGER NOT NULL DEFAULT 0;"
-               "ALTER TABLE campaigns ADD COLUMN mail_steps_done INTEGER NOT NULL DEFAULT 0;"
-               "ALTER TABLE outbox ADD COLUMN variant INTEGER NOT NULL DEFAULT 0;"
-               "CREATE UNIQUE INDEX outbox_once_per_variant ON "
-               "outbox(campaign_id, supporter_id, kind, variant) WHERE kind IN (4, 5, 6);",
+    "ALTER TABLE campaigns ADD COLUMN calendar_sequence INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE campaigns ADD COLUMN mail_steps_done INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE outbox ADD COLUMN variant INTEGER NOT NULL DEFAULT 0;"
+    "CREATE UNIQUE INDEX outbox_once_per_variant ON "
+    "outbox(campaign_id, supporter_id, kind, variant) WHERE kind IN (4, 5, 6);",
 };
 
 const char *const *sqlite_migrations(int *count)

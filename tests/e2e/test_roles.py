@@ -68,6 +68,15 @@ EXPECTED = {
     ("POST", "/admin/campaigns/:slug/import"):
         {"anonymous": LOGIN, "admin": OK, "owner": OK, "editor": 403, "viewer": 403,
          "stranger": 404},
+    ("POST", "/admin/campaigns/:slug/launch/pause"):
+        {"anonymous": LOGIN, "admin": OK, "owner": OK, "editor": OK, "viewer": 403,
+         "stranger": 404},
+    ("POST", "/admin/campaigns/:slug/launch/resume"):
+        {"anonymous": LOGIN, "admin": OK, "owner": OK, "editor": OK, "viewer": 403,
+         "stranger": 404},
+    ("POST", "/admin/campaigns/:slug/launch/test"):
+        {"anonymous": LOGIN, "admin": OK, "owner": OK, "editor": OK, "viewer": 403,
+         "stranger": 404},
     ("POST", "/admin/campaigns/:slug/targets/:target/close"):
         {"anonymous": LOGIN, "admin": OK, "owner": OK, "editor": OK, "viewer": 403,
          "stranger": 404},

@@ -956,6 +956,105 @@ static void campaigns_due_gives_at_most_max(void **state)
     assert_true((ids[0] == f->cid && ids[1] == other) || (ids[0] == other && ids[1] == f->cid));
 }
 
+static void campaigns_missed_lists_unlaunched_campaigns_whose_window_ended(void **state)
+{
+    struct fx *f = *state;
+    int64_t ids[4];
+    size_t n = 999;
+    int64_t end = f->launch + WINDOW_SECONDS;
+    assert_int_equal(store_campaigns_missed(f->st, end - 1, ids, 4, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_campaigns_missed(f->st, end, ids, 4, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], f->cid);
+    int64_t other = add_campaign(f, "other-day");
+    assert_int_equal(store_campaigns_missed(f->st, end, ids, 1, &n), 0);
+    assert_int_equal(n, 1);
+    int marked;
+    assert_int_equal(store_campaign_mark_launched(f->st, f->cid, 0, f->launch, &marked), 0);
+    assert_int_equal(store_campaigns_missed(f->st, end, ids, 4, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], other);
+}
+
+static void campaign_pause_is_set_once_read_back_and_cleared_by_resume(void **state)
+{
+    struct fx *f = *state;
+    struct campaign_pause p;
+    assert_int_equal(store_campaign_pause_get(f->st, f->cid, &p), 0);
+    assert_int_equal(p.paused_at, 0);
+    int changed = -1;
+    assert_int_equal(
+        store_campaign_set_pause(f->st, f->cid, 1, "organizer:1", "why not", T0 + 5, &changed), 0);
+    assert_int_equal(changed, 1);
+    assert_int_equal(store_campaign_set_pause(f->st, f->cid, 1, "other", "again", T0 + 9, &changed),
+                     0);
+    assert_int_equal(changed, 0); /* the first pause stays */
+    assert_int_equal(store_campaign_pause_get(f->st, f->cid, &p), 0);
+    assert_int_equal(p.paused_at, T0 + 5);
+    assert_string_equal(p.by, "organizer:1");
+    assert_string_equal(p.reason, "why not");
+    assert_int_equal(store_campaign_set_pause(f->st, f->cid, 0, "", "", T0 + 10, &changed), 0);
+    assert_int_equal(changed, 1);
+    assert_int_equal(store_campaign_set_pause(f->st, f->cid, 0, "", "", T0 + 11, &changed), 0);
+    assert_int_equal(changed, 0);
+    assert_int_equal(store_campaign_pause_get(f->st, f->cid, &p), 0);
+    assert_int_equal(p.paused_at, 0);
+    assert_string_equal(p.by, "");
+    assert_string_equal(p.reason, "");
+    assert_int_equal(store_campaign_pause_get(f->st, f->cid + 1000, &p), STORE_NOT_FOUND);
+    assert_int_equal(store_campaign_set_pause(f->st, f->cid + 1000, 1, "", "", T0, &changed),
+                     STORE_NOT_FOUND);
+}
+
+static void outbox_claim_skips_the_launch_mail_of_a_paused_campaign_until_resumed(void **state)
+{
+    struct fx *f = *state;
+    int64_t other = add_campaign(f, "other-day");
+    int64_t a = import(f->st, f->cid, "a@example.org", T0);
+    int64_t b = import(f->st, other, "b@example.org", T0);
+    int64_t c = pledge(f->st, f->cid, "c@example.org", T0);
+    assert_int_equal(store_outbox_add(f->st, MAIL_REMINDER, f->cid, a, T0), 0);
+    assert_int_equal(store_outbox_add(f->st, MAIL_REMINDER, other, b, T0), 0);
+    assert_int_equal(store_outbox_add(f->st, MAIL_CONFIRM, f->cid, c, T0), 0);
+    int changed;
+    assert_int_equal(store_campaign_set_pause(f->st, f->cid, 1, "", "", T0, &changed), 0);
+    struct outbox_item items[4];
+    /* the other campaign's reminder and this one's confirmation, not its reminder */
+    assert_int_equal(claim(f->st, "A", 0, T0 + 1, 60, items, 4), 2);
+    for (size_t i = 0; i < 2; i++)
+        assert_true(items[i].supporter_id == b || items[i].supporter_id == c);
+    assert_int_equal(claim(f->st, "A", f->cid, T0 + 100, 60, items, 4), 1);
+    assert_int_equal(items[0].supporter_id, c); /* its lease ran out: claimed again */
+    assert_int_equal(store_outbox_sent(f->st, items[0].id, "A", T0 + 100), 0);
+    assert_int_equal(claim(f->st, "A", f->cid, T0 + 200, 60, items, 4), 0);
+    int64_t ready;
+    assert_int_equal(pending_of(f->st, f->cid, MAIL_REMINDER, T0 + 200, &ready), 1);
+    assert_int_equal(store_campaign_set_pause(f->st, f->cid, 0, "", "", T0, &changed), 0);
+    assert_int_equal(claim(f->st, "A", f->cid, T0 + 200, 60, items, 4), 1);
+    assert_int_equal(items[0].supporter_id, a);
+    assert_int_equal(items[0].attempts, 1);
+}
+
+static void outbox_renew_hands_back_an_item_whose_campaign_was_paused(void **state)
+{
+    struct fx *f = *state;
+    int64_t s = import(f->st, f->cid, "a@example.org", T0);
+    assert_int_equal(store_outbox_add(f->st, MAIL_REMINDER, f->cid, s, T0), 0);
+    struct outbox_item items[4];
+    assert_int_equal(claim(f->st, "A", 0, T0, 900, items, 4), 1);
+    int64_t id = items[0].id;
+    int changed, ours = -1;
+    assert_int_equal(store_campaign_set_pause(f->st, f->cid, 1, "", "", T0 + 1, &changed), 0);
+    assert_int_equal(store_outbox_renew(f->st, id, "A", T0 + 901, &ours), 0);
+    assert_int_equal(ours, 0);
+    assert_int_equal(store_campaign_set_pause(f->st, f->cid, 0, "", "", T0 + 2, &changed), 0);
+    /* back at once (not after its 900 s lease), its attempt not counted */
+    assert_int_equal(claim(f->st, "B", 0, T0 + 3, 60, items, 4), 1);
+    assert_int_equal(items[0].id, id);
+    assert_int_equal(items[0].attempts, 1);
+}
+
 static void confirmed_count_adds_every_delta(void **state)
 {
     struct fx *f = *state;
@@ -3464,6 +3563,10 @@ static const struct conformance_case cases[] = {
     CASE(campaign_mark_launched_with_move_to_now_moves_the_moment_once),
     CASE(campaigns_due_lists_unlaunched_campaigns_within_their_launch_window),
     CASE(campaigns_due_gives_at_most_max),
+    CASE(campaigns_missed_lists_unlaunched_campaigns_whose_window_ended),
+    CASE(campaign_pause_is_set_once_read_back_and_cleared_by_resume),
+    CASE(outbox_claim_skips_the_launch_mail_of_a_paused_campaign_until_resumed),
+    CASE(outbox_renew_hands_back_an_item_whose_campaign_was_paused),
     CASE(confirmed_count_adds_every_delta),
     /* targets */
     CASE(targets_lists_every_target_in_file_order_with_fresh_counters),
