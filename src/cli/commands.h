@@ -36,6 +36,7 @@ int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_supporter(struct cli *cli, int argc, char **argv);
 int cmd_organizer(struct cli *cli, int argc, char **argv);
 int cmd_routes(struct cli *cli, int argc, char **argv);
+int cmd_bounce(struct cli *cli, int argc, char **argv);
 
 /* Stored or typed text made safe to print for a person (escape_terminal:
  * control, C1 and bidi characters and invalid UTF-8 become visible escapes).
