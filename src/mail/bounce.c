@@ -64,10 +64,56 @@ static GByteArray *object_bytes(GMimeObject *obj)
     return bytes;
 }
 
+/* HTML as lines of text: tags dropped (<br>, <p>, <div>, <tr> and <li>
+ * end a line; a tag holding '@' and no space is an address in angle
+ * brackets, kept), the common entities decoded. Appends to out. */
+static void html_to_text(const guint8 *h, size_t len, GByteArray *out)
+{
+    static const struct {
+        const char *name;
+        char c;
+    } entities[] = {{"&nbsp;", ' '}, {"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'},
+                    {"&#64;", '@'}};
+    for (size_t i = 0; i < len && out->len < TEXT_MAX;) {
+        if (h[i] == '<') {
+            const guint8 *close = memchr(h + i, '>', len - i);
+            if (!close)
+                break;
+            size_t tl = (size_t)(close - (h + i)) + 1;
+            const char *t = (const char *)h + i;
+            if (memchr(t, '@', tl) && !memchr(t, ' ', tl)) {
+                g_byte_array_append(out, h + i, (guint)tl);
+            } else if (tl > 2 && (strncasecmp(t, "<br", 3) == 0 || strncasecmp(t, "<p", 2) == 0 ||
+                                  strncasecmp(t, "</p", 3) == 0 || strncasecmp(t, "<div", 4) == 0 ||
+                                  strncasecmp(t, "<tr", 3) == 0 || strncasecmp(t, "<li", 3) == 0)) {
+                g_byte_array_append(out, (const guint8 *)"\n", 1);
+            }
+            i += tl;
+            continue;
+        }
+        if (h[i] == '&') {
+            size_t k;
+            for (k = 0; k < sizeof entities / sizeof entities[0]; k++) {
+                size_t el = strlen(entities[k].name);
+                if (len - i >= el && strncasecmp((const char *)h + i, entities[k].name, el) == 0) {
+                    g_byte_array_append(out, (const guint8 *)&entities[k].c, 1);
+                    i += el;
+                    break;
+                }
+            }
+            if (k < sizeof entities / sizeof entities[0])
+                continue;
+        }
+        g_byte_array_append(out, h + i, 1);
+        i++;
+    }
+}
+
 struct walk {
     struct bounce_report *out;
     GByteArray *text;      /* the first text/plain part outside a returned message */
     GByteArray *more_text; /* the other text/plain parts */
+    GByteArray *html;      /* text/html parts as text, when there is no text/plain */
     int has_dsn, has_arf, arf_found;
     GMimeObject *returned; /* the returned message or its headers, for ARF */
 };
@@ -108,6 +154,14 @@ static void walk_object(GMimeObject *obj, struct walk *w, int depth)
         if (!w->returned)
             w->returned = obj;
         return; /* the returned message: its addresses are not findings */
+    }
+    if (ct && g_mime_content_type_is_type(ct, "text", "html")) {
+        GByteArray *b = part_bytes(obj);
+        if (b) {
+            html_to_text(b->data, b->len, w->html);
+            g_byte_array_unref(b);
+        }
+        return;
     }
     if (ct && g_mime_content_type_is_type(ct, "text", "plain")) {
         GByteArray *b = part_bytes(obj);
@@ -182,11 +236,10 @@ static int looks_like_bounce(GMimeMessage *msg)
     return 0;
 }
 
-int bounce_parse(const char *data, size_t len, const char *return_path_base,
-                 struct bounce_report *out, char *err, size_t err_len)
+static int parse_at(const char *data, size_t len, const char *return_path_base,
+                    struct bounce_report *out, char *err, size_t err_len, int depth)
 {
     memset(out, 0, sizeof *out);
-    pthread_once(&gmime_once, gmime_start);
     if (return_path_base)
         out->has_return_path = verp_find(return_path_base, data, len, &out->return_path_outbox_id,
                                          &out->return_path_supporter_id);
@@ -207,7 +260,7 @@ int bounce_parse(const char *data, size_t len, const char *return_path_base,
         return -1;
     }
     out->looks_like_bounce = looks_like_bounce(msg);
-    struct walk w = {.out = out, .more_text = g_byte_array_new()};
+    struct walk w = {.out = out, .more_text = g_byte_array_new(), .html = g_byte_array_new()};
     walk_object(g_mime_message_get_mime_part(msg), &w, 0);
     if (w.has_arf) {
         out->format = BOUNCE_FORMAT_ARF;
@@ -253,7 +306,10 @@ int bounce_parse(const char *data, size_t len, const char *return_path_base,
     } else if (w.has_dsn) {
         out->format = BOUNCE_FORMAT_DSN;
     }
-    if (out->n == 0 && !w.has_dsn && !w.has_arf && out->looks_like_bounce) {
+    /* A delivery-status part that names no recipient at all (some MTAs send
+     * only the per-message fields): the text says who. */
+    if (out->n == 0 && !w.has_arf && out->recipients_reported == 0 &&
+        (out->looks_like_bounce || w.has_dsn)) {
         char exclude[EXCLUDE_MAX + 1];
         size_t used = 0;
         exclude[0] = '\0';
@@ -265,12 +321,44 @@ int bounce_parse(const char *data, size_t len, const char *return_path_base,
             bounce_read_text((const char *)w.text->data, w.text->len, exclude, out);
         if (out->n == 0 && w.more_text->len)
             bounce_read_text((const char *)w.more_text->data, w.more_text->len, exclude, out);
+        if (out->n == 0 && w.html->len)
+            bounce_read_text((const char *)w.html->data, w.html->len, exclude, out);
         if (out->n > 0)
             out->format = BOUNCE_FORMAT_TEXT;
+    }
+    /* A bounce forwarded as an attachment (a relay wrapped the report in a
+     * message of its own): the attached report, once. */
+    if (out->n == 0 && out->recipients_reported == 0 && w.returned && depth == 0 &&
+        GMIME_IS_MESSAGE_PART(w.returned)) {
+        GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(w.returned));
+        if (inner && looks_like_bounce(inner)) {
+            GMimeStream *mem = g_mime_stream_mem_new();
+            g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, mem);
+            GByteArray *held = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+            struct bounce_report inner_rep;
+            char inner_err[64];
+            if (parse_at(held->data ? (const char *)held->data : "", held->len, NULL, &inner_rep,
+                         inner_err, sizeof inner_err, depth + 1) == 0 &&
+                inner_rep.n > 0) {
+                out->format = inner_rep.format;
+                out->n = inner_rep.n;
+                out->recipients_reported = inner_rep.recipients_reported;
+                memcpy(out->found, inner_rep.found, sizeof out->found);
+            }
+            g_object_unref(mem);
+        }
     }
     if (w.text)
         g_byte_array_unref(w.text);
     g_byte_array_unref(w.more_text);
+    g_byte_array_unref(w.html);
     g_object_unref(msg);
     return 0;
+}
+
+int bounce_parse(const char *data, size_t len, const char *return_path_base,
+                 struct bounce_report *out, char *err, size_t err_len)
+{
+    pthread_once(&gmime_once, gmime_start);
+    return parse_at(data, len, return_path_base, out, err, err_len, 0);
 }

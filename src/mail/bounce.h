@@ -26,6 +26,7 @@ struct bounce_report {
     enum bounce_format format;
     size_t n; /* findings (failed, delayed or complained-about recipients) */
     struct bounce_finding found[BOUNCE_FINDINGS_MAX];
+    size_t recipients_reported; /* DSN recipient blocks, whatever their action */
     int looks_like_bounce;  /* from a mailer daemon, or a bounce's subject */
     int has_return_path;    /* a valid VERP token of return_path_base was found */
     int64_t return_path_outbox_id;

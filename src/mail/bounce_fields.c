@@ -187,6 +187,7 @@ static void dsn_flush(struct dsn_block *b, struct bounce_report *out)
 {
     const char *addr = b->original[0] ? b->original : b->final;
     if (addr[0]) {
+        out->recipients_reported++;
         int kind = -1;
         if (strncasecmp(b->action, "fail", 4) == 0 || strncasecmp(b->action, "error", 5) == 0)
             kind = BOUNCE_PERMANENT;
@@ -266,6 +267,9 @@ static int is_copy_marker(const char *lower)
         "------ original message", "----- original message", "-- original message",
         "message header follows", "text of the original message",
         "original message was received"};
+    /* "did not receive a copy of your message:" lists the failed ones */
+    if (strstr(lower, "receive a copy") || strstr(lower, "following"))
+        return 0;
     for (size_t i = 0; i < sizeof markers / sizeof markers[0]; i++)
         if (strstr(lower, markers[i]))
             return 1;
@@ -307,7 +311,8 @@ static const char *const failure_words[] = {
     "5.2.",          "5.7.",           "account",        "not listed",   "error",
     "inactive",      "expired",        "deactivated",    "does not have", "no longer",
     "address",       "delivery",       "denied",         "permanent",    "blocked",
-    "could not",     "deliver to",     "delivered to",   "not a valid"};
+    "could not",     "deliver to",     "delivered to",   "not a valid",  "died",
+    "did not reach", "not receive",    "wasn't able",    "was not able", "non-delivery"};
 
 static const char *const temporary_words[] = {
     "will continue to", "will keep trying", "will retry",      "will be retried",
@@ -377,9 +382,10 @@ void bounce_read_text(const char *text, size_t len, const char *exclude, struct 
         lower[c] = '\0';
         const char *trimmed = line + strspn(line, " \t>");
         int failure = has_any(lower, failure_words, sizeof failure_words / sizeof *failure_words);
+        int blank = strspn(lower, " \t") == c;
         if (failure)
             window = 6;
-        else if (window > 0)
+        else if (window > 0 && !blank)
             window--;
         if (!(failure || window > 0) || is_header_line(trimmed))
             continue;
@@ -390,6 +396,16 @@ void bounce_read_text(const char *text, size_t len, const char *exclude, struct 
             while (*b && is_domain_char((unsigned char)*b))
                 b++;
             /* "mailto:", "smtp;" and quotes are not part of the address. */
+            /* quotes, "SMTP=" (Exchange's X.400 form) and the like */
+            while (a < at && (*a == '\'' || *a == '`' || *a == '='))
+                a++;
+            static const char *const prefixes[] = {"smtp=", "rfc822="};
+            for (size_t k = 0; k < 2; k++)
+                if ((size_t)(at - a) > strlen(prefixes[k]) &&
+                    strncasecmp(a, prefixes[k], strlen(prefixes[k])) == 0)
+                    a += strlen(prefixes[k]);
+            while (b > at + 1 && (b[-1] == '.' || b[-1] == '-'))
+                b--;
             size_t alen = (size_t)(b - a);
             char addr[BOUNCE_ADDRESS_MAX];
             if (alen >= sizeof addr)
