@@ -57,10 +57,19 @@ static enum outcome bounce_one(struct cli *cli, const struct bounce_opts *o, con
         return OUTCOME_NOT_BOUNCE;
     }
     if (rep.n == 0) {
-        if (rep.format == BOUNCE_FORMAT_DSN || rep.format == BOUNCE_FORMAT_ARF) {
-            fprintf(stderr, "muster: bounce: %s: a %s report that names no failed recipient: nothing to do\n",
-                    cli_text(where), rep.format == BOUNCE_FORMAT_DSN ? "delivery status" : "feedback");
+        if (rep.format == BOUNCE_FORMAT_DSN && rep.recipients_reported > 0) {
+            fprintf(stderr,
+                    "muster: bounce: %s: a delivery status report that names no failed or delayed "
+                    "recipient: nothing to do\n",
+                    cli_text(where));
             return OUTCOME_PROCESSED;
+        }
+        if (rep.format == BOUNCE_FORMAT_ARF) {
+            fprintf(stderr,
+                    "muster: bounce: %s: unattributed: a complaint that names no recipient and "
+                    "carries no valid return path; kept for a person\n",
+                    cli_text(where));
+            return OUTCOME_UNATTRIBUTED;
         }
         if (rep.looks_like_bounce || rep.has_return_path) {
             fprintf(stderr,
@@ -90,9 +99,10 @@ static enum outcome bounce_one(struct cli *cli, const struct bounce_opts *o, con
         return OUTCOME_STORE_FAILED;
     }
     if (n == 0) {
-        fprintf(stderr,
-                "muster: bounce: %s: its return path names a supporter erased since: nothing to do\n",
-                cli_text(where));
+        fprintf(
+            stderr,
+            "muster: bounce: %s: its return path names a supporter erased since: nothing to do\n",
+            cli_text(where));
         return OUTCOME_PROCESSED;
     }
     int64_t now = tz_now();
@@ -102,7 +112,8 @@ static enum outcome bounce_one(struct cli *cli, const struct bounce_opts *o, con
             result = attr[i].kind == BOUNCE_TEMPORARY ? "would-count" : "would-suppress";
         } else {
             (void)now;
-            fprintf(stderr, "muster: bounce: recording needs the suppression list (not merged yet)\n");
+            fprintf(stderr,
+                    "muster: bounce: recording needs the suppression list (not merged yet)\n");
             return OUTCOME_STORE_FAILED;
         }
         printf("%s %s %s campaign=%lld by=%s reason: %s\n", bounce_kind_name(attr[i].kind),
@@ -151,8 +162,10 @@ static int bounce_maildir(struct cli *cli, const struct bounce_opts *o, const ch
     char processed[4096], kept[4096];
     if (!o->dry_run && (maildir_folder(dir, "Processed", processed, sizeof processed) != 0 ||
                         maildir_folder(dir, "Unattributed", kept, sizeof kept) != 0))
-        return cli_fail(EXIT_RUNTIME, "bounce: cannot make the folders .Processed and "
-                                      ".Unattributed in %s: %s", dir, strerror(errno));
+        return cli_fail(EXIT_RUNTIME,
+                        "bounce: cannot make the folders .Processed and "
+                        ".Unattributed in %s: %s",
+                        dir, strerror(errno));
     long counts[4] = {0, 0, 0, 0};
     const char *subs[] = {"new", "cur"};
     for (size_t s = 0; s < 2; s++) {

@@ -72,8 +72,8 @@ static void html_to_text(const guint8 *h, size_t len, GByteArray *out)
     static const struct {
         const char *name;
         char c;
-    } entities[] = {{"&nbsp;", ' '}, {"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'},
-                    {"&#64;", '@'}};
+    } entities[] = {{"&nbsp;", ' '}, {"&lt;", '<'},   {"&gt;", '>'},
+                    {"&amp;", '&'},  {"&quot;", '"'}, {"&#64;", '@'}};
     for (size_t i = 0; i < len && out->len < TEXT_MAX;) {
         if (h[i] == '<') {
             const guint8 *close = memchr(h + i, '>', len - i);
@@ -219,17 +219,18 @@ static int looks_like_bounce(GMimeMessage *msg)
     if (rp && strstr(rp, "<>"))
         return 1;
     const char *from = g_mime_object_get_header(obj, "From");
-    static const char *const daemons[] = {"mailer-daemon", "postmaster", "mail delivery",
-                                          "mail administrator", "mailadmin", "mail-daemon",
-                                          "mdaemon", "mail system", "smtp"};
+    static const char *const daemons[] = {
+        "mailer-daemon", "postmaster",  "mail delivery", "mail administrator",
+        "mailadmin",     "mail-daemon", "mdaemon",       "mail system",
+        "smtp"};
     for (size_t i = 0; from && i < sizeof daemons / sizeof daemons[0]; i++)
         if (strcasestr(from, daemons[i]))
             return 1;
     const char *subject = g_mime_message_get_subject(msg);
-    static const char *const words[] = {"deliver", "returned", "failure", "failed", "undeliver",
-                                        "bounce", "not delivered", "error", "unknown",
-                                        "nondeliver", "non-deliver", "warning", "delay",
-                                        "abuse", "complaint", "report"};
+    static const char *const words[] = {"deliver",   "returned",   "failure",       "failed",
+                                        "undeliver", "bounce",     "not delivered", "error",
+                                        "unknown",   "nondeliver", "non-deliver",   "warning",
+                                        "delay",     "abuse",      "complaint",     "report"};
     for (size_t i = 0; subject && i < sizeof words / sizeof words[0]; i++)
         if (strcasestr(subject, words[i]))
             return 1;
@@ -303,6 +304,14 @@ static int parse_at(const char *data, size_t len, const char *return_path_base,
             if (parsed)
                 g_object_unref(parsed);
         }
+        /* Feedback loops often redact the recipient: the return path in
+         * the returned message still names it. */
+        if (out->n == 0 && out->has_return_path) {
+            struct bounce_finding *f = &out->found[out->n++];
+            memset(f, 0, sizeof *f);
+            f->kind = BOUNCE_COMPLAINT;
+            snprintf(f->reason, sizeof f->reason, "feedback report (recipient redacted)");
+        }
     } else if (w.has_dsn) {
         out->format = BOUNCE_FORMAT_DSN;
     }
@@ -313,8 +322,8 @@ static int parse_at(const char *data, size_t len, const char *return_path_base,
         char exclude[EXCLUDE_MAX + 1];
         size_t used = 0;
         exclude[0] = '\0';
-        const char *const names[] = {"From", "To", "Cc", "Reply-To", "Sender", "Errors-To",
-                                     "Return-Path", "Delivered-To", "X-Original-To"};
+        const char *const names[] = {"From",   "To",        "Cc",         "Reply-To",
+                                     "Sender", "Errors-To", "Return-Path"};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
             exclude_header(top, names[i], exclude, &used);
         if (w.text)

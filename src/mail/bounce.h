@@ -16,19 +16,22 @@
 #include "service/bounces.h"
 
 enum bounce_format {
-    BOUNCE_FORMAT_NONE,  /* nothing that reports a delivery */
-    BOUNCE_FORMAT_DSN,   /* RFC 3464 delivery status notification */
-    BOUNCE_FORMAT_ARF,   /* RFC 5965 feedback report (a complaint) */
-    BOUNCE_FORMAT_TEXT,  /* a non-standard bounce, read from its text */
+    BOUNCE_FORMAT_NONE, /* nothing that reports a delivery */
+    BOUNCE_FORMAT_DSN,  /* RFC 3464 delivery status notification */
+    BOUNCE_FORMAT_ARF,  /* RFC 5965 feedback report (a complaint) */
+    BOUNCE_FORMAT_TEXT, /* a non-standard bounce, read from its text */
 };
 
 struct bounce_report {
     enum bounce_format format;
-    size_t n; /* findings (failed, delayed or complained-about recipients) */
+    /* findings (failed, delayed or complained-about recipients); an ARF
+     * report whose recipient is redacted but whose return path is valid has
+     * one complaint with an empty address (the return path names it) */
+    size_t n;
     struct bounce_finding found[BOUNCE_FINDINGS_MAX];
     size_t recipients_reported; /* DSN recipient blocks, whatever their action */
-    int looks_like_bounce;  /* from a mailer daemon, or a bounce's subject */
-    int has_return_path;    /* a valid VERP token of return_path_base was found */
+    int looks_like_bounce;      /* from a mailer daemon, or a bounce's subject */
+    int has_return_path;        /* a valid VERP token of return_path_base was found */
     int64_t return_path_outbox_id;
     int64_t return_path_supporter_id;
 };

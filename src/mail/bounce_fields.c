@@ -74,7 +74,7 @@ static int address_plausible(const char *a, size_t len)
 static int local_is_daemon(const char *a)
 {
     static const char *const daemons[] = {"mailer-daemon@", "postmaster@", "mail-daemon@",
-                                          "mailerdaemon@", "daemon@", "mdaemon@"};
+                                          "mailerdaemon@",  "daemon@",     "mdaemon@"};
     for (size_t i = 0; i < sizeof daemons / sizeof daemons[0]; i++)
         if (strncasecmp(a, daemons[i], strlen(daemons[i])) == 0)
             return 1;
@@ -121,7 +121,14 @@ static int next_logical_line(const char *text, size_t len, size_t *pos, char *li
             l--;
         if (!first && (l == 0 || (start[0] != ' ' && start[0] != '\t')))
             break; /* the next field or a blank line: not ours */
-        for (size_t i = 0; i < l && j + 1 < LINE_MAX_BYTES; i++)
+        size_t from = 0;
+        if (!first) { /* a folded line: its leading blanks become one space */
+            while (from < l && (start[from] == ' ' || start[from] == '\t'))
+                from++;
+            if (j + 1 < LINE_MAX_BYTES && j > 0 && line[j - 1] != ' ')
+                line[j++] = ' ';
+        }
+        for (size_t i = from; i < l && j + 1 < LINE_MAX_BYTES; i++)
             line[j++] = start[i];
         *pos += raw + (nl ? 1 : 0);
         if (first && l == 0)
@@ -260,13 +267,17 @@ size_t bounce_read_arf(const char *text, size_t len, struct bounce_report *out)
 static int is_copy_marker(const char *lower)
 {
     static const char *const markers[] = {
-        "original message follows", "original message below", "copy of the message",
-        "copy of your message", "copy of the original message", "below this line is",
-        "returned message follows", "unsent message below", "header of the original",
-        "headers of the original", "original message header", "original headers",
-        "------ original message", "----- original message", "-- original message",
-        "message header follows", "text of the original message",
-        "original message was received"};
+        "original message follows",     "original message below",
+        "copy of the message",          "copy of your message",
+        "copy of the original message", "below this line is",
+        "returned message follows",     "unsent message below",
+        "header of the original",       "headers of the original",
+        "original message header",      "original headers",
+        "------ original message",      "----- original message",
+        "-- original message",          "message header follows",
+        "text of the original message", "original message was received",
+        "start of returned message",    "source mail attached",
+        "original message as received", "old message:"};
     /* "did not receive a copy of your message:" lists the failed ones */
     if (strstr(lower, "receive a copy") || strstr(lower, "following"))
         return 0;
@@ -279,11 +290,11 @@ static int is_copy_marker(const char *lower)
 /* A quoted header of the returned message: its addresses are no findings. */
 static int is_header_line(const char *line)
 {
-    static const char *const names[] = {"Received:", "Return-Path:", "From:", "Reply-To:",
-                                        "Sender:", "Message-ID:", "Message-Id:", "Date:",
-                                        "Subject:", "To:", "Cc:", "In-Reply-To:",
-                                        "References:", "X-", "List-", "Errors-To:",
-                                        "Delivered-To:", "Reporting-MTA:", "Arrival-Date:"};
+    static const char *const names[] = {
+        "Received:",   "Return-Path:",  "From:",          "Reply-To:",    "Sender:",
+        "Message-ID:", "Message-Id:",   "Date:",          "Subject:",     "To:",
+        "Cc:",         "In-Reply-To:",  "References:",    "X-",           "List-",
+        "Errors-To:",  "Delivered-To:", "Reporting-MTA:", "Arrival-Date:"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strncasecmp(line, names[i], strlen(names[i])) == 0)
             return 1;
@@ -302,27 +313,76 @@ static int has_any(const char *lower, const char *const *words, size_t n)
     return 0;
 }
 
-static const char *const failure_words[] = {
-    "unknown",       "not exist",      "no such",        "invalid",      "fail",
-    "undeliver",     "not deliver",    "unable to deliver", "couldn't be delivered",
-    "not be delivered", "reject",      "refused",        "user",         "mailbox",
-    "recipient",     "not found",      "disabled",       "quota",        "bad destination",
-    "550",           "551",            "553",            "554",          "5.1.",
-    "5.2.",          "5.7.",           "account",        "not listed",   "error",
-    "inactive",      "expired",        "deactivated",    "does not have", "no longer",
-    "address",       "delivery",       "denied",         "permanent",    "blocked",
-    "could not",     "deliver to",     "delivered to",   "not a valid",  "died",
-    "did not reach", "not receive",    "wasn't able",    "was not able", "non-delivery"};
+static const char *const failure_words[] = {"unknown",
+                                            "not exist",
+                                            "no such",
+                                            "invalid",
+                                            "fail",
+                                            "undeliver",
+                                            "not deliver",
+                                            "unable to deliver",
+                                            "couldn't be delivered",
+                                            "not be delivered",
+                                            "reject",
+                                            "refused",
+                                            "user",
+                                            "mailbox",
+                                            "recipient",
+                                            "not found",
+                                            "disabled",
+                                            "quota",
+                                            "bad destination",
+                                            "550",
+                                            "551",
+                                            "553",
+                                            "554",
+                                            "5.1.",
+                                            "5.2.",
+                                            "5.7.",
+                                            "account",
+                                            "not listed",
+                                            "error",
+                                            "inactive",
+                                            "expired",
+                                            "deactivated",
+                                            "does not have",
+                                            "no longer",
+                                            "address",
+                                            "delivery",
+                                            "denied",
+                                            "permanent",
+                                            "blocked",
+                                            "could not",
+                                            "deliver to",
+                                            "delivered to",
+                                            "not a valid",
+                                            "died",
+                                            "did not reach",
+                                            "not receive",
+                                            "wasn't able",
+                                            "was not able",
+                                            "non-delivery"};
 
-static const char *const temporary_words[] = {
-    "will continue to", "will keep trying", "will retry",      "will be retried",
-    "will try again",   "still trying",     "not yet been delivered", "has been delayed",
-    "delivery delayed", "is delayed",       "warning: message", "temporarily",
-    "temporary failure", "delivery attempts will continue", "delay notification",
-    "has not been delivered yet", "retrying"};
+static const char *const temporary_words[] = {"will continue to",
+                                              "will keep trying",
+                                              "will retry",
+                                              "will be retried",
+                                              "will try again",
+                                              "still trying",
+                                              "not yet been delivered",
+                                              "has been delayed",
+                                              "delivery delayed",
+                                              "is delayed",
+                                              "warning: message",
+                                              "temporarily",
+                                              "temporary failure",
+                                              "delivery attempts will continue",
+                                              "delay notification",
+                                              "has not been delivered yet",
+                                              "retrying"};
 
-static const char *const permanent_words[] = {"permanent", "given up", "giving up",
-                                              "fatal error", "have been permanently"};
+static const char *const permanent_words[] = {"permanent", "given up", "giving up", "fatal error",
+                                              "have been permanently"};
 
 void bounce_read_text(const char *text, size_t len, const char *exclude, struct bounce_report *out)
 {
@@ -338,7 +398,9 @@ void bounce_read_text(const char *text, size_t len, const char *exclude, struct 
         for (size_t i = 0; i < c; i++)
             lower[i] = (char)tolower((unsigned char)start[i]);
         lower[c] = '\0';
-        if (seen_text && is_copy_marker(lower)) {
+        const char *quoted = lower + strspn(lower, " \t>");
+        if (seen_text && (is_copy_marker(lower) || strncmp(quoted, "received: from", 14) == 0 ||
+                          strncmp(quoted, "return-path:", 12) == 0)) {
             region = pos;
             break;
         }
@@ -358,8 +420,10 @@ void bounce_read_text(const char *text, size_t len, const char *exclude, struct 
         for (size_t i = 0; i < c; i++)
             lower[i] = (char)tolower((unsigned char)start[i]);
         lower[c] = '\0';
-        temporary |= has_any(lower, temporary_words, sizeof temporary_words / sizeof *temporary_words);
-        permanent |= has_any(lower, permanent_words, sizeof permanent_words / sizeof *permanent_words);
+        temporary |=
+            has_any(lower, temporary_words, sizeof temporary_words / sizeof *temporary_words);
+        permanent |=
+            has_any(lower, permanent_words, sizeof permanent_words / sizeof *permanent_words);
         pos += l + (nl ? 1 : 0);
     }
     if (temporary && !permanent)

@@ -56,8 +56,8 @@ struct pending_mail {
     struct buf links; /* the links (for the maildir log), NUL, the recipient */
     size_t to_offset;
     char return_path[VERP_ADDRESS_MAX]; /* with MUSTER_BOUNCE_ADDRESS: its VERP address */
-    int ours;           /* its lease was confirmed ours at the last renewal */
-    int64_t renewed_ms; /* when that renewal was decided; 0: never */
+    int ours;                           /* its lease was confirmed ours at the last renewal */
+    int64_t renewed_ms;                 /* when that renewal was decided; 0: never */
 };
 
 /* An outcome waiting for the next flush, which comes as soon as the round's

@@ -31,8 +31,8 @@ int verp_address(const char *base, int64_t outbox_id, int64_t supporter_id, char
         return -1;
     char mac[VERP_MAC_HEX + 1];
     verp_mac(outbox_id, supporter_id, mac);
-    int len = snprintf(out, n, "%.*s+%lld-%lld-%s%s", (int)(at - base), base,
-                       (long long)outbox_id, (long long)supporter_id, mac, at);
+    int len = snprintf(out, n, "%.*s+%lld-%lld-%s%s", (int)(at - base), base, (long long)outbox_id,
+                       (long long)supporter_id, mac, at);
     return len < 0 || (size_t)len >= n ? -1 : 0;
 }
 

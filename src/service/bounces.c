@@ -31,8 +31,7 @@ static int kind_strength(enum bounce_kind kind)
 }
 
 int bounces_attribute(struct store *st, const struct bounce_finding *found, size_t nfound,
-                      int64_t return_path_supporter_id, struct bounce_attribution *out,
-                      size_t *n)
+                      int64_t return_path_supporter_id, struct bounce_attribution *out, size_t *n)
 {
     *n = 0;
     if (nfound > BOUNCE_FINDINGS_MAX)
@@ -65,6 +64,8 @@ int bounces_attribute(struct store *st, const struct bounce_finding *found, size
         return 0;
     }
     for (size_t i = 0; i < nfound; i++) {
+        if (!found[i].address[0])
+            continue; /* only a return path could say who */
         struct bounce_attribution *a = &out[*n];
         memset(a, 0, sizeof *a);
         snprintf(a->address, sizeof a->address, "%s", found[i].address);

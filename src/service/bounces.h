@@ -47,8 +47,7 @@ struct bounce_attribution {
  * one attribution per finding, campaign unknown. *n gets how many (at most
  * BOUNCE_FINDINGS_MAX). Returns 0, or -1 on a store error (logged). */
 int bounces_attribute(struct store *st, const struct bounce_finding *found, size_t nfound,
-                      int64_t return_path_supporter_id, struct bounce_attribution *out,
-                      size_t *n);
+                      int64_t return_path_supporter_id, struct bounce_attribution *out, size_t *n);
 
 /* The kind's name as printed and logged: "permanent", "temporary", "complaint". */
 const char *bounce_kind_name(enum bounce_kind kind);
