@@ -163,8 +163,10 @@ int cli_main(int argc, char **argv)
     struct cli cli;
     memset(&cli, 0, sizeof cli);
     char err[512];
-    if (config_load(&cli.cfg, err, sizeof err) != 0)
+    if (config_load(&cli.cfg, err, sizeof err) != 0) {
+        config_release(&cli.cfg); /* what was allocated before the invalid value */
         return cli_fail(EXIT_USAGE, "%s", err);
+    }
     if (cmd->flags & CMD_STORE) {
         if (store_location_check(cli.cfg.db, err, sizeof err) != 0) {
             config_release(&cli.cfg);
