@@ -111,10 +111,13 @@ static enum outcome bounce_one(struct cli *cli, const struct bounce_opts *o, con
         if (o->dry_run) {
             result = attr[i].kind == BOUNCE_TEMPORARY ? "would-count" : "would-suppress";
         } else {
-            (void)now;
-            fprintf(stderr,
-                    "muster: bounce: recording needs the suppression list (not merged yet)\n");
-            return OUTCOME_STORE_FAILED;
+            int suppressed = 0;
+            int rc = bounces_record(cli->store, &attr[i], now, &suppressed);
+            if (rc < 0) {
+                fprintf(stderr, "muster: bounce: %s: the store failed\n", cli_text(where));
+                return OUTCOME_STORE_FAILED;
+            }
+            result = rc == 1 ? "not-an-address" : suppressed ? "suppressed" : "counted";
         }
         printf("%s %s %s campaign=%lld by=%s reason: %s\n", bounce_kind_name(attr[i].kind),
                cli_text(attr[i].address), result, (long long)attr[i].campaign_id,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "service/suppression.h"
 #include "store/store.h"
 
 #include "core/banned.h"
@@ -73,5 +74,24 @@ int bounces_attribute(struct store *st, const struct bounce_finding *found, size
         snprintf(a->reason, sizeof a->reason, "%s", found[i].reason);
         (*n)++;
     }
+    return 0;
+}
+
+int bounces_record(struct store *st, const struct bounce_attribution *a, int64_t now,
+                   int *suppressed)
+{
+    char normalized[SUPPRESSION_ADDRESS_MAX + 1];
+    *suppressed = 0;
+    if (suppression_normalize(a->address, normalized) != 0)
+        return 1;
+    enum suppression_report_kind kind = a->kind == BOUNCE_COMPLAINT ? SUPPRESSION_REPORT_COMPLAINT
+                                        : a->kind == BOUNCE_TEMPORARY
+                                            ? SUPPRESSION_REPORT_TEMPORARY
+                                            : SUPPRESSION_REPORT_PERMANENT;
+    if (suppression_report(st, normalized, kind, a->reason, a->campaign_id, now, suppressed) != 0)
+        return -1;
+    log_info("bounce.recorded", "kind=%s campaign=%lld supporter=%lld by=%s suppressed=%d",
+             bounce_kind_name(a->kind), (long long)a->campaign_id, (long long)a->supporter_id,
+             a->via_return_path ? "return-path" : "report", *suppressed);
     return 0;
 }

@@ -49,6 +49,14 @@ struct bounce_attribution {
 int bounces_attribute(struct store *st, const struct bounce_finding *found, size_t nfound,
                       int64_t return_path_supporter_id, struct bounce_attribution *out, size_t *n);
 
+/* Records one attribution on the suppression list (suppression_report: a
+ * permanent failure or a complaint suppresses, a temporary failure is
+ * counted). *suppressed says whether the address is suppressed after it.
+ * 0; 1 when the address is not one the list takes (nothing recorded); -1 on
+ * a store error (logged). */
+int bounces_record(struct store *st, const struct bounce_attribution *a, int64_t now,
+                   int *suppressed);
+
 /* The kind's name as printed and logged: "permanent", "temporary", "complaint". */
 const char *bounce_kind_name(enum bounce_kind kind);
 
