@@ -126,7 +126,7 @@ def test_every_flufl_bounce_suppresses_exactly_the_expected_permanent_failures(m
     for address, entry in listed_now.items():
         assert entry["kind"] == ("bounce" if address in expected_list else "temporary"), entry
         assert entry["campaign_id"] == 0  # no return path: the campaign is unknown
-    assert len(expected_list) >= 60
+    assert len(expected_list) >= 50  # 55 distinct addresses when this was written
 
 
 def test_rfc3464_examples(make_muster):
