@@ -305,3 +305,183 @@ def test_a_store_failure_is_a_temporary_failure_for_the_pipe(make_muster, tmp_pa
     code, out, err = m.cli("bounce", input=(DATA / "rfc3464_multi.eml").read_text(),
                            env={"MUSTER_DB": str(tmp_path / "no" / "such" / "dir" / "x.db")})
     assert code == 75, (code, err)
+
+
+# --------------------------------------------------------------------------- a real Postfix
+
+POSTFIX_MASTER = Path("/usr/lib/postfix/sbin/master")
+POSTFIX_SERVICES = """\
+{smtp_port} inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+muster-bounce unix -    n       n       -       -       pipe
+  flags=Rq user=nobody argv=/usr/bin/env MUSTER_DB={db} MUSTER_BOUNCE_ADDRESS={bounce_address} ASAN_OPTIONS=detect_leaks=0 {muster} bounce
+"""
+
+
+class RejectReminders:
+    """dead.example's server: takes the confirmation and the welcome mail (so
+    the supporter can confirm) and refuses every other message after its
+    DATA with 550 5.1.1: Postfix accepted it from muster, and must bounce it."""
+
+    def __init__(self):
+        self.accepted = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email as email_lib
+        msg = email_lib.message_from_bytes(envelope.content)
+        text = "\n".join(part.get_payload(decode=True).decode("utf-8", "replace")
+                         for part in msg.walk() if not part.is_multipart())
+        if not re.search(r"/a/[A-Za-z0-9_-]{10,}", text):  # not a reminder
+            self.accepted.append(text)
+            return "250 2.0.0 OK"
+        return "550 5.1.1 <zed@dead.example>: Recipient address rejected: User unknown"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not POSTFIX_MASTER.exists(),
+                    reason="a private Postfix needs root and Debian's postfix (make deps-test)")
+def test_a_reminder_bounced_by_a_real_postfix_suppresses_its_address(make_muster, smtp, tmp_path):
+    """muster -> Postfix on loopback (its own main.cf/master.cf) -> dead.example's
+    server refuses the reminder -> Postfix bounces it to the message's return
+    path -> its pipe transport runs `muster bounce` -> the address is suppressed."""
+    import shutil
+    import subprocess
+    import tempfile
+    import time
+
+    from aiosmtpd.controller import Controller
+
+    from conftest import free_port, wait_until
+
+    m = make_muster(start=False)
+    if not m.db_path.startswith("/"):
+        pytest.skip("the pipe reaches the database as a file (SQLite)")
+    # Postfix's queue wants root-owned directories it can reach: its own tree.
+    root = Path(tempfile.mkdtemp(prefix="muster-postfix-"))
+    root.chmod(0o755)
+    conf, queue, data = root / "conf", root / "queue", root / "data"
+    for d in (conf, queue, data):
+        d.mkdir()
+        d.chmod(0o755)
+    for d in ("active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming",
+              "private", "saved", "trace"):
+        (queue / d).mkdir(mode=0o700)
+        shutil.chown(queue / d, "postfix")
+    (queue / "pid").mkdir(mode=0o755)
+    for d, mode in (("public", 0o710), ("maildrop", 0o730)):
+        (queue / d).mkdir()
+        (queue / d).chmod(mode)
+        shutil.chown(queue / d, "postfix", "postdrop")
+    shutil.chown(data, "postfix")
+    data.chmod(0o700)
+    # The pipe runs as nobody: the database and the binary must be theirs to use.
+    from conftest import MUSTER_BIN
+    binary = root / "muster"
+    shutil.copy(MUSTER_BIN, binary)
+    binary.chmod(0o755)
+    p = Path(m.db_path)
+    for parent in [p.parent, *p.parent.parents]:
+        if str(parent) in ("/", "/tmp"):
+            break
+        parent.chmod(parent.stat().st_mode | 0o711)
+    p.parent.chmod(0o777)
+    for f in p.parent.glob(p.name + "*"):
+        f.chmod(0o666)
+
+    rejecter = RejectReminders()
+    rej = Controller(rejecter, hostname="127.0.0.1", port=free_port())
+    rej.start()
+    smtp_port = free_port()
+    sink_host, sink_port = smtp.url.split("://")[1].rsplit(":", 1)
+    (conf / "transport").write_text(
+        f"{BOUNCE_ADDRESS} muster-bounce:\n"
+        f"dead.example smtp:[127.0.0.1]:{rej.port}\n"
+        f"example.net smtp:[{sink_host}]:{sink_port}\n")
+    (conf / "main.cf").write_text(f"""\
+compatibility_level = 3.6
+queue_directory = {queue}
+data_directory = {data}
+meta_directory = /etc/postfix
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+shlib_directory = no
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+myhostname = relay.muster.test
+mydomain = muster.test
+myorigin = muster.test
+mydestination = example.org
+mynetworks = 127.0.0.0/8
+recipient_delimiter = +
+transport_maps = texthash:{conf}/transport
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+maillog_file = /dev/stdout
+smtputf8_enable = no
+smtp_tls_security_level = none
+""")
+    (conf / "master.cf").write_text(POSTFIX_SERVICES.format(
+        smtp_port=f"127.0.0.1:{smtp_port}", db=m.db_path, bounce_address=BOUNCE_ADDRESS,
+        muster=binary))
+    log = open(root / "maillog", "w")
+    master = subprocess.Popen([str(POSTFIX_MASTER), "-c", str(conf), "-d"], stdout=log,
+                              stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: "daemon started" in (root / "maillog").read_text(), timeout=10,
+                   what="Postfix's master to start")
+        m.env["MUSTER_SMTP"] = f"smtp://127.0.0.1:{smtp_port}"
+        m.env["MUSTER_BOUNCE_ADDRESS"] = BOUNCE_ADDRESS
+        m.start()
+        # zed confirms (dead.example's server takes that much), ann is fine.
+        m.confirm_supporter("ann@example.net")
+        r = m.pledge("zed@dead.example")
+        assert r.status == 202, r
+        wait_until(lambda: rejecter.accepted, timeout=15, what="zed's confirmation mail")
+        url = re.search(r"https?://[^\s\"<>]+/confirm/[A-Za-z0-9_-]+", rejecter.accepted[0])[0]
+        r = m.post(url.split(m.base_url, 1)[1])
+        assert r.status == 200, r
+        wait_until(lambda: len(rejecter.accepted) >= 2, timeout=15, what="zed's welcome mail")
+        assert suppressions(m) == {}
+        m.launch()
+        smtp.wait_one("ann@example.net", "reminder")
+        wait_until(lambda: "zed@dead.example" in suppressions(m), timeout=30,
+                   what="the bounce to pass through Postfix and muster bounce")
+        entry = suppressions(m)["zed@dead.example"]
+        zed = m.inspect("supporter", "zed@dead.example")
+        assert (entry["kind"], entry["campaign_id"]) == ("bounce", zed["campaign_id"])
+        assert "5.1.1" in entry["reason"]
+        assert list(suppressions(m)) == ["zed@dead.example"]
+        maillog = (root / "maillog").read_text()
+        assert re.search(r"to=<bounces\+\d+-\d+-[0-9a-f]{20}@example\.org>, relay=muster-bounce,"
+                         r".*status=sent", maillog), maillog[-3000:]
+    finally:
+        master.terminate()
+        try:
+            master.wait(10)
+        except subprocess.TimeoutExpired:
+            master.kill()
+        log.close()
+        rej.stop()
+        print((root / "maillog").read_text()[-4000:])
+        shutil.rmtree(root, ignore_errors=True)
