@@ -2,7 +2,7 @@
 # other targets run it first (a quick dpkg-query when nothing is missing).
 
 CC      ?= cc
-PKGS    := libmicrohttpd sqlite3 libpq libcurl libsodium nettle jansson libcrypto
+PKGS    := libmicrohttpd sqlite3 libpq libcurl libsodium nettle jansson libcrypto gmime-3.0
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -Werror=unused-result -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

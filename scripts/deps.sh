@@ -8,8 +8,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 what=${1:-all}
-build="gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libsodium-dev nettle-dev libjansson-dev libssl-dev tzdata sqlite3 ca-certificates"
-test="systemd libcmocka-dev gettext postgresql python3-aiosmtpd python3-dkim python3-pytest postfix clang libclang-rt-14-dev chromium nginx-light openssl python3-icalendar"
+build="gcc make pkg-config libmicrohttpd-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libsodium-dev nettle-dev libjansson-dev libssl-dev tzdata sqlite3 ca-certificates libgmime-3.0-dev"
+test="systemd libcmocka-dev gettext postgresql python3-aiosmtpd python3-dkim python3-pytest postfix clang libclang-rt-14-dev chromium nginx-light openssl python3-icalendar python3-flufl.bounce"
 bench="wrk nginx-light postfix"
 case "$what" in
 build) want="$build" ;;

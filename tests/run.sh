@@ -174,7 +174,7 @@ if want e2e; then
 fi
 
 if want fuzz; then
-    # 60 s per target; 9 targets: 9 minutes of fuzzing in all.
+    # 60 s per target (fuzz/fuzz_*.c).
     secs=${MUSTER_FUZZ_SECONDS:-60}
     if make -s fuzz >/dev/null; then
         # The targets by their sources: build/fuzz also holds crash artifacts.

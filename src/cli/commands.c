@@ -19,7 +19,9 @@
 #include "store/store.h"
 #include "core/banned.h"
 
-enum { CMD_STORE = 1 };
+/* CMD_TEMPFAIL: a store that cannot be opened exits 75 (EX_TEMPFAIL), not 1,
+ * so that a mail server piping a message to the command keeps it and retries. */
+enum { CMD_STORE = 1, CMD_TEMPFAIL = 2 };
 
 struct command {
     const char *name;
@@ -53,6 +55,9 @@ static const struct command commands[] = {
     {"migrate", cmd_migrate, 0,
      "migrate --to LOCATION     copy every row of MUSTER_DB into an empty database\n"
      "                          (postgresql://..., libpq key=value); docs/DEPLOYMENT.md"},
+    {"bounce", cmd_bounce, CMD_STORE | CMD_TEMPFAIL,
+     "bounce [--dry-run] [--require-token] [--maildir DIR]\n"
+     "                          read bounces and complaints (stdin, or a Maildir's messages)"},
     {"routes", cmd_routes, 0, "routes                    print the HTTP route table"},
     {"dkim-record", cmd_dkim_record, 0,
      "dkim-record               print the DNS TXT record of MUSTER_DKIM_KEY"},
@@ -108,6 +113,9 @@ static void usage(FILE *out)
           "  MUSTER_SMTP               smtp://host:port or smtps://user:pass@host (unset: Maildir)\n"
           "  MUSTER_MAILDIR            the Maildir without MUSTER_SMTP (./mail)\n"
           "  MUSTER_FROM               the sender address (muster@localhost)\n"
+          "  MUSTER_BOUNCE_ADDRESS     local@domain: each message's envelope sender is\n"
+          "                            local+TOKEN@domain, read back by `muster bounce` (unset:\n"
+          "                            MUSTER_FROM)\n"
           "  MUSTER_PLEDGE_LIMIT       pledges per client IP per hour, 0: no limit (60)\n"
           "  MUSTER_TRUSTED_PROXIES    addresses whose X-Forwarded-For is believed (none)\n"
           "  MUSTER_MAX_CONNECTIONS_PER_IP  connections one address may hold, 0: no limit (128)\n"
@@ -169,23 +177,26 @@ int cli_main(int argc, char **argv)
     struct cli cli;
     memset(&cli, 0, sizeof cli);
     char err[512];
-    if (config_load(&cli.cfg, err, sizeof err) != 0)
+    if (config_load(&cli.cfg, err, sizeof err) != 0) {
+        config_release(&cli.cfg); /* what was allocated before the invalid value */
         return cli_fail(EXIT_USAGE, "%s", err);
+    }
     if (cmd->flags & CMD_STORE) {
         if (store_location_check(cli.cfg.db, err, sizeof err) != 0) {
             config_release(&cli.cfg);
             return cli_fail(EXIT_USAGE, "%s", err);
         }
+        int store_failure = (cmd->flags & CMD_TEMPFAIL) ? 75 : EXIT_RUNTIME;
         if (store_open(cli.cfg.db, &cli.store, err, sizeof err) != 0) {
             config_release(&cli.cfg);
-            return cli_fail(EXIT_RUNTIME, "%s", err);
+            return cli_fail(store_failure, "%s", err);
         }
         unsigned char secret[TOKEN_SECRET_LEN];
         if (store_secret(cli.store, secret) != 0 || token_init(secret) != 0) {
             store_close(cli.store);
             char shown[512];
             store_location_redact(cli.cfg.db, shown, sizeof shown);
-            int code = cli_fail(EXIT_RUNTIME, "cannot read the server secret from %s", shown);
+            int code = cli_fail(store_failure, "cannot read the server secret from %s", shown);
             config_release(&cli.cfg);
             return code;
         }

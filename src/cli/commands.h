@@ -38,6 +38,7 @@ int cmd_organizer(struct cli *cli, int argc, char **argv);
 int cmd_routes(struct cli *cli, int argc, char **argv);
 int cmd_migrate(struct cli *cli, int argc, char **argv);
 int cmd_dkim_record(struct cli *cli, int argc, char **argv);
+int cmd_bounce(struct cli *cli, int argc, char **argv);
 
 /* Stored or typed text made safe to print for a person (escape_terminal:
  * control, C1 and bidi characters and invalid UTF-8 become visible escapes).

@@ -115,6 +115,53 @@ static int load_dkim(struct config *cfg, char *err, unsigned long err_len)
     return 0;
 }
 
+/* MUSTER_BOUNCE_ADDRESS: local@domain, the base of each message's return
+ * path (local+TOKEN@domain). The local part is 1 to 32 of the characters of
+ * a dot-atom but '+' (the VERP delimiter), the domain letters, digits, '-'
+ * and '.' in labels (a name a relay can route to). 1 when valid. */
+static int bounce_address_valid(const char *addr, const char **why)
+{
+    const char *at = strchr(addr, '@');
+    if (!at || strchr(at + 1, '@')) {
+        *why = "expected one '@'";
+        return 0;
+    }
+    size_t local = (size_t)(at - addr);
+    if (local == 0 || local > 32) {
+        *why = "the part before '@' must be 1 to 32 characters";
+        return 0;
+    }
+    for (const char *p = addr; p < at; p++) {
+        if (*p == '+') {
+            *why = "the part before '@' must not hold '+' (muster adds +TOKEN)";
+            return 0;
+        }
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("!#$%&'*/=?^_`{|}~-.", *p))) {
+            *why = "the part before '@' holds a character an address cannot";
+            return 0;
+        }
+    }
+    if (addr[0] == '.' || at[-1] == '.' || strstr(addr, "..")) {
+        *why = "a dot starts, ends or doubles in the part before '@'";
+        return 0;
+    }
+    const char *domain = at + 1;
+    size_t dlen = strlen(domain);
+    if (dlen == 0 || dlen > 253 || domain[0] == '.' || domain[0] == '-' ||
+        domain[dlen - 1] == '.' || domain[dlen - 1] == '-' || strstr(domain, "..")) {
+        *why = "expected a domain name after '@'";
+        return 0;
+    }
+    for (const char *p = domain; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '.')) {
+            *why = "the domain holds a character other than letters, digits, '-' and '.'";
+            return 0;
+        }
+    return 1;
+}
+
 int config_load(struct config *cfg, char *err, unsigned long err_len)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -151,6 +198,12 @@ int config_load(struct config *cfg, char *err, unsigned long err_len)
     cfg->smtp = env_or("MUSTER_SMTP", NULL);
     cfg->maildir = env_or("MUSTER_MAILDIR", "./mail");
     cfg->from = env_or("MUSTER_FROM", "muster@localhost");
+    cfg->bounce_address = env_or("MUSTER_BOUNCE_ADDRESS", NULL);
+    const char *why = NULL;
+    if (cfg->bounce_address && !bounce_address_valid(cfg->bounce_address, &why)) {
+        snprintf(err, err_len, "MUSTER_BOUNCE_ADDRESS: %s, got '%.80s'", why, cfg->bounce_address);
+        return -1;
+    }
     cfg->trusted_proxies = env_or("MUSTER_TRUSTED_PROXIES", "");
     cfg->allow_private_webhooks = strcmp(env_or("MUSTER_WEBHOOK_ALLOW_PRIVATE", "0"), "1") == 0;
     if (env_int("MUSTER_PLEDGE_LIMIT", 60, 0, 100000000, &cfg->pledge_limit, err, err_len) ||

@@ -13,6 +13,7 @@ struct config {
     const char *smtp;            /* MUSTER_SMTP, NULL: maildir */
     const char *maildir;         /* MUSTER_MAILDIR, default ./mail */
     const char *from;            /* MUSTER_FROM, default muster@localhost */
+    const char *bounce_address;  /* MUSTER_BOUNCE_ADDRESS: VERP base (local@domain), NULL: off */
     int pledge_limit;            /* MUSTER_PLEDGE_LIMIT per IP per hour, default 60, 0 = none */
     const char *trusted_proxies; /* MUSTER_TRUSTED_PROXIES, comma-separated, default none */
     int send_concurrency;        /* MUSTER_SEND_CONCURRENCY, default 20 */

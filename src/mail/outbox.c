@@ -24,6 +24,7 @@
 #include "mail/dkim.h"
 #include "mail/message.h"
 #include "mail/transport.h"
+#include "mail/verp.h"
 #include "service/launches.h"
 #include "store/store.h"
 #include "core/banned.h"
@@ -113,6 +114,7 @@ struct pending_mail {
     struct buf data;
     struct buf links; /* the links (for the maildir log), NUL, the recipient */
     size_t to_offset;
+    char return_path[VERP_ADDRESS_MAX]; /* with MUSTER_BOUNCE_ADDRESS: its VERP address */
     int ours;           /* its lease was confirmed ours at the last renewal */
     int64_t renewed_ms; /* when that renewal was decided; 0: never */
     /* With DKIM only. stage is MAIL_SIGNING while a signer owns data;
@@ -321,6 +323,10 @@ static int prepare(struct batch_ctx *ctx, struct pending_mail *pm)
     buf_putc(&pm->links, '\0');
     buf_puts(&pm->links, sup.email);
     ok = ok && !buf_failed(&pm->links);
+    pm->return_path[0] = '\0';
+    if (ok && s->cfg->bounce_address)
+        ok = verp_address(s->cfg->bounce_address, pm->item.id, pm->item.supporter_id,
+                          pm->return_path, sizeof pm->return_path) == 0;
     supporter_release(&sup);
     campaign_row_release(&row);
     if (!ok) {
@@ -641,7 +647,7 @@ static int next_mail(void *vctx, struct mail_envelope *env, size_t *id)
             if (rc <= 0)
                 continue;
         }
-        env->from = s->cfg->from;
+        env->from = pm->return_path[0] ? pm->return_path : s->cfg->from;
         env->to = pm->links.data + pm->to_offset;
         env->data = pm->data.data;
         env->len = pm->data.len;

@@ -223,6 +223,17 @@ int pg_webhook_sent(struct store *st, int64_t id, int status, int64_t now);
 int pg_webhook_retry(struct store *st, int64_t id, int64_t next_at, int status, const char *error);
 int pg_webhook_failed(struct store *st, int64_t id, int64_t now, int status, const char *error);
 int pg_webhook_release(struct store *st, int64_t id);
+int pg_suppression_add(struct store *st, const struct suppression_entry *e, int *added);
+int pg_suppression_get(struct store *st, const char *key, struct suppression_entry *out);
+int pg_suppression_exists(struct store *st, const char *key, int *found);
+int pg_suppression_remove(struct store *st, const char *key, int *removed);
+int pg_suppression_forget_address(struct store *st, const char *key, int *changed);
+int pg_suppression_each(struct store *st, store_suppression_fn row, void *ctx);
+int pg_suppression_count(struct store *st, int64_t *count);
+int pg_suppression_temporary(struct store *st, const char *key, int64_t now, int64_t window_start,
+                             int64_t *failures);
+int pg_suppression_campaign_counts(struct store *st, int64_t campaign_id, int64_t *bounces,
+                                   int64_t *complaints);
 int pg_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first_pledge,
                         int64_t *first_activity, int64_t *last_activity);
 int pg_dashboard_pledges(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket,

@@ -118,6 +118,17 @@ int sqlite_webhook_retry(struct store *st, int64_t id, int64_t next_at, int stat
                          const char *error);
 int sqlite_webhook_failed(struct store *st, int64_t id, int64_t now, int status, const char *error);
 int sqlite_webhook_release(struct store *st, int64_t id);
+int sqlite_suppression_add(struct store *st, const struct suppression_entry *e, int *added);
+int sqlite_suppression_get(struct store *st, const char *key, struct suppression_entry *out);
+int sqlite_suppression_exists(struct store *st, const char *key, int *found);
+int sqlite_suppression_remove(struct store *st, const char *key, int *removed);
+int sqlite_suppression_forget_address(struct store *st, const char *key, int *changed);
+int sqlite_suppression_each(struct store *st, store_suppression_fn row, void *ctx);
+int sqlite_suppression_count(struct store *st, int64_t *count);
+int sqlite_suppression_temporary(struct store *st, const char *key, int64_t now,
+                                 int64_t window_start, int64_t *failures);
+int sqlite_suppression_campaign_counts(struct store *st, int64_t campaign_id, int64_t *bounces,
+                                       int64_t *complaints);
 int sqlite_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first_pledge,
                             int64_t *first_activity, int64_t *last_activity);
 int sqlite_dashboard_pledges(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket,

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "store/store_backend.h"
 #include "store/store_inspect.h"
+#include "store/store_suppression.h"
 #include "core/banned.h"
 
 static int has_prefix(const char *s, const char *prefix)
@@ -796,6 +797,88 @@ int store_webhook_failed(struct store *st, int64_t id, int64_t now, int status, 
 int store_webhook_release(struct store *st, int64_t id)
 {
     return st->be->webhook_release(st, id);
+}
+
+static const char *const suppression_kind_names[] = {
+    [SUPPRESSION_BOUNCE] = "bounce",
+    [SUPPRESSION_COMPLAINT] = "complaint",
+    [SUPPRESSION_MANUAL] = "manual",
+    [SUPPRESSION_TEMPORARY] = "temporary",
+};
+
+const char *suppression_kind_name(enum suppression_kind kind)
+{
+    if (kind < SUPPRESSION_BOUNCE || kind > SUPPRESSION_TEMPORARY)
+        return NULL;
+    return suppression_kind_names[kind];
+}
+
+int suppression_kind_parse(const char *name, enum suppression_kind *out)
+{
+    for (int k = SUPPRESSION_BOUNCE; name && k <= SUPPRESSION_TEMPORARY; k++) {
+        if (strcmp(name, suppression_kind_names[k]) == 0) {
+            *out = (enum suppression_kind)k;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void suppression_entry_release(struct suppression_entry *e)
+{
+    if (!e)
+        return;
+    free(e->address);
+    free(e->reason);
+    e->address = NULL;
+    e->reason = NULL;
+}
+
+int store_suppression_add(struct store *st, const struct suppression_entry *e, int *added)
+{
+    return st->be->suppression_add(st, e, added);
+}
+
+int store_suppression_get(struct store *st, const char *key, struct suppression_entry *out)
+{
+    return st->be->suppression_get(st, key, out);
+}
+
+int store_suppression_exists(struct store *st, const char *key, int *found)
+{
+    return st->be->suppression_exists(st, key, found);
+}
+
+int store_suppression_remove(struct store *st, const char *key, int *removed)
+{
+    return st->be->suppression_remove(st, key, removed);
+}
+
+int store_suppression_forget_address(struct store *st, const char *key, int *changed)
+{
+    return st->be->suppression_forget_address(st, key, changed);
+}
+
+int store_suppression_each(struct store *st, store_suppression_fn row, void *ctx)
+{
+    return st->be->suppression_each(st, row, ctx);
+}
+
+int store_suppression_count(struct store *st, int64_t *count)
+{
+    return st->be->suppression_count(st, count);
+}
+
+int store_suppression_temporary(struct store *st, const char *key, int64_t now,
+                                int64_t window_start, int64_t *failures)
+{
+    return st->be->suppression_temporary(st, key, now, window_start, failures);
+}
+
+int store_suppression_campaign_counts(struct store *st, int64_t campaign_id, int64_t *bounces,
+                                      int64_t *complaints)
+{
+    return st->be->suppression_campaign_counts(st, campaign_id, bounces, complaints);
 }
 
 int store_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first_pledge,

@@ -19,6 +19,7 @@
 #include "store/store_copy.h"
 #include "store/store_dashboard.h"
 #include "store/store_inspect.h"
+#include "store/store_suppression.h"
 #include "store/store_webhooks.h"
 
 struct store {
@@ -179,6 +180,19 @@ struct store_backend {
                          const char *error);
     int (*webhook_failed)(struct store *st, int64_t id, int64_t now, int status, const char *error);
     int (*webhook_release)(struct store *st, int64_t id);
+
+    /* store_suppression.h */
+    int (*suppression_add)(struct store *st, const struct suppression_entry *e, int *added);
+    int (*suppression_get)(struct store *st, const char *key, struct suppression_entry *out);
+    int (*suppression_exists)(struct store *st, const char *key, int *found);
+    int (*suppression_remove)(struct store *st, const char *key, int *removed);
+    int (*suppression_forget_address)(struct store *st, const char *key, int *changed);
+    int (*suppression_each)(struct store *st, store_suppression_fn row, void *ctx);
+    int (*suppression_count)(struct store *st, int64_t *count);
+    int (*suppression_temporary)(struct store *st, const char *key, int64_t now,
+                                 int64_t window_start, int64_t *failures);
+    int (*suppression_campaign_counts)(struct store *st, int64_t campaign_id, int64_t *bounces,
+                                       int64_t *complaints);
 
     /* store_dashboard.h */
     int (*dashboard_bounds)(struct store *st, int64_t campaign_id, int64_t *first_pledge,

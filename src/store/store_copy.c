@@ -104,6 +104,16 @@ static const struct store_copy_column webhook_event_columns[] = {
 static const struct store_copy_column grant_columns[] = {
     {"campaign_id", I}, {"organizer_id", I}, {"role", T}, {"granted_at", I}};
 
+static const struct store_copy_column suppression_columns[] = {
+    {"id", I},         {"address_key", T}, {"address", T},    {"kind", T},
+    {"created_at", I}, {"reason", T},      {"campaign_id", I}};
+
+static const struct store_copy_column suppression_temporary_columns[] = {
+    {"address_key", T}, {"failures", I}, {"window_start", I}, {"last_at", I}};
+
+static const struct store_copy_column suppression_count_columns[] = {
+    {"campaign_id", I}, {"bounces", I}, {"complaints", I}};
+
 static const struct store_copy_table tables[] = {
     {"meta", "key", 0, COLUMNS(meta_columns)},
     {"campaigns", "id", 1, COLUMNS(campaign_columns)},
@@ -118,6 +128,9 @@ static const struct store_copy_table tables[] = {
     {"api_tokens", "id", 1, COLUMNS(api_token_columns)},
     {"webhook_events", "id", 1, COLUMNS(webhook_event_columns)},
     {"campaign_grants", "campaign_id, organizer_id", 0, COLUMNS(grant_columns)},
+    {"suppressions", "id", 1, COLUMNS(suppression_columns)},
+    {"suppression_temporary", "address_key", 0, COLUMNS(suppression_temporary_columns)},
+    {"suppression_campaign_counts", "campaign_id", 0, COLUMNS(suppression_count_columns)},
 };
 
 #undef I

@@ -176,9 +176,29 @@ static const char *const migration_steps[] = {
     /* 10: the campaign's language (a BCP 47 tag, core/i18n.h), a plain column
      * so a row says its language without parsing the file */
     "ALTER TABLE campaigns ADD COLUMN language TEXT NOT NULL DEFAULT 'en';",
-    /* 11: another branch's step (numbers are assigned per branch so that
-     * merges do not collide); the merge puts it here */
-    "SELECT 1;",
+    /* 11: the suppression list (docs/DELIVERABILITY.md): one entry per
+     * address, found by a keyed hash of it (the address itself is forgotten
+     * when the person is erased, the entry stays); the temporary failures
+     * counted per address within their window; each campaign's count of
+     * bounce and complaint entries added for it (never lowered by a removal) */
+    "CREATE TABLE suppressions ("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  address_key TEXT NOT NULL UNIQUE,"
+    "  address TEXT,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('bounce', 'complaint', 'manual', 'temporary')),"
+    "  created_at BIGINT NOT NULL,"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  campaign_id BIGINT NOT NULL DEFAULT 0);"
+    "CREATE INDEX suppressions_newest ON suppressions(created_at, id);"
+    "CREATE TABLE suppression_temporary ("
+    "  address_key TEXT PRIMARY KEY,"
+    "  failures BIGINT NOT NULL,"
+    "  window_start BIGINT NOT NULL,"
+    "  last_at BIGINT NOT NULL);"
+    "CREATE TABLE suppression_campaign_counts ("
+    "  campaign_id BIGINT PRIMARY KEY,"
+    "  bounces BIGINT NOT NULL DEFAULT 0,"
+    "  complaints BIGINT NOT NULL DEFAULT 0);",
     /* 12: a launch paused by an organizer (store_campaign_set_pause): when,
      * by whom and why; a claim skips the campaign's launch mail meanwhile */
     "ALTER TABLE campaigns ADD COLUMN paused_at BIGINT NOT NULL DEFAULT 0;"

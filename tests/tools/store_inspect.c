@@ -18,6 +18,7 @@
 
 #include "store/store.h"
 #include "store/store_inspect.h"
+#include "store/store_suppression.h"
 #include "core/banned.h"
 
 #define USAGE                                                                                      \
@@ -295,6 +296,28 @@ static int ask_secret_hex(struct store *st, int argc, char **argv)
     return answer(json_string(hex));
 }
 
+static int suppression_row(void *ctx, const struct suppression_entry *e)
+{
+    const char *kind = suppression_kind_name(e->kind);
+    json_t *row =
+        json_pack("{s:s?, s:s, s:s, s:I, s:I}", "address", e->address, "kind",
+                  kind ? kind : "unknown", "reason", e->reason ? e->reason : "", "campaign_id",
+                  (json_int_t)e->campaign_id, "created_at", (json_int_t)e->created_at);
+    return row && json_array_append_new(ctx, row) == 0 ? 0 : -1;
+}
+
+static int ask_suppressions(struct store *st, int argc, char **argv)
+{
+    if (argc != 1)
+        return usage_error("suppressions takes no arguments");
+    json_t *rows = json_array();
+    if (!rows || store_suppression_each(st, suppression_row, rows) != 0) {
+        json_decref(rows);
+        return store_failed("suppressions");
+    }
+    return answer(rows);
+}
+
 static int ask_checkpoint(struct store *st, int argc, char **argv)
 {
     if (argc != 1)
@@ -374,6 +397,7 @@ static const struct question {
     {"outbox", ask_outbox},
     {"webhook-events", ask_webhook_events},
     {"secret-hex", ask_secret_hex},
+    {"suppressions", ask_suppressions},
     {"checkpoint", ask_checkpoint},
     {"integrity", ask_integrity},
     {"set-email", inject_set_email},

@@ -1,6 +1,7 @@
 /*
  * test_store_conformance: what every store backend must do, through the
- * public API only (store.h, store_webhooks.h, store_dashboard.h). Each case
+ * public API only (store.h, store_webhooks.h, store_dashboard.h,
+ * store_suppression.h). Each case
  * is written once and runs against every row of conformance_backends.h on a
  * fresh throw-away database that holds one campaign, "docs-day", with the
  * targets first (cap 2), second and third. One case, one behaviour, named
@@ -33,6 +34,7 @@
 #include "store/store_copy.h"
 #include "store/store_dashboard.h"
 #include "store/store_inspect.h"
+#include "store/store_suppression.h"
 #include "store/store_webhooks.h"
 #include "tmp_db.h"
 
@@ -2668,6 +2670,233 @@ static void grants_are_set_replaced_listed_and_deleted_per_campaign(void **state
 
 /* ======================= webhooks ======================= */
 
+/* ======================= suppression list ======================= */
+
+#define KEY_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define KEY_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define KEY_C "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+#define KEY_D "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+#define KEY_E "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+#define KEY_F "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+
+static int suppress(struct store *st, const char *key, const char *address,
+                    enum suppression_kind kind, int64_t at, const char *reason, int64_t campaign_id)
+{
+    struct suppression_entry e = {0};
+    snprintf(e.key, sizeof e.key, "%s", key);
+    e.address = (char *)address;
+    e.kind = kind;
+    e.created_at = at;
+    e.reason = (char *)reason;
+    e.campaign_id = campaign_id;
+    int added = -1;
+    assert_int_equal(store_suppression_add(st, &e, &added), 0);
+    return added;
+}
+
+static void suppression_add_stores_the_entry_that_get_reads_back(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(suppress(f->st, KEY_A, "ann@example.org", SUPPRESSION_COMPLAINT, T0 + 5,
+                              "abuse report: spam", f->cid),
+                     1);
+    struct suppression_entry e;
+    assert_int_equal(store_suppression_get(f->st, KEY_A, &e), 0);
+    assert_true(e.id > 0);
+    assert_string_equal(e.key, KEY_A);
+    assert_string_equal(e.address, "ann@example.org");
+    assert_int_equal(e.kind, SUPPRESSION_COMPLAINT);
+    assert_int_equal(e.created_at, T0 + 5);
+    assert_string_equal(e.reason, "abuse report: spam");
+    assert_int_equal(e.campaign_id, f->cid);
+    suppression_entry_release(&e);
+    int found = -1;
+    assert_int_equal(store_suppression_exists(f->st, KEY_A, &found), 0);
+    assert_int_equal(found, 1);
+    assert_int_equal(store_suppression_exists(f->st, KEY_B, &found), 0);
+    assert_int_equal(found, 0);
+    assert_int_equal(store_suppression_get(f->st, KEY_B, &e), STORE_NOT_FOUND);
+}
+
+static void suppression_add_of_a_listed_key_keeps_the_first_entry(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(suppress(f->st, KEY_A, "ann@example.org", SUPPRESSION_BOUNCE, T0,
+                              "550 5.1.1 no such user", f->cid),
+                     1);
+    assert_int_equal(
+        suppress(f->st, KEY_A, "ann@example.org", SUPPRESSION_COMPLAINT, T0 + 9, "later", 0), 0);
+    struct suppression_entry e;
+    assert_int_equal(store_suppression_get(f->st, KEY_A, &e), 0);
+    assert_int_equal(e.kind, SUPPRESSION_BOUNCE);
+    assert_int_equal(e.created_at, T0);
+    assert_string_equal(e.reason, "550 5.1.1 no such user");
+    suppression_entry_release(&e);
+    int64_t n = -1;
+    assert_int_equal(store_suppression_count(f->st, &n), 0);
+    assert_int_equal(n, 1);
+}
+
+static void suppression_campaign_counts_count_added_bounces_and_complaints_only(void **state)
+{
+    struct fx *f = *state;
+    int64_t other = add_campaign(f, "other");
+    int64_t b = -1, c = -1;
+    assert_int_equal(store_suppression_campaign_counts(f->st, f->cid, &b, &c), 0);
+    assert_int_equal(b, 0);
+    assert_int_equal(c, 0);
+    suppress(f->st, KEY_A, "a@example.org", SUPPRESSION_BOUNCE, T0, "", f->cid);
+    suppress(f->st, KEY_A, "a@example.org", SUPPRESSION_COMPLAINT, T0, "", f->cid); /* listed */
+    suppress(f->st, KEY_B, "b@example.org", SUPPRESSION_COMPLAINT, T0, "", f->cid);
+    suppress(f->st, KEY_C, "c@example.org", SUPPRESSION_TEMPORARY, T0, "", f->cid);
+    suppress(f->st, KEY_D, "d@example.org", SUPPRESSION_MANUAL, T0, "", f->cid);
+    suppress(f->st, KEY_E, "e@example.org", SUPPRESSION_COMPLAINT, T0, "", other);
+    suppress(f->st, KEY_F, "f@example.org", SUPPRESSION_BOUNCE, T0, "", 0);
+    assert_int_equal(store_suppression_campaign_counts(f->st, f->cid, &b, &c), 0);
+    assert_int_equal(b, 1);
+    assert_int_equal(c, 1);
+    assert_int_equal(store_suppression_campaign_counts(f->st, other, &b, &c), 0);
+    assert_int_equal(b, 0);
+    assert_int_equal(c, 1);
+    /* a removal lowers nothing */
+    int removed = -1;
+    assert_int_equal(store_suppression_remove(f->st, KEY_B, &removed), 0);
+    assert_int_equal(removed, 1);
+    assert_int_equal(store_suppression_campaign_counts(f->st, f->cid, &b, &c), 0);
+    assert_int_equal(c, 1);
+}
+
+static void suppression_add_in_the_callers_transaction_is_undone_by_its_rollback(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(store_begin(f->st), 0);
+    assert_int_equal(suppress(f->st, KEY_A, "a@example.org", SUPPRESSION_BOUNCE, T0, "", f->cid),
+                     1);
+    store_rollback(f->st);
+    int found = -1;
+    assert_int_equal(store_suppression_exists(f->st, KEY_A, &found), 0);
+    assert_int_equal(found, 0);
+    int64_t b = -1, c = -1;
+    assert_int_equal(store_suppression_campaign_counts(f->st, f->cid, &b, &c), 0);
+    assert_int_equal(b, 0);
+}
+
+static void suppression_remove_takes_the_entry_off_and_says_whether_there_was_one(void **state)
+{
+    struct fx *f = *state;
+    suppress(f->st, KEY_A, "a@example.org", SUPPRESSION_MANUAL, T0, "asked", 0);
+    int removed = -1;
+    assert_int_equal(store_suppression_remove(f->st, KEY_A, &removed), 0);
+    assert_int_equal(removed, 1);
+    int found = -1;
+    assert_int_equal(store_suppression_exists(f->st, KEY_A, &found), 0);
+    assert_int_equal(found, 0);
+    assert_int_equal(store_suppression_remove(f->st, KEY_A, &removed), 0);
+    assert_int_equal(removed, 0);
+    /* it may be added again, as new */
+    assert_int_equal(suppress(f->st, KEY_A, "a@example.org", SUPPRESSION_BOUNCE, T0 + 1, "", 0), 1);
+}
+
+static void suppression_forget_address_keeps_the_entry_without_its_address(void **state)
+{
+    struct fx *f = *state;
+    suppress(f->st, KEY_A, "a@example.org", SUPPRESSION_BOUNCE, T0, "550", f->cid);
+    int changed = -1;
+    assert_int_equal(store_suppression_forget_address(f->st, KEY_A, &changed), 0);
+    assert_int_equal(changed, 1);
+    assert_int_equal(store_suppression_forget_address(f->st, KEY_A, &changed), 0);
+    assert_int_equal(changed, 0);
+    assert_int_equal(store_suppression_forget_address(f->st, KEY_B, &changed), 0);
+    assert_int_equal(changed, 0);
+    struct suppression_entry e;
+    assert_int_equal(store_suppression_get(f->st, KEY_A, &e), 0);
+    assert_null(e.address);
+    assert_int_equal(e.kind, SUPPRESSION_BOUNCE);
+    assert_string_equal(e.reason, "550");
+    suppression_entry_release(&e);
+    int found = -1;
+    assert_int_equal(store_suppression_exists(f->st, KEY_A, &found), 0);
+    assert_int_equal(found, 1);
+}
+
+struct walk {
+    char keys[4][SUPPRESSION_KEY_HEX + 1];
+    int null_address[4];
+    size_t n;
+    size_t stop_after;
+};
+
+static int walk_row(void *ctx, const struct suppression_entry *e)
+{
+    struct walk *w = ctx;
+    if (w->n < 4) {
+        snprintf(w->keys[w->n], sizeof w->keys[w->n], "%s", e->key);
+        w->null_address[w->n] = e->address == NULL;
+    }
+    w->n++;
+    return w->stop_after && w->n >= w->stop_after;
+}
+
+static void suppression_each_walks_every_entry_newest_first_and_stops_when_asked(void **state)
+{
+    struct fx *f = *state;
+    suppress(f->st, KEY_B, "b@example.org", SUPPRESSION_BOUNCE, T0 + 1, "", 0);
+    suppress(f->st, KEY_A, "a@example.org", SUPPRESSION_MANUAL, T0 + 2, "", 0);
+    suppress(f->st, KEY_C, NULL, SUPPRESSION_COMPLAINT, T0, "", 0);
+    struct walk w = {0};
+    assert_int_equal(store_suppression_each(f->st, walk_row, &w), 0);
+    assert_int_equal(w.n, 3);
+    assert_string_equal(w.keys[0], KEY_A);
+    assert_string_equal(w.keys[1], KEY_B);
+    assert_string_equal(w.keys[2], KEY_C);
+    assert_int_equal(w.null_address[2], 1);
+    assert_int_equal(w.null_address[0], 0);
+    struct walk two = {.stop_after = 2};
+    assert_int_equal(store_suppression_each(f->st, walk_row, &two), 0);
+    assert_int_equal(two.n, 2);
+    int64_t n = -1;
+    assert_int_equal(store_suppression_count(f->st, &n), 0);
+    assert_int_equal(n, 3);
+}
+
+static void suppression_temporary_counts_within_the_window_and_starts_again_after(void **state)
+{
+    struct fx *f = *state;
+    int64_t n = -1;
+    assert_int_equal(store_suppression_temporary(f->st, KEY_A, T0, T0 - 100, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_suppression_temporary(f->st, KEY_A, T0 + 50, T0 - 50, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(store_suppression_temporary(f->st, KEY_B, T0 + 50, T0 - 50, &n), 0);
+    assert_int_equal(n, 1);
+    /* the window began at T0, and T0 is still inside it */
+    assert_int_equal(store_suppression_temporary(f->st, KEY_A, T0 + 60, T0, &n), 0);
+    assert_int_equal(n, 3);
+    /* now it began before window_start: a new window, begun at now */
+    assert_int_equal(store_suppression_temporary(f->st, KEY_A, T0 + 200, T0 + 1, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_suppression_temporary(f->st, KEY_A, T0 + 210, T0 + 200, &n), 0);
+    assert_int_equal(n, 2);
+    /* a removal forgets the count */
+    assert_int_equal(store_suppression_remove(f->st, KEY_A, NULL), 0);
+    assert_int_equal(store_suppression_temporary(f->st, KEY_A, T0 + 220, T0 + 200, &n), 0);
+    assert_int_equal(n, 1);
+}
+
+static void suppression_entries_are_seen_by_another_handle(void **state)
+{
+    struct fx *f = *state;
+    struct store *other = open_other(f);
+    suppress(f->st, KEY_A, "a@example.org", SUPPRESSION_BOUNCE, T0, "", 0);
+    int found = -1;
+    assert_int_equal(store_suppression_exists(other, KEY_A, &found), 0);
+    assert_int_equal(found, 1);
+    int64_t n = -1;
+    assert_int_equal(store_suppression_temporary(other, KEY_B, T0, T0, &n), 0);
+    assert_int_equal(store_suppression_temporary(f->st, KEY_B, T0 + 1, T0, &n), 0);
+    assert_int_equal(n, 2);
+}
+
 static void webhook_claim_returns_queued_events_with_their_payloads(void **state)
 {
     struct fx *f = *state;
@@ -3666,6 +3895,16 @@ static const struct conformance_case cases[] = {
     CASE(webhook_retry_defers_the_event_to_next_at),
     CASE(webhook_failed_gives_the_event_up),
     CASE(webhook_release_gives_the_claim_back_without_counting_the_attempt),
+    /* suppression list */
+    CASE(suppression_add_stores_the_entry_that_get_reads_back),
+    CASE(suppression_add_of_a_listed_key_keeps_the_first_entry),
+    CASE(suppression_campaign_counts_count_added_bounces_and_complaints_only),
+    CASE(suppression_add_in_the_callers_transaction_is_undone_by_its_rollback),
+    CASE(suppression_remove_takes_the_entry_off_and_says_whether_there_was_one),
+    CASE(suppression_forget_address_keeps_the_entry_without_its_address),
+    CASE(suppression_each_walks_every_entry_newest_first_and_stops_when_asked),
+    CASE(suppression_temporary_counts_within_the_window_and_starts_again_after),
+    CASE(suppression_entries_are_seen_by_another_handle),
     /* the write-ahead log, the structure check */
     CASE(log_trim_empties_a_log_over_the_threshold_and_leaves_a_smaller_one),
     CASE(log_trim_waits_for_an_older_snapshot_at_most_wait_ms),

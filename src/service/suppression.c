@@ -1,0 +1,197 @@
+/*
+ * suppression: the rules of the suppression list (suppression.h): which
+ * report suppresses, when temporary failures add up to a suppression, how an
+ * address is compared and keyed. The store keeps the entries and counts
+ * (store_suppression.h); nothing here knows the database.
+ */
+#include "service/suppression.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/token.h"
+#include "store/store.h"
+#include "core/banned.h"
+
+#define KEY_PURPOSE "suppression\n"
+
+int suppression_normalize(const char *address, char out[SUPPRESSION_ADDRESS_MAX + 1])
+{
+    if (!address)
+        return -1;
+    const char *start = address;
+    while (*start == ' ' || *start == '\t')
+        start++;
+    const char *end = start + strlen(start);
+    while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    if (end - start >= 2 && *start == '<' && end[-1] == '>') {
+        start++;
+        end--;
+    }
+    size_t len = (size_t)(end - start);
+    if (len == 0 || len > SUPPRESSION_ADDRESS_MAX)
+        return -1;
+    const char *at = NULL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)start[i];
+        if (c <= ' ' || c == 0x7f || c == '<' || c == '>')
+            return -1;
+        if (c == '@')
+            at = start + i;
+        out[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    out[len] = '\0';
+    /* the last '@' separates the domain (a quoted local part may hold one) */
+    if (!at || at == start || at == end - 1)
+        return -1;
+    return 0;
+}
+
+int suppression_key(const char *address, char key[SUPPRESSION_KEY_HEX + 1])
+{
+    char norm[SUPPRESSION_ADDRESS_MAX + 1];
+    if (suppression_normalize(address, norm) != 0)
+        return -1;
+    char data[sizeof KEY_PURPOSE + SUPPRESSION_ADDRESS_MAX];
+    size_t plen = sizeof KEY_PURPOSE - 1, nlen = strlen(norm);
+    memcpy(data, KEY_PURPOSE, plen);
+    memcpy(data + plen, norm, nlen);
+    token_hmac_hex(data, plen + nlen, key);
+    return 0;
+}
+
+/* The reason as stored: control characters as spaces, cut at a character
+ * boundary to SUPPRESSION_REASON_MAX bytes. */
+static void clean_reason(const char *reason, char out[SUPPRESSION_REASON_MAX + 1])
+{
+    size_t n = 0;
+    for (const char *p = reason ? reason : ""; *p && n < SUPPRESSION_REASON_MAX; p++) {
+        unsigned char c = (unsigned char)*p;
+        out[n++] = (char)(c < ' ' || c == 0x7f ? ' ' : c);
+    }
+    /* drop a UTF-8 sequence the cut split */
+    if (n == SUPPRESSION_REASON_MAX && reason[n]) {
+        size_t k = n;
+        while (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0x80)
+            k--;
+        if (k > 0) {
+            unsigned char lead = (unsigned char)out[k - 1];
+            size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+            if (n - (k - 1) < want)
+                n = k - 1;
+        }
+    }
+    while (n > 0 && out[n - 1] == ' ')
+        n--;
+    out[n] = '\0';
+}
+
+static int add_entry(struct store *st, const char *norm, const char *key,
+                     enum suppression_kind kind, const char *reason, int64_t campaign_id,
+                     int64_t now, int *added)
+{
+    char cleaned[SUPPRESSION_REASON_MAX + 1];
+    clean_reason(reason, cleaned);
+    struct suppression_entry e = {0};
+    snprintf(e.key, sizeof e.key, "%s", key);
+    e.address = (char *)norm; /* borrowed: the store only reads it */
+    e.kind = kind;
+    e.created_at = now;
+    e.reason = cleaned;
+    e.campaign_id = campaign_id > 0 ? campaign_id : 0;
+    int was_added = 0;
+    if (store_suppression_add(st, &e, &was_added) != 0)
+        return -1;
+    if (was_added)
+        log_info("suppression.added", "kind=%s campaign=%lld", suppression_kind_name(kind),
+                 (long long)e.campaign_id);
+    if (added)
+        *added = was_added;
+    return 0;
+}
+
+int suppression_report(struct store *st, const char *address, enum suppression_report_kind kind,
+                       const char *reason, int64_t campaign_id, int64_t now, int *suppressed)
+{
+    char norm[SUPPRESSION_ADDRESS_MAX + 1], key[SUPPRESSION_KEY_HEX + 1];
+    if (suppression_normalize(address, norm) != 0 || suppression_key(norm, key) != 0) {
+        log_warn("suppression.invalid", "error=\"a report names no valid address\"");
+        return -1;
+    }
+    switch (kind) {
+    case SUPPRESSION_REPORT_PERMANENT:
+    case SUPPRESSION_REPORT_COMPLAINT:
+        if (add_entry(st, norm, key,
+                      kind == SUPPRESSION_REPORT_PERMANENT ? SUPPRESSION_BOUNCE
+                                                           : SUPPRESSION_COMPLAINT,
+                      reason, campaign_id, now, NULL) != 0)
+            return -1;
+        if (suppressed)
+            *suppressed = 1;
+        return 0;
+    case SUPPRESSION_REPORT_TEMPORARY: {
+        int64_t failures = 0;
+        int64_t window_start = now - (int64_t)SUPPRESSION_TEMPORARY_DAYS * 86400;
+        if (store_suppression_temporary(st, key, now, window_start, &failures) != 0)
+            return -1;
+        int on_list = 0;
+        if (failures >= SUPPRESSION_TEMPORARY_LIMIT) {
+            if (add_entry(st, norm, key, SUPPRESSION_TEMPORARY, reason, campaign_id, now, NULL) !=
+                0)
+                return -1;
+            on_list = 1;
+        } else if (store_suppression_exists(st, key, &on_list) != 0) {
+            return -1;
+        }
+        if (suppressed)
+            *suppressed = on_list;
+        return 0;
+    }
+    }
+    log_error("suppression.error", "error=\"unknown report kind %d\"", (int)kind);
+    return -1;
+}
+
+int suppression_check(struct store *st, const char *address)
+{
+    char key[SUPPRESSION_KEY_HEX + 1];
+    if (suppression_key(address, key) != 0)
+        return 0;
+    int found = 0;
+    if (store_suppression_exists(st, key, &found) != 0)
+        return -1;
+    return found ? 1 : 0;
+}
+
+int suppression_add_manual(struct store *st, const char *address, const char *reason, int64_t now,
+                           int *added)
+{
+    char norm[SUPPRESSION_ADDRESS_MAX + 1], key[SUPPRESSION_KEY_HEX + 1];
+    if (suppression_normalize(address, norm) != 0 || suppression_key(norm, key) != 0) {
+        log_warn("suppression.invalid", "error=\"not an address\"");
+        return -1;
+    }
+    return add_entry(st, norm, key, SUPPRESSION_MANUAL, reason, 0, now, added);
+}
+
+int suppression_remove(struct store *st, const char *address, int *removed)
+{
+    char key[SUPPRESSION_KEY_HEX + 1];
+    if (suppression_key(address, key) != 0) {
+        if (removed)
+            *removed = 0;
+        return 0;
+    }
+    return store_suppression_remove(st, key, removed);
+}
+
+int suppression_forget_address(struct store *st, const char *address)
+{
+    char key[SUPPRESSION_KEY_HEX + 1];
+    if (suppression_key(address, key) != 0)
+        return 0;
+    return store_suppression_forget_address(st, key, NULL);
+}

@@ -1,0 +1,79 @@
+/*
+ * suppression: the rules of the suppression list (docs/DELIVERABILITY.md,
+ * "Bounces, complaints and the suppression list"), once for every backend.
+ * What a bounce, a complaint or a provider's event says about an address
+ * (suppression_report), whether an address may get mail
+ * (suppression_check), and an organizer's own additions and removals.
+ *
+ * An address is compared lower-cased whole (ASCII), as supporters' addresses
+ * are: "Ann@Example.org" and "ann@example.org" are one entry. The store keeps
+ * it with a keyed hash of it (HMAC-SHA256 under the server secret), by which
+ * it is found; erasing a person (`muster supporter erase`) forgets the
+ * address but keeps the hash, so an erased address stays suppressed without
+ * being kept. token_init must have run (the key is the server secret's).
+ */
+#ifndef MUSTER_SERVICE_SUPPRESSION_H
+#define MUSTER_SERVICE_SUPPRESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store_suppression.h"
+
+struct store;
+
+/* Temporary failures suppress once SUPPRESSION_TEMPORARY_LIMIT of them fall
+ * within SUPPRESSION_TEMPORARY_DAYS (counted from the first of the window). */
+#define SUPPRESSION_TEMPORARY_LIMIT 3
+#define SUPPRESSION_TEMPORARY_DAYS 7
+/* A stored reason is cut to this many bytes (at a character boundary). */
+#define SUPPRESSION_REASON_MAX 500
+/* The longest address taken (RFC 5321's path limit less its brackets). */
+#define SUPPRESSION_ADDRESS_MAX 254
+
+/* What a report says about an address. */
+enum suppression_report_kind {
+    SUPPRESSION_REPORT_PERMANENT, /* a permanent failure (5.x.x, hard bounce) */
+    SUPPRESSION_REPORT_TEMPORARY, /* a temporary failure (4.x.x): counted */
+    SUPPRESSION_REPORT_COMPLAINT, /* an ARF / feedback-loop complaint */
+};
+
+/* Records one report about ADDRESS (compared lower-cased whole: above). A
+ * permanent failure or a complaint suppresses at once; a temporary failure
+ * is counted and suppresses after SUPPRESSION_TEMPORARY_LIMIT within
+ * SUPPRESSION_TEMPORARY_DAYS. CAMPAIGN_ID is 0 when unknown; REASON is the
+ * report's own words (status code + diagnostic; may be NULL), stored with
+ * control characters as spaces and cut to SUPPRESSION_REASON_MAX, never
+ * rendered unescaped. A report about an address already on the list changes
+ * nothing there (the first entry stays, and is counted once in the
+ * campaign's rates). *SUPPRESSED (may be NULL) says whether the address is
+ * suppressed after it. Returns 0, or -1 on a store error (logged) or when
+ * ADDRESS is not an address (logged; nothing stored). */
+int suppression_report(struct store *st, const char *address, enum suppression_report_kind kind,
+                       const char *reason, int64_t campaign_id, int64_t now, int *suppressed);
+/* 1 when ADDRESS is suppressed, 0 when not (an invalid address is not on
+ * the list), -1 on a store error. */
+int suppression_check(struct store *st, const char *address);
+
+/* ADDRESS as it is compared: surrounding spaces and one pair of angle
+ * brackets dropped, ASCII lower-cased. 0, or -1 when it is not an address
+ * (empty, over SUPPRESSION_ADDRESS_MAX, no '@' with text on both sides, a
+ * space or a control character in it). */
+int suppression_normalize(const char *address, char out[SUPPRESSION_ADDRESS_MAX + 1]);
+/* The key an entry is found by: hex HMAC-SHA256 of the normalized address
+ * under the server secret. 0, or -1 when ADDRESS is not an address. */
+int suppression_key(const char *address, char key[SUPPRESSION_KEY_HEX + 1]);
+
+/* An organizer's addition (kind manual). *added (may be NULL) is 0 when the
+ * address was already on the list (its entry unchanged). 0; -1 on a store
+ * error or an invalid address (logged). */
+int suppression_add_manual(struct store *st, const char *address, const char *reason, int64_t now,
+                           int *added);
+/* Takes the address off the list (with its count of temporary failures).
+ * *removed (may be NULL) is 0 when it was not on it. */
+int suppression_remove(struct store *st, const char *address, int *removed);
+/* Erasure: the entry of ADDRESS, if any, forgets the address and keeps its
+ * key (the address stays suppressed). Call inside the erase's transaction. */
+int suppression_forget_address(struct store *st, const char *address);
+
+#endif
