@@ -108,7 +108,7 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
                                             "to resume");
             break;
         }
-        int64_t done = counts.sent + counts.failed + counts.cancelled;
+        int64_t done = counts.sent + counts.failed + counts.cancelled + counts.suppressed;
         double secs = (double)(tz_now_ms() - start_ms) / 1000.0;
         if (tz_now_ms() - last_report > (tty ? 200 : 2000)) {
             progress(tty, done, total, secs > 0 ? (double)counts.sent / secs : 0, 0, &counts);
@@ -143,11 +143,13 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
         nanosleep(&ts, NULL);
     }
     double secs = (double)(tz_now_ms() - start_ms) / 1000.0;
-    progress(tty, counts.sent + counts.failed + counts.cancelled, total,
+    progress(tty, counts.sent + counts.failed + counts.cancelled + counts.suppressed, total,
              secs > 0 ? (double)counts.sent / secs : 0, 1, &counts);
-    printf("launch %s: sent %lld, failed %lld, deferred for retry %lld, cancelled %lld in %.1fs\n",
+    printf("launch %s: sent %lld, failed %lld, deferred for retry %lld, cancelled %lld, "
+           "suppressed %lld in %.1fs\n",
            cli_text(slug), (long long)counts.sent, (long long)counts.failed,
-           (long long)counts.deferred, (long long)counts.cancelled, secs);
+           (long long)counts.deferred, (long long)counts.cancelled, (long long)counts.suppressed,
+           secs);
     if (pending > 0 && result == EXIT_OK)
         printf("launch %s: %lld reminders wait for a retry; `muster serve` sends them, or run "
                "launch again\n",

@@ -41,9 +41,13 @@ static const struct command commands[] = {
     {"export", cmd_export, CMD_STORE, "export SLUG supporters|clicks [--out FILE]"},
     {"import", cmd_import, CMD_STORE, "import SLUG FILE.csv [--strict]"},
     {"supporter", cmd_supporter, CMD_STORE, "supporter erase EMAIL"},
+    {"suppression", cmd_suppression, CMD_STORE,
+     "suppression list [--json] | add EMAIL [--reason TEXT] | remove EMAIL\n"
+     "                          the addresses that get no mail (docs/DELIVERABILITY.md)"},
     {"organizer", cmd_organizer, CMD_STORE,
      "organizer add EMAIL [--role admin|organizer] (default admin)\n"
-     "                          | role EMAIL admin|organizer | token EMAIL [--days N] (default 90)\n"
+     "                          | role EMAIL admin|organizer | token EMAIL [--days N] (default "
+     "90)\n"
      "                          | tokens EMAIL | revoke-token EMAIL ID"},
     {"routes", cmd_routes, 0, "routes                    print the HTTP route table"},
 };
@@ -90,30 +94,31 @@ static void usage(FILE *out)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %s\n", commands[i].usage);
     /* Every variable src/ reads (scripts/docs.sh checks); README.md says more. */
-    fputs("\nenvironment (README.md, \"Configuration\"):\n"
-          "  MUSTER_DB                 database: a path or sqlite:PATH (./muster.db)\n"
-          "  MUSTER_LISTEN             where serve listens (127.0.0.1:8080)\n"
-          "  MUSTER_BASE_URL           the public URL every mailed link starts with\n"
-          "  MUSTER_SMTP               smtp://host:port or smtps://user:pass@host (unset: Maildir)\n"
-          "  MUSTER_MAILDIR            the Maildir without MUSTER_SMTP (./mail)\n"
-          "  MUSTER_FROM               the sender address (muster@localhost)\n"
-          "  MUSTER_PLEDGE_LIMIT       pledges per client IP per hour, 0: no limit (60)\n"
-          "  MUSTER_TRUSTED_PROXIES    addresses whose X-Forwarded-For is believed (none)\n"
-          "  MUSTER_MAX_CONNECTIONS_PER_IP  connections one address may hold, 0: no limit (128)\n"
-          "  MUSTER_HEADER_TIMEOUT     seconds to send a whole request head (10)\n"
-          "  MUSTER_BODY_TIMEOUT       seconds for a body, plus 1 per 4 KiB of it (10)\n"
-          "  MUSTER_SEND_CONCURRENCY   SMTP connections per sender (20)\n"
-          "  MUSTER_SEND_RATE          messages per second to the relay, 0: no limit (0)\n"
-          "  MUSTER_SMTP_CLIENT        auto or curl (auto)\n"
-          "  MUSTER_HTTP_THREADS       HTTP worker threads of serve (the number of cores)\n"
-          "  MUSTER_HASH_THREADS       threads that check login passwords (the number of cores)\n"
-          "  MUSTER_WAL_LIMIT_MB       bound of SQLite's write-ahead log while serving (64)\n"
-          "  MUSTER_HASH_QUEUE         logins that may wait for one; more get 503 (64)\n"
-          "  MUSTER_WEBHOOK_ALLOW_PRIVATE  1: webhooks may go to private addresses (0)\n"
-          "  MUSTER_WEBHOOK_BACKOFF_MS first webhook retry delay in ms, for tests (5000)\n"
-          "  MUSTER_DEMO_FILE          the campaign `muster demo` applies\n"
-          "                            (examples/docs-day.json)\n",
-          out);
+    fputs(
+        "\nenvironment (README.md, \"Configuration\"):\n"
+        "  MUSTER_DB                 database: a path or sqlite:PATH (./muster.db)\n"
+        "  MUSTER_LISTEN             where serve listens (127.0.0.1:8080)\n"
+        "  MUSTER_BASE_URL           the public URL every mailed link starts with\n"
+        "  MUSTER_SMTP               smtp://host:port or smtps://user:pass@host (unset: Maildir)\n"
+        "  MUSTER_MAILDIR            the Maildir without MUSTER_SMTP (./mail)\n"
+        "  MUSTER_FROM               the sender address (muster@localhost)\n"
+        "  MUSTER_PLEDGE_LIMIT       pledges per client IP per hour, 0: no limit (60)\n"
+        "  MUSTER_TRUSTED_PROXIES    addresses whose X-Forwarded-For is believed (none)\n"
+        "  MUSTER_MAX_CONNECTIONS_PER_IP  connections one address may hold, 0: no limit (128)\n"
+        "  MUSTER_HEADER_TIMEOUT     seconds to send a whole request head (10)\n"
+        "  MUSTER_BODY_TIMEOUT       seconds for a body, plus 1 per 4 KiB of it (10)\n"
+        "  MUSTER_SEND_CONCURRENCY   SMTP connections per sender (20)\n"
+        "  MUSTER_SEND_RATE          messages per second to the relay, 0: no limit (0)\n"
+        "  MUSTER_SMTP_CLIENT        auto or curl (auto)\n"
+        "  MUSTER_HTTP_THREADS       HTTP worker threads of serve (the number of cores)\n"
+        "  MUSTER_HASH_THREADS       threads that check login passwords (the number of cores)\n"
+        "  MUSTER_WAL_LIMIT_MB       bound of SQLite's write-ahead log while serving (64)\n"
+        "  MUSTER_HASH_QUEUE         logins that may wait for one; more get 503 (64)\n"
+        "  MUSTER_WEBHOOK_ALLOW_PRIVATE  1: webhooks may go to private addresses (0)\n"
+        "  MUSTER_WEBHOOK_BACKOFF_MS first webhook retry delay in ms, for tests (5000)\n"
+        "  MUSTER_DEMO_FILE          the campaign `muster demo` applies\n"
+        "                            (examples/docs-day.json)\n",
+        out);
 }
 
 int cli_main(int argc, char **argv)
