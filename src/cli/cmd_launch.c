@@ -259,10 +259,12 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
     double secs = (double)(tz_now_ms() - start_ms) / 1000.0;
     progress(tty, &ls, secs > 0 ? (double)(ls.sent - sent_at_start) / secs : 0, 1, &counts);
     printf("launch %s: %lld of %lld reminders sent, failed %lld, waiting %lld (by this command: "
-           "sent %lld, failed %lld, deferred for retry %lld, cancelled %lld) in %.1fs\n",
+           "sent %lld, failed %lld, deferred for retry %lld, cancelled %lld, suppressed %lld) in "
+           "%.1fs\n",
            cli_text(slug), (long long)ls.sent, (long long)(ls.sent + ls.failed + ls.pending),
            (long long)ls.failed, (long long)ls.pending, (long long)counts.sent,
-           (long long)counts.failed, (long long)counts.deferred, (long long)counts.cancelled, secs);
+           (long long)counts.failed, (long long)counts.deferred, (long long)counts.cancelled,
+           (long long)counts.suppressed, secs);
     if (ls.pending > 0 && result == EXIT_OK)
         printf("launch %s: %lld reminders wait for a retry; `muster serve` sends them, or run "
                "launch again\n",

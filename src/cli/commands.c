@@ -46,6 +46,9 @@ static const struct command commands[] = {
     {"export", cmd_export, CMD_STORE, "export SLUG supporters|clicks [--out FILE]"},
     {"import", cmd_import, CMD_STORE, "import SLUG FILE.csv [--strict]"},
     {"supporter", cmd_supporter, CMD_STORE, "supporter erase EMAIL"},
+    {"suppression", cmd_suppression, CMD_STORE,
+     "suppression list [--json] | add EMAIL [--reason TEXT] | remove EMAIL\n"
+     "                          the addresses that get no mail (docs/DELIVERABILITY.md)"},
     {"organizer", cmd_organizer, CMD_STORE,
      "organizer add EMAIL [--role admin|organizer] (default admin)\n"
      "                          | role EMAIL admin|organizer | token EMAIL [--days N] (default "
@@ -133,6 +136,8 @@ static void usage(FILE *out)
           "  MUSTER_HASH_THREADS       threads that check login passwords (the number of cores)\n"
           "  MUSTER_WAL_LIMIT_MB       bound of SQLite's write-ahead log while serving (64)\n"
           "  MUSTER_HASH_QUEUE         logins that may wait for one; more get 503 (64)\n"
+          "  MUSTER_HOOK_SECRET        the secret of the bounce webhooks /hooks/bounces/*,\n"
+          "                            16 characters or more (unset: they answer 404)\n"
           "  MUSTER_WEBHOOK_ALLOW_PRIVATE  1: webhooks may go to private addresses (0)\n"
           "  MUSTER_WEBHOOK_BACKOFF_MS first webhook retry delay in ms, for tests (5000)\n"
           "  MUSTER_DEMO_FILE          the campaign `muster demo` applies\n"

@@ -34,6 +34,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_supporter(struct cli *cli, int argc, char **argv);
+int cmd_suppression(struct cli *cli, int argc, char **argv);
 int cmd_organizer(struct cli *cli, int argc, char **argv);
 int cmd_routes(struct cli *cli, int argc, char **argv);
 int cmd_migrate(struct cli *cli, int argc, char **argv);

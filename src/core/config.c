@@ -165,6 +165,12 @@ static int bounce_address_valid(const char *addr, const char **why)
 int config_load(struct config *cfg, char *err, unsigned long err_len)
 {
     memset(cfg, 0, sizeof *cfg);
+    cfg->hook_secret = env_or("MUSTER_HOOK_SECRET", NULL);
+    if (cfg->hook_secret && strlen(cfg->hook_secret) < 16) {
+        snprintf(err, err_len, "MUSTER_HOOK_SECRET: at least 16 characters, got %zu",
+                 strlen(cfg->hook_secret));
+        return -1;
+    }
     cfg->db = env_or("MUSTER_DB", "./muster.db");
     cfg->listen = env_or("MUSTER_LISTEN", "127.0.0.1:8080");
     char host[256];

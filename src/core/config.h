@@ -23,6 +23,7 @@ struct config {
     int max_connections_per_ip;  /* MUSTER_MAX_CONNECTIONS_PER_IP, default 128, 0 = none */
     int header_timeout;          /* MUSTER_HEADER_TIMEOUT s for a request head, default 10 */
     int body_timeout;            /* MUSTER_BODY_TIMEOUT s (+1 per 4 KiB) for a body, default 10 */
+    const char *hook_secret;     /* MUSTER_HOOK_SECRET: the bounce webhooks' secret, NULL: off */
     int wal_limit_mb;            /* MUSTER_WAL_LIMIT_MB: bound of the write-ahead log, default 64 */
     /* DKIM signing (mail/dkim.c, docs/DELIVERABILITY.md): all three or none.
      * config_load checks their form; the key itself is read by dkim.c. */

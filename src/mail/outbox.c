@@ -26,6 +26,7 @@
 #include "mail/transport.h"
 #include "mail/verp.h"
 #include "service/launches.h"
+#include "service/suppression.h"
 #include "store/store.h"
 #include "core/banned.h"
 
@@ -126,7 +127,13 @@ struct pending_mail {
 
 /* An outcome waiting for the next flush, which comes as soon as the round's
  * replies are read. */
-enum outcome_kind { OUTCOME_SENT, OUTCOME_FAILED, OUTCOME_RETRY, OUTCOME_CANCEL };
+enum outcome_kind {
+    OUTCOME_SENT,
+    OUTCOME_FAILED,
+    OUTCOME_RETRY,
+    OUTCOME_CANCEL,
+    OUTCOME_SUPPRESSED
+};
 
 struct outcome {
     int64_t item_id;
@@ -262,8 +269,13 @@ static void add_outcome(struct batch_ctx *ctx, int64_t item_id, enum outcome_kin
     snprintf(o->reply, sizeof o->reply, "%s", reply ? reply : "");
 }
 
+/* The reply an item settled as suppressed keeps. */
+#define SUPPRESSED_REPLY "suppressed: the address is on the suppression list"
+
 /* Builds the message for one item. Returns 1 when ready to send, 0 when the
- * item was settled without sending (cancelled or failed), -1 on store error. */
+ * item was settled without sending (cancelled, suppressed or failed), -1 on
+ * store error. Every mail muster sends passes here, whatever its kind: the
+ * one place a suppressed recipient is stopped (docs/DELIVERABILITY.md). */
 static int prepare(struct batch_ctx *ctx, struct pending_mail *pm)
 {
     struct sender *s = ctx->sender;
@@ -290,6 +302,17 @@ static int prepare(struct batch_ctx *ctx, struct pending_mail *pm)
     }
     if (rc != 0)
         return -1;
+    int suppressed = sup.email ? suppression_check(s->st, sup.email) : 0;
+    if (suppressed != 0) {
+        supporter_release(&sup);
+        if (suppressed < 0)
+            return -1;
+        ctx->counts->suppressed++;
+        log_info("mail.suppressed", "outbox=%lld kind=%s campaign=%lld", (long long)pm->item.id,
+                 kind->name, (long long)pm->item.campaign_id);
+        add_outcome(ctx, pm->item.id, OUTCOME_SUPPRESSED, ctx->now, SUPPRESSED_REPLY);
+        return 0;
+    }
     if (kind->shows_held_change && sup.has_pending_change &&
         store_pledge_load_change(s->st, &sup) < 0) {
         supporter_release(&sup);
@@ -370,6 +393,8 @@ static int write_outcome(struct store *st, const char *owner, const struct outco
         return store_outbox_retry(st, o->item_id, owner, o->at, o->reply);
     case OUTCOME_CANCEL:
         return store_outbox_cancel(st, o->item_id);
+    case OUTCOME_SUPPRESSED:
+        return store_outbox_suppressed(st, o->item_id, o->at, o->reply);
     }
     return -1;
 }

@@ -19,9 +19,10 @@ struct app_metrics;
 
 struct sender_counts {
     int64_t sent;
-    int64_t failed;    /* permanent failures */
-    int64_t deferred;  /* temporary failures, retried later */
+    int64_t failed;   /* permanent failures */
+    int64_t deferred; /* temporary failures, retried later */
     int64_t cancelled;
+    int64_t suppressed;       /* not sent: the recipient is on the suppression list */
     int consecutive_failures; /* temp failures in a row (relay trouble) */
     char last_reply[256];
 };

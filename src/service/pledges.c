@@ -10,6 +10,7 @@
  * cannot be used to flood an inbox.
  */
 #include "service/pledges.h"
+#include "service/suppression.h"
 
 #include <string.h>
 
@@ -161,8 +162,10 @@ int pledges_erase(struct store *st, const char *email, int64_t now, int *count)
     if (store_begin(st) != 0)
         return -1;
     int n;
-    /* The mails first: afterwards nothing links them to the address. */
-    if (store_outbox_cancel_email(st, email) != 0 || store_pledges_erase(st, email, now, &n) != 0) {
+    /* The mails first: afterwards nothing links them to the address. A
+     * suppression entry stays, keyed by its hash, without the address. */
+    if (store_outbox_cancel_email(st, email) != 0 || store_pledges_erase(st, email, now, &n) != 0 ||
+        suppression_forget_address(st, email) != 0) {
         store_rollback(st);
         return -1;
     }

@@ -4,11 +4,14 @@
  *  "reminders": {"sent", "failed", "pending"}, "clicks", "supporters_clicked",
  *  "reroutes", "launched", "launch_at", "launch": {"state", "paused",
  *  "paused_at", "paused_by", "paused_reason"}, "targets": [{"id", "kind",
- *  "state", "cap", "assigned", "clicks", "rerouted", "reports", "reason"}]}
+ *  "state", "cap", "assigned", "clicks", "rerouted", "reports", "reason"}],
+ *  "delivery": {"mails_sent", "mails_suppressed", "bounces", "complaints",
+ *  "bounce_rate", "complaint_rate", "complaint_limit", "complaints_over_limit"}}
  */
 #include "service/stats_json.h"
 
 #include "service/cache.h"
+#include "service/suppression.h"
 #include "campaign/campaign.h"
 #include "core/tz.h"
 #include "service/launches.h"
@@ -25,6 +28,11 @@ int stats_json(struct store *st, const char *slug, json_t **out)
     struct campaign_stats s;
     struct target_list list;
     struct campaign_pause pause;
+    struct suppression_rates rates;
+    if (suppression_rates(st, row.id, &rates) != 0) {
+        campaign_row_release(&row);
+        return -1;
+    }
     if (store_campaign_pause_get(st, row.id, &pause) != 0 || store_stats(st, row.id, &s) != 0 ||
         store_targets(st, row.id, &list) != 0) {
         campaign_row_release(&row);
@@ -69,6 +77,16 @@ int stats_json(struct store *st, const char *slug, json_t **out)
     campaign_row_release(&row);
     if (!doc)
         return -1;
+    json_t *delivery = json_pack(
+        "{s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:b}", "mails_sent", (json_int_t)rates.mails_sent,
+        "mails_suppressed", (json_int_t)rates.mails_suppressed, "bounces",
+        (json_int_t)rates.bounces, "complaints", (json_int_t)rates.complaints, "bounce_rate",
+        rates.bounce_rate, "complaint_rate", rates.complaint_rate, "complaint_limit",
+        SUPPRESSION_COMPLAINT_LIMIT, "complaints_over_limit", rates.complaints_over_limit);
+    if (!delivery || json_object_set_new(doc, "delivery", delivery) != 0) {
+        json_decref(doc);
+        return -1;
+    }
     *out = doc;
     return 0;
 }

@@ -195,3 +195,30 @@ int suppression_forget_address(struct store *st, const char *address)
         return 0;
     return store_suppression_forget_address(st, key, NULL);
 }
+
+int suppression_rates(struct store *st, int64_t campaign_id, struct suppression_rates *out)
+{
+    struct suppression_rates r = {0};
+    if (store_suppression_campaign_mail(st, campaign_id, &r.mails_sent, &r.mails_suppressed) != 0 ||
+        store_suppression_campaign_counts(st, campaign_id, &r.bounces, &r.complaints) != 0)
+        return -1;
+    if (r.mails_sent > 0) {
+        r.bounce_rate = (double)r.bounces / (double)r.mails_sent;
+        r.complaint_rate = (double)r.complaints / (double)r.mails_sent;
+    }
+    r.complaints_over_limit = r.complaint_rate > SUPPRESSION_COMPLAINT_LIMIT;
+    *out = r;
+    return 0;
+}
+
+int suppression_complaint_rate(struct store *st, int64_t campaign_id, double *rate, int *over_limit)
+{
+    struct suppression_rates r;
+    if (suppression_rates(st, campaign_id, &r) != 0)
+        return -1;
+    if (rate)
+        *rate = r.complaint_rate;
+    if (over_limit)
+        *over_limit = r.complaints_over_limit;
+    return 0;
+}

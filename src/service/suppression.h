@@ -76,4 +76,29 @@ int suppression_remove(struct store *st, const char *address, int *removed);
  * key (the address stays suppressed). Call inside the erase's transaction. */
 int suppression_forget_address(struct store *st, const char *address);
 
+/* The complaint rate the big providers hold senders under (0.3 %, Gmail's
+ * and Yahoo's bulk-sender rules since 2024), as a fraction. */
+#define SUPPRESSION_COMPLAINT_LIMIT 0.003
+
+/* A campaign's delivery numbers (docs/DELIVERABILITY.md): its mails of
+ * every kind sent, those not sent because the recipient was suppressed, the
+ * bounce and complaint entries added for it (a report about an address
+ * already listed is not counted again; a removal lowers nothing), and the
+ * rates over the mails sent (0 while none was sent). */
+struct suppression_rates {
+    int64_t mails_sent;
+    int64_t mails_suppressed;
+    int64_t bounces;
+    int64_t complaints;
+    double bounce_rate;        /* bounces / mails_sent */
+    double complaint_rate;     /* complaints / mails_sent */
+    int complaints_over_limit; /* complaint_rate > SUPPRESSION_COMPLAINT_LIMIT */
+};
+int suppression_rates(struct store *st, int64_t campaign_id, struct suppression_rates *out);
+/* The campaign's complaint rate (a fraction) and whether it crossed
+ * SUPPRESSION_COMPLAINT_LIMIT: what an automatic pause asks. 0, or -1 on a
+ * store error. */
+int suppression_complaint_rate(struct store *st, int64_t campaign_id, double *rate,
+                               int *over_limit);
+
 #endif

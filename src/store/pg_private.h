@@ -234,6 +234,9 @@ int pg_suppression_temporary(struct store *st, const char *key, int64_t now, int
                              int64_t *failures);
 int pg_suppression_campaign_counts(struct store *st, int64_t campaign_id, int64_t *bounces,
                                    int64_t *complaints);
+int pg_outbox_suppressed(struct store *st, int64_t item_id, int64_t now, const char *reason);
+int pg_suppression_campaign_mail(struct store *st, int64_t campaign_id, int64_t *sent,
+                                 int64_t *suppressed);
 int pg_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first_pledge,
                         int64_t *first_activity, int64_t *last_activity);
 int pg_dashboard_pledges(struct store *st, int64_t campaign_id, int64_t start, int64_t bucket,

@@ -881,6 +881,17 @@ int store_suppression_campaign_counts(struct store *st, int64_t campaign_id, int
     return st->be->suppression_campaign_counts(st, campaign_id, bounces, complaints);
 }
 
+int store_outbox_suppressed(struct store *st, int64_t item_id, int64_t now, const char *reason)
+{
+    return st->be->outbox_suppressed(st, item_id, now, reason);
+}
+
+int store_suppression_campaign_mail(struct store *st, int64_t campaign_id, int64_t *sent,
+                                    int64_t *suppressed)
+{
+    return st->be->suppression_campaign_mail(st, campaign_id, sent, suppressed);
+}
+
 int store_dashboard_bounds(struct store *st, int64_t campaign_id, int64_t *first_pledge,
                            int64_t *first_activity, int64_t *last_activity)
 {

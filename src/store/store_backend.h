@@ -193,6 +193,9 @@ struct store_backend {
                                  int64_t window_start, int64_t *failures);
     int (*suppression_campaign_counts)(struct store *st, int64_t campaign_id, int64_t *bounces,
                                        int64_t *complaints);
+    int (*outbox_suppressed)(struct store *st, int64_t item_id, int64_t now, const char *reason);
+    int (*suppression_campaign_mail)(struct store *st, int64_t campaign_id, int64_t *sent,
+                                     int64_t *suppressed);
 
     /* store_dashboard.h */
     int (*dashboard_bounds)(struct store *st, int64_t campaign_id, int64_t *first_pledge,

@@ -252,3 +252,36 @@ int pg_suppression_campaign_counts(struct store *base, int64_t campaign_id, int6
     *complaints = c;
     return 0;
 }
+
+int pg_outbox_suppressed(struct store *base, int64_t item_id, int64_t now, const char *reason)
+{
+    struct pg_params p = {0};
+    pg_param_i64(&p, item_id);
+    pg_param_i64(&p, now);
+    pg_param_text(&p, reason);
+    return pg_run(pg_of(base),
+                  "UPDATE outbox SET state = 'suppressed', sent_at = $2::bigint, last_reply = "
+                  "$3::text, owner = NULL, lease_until = 0 WHERE id = $1::bigint AND state = "
+                  "'pending'",
+                  &p, "outbox suppressed", NULL);
+}
+
+int pg_suppression_campaign_mail(struct store *base, int64_t campaign_id, int64_t *sent,
+                                 int64_t *suppressed)
+{
+    struct pg_params p = {0};
+    pg_param_i64(&p, campaign_id);
+    PGresult *r = pg_exec(pg_of(base),
+                          "SELECT count(*) FILTER (WHERE state = 'sent'), count(*) FILTER (WHERE "
+                          "state = 'suppressed') FROM outbox WHERE campaign_id = $1::bigint AND "
+                          "state IN ('sent', 'suppressed')",
+                          &p, "suppression campaign mail");
+    if (!r)
+        return -1;
+    if (sent)
+        *sent = pg_i64(r, 0, 0);
+    if (suppressed)
+        *suppressed = pg_i64(r, 0, 1);
+    PQclear(r);
+    return 0;
+}

@@ -264,3 +264,38 @@ int sqlite_suppression_campaign_counts(struct store *base, int64_t campaign_id, 
     *complaints = c;
     return 0;
 }
+
+int sqlite_outbox_suppressed(struct store *base, int64_t item_id, int64_t now, const char *reason)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE outbox SET state = 'suppressed', sent_at = ?2, "
+                                   "last_reply = ?3, owner = NULL, lease_until = 0 WHERE id = ?1 "
+                                   "AND state = 'pending'");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, item_id);
+    sqlite3_bind_int64(s, 2, now);
+    sql_bind_text(s, 3, reason);
+    return sql_step_done(st, s, "outbox suppressed");
+}
+
+int sqlite_suppression_campaign_mail(struct store *base, int64_t campaign_id, int64_t *sent,
+                                     int64_t *suppressed)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    int64_t n_sent = sql_scalar(st,
+                                "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND state = "
+                                "'sent'",
+                                campaign_id);
+    int64_t n_suppressed = sql_scalar(st,
+                                      "SELECT count(*) FROM outbox WHERE campaign_id = ?1 AND "
+                                      "state = 'suppressed'",
+                                      campaign_id);
+    if (n_sent < 0 || n_suppressed < 0)
+        return sql_error(st, "suppression campaign mail");
+    if (sent)
+        *sent = n_sent;
+    if (suppressed)
+        *suppressed = n_suppressed;
+    return 0;
+}

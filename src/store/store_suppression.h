@@ -74,4 +74,15 @@ int store_suppression_temporary(struct store *st, const char *key, int64_t now,
 int store_suppression_campaign_counts(struct store *st, int64_t campaign_id, int64_t *bounces,
                                       int64_t *complaints);
 
+/* ---- the outbox's side ---- */
+/* Settles a pending outbox item as not sent because its recipient is
+ * suppressed: state "suppressed" (never claimed again, counted by
+ * store_suppression_campaign_mail), reason as its last reply, at now. An
+ * item no longer pending is left as it is. */
+int store_outbox_suppressed(struct store *st, int64_t item_id, int64_t now, const char *reason);
+/* The campaign's mail of every kind: *sent (may be NULL) the items sent,
+ * *suppressed (may be NULL) the items settled as suppressed. */
+int store_suppression_campaign_mail(struct store *st, int64_t campaign_id, int64_t *sent,
+                                    int64_t *suppressed);
+
 #endif

@@ -2274,6 +2274,54 @@ static void outbox_cancel_of_a_sent_item_leaves_it_sent(void **state)
     assert_int_equal(stats_of(f->st, f->cid).reminders_sent, 1);
 }
 
+static void outbox_suppressed_settles_the_item_as_suppressed_and_it_is_counted(void **state)
+{
+    struct fx *f = *state;
+    int64_t id = claimed_reminder(f, "a@example.org");
+    int64_t sent_id = claimed_reminder(f, "b@example.org");
+    assert_int_equal(store_outbox_sent(f->st, sent_id, "A", f->launch + 1), 0);
+    assert_int_equal(store_outbox_suppressed(f->st, id, f->launch + 2, "suppressed: listed"), 0);
+    assert_int_equal(pending_of(f->st, f->cid, 0, f->launch, NULL), 0);
+    struct campaign_stats s = stats_of(f->st, f->cid);
+    assert_int_equal(s.reminders_pending, 0);
+    assert_int_equal(s.reminders_sent, 1);
+    assert_int_equal(s.reminders_failed, 0);
+    struct outbox_item items[4];
+    assert_int_equal(claim(f->st, "B", 0, f->launch + 1000, 60, items, 4), 0);
+    int64_t sent = -1, suppressed = -1;
+    assert_int_equal(store_suppression_campaign_mail(f->st, f->cid, &sent, &suppressed), 0);
+    assert_int_equal(sent, 1);
+    assert_int_equal(suppressed, 1);
+    /* a settled item stays as it is */
+    assert_int_equal(store_outbox_suppressed(f->st, sent_id, f->launch + 3, "x"), 0);
+    assert_int_equal(store_suppression_campaign_mail(f->st, f->cid, &sent, &suppressed), 0);
+    assert_int_equal(sent, 1);
+    assert_int_equal(suppressed, 1);
+}
+
+static void suppression_campaign_mail_counts_every_kind_of_one_campaign(void **state)
+{
+    struct fx *f = *state;
+    int64_t other = add_campaign(f, "other");
+    int64_t a = import(f->st, f->cid, "a@example.org", T0);
+    int64_t b = import(f->st, other, "b@example.org", T0);
+    for (enum mail_kind k = MAIL_CONFIRM; k <= MAIL_REMINDER; k++) {
+        assert_int_equal(store_outbox_add(f->st, k, f->cid, a, T0), 0);
+        assert_int_equal(store_outbox_add(f->st, k, other, b, T0), 0);
+    }
+    struct outbox_item items[8];
+    size_t n = claim(f->st, "A", 0, f->launch + 1, 60, items, 8);
+    assert_int_equal(n, 6);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(store_outbox_sent(f->st, items[i].id, "A", f->launch + 2), 0);
+    int64_t sent = -1, suppressed = -1;
+    assert_int_equal(store_suppression_campaign_mail(f->st, f->cid, &sent, &suppressed), 0);
+    assert_int_equal(sent, 3);
+    assert_int_equal(suppressed, 0);
+    assert_int_equal(store_suppression_campaign_mail(f->st, other + 100, &sent, NULL), 0);
+    assert_int_equal(sent, 0);
+}
+
 static void outbox_cancel_supporter_cancels_one_kind_or_every_kind(void **state)
 {
     struct fx *f = *state;
@@ -3905,6 +3953,8 @@ static const struct conformance_case cases[] = {
     CASE(suppression_each_walks_every_entry_newest_first_and_stops_when_asked),
     CASE(suppression_temporary_counts_within_the_window_and_starts_again_after),
     CASE(suppression_entries_are_seen_by_another_handle),
+    CASE(outbox_suppressed_settles_the_item_as_suppressed_and_it_is_counted),
+    CASE(suppression_campaign_mail_counts_every_kind_of_one_campaign),
     /* the write-ahead log, the structure check */
     CASE(log_trim_empties_a_log_over_the_threshold_and_leaves_a_smaller_one),
     CASE(log_trim_waits_for_an_older_snapshot_at_most_wait_ms),
