@@ -195,6 +195,12 @@ int csv_import(struct store *st, int64_t campaign_id, const char *data, size_t l
         status = CSV_IMPORT_REFUSED;
         goto out;
     }
+    if (pledges_import_count(st, campaign_id, out->imported) != 0) {
+        store_rollback(st);
+        out->imported = 0;
+        status = CSV_IMPORT_STORE_FAILED;
+        goto out;
+    }
     if (store_commit(st) != 0) {
         out->imported = 0;
         status = CSV_IMPORT_STORE_FAILED;

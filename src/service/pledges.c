@@ -179,9 +179,11 @@ int pledges_import_in_tx(struct store *st, int64_t campaign_id, const char *emai
                          const char *timezone, const char *consent_text, int64_t consent_at,
                          int64_t now)
 {
-    int rc =
-        store_pledge_import(st, campaign_id, email, name, timezone, consent_text, consent_at, now);
-    if (rc != 0)
-        return rc;
-    return store_campaign_count_confirmed(st, campaign_id, 1);
+    return store_pledge_import(st, campaign_id, email, name, timezone, consent_text, consent_at,
+                               now);
+}
+
+int pledges_import_count(struct store *st, int64_t campaign_id, int64_t imported)
+{
+    return imported > 0 ? store_campaign_count_confirmed(st, campaign_id, imported) : 0;
 }

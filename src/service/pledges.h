@@ -44,9 +44,15 @@ int pledges_unsubscribe(struct store *st, int64_t supporter_id, int64_t now);
 int pledges_erase(struct store *st, const char *email, int64_t now, int *count);
 /* Imports one supporter with consent recorded elsewhere, as confirmed
  * (inside a transaction the caller opened). STORE_CONFLICT when the address
- * already pledged. */
+ * already pledged. The campaign's confirmed count is not moved: the caller
+ * ends its import with pledges_import_count, in the same transaction (one
+ * write of the campaign's row per import, not one per supporter: PostgreSQL
+ * slows with every version of one row a transaction writes). */
 int pledges_import_in_tx(struct store *st, int64_t campaign_id, const char *email, const char *name,
                          const char *timezone, const char *consent_text, int64_t consent_at,
                          int64_t now);
+/* Adds the supporters an import brought to the campaign's confirmed count
+ * (inside the import's transaction). */
+int pledges_import_count(struct store *st, int64_t campaign_id, int64_t imported);
 
 #endif
