@@ -215,17 +215,11 @@ int pg_campaign_mark_launched(struct store *base, int64_t id, int move_to_now, i
     return 0;
 }
 
-int pg_campaigns_due(struct store *base, int64_t now, int64_t *ids, size_t max, size_t *n)
+/* The first column of each row of sql (ids), at most max of them. */
+static int pg_ids(struct pg_store *st, const char *sql, struct pg_params *p, const char *what,
+                  int64_t *ids, size_t max, size_t *n)
 {
-    struct pg_store *st = pg_of(base);
-    struct pg_params p = {0};
-    pg_param_i64(&p, now);
-    pg_param_i64(&p, (int64_t)max);
-    PGresult *r = pg_exec(st,
-                          "SELECT id FROM campaigns WHERE launched_at = 0 AND launch_utc <= "
-                          "$1::bigint AND launch_utc + window_minutes * 60 > $1::bigint "
-                          "ORDER BY id LIMIT $2::bigint",
-                          &p, "campaigns due");
+    PGresult *r = pg_exec(st, sql, p, what);
     if (!r)
         return -1;
     size_t count = 0;
@@ -234,6 +228,19 @@ int pg_campaigns_due(struct store *base, int64_t now, int64_t *ids, size_t max, 
     PQclear(r);
     *n = count;
     return 0;
+}
+
+int pg_campaigns_due(struct store *base, int64_t now, int64_t *ids, size_t max, size_t *n)
+{
+    struct pg_store *st = pg_of(base);
+    struct pg_params p = {0};
+    pg_param_i64(&p, now);
+    pg_param_i64(&p, (int64_t)max);
+    return pg_ids(st,
+                  "SELECT id FROM campaigns WHERE launched_at = 0 AND launch_utc <= "
+                  "$1::bigint AND launch_utc + window_minutes * 60 > $1::bigint "
+                  "ORDER BY id LIMIT $2::bigint",
+                  &p, "campaigns due", ids, max, n);
 }
 
 int pg_campaign_moved(struct store *base, int64_t id, int64_t *sequence)
@@ -277,19 +284,11 @@ int pg_campaigns_ahead(struct store *base, int64_t now, int64_t horizon, int64_t
     pg_param_i64(&p, now);
     pg_param_i64(&p, horizon);
     pg_param_i64(&p, (int64_t)max);
-    PGresult *r = pg_exec(st,
-                          "SELECT id FROM campaigns WHERE launch_utc - $2::bigint <= $1::bigint "
-                          "AND launch_utc + window_minutes * 60 > $1::bigint ORDER BY id "
-                          "LIMIT $3::bigint",
-                          &p, "campaigns ahead");
-    if (!r)
-        return -1;
-    size_t count = 0;
-    for (int i = 0; i < PQntuples(r) && count < max; i++)
-        ids[count++] = pg_i64(r, i, 0);
-    PQclear(r);
-    *n = count;
-    return 0;
+    return pg_ids(st,
+                  "SELECT id FROM campaigns WHERE launch_utc - $2::bigint <= $1::bigint "
+                  "AND launch_utc + window_minutes * 60 > $1::bigint ORDER BY id "
+                  "LIMIT $3::bigint",
+                  &p, "campaigns ahead", ids, max, n);
 }
 
 int pg_campaigns_missed(struct store *base, int64_t now, int64_t *ids, size_t max, size_t *n)
@@ -298,18 +297,10 @@ int pg_campaigns_missed(struct store *base, int64_t now, int64_t *ids, size_t ma
     struct pg_params p = {0};
     pg_param_i64(&p, now);
     pg_param_i64(&p, (int64_t)max);
-    PGresult *r = pg_exec(st,
-                          "SELECT id FROM campaigns WHERE launched_at = 0 AND launch_utc + "
-                          "window_minutes * 60 <= $1::bigint ORDER BY id LIMIT $2::bigint",
-                          &p, "campaigns missed");
-    if (!r)
-        return -1;
-    size_t count = 0;
-    for (int i = 0; i < PQntuples(r) && count < max; i++)
-        ids[count++] = pg_i64(r, i, 0);
-    PQclear(r);
-    *n = count;
-    return 0;
+    return pg_ids(st,
+                  "SELECT id FROM campaigns WHERE launched_at = 0 AND launch_utc + "
+                  "window_minutes * 60 <= $1::bigint ORDER BY id LIMIT $2::bigint",
+                  &p, "campaigns missed", ids, max, n);
 }
 
 int pg_campaign_pause_get(struct store *base, int64_t campaign_id, struct campaign_pause *out)

@@ -1483,6 +1483,22 @@ static int sqlite_campaign_steps_done(struct store *base, int64_t id, int64_t do
     return sqlite3_changes(st->db) == 1 ? 0 : STORE_NOT_FOUND;
 }
 
+/* Steps the bound statement s: the first column of each row (ids), at most
+ * max of them; resets s. */
+static int sqlite_ids(struct sqlite_store *st, sqlite3_stmt *s, const char *what, int64_t *ids,
+                      size_t max, size_t *n)
+{
+    size_t count = 0;
+    int rc = SQLITE_DONE;
+    while (count < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        ids[count++] = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (count < max && rc != SQLITE_DONE)
+        return sql_error(st, what);
+    *n = count;
+    return 0;
+}
+
 static int sqlite_campaigns_ahead(struct store *base, int64_t now, int64_t horizon, int64_t *ids,
                                   size_t max, size_t *n)
 {
@@ -1494,15 +1510,7 @@ static int sqlite_campaigns_ahead(struct store *base, int64_t now, int64_t horiz
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, horizon);
     sqlite3_bind_int64(s, 3, (int64_t)max);
-    size_t count = 0;
-    int rc;
-    while (count < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
-        ids[count++] = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    if (count < max && rc != SQLITE_DONE)
-        return sql_error(st, "campaigns ahead");
-    *n = count;
-    return 0;
+    return sqlite_ids(st, s, "campaigns ahead", ids, max, n);
 }
 
 static int sqlite_outbox_owed(struct store *base, int64_t campaign_id, enum mail_kind kind,
@@ -1539,12 +1547,7 @@ static int sqlite_campaigns_due(struct store *base, int64_t now, int64_t *ids, s
     if (!s)
         return -1;
     sqlite3_bind_int64(s, 1, now);
-    size_t count = 0;
-    while (count < max && sqlite3_step(s) == SQLITE_ROW)
-        ids[count++] = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    *n = count;
-    return 0;
+    return sqlite_ids(st, s, "campaigns due", ids, max, n);
 }
 
 static int sqlite_campaigns_missed(struct store *base, int64_t now, int64_t *ids, size_t max,
@@ -1557,15 +1560,7 @@ static int sqlite_campaigns_missed(struct store *base, int64_t now, int64_t *ids
         return -1;
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, (int64_t)max);
-    size_t count = 0;
-    int rc;
-    while (count < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
-        ids[count++] = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    if (count < max && rc != SQLITE_DONE)
-        return sql_error(st, "campaigns missed");
-    *n = count;
-    return 0;
+    return sqlite_ids(st, s, "campaigns missed", ids, max, n);
 }
 
 static int sqlite_campaign_pause_get(struct store *base, int64_t campaign_id,
