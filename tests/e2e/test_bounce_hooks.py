@@ -108,3 +108,124 @@ def test_a_short_secret_is_refused_at_start(make_muster):
     m = make_muster(start=False)
     code, out, err = m.cli("suppression", "list", env={"MUSTER_HOOK_SECRET": "short"})
     assert code != 0 and "MUSTER_HOOK_SECRET" in err
+
+
+# ---- SendGrid: the signed Event Webhook (ECDSA P-256 over timestamp + body) ----
+
+import time  # noqa: E402
+
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa  # noqa: E402
+from cryptography.x509.oid import NameOID  # noqa: E402
+import datetime  # noqa: E402
+
+SENDGRID_KEY = ec.generate_private_key(ec.SECP256R1())
+SENDGRID_PUBLIC = base64.b64encode(SENDGRID_KEY.public_key().public_bytes(
+    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+SIG_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
+TS_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+
+
+def sendgrid_post(m, events, key=SENDGRID_KEY, timestamp=None, tamper=None, headers=None):
+    raw = json.dumps(events).encode() if not isinstance(events, bytes) else events
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    sig = base64.b64encode(key.sign(ts.encode() + raw, ec.ECDSA(hashes.SHA256()))).decode()
+    h = {"Content-Type": "application/json", SIG_HEADER: sig, TS_HEADER: ts}
+    h.update(headers or {})
+    h = {k: v for k, v in h.items() if v is not None}
+    return m.post("/hooks/bounces/sendgrid", body=tamper(raw) if tamper else raw, headers=h)
+
+
+def sg_event(event, email, **kw):
+    return dict({"email": email, "timestamp": int(time.time()), "smtp-id": "<14c5d75ce93@x>",
+                 "event": event, "sg_event_id": "sg_event_id", "sg_message_id": "sg_message_id",
+                 "category": ["docs-day"]}, **kw)
+
+
+SENDGRID_BATCH = [
+    sg_event("processed", "fine@example.org"),
+    sg_event("delivered", "fine@example.org", response="250 OK"),
+    sg_event("bounce", "Gone@Example.org", type="bounce", status="5.1.1",
+             reason="550 5.1.1 The email account that you tried to reach does not exist",
+             bounce_classification="Invalid Address"),
+    sg_event("bounce", "blocked@example.org", type="blocked", status="4.0.0",
+             reason="421 4.7.0 Try again later", bounce_classification="Reputation"),
+    sg_event("dropped", "known-bad@example.org", reason="Bounced Address", status="5.0.0"),
+    sg_event("dropped", "unsub@example.org", reason="Unsubscribed Address", status="5.0.0"),
+    sg_event("spamreport", "angry@example.org"),
+    sg_event("deferred", "slow@example.org", response="400 try again later", attempt="1"),
+]
+
+
+def test_sendgrid_events_feed_the_suppression_list(make_muster):
+    m = make_muster(env={"MUSTER_SENDGRID_KEY": SENDGRID_PUBLIC})
+    r = sendgrid_post(m, SENDGRID_BATCH)
+    assert r.status == 200, r
+    assert r.json()["result"] == "recorded 4, suppressed 3, ignored 4", r.json()
+    rows = listed(m)
+    assert set(rows) == {"gone@example.org", "known-bad@example.org", "angry@example.org"}
+    assert rows["gone@example.org"]["kind"] == "bounce"
+    assert "550 5.1.1" in rows["gone@example.org"]["reason"]
+    assert rows["known-bad@example.org"]["kind"] == "bounce"
+    assert rows["angry@example.org"]["kind"] == "complaint"
+    # "blocked" is a temporary failure: the third within days suppresses
+    blocked = [e for e in SENDGRID_BATCH if e.get("type") == "blocked"]
+    assert sendgrid_post(m, blocked).json()["result"] == "recorded 1, suppressed 0, ignored 0"
+    assert sendgrid_post(m, blocked).json()["result"] == "recorded 1, suppressed 1, ignored 0"
+    assert listed(m)["blocked@example.org"]["kind"] == "temporary"
+
+
+def test_sendgrid_refuses_unsigned_forged_tampered_and_stale(make_muster):
+    m = make_muster(env={"MUSTER_SENDGRID_KEY": SENDGRID_PUBLIC})
+    bounce = [sg_event("bounce", "victim@example.org", type="bounce", reason="550 no")]
+    other_key = ec.generate_private_key(ec.SECP256R1())
+    cases = [
+        (dict(headers={SIG_HEADER: None}), 401, SIG_HEADER),
+        (dict(headers={TS_HEADER: None}), 401, TS_HEADER),
+        (dict(headers={SIG_HEADER: "!!not base64!!"}), 401, SIG_HEADER),
+        (dict(key=other_key), 403, "signature"),
+        (dict(tamper=lambda raw: raw.replace(b"victim", b"victin")), 403, "signature"),
+        (dict(headers={TS_HEADER: str(int(time.time()) + 1)}), 403, "signature"),
+        (dict(timestamp=int(time.time()) - 11 * 60), 403, "10 minutes"),
+        (dict(timestamp=int(time.time()) + 11 * 60), 403, "10 minutes"),
+        (dict(timestamp="12ab"), 401, TS_HEADER),
+    ]
+    for kw, status, word in cases:
+        r = sendgrid_post(m, bounce, **kw)
+        assert r.status == status, (kw, r)
+        assert word in r.json()["error"], (kw, r.json())
+    assert listed(m) == {}
+    # a timestamp 9 minutes old is still accepted
+    assert sendgrid_post(m, bounce, timestamp=int(time.time()) - 9 * 60).status == 200
+    assert "victim@example.org" in listed(m)
+
+
+def test_sendgrid_refuses_bad_bodies_whole(make_muster):
+    m = make_muster(env={"MUSTER_SENDGRID_KEY": SENDGRID_PUBLIC})
+    good = sg_event("spamreport", "first@example.org")
+    for body, word in [(b"not json", "JSON array"), ({"event": "bounce"}, "JSON array"),
+                       ([good, 7], "event 1: not a JSON object"),
+                       ([good, {"email": "x@example.org"}], "event 1: \"event\""),
+                       ([good, sg_event("spamreport", "not an address")], "event 1: \"email\""),
+                       ([good, sg_event("bounce", None)], "event 1: \"email\"")]:
+        r = sendgrid_post(m, body if isinstance(body, bytes) else body)
+        assert r.status == 400, (body, r)
+        assert word in r.json()["error"], r.json()
+    assert listed(m) == {}  # nothing of a refused batch is recorded
+
+
+def test_sendgrid_is_off_without_its_key_and_a_bad_key_stops_the_start(make_muster):
+    m = make_muster()
+    r = sendgrid_post(m, [sg_event("spamreport", "a@example.org")])
+    assert r.status == 404 and "MUSTER_SENDGRID_KEY" in r.json()["error"]
+    assert listed(m) == {}
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    rsa_public = base64.b64encode(rsa_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+    p384 = base64.b64encode(ec.generate_private_key(ec.SECP384R1()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+    for value, word in [("not-base64!", "base64"), (base64.b64encode(b"junk").decode(), "DER"),
+                        (rsa_public, "P-256"), (p384, "secp384r1")]:
+        code, out, err = m.cli("suppression", "list", env={"MUSTER_SENDGRID_KEY": value})
+        assert code != 0 and "MUSTER_SENDGRID_KEY" in err and word in err, (value, err)
