@@ -229,3 +229,185 @@ def test_sendgrid_is_off_without_its_key_and_a_bad_key_stops_the_start(make_must
                         (rsa_public, "P-256"), (p384, "secp384r1")]:
         code, out, err = m.cli("suppression", "list", env={"MUSTER_SENDGRID_KEY": value})
         assert code != 0 and "MUSTER_SENDGRID_KEY" in err and word in err, (value, err)
+
+
+# ---- Amazon SES through SNS: the message signature against MUSTER_SES_CERT ----
+
+SNS_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+TOPIC = "arn:aws:sns:eu-west-1:123456789012:muster-bounces"
+
+
+def self_signed_cert(key, name="sns.eu-west-1.amazonaws.com"):
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=365))
+            .sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+
+
+def sns_time(delta_seconds=0):
+    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=delta_seconds)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def sns_sign(doc, key=SNS_KEY, version="1"):
+    """Signs DOC as SNS does: the canonical "Name\\nvalue\\n" string of its Type's fields."""
+    if doc["Type"] == "Notification":
+        fields = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+    else:
+        fields = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
+    text = "".join(f"{f}\n{doc[f]}\n" for f in fields if f in doc)
+    digest = hashes.SHA1() if version == "1" else hashes.SHA256()
+    signed = dict(doc, SignatureVersion=version, SigningCertURL=(
+        "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000.pem"))
+    signed["Signature"] = base64.b64encode(
+        key.sign(text.encode(), padding.PKCS1v15(), digest)).decode()
+    return signed
+
+
+def ses_notification(message, **kw):
+    return dict({"Type": "Notification", "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+                 "TopicArn": TOPIC, "Message": json.dumps(message), "Timestamp": sns_time(),
+                 "UnsubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe"}, **kw)
+
+
+SES_BOUNCE = {
+    "notificationType": "Bounce",
+    "bounce": {"bounceType": "Permanent", "bounceSubType": "General",
+               "bouncedRecipients": [
+                   {"emailAddress": "Nobody@Example.org", "action": "failed", "status": "5.1.1",
+                    "diagnosticCode": "smtp; 550 5.1.1 user unknown"},
+                   {"emailAddress": "also-gone@example.org", "status": "5.1.1"}],
+               "timestamp": "2026-12-05T10:00:00.000Z", "feedbackId": "0000013786031775-x"},
+    "mail": {"timestamp": "2026-12-05T09:59:59.000Z", "source": "muster@example.org",
+             "messageId": "00000137860315fd-x", "destination": ["nobody@example.org"]}}
+SES_COMPLAINT = {
+    "notificationType": "Complaint",
+    "complaint": {"complainedRecipients": [{"emailAddress": "upset@example.org"}],
+                  "complaintFeedbackType": "abuse", "timestamp": "2026-12-05T10:00:00.000Z",
+                  "feedbackId": "000001378603177f-x"},
+    "mail": {"messageId": "000001378603177f-y", "source": "muster@example.org"}}
+SES_TRANSIENT = {
+    "eventType": "Bounce",
+    "bounce": {"bounceType": "Transient", "bounceSubType": "MailboxFull",
+               "bouncedRecipients": [{"emailAddress": "full@example.org"}]}}
+
+
+def ses_post(m, doc):
+    raw = doc if isinstance(doc, (bytes, str)) else json.dumps(doc)
+    return m.post("/hooks/bounces/ses", body=raw,
+                  headers={"Content-Type": "text/plain; charset=UTF-8",
+                           "x-amz-sns-message-type": "Notification"})
+
+
+def ses_muster(make_muster, tmp_path, **env):
+    cert = tmp_path / "sns-signing.pem"
+    cert.write_bytes(self_signed_cert(SNS_KEY))
+    return make_muster(env=dict({"MUSTER_SES_CERT": str(cert)}, **env))
+
+
+def test_ses_bounces_and_complaints_feed_the_suppression_list(make_muster, tmp_path):
+    m = ses_muster(make_muster, tmp_path)
+    r = ses_post(m, sns_sign(ses_notification(SES_BOUNCE, Subject="Amazon SES bounce")))
+    assert r.status == 200, r
+    assert r.json()["result"] == "recorded 2, suppressed 2, ignored 0"
+    r = ses_post(m, sns_sign(ses_notification(SES_COMPLAINT), version="2"))
+    assert r.status == 200, r
+    r = ses_post(m, sns_sign(ses_notification({"notificationType": "Delivery",
+                                               "delivery": {"recipients": ["x@example.org"]}})))
+    assert r.status == 200 and r.json()["result"] == "recorded 0, suppressed 0, ignored 1"
+    for i in range(3):
+        r = ses_post(m, sns_sign(ses_notification(SES_TRANSIENT), version="2"))
+        assert r.status == 200, r
+        assert r.json()["result"].startswith(f"recorded 1, suppressed {1 if i == 2 else 0}")
+    rows = listed(m)
+    assert set(rows) == {"nobody@example.org", "also-gone@example.org", "upset@example.org",
+                         "full@example.org"}
+    assert rows["nobody@example.org"]["kind"] == "bounce"
+    assert "550 5.1.1 user unknown" in rows["nobody@example.org"]["reason"]
+    assert rows["upset@example.org"]["kind"] == "complaint"
+    assert rows["full@example.org"]["kind"] == "temporary"
+
+
+def test_ses_subscription_confirmation_is_logged_not_fetched(make_muster, tmp_path):
+    m = ses_muster(make_muster, tmp_path)
+    url = ("https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn="
+           + TOPIC + "&Token=2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92")
+    doc = {"Type": "SubscriptionConfirmation", "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
+           "Token": "2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92",
+           "TopicArn": TOPIC, "Timestamp": sns_time(), "SubscribeURL": url,
+           "Message": "You have chosen to subscribe to the topic " + TOPIC + ".\n"
+                      "To confirm the subscription, visit the SubscribeURL included in this "
+                      "message."}
+    r = ses_post(m, sns_sign(doc))
+    assert r.status == 200, r
+    assert "SubscribeURL" in r.json()["result"]
+    assert url in m.server_stderr()
+    forged = sns_sign(doc)
+    forged["SubscribeURL"] = "https://attacker.example/?Action=ConfirmSubscription"
+    assert ses_post(m, forged).status == 403
+    assert "attacker.example" not in m.server_stderr()
+
+
+def test_ses_refuses_forged_tampered_stale_and_foreign_topics(make_muster, tmp_path):
+    m = ses_muster(make_muster, tmp_path, MUSTER_SES_TOPIC_ARN=TOPIC)
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    good = sns_sign(ses_notification(SES_BOUNCE))
+    tampered = dict(good, Message=good["Message"].replace("Nobody@", "Somebody@"))
+    no_subject = sns_sign(ses_notification(SES_BOUNCE))
+    added_subject = dict(no_subject, Subject="added after signing")
+    cases = [
+        (sns_sign(ses_notification(SES_BOUNCE), key=other_key), 403, "signature"),
+        (tampered, 403, "signature"),
+        (added_subject, 403, "signature"),
+        (dict(good, SignatureVersion="2"), 403, "signature"),
+        (sns_sign(ses_notification(SES_BOUNCE, Timestamp=sns_time(-3700))), 403, "an hour"),
+        (sns_sign(ses_notification(SES_BOUNCE, TopicArn=TOPIC + "-other")), 403, "TopicArn"),
+        (dict(good, Signature="!!!"), 400, "Signature"),
+        (dict(good, SignatureVersion="3"), 400, "SignatureVersion"),
+        ({k: v for k, v in good.items() if k != "MessageId"}, 400, "MessageId"),
+        (dict(good, Type="Other"), 400, "Type"),
+        (sns_sign(ses_notification(SES_BOUNCE, Timestamp="yesterday")), 400, "Timestamp"),
+        ("not json", 400, "JSON"),
+    ]
+    for doc, status, word in cases:
+        r = ses_post(m, doc)
+        assert r.status == status, (doc, r)
+        assert word in r.json()["error"], r.json()
+    assert listed(m) == {}
+    bad_messages = [
+        ("not json", "Message"),
+        (json.dumps({"bounce": {}}), "notificationType"),
+        (json.dumps(dict(SES_BOUNCE, bounce=dict(SES_BOUNCE["bounce"], bounceType="Sideways"))),
+         "bounceType"),
+        (json.dumps(dict(SES_BOUNCE, bounce=dict(SES_BOUNCE["bounce"], bouncedRecipients=[]))),
+         "bouncedRecipients"),
+        (json.dumps(dict(SES_BOUNCE, bounce=dict(SES_BOUNCE["bounce"], bouncedRecipients=[
+            {"emailAddress": "ok@example.org"}, {"emailAddress": "not an address"}]))),
+         "bouncedRecipients[1].emailAddress"),
+    ]
+    for message, word in bad_messages:
+        r = ses_post(m, sns_sign(dict(ses_notification({}), Message=message)))
+        assert r.status == 400, (message, r)
+        assert word in r.json()["error"], r.json()
+    assert listed(m) == {}
+    assert ses_post(m, good).status == 200
+
+
+def test_ses_is_off_without_a_certificate_and_a_bad_one_stops_the_start(make_muster, tmp_path):
+    m = make_muster()
+    r = ses_post(m, sns_sign(ses_notification(SES_BOUNCE)))
+    assert r.status == 404 and "MUSTER_SES_CERT" in r.json()["error"]
+    assert listed(m) == {}
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    ec_cert = tmp_path / "ec.pem"
+    ec_cert.write_bytes(self_signed_cert(ec.generate_private_key(ec.SECP256R1())))
+    for env, word in [({"MUSTER_SES_CERT": str(tmp_path / "missing.pem")}, "cannot read"),
+                      ({"MUSTER_SES_CERT": str(junk)}, "not a PEM certificate"),
+                      ({"MUSTER_SES_CERT": str(ec_cert)}, "RSA"),
+                      ({"MUSTER_SES_TOPIC_ARN": TOPIC}, "MUSTER_SES_CERT")]:
+        code, out, err = m.cli("suppression", "list", env=env)
+        assert code != 0 and word in err, (env, err)
