@@ -223,10 +223,12 @@ static int sendgrid_kind(const char *event, const char *type, const char *reason
         return type && strcmp(type, "blocked") == 0 ? SUPPRESSION_REPORT_TEMPORARY
                                                     : SUPPRESSION_REPORT_PERMANENT;
     if (strcmp(event, "dropped") == 0 && reason) {
-        /* SendGrid drops a message to an address on its own lists. */
-        if (strstr(reason, "Spam Reporting Address"))
+        /* SendGrid drops a message to an address on its own lists; its other
+         * reasons ("Invalid SMTPAPI header", "Spam Content", "Unsubscribed
+         * Address", ...) are about the message or a choice, not the address. */
+        if (strcmp(reason, "Spam Reporting Address") == 0)
             return SUPPRESSION_REPORT_COMPLAINT;
-        if (strstr(reason, "Bounced Address") || strstr(reason, "Invalid"))
+        if (strcmp(reason, "Bounced Address") == 0 || strcmp(reason, "Invalid") == 0)
             return SUPPRESSION_REPORT_PERMANENT;
     }
     return -1;
@@ -397,9 +399,6 @@ static size_t sns_canonical(const json_t *doc, const char *type, const char **pa
                                                "TopicArn", "Type",      NULL};
     static const char *const confirmation[] = {"Message", "MessageId", "SubscribeURL", "Timestamp",
                                                "Token",   "TopicArn",  "Type",         NULL};
-    static const char *const labels[] = {"Message\n",      "MessageId\n", "Subject\n",
-                                         "SubscribeURL\n", "Timestamp\n", "Token\n",
-                                         "TopicArn\n",     "Type\n"};
     const char *const *fields = strcmp(type, "Notification") == 0 ? notification : confirmation;
     size_t n = 0;
     for (size_t i = 0; fields[i]; i++) {
@@ -410,17 +409,12 @@ static size_t sns_canonical(const json_t *doc, const char *type, const char **pa
             *missing = fields[i];
             return 0;
         }
-        const char *label = NULL;
-        for (size_t l = 0; l < sizeof labels / sizeof labels[0]; l++)
-            if (strncmp(labels[l], fields[i], strlen(fields[i])) == 0 &&
-                labels[l][strlen(fields[i])] == '\n')
-                label = labels[l];
-        parts[n] = label;
-        lens[n++] = strlen(label);
-        parts[n] = json_string_value(value);
-        lens[n++] = json_string_length(value);
-        parts[n] = "\n";
-        lens[n++] = 1;
+        const char *piece[4] = {fields[i], "\n", json_string_value(value), "\n"};
+        size_t piece_len[4] = {strlen(fields[i]), 1, json_string_length(value), 1};
+        for (size_t k = 0; k < 4; k++) {
+            parts[n] = piece[k];
+            lens[n++] = piece_len[k];
+        }
     }
     return n;
 }
@@ -520,8 +514,8 @@ void handle_hook_ses(struct http_request *req, struct http_response *resp)
     const char *timestamp = json_text(doc, "Timestamp");
     const char *topic = json_text(doc, "TopicArn");
     const char *missing = NULL;
-    const char *parts[SNS_MAX_FIELDS * 3];
-    size_t lens[SNS_MAX_FIELDS * 3];
+    const char *parts[SNS_MAX_FIELDS * 4];
+    size_t lens[SNS_MAX_FIELDS * 4];
     size_t part_count = 0;
     unsigned char signature[1024];
     size_t signature_len = 0;

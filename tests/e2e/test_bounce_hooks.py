@@ -153,6 +153,7 @@ SENDGRID_BATCH = [
              reason="421 4.7.0 Try again later", bounce_classification="Reputation"),
     sg_event("dropped", "known-bad@example.org", reason="Bounced Address", status="5.0.0"),
     sg_event("dropped", "unsub@example.org", reason="Unsubscribed Address", status="5.0.0"),
+    sg_event("dropped", "fine@example.org", reason="Invalid SMTPAPI header", status="5.0.0"),
     sg_event("spamreport", "angry@example.org"),
     sg_event("deferred", "slow@example.org", response="400 try again later", attempt="1"),
 ]
@@ -162,7 +163,7 @@ def test_sendgrid_events_feed_the_suppression_list(make_muster):
     m = make_muster(env={"MUSTER_SENDGRID_KEY": SENDGRID_PUBLIC})
     r = sendgrid_post(m, SENDGRID_BATCH)
     assert r.status == 200, r
-    assert r.json()["result"] == "recorded 4, suppressed 3, ignored 4", r.json()
+    assert r.json()["result"] == "recorded 4, suppressed 3, ignored 5", r.json()
     rows = listed(m)
     assert set(rows) == {"gone@example.org", "known-bad@example.org", "angry@example.org"}
     assert rows["gone@example.org"]["kind"] == "bounce"
