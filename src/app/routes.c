@@ -20,6 +20,8 @@ const struct route app_routes[] = {
     {"GET", "/", handle_home, ROUTE_PUBLIC, ACCESS_NONE},
     {"GET", "/healthz", handle_healthz, ROUTE_PUBLIC, ACCESS_NONE},
     {"POST", "/hooks/bounces/postmark", handle_hook_postmark, ROUTE_PUBLIC, ACCESS_NONE},
+    {"POST", "/hooks/bounces/sendgrid", handle_hook_sendgrid, ROUTE_PUBLIC, ACCESS_NONE},
+    {"POST", "/hooks/bounces/ses", handle_hook_ses, ROUTE_PUBLIC, ACCESS_NONE},
     {"GET", "/metrics", handle_metrics, ROUTE_PUBLIC, ACCESS_NONE},
     {"GET", "/static/muster.css", handle_stylesheet, ROUTE_PUBLIC, ACCESS_NONE},
     {"GET", "/static/muster.js", handle_script, ROUTE_PUBLIC, ACCESS_NONE},

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hook_keys.h"
 #include "core/banned.h"
 
 static const char *env_or(const char *name, const char *fallback)
@@ -162,6 +163,42 @@ static int bounce_address_valid(const char *addr, const char **why)
     return 1;
 }
 
+/* The signed bounce webhooks' keys: MUSTER_SENDGRID_KEY, MUSTER_SES_CERT and
+ * MUSTER_SES_TOPIC_ARN (docs/API.md, "Bounce webhooks"). */
+static int load_hook_keys(struct config *cfg, char *err, unsigned long err_len)
+{
+    const char *sendgrid = env_or("MUSTER_SENDGRID_KEY", NULL);
+    if (sendgrid) {
+        cfg->sendgrid_key =
+            hook_key_ec_p256_from_base64("MUSTER_SENDGRID_KEY", sendgrid, err, err_len);
+        if (!cfg->sendgrid_key)
+            return -1;
+    }
+    const char *ses_cert = env_or("MUSTER_SES_CERT", NULL);
+    if (ses_cert) {
+        cfg->ses_key = hook_key_rsa_from_cert_file("MUSTER_SES_CERT", ses_cert, err, err_len);
+        if (!cfg->ses_key)
+            return -1;
+    }
+    cfg->ses_topic_arn = env_or("MUSTER_SES_TOPIC_ARN", NULL);
+    if (cfg->ses_topic_arn) {
+        if (!ses_cert) {
+            snprintf(err, err_len, "MUSTER_SES_TOPIC_ARN: set without MUSTER_SES_CERT");
+            return -1;
+        }
+        if (strncmp(cfg->ses_topic_arn, "arn:", 4) != 0 || strlen(cfg->ses_topic_arn) > 256 ||
+            strpbrk(cfg->ses_topic_arn, " \t\r\n")) {
+            snprintf(
+                err, err_len,
+                "MUSTER_SES_TOPIC_ARN: expected a topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), "
+                "got '%.80s'",
+                cfg->ses_topic_arn);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int config_load(struct config *cfg, char *err, unsigned long err_len)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -228,7 +265,7 @@ int config_load(struct config *cfg, char *err, unsigned long err_len)
         return -1;
     }
     cfg->smtp_client_curl = strcmp(client, "curl") == 0;
-    if (load_dkim(cfg, err, err_len) != 0) {
+    if (load_dkim(cfg, err, err_len) != 0 || load_hook_keys(cfg, err, err_len) != 0) {
         config_release(cfg);
         return -1;
     }
@@ -239,4 +276,8 @@ void config_release(struct config *cfg)
 {
     free((char *)cfg->base_url);
     cfg->base_url = NULL;
+    hook_key_free(cfg->sendgrid_key);
+    cfg->sendgrid_key = NULL;
+    hook_key_free(cfg->ses_key);
+    cfg->ses_key = NULL;
 }

@@ -6,6 +6,8 @@
 #ifndef MUSTER_CORE_CONFIG_H
 #define MUSTER_CORE_CONFIG_H
 
+struct hook_key;
+
 struct config {
     const char *db;              /* MUSTER_DB, default ./muster.db */
     const char *listen;          /* MUSTER_LISTEN, default 127.0.0.1:8080 */
@@ -24,13 +26,17 @@ struct config {
     int header_timeout;          /* MUSTER_HEADER_TIMEOUT s for a request head, default 10 */
     int body_timeout;            /* MUSTER_BODY_TIMEOUT s (+1 per 4 KiB) for a body, default 10 */
     const char *hook_secret;     /* MUSTER_HOOK_SECRET: the bounce webhooks' secret, NULL: off */
-    int wal_limit_mb;            /* MUSTER_WAL_LIMIT_MB: bound of the write-ahead log, default 64 */
+    /* The signed bounce webhooks (pages/hooks.c): each NULL while its setting is unset. */
+    struct hook_key *sendgrid_key; /* MUSTER_SENDGRID_KEY: SendGrid's ECDSA verification key */
+    struct hook_key *ses_key;      /* MUSTER_SES_CERT: the SNS signing certificate's key */
+    const char *ses_topic_arn;     /* MUSTER_SES_TOPIC_ARN: the one topic accepted, NULL: any */
+    int wal_limit_mb; /* MUSTER_WAL_LIMIT_MB: bound of the write-ahead log, default 64 */
     /* DKIM signing (mail/dkim.c, docs/DELIVERABILITY.md): all three or none.
      * config_load checks their form; the key itself is read by dkim.c. */
     const char *dkim_key;      /* MUSTER_DKIM_KEY: path of a PEM private key (RSA or Ed25519) */
     const char *dkim_selector; /* MUSTER_DKIM_SELECTOR: e.g. "muster2026" */
     const char *dkim_domain;   /* MUSTER_DKIM_DOMAIN: the d= domain, e.g. "example.org" */
-    int lease_seconds;           /* MUSTER_LEASE_SECONDS: a sender's claim, 5..3600, default 120 */
+    int lease_seconds;         /* MUSTER_LEASE_SECONDS: a sender's claim, 5..3600, default 120 */
 };
 
 /* Fills cfg from the environment and defaults. Returns 0, or -1 with a

@@ -82,6 +82,8 @@ void handle_unsubscribe_post(struct http_request *req, struct http_response *res
 void handle_healthz(struct http_request *req, struct http_response *resp);
 /* hooks.c: providers' bounce and complaint events (docs/API.md) */
 void handle_hook_postmark(struct http_request *req, struct http_response *resp);
+void handle_hook_sendgrid(struct http_request *req, struct http_response *resp);
+void handle_hook_ses(struct http_request *req, struct http_response *resp);
 void handle_metrics(struct http_request *req, struct http_response *resp);
 void handle_home(struct http_request *req, struct http_response *resp);
 /* embed.c: the banner for other sites (script and iframe forms). */
