@@ -32,6 +32,7 @@ def complain(m, reminder):
     code, found, err = bounce(m, arf_to(reminder.mail_from, reminder.rcpt_tos[0]))
     assert code == 0, err
     assert [(f["kind"], f["by"]) for f in found] == [("complaint", "return-path")], found
+    complain.stderr = err
     return found[0]["result"]
 
 
@@ -61,6 +62,9 @@ def test_complaints_over_the_line_pause_the_launch_and_a_resume_is_respected(mak
     assert state["paused_by"] == "muster", state
     assert state["paused_reason"] == \
         f"complaints {rate:.1f} % of {sent} mails, over the 0.3 % line", state
+    # said at error level by the process that paused it
+    assert re.search(r"level=error event=launch\.paused .*by=muster", complain.stderr), \
+        complain.stderr
     # an organizer resumes: the same complaint again (its address is listed
     # already) does not pause it again ...
     code, out, err = m.cli("launch", m.slug, "--resume")
