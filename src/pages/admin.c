@@ -57,7 +57,8 @@ void admin_page_begin(struct buf *b, const char *title, const char *csrf, enum a
             const char *href, *label;
         } links[] = {{ADMIN_CAMPAIGNS, "/admin", "Campaigns"},
                      {ADMIN_NEW, "/admin/campaigns/new", "New campaign"},
-                     {ADMIN_ERASE, "/admin/supporters/erase", "Erase a person"}};
+                     {ADMIN_ERASE, "/admin/supporters/erase", "Erase a person"},
+                     {ADMIN_SUPPRESSION, "/admin/suppression", "Suppression list"}};
         buf_puts(b, "<nav class=\"nav\" aria-label=\"Dashboard\">");
         for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
             buf_printf(b, "<a href=\"%s\"%s>%s</a>", links[i].href,
@@ -437,6 +438,7 @@ void handle_admin_campaign(struct http_request *req, struct http_response *resp)
         buf_puts(b, "<p class=\"muted\">The charts could not be drawn.</p>\n");
     buf_puts(b, "</div>\n");
     admin_launch_section(b, req, &row, c->timezone, csrf);
+    admin_delivery_section(b, req, &row);
 
     buf_puts(b, "<section class=\"card\" id=\"targets\" aria-labelledby=\"targets-h\">\n"
                 "<h2 id=\"targets-h\">Targets</h2>\n<p class=\"muted\">");

@@ -47,6 +47,10 @@ void handle_admin_import_page(struct http_request *req, struct http_response *re
 void handle_admin_import_post(struct http_request *req, struct http_response *resp);
 void handle_admin_erase_page(struct http_request *req, struct http_response *resp);
 void handle_admin_erase_post(struct http_request *req, struct http_response *resp);
+/* admin_suppression.c: the suppression list, its add and remove forms */
+void handle_admin_suppression_page(struct http_request *req, struct http_response *resp);
+void handle_admin_suppression_add(struct http_request *req, struct http_response *resp);
+void handle_admin_suppression_remove(struct http_request *req, struct http_response *resp);
 
 /* admin_static.c */
 void handle_admin_stylesheet(struct http_request *req, struct http_response *resp);

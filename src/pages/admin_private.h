@@ -18,7 +18,7 @@
 struct campaign;
 
 /* ---- admin.c: the frame ---- */
-enum admin_section { ADMIN_NONE, ADMIN_CAMPAIGNS, ADMIN_NEW, ADMIN_ERASE };
+enum admin_section { ADMIN_NONE, ADMIN_CAMPAIGNS, ADMIN_NEW, ADMIN_ERASE, ADMIN_SUPPRESSION };
 
 /* Opens an organizer page: head with admin.css and admin.js, the top bar
  * (with navigation and a logout button when csrf is not NULL), <main>. */
@@ -42,6 +42,12 @@ void admin_when(struct buf *b, int64_t t, const char *tz);
  * resume and test forms for those who may use them. */
 void admin_launch_section(struct buf *b, struct http_request *req, const struct campaign_row *row,
                           const char *timezone, const char *csrf);
+
+/* ---- admin_suppression.c: deliverability ---- */
+/* The campaign page's "Delivery" card: mails sent, bounce and complaint
+ * counts and rates beside the 0.3 % line (service/suppression.h). */
+void admin_delivery_section(struct buf *b, struct http_request *req,
+                            const struct campaign_row *row);
 
 /* ---- admin_charts.c: the series and the SVG charts ---- */
 

@@ -8,6 +8,7 @@
  *   campaign list       y      y      y       y       y (the list is filtered)
  *   campaign create     y      y      y       y       y (the creator owns it)
  *   erase anyone        y      -      -       -       -
+ *   suppression list    y      -      -       -       -
  *   campaign view       y      y      y       y       404
  *   campaign edit       y      y      y       403     404
  *   target close/open   y      y      y       403     404
@@ -36,6 +37,7 @@ static const struct {
     [ACCESS_CAMPAIGN_LIST] = {"campaign.list", 0, {1, 1, 1, 1}},
     [ACCESS_CAMPAIGN_CREATE] = {"campaign.create", 0, {1, 1, 1, 1}},
     [ACCESS_ERASE_ANYONE] = {"supporter.erase-anyone", 0, {0, 0, 0, 0}},
+    [ACCESS_SUPPRESSION] = {"suppression.manage", 0, {0, 0, 0, 0}},
     [ACCESS_CAMPAIGN_VIEW] = {"campaign.view", 1, {0, 1, 1, 1}},
     [ACCESS_CAMPAIGN_EDIT] = {"campaign.edit", 1, {0, 1, 1, 0}},
     [ACCESS_TARGET_SET] = {"target.set", 1, {0, 1, 1, 0}},

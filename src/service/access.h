@@ -17,6 +17,7 @@ enum access_action {
     ACCESS_CAMPAIGN_LIST,   /* the list of campaigns (each shown only if VIEW allows) */
     ACCESS_CAMPAIGN_CREATE, /* a new campaign; its creator becomes its owner */
     ACCESS_ERASE_ANYONE,    /* erase an address in every campaign */
+    ACCESS_SUPPRESSION,     /* see and edit the suppression list (every campaign's) */
     ACCESS_CAMPAIGN_VIEW,   /* launch-day view, charts, stats and time series */
     ACCESS_CAMPAIGN_EDIT,   /* the campaign form and saving it */
     ACCESS_TARGET_SET,      /* close and reopen targets */

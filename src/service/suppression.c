@@ -1,7 +1,8 @@
 /*
  * suppression: the rules of the suppression list (suppression.h): which
  * report suppresses, when temporary failures add up to a suppression, how an
- * address is compared and keyed. The store keeps the entries and counts
+ * address is compared and keyed, and the complaint guard that pauses a
+ * launch whose complaints cross the line. The store keeps the entries and counts
  * (store_suppression.h); nothing here knows the database.
  */
 #include "service/suppression.h"
@@ -12,6 +13,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/token.h"
+#include "service/launches.h"
 #include "store/store.h"
 #include "core/banned.h"
 
@@ -113,6 +115,47 @@ static int add_entry(struct store *st, const char *norm, const char *key,
     return 0;
 }
 
+/* The complaint guard (SUPPRESSION_PAUSE_MIN_MAILS): called after a
+ * complaint added an entry for CAMPAIGN_ID. 0, or -1 on a store error
+ * (logged). */
+static int guard_complaints(struct store *st, int64_t campaign_id, int64_t now)
+{
+    struct campaign_pause pause;
+    int rc = store_campaign_pause_get(st, campaign_id, &pause);
+    if (rc == STORE_NOT_FOUND)
+        return 0; /* the campaign is gone: nothing to pause */
+    if (rc != 0) {
+        log_error("suppression.guard", "campaign=%lld error=\"pause state unreadable\"",
+                  (long long)campaign_id);
+        return -1;
+    }
+    if (pause.paused_at)
+        return 0;
+    struct suppression_rates r;
+    if (suppression_rates(st, campaign_id, &r) != 0) {
+        log_error("suppression.guard", "campaign=%lld error=\"rates unreadable\"",
+                  (long long)campaign_id);
+        return -1;
+    }
+    if (r.mails_sent < SUPPRESSION_PAUSE_MIN_MAILS || !r.complaints_over_limit)
+        return 0;
+    char reason[160];
+    snprintf(reason, sizeof reason, "complaints %.1f %% of %lld mails, over the %.1f %% line",
+             r.complaint_rate * 100.0, (long long)r.mails_sent,
+             SUPPRESSION_COMPLAINT_LIMIT * 100.0);
+    int changed = 0;
+    if (launches_set_pause(st, campaign_id, 1, "muster", reason, now, &changed) != 0) {
+        log_error("suppression.guard", "campaign=%lld error=\"the launch could not be paused\"",
+                  (long long)campaign_id);
+        return -1;
+    }
+    if (changed)
+        log_error("launch.paused",
+                  "campaign=%lld by=muster complaints=%lld mails_sent=%lld reason=\"%s\"",
+                  (long long)campaign_id, (long long)r.complaints, (long long)r.mails_sent, reason);
+    return 0;
+}
+
 int suppression_report(struct store *st, const char *address, enum suppression_report_kind kind,
                        const char *reason, int64_t campaign_id, int64_t now, int *suppressed)
 {
@@ -123,15 +166,20 @@ int suppression_report(struct store *st, const char *address, enum suppression_r
     }
     switch (kind) {
     case SUPPRESSION_REPORT_PERMANENT:
-    case SUPPRESSION_REPORT_COMPLAINT:
+    case SUPPRESSION_REPORT_COMPLAINT: {
+        int added = 0;
         if (add_entry(st, norm, key,
                       kind == SUPPRESSION_REPORT_PERMANENT ? SUPPRESSION_BOUNCE
                                                            : SUPPRESSION_COMPLAINT,
-                      reason, campaign_id, now, NULL) != 0)
+                      reason, campaign_id, now, &added) != 0)
             return -1;
+        /* a guard failure is logged at error level; the entry stays */
+        if (kind == SUPPRESSION_REPORT_COMPLAINT && added && campaign_id > 0)
+            (void)guard_complaints(st, campaign_id, now);
         if (suppressed)
             *suppressed = 1;
         return 0;
+    }
     case SUPPRESSION_REPORT_TEMPORARY: {
         int64_t failures = 0;
         int64_t window_start = now - (int64_t)SUPPRESSION_TEMPORARY_DAYS * 86400;

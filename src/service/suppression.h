@@ -46,7 +46,10 @@ enum suppression_report_kind {
  * control characters as spaces and cut to SUPPRESSION_REASON_MAX, never
  * rendered unescaped. A report about an address already on the list changes
  * nothing there (the first entry stays, and is counted once in the
- * campaign's rates). *SUPPRESSED (may be NULL) says whether the address is
+ * campaign's rates). A complaint that adds an entry for a campaign may
+ * pause its launch (SUPPRESSION_PAUSE_MIN_MAILS, below); the guard's own
+ * store failure is logged at error level and does not undo the entry.
+ * *SUPPRESSED (may be NULL) says whether the address is
  * suppressed after it. Returns 0, or -1 on a store error (logged) or when
  * ADDRESS is not an address (logged; nothing stored). */
 int suppression_report(struct store *st, const char *address, enum suppression_report_kind kind,
@@ -79,6 +82,14 @@ int suppression_forget_address(struct store *st, const char *address);
 /* The complaint rate the big providers hold senders under (0.3 %, Gmail's
  * and Yahoo's bulk-sender rules since 2024), as a fraction. */
 #define SUPPRESSION_COMPLAINT_LIMIT 0.003
+/* The complaint guard (suppression_report): a complaint that adds an entry
+ * for a campaign whose complaint rate is then over SUPPRESSION_COMPLAINT_LIMIT
+ * pauses its launch (launches_pause, by "muster", saying why), once the
+ * campaign has sent at least this many mails: below it one complaint would
+ * be over the line. A launch already paused is left as it is; after an
+ * organizer resumes it, only a later complaint that adds an entry (a new
+ * address) and is still over the line pauses it again. */
+#define SUPPRESSION_PAUSE_MIN_MAILS 1000
 
 /* A campaign's delivery numbers (docs/DELIVERABILITY.md): its mails of
  * every kind sent, those not sent because the recipient was suppressed, the

@@ -90,6 +90,16 @@ EXPECTED = {
     ("POST", "/admin/supporters/erase"):
         {"anonymous": LOGIN, "admin": OK, "owner": 403, "editor": 403, "viewer": 403,
          "stranger": 403},
+    # The suppression list is every campaign's: administrators only.
+    ("GET", "/admin/suppression"):
+        {"anonymous": LOGIN, "admin": OK, "owner": 403, "editor": 403, "viewer": 403,
+         "stranger": 403},
+    ("POST", "/admin/suppression"):
+        {"anonymous": LOGIN, "admin": OK, "owner": 403, "editor": 403, "viewer": 403,
+         "stranger": 403},
+    ("POST", "/admin/suppression/remove"):
+        {"anonymous": LOGIN, "admin": OK, "owner": 403, "editor": 403, "viewer": 403,
+         "stranger": 403},
     ("GET", "/api/v1/campaigns/:slug/stats"):
         {"anonymous": 401, "admin": OK, "owner": OK, "editor": OK, "viewer": OK,
          "stranger": 404},
