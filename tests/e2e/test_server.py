@@ -163,10 +163,16 @@ def test_head_on_every_get_route_answers_as_get_with_no_body(muster, smtp):
     assert cal
     muster.launch()
     a_token = path_of(smtp.wait_one("ada@example.org", "reminder").link("/a/")).rsplit("/", 1)[1]
+    # a test of the reminder (`launch --test`): its /t/ link and the /t/.../u beside it
+    code, out, err = muster.cli("launch", muster.slug, "--test", "tester@example.org")
+    assert code == 0, (code, out, err)
+    [test_mail] = smtp.wait_for(1, to="tester@example.org")
+    [t_link] = [u for u in test_mail.links() if path_of(u).startswith("/t/") and not u.endswith("/u")]
+    t_token = path_of(t_link).split("/")[2]
     code, out, err = muster.cli("routes")
     assert code == 0, err
     values = {":slug": muster.slug, ":file": cal.group(1), ":target": "handbook-github"}
-    tokens = {"/confirm/": confirm_token, "/a/": a_token, "/u/": unsub_token}
+    tokens = {"/confirm/": confirm_token, "/a/": a_token, "/u/": unsub_token, "/t/": t_token}
     paths = []
     for line in out.splitlines():
         method, pattern = line.split()[:2]
