@@ -23,11 +23,9 @@
 #define USAGE "usage: muster suppression list [--json] | add EMAIL [--reason TEXT] | remove EMAIL"
 
 struct list_ctx {
-    struct store *st;
     json_t *rows; /* --json: the array, else NULL */
     int failed;
-    int64_t cached_id;
-    char cached_slug[128];
+    struct suppression_slugs slugs;
 };
 
 static void iso_utc(int64_t t, char out[32])
@@ -38,34 +36,12 @@ static void iso_utc(int64_t t, char out[32])
         snprintf(out, 32, "%lld", (long long)t);
 }
 
-/* The slug of campaign id ("" for 0, "(removed)" for one that is gone). */
-static const char *slug_of(struct list_ctx *ctx, int64_t id)
-{
-    if (id <= 0)
-        return "";
-    if (id == ctx->cached_id)
-        return ctx->cached_slug;
-    struct campaign_row row = {0};
-    int rc = store_campaign_peek(ctx->st, NULL, id, &row);
-    if (rc == 0) {
-        snprintf(ctx->cached_slug, sizeof ctx->cached_slug, "%s", row.slug ? row.slug : "");
-        campaign_row_release(&row);
-    } else if (rc == STORE_NOT_FOUND) {
-        snprintf(ctx->cached_slug, sizeof ctx->cached_slug, "(removed)");
-    } else {
-        ctx->failed = 1;
-        return "?";
-    }
-    ctx->cached_id = id;
-    return ctx->cached_slug;
-}
-
 static int list_row(void *vctx, const struct suppression_entry *e)
 {
     struct list_ctx *ctx = vctx;
     char at[32];
     iso_utc(e->created_at, at);
-    const char *slug = slug_of(ctx, e->campaign_id);
+    const char *slug = suppression_campaign_slug(&ctx->slugs, e->campaign_id);
     const char *kind = suppression_kind_name(e->kind);
     if (ctx->rows) {
         json_t *o = json_pack("{s:s?, s:s, s:s, s:I, s:s, s:s}", "address", e->address, "kind",
@@ -104,7 +80,7 @@ static void print_json(json_t *doc)
 
 static int list(struct cli *cli, int json)
 {
-    struct list_ctx ctx = {.st = cli->store};
+    struct list_ctx ctx = {.slugs = {.st = cli->store}};
     if (json) {
         ctx.rows = json_array();
         if (!ctx.rows)
@@ -117,7 +93,7 @@ static int list(struct cli *cli, int json)
                (long long)n, n == 1 ? "" : "es");
     }
     int rc = store_suppression_each(cli->store, list_row, &ctx);
-    if (rc != 0 || ctx.failed) {
+    if (rc != 0 || ctx.failed || ctx.slugs.failed) {
         json_decref(ctx.rows);
         return cli_fail(EXIT_RUNTIME, "suppression list: the store failed");
     }

@@ -28,35 +28,10 @@
 #define SUPPRESSION_ROWS_SHOWN 500
 
 struct list_ctx {
-    struct store *st;
     struct buf *b;
     size_t shown;
-    int64_t cached_id;
-    char cached_slug[128];
-    int failed;
+    struct suppression_slugs slugs;
 };
-
-/* The slug of campaign id ("" for 0, "(removed)" for one that is gone). */
-static const char *slug_of(struct list_ctx *ctx, int64_t id)
-{
-    if (id <= 0)
-        return "";
-    if (id == ctx->cached_id)
-        return ctx->cached_slug;
-    struct campaign_row row = {0};
-    int rc = store_campaign_peek(ctx->st, NULL, id, &row);
-    if (rc == 0) {
-        snprintf(ctx->cached_slug, sizeof ctx->cached_slug, "%s", row.slug ? row.slug : "");
-        campaign_row_release(&row);
-    } else if (rc == STORE_NOT_FOUND) {
-        snprintf(ctx->cached_slug, sizeof ctx->cached_slug, "(removed)");
-    } else {
-        ctx->failed = 1;
-        return "?";
-    }
-    ctx->cached_id = id;
-    return ctx->cached_slug;
-}
 
 static int list_row(void *vctx, const struct suppression_entry *e)
 {
@@ -67,7 +42,7 @@ static int list_row(void *vctx, const struct suppression_entry *e)
     char at[21];
     tz_iso_utc(e->created_at, at);
     const char *kind = suppression_kind_name(e->kind);
-    const char *slug = slug_of(ctx, e->campaign_id);
+    const char *slug = suppression_campaign_slug(&ctx->slugs, e->campaign_id);
     buf_puts(b, "<tr><td><time datetime=\"");
     escape_html(b, at);
     buf_puts(b, "\">");
@@ -169,8 +144,8 @@ static void suppression_page(struct http_request *req, struct http_response *res
                 "<thead><tr><th scope=\"col\">Time (UTC)</th><th scope=\"col\">Kind</th>"
                 "<th scope=\"col\">Campaign</th><th scope=\"col\">Address</th>"
                 "<th scope=\"col\">Reason</th></tr></thead>\n<tbody>\n");
-    struct list_ctx ctx = {.st = req->store, .b = b};
-    if (store_suppression_each(req->store, list_row, &ctx) != 0 || ctx.failed) {
+    struct list_ctx ctx = {.b = b, .slugs = {.st = req->store}};
+    if (store_suppression_each(req->store, list_row, &ctx) != 0 || ctx.slugs.failed) {
         admin_message_page(req, resp, 503, "Suppression list unavailable",
                            "The suppression list could not be read. Try again in a moment.");
         return;

@@ -270,3 +270,24 @@ int suppression_complaint_rate(struct store *st, int64_t campaign_id, double *ra
         *over_limit = r.complaints_over_limit;
     return 0;
 }
+
+const char *suppression_campaign_slug(struct suppression_slugs *s, int64_t id)
+{
+    if (id <= 0)
+        return "";
+    if (id == s->cached_id)
+        return s->cached_slug;
+    struct campaign_row row = {0};
+    int rc = store_campaign_peek(s->st, NULL, id, &row);
+    if (rc == 0) {
+        snprintf(s->cached_slug, sizeof s->cached_slug, "%s", row.slug ? row.slug : "");
+        campaign_row_release(&row);
+    } else if (rc == STORE_NOT_FOUND) {
+        snprintf(s->cached_slug, sizeof s->cached_slug, "(removed)");
+    } else {
+        s->failed = 1;
+        return "?";
+    }
+    s->cached_id = id;
+    return s->cached_slug;
+}

@@ -112,4 +112,17 @@ int suppression_rates(struct store *st, int64_t campaign_id, struct suppression_
 int suppression_complaint_rate(struct store *st, int64_t campaign_id, double *rate,
                                int *over_limit);
 
+/* The slugs of the campaigns a walk of the list names (cli and dashboard
+ * listings), read as they come: one read per change of campaign. */
+struct suppression_slugs {
+    struct store *st;
+    int64_t cached_id;
+    char cached_slug[128];
+    int failed; /* a read failed: that entry's slug was given as "?" */
+};
+
+/* The slug of campaign id: "" for 0, "(removed)" for one that is gone, "?"
+ * (and s->failed set) when the store failed. Valid until the next call. */
+const char *suppression_campaign_slug(struct suppression_slugs *s, int64_t id);
+
 #endif
