@@ -47,6 +47,69 @@ int compose_message_id_variant(enum mail_kind kind, int64_t variant, int64_t cam
     return 0;
 }
 
+/* The next '.'-separated decimal field of *p (1 to 18 digits) into *out. */
+static int id_field(const char **p, const char *end, int64_t *out)
+{
+    const char *q = *p;
+    int64_t v = 0;
+    int digits = 0;
+    while (q < end && *q >= '0' && *q <= '9' && digits < 18) {
+        v = v * 10 + (*q++ - '0');
+        digits++;
+    }
+    if (digits == 0 || q >= end || *q != '.')
+        return -1;
+    *p = q + 1;
+    *out = v;
+    return 0;
+}
+
+int compose_message_id_parse(const char *message_id, const struct config *cfg,
+                             int64_t *campaign_id, int64_t *supporter_id)
+{
+    if (!message_id)
+        return -1;
+    while (*message_id == ' ' || *message_id == '\t')
+        message_id++;
+    if (*message_id == '<')
+        message_id++;
+    const char *at = strchr(message_id, '@');
+    const char *dot = at ? memchr(message_id, '.', (size_t)(at - message_id)) : NULL;
+    if (!dot)
+        return -1;
+    for (int k = 1; k < MAIL_KIND_COUNT; k++) {
+        const struct mail_kind_ops *ops = mail_kind_lookup((enum mail_kind)k);
+        if (!ops || strlen(ops->name) != (size_t)(dot - message_id) ||
+            memcmp(ops->name, message_id, (size_t)(dot - message_id)) != 0)
+            continue;
+        /* kind.campaign.supporter[.variant].mac */
+        const char *p = dot + 1;
+        int64_t cid, sid, variant = 0;
+        if (id_field(&p, at, &cid) != 0 || id_field(&p, at, &sid) != 0)
+            return -1;
+        const char *mac_at = p;
+        if (mail_kind_per_variant((enum mail_kind)k) && id_field(&p, at, &variant) == 0)
+            mac_at = p;
+        char expected[160];
+        if (compose_message_id_variant((enum mail_kind)k, variant, cid, sid, cfg, expected) != 0)
+            return -1;
+        /* The whole local part, MAC included, compared in constant time. */
+        size_t local = (size_t)(at - message_id);
+        const char *expected_at = strchr(expected, '@');
+        if (!expected_at || (size_t)(expected_at - expected) != local || mac_at >= at)
+            return -1;
+        unsigned char diff = 0;
+        for (size_t i = 0; i < local; i++)
+            diff |= (unsigned char)(expected[i] ^ message_id[i]);
+        if (diff)
+            return -1;
+        *campaign_id = cid;
+        *supporter_id = sid;
+        return 0;
+    }
+    return -1;
+}
+
 int compose_message_id(enum mail_kind kind, int64_t campaign_id, int64_t supporter_id,
                        const struct config *cfg, char out[160])
 {
@@ -592,13 +655,17 @@ static int compose(enum mail_kind kind, int64_t variant, const struct campaign *
         snprintf(message_id, sizeof message_id, "test-%s.%lld.%lld.%s@%s", ops->name,
                  (long long)row->id, (long long)now, nonce, from_domain(cfg));
         link(&d.unsubscribe, cfg, "/t/", TOKEN_TEST, s, "/u");
-        const char *line = "This is a test of the reminder your supporters get. Its link works "
-                           "as theirs will, but counts nothing.";
-        buf_printf(&d.text, "[TEST] %s\n\n", line);
-        buf_puts(&d.html, "<p><strong>[TEST]</strong> ");
+        /* TRANSLATORS: the mark on the subject and first line of a test send. */
+        const char *mark = i18n(lang, "[TEST]");
+        const char *line = i18n(lang, "This is a test of the reminder your supporters get. Its "
+                                      "link works as theirs will, but counts nothing.");
+        buf_printf(&d.text, "%s %s\n\n", mark, line);
+        buf_puts(&d.html, "<p><strong>");
+        escape_html(&d.html, mark);
+        buf_puts(&d.html, "</strong> ");
         escape_html(&d.html, line);
         buf_puts(&d.html, "</p>\n");
-        buf_puts(&d.subject, "[TEST] ");
+        buf_printf(&d.subject, "%s ", mark);
     } else {
         if (compose_message_id_variant(kind, variant, row->id, s->id, cfg, message_id) != 0)
             goto fail;

@@ -74,6 +74,13 @@ int compose_test_reminder(const struct campaign *c, const struct campaign_row *r
 int compose_message_id(enum mail_kind kind, int64_t campaign_id, int64_t supporter_id,
                        const struct config *cfg, char out[160]);
 
+/* The campaign and supporter of a Message-ID this server made (with or
+ * without its angle brackets, as a provider's event echoes it): 0 and the
+ * ids when its MAC is ours, -1 for any other (a test send's, another
+ * server's, a relay's own, anything malformed). */
+int compose_message_id_parse(const char *message_id, const struct config *cfg,
+                             int64_t *campaign_id, int64_t *supporter_id);
+
 /* The calendar event's UID (RFC 5545 3.8.4.7), "launch-<mac>@<domain>": a
  * 128-bit HMAC under the server's secret of the campaign and supporter ids,
  * so it is the same in the mail and at every download, and no other muster

@@ -26,6 +26,7 @@
 #include "core/log.h"
 #include "core/token.h"
 #include "http/app.h"
+#include "mail/compose.h"
 #include "pages/pages.h"
 #include "service/suppression.h"
 #include "store/store.h"
@@ -168,7 +169,19 @@ struct hook_report {
     char address[SUPPRESSION_ADDRESS_MAX + 1];
     enum suppression_report_kind kind;
     char reason[SUPPRESSION_REASON_MAX + 1];
+    int64_t campaign_id; /* from the event's Message-ID when it is one of ours; else 0 */
 };
+
+/* The campaign a provider's event is about: the one in the Message-ID muster
+ * gave the message (compose_message_id_parse checks its MAC), which the
+ * provider echoes; 0 when there is none or it is not ours. */
+static int64_t campaign_of_message_id(const struct config *cfg, const char *message_id)
+{
+    int64_t campaign_id = 0, supporter_id = 0;
+    if (compose_message_id_parse(message_id, cfg, &campaign_id, &supporter_id) != 0)
+        return 0;
+    return campaign_id;
+}
 
 /* Records COUNT reports and answers: 200 with how many, or 503 when the store
  * failed (the provider sends the batch again; a permanent failure or a
@@ -181,7 +194,7 @@ static void record_reports(struct http_request *req, struct http_response *resp,
     for (size_t i = 0; i < count; i++) {
         int suppressed = 0;
         if (suppression_report(req->store, reports[i].address, reports[i].kind, reports[i].reason,
-                               0, req->now, &suppressed) != 0) {
+                               reports[i].campaign_id, req->now, &suppressed) != 0) {
             log_error("hook.bounce", "provider=%s recorded=%zu of=%zu store error", provider, i,
                       count);
             answer(resp, 503, "the events could not be recorded; send them again");
@@ -335,6 +348,7 @@ void handle_hook_sendgrid(struct http_request *req, struct http_response *resp)
         }
         const char *status = json_text(ev, "status");
         r->kind = (enum suppression_report_kind)kind;
+        r->campaign_id = campaign_of_message_id(req->app->cfg, json_text(ev, "smtp-id"));
         snprintf(r->reason, sizeof r->reason, "sendgrid %s%s%s%s%s%s", event, type ? " " : "",
                  type ? type : "", status || reason ? ":" : "", status ? " " : "",
                  status ? status : "");
@@ -423,8 +437,8 @@ static size_t sns_canonical(const json_t *doc, const char *type, const char **pa
  * bouncedRecipients or a Complaint's complainedRecipients. *count is 0 with
  * *ignored 1 for the other types; -1 with PROBLEM filled when a field is
  * wrong. */
-static int ses_reports(const json_t *msg, struct hook_report *reports, size_t *count,
-                       size_t *ignored, char *problem, size_t problem_len)
+static int ses_reports(const struct config *cfg, const json_t *msg, struct hook_report *reports,
+                       size_t *count, size_t *ignored, char *problem, size_t problem_len)
 {
     *count = 0;
     *ignored = 0;
@@ -465,6 +479,9 @@ static int ses_reports(const json_t *msg, struct hook_report *reports, size_t *c
         }
         detail = json_text(body, "bounceSubType");
     }
+    /* mail.commonHeaders.messageId: the Message-ID muster gave the message */
+    int64_t campaign = campaign_of_message_id(
+        cfg, json_text(json_object_get(json_object_get(msg, "mail"), "commonHeaders"), "messageId"));
     const char *list_name = complaint ? "complainedRecipients" : "bouncedRecipients";
     const json_t *list = json_object_get(body, list_name);
     size_t n = json_array_size(list);
@@ -485,6 +502,7 @@ static int ses_reports(const json_t *msg, struct hook_report *reports, size_t *c
         }
         const char *diagnostic = json_text(recipient, "diagnosticCode");
         r->kind = kind;
+        r->campaign_id = campaign;
         snprintf(r->reason, sizeof r->reason, "ses %s%s%s%s%s%s%s", type, bounce_type ? " " : "",
                  bounce_type ? bounce_type : "", detail ? "/" : "", detail ? detail : "",
                  diagnostic ? ": " : "", diagnostic ? diagnostic : "");
@@ -592,7 +610,7 @@ void handle_hook_ses(struct http_request *req, struct http_response *resp)
     }
     size_t count = 0;
     size_t ignored = 0;
-    int rc = ses_reports(msg, reports, &count, &ignored, problem, sizeof problem);
+    int rc = ses_reports(cfg, msg, reports, &count, &ignored, problem, sizeof problem);
     json_decref(msg);
     if (rc != 0)
         answer(resp, 400, problem);

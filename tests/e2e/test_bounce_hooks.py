@@ -412,3 +412,44 @@ def test_ses_is_off_without_a_certificate_and_a_bad_one_stops_the_start(make_mus
                       ({"MUSTER_SES_TOPIC_ARN": TOPIC}, "MUSTER_SES_CERT")]:
         code, out, err = m.cli("suppression", "list", env=env)
         assert code != 0 and word in err, (env, err)
+
+
+# ------------------------------------------------------------- events about our own mails
+
+
+def test_events_about_a_sent_reminder_count_for_its_campaign(make_muster, smtp, tmp_path):
+    """SendGrid's smtp-id and SES's mail.commonHeaders.messageId echo the Message-ID
+    muster gave the message: the entry and the campaign's rates say which campaign it
+    was; a Message-ID that is not muster's (or is forged) attributes nothing."""
+    from test_launch_control import import_people
+    cert = tmp_path / "sns-signing.pem"
+    cert.write_bytes(self_signed_cert(SNS_KEY))
+    m = make_muster(env={"MUSTER_SENDGRID_KEY": SENDGRID_PUBLIC, "MUSTER_SES_CERT": str(cert)},
+                    start=False)
+    first, second = import_people(m, 2)
+    m.launch(timeout=60)
+    m.start()
+    by_addr = {r.rcpt_tos[0]: r for r in smtp.wait_for(2, kind="reminder", timeout=30)}
+    first_id = by_addr[first].msg["Message-ID"]
+    second_id = by_addr[second].msg["Message-ID"]
+    assert first_id and second_id and first_id != second_id
+
+    r = sendgrid_post(m, [sg_event("spamreport", first, **{"smtp-id": first_id}),
+                          sg_event("bounce", "stranger@example.org", type="bounce",
+                                   status="5.1.1", reason="550 no such user",
+                                   **{"smtp-id": first_id.replace("reminder.", "welcome.")})])
+    assert r.status == 200 and r.json()["result"] == "recorded 2, suppressed 2, ignored 0", r
+    complaint = dict(SES_COMPLAINT, mail={"messageId": "0000-x", "source": "muster@example.org",
+                                          "commonHeaders": {"messageId": second_id}})
+    complaint["complaint"] = dict(SES_COMPLAINT["complaint"],
+                                  complainedRecipients=[{"emailAddress": second}])
+    r = ses_post(m, sns_sign(ses_notification(complaint)))
+    assert r.status == 200 and r.json()["result"] == "recorded 1, suppressed 1, ignored 0", r
+
+    rows = listed(m)
+    assert rows[first]["campaign"] == m.slug, rows[first]
+    assert rows[second]["campaign"] == m.slug, rows[second]
+    assert rows["stranger@example.org"]["campaign"] == "", rows["stranger@example.org"]
+    delivery = m.stats()["delivery"]
+    assert delivery["complaints"] == 2, delivery
+    assert delivery["bounces"] == 0, delivery

@@ -134,6 +134,16 @@ def test_a_test_send_arrives_as_the_reminder_with_a_link_that_counts_nothing(mak
 # ----------------------------------------------------------------------------- pause, resume
 
 
+def test_a_test_send_is_marked_in_the_campaigns_language(make_muster, smtp):
+    m = make_muster(make_campaign({"language": "es"}))
+    code, out, err = m.cli("launch", m.slug, "--test", "yo@example.org")
+    assert code == 0, (code, out, err)
+    [mail] = smtp.wait_for(1, to="yo@example.org")
+    assert mail.msg["Subject"].startswith("[PRUEBA] "), mail.msg["Subject"]
+    assert mail.msg["Content-Language"] == "es"
+    assert "[PRUEBA]" in mail.text() and "no cuenta nada" in mail.text()
+    assert "[TEST]" not in mail.text() and "counts nothing" not in mail.text()
+
 def test_pause_stops_two_servers_within_a_second_and_resume_sends_each_reminder_once(
         make_muster, smtp):
     total = 300

@@ -104,6 +104,48 @@ static void message_id_starts_with_the_kind_name(void **state)
     }
 }
 
+/* A provider's event echoes the Message-ID: the campaign and supporter come
+ * back from ours only (webhooks attribute events by it). */
+static void message_id_parse_gives_back_the_ids_of_ours_only(void **state)
+{
+    secret_init();
+    struct config cfg = test_config();
+    char id[160], bracketed[170], forged[160];
+    int64_t cid = -1, sid = -1;
+    for (int k = 1; k < MAIL_KIND_COUNT; k++) {
+        assert_int_equal(compose_message_id_variant((enum mail_kind)k,
+                                                    mail_kind_per_variant((enum mail_kind)k) ? 60
+                                                                                             : 0,
+                                                    12, 34, &cfg, id),
+                         0);
+        cid = sid = -1;
+        assert_int_equal(compose_message_id_parse(id, &cfg, &cid, &sid), 0);
+        assert_int_equal(cid, 12);
+        assert_int_equal(sid, 34);
+    }
+    assert_int_equal(compose_message_id(MAIL_REMINDER, 7, 8, &cfg, id), 0);
+    snprintf(bracketed, sizeof bracketed, " <%s>", id);
+    assert_int_equal(compose_message_id_parse(bracketed, &cfg, &cid, &sid), 0);
+    assert_int_equal(cid, 7);
+    assert_int_equal(sid, 8);
+    /* another campaign under the same MAC, a changed MAC, another server's */
+    snprintf(forged, sizeof forged, "reminder.9.8.%s", id + strlen("reminder.7.8."));
+    assert_int_equal(compose_message_id_parse(forged, &cfg, &cid, &sid), -1);
+    snprintf(forged, sizeof forged, "%s", id);
+    forged[strlen("reminder.7.8.")] ^= 1;
+    assert_int_equal(compose_message_id_parse(forged, &cfg, &cid, &sid), -1);
+    unsigned char other[TOKEN_SECRET_LEN] = {99};
+    assert_int_equal(token_init(other), 0);
+    assert_int_equal(compose_message_id_parse(id, &cfg, &cid, &sid), -1);
+    secret_init();
+    const char *bad[] = {NULL, "", "<>", "reminder", "reminder.1.2@example.org",
+                         "nosuchkind.1.2.0123456789abcdef@example.org",
+                         "reminder.-1.2.0123456789abcdef@example.org",
+                         "test-reminder.1.2.3.abc@example.org"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(compose_message_id_parse(bad[i], &cfg, &cid, &sid), -1);
+}
+
 /* Two servers count campaigns and supporters from 1: the same ids must not
  * give the same calendar UID, and one server gives the same UID every time. */
 static void calendar_uid_is_stable_and_differs_between_servers(void **state)
@@ -582,6 +624,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_mail_kind_has_a_name_and_a_composer),
         cmocka_unit_test(message_id_starts_with_the_kind_name),
+        cmocka_unit_test(message_id_parse_gives_back_the_ids_of_ours_only),
         cmocka_unit_test(calendar_uid_is_stable_and_differs_between_servers),
         cmocka_unit_test(html_part_has_a_head_and_list_id_is_encoded),
         cmocka_unit_test(calendar_file_carries_the_sequence),
