@@ -22,9 +22,15 @@ static pthread_once_t store_key_once = PTHREAD_ONCE_INIT;
 
 /* ---- the thread stores and their shared read snapshots ---- */
 
+static int64_t snapshot_max_age_us(struct store *st)
+{
+    return store_supports(st, STORE_SUPPORTS_LOCAL_ONLY) ? APP_SNAPSHOT_MAX_AGE_US
+                                                         : APP_SNAPSHOT_MAX_AGE_SERVER_US;
+}
+
 int app_snapshot_enter(struct store *st)
 {
-    return store_snapshot_enter(st, APP_SNAPSHOT_MAX_AGE_US) < 0 ? -1 : 0;
+    return store_snapshot_enter(st, snapshot_max_age_us(st)) < 0 ? -1 : 0;
 }
 
 void app_snapshot_leave(struct store *st)
@@ -39,7 +45,7 @@ void app_thread_snapshot_check(int idle)
     if (idle)
         store_snapshot_end(thread_store);
     else
-        store_snapshot_expire(thread_store, APP_SNAPSHOT_MAX_AGE_US);
+        store_snapshot_expire(thread_store, snapshot_max_age_us(thread_store));
 }
 
 /* Closes a thread's store when the thread (e.g. an MHD worker) exits. */

@@ -38,8 +38,13 @@ struct app {
 
 /* How old a shared read snapshot may be when a click uses it (see
  * store_snapshot_enter): a change committed by another process (an erase, a
- * closed target, an applied campaign) reaches every click within this. */
+ * closed target, an applied campaign) reaches every click within this. On a
+ * local database (SQLite) 1 ms: an open read transaction holds back the
+ * WAL's checkpoint. On a database server (PostgreSQL) 50 ms: beginning and
+ * ending one are two round trips to the server, which at 1 ms cost as much
+ * as the clicks' own reads (docs/PERFORMANCE.md). */
 #define APP_SNAPSHOT_MAX_AGE_US 1000
+#define APP_SNAPSHOT_MAX_AGE_SERVER_US 50000
 
 int app_init(struct app *app, const struct config *cfg);
 void app_release(struct app *app);
@@ -52,14 +57,14 @@ struct store *app_thread_store(void);
 void app_thread_store_close(void);
 
 /* The one-click path's read snapshot on this thread's store (st): reused by
- * the clicks of the next APP_SNAPSHOT_MAX_AGE_US, then ended by the next
+ * the clicks of the next APP_SNAPSHOT_MAX_AGE_US (_SERVER_US), then ended by the next
  * click or by the thread's event loop (app_thread_snapshot_check). 0 or -1;
  * leave after every 0. Every other request ends it first (server.c, before
  * its handler runs). */
 int app_snapshot_enter(struct store *st);
 void app_snapshot_leave(struct store *st);
 /* For an HTTP thread's event loop, between two rounds: ends this thread's
- * snapshot once it is APP_SNAPSHOT_MAX_AGE_US old, or at once when idle is
+ * snapshot once it is APP_SNAPSHOT_MAX_AGE_US (_SERVER_US) old, or at once when idle is
  * set (the thread is about to wait for events). So a snapshot is never kept
  * by a thread that is not using it, without a thread that wakes every
  * millisecond to look (the reaper that did cost 1,000 wakeups a second). */

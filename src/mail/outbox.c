@@ -116,6 +116,10 @@ struct pending_mail {
     struct buf links; /* the links (for the maildir log), NUL, the recipient */
     size_t to_offset;
     char return_path[VERP_ADDRESS_MAX]; /* with MUSTER_BOUNCE_ADDRESS: its VERP address */
+    int fetched;                        /* prefetch() read sup_found, sup and suppressed */
+    int sup_found;                      /* the supporter is there (not erased) */
+    struct supporter sup;               /* when sup_found; released with the batch */
+    int suppressed;     /* on the suppression list: 1, 0, or -1 when that is unknown */
     int ours;           /* its lease was confirmed ours at the last renewal */
     int64_t renewed_ms; /* when that renewal was decided; 0: never */
     /* With DKIM only. stage is MAIL_SIGNING while a signer owns data;
@@ -153,10 +157,22 @@ struct batch_ctx {
     int read_tx;              /* a read transaction holds this round's reads */
     struct outcome *outcomes; /* not yet written by batch_flush; at most n */
     size_t noutcomes;
+    int64_t *ids; /* room for n: the item ids of one list write_round hands the store */
+    int *ours;    /* room for n: what the renewal of those ids said */
     int store_failed;
+    struct campaign_row campaign_row; /* round_campaign(): the round's campaign */
+    const struct campaign *campaign;
+    int campaign_valid;
     size_t signing; /* messages with a signer (under sender->sign_lock) */
     size_t ahead;   /* the next item signing ahead may build */
 };
+
+static void round_campaign_forget(struct batch_ctx *ctx)
+{
+    if (ctx->campaign_valid)
+        campaign_row_release(&ctx->campaign_row);
+    ctx->campaign_valid = 0;
+}
 
 /* One signer thread per core, the queue a batch's worth. */
 static int start_signers(struct sender *s, char *err, size_t n)
@@ -269,6 +285,65 @@ static void add_outcome(struct batch_ctx *ctx, int64_t item_id, enum outcome_kin
     snprintf(o->reply, sizeof o->reply, "%s", reply ? reply : "");
 }
 
+/* The campaign of an item: the one read last in this round when it is the
+ * same (the round's read transaction sees one version of it), else read
+ * now. It stays the round's until read_end(). */
+static int round_campaign(struct batch_ctx *ctx, int64_t id, const struct campaign_row **row,
+                          const struct campaign **c)
+{
+    if (!ctx->campaign_valid || ctx->campaign_row.id != id) {
+        round_campaign_forget(ctx);
+        int rc = campaign_cache_get_by_id(ctx->sender->st, id, &ctx->campaign_row, &ctx->campaign);
+        if (rc != 0)
+            return rc;
+        ctx->campaign_valid = 1;
+    }
+    *row = &ctx->campaign_row;
+    *c = ctx->campaign;
+    return 0;
+}
+
+/* The supporters of items [from, from + RENEW_GROUP) not read yet, and
+ * whether their addresses are suppressed, read in two statements instead of
+ * two per message (on a database server each is a round trip:
+ * docs/PERFORMANCE.md), just before the first of them is built. What
+ * changes after that still stops a message when it touches the row (an
+ * erase cancels every row, an unsubscribe the reminder, a pause holds the
+ * campaign's), which the lease renewal just before the message goes out
+ * sees; a suppression, or an unsubscribe before another kind, is seen from
+ * the next group on (at the speed of a launch, milliseconds later). -1 on a
+ * store error. */
+static int prefetch(struct batch_ctx *ctx, size_t from)
+{
+    size_t end = from + RENEW_GROUP < ctx->n ? from + RENEW_GROUP : ctx->n, n = 0;
+    int64_t ids[RENEW_GROUP] = {0};
+    size_t at[RENEW_GROUP] = {0};
+    struct supporter sups[RENEW_GROUP];
+    int found[RENEW_GROUP], suppressed[RENEW_GROUP];
+    const char *emails[RENEW_GROUP];
+    for (size_t i = from; i < end; i++)
+        if (!ctx->mails[i].fetched) {
+            at[n] = i;
+            ids[n++] = ctx->mails[i].item.supporter_id;
+        }
+    if (n == 0)
+        return 0;
+    if (store_supporters_by_ids(ctx->sender->st, ids, n, sups, found) != 0)
+        return -1;
+    for (size_t k = 0; k < n; k++) {
+        struct pending_mail *pm = &ctx->mails[at[k]];
+        pm->fetched = 1;
+        pm->sup_found = found[k];
+        if (found[k])
+            pm->sup = sups[k]; /* the batch's now, released with it */
+        emails[k] = found[k] ? sups[k].email : NULL;
+    }
+    int rc = suppression_check_many(ctx->sender->st, emails, n, suppressed);
+    for (size_t k = 0; k < n; k++)
+        ctx->mails[at[k]].suppressed = rc == 0 ? suppressed[k] : -1;
+    return rc;
+}
+
 /* The reply an item settled as suppressed keeps. */
 #define SUPPRESSED_REPLY "suppressed: the address is on the suppression list"
 
@@ -291,38 +366,30 @@ static int prepare(struct batch_ctx *ctx, struct pending_mail *pm)
         add_outcome(ctx, pm->item.id, OUTCOME_FAILED, ctx->now, reply);
         return 0;
     }
-    struct supporter sup;
-    int rc = store_supporter_by_id(s->st, pm->item.supporter_id, &sup);
-    if (rc == STORE_NOT_FOUND || (rc == 0 && kind->cancel_if_unsubscribed && sup.unsubscribed_at)) {
-        if (rc == 0)
-            supporter_release(&sup);
+    if (!pm->fetched && prefetch(ctx, (size_t)(pm - ctx->mails)) != 0)
+        return -1;
+    struct supporter *sup = &pm->sup;
+    if (!pm->sup_found || (kind->cancel_if_unsubscribed && sup->unsubscribed_at)) {
         ctx->counts->cancelled++;
         add_outcome(ctx, pm->item.id, OUTCOME_CANCEL, 0, "not owed any more");
         return 0;
     }
-    if (rc != 0)
-        return -1;
-    int suppressed = sup.email ? suppression_check(s->st, sup.email) : 0;
-    if (suppressed != 0) {
-        supporter_release(&sup);
-        if (suppressed < 0)
-            return -1;
+    if (pm->suppressed < 0)
+        return -1; /* never sent without knowing */
+    if (pm->suppressed) {
         ctx->counts->suppressed++;
         log_info("mail.suppressed", "outbox=%lld kind=%s campaign=%lld", (long long)pm->item.id,
                  kind->name, (long long)pm->item.campaign_id);
         add_outcome(ctx, pm->item.id, OUTCOME_SUPPRESSED, ctx->now, SUPPRESSED_REPLY);
         return 0;
     }
-    if (kind->shows_held_change && sup.has_pending_change &&
-        store_pledge_load_change(s->st, &sup) < 0) {
-        supporter_release(&sup);
+    if (kind->shows_held_change && sup->has_pending_change &&
+        store_pledge_load_change(s->st, sup) < 0)
         return -1;
-    }
-    struct campaign_row row = {0};
+    const struct campaign_row *row;
     const struct campaign *c;
-    rc = campaign_cache_get_by_id(s->st, pm->item.campaign_id, &row, &c);
+    int rc = round_campaign(ctx, pm->item.campaign_id, &row, &c);
     if (rc != 0) {
-        supporter_release(&sup);
         if (rc != STORE_NOT_FOUND)
             return -1;
         add_outcome(ctx, pm->item.id, OUTCOME_CANCEL, 0, "not owed any more");
@@ -330,28 +397,24 @@ static int prepare(struct batch_ctx *ctx, struct pending_mail *pm)
     }
     /* An earlier reminder still queued when the campaign launched would
      * announce a moment that has come: the reminder says it instead. */
-    if (pm->item.kind == MAIL_EARLY_REMINDER && row.launched_at) {
-        supporter_release(&sup);
-        campaign_row_release(&row);
+    if (pm->item.kind == MAIL_EARLY_REMINDER && row->launched_at) {
         ctx->counts->cancelled++;
         add_outcome(ctx, pm->item.id, OUTCOME_CANCEL, 0, "the moment has come");
         return 0;
     }
     buf_init(&pm->data, 0);
     buf_init(&pm->links, 0);
-    int ok = compose_mail_variant(pm->item.kind, pm->item.variant, c, &row, &sup, s->cfg, ctx->now,
+    int ok = compose_mail_variant(pm->item.kind, pm->item.variant, c, row, sup, s->cfg, ctx->now,
                                   &pm->data, &pm->links) == 0;
     /* The envelope recipient must outlive the batch: keep it after the links. */
     pm->to_offset = pm->links.len + 1;
     buf_putc(&pm->links, '\0');
-    buf_puts(&pm->links, sup.email);
+    buf_puts(&pm->links, sup->email);
     ok = ok && !buf_failed(&pm->links);
     pm->return_path[0] = '\0';
     if (ok && s->cfg->bounce_address)
         ok = verp_address(s->cfg->bounce_address, pm->item.id, pm->item.supporter_id,
                           pm->return_path, sizeof pm->return_path) == 0;
-    supporter_release(&sup);
-    campaign_row_release(&row);
     if (!ok) {
         ctx->counts->failed++;
         log_warn("mail.unbuildable", "outbox=%lld", (long long)pm->item.id);
@@ -380,6 +443,7 @@ static void read_end(struct batch_ctx *ctx)
     if (ctx->read_tx)
         store_read_end(ctx->sender->st);
     ctx->read_tx = 0;
+    round_campaign_forget(ctx);
 }
 
 static int write_outcome(struct store *st, const char *owner, const struct outcome *o)
@@ -417,12 +481,29 @@ static void write_round(struct batch_ctx *ctx, size_t renew_from, size_t renew_e
      * what is left of it, never lengthens it. */
     int64_t decided_ms = tz_now_ms();
     int64_t lease_until = decided_ms / 1000 + s->lease_seconds;
+    /* The sent items (most outcomes) and the renewals go as one list each:
+     * on a store over the network, a statement per message was a round trip
+     * per message (docs/PERFORMANCE.md). */
+    size_t nsent = 0, nrenew = renew_end > renew_from ? renew_end - renew_from : 0;
+    int64_t sent_at = 0; /* the round's last 250: its items' 250s came within the round */
+    for (size_t i = 0; i < ctx->noutcomes; i++)
+        if (ctx->outcomes[i].kind == OUTCOME_SENT) {
+            ctx->ids[nsent++] = ctx->outcomes[i].item_id;
+            if (ctx->outcomes[i].at > sent_at)
+                sent_at = ctx->outcomes[i].at;
+        }
     int rc = store_begin(s->st);
+    if (rc == 0 && nsent)
+        rc = store_outbox_sent_many(s->st, ctx->ids, nsent, s->owner, sent_at);
     for (size_t i = 0; rc == 0 && i < ctx->noutcomes; i++)
-        rc = write_outcome(s->st, s->owner, &ctx->outcomes[i]);
-    for (size_t k = renew_from; rc == 0 && k < renew_end; k++)
-        rc = store_outbox_renew(s->st, ctx->mails[k].item.id, s->owner, lease_until,
-                                &ctx->mails[k].ours);
+        if (ctx->outcomes[i].kind != OUTCOME_SENT)
+            rc = write_outcome(s->st, s->owner, &ctx->outcomes[i]);
+    for (size_t k = 0; k < nrenew; k++)
+        ctx->ids[k] = ctx->mails[renew_from + k].item.id;
+    if (rc == 0 && nrenew)
+        rc = store_outbox_renew_many(s->st, ctx->ids, nrenew, s->owner, lease_until, ctx->ours);
+    for (size_t k = 0; rc == 0 && k < nrenew; k++)
+        ctx->mails[renew_from + k].ours = ctx->ours[k];
     if (rc != 0 || store_commit(s->st) != 0) {
         if (rc != 0)
             store_rollback(s->st); /* a no-op when BEGIN failed */
@@ -772,12 +853,23 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
     for (size_t i = 0; i < n; i++)
         mails[i].item = items[i]; /* data and links are built by prepare() */
     struct outcome *outcomes = calloc(n, sizeof *outcomes);
-    if (!outcomes) {
+    int64_t *ids = calloc(n, sizeof *ids);
+    int *ours = calloc(n, sizeof *ours);
+    if (!outcomes || !ids || !ours) {
+        free(outcomes);
+        free(ids);
+        free(ours);
         free(mails);
         return -1;
     }
-    struct batch_ctx ctx = {
-        .sender = s, .mails = mails, .n = n, .counts = counts, .now = now, .outcomes = outcomes};
+    struct batch_ctx ctx = {.sender = s,
+                            .mails = mails,
+                            .n = n,
+                            .counts = counts,
+                            .now = now,
+                            .outcomes = outcomes,
+                            .ids = ids,
+                            .ours = ours};
     struct mail_source src = {next_mail, on_done, batch_flush, confirm_mail, &ctx};
     int started = mail_transport_send_stream(s->transport, &src) == 0;
     wait_all_signed(&ctx); /* the signers hold no item any more */
@@ -797,10 +889,14 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
     for (size_t i = 0; i < n; i++) {
         buf_release(&mails[i].data);
         buf_release(&mails[i].links);
+        if (mails[i].sup_found)
+            supporter_release(&mails[i].sup);
     }
     if (ctx.noutcomes) /* the last flush failed: these outcomes are not recorded */
         log_warn("outbox.unrecorded", "outcomes=%zu", ctx.noutcomes);
     free(outcomes);
+    free(ids);
+    free(ours);
     free(mails);
     return ctx.store_failed ? -1 : 0;
 }

@@ -8,6 +8,7 @@
 #include "service/suppression.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -212,6 +213,33 @@ int suppression_check(struct store *st, const char *address)
     if (store_suppression_exists(st, key, &found) != 0)
         return -1;
     return found ? 1 : 0;
+}
+
+int suppression_check_many(struct store *st, const char *const *addresses, size_t n,
+                           int *suppressed)
+{
+    char(*keys)[SUPPRESSION_KEY_HEX + 1] = calloc(n ? n : 1, sizeof *keys);
+    const char **asked = calloc(n ? n : 1, sizeof *asked);
+    size_t *where = calloc(n ? n : 1, sizeof *where);
+    int *found = calloc(n ? n : 1, sizeof *found);
+    int rc = keys && asked && where && found ? 0 : -1;
+    size_t nasked = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        suppressed[i] = 0;
+        if (addresses[i] && suppression_key(addresses[i], keys[nasked]) == 0) {
+            asked[nasked] = keys[nasked];
+            where[nasked++] = i;
+        }
+    }
+    if (rc == 0)
+        rc = store_suppression_exists_many(st, asked, nasked, found);
+    for (size_t k = 0; rc == 0 && k < nasked; k++)
+        suppressed[where[k]] = found[k];
+    free(keys);
+    free(asked);
+    free(where);
+    free(found);
+    return rc;
 }
 
 int suppression_add_manual(struct store *st, const char *address, const char *reason, int64_t now,

@@ -57,6 +57,10 @@ int suppression_report(struct store *st, const char *address, enum suppression_r
 /* 1 when ADDRESS is suppressed, 0 when not (an invalid address is not on
  * the list), -1 on a store error. */
 int suppression_check(struct store *st, const char *address);
+/* suppression_check for n addresses at once (NULL: an erased one, never
+ * suppressed): suppressed[i] is 1 or 0. 0, or -1 on a store error. */
+int suppression_check_many(struct store *st, const char *const *addresses, size_t n,
+                           int *suppressed);
 
 /* ADDRESS as it is compared: surrounding spaces and one pair of angle
  * brackets dropped, ASCII lower-cased. 0, or -1 when it is not an address

@@ -51,6 +51,10 @@ struct pg_store {
     struct pg_stmt_slot cache[PG_STMT_CACHE];
     int prepared;
     enum pg_tx tx;
+    /* PG_TX_READ: its BEGIN was sent. It goes with the first statement
+     * (which takes the snapshot anyway): a read transaction whose reads all
+     * came from memory costs no round trip. */
+    int read_begun;
     int durable; /* store_set_durable's choice, applied again after a reconnect */
     /* The shared read snapshot (store_snapshot_enter), as in SQLite's. */
     pthread_mutex_t snapshot_lock;
@@ -141,6 +145,8 @@ int pg_place_take(struct store *st, int64_t target_id, int64_t supporter_id,
                   int64_t previous_target, int *taken);
 int pg_supporter_by_key(struct store *st, int64_t token_key, struct supporter *out);
 int pg_supporter_by_id(struct store *st, int64_t id, struct supporter *out);
+int pg_supporters_by_ids(struct store *st, const int64_t *ids, size_t n, struct supporter *out,
+                         int *found);
 int pg_pledge_find(struct store *st, int64_t campaign_id, const char *email,
                    struct pledge_state *out);
 int pg_pledge_insert(struct store *st, int64_t campaign_id, const struct pledge_input *in,
@@ -168,9 +174,9 @@ int pg_outbox_claim(struct store *st, const char *owner, int64_t campaign_id, in
 int pg_outbox_lease_owners(struct store *st, int64_t now, char (*owners)[300], size_t max,
                            size_t *n);
 int pg_outbox_lease_drop(struct store *st, const char *owner);
-int pg_outbox_renew(struct store *st, int64_t item_id, const char *owner, int64_t lease_until,
-                    int *ours);
-int pg_outbox_sent(struct store *st, int64_t item_id, const char *owner, int64_t now);
+int pg_outbox_renew(struct store *st, const int64_t *ids, size_t n, const char *owner,
+                    int64_t lease_until, int *ours);
+int pg_outbox_sent(struct store *st, const int64_t *ids, size_t n, const char *owner, int64_t now);
 int pg_outbox_retry(struct store *st, int64_t item_id, const char *owner, int64_t next_at,
                     const char *reply);
 int pg_outbox_failed(struct store *st, int64_t item_id, const char *owner, int64_t now,
@@ -226,6 +232,7 @@ int pg_webhook_release(struct store *st, int64_t id);
 int pg_suppression_add(struct store *st, const struct suppression_entry *e, int *added);
 int pg_suppression_get(struct store *st, const char *key, struct suppression_entry *out);
 int pg_suppression_exists(struct store *st, const char *key, int *found);
+int pg_suppression_exists_many(struct store *st, const char *const *keys, size_t n, int *found);
 int pg_suppression_remove(struct store *st, const char *key, int *removed);
 int pg_suppression_forget_address(struct store *st, const char *key, int *changed);
 int pg_suppression_each(struct store *st, store_suppression_fn row, void *ctx);

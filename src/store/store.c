@@ -497,6 +497,26 @@ int store_supporter_by_id(struct store *st, int64_t id, struct supporter *out)
     return st->be->supporter_by_id(st, id, out);
 }
 
+int store_supporters_by_ids(struct store *st, const int64_t *ids, size_t n, struct supporter *out,
+                            int *found)
+{
+    if (n == 0)
+        return 0;
+    if (st->be->supporters_by_ids)
+        return st->be->supporters_by_ids(st, ids, n, out, found);
+    for (size_t i = 0; i < n; i++) {
+        int rc = st->be->supporter_by_id(st, ids[i], &out[i]);
+        found[i] = rc == 0;
+        if (rc != 0 && rc != STORE_NOT_FOUND) {
+            for (size_t k = 0; k < i; k++)
+                if (found[k])
+                    supporter_release(&out[k]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int store_pledge_find(struct store *st, int64_t campaign_id, const char *email,
                       struct pledge_state *out)
 {
@@ -621,12 +641,24 @@ int store_outbox_lease_drop(struct store *st, const char *owner)
 int store_outbox_renew(struct store *st, int64_t item_id, const char *owner, int64_t lease_until,
                        int *ours)
 {
-    return st->be->outbox_renew(st, item_id, owner, lease_until, ours);
+    return st->be->outbox_renew(st, &item_id, 1, owner, lease_until, ours);
+}
+
+int store_outbox_renew_many(struct store *st, const int64_t *ids, size_t n, const char *owner,
+                            int64_t lease_until, int *ours)
+{
+    return n ? st->be->outbox_renew(st, ids, n, owner, lease_until, ours) : 0;
 }
 
 int store_outbox_sent(struct store *st, int64_t item_id, const char *owner, int64_t now)
 {
-    return st->be->outbox_sent(st, item_id, owner, now);
+    return st->be->outbox_sent(st, &item_id, 1, owner, now);
+}
+
+int store_outbox_sent_many(struct store *st, const int64_t *ids, size_t n, const char *owner,
+                           int64_t now)
+{
+    return n ? st->be->outbox_sent(st, ids, n, owner, now) : 0;
 }
 
 int store_outbox_retry(struct store *st, int64_t item_id, const char *owner, int64_t next_at,
@@ -847,6 +879,18 @@ int store_suppression_get(struct store *st, const char *key, struct suppression_
 int store_suppression_exists(struct store *st, const char *key, int *found)
 {
     return st->be->suppression_exists(st, key, found);
+}
+
+int store_suppression_exists_many(struct store *st, const char *const *keys, size_t n, int *found)
+{
+    if (n == 0)
+        return 0;
+    if (st->be->suppression_exists_many)
+        return st->be->suppression_exists_many(st, keys, n, found);
+    for (size_t i = 0; i < n; i++)
+        if (st->be->suppression_exists(st, keys[i], &found[i]) != 0)
+            return -1;
+    return 0;
 }
 
 int store_suppression_remove(struct store *st, const char *key, int *removed)

@@ -295,6 +295,11 @@ struct supporter {
 void supporter_release(struct supporter *s);
 int store_supporter_by_key(struct store *st, int64_t token_key, struct supporter *out);
 int store_supporter_by_id(struct store *st, int64_t id, struct supporter *out);
+/* store_supporter_by_id for n ids at once: found[i] = 1 and out[i] filled
+ * (the caller releases it) for each not-erased supporter, found[i] = 0 for
+ * the others. One statement on a database server. */
+int store_supporters_by_ids(struct store *st, const int64_t *ids, size_t n, struct supporter *out,
+                            int *found);
 
 /* What the pledge rules need to know about an existing pledge. */
 struct pledge_state {
@@ -433,8 +438,15 @@ int store_outbox_lease_drop(struct store *st, const char *owner);
  * its lease and owner cleared, its attempt not counted, *ours 0. */
 int store_outbox_renew(struct store *st, int64_t item_id, const char *owner, int64_t lease_until,
                        int *ours);
+/* The same for n items at once (ours[i] for ids[i]): one statement on a
+ * backend whose every statement is a round trip to another process. */
+int store_outbox_renew_many(struct store *st, const int64_t *ids, size_t n, const char *owner,
+                            int64_t lease_until, int *ours);
 /* Outcomes, each committed before the next message goes out. */
 int store_outbox_sent(struct store *st, int64_t item_id, const char *owner, int64_t now);
+/* store_outbox_sent for n items at once. */
+int store_outbox_sent_many(struct store *st, const int64_t *ids, size_t n, const char *owner,
+                           int64_t now);
 int store_outbox_retry(struct store *st, int64_t item_id, const char *owner, int64_t next_at,
                        const char *reply);
 int store_outbox_failed(struct store *st, int64_t item_id, const char *owner, int64_t now,

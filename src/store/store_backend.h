@@ -92,6 +92,10 @@ struct store_backend {
 
     int (*supporter_by_key)(struct store *st, int64_t token_key, struct supporter *out);
     int (*supporter_by_id)(struct store *st, int64_t id, struct supporter *out);
+    /* Optional (NULL: store.c calls supporter_by_id for each id): for a
+     * backend whose every statement is a round trip to a server. */
+    int (*supporters_by_ids)(struct store *st, const int64_t *ids, size_t n, struct supporter *out,
+                             int *found);
     int (*pledge_find)(struct store *st, int64_t campaign_id, const char *email,
                        struct pledge_state *out);
     int (*pledge_insert)(struct store *st, int64_t campaign_id, const struct pledge_input *in,
@@ -127,9 +131,11 @@ struct store_backend {
     int (*outbox_lease_owners)(struct store *st, int64_t now, char (*owners)[300], size_t max,
                                size_t *n);
     int (*outbox_lease_drop)(struct store *st, const char *owner);
-    int (*outbox_renew)(struct store *st, int64_t item_id, const char *owner, int64_t lease_until,
-                        int *ours);
-    int (*outbox_sent)(struct store *st, int64_t item_id, const char *owner, int64_t now);
+    /* n >= 1 items each (store_outbox_renew_many, store_outbox_sent_many) */
+    int (*outbox_renew)(struct store *st, const int64_t *ids, size_t n, const char *owner,
+                        int64_t lease_until, int *ours);
+    int (*outbox_sent)(struct store *st, const int64_t *ids, size_t n, const char *owner,
+                       int64_t now);
     int (*outbox_retry)(struct store *st, int64_t item_id, const char *owner, int64_t next_at,
                         const char *reply);
     int (*outbox_failed)(struct store *st, int64_t item_id, const char *owner, int64_t now,
@@ -185,6 +191,8 @@ struct store_backend {
     int (*suppression_add)(struct store *st, const struct suppression_entry *e, int *added);
     int (*suppression_get)(struct store *st, const char *key, struct suppression_entry *out);
     int (*suppression_exists)(struct store *st, const char *key, int *found);
+    /* Optional, as supporters_by_ids. */
+    int (*suppression_exists_many)(struct store *st, const char *const *keys, size_t n, int *found);
     int (*suppression_remove)(struct store *st, const char *key, int *removed);
     int (*suppression_forget_address)(struct store *st, const char *key, int *changed);
     int (*suppression_each)(struct store *st, store_suppression_fn row, void *ctx);

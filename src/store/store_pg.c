@@ -111,7 +111,8 @@ static const char *statement(struct pg_store *st, const char *sql, const char *w
  * error stands: the transaction's work is gone and its caller must know. */
 static int reconnect(struct pg_store *st)
 {
-    if (PQstatus(st->conn) != CONNECTION_BAD || st->tx != PG_TX_NONE)
+    int open_on_server = st->tx == PG_TX_WRITE || (st->tx == PG_TX_READ && st->read_begun);
+    if (PQstatus(st->conn) != CONNECTION_BAD || open_on_server)
         return -1;
     PQreset(st->conn);
     if (PQstatus(st->conn) != CONNECTION_OK)
@@ -132,6 +133,11 @@ PGresult *pg_exec(struct pg_store *st, const char *sql, const struct pg_params *
     if (p && p->n >= PG_MAX_PARAMS) {
         log_error("store.error", "op=%s error=\"too many parameters\"", what);
         return NULL;
+    }
+    if (st->tx == PG_TX_READ && !st->read_begun) {
+        if (pg_simple(st, "BEGIN ISOLATION LEVEL REPEATABLE READ", "read begin") != 0)
+            return NULL;
+        st->read_begun = 1;
     }
     for (int attempt = 0;; attempt++) {
         const char *name = statement(st, sql, what);
@@ -312,10 +318,10 @@ static int pgb_read_begin(struct store *base)
         log_error("store.error", "op=read_begin error=\"a transaction is already open\"");
         return -1;
     }
-    /* The snapshot is taken by the first statement, not by BEGIN. */
-    if (pg_simple(st, "BEGIN ISOLATION LEVEL REPEATABLE READ", "read begin") != 0)
-        return -1;
+    /* The snapshot is taken by the first statement, not by BEGIN: BEGIN
+     * waits for it (pg_exec), and is never sent when none comes. */
     st->tx = PG_TX_READ;
+    st->read_begun = 0;
     return 0;
 }
 
@@ -324,8 +330,10 @@ static void pgb_read_end(struct store *base)
     struct pg_store *st = pg_of(base);
     if (st->tx != PG_TX_READ)
         return;
-    pg_simple(st, "ROLLBACK", "read end");
+    if (st->read_begun)
+        pg_simple(st, "ROLLBACK", "read end");
     st->tx = PG_TX_NONE;
+    st->read_begun = 0;
 }
 
 static int pgb_set_durable(struct store *base, int full)
@@ -818,6 +826,7 @@ const struct store_backend store_backend_pg = {
     .place_take = pg_place_take,
     .supporter_by_key = pg_supporter_by_key,
     .supporter_by_id = pg_supporter_by_id,
+    .supporters_by_ids = pg_supporters_by_ids,
     .pledge_find = pg_pledge_find,
     .pledge_insert = pg_pledge_insert,
     .pledge_import = pg_pledge_import,
@@ -877,6 +886,7 @@ const struct store_backend store_backend_pg = {
     .suppression_add = pg_suppression_add,
     .suppression_get = pg_suppression_get,
     .suppression_exists = pg_suppression_exists,
+    .suppression_exists_many = pg_suppression_exists_many,
     .suppression_remove = pg_suppression_remove,
     .suppression_forget_address = pg_suppression_forget_address,
     .suppression_each = pg_suppression_each,

@@ -215,6 +215,27 @@ int pg_campaign_mark_launched(struct store *base, int64_t id, int move_to_now, i
     return 0;
 }
 
+/* ids as an array literal, "{1,2,3}", for "id = ANY($1::bigint[])". */
+static int id_array(struct buf *out, const int64_t *ids, size_t n, int (*keep)(size_t, void *),
+                    void *ctx)
+{
+    buf_putc(out, '{');
+    int first = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (keep && !keep(i, ctx))
+            continue;
+        buf_printf(out, "%s%" PRId64, first ? "" : ",", ids[i]);
+        first = 0;
+    }
+    buf_putc(out, '}');
+    return buf_failed(out) ? -1 : 0;
+}
+
+static int not_ours(size_t i, void *ours)
+{
+    return !((int *)ours)[i];
+}
+
 /* The first column of each row of sql (ids), at most max of them. */
 static int pg_ids(struct pg_store *st, const char *sql, struct pg_params *p, const char *what,
                   int64_t *ids, size_t max, size_t *n)
@@ -848,39 +869,42 @@ int pg_pledge_resubscribe(struct store *base, int64_t supporter_id)
     "instance, (status = 'confirmed')::int, confirmed_at, unsubscribed_at, assigned_target, "      \
     "(pending_json IS NOT NULL)::int, change_epoch"
 
-static int supporter_get(PGresult *r, struct supporter *out)
+/* Row k of r (SUPPORTER_COLUMNS) into *out: 0, or -1 out of memory. */
+static int supporter_from_row(const PGresult *r, int k, struct supporter *out)
 {
-    if (!r)
-        return -1;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return STORE_NOT_FOUND;
-    }
     struct supporter s;
     memset(&s, 0, sizeof s);
-    s.id = pg_i64(r, 0, 0);
-    s.campaign_id = pg_i64(r, 0, 1);
-    s.token_key = pg_i64(r, 0, 2);
-    s.epoch = (uint32_t)pg_i64(r, 0, 3);
-    s.email = pg_strdup(r, 0, 4);
-    s.name = pg_strdup(r, 0, 5);
-    s.statement = pg_strdup(r, 0, 6);
-    s.timezone = pg_strdup(r, 0, 7);
-    s.chosen_target = pg_strdup(r, 0, 8);
-    s.instance = pg_strdup(r, 0, 9);
-    s.confirmed = (int)pg_i64(r, 0, 10);
-    s.confirmed_at = pg_i64(r, 0, 11);
-    s.unsubscribed_at = pg_i64(r, 0, 12);
-    s.assigned_target = pg_i64(r, 0, 13);
-    s.has_pending_change = (int)pg_i64(r, 0, 14);
-    s.change_epoch = (uint32_t)pg_i64(r, 0, 15);
-    PQclear(r);
+    s.id = pg_i64(r, k, 0);
+    s.campaign_id = pg_i64(r, k, 1);
+    s.token_key = pg_i64(r, k, 2);
+    s.epoch = (uint32_t)pg_i64(r, k, 3);
+    s.email = pg_strdup(r, k, 4);
+    s.name = pg_strdup(r, k, 5);
+    s.statement = pg_strdup(r, k, 6);
+    s.timezone = pg_strdup(r, k, 7);
+    s.chosen_target = pg_strdup(r, k, 8);
+    s.instance = pg_strdup(r, k, 9);
+    s.confirmed = (int)pg_i64(r, k, 10);
+    s.confirmed_at = pg_i64(r, k, 11);
+    s.unsubscribed_at = pg_i64(r, k, 12);
+    s.assigned_target = pg_i64(r, k, 13);
+    s.has_pending_change = (int)pg_i64(r, k, 14);
+    s.change_epoch = (uint32_t)pg_i64(r, k, 15);
     if (!s.email || !s.name || !s.statement || !s.timezone) {
         supporter_release(&s);
         return -1;
     }
     *out = s;
     return 0;
+}
+
+static int supporter_get(PGresult *r, struct supporter *out)
+{
+    if (!r)
+        return -1;
+    int rc = PQntuples(r) == 0 ? STORE_NOT_FOUND : supporter_from_row(r, 0, out);
+    PQclear(r);
+    return rc;
 }
 
 int pg_supporter_by_key(struct store *base, int64_t token_key, struct supporter *out)
@@ -903,6 +927,45 @@ int pg_supporter_by_id(struct store *base, int64_t id, struct supporter *out)
                                  "id = $1::bigint AND erased_at = 0",
                                  &p, "supporter get"),
                          out);
+}
+
+int pg_supporters_by_ids(struct store *base, const int64_t *ids, size_t n, struct supporter *out,
+                         int *found)
+{
+    struct buf list = BUF_INIT;
+    if (id_array(&list, ids, n, NULL, NULL) != 0) {
+        buf_release(&list);
+        return -1;
+    }
+    struct pg_params p = {0};
+    pg_param_text(&p, buf_cstr(&list));
+    PGresult *r = pg_exec(pg_of(base),
+                          "SELECT " SUPPORTER_COLUMNS " FROM supporters WHERE "
+                          "id = ANY($1::bigint[]) AND erased_at = 0",
+                          &p, "supporters get");
+    buf_release(&list);
+    if (!r)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        found[i] = 0;
+    int rows = PQntuples(r), rc = 0;
+    for (int k = 0; k < rows && rc == 0; k++) {
+        int64_t id = pg_i64(r, k, 0);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (ids[i] != id || found[i])
+                continue;
+            rc = supporter_from_row(r, k, &out[i]);
+            found[i] = rc == 0;
+        }
+    }
+    PQclear(r);
+    if (rc != 0)
+        for (size_t i = 0; i < n; i++)
+            if (found[i]) {
+                supporter_release(&out[i]);
+                found[i] = 0;
+            }
+    return rc;
 }
 
 int pg_set_instance(struct store *base, int64_t supporter_id, const char *instance)
@@ -1231,31 +1294,61 @@ int pg_outbox_lease_drop(struct store *base, const char *owner)
                       &p, "takeover", NULL);
 }
 
-int pg_outbox_renew(struct store *base, int64_t item_id, const char *owner, int64_t lease_until,
-                    int *ours)
+/* One statement for the n renewals, and one more only when some are lost. */
+int pg_outbox_renew(struct store *base, const int64_t *ids, size_t n, const char *owner,
+                    int64_t lease_until, int *ours)
 {
+    struct pg_store *st = pg_of(base);
+    struct buf list = BUF_INIT;
+    if (id_array(&list, ids, n, NULL, NULL) != 0) {
+        buf_release(&list);
+        return -1;
+    }
     struct pg_params p = {0};
-    pg_param_i64(&p, item_id);
+    pg_param_text(&p, buf_cstr(&list));
     pg_param_text(&p, owner);
     pg_param_i64(&p, lease_until);
-    int64_t n = 0;
-    if (pg_run(pg_of(base),
-               "UPDATE outbox SET lease_until = $3::bigint WHERE id = $1::bigint AND "
-               "owner = $2::text AND state = 'pending' AND " PG_OUTBOX_NOT_PAUSED,
-               &p, "renew", &n) != 0)
+    PGresult *r = pg_exec(
+        st,
+        "UPDATE outbox SET lease_until = $3::bigint WHERE id = "
+        "ANY($1::bigint[]) AND owner = $2::text AND state = 'pending' AND " PG_OUTBOX_NOT_PAUSED
+        " RETURNING id",
+        &p, "renew");
+    if (!r) {
+        buf_release(&list);
         return -1;
-    *ours = n == 1;
-    if (*ours)
-        return 0;
-    /* Not renewed: another's now, or its campaign paused since the claim;
-     * then it goes back, as if never claimed, for the claim after resume. */
-    struct pg_params back = {0};
-    pg_param_i64(&back, item_id);
-    pg_param_text(&back, owner);
-    return pg_run(pg_of(base),
-                  "UPDATE outbox SET owner = NULL, lease_until = 0, attempts = greatest(attempts "
-                  "- 1, 0) WHERE id = $1::bigint AND owner = $2::text AND state = 'pending'",
-                  &back, "hand back", NULL);
+    }
+    size_t renewed = (size_t)PQntuples(r);
+    for (size_t i = 0; i < n; i++)
+        ours[i] = 0;
+    for (size_t k = 0; k < renewed; k++) {
+        int64_t id = pg_i64(r, (int)k, 0);
+        for (size_t i = 0; i < n; i++)
+            if (ids[i] == id)
+                ours[i] = 1;
+    }
+    PQclear(r);
+    int rc = 0;
+    if (renewed < n) {
+        /* Not renewed: another's now, or its campaign paused since the
+         * claim; then it goes back, as if never claimed, for the claim
+         * after resume. */
+        buf_reset(&list);
+        struct pg_params back = {0};
+        if (id_array(&list, ids, n, not_ours, ours) != 0) {
+            rc = -1;
+        } else {
+            pg_param_text(&back, buf_cstr(&list));
+            pg_param_text(&back, owner);
+            rc = pg_run(st,
+                        "UPDATE outbox SET owner = NULL, lease_until = 0, attempts = "
+                        "greatest(attempts - 1, 0) WHERE id = ANY($1::bigint[]) AND owner = "
+                        "$2::text AND state = 'pending'",
+                        &back, "hand back", NULL);
+        }
+    }
+    buf_release(&list);
+    return rc;
 }
 
 static int outbox_finish(struct pg_store *st, const char *sql, int64_t item_id, int64_t at,
@@ -1268,13 +1361,22 @@ static int outbox_finish(struct pg_store *st, const char *sql, int64_t item_id, 
     return pg_run(st, sql, &p, "outbox finish", NULL);
 }
 
-int pg_outbox_sent(struct store *base, int64_t item_id, const char *owner, int64_t now)
+int pg_outbox_sent(struct store *base, const int64_t *ids, size_t n, const char *owner, int64_t now)
 {
     (void)owner; /* a message that left is sent, whoever holds the lease now */
-    return outbox_finish(pg_of(base),
-                         "UPDATE outbox SET state = 'sent', sent_at = $2::bigint, last_reply = "
-                         "$3::text, owner = NULL, lease_until = 0 WHERE id = $1::bigint",
-                         item_id, now, NULL);
+    struct buf list = BUF_INIT;
+    int rc = id_array(&list, ids, n, NULL, NULL);
+    if (rc == 0) {
+        struct pg_params p = {0};
+        pg_param_text(&p, buf_cstr(&list));
+        pg_param_i64(&p, now);
+        rc = pg_run(pg_of(base),
+                    "UPDATE outbox SET state = 'sent', sent_at = $2::bigint, last_reply = NULL, "
+                    "owner = NULL, lease_until = 0 WHERE id = ANY($1::bigint[])",
+                    &p, "sent", NULL);
+    }
+    buf_release(&list);
+    return rc;
 }
 
 int pg_outbox_retry(struct store *base, int64_t item_id, const char *owner, int64_t next_at,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "store/pg_private.h"
 #include "store/store.h"
@@ -127,6 +128,46 @@ int pg_suppression_exists(struct store *base, const char *key, int *found)
     if (!r)
         return -1;
     *found = PQntuples(r) > 0;
+    PQclear(r);
+    return 0;
+}
+
+/* The keys are hex digests (suppression_key): an array literal of them
+ * needs no quoting, and anything else is refused rather than spliced. */
+int pg_suppression_exists_many(struct store *base, const char *const *keys, size_t n, int *found)
+{
+    struct buf list = BUF_INIT;
+    buf_putc(&list, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (!keys[i][0] || strspn(keys[i], "0123456789abcdef") != strlen(keys[i])) {
+            buf_release(&list);
+            log_error("store.suppression", "error=\"a key that is not a hex digest\"");
+            return -1;
+        }
+        buf_printf(&list, "%s%s", i ? "," : "", keys[i]);
+    }
+    buf_putc(&list, '}');
+    if (buf_failed(&list)) {
+        buf_release(&list);
+        return -1;
+    }
+    struct pg_params p = {0};
+    pg_param_text(&p, buf_cstr(&list));
+    PGresult *r = pg_exec(pg_of(base),
+                          "SELECT address_key FROM suppressions WHERE address_key = "
+                          "ANY($1::text[])",
+                          &p, "suppression exists");
+    buf_release(&list);
+    if (!r)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        found[i] = 0;
+    for (int k = 0; k < PQntuples(r); k++) {
+        const char *key = pg_text(r, k, 0);
+        for (size_t i = 0; key && i < n; i++)
+            if (strcmp(keys[i], key) == 0)
+                found[i] = 1;
+    }
     PQclear(r);
     return 0;
 }

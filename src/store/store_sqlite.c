@@ -1708,8 +1708,8 @@ static int outbox_finish(struct sqlite_store *st, const char *sql, int64_t item_
     return sql_step_done(st, s, "outbox finish");
 }
 
-static int sqlite_outbox_renew(struct store *base, int64_t item_id, const char *owner,
-                               int64_t lease_until, int *ours)
+static int sqlite_outbox_renew_one(struct store *base, int64_t item_id, const char *owner,
+                                   int64_t lease_until, int *ours)
 {
     struct sqlite_store *st = sqlite_of(base);
     sqlite3_stmt *s = sql_stmt(st, "UPDATE outbox SET lease_until = ?3 WHERE id = ?1 AND "
@@ -1735,14 +1735,28 @@ static int sqlite_outbox_renew(struct store *base, int64_t item_id, const char *
     return sql_step_done(st, s, "hand back");
 }
 
-static int sqlite_outbox_sent(struct store *base, int64_t item_id, const char *owner, int64_t now)
+/* Statements are function calls here: the lists go one item at a time. */
+static int sqlite_outbox_renew(struct store *base, const int64_t *ids, size_t n, const char *owner,
+                               int64_t lease_until, int *ours)
+{
+    for (size_t i = 0; i < n; i++)
+        if (sqlite_outbox_renew_one(base, ids[i], owner, lease_until, &ours[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static int sqlite_outbox_sent(struct store *base, const int64_t *ids, size_t n, const char *owner,
+                              int64_t now)
 {
     struct sqlite_store *st = sqlite_of(base);
     (void)owner; /* a message that left is sent, whoever holds the lease now */
-    return outbox_finish(st,
-                         "UPDATE outbox SET state = 'sent', sent_at = ?2, last_reply = ?3, "
-                         "owner = NULL, lease_until = 0 WHERE id = ?1",
-                         item_id, now, NULL);
+    for (size_t i = 0; i < n; i++)
+        if (outbox_finish(st,
+                          "UPDATE outbox SET state = 'sent', sent_at = ?2, last_reply = ?3, "
+                          "owner = NULL, lease_until = 0 WHERE id = ?1",
+                          ids[i], now, NULL) != 0)
+            return -1;
+    return 0;
 }
 
 static int sqlite_outbox_retry(struct store *base, int64_t item_id, const char *owner,

@@ -52,6 +52,8 @@ int store_suppression_add(struct store *st, const struct suppression_entry *e, i
 int store_suppression_get(struct store *st, const char *key, struct suppression_entry *out);
 /* *found = 1 when key is on the list, 0 when not. */
 int store_suppression_exists(struct store *st, const char *key, int *found);
+/* The same for n keys at once (found[i] for keys[i]). */
+int store_suppression_exists_many(struct store *st, const char *const *keys, size_t n, int *found);
 /* Deletes the entry of key and its count of temporary failures; *removed
  * (may be NULL) is 1 when there was an entry. */
 int store_suppression_remove(struct store *st, const char *key, int *removed);

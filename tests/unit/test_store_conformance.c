@@ -2165,6 +2165,35 @@ static void outbox_renew_of_a_settled_item_is_not_ours(void **state)
     assert_int_equal(ours, 0);
 }
 
+/* The list forms: each item of the list gets what the one-item call would. */
+static void outbox_renew_and_sent_of_a_list_answer_per_item(void **state)
+{
+    struct fx *f = *state;
+    queue_confirmations(f, 4, T0);
+    struct outbox_item a[4], b[4];
+    assert_int_equal(claim(f->st, "A", 0, T0, 60, a, 3), 3);
+    assert_int_equal(claim(f->st, "B", 0, T0, 60, b, 4), 1);
+    assert_int_equal(store_outbox_sent(f->st, a[2].id, "A", T0 + 1), 0);
+    int64_t ids[4] = {a[0].id, b[0].id, a[1].id, a[2].id};
+    int ours[4] = {-1, -1, -1, -1};
+    assert_int_equal(store_outbox_renew_many(f->st, ids, 4, "A", T0 + 300, ours), 0);
+    assert_int_equal(ours[0], 1);
+    assert_int_equal(ours[1], 0); /* B's */
+    assert_int_equal(ours[2], 1);
+    assert_int_equal(ours[3], 0); /* sent already */
+    int64_t sent[2] = {a[0].id, a[1].id};
+    assert_int_equal(store_outbox_sent_many(f->st, sent, 2, "A", T0 + 2), 0);
+    int64_t pending = -1, ready = -1;
+    assert_int_equal(store_outbox_pending(f->st, f->cid, MAIL_CONFIRM, T0 + 2, &pending, &ready),
+                     0);
+    assert_int_equal(pending, 1); /* only B's is left */
+    /* B's lease was not touched by A's list: it runs out at T0 + 60. */
+    assert_int_equal(claim(f->st, "C", 0, T0 + 59, 60, a, 4), 0);
+    assert_int_equal(claim(f->st, "C", 0, T0 + 60, 60, a, 4), 1);
+    assert_int_equal(a[0].id, b[0].id);
+    assert_int_equal(store_outbox_sent_many(f->st, ids, 0, "A", T0 + 3), 0); /* nothing */
+}
+
 /* One reminder queued for a new confirmed supporter and claimed by "A". */
 static int64_t claimed_reminder(struct fx *f, const char *email)
 {
@@ -2764,6 +2793,54 @@ static void suppression_add_stores_the_entry_that_get_reads_back(void **state)
     assert_int_equal(store_suppression_exists(f->st, KEY_B, &found), 0);
     assert_int_equal(found, 0);
     assert_int_equal(store_suppression_get(f->st, KEY_B, &e), STORE_NOT_FOUND);
+}
+
+static void suppression_exists_many_answers_each_key(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(suppress(f->st, KEY_B, "bob@example.org", SUPPRESSION_BOUNCE, T0, "550", 0),
+                     1);
+    const char *keys[3] = {KEY_A, KEY_B, KEY_A};
+    int found[3] = {-1, -1, -1};
+    assert_int_equal(store_suppression_exists_many(f->st, keys, 3, found), 0);
+    assert_int_equal(found[0], 0);
+    assert_int_equal(found[1], 1);
+    assert_int_equal(found[2], 0);
+    assert_int_equal(store_suppression_exists_many(f->st, keys, 0, found), 0);
+}
+
+/* In any order, with ids that are not (any more) supporters'. */
+static void supporters_by_ids_reads_each_and_says_which_are_gone(void **state)
+{
+    struct fx *f = *state;
+    int64_t a = pledge(f->st, f->cid, "a@example.org", T0);
+    int64_t b = import(f->st, f->cid, "b@example.org", T0);
+    int64_t gone = pledge(f->st, f->cid, "gone@example.org", T0);
+    int count = 0;
+    assert_int_equal(store_pledges_erase(f->st, "gone@example.org", T0 + 1, &count), 0);
+    int64_t ids[4] = {b, gone, a, 999999};
+    struct supporter out[4];
+    int found[4] = {-1, -1, -1, -1};
+    assert_int_equal(store_supporters_by_ids(f->st, ids, 4, out, found), 0);
+    assert_int_equal(found[0], 1);
+    assert_int_equal(found[1], 0);
+    assert_int_equal(found[2], 1);
+    assert_int_equal(found[3], 0);
+    assert_int_equal(out[0].id, b);
+    assert_string_equal(out[0].email, "b@example.org");
+    assert_int_equal(out[0].confirmed, 1);
+    assert_int_equal(out[2].id, a);
+    assert_string_equal(out[2].email, "a@example.org");
+    assert_string_equal(out[2].statement, "Because");
+    assert_int_equal(out[2].confirmed, 0);
+    /* the same fields as the one-id read */
+    struct supporter one;
+    assert_int_equal(store_supporter_by_id(f->st, a, &one), 0);
+    assert_int_equal(one.token_key, out[2].token_key);
+    assert_string_equal(one.timezone, out[2].timezone);
+    supporter_release(&one);
+    supporter_release(&out[0]);
+    supporter_release(&out[2]);
 }
 
 static void suppression_add_of_a_listed_key_keeps_the_first_entry(void **state)
@@ -3912,6 +3989,9 @@ static const struct conformance_case cases[] = {
     CASE(outbox_lease_drop_ends_every_lease_of_one_owner),
     CASE(outbox_renew_extends_only_the_owners_lease),
     CASE(outbox_renew_of_a_settled_item_is_not_ours),
+    CASE(outbox_renew_and_sent_of_a_list_answer_per_item),
+    CASE(suppression_exists_many_answers_each_key),
+    CASE(supporters_by_ids_reads_each_and_says_which_are_gone),
     CASE(outbox_sent_settles_the_item),
     CASE(outbox_retry_defers_the_item_to_next_at),
     CASE(outbox_failed_gives_the_item_up),
