@@ -492,7 +492,7 @@ static void write_round(struct batch_ctx *ctx, size_t renew_from, size_t renew_e
             if (ctx->outcomes[i].at > sent_at)
                 sent_at = ctx->outcomes[i].at;
         }
-    int rc = store_begin(s->st);
+    int rc = store_begin_rows(s->st);
     if (rc == 0 && nsent)
         rc = store_outbox_sent_many(s->st, ctx->ids, nsent, s->owner, sent_at);
     for (size_t i = 0; rc == 0 && i < ctx->noutcomes; i++)

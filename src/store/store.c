@@ -287,6 +287,11 @@ int store_begin(struct store *st)
     return st->be->begin(st);
 }
 
+int store_begin_rows(struct store *st)
+{
+    return st->be->begin_rows ? st->be->begin_rows(st) : st->be->begin(st);
+}
+
 int store_commit(struct store *st)
 {
     return st->be->commit(st);

@@ -85,6 +85,12 @@ int64_t store_data_version(struct store *st);
  * rules run inside one); a savepoint lets one job of a group fail without
  * undoing the others (group commit). */
 int store_begin(struct store *st);
+/* A write transaction whose operations each change only the rows they name
+ * and decide nothing from other rows (the mail sender's outcomes and lease
+ * renewals): a backend whose writers otherwise take turns may run it beside
+ * them (PostgreSQL: without the write lock, under row locks); on the others
+ * it is store_begin. Ended by store_commit or store_rollback. */
+int store_begin_rows(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 int store_savepoint(struct store *st);

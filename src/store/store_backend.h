@@ -41,6 +41,7 @@ struct store_backend {
     int64_t (*data_version)(struct store *st);
 
     int (*begin)(struct store *st);
+    int (*begin_rows)(struct store *st); /* optional: NULL is begin */
     int (*commit)(struct store *st);
     void (*rollback)(struct store *st);
     int (*savepoint)(struct store *st);

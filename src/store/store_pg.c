@@ -9,7 +9,9 @@
  * take one transaction-level advisory lock first, so the writers of every
  * process on the database take turns as SQLite's BEGIN IMMEDIATE makes them
  * (a rule's reads and writes never interleave with another's); claims of due
- * rows do without it (FOR UPDATE SKIP LOCKED in one statement). Read
+ * rows do without it (FOR UPDATE SKIP LOCKED in one statement), and so do
+ * store_begin_rows transactions (the sender's outcomes and renewals: each
+ * statement updates the rows it names, under their row locks). Read
  * transactions are REPEATABLE READ: one snapshot, taken by the first read.
  * store_set_durable chooses synchronous_commit: on (the commit is flushed
  * to the server's disk before it returns) or off (a killed muster loses
@@ -248,6 +250,22 @@ int pg_begin(struct pg_store *st)
         pg_simple(st, "ROLLBACK", "rollback");
         return -1;
     }
+    st->tx = PG_TX_WRITE;
+    return 0;
+}
+
+/* store_begin_rows: a write transaction without the write lock. Its
+ * statements each update the rows they name (by id) and are atomic on their
+ * own; the rules that read before they write keep taking the lock. */
+static int pgb_begin_rows(struct store *base)
+{
+    struct pg_store *st = pg_of(base);
+    if (st->tx != PG_TX_NONE) {
+        log_error("store.error", "op=begin error=\"a transaction is already open\"");
+        return -1;
+    }
+    if (pg_simple(st, "BEGIN", "begin") != 0)
+        return -1;
     st->tx = PG_TX_WRITE;
     return 0;
 }
@@ -788,6 +806,7 @@ const struct store_backend store_backend_pg = {
     .secret = pgb_secret,
     .data_version = pgb_data_version,
     .begin = pgb_begin,
+    .begin_rows = pgb_begin_rows,
     .commit = pgb_commit,
     .rollback = pgb_rollback,
     .savepoint = pgb_savepoint,

@@ -2165,6 +2165,26 @@ static void outbox_renew_of_a_settled_item_is_not_ours(void **state)
     assert_int_equal(ours, 0);
 }
 
+/* The sender's transaction: its writes commit, or roll back, as store_begin's. */
+static void outbox_outcomes_in_a_rows_transaction_commit_and_roll_back(void **state)
+{
+    struct fx *f = *state;
+    queue_confirmations(f, 2, T0);
+    struct outbox_item a[4];
+    assert_int_equal(claim(f->st, "A", 0, T0, 60, a, 2), 2);
+    assert_int_equal(store_begin_rows(f->st), 0);
+    assert_int_equal(store_outbox_sent(f->st, a[0].id, "A", T0 + 1), 0);
+    store_rollback(f->st);
+    assert_int_equal(store_begin_rows(f->st), 0);
+    assert_int_equal(store_outbox_sent(f->st, a[1].id, "A", T0 + 1), 0);
+    assert_int_equal(store_commit(f->st), 0);
+    int64_t pending = -1, ready = -1;
+    assert_int_equal(store_outbox_pending(f->st, f->cid, MAIL_CONFIRM, T0 + 2, &pending, &ready),
+                     0);
+    assert_int_equal(pending, 1); /* the rolled-back one */
+    assert_int_equal(claim(f->st, "B", 0, T0 + 60, 60, a, 4), 1);
+}
+
 /* The list forms: each item of the list gets what the one-item call would. */
 static void outbox_renew_and_sent_of_a_list_answer_per_item(void **state)
 {
@@ -3990,6 +4010,7 @@ static const struct conformance_case cases[] = {
     CASE(outbox_renew_extends_only_the_owners_lease),
     CASE(outbox_renew_of_a_settled_item_is_not_ours),
     CASE(outbox_renew_and_sent_of_a_list_answer_per_item),
+    CASE(outbox_outcomes_in_a_rows_transaction_commit_and_roll_back),
     CASE(suppression_exists_many_answers_each_key),
     CASE(supporters_by_ids_reads_each_and_says_which_are_gone),
     CASE(outbox_sent_settles_the_item),

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <libpq-fe.h>
@@ -151,6 +152,64 @@ static void a_transaction_cut_by_a_dropped_connection_fails_and_the_next_one_com
     store_close(st);
 }
 
+/* ---------- the sender's transactions beside the rules' ---------- */
+
+struct rows_writer {
+    struct store *st;
+    int64_t item_id;
+    int rc;
+    volatile int done;
+};
+
+static void *write_rows(void *arg)
+{
+    struct rows_writer *w = arg;
+    w->rc = store_begin_rows(w->st);
+    if (w->rc == 0)
+        w->rc = store_outbox_sent(w->st, w->item_id, "A", T0 + 1);
+    if (w->rc == 0)
+        w->rc = store_commit(w->st);
+    w->done = 1;
+    return NULL;
+}
+
+/* A rule's transaction holds the write lock (through its commit's flush): the
+ * sender's outcomes do not wait for it. */
+static void a_rows_transaction_does_not_wait_for_the_write_lock(void **state)
+{
+    struct pg_fx *f = *state;
+    struct store *rule = open_store(f->location);
+    struct store *sender = open_store(f->location);
+    int64_t cid = add_campaign(rule, "rows");
+    struct pledge_input in = {"a@example.org", "A", "", "UTC", NULL, "I agree", "192.0.2.1"};
+    int64_t supporter = 0;
+    assert_int_equal(store_pledge_insert(rule, cid, &in, T0, &supporter), 0);
+    assert_int_equal(store_outbox_add(rule, MAIL_CONFIRM, cid, supporter, T0), 0);
+    struct outbox_item item;
+    size_t n = 0;
+    assert_int_equal(store_outbox_claim(sender, "A", 0, T0, 60, &item, 1, &n), 0);
+    assert_int_equal(n, 1);
+
+    assert_int_equal(store_begin(rule), 0); /* takes the write lock */
+    struct rows_writer w = {sender, item.id, -1, 0};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, write_rows, &w), 0);
+    for (int i = 0; i < 1000 && !w.done; i++) {
+        struct timespec ms10 = {0, 10000000L};
+        nanosleep(&ms10, NULL);
+    }
+    int done_while_locked = w.done;
+    assert_int_equal(store_commit(rule), 0); /* lets a waiting writer go */
+    pthread_join(t, NULL);
+    assert_true(done_while_locked);
+    assert_int_equal(w.rc, 0);
+    int64_t pending = -1, ready = -1;
+    assert_int_equal(store_outbox_pending(rule, cid, MAIL_CONFIRM, T0 + 2, &pending, &ready), 0);
+    assert_int_equal(pending, 0);
+    store_close(sender);
+    store_close(rule);
+}
+
 /* ---------- migrations ---------- */
 
 #define OPENERS 8
@@ -232,6 +291,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         CASE(a_handle_whose_connection_was_dropped_works_again_outside_a_transaction),
         CASE(a_transaction_cut_by_a_dropped_connection_fails_and_the_next_one_commits),
+        CASE(a_rows_transaction_does_not_wait_for_the_write_lock),
         CASE(eight_handles_opening_a_new_database_at_once_migrate_it_once),
         CASE(a_database_whose_schema_is_newer_than_the_binary_is_refused),
     };
