@@ -178,7 +178,7 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
         printf("launch %s: its window ended and nothing launched it; sending now, as you "
                "asked\n",
                cli_text(slug));
-    char err[256];
+    char err[512];
     struct sender *sender = sender_open(&cli->cfg, cli->store, err, sizeof err);
     if (!sender)
         return cli_fail(EXIT_USAGE, "%s", err);

@@ -264,7 +264,7 @@ struct sender *sender_open(const struct config *cfg, struct store *st, char *err
     free(relay_connections);
     if (!s->transport) {
         if (nroutes && cfg->domain_limits) { /* say where the relay= came from */
-            char why[256];
+            char why[512];
             snprintf(why, sizeof why, "%s", err);
             snprintf(err, n, "%s: %s", cfg->domain_limits, why);
         }

@@ -89,8 +89,8 @@ struct mail_transport *mail_transport_open(const struct mail_transport_options *
         o = *opt;
     if ((!o.smtp_url || !*o.smtp_url) && o.nroutes > 0) {
         transport_reply(err, err_len,
-                        "a relay per domain (relay=) needs MUSTER_SMTP, a plain smtp://host:port "
-                        "relay, not the maildir");
+                        "relay= needs the pipelining client: MUSTER_SMTP a plain "
+                        "smtp://host:port relay, not the maildir");
         return NULL;
     }
     if (!o.smtp_url || !*o.smtp_url)
@@ -111,9 +111,8 @@ struct mail_transport *mail_transport_open(const struct mail_transport_options *
         return pipe_transport_open(&o, err, err_len);
     if (o.nroutes > 0) {
         transport_reply(err, err_len,
-                        "a relay per domain (relay=) needs the pipelining client: MUSTER_SMTP "
-                        "a plain smtp://host:port URL (no login, no TLS) and MUSTER_SMTP_CLIENT "
-                        "auto");
+                        "relay= needs the pipelining client: MUSTER_SMTP a plain "
+                        "smtp://host:port (no login, no TLS), MUSTER_SMTP_CLIENT auto");
         return NULL;
     }
     return smtp_transport_open(&o, err, err_len);
