@@ -1057,9 +1057,9 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
                             .counts = counts,
                             .now = now,
                             .outcomes = outcomes,
-                            .queues = calloc(n, sizeof *ctx.queues),
-                            .waiting = calloc(nroutes, sizeof *ctx.waiting),
-                            .nwaiting = calloc(nroutes, sizeof *ctx.nwaiting),
+                            .queues = calloc(n, sizeof(struct domain_queue)),
+                            .waiting = calloc(nroutes, sizeof(size_t *)),
+                            .nwaiting = calloc(nroutes, sizeof(size_t)),
                             .nroutes = nroutes};
     size_t *waiting = calloc(nroutes * n, sizeof *waiting);
     if (!ctx.queues || !ctx.waiting || !ctx.nwaiting || !waiting) {
