@@ -1075,8 +1075,7 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
         ctx.waiting[r] = waiting + r * n;
     if (++s->batch_epoch == 0) /* a domain's tag of 0 is no batch's */
         s->batch_epoch = 1;
-    struct mail_source src = {next_mail,    on_done, batch_flush, confirm_mail,
-                              &ctx,         next_for_route};
+    struct mail_source src = {next_mail, on_done, batch_flush, confirm_mail, &ctx, next_for_route};
     int started = mail_transport_send_stream(s->transport, &src) == 0;
     wait_all_signed(&ctx); /* the signers hold no item any more */
     if (!started) {

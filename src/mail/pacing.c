@@ -473,8 +473,8 @@ struct pacing *pacing_parse(const char *text, size_t len, const char *name, char
         snprintf(err, err_len, "%s: out of memory", name);
         goto fail;
     }
-    if (rules_parse(builtin_defaults, sizeof builtin_defaults - 1, "built-in defaults",
-                    &defaults, err, err_len) != 0)
+    if (rules_parse(builtin_defaults, sizeof builtin_defaults - 1, "built-in defaults", &defaults,
+                    err, err_len) != 0)
         goto fail;
     if (text && rules_parse(text, len, name, &file, err, err_len) != 0)
         goto fail;
@@ -568,8 +568,8 @@ struct pacing_domain *pacing_lookup(struct pacing *p, const char *domain)
     struct slot *s = slot_find(p, lower);
     if (s->domain)
         return s->state;
-    struct pacing_domain *d = state_new(p, lower, p->wildcard.connections, p->wildcard.rate,
-                                        p->wildcard.route);
+    struct pacing_domain *d =
+        state_new(p, lower, p->wildcard.connections, p->wildcard.rate, p->wildcard.route);
     if (!d)
         return NULL;
     if (table_put(p, lower, d) != 0)
@@ -658,9 +658,9 @@ static int throttle_code(const char *reply)
 
 static void back_off(struct pacing_domain *d, int code, int64_t now_ms)
 {
-    double base = d->current > 0                 ? d->current
-                  : d->observed >= 1             ? d->observed
-                                                 : PACING_UNLIMITED_START_RATE;
+    double base = d->current > 0     ? d->current
+                  : d->observed >= 1 ? d->observed
+                                     : PACING_UNLIMITED_START_RATE;
     if (d->ceiling <= 0)
         d->ceiling = d->rate > 0 ? d->rate : base;
     d->current = base / 2 < 1 ? 1 : base / 2;

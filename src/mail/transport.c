@@ -190,8 +190,9 @@ int mail_transport_send_stream(struct mail_transport *t, const struct mail_sourc
     if (!t || !src || !src->next || !src->done)
         return -1;
     struct checked_source checked = {src};
-    struct mail_source wrapped = {checked_next, checked_done, checked_flush, checked_confirm,
-                                  &checked, src->next_route ? checked_next_route : NULL};
+    struct mail_source wrapped = {checked_next,  checked_done,
+                                  checked_flush, checked_confirm,
+                                  &checked,      src->next_route ? checked_next_route : NULL};
     return t->ops->send_stream(t, &wrapped);
 }
 
