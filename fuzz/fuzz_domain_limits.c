@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (pacing_wait_ms(d, now, 0) == 0)
             pacing_start(d, now);
-        pacing_done(d, now, now + 1, 0, "421 later");
+        pacing_done(d, now, now + 1, 0, 421);
         if (pacing_domain_rate(d) < 1 || pacing_domain_in_flight(d) < 0)
             abort();
         now += 7;

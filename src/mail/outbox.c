@@ -133,6 +133,7 @@ struct pending_mail {
     struct pacing_domain *domain;
     int64_t started_ms;
     size_t queue_next;
+    int refused_code; /* the 4xx about its recipient (mail_source.refused), 0 none */
 };
 
 /* An outcome waiting for the next flush, which comes as soon as the round's
@@ -520,6 +521,14 @@ static void batch_flush(void *vctx)
 
 static void pace_queue_if_stopped(struct batch_ctx *ctx, struct pacing_domain *d);
 
+/* The relay refused the item's recipient with a 4xx (the transport says so
+ * just before on_done): what its domain's backoff reads. */
+static void on_refused(void *vctx, size_t index, int code)
+{
+    struct batch_ctx *ctx = vctx;
+    ctx->mails[index].refused_code = code;
+}
+
 static void on_done(void *vctx, size_t index, enum mail_status status, const char *reply)
 {
     struct batch_ctx *ctx = vctx;
@@ -528,8 +537,10 @@ static void on_done(void *vctx, size_t index, enum mail_status status, const cha
     int64_t now = tz_now();
     if (pm->domain && pm->started_ms) {
         /* its domain's connection is free; a 421/450/451 slows the domain */
-        pacing_done(pm->domain, pm->started_ms, tz_now_ms(), status == MAIL_SENT, reply);
+        pacing_done(pm->domain, pm->started_ms, tz_now_ms(), status == MAIL_SENT,
+                    pm->refused_code);
         pm->started_ms = 0;
+        pm->refused_code = 0;
         if (status != MAIL_SENT)
             pace_queue_if_stopped(ctx, pm->domain);
     }
@@ -1075,7 +1086,8 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
         ctx.waiting[r] = waiting + r * n;
     if (++s->batch_epoch == 0) /* a domain's tag of 0 is no batch's */
         s->batch_epoch = 1;
-    struct mail_source src = {next_mail, on_done, batch_flush, confirm_mail, &ctx, next_for_route};
+    struct mail_source src = {next_mail, on_done,        batch_flush, confirm_mail,
+                              &ctx,      next_for_route, on_refused};
     int started = mail_transport_send_stream(s->transport, &src) == 0;
     wait_all_signed(&ctx); /* the signers hold no item any more */
     if (!started) {

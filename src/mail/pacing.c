@@ -641,21 +641,6 @@ void pacing_start(struct pacing_domain *d, int64_t now_ms)
     d->window_count++;
 }
 
-/* The reply's code when it is a throttling one: 421, 450 or 451 at the start
- * of the line. 0 otherwise (a local error has no code). */
-static int throttle_code(const char *reply)
-{
-    if (!reply || strlen(reply) < 3 || (reply[3] != '\0' && reply[3] != ' ' && reply[3] != '-'))
-        return 0;
-    if (strncmp(reply, "421", 3) == 0)
-        return 421;
-    if (strncmp(reply, "450", 3) == 0)
-        return 450;
-    if (strncmp(reply, "451", 3) == 0)
-        return 451;
-    return 0;
-}
-
 static void back_off(struct pacing_domain *d, int code, int64_t now_ms)
 {
     double base = d->current > 0     ? d->current
@@ -699,7 +684,7 @@ static void recover(struct pacing_domain *d, int64_t now_ms)
 }
 
 void pacing_done(struct pacing_domain *d, int64_t started_ms, int64_t now_ms, int sent,
-                 const char *reply)
+                 int refused_code)
 {
     if (d->in_flight > 0)
         d->in_flight--;
@@ -707,9 +692,9 @@ void pacing_done(struct pacing_domain *d, int64_t started_ms, int64_t now_ms, in
         recover(d, now_ms);
         return;
     }
-    int code = throttle_code(reply);
-    if (code && !(d->step_ms && started_ms < d->step_ms))
-        back_off(d, code, now_ms);
+    int throttling = refused_code == 421 || refused_code == 450 || refused_code == 451;
+    if (throttling && !(d->step_ms && started_ms < d->step_ms))
+        back_off(d, refused_code, now_ms);
 }
 
 double pacing_domain_rate(const struct pacing_domain *d)

@@ -70,11 +70,12 @@ int64_t pacing_wait_ms(struct pacing_domain *d, int64_t now_ms, size_t ahead);
 /* A message of the domain goes out now: one token and one connection. */
 void pacing_start(struct pacing_domain *d, int64_t now_ms);
 /* The message started at started_ms ended: its connection is free. sent: the
- * relay took it. reply (may be NULL) starting with 421, 450 or 451 is a step
- * of backoff, unless the message started before the domain's last step
- * began (it belongs to that step). */
+ * relay took it. refused_code: the 4xx the relay answered about this
+ * message's recipient (its RCPT TO, DATA or final dot; 0: none); a 421, 450
+ * or 451 is a step of backoff, unless the message started before the
+ * domain's last step began (it belongs to that step). */
 void pacing_done(struct pacing_domain *d, int64_t started_ms, int64_t now_ms, int sent,
-                 const char *reply);
+                 int refused_code);
 
 /* For tests and logs: the rate in force (0: no limit), the backoff level
  * (0: none), when the current stop ends (ms, 0 when none), in flight. */

@@ -166,6 +166,12 @@ static int checked_next_route(void *vctx, size_t route, struct mail_envelope *en
     }
 }
 
+static void checked_refused(void *vctx, size_t id, int code)
+{
+    struct checked_source *c = vctx;
+    c->inner->refused(c->inner->ctx, id, code);
+}
+
 static void checked_done(void *vctx, size_t id, enum mail_status status, const char *reply)
 {
     struct checked_source *c = vctx;
@@ -192,7 +198,8 @@ int mail_transport_send_stream(struct mail_transport *t, const struct mail_sourc
     struct checked_source checked = {src};
     struct mail_source wrapped = {checked_next,  checked_done,
                                   checked_flush, checked_confirm,
-                                  &checked,      src->next_route ? checked_next_route : NULL};
+                                  &checked,      src->next_route ? checked_next_route : NULL,
+                                  src->refused ? checked_refused : NULL};
     return t->ops->send_stream(t, &wrapped);
 }
 

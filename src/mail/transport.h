@@ -75,7 +75,13 @@ typedef void (*mail_done_fn)(void *ctx, size_t index, enum mail_status status, c
  * stream ends when nothing is in flight), or MAIL_SOURCE_LATER: nothing for
  * this route now, ask again within *wake_ms (1..1000) or when a message ends.
  * The transports without routes call next(), for which the source treats
- * "nothing now" as the end of the stream. */
+ * "nothing now" as the end of the stream.
+ *
+ * refused() (optional; the pipelining client calls it) says, just before
+ * done() reports a message MAIL_TEMPFAIL, that the relay answered the
+ * message's own RCPT TO, DATA or final dot with the 4xx code given: a reply
+ * about its recipient, not about our sender (MAIL FROM), the session or the
+ * connection. The outbox's per-domain backoff listens to it. */
 #define MAIL_SOURCE_LATER 2
 struct mail_source {
     int (*next)(void *ctx, struct mail_envelope *env, size_t *id);
@@ -85,6 +91,7 @@ struct mail_source {
     void *ctx;
     int (*next_route)(void *ctx, size_t route, struct mail_envelope *env, size_t *id,
                       long *wake_ms);
+    void (*refused)(void *ctx, size_t id, int code);
 };
 
 /* Returns NULL and writes a one-line reason to err when the options are bad. */

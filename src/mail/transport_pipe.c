@@ -187,6 +187,10 @@ static void report(struct stream *s, struct pipe_conn *c, int slot, enum mail_st
         c->current = -1;
     if (c->awaiting_dot == slot)
         c->awaiting_dot = -1;
+    /* a 4xx to its own RCPT, DATA or dot: about its recipient (mail_source) */
+    if (st == MAIL_TEMPFAIL && s->src->refused && !m->fail_at_mail && m->fail_code >= 400 &&
+        m->fail_code < 500)
+        s->src->refused(s->src->ctx, m->id, m->fail_code);
     s->src->done(s->src->ctx, m->id, st, reply);
 }
 
@@ -487,6 +491,8 @@ static int on_reply(struct stream *s, struct pipe_conn *c, int code, const char 
         transaction_failed(s, c, r.slot);
         break;
     case EXPECT_DOT:
+        if (!ok)
+            note_failure(m, code, line, 0);
         report(s, c, r.slot, ok ? MAIL_SENT : code >= 500 ? MAIL_PERMFAIL : MAIL_TEMPFAIL, line);
         break;
     case EXPECT_RSET:

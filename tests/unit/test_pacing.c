@@ -3,8 +3,9 @@
  * (good lines, comments, and each kind of bad line with the file:line error),
  * the built-in defaults and how a file's rule replaces them, the shared
  * limit of a comma group, `*`, routes from relay=, the token bucket, the
- * connection limit, and the backoff on 421/450/451 (halving, doubling stops
- * with their cap, one step for the messages already out, recovery).
+ * connection limit, and the backoff on a 421/450/451 about a recipient
+ * (halving, doubling stops with their cap, one step for the messages already
+ * out, recovery), not on other codes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,7 +127,7 @@ static void test_a_comma_group_shares_one_limit_and_star_is_per_domain(void **st
     assert_int_equal(pacing_wait_ms(b, 1000, 0), 0);
     pacing_start(b, 1000);
     assert_int_equal(pacing_wait_ms(a, 1000, 0), PACING_FULL); /* two in flight over the group */
-    pacing_done(a, 1000, 1001, 1, "250 ok");
+    pacing_done(a, 1000, 1001, 1, 0);
     assert_int_equal(pacing_wait_ms(b, 1001, 0), 0);
     /* `*`: each other domain on its own */
     struct pacing_domain *x = pacing_lookup(p, "x.test"), *y = pacing_lookup(p, "y.test");
@@ -169,7 +170,7 @@ static void test_the_bucket_holds_a_second_and_refills_at_the_rate(void **state)
     for (int i = 0; i < 4; i++) {
         assert_int_equal(pacing_wait_ms(a, t, 0), 0);
         pacing_start(a, t);
-        pacing_done(a, t, t, 1, "250 ok");
+        pacing_done(a, t, t, 1, 0);
     }
     assert_int_equal(pacing_wait_ms(a, t, 0), 250);
     assert_int_equal(pacing_wait_ms(a, t, 3), 1000); /* three queued ahead of it */
@@ -192,7 +193,7 @@ static void test_backoff_halves_the_rate_and_doubles_its_stop_up_to_the_cap(void
     struct pacing_domain *a = pacing_lookup(p, "a.test"), *b = pacing_lookup(p, "b.test");
     int64_t t = 1000000;
     pacing_start(a, t);
-    pacing_done(a, t, t + 10, 0, "421 4.7.0 try again later");
+    pacing_done(a, t, t + 10, 0, 421);
     assert_true(pacing_domain_rate(a) == 50);
     assert_int_equal(pacing_domain_level(a), 1);
     assert_int_equal(pacing_domain_paused_until(a), t + 10 + 1000);
@@ -204,7 +205,7 @@ static void test_backoff_halves_the_rate_and_doubles_its_stop_up_to_the_cap(void
     for (int step = 2; step <= 12; step++) {
         now += 5000;
         pacing_start(a, now);
-        pacing_done(a, now, now + 1, 0, step % 2 ? "450 mailbox busy" : "451 4.3.0 later");
+        pacing_done(a, now, now + 1, 0, step % 2 ? 450 : 451);
         int64_t expect_s = step >= 10 ? 300 : (int64_t)1 << (step - 1);
         assert_int_equal(pacing_domain_paused_until(a), now + 1 + expect_s * 1000);
     }
@@ -217,16 +218,12 @@ static void test_replies_that_are_not_throttling_do_not_back_off(void **state)
     (void)state;
     struct pacing *p = parse("a.test rate=100\n");
     struct pacing_domain *a = pacing_lookup(p, "a.test");
-    const char *replies[] = {"452 too many recipients",
-                             "550 no such user",
-                             "smtp: cannot connect to 127.0.0.1:2525: Connection refused",
-                             "smtp: timed out waiting for the reply to RCPT TO",
-                             "4210 odd",
-                             NULL};
-    for (int i = 0; replies[i]; i++) {
+    /* 0: no reply about the recipient (connection refused, a timeout, a 421 to
+     * MAIL FROM: about our sender or the relay); other 4xx codes */
+    const int codes[] = {0, 452, 400, 454, 499, 4210};
+    for (int i = 0; i < (int)(sizeof codes / sizeof codes[0]); i++) {
         pacing_start(a, 1000 + i);
-        pacing_done(a, 1000 + i, 1000 + i, 0, replies[i]);
-        pacing_done(a, 1000 + i, 1000 + i, 0, NULL);
+        pacing_done(a, 1000 + i, 1000 + i, 0, codes[i]);
     }
     assert_int_equal(pacing_domain_level(a), 0);
     assert_true(pacing_domain_rate(a) == 100);
@@ -242,12 +239,12 @@ static void test_messages_already_out_count_in_the_same_step(void **state)
     int64_t t = 1000000;
     for (int i = 0; i < 3; i++)
         pacing_start(a, t);
-    pacing_done(a, t, t + 5, 0, "421 closing");
+    pacing_done(a, t, t + 5, 0, 421);
     /* no rate limit and none observed yet: from 50/s, halved */
     assert_true(pacing_domain_rate(a) == PACING_UNLIMITED_START_RATE / 2);
     /* the two others on the closed connection: the same step */
-    pacing_done(a, t, t + 6, 0, "421 closing");
-    pacing_done(a, t, t + 6, 0, "421 closing");
+    pacing_done(a, t, t + 6, 0, 421);
+    pacing_done(a, t, t + 6, 0, 421);
     assert_int_equal(pacing_domain_level(a), 1);
     assert_int_equal(pacing_domain_in_flight(a), 0);
     pacing_free(p);
@@ -260,20 +257,20 @@ static void test_successes_after_the_stop_recover_rate_and_level(void **state)
     struct pacing_domain *a = pacing_lookup(p, "a.test");
     int64_t t = 1000000;
     pacing_start(a, t);
-    pacing_done(a, t, t, 0, "421 slow down");
+    pacing_done(a, t, t, 0, 421);
     pacing_start(a, t + 1);
-    pacing_done(a, t + 1, t + 2, 0, "421 slow down");
+    pacing_done(a, t + 1, t + 2, 0, 421);
     assert_int_equal(pacing_domain_level(a), 2);
     assert_true(pacing_domain_rate(a) == 25);
     /* a success during the stop (sent before it) changes nothing */
-    pacing_done(a, t - 1, t + 3, 1, "250 ok");
+    pacing_done(a, t - 1, t + 3, 1, 0);
     assert_int_equal(pacing_domain_level(a), 2);
     int64_t after = pacing_domain_paused_until(a);
     assert_int_equal(pacing_wait_ms(a, after - 1, 0), 1 + 40); /* the stop, then a token at 25/s */
     double last = pacing_domain_rate(a);
     for (int i = 0; i < 40; i++) {
         pacing_start(a, after + i);
-        pacing_done(a, after + i, after + i, 1, "250 ok");
+        pacing_done(a, after + i, after + i, 1, 0);
         assert_true(pacing_domain_rate(a) >= last);
         last = pacing_domain_rate(a);
     }
