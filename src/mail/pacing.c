@@ -173,7 +173,7 @@ static int parse_rule(char *text, const char *name, int line, struct rule *r, ch
                 FAIL("'%.80s' is not a domain", d);
             for (size_t i = 0; i < r->ndomains; i++)
                 if (strcmp(r->domains[i], d) == 0)
-                    FAIL("%s is listed twice", d);
+                    FAIL("%.80s is listed twice", d);
             char **v = realloc(r->domains, (r->ndomains + 1) * sizeof *v);
             if (!v)
                 FAIL("out of memory");
@@ -286,7 +286,7 @@ static int rules_parse(const char *text, size_t len, const char *name, struct ru
                         char d[DOMAIN_MAX + 1];
                         snprintf(d, sizeof d, "%s", r.domains[a]);
                         rule_free(&r);
-                        FAIL("%s already has a rule (line %d)", d, o->line);
+                        FAIL("%.80s already has a rule (line %d)", d, o->line);
                     }
         }
         if (rules_push(rs, &r) != 0) {

@@ -235,7 +235,7 @@ int mail_transport_send_batch(struct mail_transport *t, const struct mail_envelo
     if (n == 0)
         return 0;
     struct array_source a = {envs, n, 0, done, ctx};
-    struct mail_source src = {array_next, array_done, NULL, NULL, &a};
+    struct mail_source src = {array_next, array_done, NULL, NULL, &a, NULL, NULL};
     return mail_transport_send_stream(t, &src);
 }
 

@@ -811,7 +811,7 @@ static enum mail_status pipe_send(struct mail_transport *base, const struct mail
                                   char *reply, size_t reply_len)
 {
     struct single one = {env, 0, MAIL_TEMPFAIL, reply, reply_len};
-    struct mail_source src = {single_next, single_done, NULL, NULL, &one};
+    struct mail_source src = {single_next, single_done, NULL, NULL, &one, NULL, NULL};
     transport_reply(reply, reply_len, "smtp: could not start");
     if (pipe_send_stream(base, &src) != 0)
         return MAIL_TEMPFAIL;
@@ -886,7 +886,7 @@ int transport_pipe_fuzz(const unsigned char *data, size_t size)
 {
     static const char message[] = "Subject: x\r\n\r\n.dot first\r\nline\r\n.\r\nend";
     struct fuzz_source f = {.env = {"a@example.org", "b@example.org", message, sizeof message - 1}};
-    struct mail_source src = {fuzz_next, fuzz_done, NULL, fuzz_confirm, &f};
+    struct mail_source src = {fuzz_next, fuzz_done, NULL, fuzz_confirm, &f, NULL, NULL};
     struct pipe_route route = {.helo = "fuzz"};
     struct pipe_transport t = {.routes = &route,
                                .nroutes = 1,
