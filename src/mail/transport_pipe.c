@@ -7,7 +7,12 @@
  * (curl/curl#8555), which capped a launch at a fraction of what the relay
  * takes (docs/PERFORMANCE.md).
  *
- * One thread drives up to `concurrency` non-blocking connections with poll().
+ * One thread drives up to `concurrency` non-blocking connections with poll(),
+ * per route: route 0 is the relay of MUSTER_SMTP, each relay= of the domain
+ * limits one more (mail_transport_options.routes). A connection asks the
+ * source for a message of its route; a source that paces itself may answer
+ * "nothing now, ask again within W ms", and the loop then keeps polling until
+ * the source is done and nothing is in flight.
  * When the relay announces PIPELINING (RFC 2920), MAIL FROM, RCPT TO and DATA
  * go out together, and after the 354 the message, its final dot and the next
  * message's three commands go out together: one write and one round trip per
