@@ -29,14 +29,39 @@
 # made for the run; also measures `openssl speed` signatures/s for it and prints the
 # ratio to min(smtp-source, cores x signatures/s), all in the same run (target >= 0.8).
 # COMPARE defaults to 0 then.
+# DOMAINS=D (default 1): the supporters' addresses spread over D domains
+# (s123@d17.example). PACING=on: a MUSTER_DOMAIN_LIMITS file for the run, a `*`
+# rule of 20 connections and no rate, and rules for a few of the bench domains
+# (one a comma group) with rates high enough not to bind: the cost of pacing by
+# domain, as a ratio to smtp-source in the same run (target >= 0.8). COMPARE
+# defaults to 0 with PACING=on.
 N=${1:-100000}
+DOMAINS=${DOMAINS:-1}
+PACING=${PACING:-off}
+export DOMAINS
 DKIM=${DKIM:-}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-$((120 + N / 100))}
 source "$(dirname "$0")/lib.sh"
 for tool in /usr/sbin/smtp-sink /usr/sbin/smtp-source; do
     [ -x "$tool" ] || { echo "bench: $tool is missing (apt-get install postfix)" >&2; exit 1; }
 done
-bench_header "dispatch: N=$N${DKIM:+ DKIM=$DKIM}"
+bench_header "dispatch: N=$N${DKIM:+ DKIM=$DKIM} DOMAINS=$DOMAINS PACING=$PACING"
+
+case "$PACING" in
+on)
+    {
+        echo "# bench/dispatch.sh PACING=on: a limit for every domain, none binding"
+        echo "* connections=20 rate=0"
+        echo "d0.example,d1.example,d2.example connections=20 rate=100000"
+        echo "d3.example connections=10 rate=50000"
+        echo "d4.example rate=20000"
+    } >"$WORK/domain-limits.conf"
+    export MUSTER_DOMAIN_LIMITS=$WORK/domain-limits.conf
+    COMPARE=${COMPARE:-0}
+    ;;
+off) ;;
+*) echo "bench: PACING must be on or off, not '$PACING'" >&2; exit 2 ;;
+esac
 
 case "$DKIM" in
 "") ;;
@@ -161,6 +186,8 @@ MUSTER_RATE=$(calc "round($N / $MUSTER_SECS)")
 SEND_RATE=$(calc "round($N / $SEND_PHASE)" 2>/dev/null || echo "?")
 SOURCE_RATE=$(calc "round($N / $SOURCE_SECS)")
 RATIO=$(calc "'%.2f' % ($MUSTER_RATE / $SOURCE_RATE)")
+TARGET=0.5
+[ "$PACING" = on ] && TARGET=0.8
 OK=ok
 [ "$SINK1" = "$N" ] && [ "$SENT" = "$N" ] || OK="MISMATCH"
 [ "$SINK2" = "$N" ] || OK="$OK (smtp-source sink got $SINK2)"
@@ -173,7 +200,7 @@ echo "smtp-source:              ${SOURCE_SECS}s"
 echo "muster, relay without PIPELINING: $NOPIPE_RATE msgs/s; muster through libcurl: $CURL_RATE msgs/s"
 [ -n "$PG_LINES" ] && echo "$PG_LINES"
 echo "count check:              sink received $SINK1, stats reminders.sent $SENT, expected $N: $OK"
-echo "dispatch [$CONFIG] muster_msgs_per_s=$MUSTER_RATE smtp_source_msgs_per_s=$SOURCE_RATE ratio=$RATIO (target >= 0.5) count=$OK"
+echo "dispatch [$CONFIG] domains=$DOMAINS pacing=$PACING muster_msgs_per_s=$MUSTER_RATE smtp_source_msgs_per_s=$SOURCE_RATE ratio=$RATIO (target >= $TARGET) count=$OK"
 if [ -n "$DKIM" ]; then
     # The signing reference, measured now: every core signing (openssl speed, one process).
     CORES=$(nproc)

@@ -226,13 +226,17 @@ EOF
 }
 
 # gen_csv N FILE [PREFIX]: N consenting supporters, header email,name,consent,timezone.
+# With DOMAINS=D (> 1) their addresses are spread over D domains, s123@d17.example
+# (supporter i on domain i % D), else all on bench.example.org.
 gen_csv() {
     local n=$1 out=$2 prefix=${3:-s}
-    awk -v n="$n" -v p="$prefix" 'BEGIN {
+    awk -v n="$n" -v p="$prefix" -v d="${DOMAINS:-1}" 'BEGIN {
         split("UTC Europe/Berlin America/New_York Asia/Tokyo", tz, " ");
         print "email,name,consent,timezone";
-        for (i = 0; i < n; i++)
-            printf "%s%d@bench.example.org,Supporter %d,yes,%s\n", p, i, i, tz[i % 4 + 1];
+        for (i = 0; i < n; i++) {
+            domain = d > 1 ? sprintf("d%d.example", i % d) : "bench.example.org";
+            printf "%s%d@%s,Supporter %d,yes,%s\n", p, i, domain, i, tz[i % 4 + 1];
+        }
     }' > "$out"
 }
 

@@ -178,7 +178,7 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
         printf("launch %s: its window ended and nothing launched it; sending now, as you "
                "asked\n",
                cli_text(slug));
-    char err[256];
+    char err[512];
     struct sender *sender = sender_open(&cli->cfg, cli->store, err, sizeof err);
     if (!sender)
         return cli_fail(EXIT_USAGE, "%s", err);
@@ -250,8 +250,10 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
             break;
         }
         /* Done when nothing is left but deferred retries; otherwise another
-         * sender (a serve, or a launch that died) holds claims: wait. */
-        if (ls.ready == 0)
+         * sender (a serve, or a launch that died) holds claims: wait. Mail
+         * this command held back for its domain's pacing is not a retry: it
+         * waits for it (docs/DELIVERABILITY.md). */
+        if (ls.ready == 0 && (ls.pending == 0 || counts.paced_until < tz_now()))
             break;
         struct timespec ts = {0, 200 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -259,12 +261,12 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
     double secs = (double)(tz_now_ms() - start_ms) / 1000.0;
     progress(tty, &ls, secs > 0 ? (double)(ls.sent - sent_at_start) / secs : 0, 1, &counts);
     printf("launch %s: %lld of %lld reminders sent, failed %lld, waiting %lld (by this command: "
-           "sent %lld, failed %lld, deferred for retry %lld, cancelled %lld, suppressed %lld) in "
-           "%.1fs\n",
+           "sent %lld, failed %lld, deferred for retry %lld, cancelled %lld, suppressed %lld, "
+           "paced %lld) in %.1fs\n",
            cli_text(slug), (long long)ls.sent, (long long)(ls.sent + ls.failed + ls.pending),
            (long long)ls.failed, (long long)ls.pending, (long long)counts.sent,
            (long long)counts.failed, (long long)counts.deferred, (long long)counts.cancelled,
-           (long long)counts.suppressed, secs);
+           (long long)counts.suppressed, (long long)counts.paced, secs);
     if (ls.pending > 0 && result == EXIT_OK)
         printf("launch %s: %lld reminders wait for a retry; `muster serve` sends them, or run "
                "launch again\n",

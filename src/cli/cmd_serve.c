@@ -128,7 +128,7 @@ int serve_run(struct cli *cli)
     struct app app;
     if (app_init(&app, &cli->cfg) != 0)
         return cli_fail(EXIT_RUNTIME, "out of memory");
-    char err[256];
+    char err[512];
     /* First and last: the write-ahead log stays under its bound while
      * anything here writes. */
     struct log_keeper *keeper =

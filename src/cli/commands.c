@@ -127,6 +127,7 @@ static void usage(FILE *out)
           "  MUSTER_SEND_CONCURRENCY   SMTP connections per sender (20)\n"
           "  MUSTER_SEND_RATE          messages per second to the relay, 0: no limit (0)\n"
           "  MUSTER_SMTP_CLIENT        auto or curl (auto)\n"
+          "  MUSTER_DOMAIN_LIMITS      file of per-domain pacing rules (built-in defaults)\n"
           "  MUSTER_DKIM_KEY           PEM private key (RSA or Ed25519): sign every mail (unset)\n"
           "  MUSTER_DKIM_SELECTOR      the selector of its DNS record, e.g. muster2026\n"
           "  MUSTER_DKIM_DOMAIN        the signing domain d=, e.g. the From domain\n"

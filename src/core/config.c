@@ -265,6 +265,7 @@ int config_load(struct config *cfg, char *err, unsigned long err_len)
         return -1;
     }
     cfg->smtp_client_curl = strcmp(client, "curl") == 0;
+    cfg->domain_limits = env_or("MUSTER_DOMAIN_LIMITS", NULL);
     if (load_dkim(cfg, err, err_len) != 0 || load_hook_keys(cfg, err, err_len) != 0) {
         config_release(cfg);
         return -1;

@@ -21,6 +21,9 @@ struct config {
     int send_concurrency;        /* MUSTER_SEND_CONCURRENCY, default 20 */
     int send_rate;               /* MUSTER_SEND_RATE messages/s per relay, 0 = unlimited */
     int smtp_client_curl;        /* MUSTER_SMTP_CLIENT=curl: libcurl even for plain smtp:// */
+    /* MUSTER_DOMAIN_LIMITS: path of the per-domain pacing rules (mail/pacing.c,
+     * docs/DELIVERABILITY.md), NULL: the built-in defaults. Read by the sender. */
+    const char *domain_limits;
     int allow_private_webhooks;  /* MUSTER_WEBHOOK_ALLOW_PRIVATE=1 */
     int max_connections_per_ip;  /* MUSTER_MAX_CONNECTIONS_PER_IP, default 128, 0 = none */
     int header_timeout;          /* MUSTER_HEADER_TIMEOUT s for a request head, default 10 */

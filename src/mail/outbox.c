@@ -23,6 +23,7 @@
 #include "mail/compose.h"
 #include "mail/dkim.h"
 #include "mail/message.h"
+#include "mail/pacing.h"
 #include "mail/transport.h"
 #include "mail/verp.h"
 #include "service/launches.h"
@@ -99,6 +100,10 @@ struct sender {
     size_t sign_ahead; /* how many messages past the next may be signing */
     pthread_mutex_t sign_lock;
     pthread_cond_t sign_done; /* a pending_mail left MAIL_SIGNING */
+    /* The per-domain limits (MUSTER_DOMAIN_LIMITS) and this sender's state
+     * against them, across batches. */
+    struct pacing *pacing;
+    uint32_t batch_epoch; /* tags a domain's queue as this batch's */
 };
 
 /* Where a message of the batch stands when it is signed ahead. */
@@ -127,6 +132,12 @@ struct pending_mail {
     enum mail_stage stage;
     struct batch_ctx *ctx;
     char sign_error[160]; /* set when signing failed */
+    /* Pacing: its recipient's domain (set when built), when it went out,
+     * and the next item of the domain's queue while it waits there. */
+    struct pacing_domain *domain;
+    int64_t started_ms;
+    size_t queue_next;
+    int refused_code; /* the 4xx about its recipient (mail_source.refused), 0 none */
 };
 
 /* An outcome waiting for the next flush, which comes as soon as the round's
@@ -136,7 +147,8 @@ enum outcome_kind {
     OUTCOME_FAILED,
     OUTCOME_RETRY,
     OUTCOME_CANCEL,
-    OUTCOME_SUPPRESSED
+    OUTCOME_SUPPRESSED,
+    OUTCOME_PACED /* held by its domain's limit: back at `at`, the attempt not counted */
 };
 
 struct outcome {
@@ -144,6 +156,17 @@ struct outcome {
     enum outcome_kind kind;
     int64_t at; /* sent_at, or next_at for a retry */
     char reply[256];
+};
+
+#define QUEUE_END SIZE_MAX
+
+/* The items of one domain (or group) waiting in this batch for it to admit
+ * them, in claim order. */
+struct domain_queue {
+    struct pacing_domain *domain;
+    size_t route;
+    size_t head, tail, count;
+    int listed; /* in its route's list of queues with items */
 };
 
 /* One sender_run_batch: the claimed items, streamed to the transport. */
@@ -165,6 +188,14 @@ struct batch_ctx {
     int campaign_valid;
     size_t signing; /* messages with a signer (under sender->sign_lock) */
     size_t ahead;   /* the next item signing ahead may build */
+    /* Pacing: a queue per domain met in the batch (at most n), and per
+     * route the queues that hold items (each at most n). */
+    struct domain_queue *queues;
+    size_t nqueues;
+    size_t **waiting; /* waiting[route]: indexes into queues */
+    size_t *nwaiting;
+    size_t nroutes;
+    size_t queued; /* items in every queue */
 };
 
 static void round_campaign_forget(struct batch_ctx *ctx)
@@ -214,7 +245,30 @@ struct sender *sender_open(const struct config *cfg, struct store *st, char *err
         free(s);
         return NULL;
     }
+    s->pacing = pacing_load(cfg->domain_limits, err, n);
+    if (!s->pacing) {
+        free(s);
+        return NULL;
+    }
+    size_t nroutes = pacing_route_count(s->pacing) - 1;
+    const char **relays = calloc(nroutes + 1, sizeof *relays);
+    int *relay_connections = calloc(nroutes + 1, sizeof *relay_connections);
+    if (!relays || !relay_connections) {
+        free(relays);
+        free(relay_connections);
+        pacing_free(s->pacing);
+        free(s);
+        snprintf(err, n, "out of memory");
+        return NULL;
+    }
+    for (size_t r = 0; r < nroutes; r++) {
+        relays[r] = pacing_route_relay(s->pacing, r + 1);
+        relay_connections[r] = pacing_route_connections(s->pacing, r + 1);
+    }
     struct mail_transport_options opt = {
+        .routes = relays,
+        .route_connections = relay_connections,
+        .nroutes = nroutes,
         .smtp_url = cfg->smtp,
         .client = cfg->smtp_client_curl ? MAIL_SMTP_CURL : MAIL_SMTP_AUTO,
         .maildir = cfg->maildir,
@@ -223,12 +277,21 @@ struct sender *sender_open(const struct config *cfg, struct store *st, char *err
         .data_timeout_ms = s->budget.transfer_ms,
     };
     s->transport = mail_transport_open(&opt, err, n);
+    free(relays);
+    free(relay_connections);
     if (!s->transport) {
+        if (nroutes && cfg->domain_limits) { /* say where the relay= came from */
+            char why[512];
+            snprintf(why, sizeof why, "%s", err);
+            snprintf(err, n, "%s: %s", cfg->domain_limits, why);
+        }
+        pacing_free(s->pacing);
         free(s);
         return NULL;
     }
     if (start_signers(s, err, n) != 0) {
         mail_transport_close(s->transport);
+        pacing_free(s->pacing);
         free(s);
         return NULL;
     }
@@ -251,6 +314,7 @@ void sender_close(struct sender *s)
     if (!s)
         return;
     mail_transport_close(s->transport);
+    pacing_free(s->pacing);
     if (s->dkim) {
         workpool_free(s->signers); /* no batch runs: no job is queued */
         dkim_signer_close(s->dkim);
@@ -459,6 +523,8 @@ static int write_outcome(struct store *st, const char *owner, const struct outco
         return store_outbox_cancel(st, o->item_id);
     case OUTCOME_SUPPRESSED:
         return store_outbox_suppressed(st, o->item_id, o->at, o->reply);
+    case OUTCOME_PACED:
+        return store_outbox_defer(st, o->item_id, owner, o->at, o->reply);
     }
     return -1;
 }
@@ -534,12 +600,31 @@ static void batch_flush(void *vctx)
     write_round(vctx, 0, 0);
 }
 
+static void pace_queue_if_stopped(struct batch_ctx *ctx, struct pacing_domain *d);
+
+/* The relay refused the item's recipient with a 4xx (the transport says so
+ * just before on_done): what its domain's backoff reads. */
+static void on_refused(void *vctx, size_t index, int code)
+{
+    struct batch_ctx *ctx = vctx;
+    ctx->mails[index].refused_code = code;
+}
+
 static void on_done(void *vctx, size_t index, enum mail_status status, const char *reply)
 {
     struct batch_ctx *ctx = vctx;
     struct sender *s = ctx->sender;
     struct pending_mail *pm = &ctx->mails[index];
     int64_t now = tz_now();
+    if (pm->domain && pm->started_ms) {
+        /* its domain's connection is free; a 421/450/451 slows the domain */
+        pacing_done(pm->domain, pm->started_ms, tz_now_ms(), status == MAIL_SENT,
+                    pm->refused_code);
+        pm->started_ms = 0;
+        pm->refused_code = 0;
+        if (status != MAIL_SENT)
+            pace_queue_if_stopped(ctx, pm->domain);
+    }
     if (status == MAIL_ABANDONED) {
         /* Withdrawn before its content: its lease passed to another sender,
          * or is still ours but was not renewed in time (then it is given back
@@ -719,48 +804,248 @@ static int signed_mail(struct batch_ctx *ctx, size_t i)
     return 0;
 }
 
-/* The transport's source: builds each message just before it goes out. */
-static int next_mail(void *vctx, struct mail_envelope *env, size_t *id)
+/* ---- pacing (mail/pacing.h) ----
+ *
+ * Each item, once built, is looked up in the domain limits (the recipient's
+ * address is read by prepare() anyway). It goes to the transport when its
+ * domain admits one more message now and the transport asks for its route;
+ * otherwise it waits in its domain's queue, reconsidered at each next(). An
+ * item whose domain will not admit it within PACED_WAIT_MAX_MS (a backoff,
+ * a long queue behind a low rate) does not hold the batch: it goes back to
+ * the outbox for when the domain will (store_outbox_defer, the attempt not
+ * counted), and so does every item still queued when the batch ends. */
+#define PACED_WAIT_MAX_MS 1000
+
+static struct domain_queue *queue_of(struct batch_ctx *ctx, struct pacing_domain *d)
+{
+    uint64_t tag = pacing_domain_tag(d);
+    if ((uint32_t)(tag >> 32) == ctx->sender->batch_epoch)
+        return &ctx->queues[(size_t)(tag & 0xffffffffu)];
+    struct domain_queue *q = &ctx->queues[ctx->nqueues]; /* one per item at most: room for n */
+    *q = (struct domain_queue){
+        .domain = d, .route = pacing_domain_route(d), .head = QUEUE_END, .tail = QUEUE_END};
+    if (q->route >= ctx->nroutes)
+        q->route = 0; /* not reached: the transport has the limits' routes */
+    pacing_domain_set_tag(d, ((uint64_t)ctx->sender->batch_epoch << 32) | ctx->nqueues);
+    ctx->nqueues++;
+    return q;
+}
+
+static void enqueue(struct batch_ctx *ctx, struct domain_queue *q, size_t i)
+{
+    ctx->mails[i].queue_next = QUEUE_END;
+    if (q->tail == QUEUE_END)
+        q->head = i;
+    else
+        ctx->mails[q->tail].queue_next = i;
+    q->tail = i;
+    q->count++;
+    ctx->queued++;
+    if (!q->listed) {
+        ctx->waiting[q->route][ctx->nwaiting[q->route]++] = (size_t)(q - ctx->queues);
+        q->listed = 1;
+    }
+}
+
+static size_t dequeue(struct batch_ctx *ctx, struct domain_queue *q)
+{
+    size_t i = q->head;
+    q->head = ctx->mails[i].queue_next;
+    if (q->head == QUEUE_END)
+        q->tail = QUEUE_END;
+    q->count--;
+    ctx->queued--;
+    return i;
+}
+
+static void release_mail(struct pending_mail *pm)
+{
+    buf_release(&pm->data);
+    buf_release(&pm->links);
+    pm->stage = MAIL_SETTLED;
+}
+
+/* Item i goes back to the outbox for wait_ms from now: held by its
+ * domain's limit, nothing tried. */
+static void pace_later(struct batch_ctx *ctx, size_t i, int64_t wait_ms)
+{
+    struct pending_mail *pm = &ctx->mails[i];
+    int64_t at = (tz_now_ms() + (wait_ms > 0 ? wait_ms : 0) + 999) / 1000;
+    add_outcome(ctx, pm->item.id, OUTCOME_PACED, at,
+                "not sent yet: held by the pacing of its recipient's domain");
+    ctx->counts->paced++;
+    if (at > ctx->counts->paced_until)
+        ctx->counts->paced_until = at;
+    release_mail(pm);
+}
+
+/* Every item queued for d goes back to the outbox when d will not admit
+ * them soon (a backoff began). */
+static void pace_queue_if_stopped(struct batch_ctx *ctx, struct pacing_domain *d)
+{
+    if ((uint32_t)(pacing_domain_tag(d) >> 32) != ctx->sender->batch_epoch)
+        return;
+    struct domain_queue *q = queue_of(ctx, d);
+    int64_t now = tz_now_ms();
+    if (q->count == 0 || pacing_wait_ms(d, now, 0) <= PACED_WAIT_MAX_MS)
+        return;
+    for (size_t ahead = 0; q->count > 0; ahead++) {
+        size_t i = dequeue(ctx, q);
+        pace_later(ctx, i, pacing_wait_ms(d, now, ahead));
+    }
+}
+
+/* Its lease is not fresh: not sent now (given back, or another's). */
+static void lease_lost(struct batch_ctx *ctx, size_t i)
+{
+    struct sender *s = ctx->sender;
+    struct pending_mail *pm = &ctx->mails[i];
+    if (pm->ours) /* ours, but the renewal was slow: the next round sends it */
+        add_outcome(ctx, pm->item.id, OUTCOME_RETRY, ctx->now,
+                    "not sent: the lease renewal was slow");
+    /* Built ahead, then its lease passed to another sender or went stale. */
+    if (s->dkim && wait_signed(ctx, pm) != MAIL_READY)
+        return;
+    release_mail(pm);
+}
+
+/* Builds the next item not looked at yet (renewing the leases of the group
+ * it begins); 1 when it is built and its domain known, 0 when it is not to
+ * be sent (its outcome is recorded or it is another's). */
+static int build_next(struct batch_ctx *ctx, size_t i)
+{
+    struct sender *s = ctx->sender;
+    struct pending_mail *pm = &ctx->mails[i];
+    size_t end = i + RENEW_GROUP < ctx->n ? i + RENEW_GROUP : ctx->n;
+    if (!lease_ready(ctx, i, end)) {
+        if (pm->ours) /* ours, but the renewal was slow: the next round sends it */
+            add_outcome(ctx, pm->item.id, OUTCOME_RETRY, ctx->now,
+                        "not sent: the lease renewal was slow");
+        /* Built ahead, then its lease passed to another sender or went stale. */
+        if (s->dkim && wait_signed(ctx, pm) == MAIL_READY)
+            release_mail(pm);
+        return 0;
+    }
+    if (s->dkim) {
+        if (!signed_mail(ctx, i))
+            return 0;
+    } else {
+        /* The reads join the round's read transaction: one set of SQLite
+         * locks per round instead of several per message. */
+        read_begin(ctx);
+        int rc = prepare(ctx, pm);
+        if (rc < 0)
+            ctx->store_failed = 1;
+        if (rc <= 0)
+            return 0;
+    }
+    pm->domain = pacing_lookup_address(s->pacing, pm->links.data + pm->to_offset);
+    if (!pm->domain) {
+        add_outcome(ctx, pm->item.id, OUTCOME_RETRY,
+                    ctx->now + sender_backoff_seconds(pm->item.attempts),
+                    "not sent: out of memory");
+        ctx->counts->deferred++;
+        release_mail(pm);
+        return 0;
+    }
+    return 1;
+}
+
+/* Item i to the transport, when its lease is still fresh (it may have
+ * waited in its queue since it was renewed). */
+static int give(struct batch_ctx *ctx, size_t i, struct mail_envelope *env, size_t *id)
+{
+    struct sender *s = ctx->sender;
+    struct pending_mail *pm = &ctx->mails[i];
+    if (!lease_ready(ctx, i, i + 1)) {
+        lease_lost(ctx, i);
+        return 0;
+    }
+    pm->started_ms = tz_now_ms();
+    pacing_start(pm->domain, pm->started_ms);
+    env->from = pm->return_path[0] ? pm->return_path : s->cfg->from;
+    env->to = pm->links.data + pm->to_offset;
+    env->data = pm->data.data;
+    env->len = pm->data.len;
+    *id = i;
+    return 1;
+}
+
+/* The transport's source (next_route): builds each message just before it
+ * goes out, and gives a connection of route the first item of that route
+ * whose domain admits it now. */
+static int next_for_route(void *vctx, size_t route, struct mail_envelope *env, size_t *id,
+                          long *wake_ms)
 {
     struct batch_ctx *ctx = vctx;
-    struct sender *s = ctx->sender;
-    while (ctx->next < ctx->n) {
-        size_t end = ctx->next + RENEW_GROUP < ctx->n ? ctx->next + RENEW_GROUP : ctx->n;
-        size_t i = ctx->next++;
-        struct pending_mail *pm = &ctx->mails[i];
-        if (!lease_ready(ctx, i, end)) {
-            if (pm->ours) /* ours, but the renewal was slow: the next round sends it */
-                add_outcome(ctx, pm->item.id, OUTCOME_RETRY, ctx->now,
-                            "not sent: the lease renewal was slow");
-            /* Built ahead, then its lease passed to another sender or went stale. */
-            if (s->dkim && wait_signed(ctx, pm) == MAIL_READY) {
-                buf_release(&pm->data);
-                buf_release(&pm->links);
-                pm->stage = MAIL_SETTLED;
+    int64_t soonest = PACED_WAIT_MAX_MS;
+    /* the queues of this route first: they came earlier */
+    if (route < ctx->nroutes) {
+        size_t *w = ctx->waiting[route];
+        for (size_t k = 0; k < ctx->nwaiting[route];) {
+            struct domain_queue *q = &ctx->queues[w[k]];
+            if (q->count == 0) {
+                q->listed = 0;
+                w[k] = w[--ctx->nwaiting[route]];
+                continue;
             }
+            int64_t wait = pacing_wait_ms(q->domain, tz_now_ms(), 0);
+            if (wait == 0) {
+                if (give(ctx, dequeue(ctx, q), env, id))
+                    return 1;
+                continue;
+            }
+            if (wait > 0 && wait < soonest)
+                soonest = wait;
+            k++;
+        }
+    }
+    while (ctx->next < ctx->n) {
+        size_t i = ctx->next++;
+        if (!build_next(ctx, i))
+            continue;
+        struct pending_mail *pm = &ctx->mails[i];
+        struct domain_queue *q = queue_of(ctx, pm->domain);
+        int64_t wait = pacing_wait_ms(pm->domain, tz_now_ms(), q->count);
+        if (q->route == route && q->count == 0 && wait == 0) {
+            if (give(ctx, i, env, id))
+                return 1;
             continue;
         }
-        if (s->dkim) {
-            if (!signed_mail(ctx, i))
-                continue;
-        } else {
-            /* The reads join the round's read transaction: one set of SQLite
-             * locks per round instead of several per message. */
-            read_begin(ctx);
-            int rc = prepare(ctx, pm);
-            if (rc < 0)
-                ctx->store_failed = 1;
-            if (rc <= 0)
-                continue;
+        if (wait > PACED_WAIT_MAX_MS) {
+            pace_later(ctx, i, wait);
+            continue;
         }
-        env->from = pm->return_path[0] ? pm->return_path : s->cfg->from;
-        env->to = pm->links.data + pm->to_offset;
-        env->data = pm->data.data;
-        env->len = pm->data.len;
-        *id = i;
-        return 1;
+        enqueue(ctx, q, i);
+        if (q->route == route && wait > 0 && wait < soonest)
+            soonest = wait;
     }
-    return 0;
+    if (ctx->queued == 0)
+        return 0;
+    *wake_ms = soonest < 1 ? 1 : (long)soonest;
+    return MAIL_SOURCE_LATER;
+}
+
+/* The source for the transports without routes (libcurl, the maildir):
+ * "nothing now" ends their stream, and what waits goes back to the outbox. */
+static int next_mail(void *vctx, struct mail_envelope *env, size_t *id)
+{
+    long wake = 0;
+    return next_for_route(vctx, 0, env, id, &wake) == 1;
+}
+
+/* The batch ends: what still waits for its domain goes back to the outbox
+ * for when the domain will admit it. */
+static void pace_queued(struct batch_ctx *ctx)
+{
+    int64_t now = tz_now_ms();
+    for (size_t k = 0; k < ctx->nqueues; k++) {
+        struct domain_queue *q = &ctx->queues[k];
+        for (size_t ahead = 0; q->count > 0; ahead++) {
+            size_t i = dequeue(ctx, q);
+            pace_later(ctx, i, pacing_wait_ms(q->domain, now, ahead));
+        }
+    }
 }
 
 int sender_send_test(struct sender *s, int64_t campaign_id, const char *address, int64_t now,
@@ -862,6 +1147,7 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
         free(mails);
         return -1;
     }
+    size_t nroutes = pacing_route_count(s->pacing);
     struct batch_ctx ctx = {.sender = s,
                             .mails = mails,
                             .n = n,
@@ -869,8 +1155,29 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
                             .now = now,
                             .outcomes = outcomes,
                             .ids = ids,
-                            .ours = ours};
-    struct mail_source src = {next_mail, on_done, batch_flush, confirm_mail, &ctx};
+                            .ours = ours,
+                            .queues = calloc(n, sizeof(struct domain_queue)),
+                            .waiting = calloc(nroutes, sizeof(size_t *)),
+                            .nwaiting = calloc(nroutes, sizeof(size_t)),
+                            .nroutes = nroutes};
+    size_t *waiting = calloc(nroutes * n, sizeof *waiting);
+    if (!ctx.queues || !ctx.waiting || !ctx.nwaiting || !waiting) {
+        free(ctx.queues);
+        free(ctx.waiting);
+        free(ctx.nwaiting);
+        free(waiting);
+        free(outcomes);
+        free(ids);
+        free(ours);
+        free(mails);
+        return -1; /* the claims run out with their lease */
+    }
+    for (size_t r = 0; r < nroutes; r++)
+        ctx.waiting[r] = waiting + r * n;
+    if (++s->batch_epoch == 0) /* a domain's tag of 0 is no batch's */
+        s->batch_epoch = 1;
+    struct mail_source src = {next_mail, on_done,        batch_flush, confirm_mail,
+                              &ctx,      next_for_route, on_refused};
     int started = mail_transport_send_stream(s->transport, &src) == 0;
     wait_all_signed(&ctx); /* the signers hold no item any more */
     if (!started) {
@@ -885,6 +1192,7 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
     for (size_t i = ctx.next; i < n; i++)
         if (mails[i].stage != MAIL_SETTLED)
             on_done(&ctx, i, MAIL_TEMPFAIL, "not sent: the mail transport stopped");
+    pace_queued(&ctx);
     batch_flush(&ctx);
     for (size_t i = 0; i < n; i++) {
         buf_release(&mails[i].data);
@@ -894,6 +1202,10 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
     }
     if (ctx.noutcomes) /* the last flush failed: these outcomes are not recorded */
         log_warn("outbox.unrecorded", "outcomes=%zu", ctx.noutcomes);
+    free(ctx.queues);
+    free(ctx.waiting);
+    free(ctx.nwaiting);
+    free(waiting);
     free(outcomes);
     free(ids);
     free(ours);

@@ -23,6 +23,11 @@ struct sender_counts {
     int64_t deferred; /* temporary failures, retried later */
     int64_t cancelled;
     int64_t suppressed;       /* not sent: the recipient is on the suppression list */
+    /* held back by the pacing of the recipient's domain (MUSTER_DOMAIN_LIMITS)
+     * and put back for a later claim, no attempt counted; paced_until: the
+     * latest time (s) one was put back to */
+    int64_t paced;
+    int64_t paced_until;
     int consecutive_failures; /* temp failures in a row (relay trouble) */
     char last_reply[256];
 };

@@ -87,6 +87,12 @@ struct mail_transport *mail_transport_open(const struct mail_transport_options *
     struct mail_transport_options o = {0};
     if (opt)
         o = *opt;
+    if ((!o.smtp_url || !*o.smtp_url) && o.nroutes > 0) {
+        transport_reply(err, err_len,
+                        "relay= needs the pipelining client: MUSTER_SMTP a plain "
+                        "smtp://host:port relay, not the maildir");
+        return NULL;
+    }
     if (!o.smtp_url || !*o.smtp_url)
         return maildir_transport_open(o.maildir && *o.maildir ? o.maildir : "./mail", err, err_len);
     if (o.concurrency <= 0)
@@ -103,6 +109,12 @@ struct mail_transport *mail_transport_open(const struct mail_transport_options *
         return NULL;
     if (o.client == MAIL_SMTP_AUTO && url_is_plain_smtp(o.smtp_url))
         return pipe_transport_open(&o, err, err_len);
+    if (o.nroutes > 0) {
+        transport_reply(err, err_len,
+                        "relay= needs the pipelining client: MUSTER_SMTP a plain "
+                        "smtp://host:port (no login, no TLS), MUSTER_SMTP_CLIENT auto");
+        return NULL;
+    }
     return smtp_transport_open(&o, err, err_len);
 }
 
@@ -139,6 +151,27 @@ static int checked_next(void *vctx, struct mail_envelope *env, size_t *id)
     }
 }
 
+static int checked_next_route(void *vctx, size_t route, struct mail_envelope *env, size_t *id,
+                              long *wake_ms)
+{
+    struct checked_source *c = vctx;
+    char reply[64];
+    for (;;) {
+        int rc = c->inner->next_route(c->inner->ctx, route, env, id, wake_ms);
+        if (rc != 1)
+            return rc;
+        if (transport_envelope_check(env, reply, sizeof reply))
+            return 1;
+        c->inner->done(c->inner->ctx, *id, MAIL_PERMFAIL, reply);
+    }
+}
+
+static void checked_refused(void *vctx, size_t id, int code)
+{
+    struct checked_source *c = vctx;
+    c->inner->refused(c->inner->ctx, id, code);
+}
+
 static void checked_done(void *vctx, size_t id, enum mail_status status, const char *reply)
 {
     struct checked_source *c = vctx;
@@ -163,8 +196,10 @@ int mail_transport_send_stream(struct mail_transport *t, const struct mail_sourc
     if (!t || !src || !src->next || !src->done)
         return -1;
     struct checked_source checked = {src};
-    struct mail_source wrapped = {checked_next, checked_done, checked_flush, checked_confirm,
-                                  &checked};
+    struct mail_source wrapped = {checked_next,  checked_done,
+                                  checked_flush, checked_confirm,
+                                  &checked,      src->next_route ? checked_next_route : NULL,
+                                  src->refused ? checked_refused : NULL};
     return t->ops->send_stream(t, &wrapped);
 }
 
@@ -200,7 +235,7 @@ int mail_transport_send_batch(struct mail_transport *t, const struct mail_envelo
     if (n == 0)
         return 0;
     struct array_source a = {envs, n, 0, done, ctx};
-    struct mail_source src = {array_next, array_done, NULL, NULL, &a};
+    struct mail_source src = {array_next, array_done, NULL, NULL, &a, NULL, NULL};
     return mail_transport_send_stream(t, &src);
 }
 

@@ -38,6 +38,12 @@ struct mail_transport_options {
     int concurrency;          /* parallel SMTP transfers in a batch, default 20 */
     long connect_timeout_ms;  /* default 10000 */
     long data_timeout_ms;     /* whole-transfer timeout, default 600000 (RFC 5321 4.5.3.2) */
+    /* More routes (the pipelining client only): route r >= 1 is the plain
+     * smtp://host:port relay routes[r - 1] with route_connections[r - 1]
+     * connections (0: concurrency). Route 0 is smtp_url. */
+    const char *const *routes;
+    const int *route_connections;
+    size_t nroutes;
 };
 
 /* A transport is used by one thread at a time; threads open their own. */
@@ -60,13 +66,32 @@ typedef void (*mail_done_fn)(void *ctx, size_t index, enum mail_status status, c
  * can be long after next() when the message was queued behind another on a
  * connection; returning 0 withdraws it: the transport drops the connection
  * (which discards the transaction at the relay) and reports MAIL_ABANDONED.
- * All four run on the thread that called mail_transport_send_stream. */
+ * All four run on the thread that called mail_transport_send_stream.
+ *
+ * next_route() (optional; only the pipelining client calls it) replaces
+ * next() for a source that paces itself or has several routes: it is asked
+ * for a message for a connection of route r (mail_transport_options.routes)
+ * and returns 1 (a message, as next()), 0 (nothing more for any route: the
+ * stream ends when nothing is in flight), or MAIL_SOURCE_LATER: nothing for
+ * this route now, ask again within *wake_ms (1..1000) or when a message ends.
+ * The transports without routes call next(), for which the source treats
+ * "nothing now" as the end of the stream.
+ *
+ * refused() (optional; the pipelining client calls it) says, just before
+ * done() reports a message MAIL_TEMPFAIL, that the relay answered the
+ * message's own RCPT TO, DATA or final dot with the 4xx code given: a reply
+ * about its recipient, not about our sender (MAIL FROM), the session or the
+ * connection. The outbox's per-domain backoff listens to it. */
+#define MAIL_SOURCE_LATER 2
 struct mail_source {
     int (*next)(void *ctx, struct mail_envelope *env, size_t *id);
     mail_done_fn done;
     void (*flush)(void *ctx);
     int (*confirm)(void *ctx, size_t id);
     void *ctx;
+    int (*next_route)(void *ctx, size_t route, struct mail_envelope *env, size_t *id,
+                      long *wake_ms);
+    void (*refused)(void *ctx, size_t id, int code);
 };
 
 /* Returns NULL and writes a one-line reason to err when the options are bad. */
@@ -82,9 +107,9 @@ enum mail_status mail_transport_send(struct mail_transport *t, const struct mail
  * could not start (then done was not called). */
 int mail_transport_send_batch(struct mail_transport *t, const struct mail_envelope *envs, size_t n,
                               mail_done_fn done, void *ctx);
-/* Sends what src gives, with up to opt.concurrency messages in flight,
- * reusing connections across calls. Returns when next() returned 0 and every
- * message has been reported; -1 only when nothing could start (then done was
+/* Sends what src gives, with up to opt.concurrency messages in flight (per
+ * route), reusing connections across calls. Returns when next() (or
+ * next_route()) returned 0 and every message has been reported; -1 only when nothing could start (then done was
  * not called). An envelope that fails the address check is reported as
  * MAIL_PERMFAIL "invalid address" without being sent. */
 int mail_transport_send_stream(struct mail_transport *t, const struct mail_source *src);

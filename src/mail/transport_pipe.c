@@ -7,7 +7,12 @@
  * (curl/curl#8555), which capped a launch at a fraction of what the relay
  * takes (docs/PERFORMANCE.md).
  *
- * One thread drives up to `concurrency` non-blocking connections with poll().
+ * One thread drives up to `concurrency` non-blocking connections with poll(),
+ * per route: route 0 is the relay of MUSTER_SMTP, each relay= of the domain
+ * limits one more (mail_transport_options.routes). A connection asks the
+ * source for a message of its route; a source that paces itself may answer
+ * "nothing now, ask again within W ms", and the loop then keeps polling until
+ * the source is done and nothing is in flight.
  * When the relay announces PIPELINING (RFC 2920), MAIL FROM, RCPT TO and DATA
  * go out together, and after the 354 the message, its final dot and the next
  * message's three commands go out together: one write and one round trip per
@@ -104,15 +109,24 @@ struct pipe_conn {
     int current; /* slot in its MAIL/RCPT/DATA phase (or waiting for the connection), -1 none */
     int awaiting_dot;    /* slot whose final reply is awaited, -1 none */
     int64_t deadline_ms; /* when the current wait times out, 0 none */
+    size_t route;        /* the relay it talks to */
+};
+
+/* One relay: route 0 is MUSTER_SMTP, the others the relay= of the domain
+ * limits (mail_transport_options.routes). The transport knows routes, not
+ * domains: the source says which message goes on which route. */
+struct pipe_route {
+    char *host, *port;
+    char helo[256];
+    struct addrinfo *addrs;
 };
 
 struct pipe_transport {
     struct mail_transport base;
-    char *host, *port;
-    char helo[256];
-    int concurrency;
+    struct pipe_route *routes;
+    size_t nroutes;
+    int concurrency; /* connections over every route */
     long connect_timeout_ms, data_timeout_ms;
-    struct addrinfo *addrs;
     struct pipe_conn *conns;
 };
 
@@ -121,6 +135,10 @@ struct stream {
     struct pipe_transport *t;
     const struct mail_source *src;
     int exhausted;
+    /* next_route() said "later" for these routes in this round (bit per
+     * route, the first 64; later routes share the last bit) */
+    uint64_t later_routes;
+    long wake_ms; /* the soonest it asked to be asked again; 0 none */
 };
 
 static int64_t now_ms(void)
@@ -174,6 +192,10 @@ static void report(struct stream *s, struct pipe_conn *c, int slot, enum mail_st
         c->current = -1;
     if (c->awaiting_dot == slot)
         c->awaiting_dot = -1;
+    /* a 4xx to its own RCPT, DATA or dot: about its recipient (mail_source) */
+    if (st == MAIL_TEMPFAIL && s->src->refused && !m->fail_at_mail && m->fail_code >= 400 &&
+        m->fail_code < 500)
+        s->src->refused(s->src->ctx, m->id, m->fail_code);
     s->src->done(s->src->ctx, m->id, st, reply);
 }
 
@@ -311,8 +333,8 @@ static int conn_connect_from(struct pipe_transport *t, struct pipe_conn *c, char
             continue;
         }
         if (connect(fd, c->addr->ai_addr, c->addr->ai_addrlen) != 0 && errno != EINPROGRESS) {
-            snprintf(why, n, "smtp: cannot connect to %s:%s: %s", t->host, t->port,
-                     strerror(errno));
+            snprintf(why, n, "smtp: cannot connect to %s:%s: %s", t->routes[c->route].host,
+                     t->routes[c->route].port, strerror(errno));
             close(fd);
             continue;
         }
@@ -326,17 +348,18 @@ static int conn_connect_from(struct pipe_transport *t, struct pipe_conn *c, char
 
 static int conn_open(struct pipe_transport *t, struct pipe_conn *c, char *why, size_t n)
 {
-    if (!t->addrs) {
+    struct pipe_route *rt = &t->routes[c->route];
+    if (!rt->addrs) {
         struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-        int rc = getaddrinfo(t->host, t->port, &hints, &t->addrs);
+        int rc = getaddrinfo(rt->host, rt->port, &hints, &rt->addrs);
         if (rc != 0) {
-            snprintf(why, n, "smtp: cannot resolve %s: %s", t->host, gai_strerror(rc));
-            t->addrs = NULL;
+            snprintf(why, n, "smtp: cannot resolve %s: %s", rt->host, gai_strerror(rc));
+            rt->addrs = NULL;
             return -1;
         }
     }
-    c->addr = t->addrs;
-    snprintf(why, n, "smtp: no address for %s", t->host);
+    c->addr = rt->addrs;
+    snprintf(why, n, "smtp: no address for %s", rt->host);
     return conn_connect_from(t, c, why, n);
 }
 
@@ -354,8 +377,8 @@ static void conn_connected(struct stream *s, struct pipe_conn *c)
         return;
     }
     char why[256];
-    snprintf(why, sizeof why, "smtp: cannot connect to %s:%s: %s", s->t->host, s->t->port,
-             strerror(err));
+    snprintf(why, sizeof why, "smtp: cannot connect to %s:%s: %s", s->t->routes[c->route].host,
+             s->t->routes[c->route].port, strerror(err));
     close(c->fd);
     c->fd = -1;
     c->addr = c->addr->ai_next;
@@ -414,12 +437,12 @@ static int on_reply(struct stream *s, struct pipe_conn *c, int code, const char 
     case EXPECT_GREETING:
         if (!ok)
             break;
-        send_command(t, c, EXPECT_EHLO, -1, "EHLO %s\r\n", t->helo);
+        send_command(t, c, EXPECT_EHLO, -1, "EHLO %s\r\n", t->routes[c->route].helo);
         return 0;
     case EXPECT_EHLO:
         if (!ok) {
             c->pipelining = 0;
-            send_command(t, c, EXPECT_HELO, -1, "HELO %s\r\n", t->helo);
+            send_command(t, c, EXPECT_HELO, -1, "HELO %s\r\n", t->routes[c->route].helo);
             return 0;
         }
         /* fall through */
@@ -473,6 +496,8 @@ static int on_reply(struct stream *s, struct pipe_conn *c, int code, const char 
         transaction_failed(s, c, r.slot);
         break;
     case EXPECT_DOT:
+        if (!ok)
+            note_failure(m, code, line, 0);
         report(s, c, r.slot, ok ? MAIL_SENT : code >= 500 ? MAIL_PERMFAIL : MAIL_TEMPFAIL, line);
         break;
     case EXPECT_RSET:
@@ -574,18 +599,52 @@ static int conn_has_room(const struct pipe_conn *c)
     return c->state == CONN_READY && c->pipelining;
 }
 
-/* Gives each connection with room the next message from the source. */
+static uint64_t route_bit(size_t route)
+{
+    return (uint64_t)1 << (route < 63 ? route : 63);
+}
+
+#define ROUTE_UNUSED 3 /* a source without next_route() sends on route 0 only */
+
+/* The source's next message for a connection of route: 1, 0 (the source is
+ * done), MAIL_SOURCE_LATER (noted in s->later_routes and s->wake_ms) or
+ * ROUTE_UNUSED. */
+static int source_next(struct stream *s, size_t route, struct pipe_msg *m)
+{
+    if (!s->src->next_route)
+        return route == 0 ? s->src->next(s->src->ctx, &m->env, &m->id) : ROUTE_UNUSED;
+    long wake = 1000;
+    int rc = s->src->next_route(s->src->ctx, route, &m->env, &m->id, &wake);
+    if (rc == MAIL_SOURCE_LATER) {
+        s->later_routes |= route_bit(route);
+        if (wake < 1)
+            wake = 1;
+        if (wake > 1000)
+            wake = 1000;
+        if (!s->wake_ms || wake < s->wake_ms)
+            s->wake_ms = wake;
+    }
+    return rc;
+}
+
+/* Gives each connection with room the next message from the source for its
+ * route; a route the source has nothing for now is asked again next round. */
 static void fill(struct stream *s)
 {
     struct pipe_transport *t = s->t;
+    s->later_routes = 0;
+    s->wake_ms = 0;
     for (int i = 0; i < t->concurrency && !s->exhausted; i++) {
         struct pipe_conn *c = &t->conns[i];
-        while (conn_has_room(c) && !s->exhausted) {
+        while (conn_has_room(c) && !s->exhausted && !(s->later_routes & route_bit(c->route))) {
             if (c->state == CONN_READY && c->q_len == 0 && !conn_alive(c))
                 conn_close(s, c, "closed while idle"); /* nothing on it: reports nothing */
             int slot = c->msgs[0].used ? 1 : 0;
             struct pipe_msg *m = &c->msgs[slot];
-            if (!s->src->next(s->src->ctx, &m->env, &m->id)) {
+            int rc = source_next(s, c->route, m);
+            if (rc == MAIL_SOURCE_LATER || rc == ROUTE_UNUSED)
+                break;
+            if (rc != 1) {
                 s->exhausted = 1;
                 break;
             }
@@ -628,8 +687,8 @@ static void expire(struct stream *s, int64_t now)
             continue;
         char why[160];
         if (c->state == CONN_CONNECTING)
-            snprintf(why, sizeof why, "smtp: connecting to %s:%s timed out", s->t->host,
-                     s->t->port);
+            snprintf(why, sizeof why, "smtp: connecting to %s:%s timed out",
+                     s->t->routes[c->route].host, s->t->routes[c->route].port);
         else
             snprintf(why, sizeof why, "smtp: timed out waiting for the reply to %s",
                      c->q_len ? expect_name(c->q[c->q_head].what) : "a command");
@@ -663,9 +722,12 @@ static int pipe_send_stream(struct mail_transport *base, const struct mail_sourc
             conn_write(&s, c);
     }
     flush(&s);
-    while (in_flight(t)) {
+    /* Until the source is done (or only says "later" with nothing in
+     * flight... then it is asked again when it said) and nothing is in
+     * flight. */
+    while (in_flight(t) || (!s.exhausted && s.later_routes)) {
         nfds_t n = 0;
-        int64_t now = now_ms(), wait = 1000;
+        int64_t now = now_ms(), wait = s.later_routes && s.wake_ms ? s.wake_ms : 1000;
         for (int i = 0; i < t->concurrency; i++) {
             struct pipe_conn *c = &t->conns[i];
             if (c->fd < 0)
@@ -754,7 +816,7 @@ static enum mail_status pipe_send(struct mail_transport *base, const struct mail
                                   char *reply, size_t reply_len)
 {
     struct single one = {env, 0, MAIL_TEMPFAIL, reply, reply_len};
-    struct mail_source src = {single_next, single_done, NULL, NULL, &one};
+    struct mail_source src = {single_next, single_done, NULL, NULL, &one, NULL, NULL};
     transport_reply(reply, reply_len, "smtp: could not start");
     if (pipe_send_stream(base, &src) != 0)
         return MAIL_TEMPFAIL;
@@ -775,10 +837,13 @@ static void pipe_close(struct mail_transport *base)
         buf_release(&c->out);
     }
     free(t->conns);
-    if (t->addrs)
-        freeaddrinfo(t->addrs);
-    curl_free(t->host);
-    curl_free(t->port);
+    for (size_t r = 0; t->routes && r < t->nroutes; r++) {
+        if (t->routes[r].addrs)
+            freeaddrinfo(t->routes[r].addrs);
+        curl_free(t->routes[r].host);
+        curl_free(t->routes[r].port);
+    }
+    free(t->routes);
     free(t);
 }
 
@@ -826,9 +891,13 @@ int transport_pipe_fuzz(const unsigned char *data, size_t size)
 {
     static const char message[] = "Subject: x\r\n\r\n.dot first\r\nline\r\n.\r\nend";
     struct fuzz_source f = {.env = {"a@example.org", "b@example.org", message, sizeof message - 1}};
-    struct mail_source src = {fuzz_next, fuzz_done, NULL, fuzz_confirm, &f};
-    struct pipe_transport t = {
-        .concurrency = 1, .connect_timeout_ms = 1000, .data_timeout_ms = 1000, .helo = "fuzz"};
+    struct mail_source src = {fuzz_next, fuzz_done, NULL, fuzz_confirm, &f, NULL, NULL};
+    struct pipe_route route = {.helo = "fuzz"};
+    struct pipe_transport t = {.routes = &route,
+                               .nroutes = 1,
+                               .concurrency = 1,
+                               .connect_timeout_ms = 1000,
+                               .data_timeout_ms = 1000};
     struct pipe_conn c = {.fd = -1, .current = -1, .awaiting_dot = -1};
     struct stream s = {.t = &t, .src = &src};
     int sv[2];
@@ -871,7 +940,7 @@ int transport_pipe_fuzz(const unsigned char *data, size_t size)
 
 /* Host, port (default 25) and the EHLO name (the URL's path, as libcurl
  * takes it, or this machine's host name). */
-static int pipe_parse_url(struct pipe_transport *t, const char *url, char *err, size_t err_len)
+static int pipe_parse_url(struct pipe_route *t, const char *url, char *err, size_t err_len)
 {
     CURLU *u = curl_url();
     char *path = NULL;
@@ -914,23 +983,50 @@ struct mail_transport *pipe_transport_open(const struct mail_transport_options *
         return NULL;
     }
     t->base.ops = &pipe_ops;
-    t->concurrency = opt->concurrency;
     t->connect_timeout_ms = opt->connect_timeout_ms;
     t->data_timeout_ms = opt->data_timeout_ms;
-    t->conns = calloc((size_t)t->concurrency, sizeof *t->conns);
-    if (!t->conns) {
-        transport_reply(err, err_len, "smtp: out of memory");
+    t->nroutes = 1 + opt->nroutes;
+    t->routes = calloc(t->nroutes, sizeof *t->routes);
+    long total = 0;
+    for (size_t r = 0; r < t->nroutes; r++) {
+        int n = r && opt->route_connections && opt->route_connections[r - 1] > 0
+                    ? opt->route_connections[r - 1]
+                    : opt->concurrency;
+        total += n;
+    }
+    if (total > 100000) {
+        transport_reply(err, err_len, "smtp: %ld connections over every route is too many", total);
+        free(t->routes);
         free(t);
         return NULL;
     }
-    for (int i = 0; i < t->concurrency; i++) {
-        t->conns[i].fd = -1;
-        t->conns[i].current = t->conns[i].awaiting_dot = -1;
-        buf_init(&t->conns[i].out, OUT_LIMIT);
-    }
-    if (pipe_parse_url(t, opt->smtp_url, err, err_len) != 0) {
-        pipe_close(&t->base);
+    t->concurrency = (int)total;
+    t->conns = calloc((size_t)t->concurrency, sizeof *t->conns);
+    if (!t->conns || !t->routes) {
+        transport_reply(err, err_len, "smtp: out of memory");
+        free(t->conns);
+        free(t->routes);
+        free(t);
         return NULL;
+    }
+    int i = 0;
+    for (size_t r = 0; r < t->nroutes; r++) {
+        int n = r && opt->route_connections && opt->route_connections[r - 1] > 0
+                    ? opt->route_connections[r - 1]
+                    : opt->concurrency;
+        for (int k = 0; k < n; k++, i++) {
+            t->conns[i].fd = -1;
+            t->conns[i].current = t->conns[i].awaiting_dot = -1;
+            t->conns[i].route = r;
+            buf_init(&t->conns[i].out, OUT_LIMIT);
+        }
+    }
+    for (size_t r = 0; r < t->nroutes; r++) {
+        const char *url = r ? opt->routes[r - 1] : opt->smtp_url;
+        if (pipe_parse_url(&t->routes[r], url, err, err_len) != 0) {
+            pipe_close(&t->base);
+            return NULL;
+        }
     }
     return &t->base;
 }

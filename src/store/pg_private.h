@@ -177,6 +177,8 @@ int pg_outbox_lease_drop(struct store *st, const char *owner);
 int pg_outbox_renew(struct store *st, const int64_t *ids, size_t n, const char *owner,
                     int64_t lease_until, int *ours);
 int pg_outbox_sent(struct store *st, const int64_t *ids, size_t n, const char *owner, int64_t now);
+int pg_outbox_defer(struct store *st, int64_t item_id, const char *owner, int64_t next_at,
+                    const char *reply);
 int pg_outbox_retry(struct store *st, int64_t item_id, const char *owner, int64_t next_at,
                     const char *reply);
 int pg_outbox_failed(struct store *st, int64_t item_id, const char *owner, int64_t now,

@@ -672,6 +672,12 @@ int store_outbox_retry(struct store *st, int64_t item_id, const char *owner, int
     return st->be->outbox_retry(st, item_id, owner, next_at, reply);
 }
 
+int store_outbox_defer(struct store *st, int64_t item_id, const char *owner, int64_t next_at,
+                       const char *reply)
+{
+    return st->be->outbox_defer(st, item_id, owner, next_at, reply);
+}
+
 int store_outbox_failed(struct store *st, int64_t item_id, const char *owner, int64_t now,
                         const char *reply)
 {

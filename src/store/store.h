@@ -455,6 +455,12 @@ int store_outbox_sent_many(struct store *st, const int64_t *ids, size_t n, const
                            int64_t now);
 int store_outbox_retry(struct store *st, int64_t item_id, const char *owner, int64_t next_at,
                        const char *reply);
+/* Puts owner's claimed item back for a claim at next_at without counting
+ * the attempt the claim counted (attempts - 1, not below 0): the sender's
+ * per-domain pacing held it, nothing was tried. Owner and lease cleared,
+ * reply kept as last_reply. Only a pending item still owner's changes. */
+int store_outbox_defer(struct store *st, int64_t item_id, const char *owner, int64_t next_at,
+                       const char *reply);
 int store_outbox_failed(struct store *st, int64_t item_id, const char *owner, int64_t now,
                         const char *reply);
 /* The item is no longer owed. */

@@ -139,6 +139,8 @@ struct store_backend {
                        int64_t now);
     int (*outbox_retry)(struct store *st, int64_t item_id, const char *owner, int64_t next_at,
                         const char *reply);
+    int (*outbox_defer)(struct store *st, int64_t item_id, const char *owner, int64_t next_at,
+                        const char *reply);
     int (*outbox_failed)(struct store *st, int64_t item_id, const char *owner, int64_t now,
                          const char *reply);
     int (*outbox_cancel)(struct store *st, int64_t item_id);

@@ -871,6 +871,7 @@ const struct store_backend store_backend_pg = {
     .outbox_renew = pg_outbox_renew,
     .outbox_sent = pg_outbox_sent,
     .outbox_retry = pg_outbox_retry,
+    .outbox_defer = pg_outbox_defer,
     .outbox_failed = pg_outbox_failed,
     .outbox_cancel = pg_outbox_cancel,
     .outbox_cancel_supporter = pg_outbox_cancel_supporter,

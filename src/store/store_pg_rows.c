@@ -1390,6 +1390,21 @@ int pg_outbox_retry(struct store *base, int64_t item_id, const char *owner, int6
                          item_id, next_at, reply);
 }
 
+int pg_outbox_defer(struct store *base, int64_t item_id, const char *owner, int64_t next_at,
+                    const char *reply)
+{
+    struct pg_params p = {0};
+    pg_param_i64(&p, item_id);
+    pg_param_text(&p, owner);
+    pg_param_i64(&p, next_at);
+    pg_param_text(&p, reply);
+    return pg_run(pg_of(base),
+                  "UPDATE outbox SET next_at = $3::bigint, last_reply = $4::text, owner = NULL, "
+                  "lease_until = 0, attempts = greatest(attempts - 1, 0) WHERE id = $1::bigint "
+                  "AND owner = $2::text AND state = 'pending'",
+                  &p, "defer", NULL);
+}
+
 int pg_outbox_failed(struct store *base, int64_t item_id, const char *owner, int64_t now,
                      const char *reply)
 {

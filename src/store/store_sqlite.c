@@ -1770,6 +1770,22 @@ static int sqlite_outbox_retry(struct store *base, int64_t item_id, const char *
                          item_id, next_at, reply);
 }
 
+static int sqlite_outbox_defer(struct store *base, int64_t item_id, const char *owner,
+                               int64_t next_at, const char *reply)
+{
+    struct sqlite_store *st = sqlite_of(base);
+    sqlite3_stmt *s = sql_stmt(st, "UPDATE outbox SET next_at = ?3, last_reply = ?4, owner = NULL, "
+                                   "lease_until = 0, attempts = max(attempts - 1, 0) WHERE id = ?1 "
+                                   "AND owner = ?2 AND state = 'pending'");
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, item_id);
+    sql_bind_text(s, 2, owner);
+    sqlite3_bind_int64(s, 3, next_at);
+    sql_bind_text(s, 4, reply);
+    return sql_step_done(st, s, "defer");
+}
+
 static int sqlite_outbox_failed(struct store *base, int64_t item_id, const char *owner, int64_t now,
                                 const char *reply)
 {
@@ -2127,6 +2143,7 @@ const struct store_backend store_backend_sqlite = {
     .outbox_renew = sqlite_outbox_renew,
     .outbox_sent = sqlite_outbox_sent,
     .outbox_retry = sqlite_outbox_retry,
+    .outbox_defer = sqlite_outbox_defer,
     .outbox_failed = sqlite_outbox_failed,
     .outbox_cancel = sqlite_outbox_cancel,
     .outbox_cancel_supporter = sqlite_outbox_cancel_supporter,

@@ -2287,6 +2287,27 @@ static void outbox_retry_defers_the_item_to_next_at(void **state)
     assert_int_equal(items[0].attempts, 2);
 }
 
+static void outbox_defer_puts_the_item_back_without_counting_the_attempt(void **state)
+{
+    struct fx *f = *state;
+    int64_t id = claimed_reminder(f, "a@example.org");
+    /* another owner's defer changes nothing */
+    assert_int_equal(store_outbox_defer(f->st, id, "B", f->launch + 5, "paced"), 0);
+    struct outbox_item items[4];
+    assert_int_equal(claim(f->st, "B", 0, f->launch + 1, 60, items, 4), 0);
+    assert_int_equal(store_outbox_defer(f->st, id, "A", f->launch + 5, "paced: a.test"), 0);
+    /* owner and lease cleared: not before next_at, then at once */
+    assert_int_equal(claim(f->st, "B", 0, f->launch + 4, 60, items, 4), 0);
+    assert_int_equal(claim(f->st, "B", 0, f->launch + 5, 60, items, 4), 1);
+    assert_int_equal(items[0].id, id);
+    assert_int_equal(items[0].attempts, 1); /* the deferred claim did not count */
+    /* only a pending item: a sent one stays sent */
+    assert_int_equal(store_outbox_sent(f->st, id, "B", f->launch + 6), 0);
+    assert_int_equal(store_outbox_defer(f->st, id, "B", f->launch + 7, "paced"), 0);
+    assert_int_equal(pending_of(f->st, f->cid, MAIL_REMINDER, f->launch + 100, NULL), 0);
+    assert_int_equal(stats_of(f->st, f->cid).reminders_sent, 1);
+}
+
 static void outbox_failed_gives_the_item_up(void **state)
 {
     struct fx *f = *state;
@@ -4015,6 +4036,7 @@ static const struct conformance_case cases[] = {
     CASE(supporters_by_ids_reads_each_and_says_which_are_gone),
     CASE(outbox_sent_settles_the_item),
     CASE(outbox_retry_defers_the_item_to_next_at),
+    CASE(outbox_defer_puts_the_item_back_without_counting_the_attempt),
     CASE(outbox_failed_gives_the_item_up),
     CASE(outbox_cancel_makes_the_item_no_longer_owed),
     CASE(outbox_cancel_of_a_sent_item_leaves_it_sent),
