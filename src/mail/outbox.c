@@ -918,12 +918,7 @@ static int build_next(struct batch_ctx *ctx, size_t i)
     struct pending_mail *pm = &ctx->mails[i];
     size_t end = i + RENEW_GROUP < ctx->n ? i + RENEW_GROUP : ctx->n;
     if (!lease_ready(ctx, i, end)) {
-        if (pm->ours) /* ours, but the renewal was slow: the next round sends it */
-            add_outcome(ctx, pm->item.id, OUTCOME_RETRY, ctx->now,
-                        "not sent: the lease renewal was slow");
-        /* Built ahead, then its lease passed to another sender or went stale. */
-        if (s->dkim && wait_signed(ctx, pm) == MAIL_READY)
-            release_mail(pm);
+        lease_lost(ctx, i);
         return 0;
     }
     if (s->dkim) {
@@ -1132,46 +1127,28 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
         return 0;
     if (s->rate > 0)
         s->tokens -= (double)n;
-    struct pending_mail *mails = calloc(n, sizeof *mails);
-    if (!mails)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        mails[i].item = items[i]; /* data and links are built by prepare() */
-    struct outcome *outcomes = calloc(n, sizeof *outcomes);
-    int64_t *ids = calloc(n, sizeof *ids);
-    int *ours = calloc(n, sizeof *ours);
-    if (!outcomes || !ids || !ours) {
-        free(outcomes);
-        free(ids);
-        free(ours);
-        free(mails);
-        return -1;
-    }
     size_t nroutes = pacing_route_count(s->pacing);
     struct batch_ctx ctx = {.sender = s,
-                            .mails = mails,
+                            .mails = calloc(n, sizeof(struct pending_mail)),
                             .n = n,
                             .counts = counts,
                             .now = now,
-                            .outcomes = outcomes,
-                            .ids = ids,
-                            .ours = ours,
+                            .outcomes = calloc(n, sizeof(struct outcome)),
+                            .ids = calloc(n, sizeof(int64_t)),
+                            .ours = calloc(n, sizeof(int)),
                             .queues = calloc(n, sizeof(struct domain_queue)),
                             .waiting = calloc(nroutes, sizeof(size_t *)),
                             .nwaiting = calloc(nroutes, sizeof(size_t)),
                             .nroutes = nroutes};
     size_t *waiting = calloc(nroutes * n, sizeof *waiting);
-    if (!ctx.queues || !ctx.waiting || !ctx.nwaiting || !waiting) {
-        free(ctx.queues);
-        free(ctx.waiting);
-        free(ctx.nwaiting);
-        free(waiting);
-        free(outcomes);
-        free(ids);
-        free(ours);
-        free(mails);
-        return -1; /* the claims run out with their lease */
+    struct pending_mail *mails = ctx.mails;
+    if (!mails || !ctx.outcomes || !ctx.ids || !ctx.ours || !ctx.queues || !ctx.waiting ||
+        !ctx.nwaiting || !waiting) {
+        ctx.store_failed = 1; /* out of memory: the claims run out with their lease */
+        goto out;
     }
+    for (size_t i = 0; i < n; i++)
+        mails[i].item = items[i]; /* data and links are built by prepare() */
     for (size_t r = 0; r < nroutes; r++)
         ctx.waiting[r] = waiting + r * n;
     if (++s->batch_epoch == 0) /* a domain's tag of 0 is no batch's */
@@ -1202,13 +1179,14 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
     }
     if (ctx.noutcomes) /* the last flush failed: these outcomes are not recorded */
         log_warn("outbox.unrecorded", "outcomes=%zu", ctx.noutcomes);
+out:
     free(ctx.queues);
     free(ctx.waiting);
     free(ctx.nwaiting);
     free(waiting);
-    free(outcomes);
-    free(ids);
-    free(ours);
+    free(ctx.outcomes);
+    free(ctx.ids);
+    free(ctx.ours);
     free(mails);
     return ctx.store_failed ? -1 : 0;
 }
