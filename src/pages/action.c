@@ -633,8 +633,12 @@ void handle_action_test(struct http_request *req, struct http_response *resp)
     head(b, c, lang, i18n(lang, "Your action"));
     buf_puts(b, "<h1>");
     escape_html(b, i18n(lang, "Your action"));
-    buf_puts(b, "</h1>\n<p class=\"notice\" id=\"test-notice\">[TEST] This is the link of a "
-                "test reminder: it shows what supporters will see, and counts nothing.</p>\n");
+    buf_puts(b, "</h1>\n<p class=\"notice\" id=\"test-notice\">");
+    escape_html(b, i18n(lang, "[TEST]"));
+    buf_putc(b, ' ');
+    escape_html(b, i18n(lang, "This is the link of a test reminder: it shows what supporters "
+                              "will see, and counts nothing."));
+    buf_puts(b, "</p>\n");
     if (c->assignment == ASSIGN_ALL) {
         int shown = 0;
         for (size_t i = 0; i < list.count; i++) {
@@ -674,9 +678,14 @@ void handle_action_test_unsubscribe(struct http_request *req, struct http_respon
     if (test_link_campaign(req, resp, &row, &c) != 0)
         return;
     struct buf *b = &resp->body;
-    head(b, c, row.language, "[TEST]");
-    buf_puts(b, "<h1>[TEST]</h1>\n<p id=\"test-notice\">This is the unsubscribe link of a test "
-                "reminder: nobody was unsubscribed.</p>\n</section>\n");
+    const char *lang = row.language;
+    head(b, c, lang, i18n(lang, "[TEST]"));
+    buf_puts(b, "<h1>");
+    escape_html(b, i18n(lang, "[TEST]"));
+    buf_puts(b, "</h1>\n<p id=\"test-notice\">");
+    escape_html(b, i18n(lang, "This is the unsubscribe link of a test reminder: nobody was "
+                              "unsubscribed."));
+    buf_puts(b, "</p>\n</section>\n");
     page_end_in(b, row.language);
     campaign_row_release(&row);
 }

@@ -135,7 +135,8 @@ def test_a_test_send_arrives_as_the_reminder_with_a_link_that_counts_nothing(mak
 
 
 def test_a_test_send_is_marked_in_the_campaigns_language(make_muster, smtp):
-    m = make_muster(make_campaign({"language": "es"}))
+    # "all": the link opens the action page (with every target), not a redirect
+    m = make_muster(make_campaign({"language": "es", "assignment": "all"}))
     code, out, err = m.cli("launch", m.slug, "--test", "yo@example.org")
     assert code == 0, (code, out, err)
     [mail] = smtp.wait_for(1, to="yo@example.org")
@@ -143,6 +144,15 @@ def test_a_test_send_is_marked_in_the_campaigns_language(make_muster, smtp):
     assert mail.msg["Content-Language"] == "es"
     assert "[PRUEBA]" in mail.text() and "no cuenta nada" in mail.text()
     assert "[TEST]" not in mail.text() and "counts nothing" not in mail.text()
+    # the pages its links open say it in Spanish too
+    [link] = [u for u in mail.links()
+              if urllib.parse.urlsplit(u).path.startswith("/t/") and not u.endswith("/u")]
+    for path, words in ((urllib.parse.urlsplit(link).path, "no cuenta nada"),
+                        (urllib.parse.urlsplit(link).path + "/u", "no se dio de baja a nadie")):
+        status, headers, body = get_raw(m, path)
+        page = body.decode()
+        assert status == 200 and "[PRUEBA]" in page and words in page, (status, page[:800])
+        assert "counts nothing" not in page and "nobody was unsubscribed" not in page
 
 def test_pause_stops_two_servers_within_a_second_and_resume_sends_each_reminder_once(
         make_muster, smtp):
