@@ -18,7 +18,7 @@
 #      wrk's request count after each muster run.
 #
 # Prints requests/s, p50, p99 for each run, and last the median of the
-# paired ratios muster/nginx (target >= 0.7) and muster's median p99 at 256
+# paired ratios muster/nginx (target >= 0.7 on SQLite, 0.5 on PostgreSQL) and muster's median p99 at 256
 # connections (target < 10 ms).
 #
 # BENCH_BACKEND=postgres [SERVERS=2] (bench/lib.sh): the same against a durable
@@ -129,4 +129,8 @@ echo "CPU during the muster runs, % of the 2 cores: muster serve ${SERVE_CPU}, P
 echo "$RSS_LINE"
 [ -n "$PG_LINES" ] && echo "$PG_LINES"
 echo "(wrk does not count the requests in flight when it stops: a few more clicks than requests are recorded)"
-echo "click [$CONFIG] ratio_c64=$R64 ratio_c256=$R256 (medians of $ROUNDS paired runs; target >= 0.7) muster_p99_c256=${P99_256}ms (median; < 10 ms: $P99OK)"
+# The targets: 0.7 on SQLite (the first benchmark's), 0.5 on PostgreSQL with
+# one server (issue 17: a round trip to the database per click).
+TARGET=0.7
+[ "${BENCH_BACKEND:-sqlite}" = postgres ] && TARGET=0.5
+echo "click [$CONFIG] ratio_c64=$R64 ratio_c256=$R256 (medians of $ROUNDS paired runs; target >= $TARGET) muster_p99_c256=${P99_256}ms (median; < 10 ms: $P99OK)"
