@@ -206,13 +206,8 @@ int suppression_report(struct store *st, const char *address, enum suppression_r
 
 int suppression_check(struct store *st, const char *address)
 {
-    char key[SUPPRESSION_KEY_HEX + 1];
-    if (suppression_key(address, key) != 0)
-        return 0;
-    int found = 0;
-    if (store_suppression_exists(st, key, &found) != 0)
-        return -1;
-    return found ? 1 : 0;
+    int suppressed = 0;
+    return suppression_check_many(st, &address, 1, &suppressed) != 0 ? -1 : suppressed;
 }
 
 int suppression_check_many(struct store *st, const char *const *addresses, size_t n,
