@@ -28,7 +28,7 @@ const struct route app_routes[] = {
     {"GET", "/favicon.ico", handle_favicon, ROUTE_PUBLIC, ACCESS_NONE},
     /* supporters */
     {"GET", "/c/:slug", handle_pledge_page, ROUTE_PUBLIC, ACCESS_NONE},
-    {"POST", "/c/:slug/pledge", handle_pledge_post, ROUTE_PUBLIC,
+    {"POST", "/c/:slug/pledge", handle_pledge_post, ROUTE_PUBLIC | ROUTE_SNAPSHOT,
      ACCESS_NONE}, /* CSRF checked for forms */
     {"GET", "/c/:slug/calendar/:file", handle_calendar, ROUTE_PUBLIC, ACCESS_NONE},
     /* the banner other sites carry: the only routes that may run or be framed elsewhere */

@@ -1119,6 +1119,9 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
     if (store_supports(s->st, STORE_SUPPORTS_LOCAL_ONLY) &&
         launches_reclaim_dead_leases(s->st, now) != 0)
         return -1;
+    /* The claim gives each item its lease as a renewal does (write_round):
+     * decided before the statement, ending lease_seconds after now. */
+    int64_t claim_decided_ms = tz_now_ms();
     if (store_outbox_claim(s->st, s->owner, campaign_id, now, s->lease_seconds, items, max, &n) !=
         0)
         return -1;
@@ -1147,8 +1150,18 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
         ctx.store_failed = 1; /* out of memory: the claims run out with their lease */
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
+    /* The first group goes out on the claim's lease, as if just renewed (a
+     * later group is renewed before it goes: a pause or a cancel made since
+     * the claim stops it). The lease ends at now + lease_seconds, so it
+     * counts from now's second at the latest: the budget's whole second. */
+    int64_t claimed_ms = claim_decided_ms < now * 1000 + 1000 ? claim_decided_ms : now * 1000 + 1000;
+    for (size_t i = 0; i < n; i++) {
         mails[i].item = items[i]; /* data and links are built by prepare() */
+        if (i < RENEW_GROUP) {
+            mails[i].ours = 1;
+            mails[i].renewed_ms = claimed_ms;
+        }
+    }
     for (size_t r = 0; r < nroutes; r++)
         ctx.waiting[r] = waiting + r * n;
     if (++s->batch_epoch == 0) /* a domain's tag of 0 is no batch's */

@@ -588,8 +588,20 @@ void handle_pledge_post(struct http_request *req, struct http_response *resp)
     int is_form = ctype && strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0;
     struct campaign_row row;
     const struct campaign *c;
-    int rc = campaign_cache_get(req->store, req->params[0], &row, &c);
+    /* The campaign is read in the thread's shared read snapshot (the pledges
+     * of one moment read its row once); one it does not know yet is looked
+     * for again outside it (created since). */
+    int in_snapshot = app_snapshot_enter(req->store) == 0;
+    int rc = in_snapshot ? campaign_cache_get(req->store, req->params[0], &row, &c) : -1;
+    if (rc == STORE_NOT_FOUND) {
+        app_snapshot_leave(req->store);
+        in_snapshot = 0;
+        store_snapshot_end(req->store);
+        rc = campaign_cache_get(req->store, req->params[0], &row, &c);
+    }
     if (rc != 0) {
+        if (in_snapshot)
+            app_snapshot_leave(req->store);
         if (is_json)
             json_error_one(resp, rc == STORE_NOT_FOUND ? 404 : 500, "campaign",
                            rc == STORE_NOT_FOUND ? "No such campaign." : "Try again.");
@@ -608,8 +620,6 @@ void handle_pledge_post(struct http_request *req, struct http_response *resp)
     struct pledge_errors type_errors, e;
     memset(&type_errors, 0, sizeof type_errors);
     struct target_list list = {NULL, 0};
-    const struct target_row *rows = NULL;
-    size_t nrows = 0;
 
     if (is_json) {
         if (read_json(req, resp, lang, &root, &f, &type_errors) != 0)
@@ -639,21 +649,21 @@ void handle_pledge_post(struct http_request *req, struct http_response *resp)
                   "application/x-www-form-urlencoded\"}}");
         goto out;
     }
-    if (load_targets(req, row.id, &list) != 0) {
-        page_error_in(req, resp, lang, 500, i18n(lang, "Something went wrong"),
-                      i18n(lang, "Please try again in a moment."));
-        goto out;
-    }
-    rows = list.rows;
-    nrows = list.count;
-    validate(c, lang, rows, nrows, &f, &e);
+    /* The targets' rows are read only when a choice is checked or the form
+     * is shown again: most pledges name none, and need none. */
+    int need_targets = c->assignment == ASSIGN_CHOOSE;
+    if (need_targets && load_targets(req, row.id, &list) != 0)
+        goto targets_failed;
+    validate(c, lang, list.rows, list.count, &f, &e);
     merge_errors(&e, &type_errors);
     if (e.count) {
         if (is_json) {
             json_errors(resp, 422, &e);
         } else {
+            if (!need_targets && load_targets(req, row.id, &list) != 0)
+                goto targets_failed;
             resp->status = 422;
-            render_page(req, resp, c, &row, rows, nrows, &f, &e);
+            render_page(req, resp, c, &row, list.rows, list.count, &f, &e);
         }
         goto out;
     }
@@ -675,7 +685,13 @@ void handle_pledge_post(struct http_request *req, struct http_response *resp)
             page_error_in(req, resp, lang, 503, i18n(lang, "Not saved"),
                           i18n(lang, "Your pledge could not be saved. Try again."));
     }
+    goto out;
+targets_failed:
+    page_error_in(req, resp, lang, 500, i18n(lang, "Something went wrong"),
+                  i18n(lang, "Please try again in a moment."));
 out:
+    if (in_snapshot)
+        app_snapshot_leave(req->store);
     target_list_release(&list);
     json_decref(root);
     form_release(&form);

@@ -2,9 +2,9 @@
  * cache: parsed campaigns, per thread, keyed by (id, revision). Every lookup
  * reads the campaign's row (one indexed query), so a change made by another
  * process (`muster campaign apply`) is seen at once; the JSON is parsed again
- * only when the revision moved. Lookups by id in one shared read snapshot
- * (the clicks of one millisecond) read the row once: they would all read the
- * same row.
+ * only when the revision moved. Lookups in one shared read snapshot (the
+ * clicks or pledges of one moment) read the row once: they would all read
+ * the same row.
  */
 #include "service/cache.h"
 
@@ -27,8 +27,8 @@ struct cache_slot {
 
 static __thread struct cache_slot cache[CACHE_SLOTS];
 static __thread unsigned cache_next;
-/* The last row peeked by id in a shared read snapshot (store_snapshot_id):
- * the clicks served in one snapshot read the same row, so they copy it. */
+/* The last row peeked in a shared read snapshot (store_snapshot_id): the
+ * requests served in one snapshot read the same row, so they copy it. */
 static __thread struct {
     uint64_t snapshot;       /* unique across handles */
     struct campaign_row row; /* slug owned here; spec_json always NULL */
@@ -102,8 +102,9 @@ static int parse_into_cache(struct campaign_row *row, const struct campaign **ou
 
 static int peek(struct store *st, const char *slug, int64_t id, struct campaign_row *row)
 {
-    uint64_t snapshot = slug ? 0 : store_snapshot_id(st);
-    if (snapshot && peeked.snapshot == snapshot && peeked.row.id == id) {
+    uint64_t snapshot = store_snapshot_id(st);
+    if (snapshot && peeked.snapshot == snapshot &&
+        (slug ? strcmp(peeked.row.slug, slug) == 0 : peeked.row.id == id)) {
         *row = peeked.row;
         row->slug = strdup(peeked.row.slug);
         return row->slug ? 0 : -1;

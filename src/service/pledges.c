@@ -36,15 +36,13 @@ int pledges_record_in_tx(struct store *st, int64_t campaign_id, const struct ple
     struct pledge_state found = {0};
     enum pledge_outcome result;
     int is_new = 0;
-    int rc = store_pledge_find(st, campaign_id, in->email, &found);
-    if (rc == STORE_NOT_FOUND) {
-        rc = store_pledge_insert(st, campaign_id, in, now, &found.id);
-        is_new = rc == 0;
-        /* Pledged in between by another writer (on a backend whose writers
-         * do not queue for one lock): then it is a re-pledge. */
-        if (rc == STORE_CONFLICT)
-            rc = store_pledge_find(st, campaign_id, in->email, &found);
-    }
+    /* Most pledges are new: the insert comes first (insert-if-absent), and
+     * only an address already pledged is looked up (one statement for a new
+     * pledge, where a lookup first would make two). */
+    int rc = store_pledge_insert(st, campaign_id, in, now, &found.id);
+    is_new = rc == 0;
+    if (rc == STORE_CONFLICT)
+        rc = store_pledge_find(st, campaign_id, in->email, &found);
     if (rc != 0)
         return -1;
     if (is_new) {

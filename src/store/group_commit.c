@@ -30,7 +30,13 @@ struct group_commit {
     pthread_t writer;
 };
 
-static void run_group(struct group_commit *g, struct job *jobs)
+/* Runs every job in one transaction, each under its own savepoint. keep is
+ * what a kept job's savepoint end asks (store.h): 1 lets the backend send a
+ * job's writes with the next job's statements, and a failure among them then
+ * loses the whole transaction; STORE_SAVEPOINT_CHECK checks each job's
+ * writes at its end, so that a failing job is undone alone. 0 when the
+ * transaction committed. */
+static int run_jobs(struct group_commit *g, struct job *jobs, int keep)
 {
     int committed = store_begin(g->store) == 0;
     for (struct job *j = jobs; committed && j; j = j->next) {
@@ -39,13 +45,29 @@ static void run_group(struct group_commit *g, struct job *jobs)
             continue;
         }
         j->rc = j->run(g->store, j->arg);
-        if (store_savepoint_end(g->store, j->rc == 0) != 0)
+        int ended = store_savepoint_end(g->store, j->rc == 0 ? keep : 0);
+        if (ended == STORE_UNDONE)
+            j->rc = -1;
+        else if (ended != 0)
             committed = 0;
     }
     if (committed)
         committed = store_commit(g->store) == 0;
     else
         store_rollback(g->store);
+    return committed ? 0 : -1;
+}
+
+static void run_group(struct group_commit *g, struct job *jobs)
+{
+    /* A lost transaction is tried once more, checking each job's writes:
+     * then only a job that fails fails (the jobs touch nothing but the
+     * store, so running them again is safe). */
+    int committed = run_jobs(g, jobs, 1) == 0;
+    if (!committed && jobs->next) {
+        log_warn("group_commit.retry", "reason=\"the group's transaction failed\"");
+        committed = run_jobs(g, jobs, STORE_SAVEPOINT_CHECK) == 0;
+    }
     for (struct job *j = jobs; j;) {
         struct job *next = j->next;
         j->done(j->arg, committed ? j->rc : -1);

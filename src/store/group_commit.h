@@ -3,7 +3,9 @@
  * submit jobs; a writer thread with its own connection (synchronous=FULL)
  * opens a transaction, runs every job waiting (each under a savepoint, so a
  * failing job undoes only itself), commits once (one fsync for the group),
- * then tells each caller its job's result. Under load the groups grow by
+ * then tells each caller its job's result. On PostgreSQL a job's writes go
+ * with the next job's first statement (store.h, store_savepoint_end), so a
+ * pledge costs about one round trip. Under load the groups grow by
  * themselves; alone, a job waits for one commit. Used for pledges: a pledge is
  * answered only after its commit is on disk.
  */
@@ -15,7 +17,9 @@
 struct store;
 struct group_commit;
 
-/* Runs inside the open transaction; returns 0 or an error code for the job. */
+/* Runs inside the open transaction; returns 0 or an error code for the job.
+ * It may run twice (a group whose transaction failed is run once more) and
+ * must change nothing but the store. */
 typedef int (*group_job_fn)(struct store *st, void *arg);
 /* Called once per job after the commit (from the writer thread): rc is the
  * job's result, or -1 when the transaction failed to commit. */

@@ -45,6 +45,20 @@ struct pg_stmt_slot {
     char name[8];
 };
 
+/* A statement nobody waits for (pg_run without a count, inside a write
+ * transaction; the transaction's BEGIN, lock, SAVEPOINT and RELEASE): held
+ * until a statement whose answer is wanted, and sent before it in one
+ * pipeline (libpq's pipeline mode), so they cost no round trip of their own.
+ * Its error, if any, is reported then, and fails that statement too. */
+struct pg_queued {
+    const char *sql;  /* a string literal */
+    const char *what; /* for the log */
+    int control;      /* BEGIN, the lock, SAVEPOINT, RELEASE: not prepared */
+    uint64_t job;     /* the savepoint it was held under (pg_store.job_seq) */
+    int n;
+    char *values[PG_MAX_PARAMS]; /* owned copies (NULL: SQL NULL) */
+};
+
 struct pg_store {
     struct store base; /* first: a struct store * is a struct pg_store * */
     PGconn *conn;
@@ -56,6 +70,20 @@ struct pg_store {
      * came from memory costs no round trip. */
     int read_begun;
     int durable; /* store_set_durable's choice, applied again after a reconnect */
+    /* The held statements (struct pg_queued), oldest first. */
+    struct pg_queued *queue;
+    size_t queued, queue_cap;
+    /* PG_TX_WRITE: its BEGIN has reached the server (it is held like the
+     * rest: a write transaction whose first statement is a write costs no
+     * round trip before it). */
+    int write_begun;
+    /* The held SAVEPOINT's index in queue, -1 when none is held. */
+    long savepoint_at;
+    /* The savepoints of this write transaction so far (the current one's
+     * number), and whether a held statement of an earlier one failed: then
+     * no savepoint can undo it alone and the transaction is lost. */
+    uint64_t job_seq;
+    int tx_lost;
     /* The shared read snapshot (store_snapshot_enter), as in SQLite's. */
     pthread_mutex_t snapshot_lock;
     int snapshot_open;
@@ -83,11 +111,18 @@ void pg_param_text(struct pg_params *p, const char *v);
 PGresult *pg_exec(struct pg_store *st, const char *sql, const struct pg_params *p,
                   const char *what);
 /* The same for a statement whose rows are not needed; *changed (may be NULL)
- * gets the number of rows it inserted, updated or deleted. -1 on error. */
+ * gets the number of rows it inserted, updated or deleted. -1 on error.
+ * Inside a write transaction with changed NULL the statement is held (struct
+ * pg_queued): 0 at once, and an error fails the next statement waited for,
+ * the savepoint's end or the commit. */
 int pg_run(struct pg_store *st, const char *sql, const struct pg_params *p, const char *what,
            int64_t *changed);
 /* Logs the error of r (NULL: the connection's) for op what, as pg_exec does. */
 void pg_log_result_error(struct pg_store *st, const PGresult *r, const char *what);
+/* Sends the held statements (struct pg_queued) and waits for their answers:
+ * before any statement that does not go through pg_exec, pg_run or
+ * pg_simple (COPY, PQexecParams). -1 when one failed (logged). */
+int pg_flush(struct pg_store *st);
 /* A statement without parameters through the simple protocol (BEGIN, SET,
  * a migration step of several statements). -1 on error (logged). */
 int pg_simple(struct pg_store *st, const char *sql, const char *what);

@@ -26,6 +26,9 @@
 
 #define STORE_NOT_FOUND 1
 #define STORE_CONFLICT 2
+/* store_savepoint_end(STORE_SAVEPOINT_CHECK): one of the job's writes
+ * failed, and the job was undone alone (the transaction goes on). */
+#define STORE_UNDONE 3
 
 struct store;
 
@@ -94,6 +97,12 @@ int store_begin_rows(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 int store_savepoint(struct store *st);
+/* keep: 0 undoes the job; 1 keeps it, and a backend that holds writes to
+ * send them with later statements (PostgreSQL) may report a failure of one
+ * only later, losing the transaction; STORE_SAVEPOINT_CHECK keeps it and
+ * checks its writes now. 0, STORE_UNDONE (see above), or -1: the transaction
+ * is lost. */
+#define STORE_SAVEPOINT_CHECK 2
 int store_savepoint_end(struct store *st, int keep);
 /* A read transaction around several reads: one snapshot. Only reads may run
  * in between; store_read_end ends it. */

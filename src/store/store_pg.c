@@ -39,6 +39,9 @@
 static void pg_close(struct store *base);
 static int pg_schema_version(struct store *base);
 static int reconnect(struct pg_store *st);
+static int pg_simple_once(struct pg_store *st, const char *sql, const char *what);
+static PGresult *pipeline(struct pg_store *st, const char *sql, const struct pg_params *p,
+                          const char *what);
 
 /* ---------- basics ---------- */
 
@@ -113,7 +116,8 @@ static const char *statement(struct pg_store *st, const char *sql, const char *w
  * error stands: the transaction's work is gone and its caller must know. */
 static int reconnect(struct pg_store *st)
 {
-    int open_on_server = st->tx == PG_TX_WRITE || (st->tx == PG_TX_READ && st->read_begun);
+    int open_on_server = (st->tx == PG_TX_WRITE && st->write_begun) ||
+                         (st->tx == PG_TX_READ && st->read_begun);
     if (PQstatus(st->conn) != CONNECTION_BAD || open_on_server)
         return -1;
     PQreset(st->conn);
@@ -124,10 +128,198 @@ static int reconnect(struct pg_store *st)
                                          "SET client_min_messages = warning"
                                        : "SET synchronous_commit = off; SET TIME ZONE 'UTC'; "
                                          "SET client_min_messages = warning";
-    if (pg_simple(st, settings, "reconnect") != 0)
+    if (pg_simple_once(st, settings, "reconnect") != 0)
         return -1;
     log_warn("store.reconnected", "backend=postgres");
     return 0;
+}
+
+/* ---------- held statements (struct pg_queued) ---------- */
+
+/* More than this many held statements are sent before another is held: a
+ * pipeline's answers must fit the socket's buffers while it is sent. */
+#define PG_QUEUE_MAX 128
+
+static void queue_drop(struct pg_store *st, size_t from)
+{
+    for (size_t i = from; i < st->queued; i++)
+        for (int k = 0; k < st->queue[i].n; k++)
+            free(st->queue[i].values[k]);
+    if (from < st->queued)
+        st->queued = from;
+    if (st->savepoint_at >= (long)st->queued)
+        st->savepoint_at = -1;
+}
+
+static int hold(struct pg_store *st, const char *sql, const struct pg_params *p, const char *what,
+                int control)
+{
+    if (p && p->n >= PG_MAX_PARAMS) {
+        log_error("store.error", "op=%s error=\"too many parameters\"", what);
+        return -1;
+    }
+    if (st->queued >= PG_QUEUE_MAX && pg_flush(st) != 0)
+        return -1;
+    if (st->queued == st->queue_cap) {
+        size_t cap = st->queue_cap ? st->queue_cap * 2 : 16;
+        struct pg_queued *grown = realloc(st->queue, cap * sizeof *grown);
+        if (!grown) {
+            log_error("store.error", "op=%s error=\"out of memory\"", what);
+            return -1;
+        }
+        st->queue = grown;
+        st->queue_cap = cap;
+    }
+    struct pg_queued *q = &st->queue[st->queued];
+    memset(q, 0, sizeof *q);
+    q->sql = sql;
+    q->what = what;
+    q->control = control;
+    q->job = st->job_seq;
+    for (int i = 0; p && i < p->n; i++, q->n++) {
+        if (p->values[i] && !(q->values[i] = strdup(p->values[i]))) {
+            for (int k = 0; k < q->n; k++)
+                free(q->values[k]);
+            log_error("store.error", "op=%s error=\"out of memory\"", what);
+            return -1;
+        }
+    }
+    st->queued++;
+    return 0;
+}
+
+/* The answer of the next statement of a pipeline (its first result, NULL
+ * when none came: the connection broke), read up to the NULL that ends it. */
+static PGresult *next_answer(PGconn *conn)
+{
+    PGresult *first = PQgetResult(conn);
+    if (!first || PQresultStatus(first) == PGRES_PIPELINE_SYNC)
+        return first; /* no NULL follows a sync */
+    PGresult *more;
+    for (int extra = 0; extra < 4 && (more = PQgetResult(conn)) != NULL; extra++)
+        PQclear(more);
+    return first;
+}
+
+/* Sends the held statements and then sql with p (NULL sql: none) in one
+ * pipeline, and reads every answer. The result of sql (or of the last held
+ * statement when sql is NULL) when all succeeded, else NULL (each error
+ * logged by its own statement's name). The held statements are gone either
+ * way. */
+static PGresult *pipeline_once(struct pg_store *st, const char *sql, const struct pg_params *p,
+                               const char *what, long *failed_at)
+{
+    *failed_at = -1;
+    const char *names[PG_QUEUE_MAX + 1];
+    size_t n = st->queued;
+    /* Names first: a statement not yet prepared is prepared now, outside the
+     * pipeline (PQprepare waits for its answer). */
+    for (size_t i = 0; i < n; i++) {
+        struct pg_queued *q = &st->queue[i];
+        names[i] = q->control ? NULL : statement(st, q->sql, q->what);
+        if (!q->control && !names[i])
+            return NULL;
+    }
+    const char *final = NULL;
+    if (sql && !(final = statement(st, sql, what)))
+        return NULL;
+    if (PQenterPipelineMode(st->conn) != 1) {
+        log_pg_error(st, NULL, what);
+        return NULL;
+    }
+    int sent = 1;
+    for (size_t i = 0; sent && i < n; i++) {
+        struct pg_queued *q = &st->queue[i];
+        const char *const *values = (const char *const *)q->values;
+        sent = q->control ? PQsendQueryParams(st->conn, q->sql, 0, NULL, NULL, NULL, NULL, 0)
+                          : PQsendQueryPrepared(st->conn, names[i], q->n, values, NULL, NULL, 0);
+    }
+    if (sent && final)
+        sent = PQsendQueryPrepared(st->conn, final, p ? p->n : 0, p ? p->values : NULL, NULL,
+                                   NULL, 0);
+    size_t expected = n + (final ? 1 : 0);
+    if (sent)
+        sent = PQpipelineSync(st->conn);
+    PGresult *answer = NULL;
+    int ok = sent;
+    if (!sent)
+        log_pg_error(st, NULL, what);
+    /* Every statement that was sent answers, then the sync does. */
+    for (size_t i = 0; sent && i < expected; i++) {
+        const char *name = i < n ? st->queue[i].what : what;
+        PGresult *r = next_answer(st->conn);
+        ExecStatusType status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        if (status == PGRES_PIPELINE_SYNC) { /* the connection broke off */
+            PQclear(r);
+            ok = 0;
+            break;
+        }
+        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+            if (status != PGRES_PIPELINE_ABORTED) { /* else after another's error */
+                log_pg_error(st, r, name);
+                if (ok && r)
+                    *failed_at = (long)i;
+            }
+            ok = 0;
+        }
+        if (i + 1 == expected && ok)
+            answer = r;
+        else
+            PQclear(r);
+        if (!r)
+            break;
+    }
+    for (int tries = 0; sent && tries < 4; tries++) {
+        PGresult *r = next_answer(st->conn);
+        int sync = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+        if (sync || !r)
+            break;
+    }
+    if (PQexitPipelineMode(st->conn) != 1) {
+        log_pg_error(st, NULL, what);
+        ok = 0;
+    }
+    if (!ok) {
+        PQclear(answer);
+        answer = NULL;
+    }
+    return answer;
+}
+
+/* pipeline_once, and once more on a connection that had dropped before the
+ * transaction reached the server (then nothing of it was lost). */
+static PGresult *pipeline(struct pg_store *st, const char *sql, const struct pg_params *p,
+                          const char *what)
+{
+    int fresh = st->tx == PG_TX_WRITE && !st->write_begun;
+    long failed_at;
+    PGresult *r = pipeline_once(st, sql, p, what, &failed_at);
+    if (!r && fresh && PQstatus(st->conn) == CONNECTION_BAD && reconnect(st) == 0)
+        r = pipeline_once(st, sql, p, what, &failed_at);
+    if (!r && st->tx == PG_TX_WRITE) {
+        /* Only a statement of the current savepoint's job, after it, can be
+         * undone alone (ROLLBACK TO); anything else loses the transaction. */
+        size_t n = st->queued;
+        int own = failed_at >= 0 && st->job_seq > 0 &&
+                  ((size_t)failed_at == n ||
+                   (!st->queue[failed_at].control && st->queue[failed_at].job == st->job_seq));
+        if (!own)
+            st->tx_lost = 1;
+    }
+    queue_drop(st, 0);
+    if (st->tx == PG_TX_WRITE)
+        st->write_begun = 1;
+    return r;
+}
+
+int pg_flush(struct pg_store *st)
+{
+    if (!st->queued)
+        return 0;
+    PGresult *r = pipeline(st, NULL, NULL, "held statements");
+    PQclear(r);
+    return r ? 0 : -1;
 }
 
 PGresult *pg_exec(struct pg_store *st, const char *sql, const struct pg_params *p, const char *what)
@@ -136,6 +328,8 @@ PGresult *pg_exec(struct pg_store *st, const char *sql, const struct pg_params *
         log_error("store.error", "op=%s error=\"too many parameters\"", what);
         return NULL;
     }
+    if (st->queued)
+        return pipeline(st, sql, p, what);
     if (st->tx == PG_TX_READ && !st->read_begun) {
         if (pg_simple(st, "BEGIN ISOLATION LEVEL REPEATABLE READ", "read begin") != 0)
             return NULL;
@@ -164,6 +358,8 @@ PGresult *pg_exec(struct pg_store *st, const char *sql, const struct pg_params *
 int pg_run(struct pg_store *st, const char *sql, const struct pg_params *p, const char *what,
            int64_t *changed)
 {
+    if (st->tx == PG_TX_WRITE && !changed)
+        return hold(st, sql, p, what, 0);
     PGresult *r = pg_exec(st, sql, p, what);
     if (!r)
         return -1;
@@ -173,12 +369,15 @@ int pg_run(struct pg_store *st, const char *sql, const struct pg_params *p, cons
     return 0;
 }
 
-static int pg_simple_once(struct pg_store *st, const char *sql, const char *what);
-
 int pg_simple(struct pg_store *st, const char *sql, const char *what)
 {
+    /* The held statements go first (in their order); a failed one fails
+     * this one too, which still runs (a ROLLBACK TO must). */
+    int flushed = pg_flush(st);
     if (pg_simple_once(st, sql, what) == 0)
-        return 0;
+        return flushed;
+    if (flushed != 0)
+        return -1;
     /* BEGIN on a dropped connection: open it again and begin there. */
     if (reconnect(st) == 0)
         return pg_simple_once(st, sql, what);
@@ -240,18 +439,30 @@ char *pg_lowercase_dup(const char *s)
 
 /* ---------- transactions ---------- */
 
-int pg_begin(struct pg_store *st)
+/* A write transaction's BEGIN (and lock) are held, as its writes are: they
+ * go with its first statement that is waited for, or with its COMMIT. */
+static int begin_held(struct pg_store *st, int locked)
 {
     if (st->tx != PG_TX_NONE) {
         log_error("store.error", "op=begin error=\"a transaction is already open\"");
         return -1;
     }
-    if (pg_simple(st, "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")", "begin") != 0) {
-        pg_simple(st, "ROLLBACK", "rollback");
+    if (pg_flush(st) != 0 || hold(st, "BEGIN", NULL, "begin", 1) != 0 ||
+        (locked &&
+         hold(st, "SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")", NULL, "begin", 1) != 0)) {
+        queue_drop(st, 0);
         return -1;
     }
     st->tx = PG_TX_WRITE;
+    st->write_begun = 0;
+    st->job_seq = 0;
+    st->tx_lost = 0;
     return 0;
+}
+
+int pg_begin(struct pg_store *st)
+{
+    return begin_held(st, 1);
 }
 
 /* store_begin_rows: a write transaction without the write lock. Its
@@ -259,31 +470,46 @@ int pg_begin(struct pg_store *st)
  * own; the rules that read before they write keep taking the lock. */
 static int pgb_begin_rows(struct store *base)
 {
-    struct pg_store *st = pg_of(base);
-    if (st->tx != PG_TX_NONE) {
-        log_error("store.error", "op=begin error=\"a transaction is already open\"");
-        return -1;
-    }
-    if (pg_simple(st, "BEGIN", "begin") != 0)
-        return -1;
-    st->tx = PG_TX_WRITE;
-    return 0;
+    return begin_held(pg_of(base), 0);
+}
+
+/* 1 when nothing but transaction control is held and nothing was sent: the
+ * transaction never reached the server. */
+static int never_sent(const struct pg_store *st)
+{
+    if (st->write_begun)
+        return 0;
+    for (size_t i = 0; i < st->queued; i++)
+        if (!st->queue[i].control)
+            return 0;
+    return 1;
 }
 
 int pg_commit(struct pg_store *st)
 {
-    PGresult *r = PQexec(st->conn, "COMMIT");
+    if (st->tx_lost) {
+        log_error("store.error", "op=commit error=\"a statement had failed: rolled back\"");
+        pg_rollback(st);
+        return -1;
+    }
+    if (never_sent(st)) {
+        queue_drop(st, 0);
+        st->tx = PG_TX_NONE;
+        return 0;
+    }
+    int piped = st->queued > 0; /* a failure was logged by its statement */
+    PGresult *r = piped ? pipeline(st, "COMMIT", NULL, "commit") : PQexec(st->conn, "COMMIT");
     int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
     /* A transaction that failed earlier "commits" as ROLLBACK: not a commit. */
     if (ok && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
         log_error("store.error", "op=commit error=\"the transaction had failed: rolled back\"");
         ok = 0;
-    } else if (!ok) {
+    } else if (!ok && (r || !piped)) {
         log_pg_error(st, r, "commit");
     }
     PQclear(r);
     if (!ok && PQtransactionStatus(st->conn) != PQTRANS_IDLE)
-        pg_simple(st, "ROLLBACK", "rollback");
+        pg_simple_once(st, "ROLLBACK", "rollback");
     st->tx = PG_TX_NONE;
     return ok ? 0 : -1;
 }
@@ -292,7 +518,10 @@ void pg_rollback(struct pg_store *st)
 {
     if (st->tx == PG_TX_NONE)
         return;
-    pg_simple(st, "ROLLBACK", "rollback");
+    int sent = !never_sent(st) || st->tx != PG_TX_WRITE;
+    queue_drop(st, 0);
+    if (sent)
+        pg_simple_once(st, "ROLLBACK", "rollback");
     st->tx = PG_TX_NONE;
 }
 
@@ -316,17 +545,46 @@ static void pgb_rollback(struct store *base)
     pg_rollback(pg_of(base));
 }
 
+/* A job's SAVEPOINT is held with its writes, and so is its RELEASE: they go
+ * with the next job's first statement waited for, or the COMMIT. A job that
+ * sent nothing costs nothing. STORE_SAVEPOINT_CHECK sends them at the job's
+ * end instead, so that a job whose writes fail is undone alone. */
 static int pgb_savepoint(struct store *base)
 {
-    return pg_simple(pg_of(base), "SAVEPOINT job", "savepoint");
+    struct pg_store *st = pg_of(base);
+    if (st->tx != PG_TX_WRITE)
+        return pg_simple(st, "SAVEPOINT job", "savepoint");
+    st->job_seq++;
+    if (hold(st, "SAVEPOINT job", NULL, "savepoint", 1) != 0)
+        return -1;
+    st->savepoint_at = (long)st->queued - 1;
+    return 0;
 }
 
 static int pgb_savepoint_end(struct store *base, int keep)
 {
     struct pg_store *st = pg_of(base);
-    if (keep)
-        return pg_simple(st, "RELEASE job", "savepoint release");
-    return pg_simple(st, "ROLLBACK TO job; RELEASE job", "savepoint rollback");
+    if (st->tx_lost)
+        return -1;
+    if (st->savepoint_at >= 0 && (!keep || st->savepoint_at == (long)st->queued - 1)) {
+        /* The savepoint never reached the server: neither did what the job
+         * held after it, which goes, or nothing came after it. */
+        queue_drop(st, (size_t)st->savepoint_at);
+        return 0;
+    }
+    if (!keep) {
+        queue_drop(st, 0); /* all held after the savepoint, which was sent */
+        return pg_simple_once(st, "ROLLBACK TO job; RELEASE job", "savepoint rollback");
+    }
+    if (hold(st, "RELEASE job", NULL, "savepoint release", 1) != 0)
+        return -1;
+    if (keep != STORE_SAVEPOINT_CHECK || pg_flush(st) == 0)
+        return 0;
+    /* A held write of this job failed: undo the job alone. */
+    if (!st->tx_lost && PQstatus(st->conn) == CONNECTION_OK &&
+        pg_simple_once(st, "ROLLBACK TO job; RELEASE job", "savepoint rollback") == 0)
+        return STORE_UNDONE;
+    return -1;
 }
 
 static int pgb_read_begin(struct store *base)
@@ -634,6 +892,7 @@ static int open_conn(const char *location, int require_empty, struct store **out
     }
     st->base.be = &store_backend_pg;
     st->durable = 1;
+    st->savepoint_at = -1;
     pthread_mutex_init(&st->snapshot_lock, NULL);
     /* The location may be a URL or key=value pairs: expand_dbname reads
      * either; the name shown in pg_stat_activity is muster unless it says. */
@@ -707,6 +966,8 @@ static void pg_close(struct store *base)
     if (!st)
         return;
     PQfinish(st->conn); /* also ends an open transaction or snapshot */
+    queue_drop(st, 0);
+    free(st->queue);
     pthread_mutex_destroy(&st->snapshot_lock);
     free(st);
 }

@@ -24,6 +24,8 @@ int pg_copy_schema(struct store *base, int (*fn)(void *ctx, const char *table, c
                    void *ctx)
 {
     struct pg_store *st = pg_of(base);
+    if (pg_flush(st) != 0) /* what was held goes first */
+        return -1;
     PGresult *r = PQexec(st->conn, "SELECT c.relname, a.attname FROM pg_class c "
                                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
                                    "JOIN pg_attribute a ON a.attrelid = c.oid "
@@ -51,6 +53,8 @@ int pg_copy_schema(struct store *base, int (*fn)(void *ctx, const char *table, c
 int pg_copy_read(struct store *base, const struct store_copy_table *t, store_row_fn row, void *ctx)
 {
     struct pg_store *st = pg_of(base);
+    if (pg_flush(st) != 0) /* what was held goes first */
+        return -1;
     struct buf sql = BUF_INIT;
     buf_printf(&sql, "SELECT ");
     for (size_t i = 0; i < t->ncolumns; i++)
@@ -134,6 +138,8 @@ int pg_copy_write(struct store *base, const struct store_copy_table *t, const ch
                   size_t n)
 {
     struct pg_store *st = pg_of(base);
+    if (pg_flush(st) != 0) /* what was held goes first */
+        return -1;
     for (size_t from = 0; from < n; from += WRITE_ROWS) {
         size_t rows = n - from < WRITE_ROWS ? n - from : WRITE_ROWS;
         if (write_rows(st, t, values, from, rows) != 0)
@@ -147,6 +153,8 @@ int pg_copy_finish(struct store *base, const struct store_copy_table *t)
     if (!t->serial_id)
         return 0;
     struct pg_store *st = pg_of(base);
+    if (pg_flush(st) != 0) /* what was held goes first */
+        return -1;
     /* The next id is one past the largest copied (1 for an empty table). */
     char sql[256];
     snprintf(sql, sizeof sql,
@@ -166,6 +174,8 @@ int pg_copy_finish(struct store *base, const struct store_copy_table *t)
 int pg_copy_count(struct store *base, const struct store_copy_table *t, int64_t *count)
 {
     struct pg_store *st = pg_of(base);
+    if (pg_flush(st) != 0) /* what was held goes first */
+        return -1;
     char sql[160];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", t->name);
     PGresult *r = PQexec(st->conn, sql);

@@ -30,6 +30,7 @@
 #include "core/token.h"
 #include "core/tz.h"
 #include "service/campaigns.h"
+#include "store/group_commit.h"
 #include "store/store.h"
 #include "store/store_copy.h"
 #include "store/store_dashboard.h"
@@ -632,6 +633,157 @@ static void savepoint_end_without_keep_undoes_only_the_savepoint(void **state)
     assert_true(has_pledge(other, f->cid, "before@example.org"));
     assert_false(has_pledge(other, f->cid, "undone@example.org"));
     assert_true(has_pledge(other, f->cid, "kept@example.org"));
+}
+
+/* A write the database refuses (the campaign does not exist): a backend may
+ * refuse it at once, or hold it and refuse it with a later statement. */
+#define NO_CAMPAIGN 987654321
+
+static void a_checked_savepoint_undoes_only_the_job_whose_write_failed(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(store_begin(f->st), 0);
+    assert_int_equal(store_savepoint(f->st), 0);
+    pledge(f->st, f->cid, "first@example.org", T0);
+    assert_int_equal(store_savepoint_end(f->st, STORE_SAVEPOINT_CHECK), 0);
+    assert_int_equal(store_savepoint(f->st), 0);
+    pledge(f->st, f->cid, "failed@example.org", T0);
+    int rc = store_outbox_add(f->st, MAIL_CONFIRM, NO_CAMPAIGN, 1, T0);
+    /* Refused now: the job undoes itself; held: the check at its end finds it. */
+    int ended = store_savepoint_end(f->st, rc == 0 ? STORE_SAVEPOINT_CHECK : 0);
+    assert_int_equal(ended, rc == 0 ? STORE_UNDONE : 0);
+    assert_int_equal(store_savepoint(f->st), 0);
+    pledge(f->st, f->cid, "third@example.org", T0);
+    assert_int_equal(store_savepoint_end(f->st, 1), 0);
+    assert_int_equal(store_commit(f->st), 0);
+    struct store *other = open_other(f);
+    assert_true(has_pledge(other, f->cid, "first@example.org"));
+    assert_false(has_pledge(other, f->cid, "failed@example.org"));
+    assert_true(has_pledge(other, f->cid, "third@example.org"));
+}
+
+static void a_held_write_that_fails_fails_the_commit_and_the_handle_goes_on(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(store_begin(f->st), 0);
+    assert_int_equal(store_savepoint(f->st), 0);
+    pledge(f->st, f->cid, "before@example.org", T0);
+    int rc = store_outbox_add(f->st, MAIL_CONFIRM, NO_CAMPAIGN, 1, T0);
+    if (rc == 0) {
+        /* Held: the next job's statement or the commit reports it, and
+         * nothing of the transaction lands. */
+        if (store_savepoint_end(f->st, 1) == 0) {
+            assert_int_equal(store_savepoint(f->st), 0);
+            int64_t id = 0;
+            struct pledge_input in = {"after@example.org", "", "", "UTC", NULL, "yes", "192.0.2.9"};
+            int later = store_pledge_insert(f->st, f->cid, &in, T0, &id);
+            assert_int_not_equal(later, 0);
+            assert_int_not_equal(store_savepoint_end(f->st, 0), 0);
+        }
+        store_rollback(f->st);
+    } else {
+        assert_int_equal(store_savepoint_end(f->st, 0), 0);
+        store_rollback(f->st);
+    }
+    struct store *other = open_other(f);
+    assert_false(has_pledge(other, f->cid, "before@example.org"));
+    assert_false(has_pledge(other, f->cid, "after@example.org"));
+    /* The handle works on. */
+    assert_int_equal(store_begin(f->st), 0);
+    pledge(f->st, f->cid, "next@example.org", T0);
+    assert_int_equal(store_commit(f->st), 0);
+    assert_true(has_pledge(other, f->cid, "next@example.org"));
+}
+
+static void a_commit_with_a_held_write_that_fails_commits_nothing(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(store_begin(f->st), 0);
+    pledge(f->st, f->cid, "before@example.org", T0);
+    if (store_outbox_add(f->st, MAIL_CONFIRM, NO_CAMPAIGN, 1, T0) == 0)
+        assert_int_not_equal(store_commit(f->st), 0);
+    else
+        store_rollback(f->st);
+    struct store *other = open_other(f);
+    assert_false(has_pledge(other, f->cid, "before@example.org"));
+    int64_t pending = -1, ready = -1;
+    assert_int_equal(store_outbox_pending(other, 0, MAIL_CONFIRM, T0, &pending, &ready), 0);
+    assert_int_equal(pending, 0);
+}
+
+/* group_commit: a job that waits for the test (so that the next jobs queue
+ * up and form one group), pledges, and queues its mail, for a campaign that
+ * does not exist when bad. */
+struct group_job {
+    pthread_mutex_t *lock;
+    pthread_cond_t *changed;
+    int *open; /* the first job waits until the test sets it */
+    int64_t cid;
+    const char *email;
+    int bad, rc, done;
+};
+
+static int group_job_run(struct store *st, void *arg)
+{
+    struct group_job *j = arg;
+    pthread_mutex_lock(j->lock);
+    while (j->open && !*j->open)
+        pthread_cond_wait(j->changed, j->lock);
+    pthread_mutex_unlock(j->lock);
+    struct pledge_input in = {j->email, "", "", "UTC", NULL, "yes", "192.0.2.7"};
+    int64_t id = 0;
+    if (store_pledge_insert(st, j->cid, &in, T0, &id) != 0)
+        return -1;
+    return store_outbox_add(st, MAIL_CONFIRM, j->bad ? NO_CAMPAIGN : j->cid, id, T0);
+}
+
+static void group_job_done(void *arg, int rc)
+{
+    struct group_job *j = arg;
+    pthread_mutex_lock(j->lock);
+    j->rc = rc;
+    j->done = 1;
+    pthread_cond_broadcast(j->changed);
+    pthread_mutex_unlock(j->lock);
+}
+
+static void a_group_with_a_failing_job_commits_every_other_job(void **state)
+{
+    struct fx *f = *state;
+    char err[256] = "";
+    struct group_commit *g = group_commit_start(f->db.location, err, sizeof err);
+    if (!g)
+        fail_msg("group_commit_start: %s", err);
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+    int open = 0;
+    const char *emails[] = {"g0@example.org", "g1@example.org", "g2@example.org",
+                            "g3@example.org", "g4@example.org"};
+    struct group_job jobs[5];
+    for (int i = 0; i < 5; i++) {
+        jobs[i] = (struct group_job){&lock, &changed, i == 0 ? &open : NULL, f->cid, emails[i],
+                                     i == 2, -9, 0};
+        assert_int_equal(group_commit_submit(g, group_job_run, group_job_done, &jobs[i]), 0);
+    }
+    pthread_mutex_lock(&lock);
+    open = 1;
+    pthread_cond_broadcast(&changed);
+    for (int i = 0; i < 5; i++)
+        while (!jobs[i].done)
+            pthread_cond_wait(&changed, &lock);
+    pthread_mutex_unlock(&lock);
+    group_commit_stop(g);
+    group_commit_free(g);
+    for (int i = 0; i < 5; i++) {
+        if (i == 2)
+            assert_int_not_equal(jobs[i].rc, 0);
+        else
+            assert_int_equal(jobs[i].rc, 0);
+        assert_true(has_pledge(f->st, f->cid, emails[i]) == (i != 2));
+    }
+    int64_t pending = -1, ready = -1;
+    assert_int_equal(store_outbox_pending(f->st, f->cid, MAIL_CONFIRM, T0, &pending, &ready), 0);
+    assert_int_equal(pending, 4);
 }
 
 static void a_read_transaction_sees_one_snapshot_until_read_end(void **state)
@@ -3935,6 +4087,10 @@ static const struct conformance_case cases[] = {
     CASE(commit_makes_a_transactions_writes_visible_to_other_handles),
     CASE(rollback_undoes_every_write_of_the_transaction),
     CASE(savepoint_end_without_keep_undoes_only_the_savepoint),
+    CASE(a_checked_savepoint_undoes_only_the_job_whose_write_failed),
+    CASE(a_held_write_that_fails_fails_the_commit_and_the_handle_goes_on),
+    CASE(a_commit_with_a_held_write_that_fails_commits_nothing),
+    CASE(a_group_with_a_failing_job_commits_every_other_job),
     CASE(a_read_transaction_sees_one_snapshot_until_read_end),
     CASE(set_durable_takes_both_modes_and_commits_still_land),
     /* shared read snapshot */
