@@ -34,31 +34,27 @@ int pledges_record_in_tx(struct store *st, int64_t campaign_id, const struct ple
 {
     int64_t day = now / 86400;
     struct pledge_state found = {0};
-    enum pledge_outcome result;
-    int is_new = 0;
-    /* Most pledges are new: the insert comes first (insert-if-absent), and
-     * only an address already pledged is looked up (one statement for a new
-     * pledge, where a lookup first would make two). */
-    int rc = store_pledge_insert(st, campaign_id, in, now, &found.id);
-    is_new = rc == 0;
-    if (rc == STORE_CONFLICT)
-        rc = store_pledge_find(st, campaign_id, in->email, &found);
-    if (rc != 0)
-        return -1;
-    if (is_new) {
-        result = PLEDGE_NEW;
-    } else {
-        /* The same details again: nothing to hold, the mail repeats the
-         * first link. Other details: held until their own link confirms. */
-        struct supporter now_says;
-        if (store_supporter_by_id(st, found.id, &now_says) != 0)
-            return -1;
-        int same = !now_says.has_pending_change && same_details(&now_says, in);
-        supporter_release(&now_says);
-        if (!same && store_pledge_hold_change(st, found.id, in) != 0)
-            return -1;
-        result = found.confirmed ? PLEDGE_CHANGE_PENDING : PLEDGE_UPDATED_PENDING;
+    /* Most pledges are new: the insert comes first (insert-if-absent), with
+     * the confirmation mail a new pledge always gets (its day's first, so
+     * under any limit), and only an address already pledged is looked up:
+     * one statement for a new pledge on a database server. */
+    int rc = store_pledge_insert_mailed(st, campaign_id, in, now, day, &found.id);
+    if (rc == 0) {
+        *outcome = PLEDGE_NEW;
+        return 0;
     }
+    if (rc != STORE_CONFLICT || store_pledge_find(st, campaign_id, in->email, &found) != 0)
+        return -1;
+    /* The same details again: nothing to hold, the mail repeats the first
+     * link. Other details: held until their own link confirms. */
+    struct supporter now_says;
+    if (store_supporter_by_id(st, found.id, &now_says) != 0)
+        return -1;
+    int same = !now_says.has_pending_change && same_details(&now_says, in);
+    supporter_release(&now_says);
+    if (!same && store_pledge_hold_change(st, found.id, in) != 0)
+        return -1;
+    enum pledge_outcome result = found.confirmed ? PLEDGE_CHANGE_PENDING : PLEDGE_UPDATED_PENDING;
     int64_t mails = found.confirm_mail_day == day ? found.confirm_mails : 0;
     if (mail_limit > 0 && mails >= mail_limit) {
         result = PLEDGE_MAIL_SUPPRESSED;

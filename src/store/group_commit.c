@@ -30,22 +30,28 @@ struct group_commit {
     pthread_t writer;
 };
 
-/* Runs every job in one transaction, each under its own savepoint. keep is
- * what a kept job's savepoint end asks (store.h): 1 lets the backend send a
- * job's writes with the next job's statements, and a failure among them then
- * loses the whole transaction; STORE_SAVEPOINT_CHECK checks each job's
- * writes at its end, so that a failing job is undone alone. 0 when the
- * transaction committed. */
-static int run_jobs(struct group_commit *g, struct job *jobs, int keep)
+/* Runs every job in one transaction. First without savepoints, every job's
+ * writes sent with the next job's (store.h: a backend may hold them): the
+ * cheapest, and right unless a job fails. If one does, or the transaction
+ * is lost, the group runs once more, each job under its own savepoint with
+ * its writes checked at its end (STORE_SAVEPOINT_CHECK): then a failing job
+ * is undone alone and the others commit. 0 when the transaction committed. */
+static int run_jobs(struct group_commit *g, struct job *jobs, int checked)
 {
     int committed = store_begin(g->store) == 0;
     for (struct job *j = jobs; committed && j; j = j->next) {
+        if (!checked) {
+            j->rc = j->run(g->store, j->arg);
+            if (j->rc != 0)
+                committed = 0;
+            continue;
+        }
         if (store_savepoint(g->store) != 0) {
             j->rc = -1;
             continue;
         }
         j->rc = j->run(g->store, j->arg);
-        int ended = store_savepoint_end(g->store, j->rc == 0 ? keep : 0);
+        int ended = store_savepoint_end(g->store, j->rc == 0 ? STORE_SAVEPOINT_CHECK : 0);
         if (ended == STORE_UNDONE)
             j->rc = -1;
         else if (ended != 0)
@@ -60,13 +66,11 @@ static int run_jobs(struct group_commit *g, struct job *jobs, int keep)
 
 static void run_group(struct group_commit *g, struct job *jobs)
 {
-    /* A lost transaction is tried once more, checking each job's writes:
-     * then only a job that fails fails (the jobs touch nothing but the
-     * store, so running them again is safe). */
-    int committed = run_jobs(g, jobs, 1) == 0;
-    if (!committed && jobs->next) {
-        log_warn("group_commit.retry", "reason=\"the group's transaction failed\"");
-        committed = run_jobs(g, jobs, STORE_SAVEPOINT_CHECK) == 0;
+    /* The jobs touch nothing but the store, so running them again is safe. */
+    int committed = run_jobs(g, jobs, 0) == 0;
+    if (!committed) {
+        log_warn("group_commit.retry", "reason=\"a job or the group's transaction failed\"");
+        committed = run_jobs(g, jobs, 1) == 0;
     }
     for (struct job *j = jobs; j;) {
         struct job *next = j->next;

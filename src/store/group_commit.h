@@ -1,13 +1,13 @@
 /*
  * group_commit: many callers' writes in one durable transaction. Callers
  * submit jobs; a writer thread with its own connection (synchronous=FULL)
- * opens a transaction, runs every job waiting (each under a savepoint, so a
- * failing job undoes only itself), commits once (one fsync for the group),
- * then tells each caller its job's result. On PostgreSQL a job's writes go
- * with the next job's first statement (store.h, store_savepoint_end), so a
- * pledge costs about one round trip. Under load the groups grow by
- * themselves; alone, a job waits for one commit. Used for pledges: a pledge is
- * answered only after its commit is on disk.
+ * opens a transaction, runs every job waiting, commits once (one fsync for
+ * the group), then tells each caller its job's result. A group in which a job
+ * fails runs once more with each job under a savepoint, so that a failing job
+ * undoes only itself. On PostgreSQL a job's writes go with the next job's
+ * first statement (store.h), so a pledge costs about one round trip. Under
+ * load the groups grow by themselves; alone, a job waits for one commit. Used
+ * for pledges: a pledge is answered only after its commit is on disk.
  */
 #ifndef MUSTER_STORE_GROUP_COMMIT_H
 #define MUSTER_STORE_GROUP_COMMIT_H

@@ -186,6 +186,8 @@ int pg_pledge_find(struct store *st, int64_t campaign_id, const char *email,
                    struct pledge_state *out);
 int pg_pledge_insert(struct store *st, int64_t campaign_id, const struct pledge_input *in,
                      int64_t now, int64_t *id);
+int pg_pledge_insert_mailed(struct store *st, int64_t campaign_id, const struct pledge_input *in,
+                            int64_t now, int64_t day, int64_t *id);
 int pg_pledge_hold_change(struct store *st, int64_t supporter_id, const struct pledge_input *in);
 int pg_pledge_apply_change(struct store *st, int64_t supporter_id);
 int pg_pledge_load_change(struct store *st, struct supporter *s);

@@ -522,6 +522,22 @@ int store_supporters_by_ids(struct store *st, const int64_t *ids, size_t n, stru
     return 0;
 }
 
+int store_pledge_insert_mailed(struct store *st, int64_t campaign_id, const struct pledge_input *in,
+                               int64_t now, int64_t day, int64_t *id)
+{
+    if (st->be->pledge_insert_mailed)
+        return st->be->pledge_insert_mailed(st, campaign_id, in, now, day, id);
+    int64_t new_id;
+    int rc = st->be->pledge_insert(st, campaign_id, in, now, &new_id);
+    if (rc != 0)
+        return rc;
+    if (st->be->outbox_add(st, MAIL_CONFIRM, campaign_id, new_id, now) != 0 ||
+        st->be->pledge_count_mail(st, new_id, day, 1) != 0)
+        return -1;
+    *id = new_id;
+    return 0;
+}
+
 int store_pledge_find(struct store *st, int64_t campaign_id, const char *email,
                       struct pledge_state *out)
 {

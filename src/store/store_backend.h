@@ -99,6 +99,11 @@ struct store_backend {
                              int *found);
     int (*pledge_find)(struct store *st, int64_t campaign_id, const char *email,
                        struct pledge_state *out);
+    /* Optional, as supporters_by_ids (NULL: pledge_insert, outbox_add and
+     * pledge_count_mail one by one). */
+    int (*pledge_insert_mailed)(struct store *st, int64_t campaign_id,
+                                const struct pledge_input *in, int64_t now, int64_t day,
+                                int64_t *id);
     int (*pledge_insert)(struct store *st, int64_t campaign_id, const struct pledge_input *in,
                          int64_t now, int64_t *id);
     int (*pledge_import)(struct store *st, int64_t campaign_id, const char *email, const char *name,

@@ -1107,6 +1107,7 @@ const struct store_backend store_backend_pg = {
     .supporter_by_key = pg_supporter_by_key,
     .supporter_by_id = pg_supporter_by_id,
     .supporters_by_ids = pg_supporters_by_ids,
+    .pledge_insert_mailed = pg_pledge_insert_mailed,
     .pledge_find = pg_pledge_find,
     .pledge_insert = pg_pledge_insert,
     .pledge_import = pg_pledge_import,

@@ -699,16 +699,25 @@ static int pledge_exists(struct pg_store *st, int64_t campaign_id, const char *n
     return found;
 }
 
-int pg_pledge_insert(struct store *base, int64_t campaign_id, const struct pledge_input *in,
-                     int64_t now, int64_t *id)
+#define PG_PLEDGE_INSERT                                                                           \
+    "INSERT INTO supporters (campaign_id, token_key, email, email_norm, name, statement, "         \
+    "timezone, chosen_target, created_at, consent_at, consent_text, consent_ip, "                  \
+    "confirm_mail_day, confirm_mails) VALUES ($1::bigint, $2::bigint, $3::text, $4::text, "        \
+    "$5::text, $6::text, $7::text, $8::text, $9::bigint, $9::bigint, $10::text, $11::text, "       \
+    "$12::bigint, $13::bigint) ON CONFLICT DO NOTHING RETURNING id"
+
+/* The insert of store_pledge_insert (mailed 0) or store_pledge_insert_mailed
+ * (mailed 1: with the confirmation mail and its count, in one statement, so
+ * a new pledge's insert is its only round trip). A new random key can
+ * collide with another's (the UNIQUE index): the insert then does nothing,
+ * as it does for the address's own row, and the address says which it was. */
+static int pledge_insert(struct pg_store *st, int64_t campaign_id, const struct pledge_input *in,
+                         int64_t now, int64_t day, int mailed, int64_t *id)
 {
-    struct pg_store *st = pg_of(base);
     char *norm = pg_lowercase_dup(in->email);
     if (!norm)
         return -1;
     int result = -1;
-    /* A new random key can collide with another's (the UNIQUE index): try
-     * again with another; the address's own row is a conflict. */
     for (int attempt = 0; attempt < 4; attempt++) {
         struct pg_params p = {0};
         pg_param_i64(&p, campaign_id);
@@ -722,14 +731,20 @@ int pg_pledge_insert(struct store *base, int64_t campaign_id, const struct pledg
         pg_param_i64(&p, now);
         pg_param_text(&p, in->consent_text);
         pg_param_text(&p, in->client_ip);
-        PGresult *r = pg_exec(
-            st,
-            "INSERT INTO supporters (campaign_id, token_key, email, email_norm, name, statement, "
-            "timezone, chosen_target, created_at, consent_at, consent_text, consent_ip) VALUES "
-            "($1::bigint, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::text, "
-            "$8::text, $9::bigint, $9::bigint, $10::text, $11::text) ON CONFLICT DO NOTHING "
-            "RETURNING id",
-            &p, "pledge insert");
+        pg_param_i64(&p, mailed ? day : 0);
+        pg_param_i64(&p, mailed ? 1 : 0);
+        PGresult *r;
+        if (mailed) {
+            pg_param_i64(&p, MAIL_CONFIRM);
+            r = pg_exec(st,
+                        "WITH s AS (" PG_PLEDGE_INSERT "), o AS (INSERT INTO outbox (kind, "
+                        "campaign_id, supporter_id, next_at, created_at) SELECT $14::int, "
+                        "$1::bigint, id, $9::bigint, $9::bigint FROM s ON CONFLICT DO NOTHING) "
+                        "SELECT id FROM s",
+                        &p, "pledge insert");
+        } else {
+            r = pg_exec(st, PG_PLEDGE_INSERT, &p, "pledge insert");
+        }
         if (!r)
             goto out;
         if (PQntuples(r) == 1) {
@@ -751,6 +766,18 @@ int pg_pledge_insert(struct store *base, int64_t campaign_id, const struct pledg
 out:
     free(norm);
     return result;
+}
+
+int pg_pledge_insert(struct store *base, int64_t campaign_id, const struct pledge_input *in,
+                     int64_t now, int64_t *id)
+{
+    return pledge_insert(pg_of(base), campaign_id, in, now, 0, 0, id);
+}
+
+int pg_pledge_insert_mailed(struct store *base, int64_t campaign_id, const struct pledge_input *in,
+                            int64_t now, int64_t day, int64_t *id)
+{
+    return pledge_insert(pg_of(base), campaign_id, in, now, day, 1, id);
 }
 
 int pg_pledge_hold_change(struct store *base, int64_t supporter_id, const struct pledge_input *in)

@@ -1523,6 +1523,31 @@ static void pledge_insert_stores_a_pending_pledge_as_given(void **state)
     supporter_release(&s);
 }
 
+static void pledge_insert_mailed_queues_the_confirmation_and_counts_it(void **state)
+{
+    struct fx *f = *state;
+    struct pledge_input in = {"Ann@Example.org", "Ann", "", "UTC", NULL, "I agree", "192.0.2.1"};
+    int64_t id = 0, day = T0 / 86400;
+    assert_int_equal(store_pledge_insert_mailed(f->st, f->cid, &in, T0, day, &id), 0);
+    struct pledge_state ps;
+    assert_int_equal(store_pledge_find(f->st, f->cid, "ann@example.org", &ps), 0);
+    assert_int_equal(ps.id, id);
+    assert_int_equal(ps.confirmed, 0);
+    assert_int_equal(ps.confirm_mail_day, day);
+    assert_int_equal(ps.confirm_mails, 1);
+    int64_t pending = -1, ready = -1;
+    assert_int_equal(store_outbox_pending(f->st, f->cid, MAIL_CONFIRM, T0, &pending, &ready), 0);
+    assert_int_equal(pending, 1);
+    /* The same address again: a conflict, and no second mail. */
+    struct pledge_input again = {"ann@EXAMPLE.org", "", "", "UTC", NULL, "yes", "192.0.2.2"};
+    int64_t other = -7;
+    assert_int_equal(store_pledge_insert_mailed(f->st, f->cid, &again, T0 + 1, day, &other),
+                     STORE_CONFLICT);
+    assert_int_equal(other, -7);
+    assert_int_equal(store_outbox_pending(f->st, f->cid, MAIL_CONFIRM, T0, &pending, &ready), 0);
+    assert_int_equal(pending, 1);
+}
+
 static void pledge_insert_of_the_same_address_in_another_case_is_a_conflict(void **state)
 {
     struct fx *f = *state;
@@ -4140,6 +4165,7 @@ static const struct conformance_case cases[] = {
     CASE(place_take_in_the_callers_transaction_is_undone_by_its_rollback),
     /* supporters and pledges */
     CASE(pledge_insert_stores_a_pending_pledge_as_given),
+    CASE(pledge_insert_mailed_queues_the_confirmation_and_counts_it),
     CASE(pledge_insert_of_the_same_address_in_another_case_is_a_conflict),
     CASE(the_same_address_pledges_once_in_each_campaign),
     CASE(supporter_by_key_finds_the_supporter_of_a_token_key),
