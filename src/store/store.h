@@ -333,8 +333,9 @@ int store_pledge_insert(struct store *st, int64_t campaign_id, const struct pled
                         int64_t now, int64_t *id);
 /* store_pledge_insert, and for the new pledge its first confirmation mail
  * (store_outbox_add of MAIL_CONFIRM at now) counted as the day's first
- * (store_pledge_count_mail(day, 1)), atomically: STORE_CONFLICT (nothing
- * done) when the address already pledged. */
+ * (store_pledge_count_mail(day, 1)), in the caller's transaction (one
+ * statement on PostgreSQL): STORE_CONFLICT, and nothing done, when the
+ * address already pledged. */
 int store_pledge_insert_mailed(struct store *st, int64_t campaign_id, const struct pledge_input *in,
                                int64_t now, int64_t day, int64_t *id);
 /* Inserts an imported pledge (source 'import'), confirmed at now, with the
