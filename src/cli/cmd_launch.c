@@ -203,7 +203,7 @@ int cmd_launch(struct cli *cli, int argc, char **argv)
     for (;;) {
         size_t claimed = 0;
         int64_t now = tz_now();
-        if (sender_run_batch(sender, campaign_id, 256, now, &counts, &claimed) != 0) {
+        if (sender_run_batch(sender, campaign_id, 512, now, &counts, &claimed) != 0) {
             result = cli_fail(EXIT_RUNTIME, "the store failed while sending; run launch again "
                                             "to resume");
             break;

@@ -53,7 +53,7 @@ static void *sender_main(void *arg)
             log_error("launch.scheduler_failed", "what=missed will retry");
         size_t claimed = 0;
         do {
-            if (sender_run_batch(t->sender, 0, 256, tz_now(), &counts, &claimed) != 0) {
+            if (sender_run_batch(t->sender, 0, 512, tz_now(), &counts, &claimed) != 0) {
                 log_error("sender.store_failed", "will retry");
                 break;
             }

@@ -1150,17 +1150,16 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
         ctx.store_failed = 1; /* out of memory: the claims run out with their lease */
         goto out;
     }
-    /* The first group goes out on the claim's lease, as if just renewed (a
-     * later group is renewed before it goes: a pause or a cancel made since
-     * the claim stops it). The lease ends at now + lease_seconds, so it
-     * counts from now's second at the latest: the budget's whole second. */
+    /* Every item goes out on the claim's lease, as if just renewed: a group
+     * that starts more than LEASE_FRESH_MS after the claim is renewed before
+     * it goes (lease_ready), so a pause or a cancel made since the claim
+     * stops it then. The lease ends at now + lease_seconds, so it counts
+     * from now's second at the latest: the budget's whole second. */
     int64_t claimed_ms = claim_decided_ms < now * 1000 + 1000 ? claim_decided_ms : now * 1000 + 1000;
     for (size_t i = 0; i < n; i++) {
         mails[i].item = items[i]; /* data and links are built by prepare() */
-        if (i < RENEW_GROUP) {
-            mails[i].ours = 1;
-            mails[i].renewed_ms = claimed_ms;
-        }
+        mails[i].ours = 1;
+        mails[i].renewed_ms = claimed_ms;
     }
     for (size_t r = 0; r < nroutes; r++)
         ctx.waiting[r] = waiting + r * n;

@@ -38,6 +38,9 @@ struct group_commit {
  * is undone alone and the others commit. 0 when the transaction committed. */
 static int run_jobs(struct group_commit *g, struct job *jobs, int checked)
 {
+    /* The fast pass may guess that inserts are new (a wrong guess fails the
+     * group, which the checked pass then runs without guessing). */
+    store_set_guessing(g->store, !checked);
     int committed = store_begin(g->store) == 0;
     for (struct job *j = jobs; committed && j; j = j->next) {
         if (!checked) {
@@ -69,7 +72,8 @@ static void run_group(struct group_commit *g, struct job *jobs)
     /* The jobs touch nothing but the store, so running them again is safe. */
     int committed = run_jobs(g, jobs, 0) == 0;
     if (!committed) {
-        log_warn("group_commit.retry", "reason=\"a job or the group's transaction failed\"");
+        log_info("group_commit.retry",
+                 "reason=\"a job or the group's transaction failed, or a guess was wrong\"");
         committed = run_jobs(g, jobs, 1) == 0;
     }
     for (struct job *j = jobs; j;) {

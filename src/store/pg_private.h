@@ -55,6 +55,7 @@ struct pg_queued {
     const char *what; /* for the log */
     int control;      /* BEGIN, the lock, SAVEPOINT, RELEASE: not prepared */
     uint64_t job;     /* the savepoint it was held under (pg_store.job_seq) */
+    int guess;        /* pg_hold_guess's: its division by zero is a wrong guess */
     int n;
     char *values[PG_MAX_PARAMS]; /* owned copies (NULL: SQL NULL) */
 };
@@ -117,6 +118,12 @@ PGresult *pg_exec(struct pg_store *st, const char *sql, const struct pg_params *
  * the savepoint's end or the commit. */
 int pg_run(struct pg_store *st, const char *sql, const struct pg_params *p, const char *what,
            int64_t *changed);
+/* Holds sql, a write whose rows are not waited for because they are guessed
+ * (store_set_guessing): in a write transaction only. sql divides by zero when
+ * the guess is wrong (SQLSTATE 22012, logged as store.guess_missed, not as an
+ * error), which fails the transaction. -1 when it cannot be held. */
+int pg_hold_guess(struct pg_store *st, const char *sql, const struct pg_params *p,
+                  const char *what);
 /* Logs the error of r (NULL: the connection's) for op what, as pg_exec does. */
 void pg_log_result_error(struct pg_store *st, const PGresult *r, const char *what);
 /* Sends the held statements (struct pg_queued) and waits for their answers:

@@ -327,6 +327,11 @@ int store_set_durable(struct store *st, int full)
     return st->be->set_durable(st, full);
 }
 
+void store_set_guessing(struct store *st, int on)
+{
+    st->guessing = on != 0;
+}
+
 int store_snapshot_enter(struct store *st, int64_t max_age_us)
 {
     return st->be->snapshot_enter(st, max_age_us);

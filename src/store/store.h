@@ -112,6 +112,14 @@ void store_read_end(struct store *st);
  * (pledges, confirmations), 0 = durable across a killed process, not a power
  * cut (click batches, outbox marks). */
 int store_set_durable(struct store *st, int full);
+/* With on, an insert-if-absent that a database server would answer with a
+ * round trip of its own (store_pledge_insert_mailed) may return 0 at once,
+ * guessing the row is new (its id then 0), and go to the server with a later
+ * statement: when the guess is wrong, that statement or the commit fails and
+ * nothing of the transaction is kept. So a caller turns it on only when it
+ * runs a failed transaction again with it off (the group commit's first
+ * pass). Off when opened; SQLite never guesses (its answer costs no trip). */
+void store_set_guessing(struct store *st, int on);
 
 /* A shared read snapshot: one read transaction that consecutive requests on
  * this handle reuse while it is younger than max_age_us, so clicks that come
@@ -335,7 +343,8 @@ int store_pledge_insert(struct store *st, int64_t campaign_id, const struct pled
  * (store_outbox_add of MAIL_CONFIRM at now) counted as the day's first
  * (store_pledge_count_mail(day, 1)), in the caller's transaction (one
  * statement on PostgreSQL): STORE_CONFLICT, and nothing done, when the
- * address already pledged. */
+ * address already pledged. Under store_set_guessing, 0 with *id 0 may be a
+ * guess, which a conflict proves wrong later (the transaction fails). */
 int store_pledge_insert_mailed(struct store *st, int64_t campaign_id, const struct pledge_input *in,
                                int64_t now, int64_t day, int64_t *id);
 /* Inserts an imported pledge (source 'import'), confirmed at now, with the

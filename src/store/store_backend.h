@@ -24,6 +24,7 @@
 
 struct store {
     const struct store_backend *be;
+    int guessing; /* store_set_guessing's choice; a backend may ignore it */
 };
 
 struct store_backend {

@@ -188,6 +188,21 @@ static int hold(struct pg_store *st, const char *sql, const struct pg_params *p,
     return 0;
 }
 
+int pg_hold_guess(struct pg_store *st, const char *sql, const struct pg_params *p, const char *what)
+{
+    if (st->tx != PG_TX_WRITE || hold(st, sql, p, what, 0) != 0)
+        return -1;
+    st->queue[st->queued - 1].guess = 1;
+    return 0;
+}
+
+/* 1 when r is the division by zero of a wrong guess (pg_hold_guess). */
+static int guess_missed(const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return state && strcmp(state, "22012") == 0;
+}
+
 /* The answer of the next statement of a pipeline (its first result, NULL
  * when none came: the connection broke), read up to the NULL that ends it. */
 static PGresult *next_answer(PGconn *conn)
@@ -256,7 +271,12 @@ static PGresult *pipeline_once(struct pg_store *st, const char *sql, const struc
         }
         if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
             if (status != PGRES_PIPELINE_ABORTED) { /* else after another's error */
-                log_pg_error(st, r, name);
+                if (i < n && st->queue[i].guess && guess_missed(r))
+                    log_info("store.guess_missed",
+                             "op=%s reason=\"the row was there: the guess fails the transaction\"",
+                             name);
+                else
+                    log_pg_error(st, r, name);
                 if (ok && r)
                     *failed_at = (long)i;
             }

@@ -721,6 +721,7 @@ struct group_job {
     int64_t cid;
     const char *email;
     int bad, rc, done;
+    int mailed; /* as pledges.c: insert with the mail, a conflict is a re-pledge */
 };
 
 static int group_job_run(struct store *st, void *arg)
@@ -732,6 +733,10 @@ static int group_job_run(struct store *st, void *arg)
     pthread_mutex_unlock(j->lock);
     struct pledge_input in = {j->email, "", "", "UTC", NULL, "yes", "192.0.2.7"};
     int64_t id = 0;
+    if (j->mailed) {
+        int rc = store_pledge_insert_mailed(st, j->cid, &in, T0, T0 / 86400, &id);
+        return rc == STORE_CONFLICT ? 0 : rc;
+    }
     if (store_pledge_insert(st, j->cid, &in, T0, &id) != 0)
         return -1;
     return store_outbox_add(st, MAIL_CONFIRM, j->bad ? NO_CAMPAIGN : j->cid, id, T0);
@@ -762,7 +767,7 @@ static void a_group_with_a_failing_job_commits_every_other_job(void **state)
     struct group_job jobs[5];
     for (int i = 0; i < 5; i++) {
         jobs[i] = (struct group_job){&lock, &changed, i == 0 ? &open : NULL, f->cid, emails[i],
-                                     i == 2, -9, 0};
+                                     i == 2, -9, 0, 0};
         assert_int_equal(group_commit_submit(g, group_job_run, group_job_done, &jobs[i]), 0);
     }
     pthread_mutex_lock(&lock);
@@ -784,6 +789,104 @@ static void a_group_with_a_failing_job_commits_every_other_job(void **state)
     int64_t pending = -1, ready = -1;
     assert_int_equal(store_outbox_pending(f->st, f->cid, MAIL_CONFIRM, T0, &pending, &ready), 0);
     assert_int_equal(pending, 4);
+}
+
+/* The fast pass guesses that pledges are new (store_set_guessing); a
+ * re-pledge in the group proves one guess wrong, and the group runs again. */
+static void a_group_with_a_repledge_gives_every_job_its_own_outcome(void **state)
+{
+    struct fx *f = *state;
+    int64_t first = pledge(f->st, f->cid, "g2@example.org", T0);
+    assert_int_equal(store_begin(f->st), 0);
+    assert_int_equal(store_outbox_add(f->st, MAIL_CONFIRM, f->cid, first, T0), 0);
+    assert_int_equal(store_commit(f->st), 0);
+    char err[256] = "";
+    struct group_commit *g = group_commit_start(f->db.location, err, sizeof err);
+    if (!g)
+        fail_msg("group_commit_start: %s", err);
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+    int open = 0;
+    const char *emails[] = {"g0@example.org", "g1@example.org", "g2@example.org", "g3@example.org",
+                            "g4@example.org"};
+    struct group_job jobs[5];
+    for (int i = 0; i < 5; i++) {
+        jobs[i] = (struct group_job){
+            &lock, &changed, i == 0 ? &open : NULL, f->cid, emails[i], 0, -9, 0, 1};
+        assert_int_equal(group_commit_submit(g, group_job_run, group_job_done, &jobs[i]), 0);
+    }
+    pthread_mutex_lock(&lock);
+    open = 1;
+    pthread_cond_broadcast(&changed);
+    for (int i = 0; i < 5; i++)
+        while (!jobs[i].done)
+            pthread_cond_wait(&changed, &lock);
+    pthread_mutex_unlock(&lock);
+    group_commit_stop(g);
+    group_commit_free(g);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(jobs[i].rc, 0);
+        assert_true(has_pledge(f->st, f->cid, emails[i]));
+    }
+    assert_int_equal(stats_of(f->st, f->cid).pledges, 5);
+    /* four new pledges' mails and the first pledge's: none for the re-pledge */
+    int64_t pending = -1, ready = -1;
+    assert_int_equal(store_outbox_pending(f->st, f->cid, MAIL_CONFIRM, T0, &pending, &ready), 0);
+    assert_int_equal(pending, 5);
+}
+
+/* Guessing, a new pledge commits as if answered at once. */
+static void a_guessed_pledge_insert_commits_the_pledge_and_its_mail(void **state)
+{
+    struct fx *f = *state;
+    struct pledge_input in = {"new@example.org", "", "", "UTC", NULL, "yes", "192.0.2.3"};
+    int64_t id = -7, day = T0 / 86400;
+    store_set_guessing(f->st, 1);
+    assert_int_equal(store_begin(f->st), 0);
+    assert_int_equal(store_pledge_insert_mailed(f->st, f->cid, &in, T0, day, &id), 0);
+    assert_int_equal(store_commit(f->st), 0);
+    store_set_guessing(f->st, 0);
+    assert_true(id >= 0); /* 0 when guessed */
+    struct pledge_state ps;
+    assert_int_equal(store_pledge_find(f->st, f->cid, "new@example.org", &ps), 0);
+    assert_int_equal(ps.confirm_mails, 1);
+    int64_t pending = -1, ready = -1;
+    assert_int_equal(store_outbox_pending(f->st, f->cid, MAIL_CONFIRM, T0, &pending, &ready), 0);
+    assert_int_equal(pending, 1);
+}
+
+/* Guessing, an address pledged before is either answered at once (SQLite:
+ * a conflict) or a wrong guess that fails the commit; either way nothing of
+ * the transaction is kept, and the handle goes on. */
+static void a_wrong_guess_fails_the_transaction_and_keeps_nothing(void **state)
+{
+    struct fx *f = *state;
+    pledge(f->st, f->cid, "before@example.org", T0);
+    struct pledge_input fresh = {"fresh@example.org", "", "", "UTC", NULL, "yes", "192.0.2.3"};
+    struct pledge_input again = {"Before@example.org", "", "", "UTC", NULL, "yes", "192.0.2.4"};
+    int64_t id = 0, day = T0 / 86400;
+    store_set_guessing(f->st, 1);
+    assert_int_equal(store_begin(f->st), 0);
+    assert_int_equal(store_pledge_insert_mailed(f->st, f->cid, &fresh, T0, day, &id), 0);
+    int rc = store_pledge_insert_mailed(f->st, f->cid, &again, T0, day, &id);
+    if (rc == STORE_CONFLICT) {
+        store_rollback(f->st);
+    } else {
+        assert_int_equal(rc, 0);
+        assert_int_not_equal(store_commit(f->st), 0);
+    }
+    store_set_guessing(f->st, 0);
+    struct store *other = open_other(f);
+    assert_false(has_pledge(other, f->cid, "fresh@example.org"));
+    assert_int_equal(stats_of(other, f->cid).pledges, 1);
+    int64_t pending = -1, ready = -1;
+    assert_int_equal(store_outbox_pending(other, f->cid, MAIL_CONFIRM, T0, &pending, &ready), 0);
+    assert_int_equal(pending, 0);
+    /* the handle goes on: the next transaction commits */
+    assert_int_equal(store_begin(f->st), 0);
+    assert_int_equal(store_pledge_insert_mailed(f->st, f->cid, &fresh, T0, day, &id), 0);
+    assert_int_equal(store_commit(f->st), 0);
+    assert_true(has_pledge(other, f->cid, "fresh@example.org"));
 }
 
 static void a_read_transaction_sees_one_snapshot_until_read_end(void **state)
@@ -4116,6 +4219,9 @@ static const struct conformance_case cases[] = {
     CASE(a_held_write_that_fails_fails_the_commit_and_the_handle_goes_on),
     CASE(a_commit_with_a_held_write_that_fails_commits_nothing),
     CASE(a_group_with_a_failing_job_commits_every_other_job),
+    CASE(a_group_with_a_repledge_gives_every_job_its_own_outcome),
+    CASE(a_guessed_pledge_insert_commits_the_pledge_and_its_mail),
+    CASE(a_wrong_guess_fails_the_transaction_and_keeps_nothing),
     CASE(a_read_transaction_sees_one_snapshot_until_read_end),
     CASE(set_durable_takes_both_modes_and_commits_still_land),
     /* shared read snapshot */
