@@ -20,6 +20,7 @@
 #include "core/tz.h"
 #include "core/metrics.h"
 #include "core/workpool.h"
+#include "mail/claim_ahead.h"
 #include "mail/compose.h"
 #include "mail/dkim.h"
 #include "mail/message.h"
@@ -104,6 +105,9 @@ struct sender {
      * against them, across batches. */
     struct pacing *pacing;
     uint32_t batch_epoch; /* tags a domain's queue as this batch's */
+    /* On a database server without a send rate: the next claim, made while
+     * a full batch is sent (claim_ahead.h). NULL: each claim in its turn. */
+    struct claim_ahead *ahead;
 };
 
 /* Where a message of the batch stands when it is signed ahead. */
@@ -298,6 +302,12 @@ struct sender *sender_open(const struct config *cfg, struct store *st, char *err
     s->rate = cfg->send_rate;
     s->tokens = s->rate;
     s->refilled_ms = tz_now_ms();
+    if (cfg->db && s->rate <= 0 && !store_supports(st, STORE_SUPPORTS_LOCAL_ONLY)) {
+        char why[256];
+        s->ahead = claim_ahead_open(cfg->db, why, sizeof why);
+        if (!s->ahead) /* each claim in its turn, as on SQLite */
+            log_warn("sender.claim_ahead_off", "error=\"%s\"", why);
+    }
     char host[256];
     if (gethostname(host, sizeof host) != 0)
         snprintf(host, sizeof host, "localhost");
@@ -313,6 +323,7 @@ void sender_close(struct sender *s)
 {
     if (!s)
         return;
+    claim_ahead_close(s->ahead); /* hands back a claim made ahead */
     mail_transport_close(s->transport);
     pacing_free(s->pacing);
     if (s->dkim) {
@@ -1120,14 +1131,25 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
         launches_reclaim_dead_leases(s->st, now) != 0)
         return -1;
     /* The claim gives each item its lease as a renewal does (write_round):
-     * decided before the statement, ending lease_seconds after now. */
-    int64_t claim_decided_ms = tz_now_ms();
-    if (store_outbox_claim(s->st, s->owner, campaign_id, now, s->lease_seconds, items, max, &n) !=
-        0)
+     * decided before the statement, ending lease_seconds after its now. */
+    int64_t claim_decided_ms = 0, claim_now = now;
+    int ahead = s->ahead ? claim_ahead_take(s->ahead, campaign_id, items, max, &n,
+                                            &claim_decided_ms, &claim_now)
+                         : 0;
+    if (ahead < 0)
         return -1;
+    if (!ahead) {
+        claim_decided_ms = tz_now_ms();
+        if (store_outbox_claim(s->st, s->owner, campaign_id, now, s->lease_seconds, items, max,
+                               &n) != 0)
+            return -1;
+    }
     *claimed = n;
     if (n == 0)
         return 0;
+    /* A full batch: the next is claimed while this one goes. */
+    if (s->ahead && n == max)
+        claim_ahead_request(s->ahead, s->owner, campaign_id, tz_now(), s->lease_seconds, max);
     if (s->rate > 0)
         s->tokens -= (double)n;
     size_t nroutes = pacing_route_count(s->pacing);
@@ -1155,7 +1177,8 @@ int sender_run_batch(struct sender *s, int64_t campaign_id, size_t max, int64_t 
      * it goes (lease_ready), so a pause or a cancel made since the claim
      * stops it then. The lease ends at now + lease_seconds, so it counts
      * from now's second at the latest: the budget's whole second. */
-    int64_t claimed_ms = claim_decided_ms < now * 1000 + 1000 ? claim_decided_ms : now * 1000 + 1000;
+    int64_t claimed_ms =
+        claim_decided_ms < claim_now * 1000 + 1000 ? claim_decided_ms : claim_now * 1000 + 1000;
     for (size_t i = 0; i < n; i++) {
         mails[i].item = items[i]; /* data and links are built by prepare() */
         mails[i].ours = 1;

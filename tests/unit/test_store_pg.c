@@ -3,7 +3,9 @@
  * the conformance suite: migrations under their advisory lock when several
  * processes open a new database at once, the refusal of a schema newer than
  * the binary, and a connection the server dropped (terminated here with
- * pg_terminate_backend, as a restart or a failover would). Each case runs on
+ * pg_terminate_backend, as a restart or a failover would), and the sender's
+ * claim made ahead on a connection of its own (mail/claim_ahead.c, used on a
+ * database server only). Each case runs on
  * a fresh schema of the cluster MUSTER_TEST_PG names (conformance_backends.h);
  * without it the cases say so on a line of their own and run nothing.
  */
@@ -24,6 +26,7 @@
 #include "conformance_backends.h"
 #include "core/buf.h"
 #include "core/token.h"
+#include "mail/claim_ahead.h"
 #include "store/store.h"
 
 #include "core/banned.h"
@@ -276,6 +279,49 @@ static void a_database_whose_schema_is_newer_than_the_binary_is_refused(void **s
         fail_msg("%s", err);
 }
 
+/* ---------- the claim made ahead ---------- */
+
+static void a_claim_made_ahead_is_taken_whole_and_one_never_taken_is_handed_back(void **state)
+{
+    struct pg_fx *f = *state;
+    struct store *st = open_store(f->location);
+    int64_t cid = add_campaign(st, "ahead");
+    for (int64_t sid = 1; sid <= 5; sid++)
+        assert_int_equal(store_outbox_add(st, MAIL_REMINDER, cid, sid, T0), 0);
+    char err[512] = "";
+    struct claim_ahead *c = claim_ahead_open(f->location, err, sizeof err);
+    if (!c)
+        fail_msg("claim_ahead_open: %s", err);
+    struct outbox_item items[CLAIM_AHEAD_MAX];
+    size_t n = 0;
+    int64_t decided_ms = 0, now = 0;
+    /* Nothing requested: nothing to take. */
+    assert_int_equal(claim_ahead_take(c, cid, items, 8, &n, &decided_ms, &now), 0);
+    assert_int_equal(claim_ahead_request(c, "a", cid, T0 + 10, 120, 3), 0);
+    assert_int_equal(claim_ahead_request(c, "a", cid, T0 + 10, 120, 3), -1); /* one at a time */
+    assert_int_equal(claim_ahead_take(c, cid, items, 8, &n, &decided_ms, &now), 1);
+    assert_int_equal(n, 3);
+    assert_int_equal(now, T0 + 10);
+    assert_true(decided_ms > 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(items[i].campaign_id, cid);
+        assert_int_equal(items[i].attempts, 1);
+    }
+    /* A claim for another campaign than the one taken goes back at once. */
+    assert_int_equal(claim_ahead_request(c, "a", cid, T0 + 10, 120, 1), 0);
+    assert_int_equal(claim_ahead_take(c, cid + 1, items, 8, &n, &decided_ms, &now), 0);
+    /* A claim never taken goes back when the sender closes. */
+    assert_int_equal(claim_ahead_request(c, "a", cid, T0 + 10, 120, 3), 0);
+    claim_ahead_close(c);
+    /* Another sender finds the two rows not taken, unleased, their attempt
+     * not counted; the three taken stay leased to "a". */
+    assert_int_equal(store_outbox_claim(st, "b", cid, T0 + 11, 120, items, 8, &n), 0);
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(items[i].attempts, 1);
+    store_close(st);
+}
+
 #define CASE(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -294,6 +340,7 @@ int main(void)
         CASE(a_rows_transaction_does_not_wait_for_the_write_lock),
         CASE(eight_handles_opening_a_new_database_at_once_migrate_it_once),
         CASE(a_database_whose_schema_is_newer_than_the_binary_is_refused),
+        CASE(a_claim_made_ahead_is_taken_whole_and_one_never_taken_is_handed_back),
     };
     return cmocka_run_group_tests_name("store postgres", tests, NULL, NULL);
 }
