@@ -211,6 +211,15 @@ static const char *const migration_steps[] = {
     "ALTER TABLE outbox ADD COLUMN variant BIGINT NOT NULL DEFAULT 0;"
     "CREATE UNIQUE INDEX outbox_once_per_variant ON "
     "outbox(campaign_id, supporter_id, kind, variant) WHERE kind IN (4, 5, 6);",
+    /* 14: the due rows in the claim's order, pending rows alone, for every
+     * campaign and per campaign: a claim reads its batch's rows and stops (it
+     * sorted every pending row of the campaign before), and a row marked
+     * sent leaves both; the counts per campaign use outbox_one_reminder */
+    "DROP INDEX outbox_due;"
+    "DROP INDEX outbox_by_campaign;"
+    "CREATE INDEX outbox_due ON outbox(next_at, id) WHERE state = 'pending';"
+    "CREATE INDEX outbox_due_by_campaign ON outbox(campaign_id, next_at, id) "
+    "WHERE state = 'pending';",
 };
 
 const char *const *pg_migrations(int *count)

@@ -1273,19 +1273,24 @@ int pg_outbox_claim(struct store *base, const char *owner, int64_t campaign_id, 
     pg_param_i64(&p, campaign_id);
     pg_param_i64(&p, (int64_t)max);
     /* One statement: the rows picked are locked, rows another claim holds
-     * are skipped instead of waited for, and the lease is set at once. */
-    PGresult *r = pg_exec(
-        st,
-        "WITH picked AS (SELECT id FROM outbox WHERE state = 'pending' AND next_at <= $1::bigint "
-        "AND lease_until <= $1::bigint AND ($4::bigint = 0 OR campaign_id = $4::bigint) "
-        "AND " PG_OUTBOX_NOT_PAUSED " ORDER BY next_at, id LIMIT $5::bigint FOR UPDATE SKIP "
-        "LOCKED), "
-        "claimed AS (UPDATE outbox o SET owner = $2::text, lease_until = $3::bigint, "
-        "attempts = o.attempts + 1 FROM picked WHERE o.id = picked.id RETURNING o.id, o.kind, "
-        "o.supporter_id, o.campaign_id, o.attempts, o.next_at, o.variant) "
-        "SELECT id, kind, supporter_id, campaign_id, attempts, variant FROM claimed "
-        "ORDER BY next_at, id",
-        &p, "claim");
+     * are skipped instead of waited for, and the lease is set at once. The
+     * rows are read in order from outbox_due (every campaign) or
+     * outbox_due_by_campaign, up to the batch: a statement each, so that
+     * each plan has its index whatever the parameters. */
+#define PG_CLAIM(campaign_filter)                                                                  \
+    "WITH picked AS (SELECT id FROM outbox WHERE state = 'pending' AND next_at <= $1::bigint "     \
+    "AND lease_until <= $1::bigint AND " campaign_filter " AND " PG_OUTBOX_NOT_PAUSED              \
+    " ORDER BY next_at, id LIMIT $5::bigint FOR UPDATE SKIP LOCKED), "                             \
+    "claimed AS (UPDATE outbox o SET owner = $2::text, lease_until = $3::bigint, "                 \
+    "attempts = o.attempts + 1 FROM picked WHERE o.id = picked.id RETURNING o.id, o.kind, "        \
+    "o.supporter_id, o.campaign_id, o.attempts, o.next_at, o.variant) "                            \
+    "SELECT id, kind, supporter_id, campaign_id, attempts, variant FROM claimed "                  \
+    "ORDER BY next_at, id"
+    PGresult *r = pg_exec(st,
+                          campaign_id ? PG_CLAIM("campaign_id = $4::bigint")
+                                      : PG_CLAIM("$4::bigint = 0"),
+                          &p, "claim");
+#undef PG_CLAIM
     if (!r)
         return -1;
     size_t count = 0;
