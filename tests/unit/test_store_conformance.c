@@ -752,9 +752,14 @@ static void group_job_done(void *arg, int rc)
     pthread_mutex_unlock(j->lock);
 }
 
-static void a_group_with_a_failing_job_commits_every_other_job(void **state)
+static const char *const group_emails[5] = {"g0@example.org", "g1@example.org", "g2@example.org",
+                                            "g3@example.org", "g4@example.org"};
+
+/* Runs five jobs, one per address of group_emails, as one group (the first
+ * holds the others back until all are queued); job i is bad when i == bad,
+ * and inserts with its mail when mailed. Their rc in rc[]. */
+static void run_group_of_five(struct fx *f, int bad, int mailed, int rc[5])
 {
-    struct fx *f = *state;
     char err[256] = "";
     struct group_commit *g = group_commit_start(f->db.location, err, sizeof err);
     if (!g)
@@ -762,12 +767,11 @@ static void a_group_with_a_failing_job_commits_every_other_job(void **state)
     pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
     int open = 0;
-    const char *emails[] = {"g0@example.org", "g1@example.org", "g2@example.org",
-                            "g3@example.org", "g4@example.org"};
     struct group_job jobs[5];
     for (int i = 0; i < 5; i++) {
-        jobs[i] = (struct group_job){&lock, &changed, i == 0 ? &open : NULL, f->cid, emails[i],
-                                     i == 2, -9, 0, 0};
+        jobs[i] = (struct group_job){
+            &lock, &changed, i == 0 ? &open : NULL, f->cid, group_emails[i], i == bad, -9,
+            0,     mailed};
         assert_int_equal(group_commit_submit(g, group_job_run, group_job_done, &jobs[i]), 0);
     }
     pthread_mutex_lock(&lock);
@@ -779,12 +783,21 @@ static void a_group_with_a_failing_job_commits_every_other_job(void **state)
     pthread_mutex_unlock(&lock);
     group_commit_stop(g);
     group_commit_free(g);
+    for (int i = 0; i < 5; i++)
+        rc[i] = jobs[i].rc;
+}
+
+static void a_group_with_a_failing_job_commits_every_other_job(void **state)
+{
+    struct fx *f = *state;
+    int rc[5];
+    run_group_of_five(f, 2, 0, rc);
     for (int i = 0; i < 5; i++) {
         if (i == 2)
-            assert_int_not_equal(jobs[i].rc, 0);
+            assert_int_not_equal(rc[i], 0);
         else
-            assert_int_equal(jobs[i].rc, 0);
-        assert_true(has_pledge(f->st, f->cid, emails[i]) == (i != 2));
+            assert_int_equal(rc[i], 0);
+        assert_true(has_pledge(f->st, f->cid, group_emails[i]) == (i != 2));
     }
     int64_t pending = -1, ready = -1;
     assert_int_equal(store_outbox_pending(f->st, f->cid, MAIL_CONFIRM, T0, &pending, &ready), 0);
@@ -796,37 +809,15 @@ static void a_group_with_a_failing_job_commits_every_other_job(void **state)
 static void a_group_with_a_repledge_gives_every_job_its_own_outcome(void **state)
 {
     struct fx *f = *state;
-    int64_t first = pledge(f->st, f->cid, "g2@example.org", T0);
+    int64_t first = pledge(f->st, f->cid, group_emails[2], T0);
     assert_int_equal(store_begin(f->st), 0);
     assert_int_equal(store_outbox_add(f->st, MAIL_CONFIRM, f->cid, first, T0), 0);
     assert_int_equal(store_commit(f->st), 0);
-    char err[256] = "";
-    struct group_commit *g = group_commit_start(f->db.location, err, sizeof err);
-    if (!g)
-        fail_msg("group_commit_start: %s", err);
-    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
-    int open = 0;
-    const char *emails[] = {"g0@example.org", "g1@example.org", "g2@example.org", "g3@example.org",
-                            "g4@example.org"};
-    struct group_job jobs[5];
+    int rc[5];
+    run_group_of_five(f, -1, 1, rc);
     for (int i = 0; i < 5; i++) {
-        jobs[i] = (struct group_job){
-            &lock, &changed, i == 0 ? &open : NULL, f->cid, emails[i], 0, -9, 0, 1};
-        assert_int_equal(group_commit_submit(g, group_job_run, group_job_done, &jobs[i]), 0);
-    }
-    pthread_mutex_lock(&lock);
-    open = 1;
-    pthread_cond_broadcast(&changed);
-    for (int i = 0; i < 5; i++)
-        while (!jobs[i].done)
-            pthread_cond_wait(&changed, &lock);
-    pthread_mutex_unlock(&lock);
-    group_commit_stop(g);
-    group_commit_free(g);
-    for (int i = 0; i < 5; i++) {
-        assert_int_equal(jobs[i].rc, 0);
-        assert_true(has_pledge(f->st, f->cid, emails[i]));
+        assert_int_equal(rc[i], 0);
+        assert_true(has_pledge(f->st, f->cid, group_emails[i]));
     }
     assert_int_equal(stats_of(f->st, f->cid).pledges, 5);
     /* four new pledges' mails and the first pledge's: none for the re-pledge */
