@@ -769,9 +769,14 @@ static void run_group_of_five(struct fx *f, int bad, int mailed, int rc[5])
     int open = 0;
     struct group_job jobs[5];
     for (int i = 0; i < 5; i++) {
-        jobs[i] = (struct group_job){
-            &lock, &changed, i == 0 ? &open : NULL, f->cid, group_emails[i], i == bad, -9,
-            0,     mailed};
+        jobs[i] = (struct group_job){.lock = &lock,
+                                     .changed = &changed,
+                                     .open = i == 0 ? &open : NULL,
+                                     .cid = f->cid,
+                                     .email = group_emails[i],
+                                     .bad = i == bad,
+                                     .rc = -9,
+                                     .mailed = mailed};
         assert_int_equal(group_commit_submit(g, group_job_run, group_job_done, &jobs[i]), 0);
     }
     pthread_mutex_lock(&lock);
