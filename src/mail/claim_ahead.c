@@ -124,10 +124,12 @@ static void wait_done(struct claim_ahead *c)
  * c->lock held and the claim done. */
 static void hand_back(struct claim_ahead *c)
 {
+    size_t kept = 0;
     for (size_t i = 0; i < c->n; i++)
-        if (store_outbox_defer(c->st, c->items[i].id, c->owner, c->now, NULL) != 0)
-            log_warn("outbox.claim_ahead", "item=%lld error=\"not handed back: its lease runs out\"",
-                     (long long)c->items[i].id);
+        kept += store_outbox_defer(c->st, c->items[i].id, c->owner, c->now, NULL) != 0;
+    if (kept) /* one line, not one per row, when the connection is gone */
+        log_warn("outbox.claim_ahead", "items=%zu error=\"not handed back: their leases run out\"",
+                 kept);
     c->n = 0;
     c->state = AHEAD_IDLE;
 }
