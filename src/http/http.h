@@ -54,13 +54,27 @@ struct http_header {
  * on the same request with run's or work's result, -1 when the commit failed
  * or the server stopped before the work ran. When the work threads' queue is
  * full, the server answers 503 with Retry-After itself, at once, and finish is
- * not called. `release` frees arg, in every case. */
+ * not called. `release` frees arg, in every case.
+ *
+ * Or for a read that the requests of one moment share (`gather`, with run and
+ * work NULL): the worker's event loop collects the requests that deferred to
+ * the same gather during one turn, then calls gather->run_many once for them
+ * (at most HTTP_GATHER_MAX at a time) on its own thread and store, and
+ * finishes each in its next turn. On a database server that turns a round
+ * trip per request into one per turn (pages/action.c's one-click links). */
+struct http_gather {
+    /* Sets rcs[i] to 0, or -1 when the read for args[i] failed. */
+    void (*run_many)(struct store *st, void *const *args, int *rcs, size_t n);
+};
+#define HTTP_GATHER_MAX 128
+
 struct http_deferred {
     int (*run)(struct store *st, void *arg);
     void (*finish)(struct http_request *req, struct http_response *resp, void *arg, int rc);
     void (*release)(void *arg);
     void *arg;
     int (*work)(void *arg);
+    const struct http_gather *gather;
 };
 
 struct http_response {

@@ -76,6 +76,9 @@ struct http_worker {
     int quiesced;             /* the daemon gave the listening socket back */
     struct conn_state *conns; /* every open connection of this daemon */
     int64_t next_sweep_ms;
+    /* The requests of this turn waiting for a gathered read (http_gather),
+     * in arrival order; read and resumed after the turn's MHD_run. */
+    struct request_ctx *gathered, **gathered_tail;
 };
 
 struct http_server {
@@ -109,7 +112,8 @@ struct request_ctx {
     int defer_rc;
     int pool_full; /* the work pool refused the job: answer 503 */
     struct MHD_Connection *connection;
-    struct http_worker *worker; /* whose event loop resumes the connection */
+    struct http_worker *worker;        /* whose event loop resumes the connection */
+    struct request_ctx *gathered_next; /* the worker's gathered list */
 };
 
 /* ---- request accessors ---- */
@@ -449,6 +453,13 @@ static void deferred_work_done(void *arg, enum workpool_outcome outcome)
 static void submit_deferred(struct http_server *srv, struct request_ctx *ctx)
 {
     struct app *app = srv->app;
+    if (ctx->deferred.gather) {
+        struct http_worker *w = ctx->worker;
+        ctx->gathered_next = NULL;
+        *w->gathered_tail = ctx;
+        w->gathered_tail = &ctx->gathered_next;
+        return;
+    }
     if (ctx->deferred.work) {
         int rc =
             srv->pool ? workpool_submit(srv->pool, deferred_work, deferred_work_done, ctx) : -1;
@@ -461,6 +472,47 @@ static void submit_deferred(struct http_server *srv, struct request_ctx *ctx)
     if (!app->committer ||
         group_commit_submit(app->committer, deferred_run, deferred_done, ctx) != 0)
         deferred_done(ctx, -1); /* shutting down: finish with an error */
+}
+
+/* After a turn of the worker's event loop: the gathered reads of the
+ * requests it suspended, one run_many per gather and up to HTTP_GATHER_MAX
+ * requests, then each request resumed to be finished in the next turn.
+ * Returns whether any request was resumed. */
+static int run_gathered(struct http_worker *w)
+{
+    struct request_ctx *list = w->gathered;
+    if (!list)
+        return 0;
+    w->gathered = NULL;
+    w->gathered_tail = &w->gathered;
+    struct store *st = app_thread_store();
+    while (list) {
+        const struct http_gather *gather = list->deferred.gather;
+        struct request_ctx *batch[HTTP_GATHER_MAX];
+        void *args[HTTP_GATHER_MAX];
+        int rcs[HTTP_GATHER_MAX];
+        size_t n = 0;
+        for (struct request_ctx **link = &list; *link && n < HTTP_GATHER_MAX;) {
+            struct request_ctx *ctx = *link;
+            if (ctx->deferred.gather != gather) {
+                link = &ctx->gathered_next;
+                continue;
+            }
+            *link = ctx->gathered_next;
+            batch[n] = ctx;
+            args[n] = ctx->deferred.arg;
+            rcs[n] = -1; /* no database: every read failed */
+            n++;
+        }
+        if (st)
+            gather->run_many(st, args, rcs, n);
+        for (size_t i = 0; i < n; i++) {
+            batch[i]->defer_rc = rcs[i];
+            atomic_store(&batch[i]->defer_state, DEFER_DONE);
+            MHD_resume_connection(batch[i]->connection);
+        }
+    }
+    return 1;
 }
 
 static void release_deferred(struct request_ctx *ctx)
@@ -695,7 +747,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     resp.status = 200;
     resp.content_type = "text/html; charset=utf-8";
     if (atomic_load(&ctx->defer_state) == DEFER_DONE) {
-        if (req.store)
+        /* A durable write or a work thread's result must be seen by what
+         * the answer reads; a gathered read was made in the shared
+         * snapshot, which the answer keeps reading in. */
+        if (req.store && !ctx->deferred.gather)
             store_snapshot_end(req.store);
         if (ctx->pool_full) {
             /* Every work thread is busy and the queue is full: say so now
@@ -789,6 +844,7 @@ static void *worker_main(void *arg)
     struct http_worker *w = arg;
     struct http_server *srv = w->srv;
     struct pollfd fds[2] = {{w->epoll_fd, POLLIN, 0}, {w->wake_fd, POLLIN, 0}};
+    int resumed = 0;
     for (;;) {
         int phase = atomic_load(&srv->phase);
         if (phase != PHASE_RUN && !w->quiesced) {
@@ -812,7 +868,7 @@ static void *worker_main(void *arg)
             w->next_sweep_ms = now + SWEEP_MS;
         }
         int ready = poll(fds, 2, 0);
-        if (ready == 0) {
+        if (ready == 0 && !resumed) {
             int timeout_ms = poll_timeout_ms(w, now);
             if (timeout_ms != 0) {
                 app_thread_snapshot_check(1);
@@ -825,6 +881,8 @@ static void *worker_main(void *arg)
                 log_error("http.wake_failed", "error=\"%s\"", strerror(errno));
         }
         MHD_run(w->daemon);
+        /* Resumed requests are answered by the next MHD_run: no waiting. */
+        resumed = run_gathered(w);
     }
     app_thread_store_close();
     return NULL;
@@ -999,6 +1057,7 @@ struct http_server *http_server_start(struct app *app, const struct http_server_
     for (int i = 0; i < threads; i++) {
         struct http_worker *w = &srv->workers[i];
         w->srv = srv;
+        w->gathered_tail = &w->gathered;
         w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         /* At most 10000 connections in all (connection_budget); 16 KiB
          * each holds any request head we accept (bodies go to the request
@@ -1052,6 +1111,7 @@ struct http_server *http_server_start_unlistened(struct app *app,
     pthread_cond_init(&srv->quiesced_cv, NULL);
     struct http_worker *w = &srv->workers[0];
     w->srv = srv;
+    w->gathered_tail = &w->gathered;
     w->quiesced = 1; /* it has no listening socket to give back */
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     w->daemon = MHD_start_daemon(
@@ -1084,6 +1144,8 @@ int http_server_serve_connection(struct http_server *srv, int fd, void (*drain)(
     struct pollfd fds[2] = {{w->epoll_fd, POLLIN, 0}, {w->wake_fd, POLLIN, 0}};
     for (;;) {
         MHD_run(w->daemon);
+        if (run_gathered(w))
+            continue; /* the resumed requests are answered by the next MHD_run */
         app_thread_snapshot_check(1);
         drain(ctx);
         const union MHD_DaemonInfo *info =

@@ -14,6 +14,7 @@
  * redirect or page for nobody in particular, counting nothing.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "service/assigner.h"
@@ -268,23 +269,15 @@ static void countdown_page(struct http_response *resp, const struct campaign *c,
     page_end_in(b, lang);
 }
 
-void handle_action(struct http_request *req, struct http_response *resp)
+/* The answer to the link of supporter s (taken: released here), whose
+ * token is valid. */
+static void action_answer(struct http_request *req, struct http_response *resp, const char *token,
+                          struct supporter s)
 {
-    const char *token = req->params[0];
-    /* The supporter, the campaign's revision and (on a new revision) the
-     * targets are read in the thread's shared read snapshot: the clicks of
-     * the same millisecond share one read transaction and one round of WAL
-     * locks (taking and dropping the locks was a fifth of a click's CPU).
-     * Nothing here writes; the click itself is queued for the assigner's
-     * writer. */
     if (app_snapshot_enter(req->store) != 0) {
+        supporter_release(&s);
         page_error(req, resp, 503, "Try again",
                    "Your action could not be prepared. Reload the page.");
-        return;
-    }
-    struct supporter s;
-    if (page_supporter_from_token(req, resp, token, TOKEN_ACTION, &s) != 0) {
-        app_snapshot_leave(req->store);
         return;
     }
     struct campaign_row row = {0};
@@ -397,6 +390,113 @@ out:
     app_snapshot_leave(req->store);
     supporter_release(&s);
     campaign_row_release(&row);
+}
+
+/* ---- the links of one moment, read together ----
+ *
+ * On a database server (STORE_SUPPORTS_BATCHED_READS) a link's supporter is
+ * not read by its own request: the request waits for the end of its event
+ * loop's turn (http_gather), when the supporters of every link that turn
+ * received are read in one statement, in the thread's shared read snapshot.
+ * At a launch that is one round trip for tens of clicks instead of one each;
+ * the rest of the answer (campaign, assignment, message) is the same code as
+ * a link read alone. */
+struct action_read {
+    struct token_link link;
+    struct supporter supporter;
+    int found;
+    char token[]; /* the link's token, for the page's forms */
+};
+
+static void action_read_many(struct store *st, void *const *args, int *rcs, size_t n)
+{
+    int64_t keys[HTTP_GATHER_MAX];
+    struct supporter found_rows[HTTP_GATHER_MAX];
+    int found[HTTP_GATHER_MAX];
+    for (size_t i = 0; i < n; i++)
+        keys[i] = ((struct action_read *)args[i])->link.key;
+    int rc = -1;
+    if (app_snapshot_enter(st) == 0) {
+        rc = store_supporters_by_keys(st, keys, n, found_rows, found);
+        app_snapshot_leave(st);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct action_read *a = args[i];
+        rcs[i] = rc;
+        a->found = rc == 0 && found[i];
+        if (a->found)
+            a->supporter = found_rows[i];
+    }
+}
+
+static const struct http_gather action_gather = {action_read_many};
+
+static void action_read_finish(struct http_request *req, struct http_response *resp, void *arg,
+                               int rc)
+{
+    struct action_read *a = arg;
+    if (rc != 0) {
+        page_error(req, resp, 503, "Try again",
+                   "Your action could not be prepared. Reload the page.");
+        return;
+    }
+    if (!a->found || !token_link_check(&a->link, TOKEN_ACTION, a->supporter.epoch)) {
+        page_not_found(req, resp);
+        return;
+    }
+    a->found = 0; /* the supporter is the answer's now */
+    action_answer(req, resp, a->token, a->supporter);
+}
+
+static void action_read_release(void *arg)
+{
+    struct action_read *a = arg;
+    if (a->found)
+        supporter_release(&a->supporter);
+    free(a);
+}
+
+void handle_action(struct http_request *req, struct http_response *resp)
+{
+    const char *token = req->params[0];
+    if (store_supports(req->store, STORE_SUPPORTS_BATCHED_READS)) {
+        struct token_link link;
+        if (token_link_parse(token, &link) != 0) {
+            page_not_found(req, resp);
+            return;
+        }
+        size_t len = strlen(token);
+        struct action_read *a = calloc(1, sizeof *a + len + 1);
+        if (!a) {
+            page_error(req, resp, 503, "Try again",
+                       "Your action could not be prepared. Reload the page.");
+            return;
+        }
+        a->link = link;
+        memcpy(a->token, token, len + 1);
+        struct http_deferred d = {.gather = &action_gather,
+                                  .finish = action_read_finish,
+                                  .release = action_read_release,
+                                  .arg = a};
+        http_defer(resp, &d);
+        return;
+    }
+    /* The supporter, the campaign's revision and (on a new revision) the
+     * targets are read in the thread's shared read snapshot: the clicks of
+     * the same millisecond share one read transaction and one round of WAL
+     * locks (taking and dropping the locks was a fifth of a click's CPU).
+     * Nothing here writes; the click itself is queued for the assigner's
+     * writer. */
+    if (app_snapshot_enter(req->store) != 0) {
+        page_error(req, resp, 503, "Try again",
+                   "Your action could not be prepared. Reload the page.");
+        return;
+    }
+    struct supporter s;
+    int rc = page_supporter_from_token(req, resp, token, TOKEN_ACTION, &s);
+    app_snapshot_leave(req->store);
+    if (rc == 0)
+        action_answer(req, resp, token, s);
 }
 
 void handle_action_report(struct http_request *req, struct http_response *resp)

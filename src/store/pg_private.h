@@ -189,6 +189,8 @@ int pg_supporter_by_key(struct store *st, int64_t token_key, struct supporter *o
 int pg_supporter_by_id(struct store *st, int64_t id, struct supporter *out);
 int pg_supporters_by_ids(struct store *st, const int64_t *ids, size_t n, struct supporter *out,
                          int *found);
+int pg_supporters_by_keys(struct store *st, const int64_t *token_keys, size_t n,
+                          struct supporter *out, int *found);
 int pg_pledge_find(struct store *st, int64_t campaign_id, const char *email,
                    struct pledge_state *out);
 int pg_pledge_insert(struct store *st, int64_t campaign_id, const struct pledge_input *in,

@@ -507,15 +507,13 @@ int store_supporter_by_id(struct store *st, int64_t id, struct supporter *out)
     return st->be->supporter_by_id(st, id, out);
 }
 
-int store_supporters_by_ids(struct store *st, const int64_t *ids, size_t n, struct supporter *out,
-                            int *found)
+/* The fallback of both reads of many: one read per value. */
+static int supporters_one_by_one(struct store *st,
+                                 int (*one)(struct store *, int64_t, struct supporter *),
+                                 const int64_t *values, size_t n, struct supporter *out, int *found)
 {
-    if (n == 0)
-        return 0;
-    if (st->be->supporters_by_ids)
-        return st->be->supporters_by_ids(st, ids, n, out, found);
     for (size_t i = 0; i < n; i++) {
-        int rc = st->be->supporter_by_id(st, ids[i], &out[i]);
+        int rc = one(st, values[i], &out[i]);
         found[i] = rc == 0;
         if (rc != 0 && rc != STORE_NOT_FOUND) {
             for (size_t k = 0; k < i; k++)
@@ -525,6 +523,26 @@ int store_supporters_by_ids(struct store *st, const int64_t *ids, size_t n, stru
         }
     }
     return 0;
+}
+
+int store_supporters_by_ids(struct store *st, const int64_t *ids, size_t n, struct supporter *out,
+                            int *found)
+{
+    if (n == 0)
+        return 0;
+    if (st->be->supporters_by_ids)
+        return st->be->supporters_by_ids(st, ids, n, out, found);
+    return supporters_one_by_one(st, st->be->supporter_by_id, ids, n, out, found);
+}
+
+int store_supporters_by_keys(struct store *st, const int64_t *token_keys, size_t n,
+                             struct supporter *out, int *found)
+{
+    if (n == 0)
+        return 0;
+    if (st->be->supporters_by_keys)
+        return st->be->supporters_by_keys(st, token_keys, n, out, found);
+    return supporters_one_by_one(st, st->be->supporter_by_key, token_keys, n, out, found);
 }
 
 int store_pledge_insert_mailed(struct store *st, int64_t campaign_id, const struct pledge_input *in,

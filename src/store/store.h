@@ -44,6 +44,10 @@ enum store_capability {
     /* The database is one local file: every writer runs on this host, so a
      * lease owner's pid can be checked. */
     STORE_SUPPORTS_LOCAL_ONLY = 1u << 2,
+    /* Every statement is a round trip to a server, and a read of many rows
+     * in one statement (store_supporters_by_keys) costs about one row's: a
+     * caller that can wait for its neighbours reads with them. */
+    STORE_SUPPORTS_BATCHED_READS = 1u << 3,
 };
 
 /* Opens (creating if needed) and migrates the database named by location:
@@ -323,6 +327,10 @@ int store_supporter_by_id(struct store *st, int64_t id, struct supporter *out);
  * the others. One statement on a database server. */
 int store_supporters_by_ids(struct store *st, const int64_t *ids, size_t n, struct supporter *out,
                             int *found);
+/* store_supporter_by_key for n token keys at once, as store_supporters_by_ids
+ * (the one-click links that reach a server together: pages/action.c). */
+int store_supporters_by_keys(struct store *st, const int64_t *token_keys, size_t n,
+                             struct supporter *out, int *found);
 
 /* What the pledge rules need to know about an existing pledge. */
 struct pledge_state {

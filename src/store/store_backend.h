@@ -98,6 +98,9 @@ struct store_backend {
      * backend whose every statement is a round trip to a server. */
     int (*supporters_by_ids)(struct store *st, const int64_t *ids, size_t n, struct supporter *out,
                              int *found);
+    /* Optional, as supporters_by_ids (NULL: supporter_by_key for each key). */
+    int (*supporters_by_keys)(struct store *st, const int64_t *token_keys, size_t n,
+                              struct supporter *out, int *found);
     int (*pledge_find)(struct store *st, int64_t campaign_id, const char *email,
                        struct pledge_state *out);
     /* Optional, as supporters_by_ids (NULL: pledge_insert, outbox_add and

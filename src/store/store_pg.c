@@ -1072,7 +1072,7 @@ static int pgb_secret(struct store *base, unsigned char secret[32])
 
 const struct store_backend store_backend_pg = {
     .name = "postgres",
-    .supports = STORE_SUPPORTS_SHARED_SNAPSHOT,
+    .supports = STORE_SUPPORTS_SHARED_SNAPSHOT | STORE_SUPPORTS_BATCHED_READS,
     .open = pg_open,
     .open_empty = pg_open_empty,
     .copy_schema = pg_copy_schema,
@@ -1127,6 +1127,7 @@ const struct store_backend store_backend_pg = {
     .supporter_by_key = pg_supporter_by_key,
     .supporter_by_id = pg_supporter_by_id,
     .supporters_by_ids = pg_supporters_by_ids,
+    .supporters_by_keys = pg_supporters_by_keys,
     .pledge_insert_mailed = pg_pledge_insert_mailed,
     .pledge_find = pg_pledge_find,
     .pledge_insert = pg_pledge_insert,

@@ -969,20 +969,19 @@ int pg_supporter_by_id(struct store *base, int64_t id, struct supporter *out)
                          out);
 }
 
-int pg_supporters_by_ids(struct store *base, const int64_t *ids, size_t n, struct supporter *out,
-                         int *found)
+/* The supporters whose column (id or token_key, at column_index among
+ * SUPPORTER_COLUMNS) is one of values, each in the slot of its value. */
+static int supporters_where_any(struct store *base, const char *sql, int column_index,
+                                const int64_t *values, size_t n, struct supporter *out, int *found)
 {
     struct buf list = BUF_INIT;
-    if (id_array(&list, ids, n, NULL, NULL) != 0) {
+    if (id_array(&list, values, n, NULL, NULL) != 0) {
         buf_release(&list);
         return -1;
     }
     struct pg_params p = {0};
     pg_param_text(&p, buf_cstr(&list));
-    PGresult *r = pg_exec(pg_of(base),
-                          "SELECT " SUPPORTER_COLUMNS " FROM supporters WHERE "
-                          "id = ANY($1::bigint[]) AND erased_at = 0",
-                          &p, "supporters get");
+    PGresult *r = pg_exec(pg_of(base), sql, &p, "supporters get");
     buf_release(&list);
     if (!r)
         return -1;
@@ -990,9 +989,9 @@ int pg_supporters_by_ids(struct store *base, const int64_t *ids, size_t n, struc
         found[i] = 0;
     int rows = PQntuples(r), rc = 0;
     for (int k = 0; k < rows && rc == 0; k++) {
-        int64_t id = pg_i64(r, k, 0);
+        int64_t value = pg_i64(r, k, column_index);
         for (size_t i = 0; i < n && rc == 0; i++) {
-            if (ids[i] != id || found[i])
+            if (values[i] != value || found[i])
                 continue;
             rc = supporter_from_row(r, k, &out[i]);
             found[i] = rc == 0;
@@ -1006,6 +1005,24 @@ int pg_supporters_by_ids(struct store *base, const int64_t *ids, size_t n, struc
                 found[i] = 0;
             }
     return rc;
+}
+
+int pg_supporters_by_ids(struct store *base, const int64_t *ids, size_t n, struct supporter *out,
+                         int *found)
+{
+    return supporters_where_any(base,
+                                "SELECT " SUPPORTER_COLUMNS " FROM supporters WHERE "
+                                "id = ANY($1::bigint[]) AND erased_at = 0",
+                                0, ids, n, out, found);
+}
+
+int pg_supporters_by_keys(struct store *base, const int64_t *token_keys, size_t n,
+                          struct supporter *out, int *found)
+{
+    return supporters_where_any(base,
+                                "SELECT " SUPPORTER_COLUMNS " FROM supporters WHERE "
+                                "token_key = ANY($1::bigint[]) AND erased_at = 0",
+                                2, token_keys, n, out, found);
 }
 
 int pg_set_instance(struct store *base, int64_t supporter_id, const char *instance)

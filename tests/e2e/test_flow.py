@@ -238,6 +238,38 @@ def test_action_link_redirects_to_the_prefilled_issue_with_the_exact_message(mus
     muster.wait_clicks(1)
 
 
+def test_links_clicked_together_each_open_their_own_message(muster, smtp):
+    # On PostgreSQL the supporters of the links that reach a server together
+    # are read in one statement (pages/action.c): every answer must still be
+    # its own supporter's, and a forged link among them must still be 404.
+    count = 40
+    path = muster.dir / "together.csv"
+    path.write_text("email,name,consent,timezone\n" +
+                    "".join(f"s{i}@example.org,Supporter {i},yes,Europe/Berlin\n"
+                            for i in range(count)), encoding="utf-8")
+    code, out, err = muster.cli("import", muster.slug, path.name)
+    assert code == 0, out + err
+    muster.launch()
+    links = {}
+    for i in range(count):
+        addr = f"s{i}@example.org"
+        links[i] = urllib.parse.urlsplit(smtp.wait_one(addr, "reminder").link("/a/")).path
+    # the same key with another MAC: well-formed, not valid
+    forged = [p[:-1] + ("A" if p[-1] != "A" else "B") for p in list(links.values())[:8]]
+    requests = [(i, p) for i, p in links.items()] + [(None, p) for p in forged]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        answers = list(pool.map(lambda job: (job[0], muster.get(job[1])), requests))
+    for i, r in answers:
+        if i is None:
+            assert r.status == 404, r
+            continue
+        assert r.status == 302, (i, r)
+        # mailto: bodies end their lines with CRLF (RFC 6068)
+        location = urllib.parse.unquote(r.header("Location")).replace("\r\n", "\n")
+        assert f"-- Supporter {i}\n(sent as part of" in location, (i, location)
+    muster.wait_clicks(count)
+
+
 def test_one_click_sees_an_erase_and_an_apply_by_another_process_at_once(muster, smtp):
     # serve reads the supporter and the campaign's revision in one read
     # transaction per click: nothing may be served from before a command that

@@ -3160,6 +3160,47 @@ static void supporters_by_ids_reads_each_and_says_which_are_gone(void **state)
     supporter_release(&out[2]);
 }
 
+/* The same by token key (the one-click links of one moment), a key given
+ * twice filled twice. */
+static void supporters_by_keys_reads_each_and_says_which_are_gone(void **state)
+{
+    struct fx *f = *state;
+    int64_t a = pledge(f->st, f->cid, "a@example.org", T0);
+    int64_t b = import(f->st, f->cid, "b@example.org", T0);
+    int64_t gone = pledge(f->st, f->cid, "gone@example.org", T0);
+    int64_t keys[3];
+    const int64_t ids[3] = {a, b, gone};
+    for (int i = 0; i < 3; i++) {
+        struct supporter s;
+        assert_int_equal(store_supporter_by_id(f->st, ids[i], &s), 0);
+        keys[i] = s.token_key;
+        supporter_release(&s);
+    }
+    int count = 0;
+    assert_int_equal(store_pledges_erase(f->st, "gone@example.org", T0 + 1, &count), 0);
+    int64_t asked[5] = {keys[1], keys[2], keys[0], keys[0] + 1, keys[1]};
+    struct supporter out[5];
+    int found[5] = {-1, -1, -1, -1, -1};
+    assert_int_equal(store_supporters_by_keys(f->st, asked, 5, out, found), 0);
+    assert_int_equal(found[0], 1);
+    assert_int_equal(found[1], 0);
+    assert_int_equal(found[2], 1);
+    assert_int_equal(found[3], keys[0] + 1 == keys[1]);
+    assert_int_equal(found[4], 1);
+    assert_int_equal(out[0].id, b);
+    assert_string_equal(out[0].email, "b@example.org");
+    assert_int_equal(out[0].confirmed, 1);
+    assert_int_equal(out[2].id, a);
+    assert_int_equal(out[2].token_key, keys[0]);
+    assert_string_equal(out[2].statement, "Because");
+    assert_int_equal(out[2].confirmed, 0);
+    assert_int_equal(out[4].id, b);
+    for (int i = 0; i < 5; i++)
+        if (found[i] == 1)
+            supporter_release(&out[i]);
+    assert_int_equal(store_supporters_by_keys(f->st, asked, 0, out, found), 0);
+}
+
 static void suppression_add_of_a_listed_key_keeps_the_first_entry(void **state)
 {
     struct fx *f = *state;
@@ -4318,6 +4359,7 @@ static const struct conformance_case cases[] = {
     CASE(outbox_outcomes_in_a_rows_transaction_commit_and_roll_back),
     CASE(suppression_exists_many_answers_each_key),
     CASE(supporters_by_ids_reads_each_and_says_which_are_gone),
+    CASE(supporters_by_keys_reads_each_and_says_which_are_gone),
     CASE(outbox_sent_settles_the_item),
     CASE(outbox_retry_defers_the_item_to_next_at),
     CASE(outbox_defer_puts_the_item_back_without_counting_the_attempt),
