@@ -9,6 +9,8 @@ import datetime
 import html
 import json
 import re
+import socket
+import struct
 import urllib.parse
 from zoneinfo import ZoneInfo
 
@@ -268,6 +270,31 @@ def test_links_clicked_together_each_open_their_own_message(muster, smtp):
         location = urllib.parse.unquote(r.header("Location")).replace("\r\n", "\n")
         assert f"-- Supporter {i}\n(sent as part of" in location, (i, location)
     muster.wait_clicks(count)
+
+
+def test_links_whose_clients_leave_at_once_leave_the_server_answering(muster, smtp):
+    # Clients that reset their connection right after sending a one-click
+    # link (on PostgreSQL the link waits for the read it shares with the
+    # links that came with it): the server, under ASan here, must go on
+    # answering everyone else.
+    for i in range(4):
+        muster.confirm_supporter(f"s{i}@example.org", name=f"S{i}")
+    muster.launch()
+    paths = [urllib.parse.urlsplit(smtp.wait_one(f"s{i}@example.org", "reminder").link("/a/")).path
+             for i in range(4)]
+    linger_reset = struct.pack("ii", 1, 0)
+
+    def leave_at_once(k):
+        with socket.create_connection(("127.0.0.1", muster.port), timeout=5) as c:
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger_reset)
+            c.sendall(f"GET {paths[k % 4]} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        return k
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        assert len(list(pool.map(leave_at_once, range(400)))) == 400
+    for p in paths:
+        r = muster.get(p)
+        assert r.status == 302, r
 
 
 def test_one_click_sees_an_erase_and_an_apply_by_another_process_at_once(muster, smtp):
