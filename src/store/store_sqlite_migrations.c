@@ -220,8 +220,9 @@ static const char *const migration_steps[] = {
     /* 14: nothing here: PostgreSQL's step 14 changes indexes of the outbox
      * for its claim's plan (SQLite's claim reads outbox_due in order) */
     NULL,
-    /* 15: nothing here: PostgreSQL's step 15 drops the foreign key from
-     * clicks to campaigns, whose check locks a row per click there */
+    /* 15: nothing here: PostgreSQL's step 15 drops the foreign keys from
+     * clicks and outbox to campaigns, whose check locks a row per inserted
+     * row there */
     NULL,
 };
 

@@ -635,9 +635,15 @@ static void savepoint_end_without_keep_undoes_only_the_savepoint(void **state)
     assert_true(has_pledge(other, f->cid, "kept@example.org"));
 }
 
-/* A write the database refuses (the campaign does not exist): a backend may
- * refuse it at once, or hold it and refuse it with a later statement. */
-#define NO_CAMPAIGN 987654321
+/* A write the database refuses (the event of a target that does not exist:
+ * its foreign key): a backend may refuse it at once, or hold it and refuse it
+ * with a later statement. */
+#define NO_TARGET 987654321
+
+static int refused_write(struct store *st)
+{
+    return store_target_set_state(st, NO_TARGET, 0, "gone", "test", T0);
+}
 
 static void a_checked_savepoint_undoes_only_the_job_whose_write_failed(void **state)
 {
@@ -648,7 +654,7 @@ static void a_checked_savepoint_undoes_only_the_job_whose_write_failed(void **st
     assert_int_equal(store_savepoint_end(f->st, STORE_SAVEPOINT_CHECK), 0);
     assert_int_equal(store_savepoint(f->st), 0);
     pledge(f->st, f->cid, "failed@example.org", T0);
-    int rc = store_outbox_add(f->st, MAIL_CONFIRM, NO_CAMPAIGN, 1, T0);
+    int rc = refused_write(f->st);
     /* Refused now: the job undoes itself; held: the check at its end finds it. */
     int ended = store_savepoint_end(f->st, rc == 0 ? STORE_SAVEPOINT_CHECK : 0);
     assert_int_equal(ended, rc == 0 ? STORE_UNDONE : 0);
@@ -668,7 +674,7 @@ static void a_held_write_that_fails_fails_the_commit_and_the_handle_goes_on(void
     assert_int_equal(store_begin(f->st), 0);
     assert_int_equal(store_savepoint(f->st), 0);
     pledge(f->st, f->cid, "before@example.org", T0);
-    int rc = store_outbox_add(f->st, MAIL_CONFIRM, NO_CAMPAIGN, 1, T0);
+    int rc = refused_write(f->st);
     if (rc == 0) {
         /* Held: the next job's statement or the commit reports it, and
          * nothing of the transaction lands. */
@@ -699,8 +705,9 @@ static void a_commit_with_a_held_write_that_fails_commits_nothing(void **state)
 {
     struct fx *f = *state;
     assert_int_equal(store_begin(f->st), 0);
-    pledge(f->st, f->cid, "before@example.org", T0);
-    if (store_outbox_add(f->st, MAIL_CONFIRM, NO_CAMPAIGN, 1, T0) == 0)
+    int64_t before = pledge(f->st, f->cid, "before@example.org", T0);
+    assert_int_equal(store_outbox_add(f->st, MAIL_CONFIRM, f->cid, before, T0), 0);
+    if (refused_write(f->st) == 0)
         assert_int_not_equal(store_commit(f->st), 0);
     else
         store_rollback(f->st);
@@ -712,8 +719,8 @@ static void a_commit_with_a_held_write_that_fails_commits_nothing(void **state)
 }
 
 /* group_commit: a job that waits for the test (so that the next jobs queue
- * up and form one group), pledges, and queues its mail, for a campaign that
- * does not exist when bad. */
+ * up and form one group), pledges, and queues its mail; when bad, with a
+ * write the database refuses (refused_write) between the two. */
 struct group_job {
     pthread_mutex_t *lock;
     pthread_cond_t *changed;
@@ -739,7 +746,9 @@ static int group_job_run(struct store *st, void *arg)
     }
     if (store_pledge_insert(st, j->cid, &in, T0, &id) != 0)
         return -1;
-    return store_outbox_add(st, MAIL_CONFIRM, j->bad ? NO_CAMPAIGN : j->cid, id, T0);
+    if (j->bad && refused_write(st) != 0)
+        return -1;
+    return store_outbox_add(st, MAIL_CONFIRM, j->cid, id, T0);
 }
 
 static void group_job_done(void *arg, int rc)
