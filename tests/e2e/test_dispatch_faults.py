@@ -109,8 +109,12 @@ def test_temporary_failures_are_deferred_by_launch_and_delivered_by_serve(setup,
     row = reminder_row(m, flaky)
     assert row["state"] == "pending" and row["attempts"] == 1, row
     assert "greylisted" in row["last_reply"], row
+    # next_at is whole seconds from the sending round's clock, read before the
+    # attempt: the first backoff of 2 to 3 s (sender_backoff_seconds) can land
+    # less than a second after the attempt itself (0.9992 s was seen on a busy
+    # machine). In the future, and not by much, is what holds.
     wait = row["next_at"] - first.at
-    assert 1 <= wait <= 10, f"first retry scheduled {wait:.1f}s after the failed attempt"
+    assert 0 < wait <= 10, f"first retry scheduled {wait:.1f}s after the failed attempt"
     stats = m.stats()["reminders"]
     assert (stats["sent"], stats["pending"], stats["failed"]) == (1, 1, 0), stats
     assert "retry" in out.lower() or "deferred" in out.lower(), out
@@ -121,7 +125,7 @@ def test_temporary_failures_are_deferred_by_launch_and_delivered_by_serve(setup,
     attempts = relay.attempts_for(flaky)
     assert len(attempts) == 3, attempts
     gaps = [b.at - a.at for a, b in zip(attempts, attempts[1:])]
-    assert 1 <= gaps[0] <= 10, f"first retry after {gaps[0]:.1f}s: {gaps}"
+    assert wait <= gaps[0] <= 10, f"first retry after {gaps[0]:.1f}s: {gaps}"
     assert gaps[1] <= 20, f"second retry after {gaps[1]:.1f}s: {gaps}"
     time.sleep(1.5)
     assert len(relay.delivered("reminder", flaky)) == 1
