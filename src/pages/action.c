@@ -269,6 +269,12 @@ static void countdown_page(struct http_response *resp, const struct campaign *c,
     page_end_in(b, lang);
 }
 
+/* 503: the database did not answer while the link was prepared. */
+static void action_unavailable(struct http_request *req, struct http_response *resp)
+{
+    page_error(req, resp, 503, "Try again", "Your action could not be prepared. Reload the page.");
+}
+
 /* The answer to the link of supporter s (taken: released here), whose
  * token is valid. */
 static void action_answer(struct http_request *req, struct http_response *resp, const char *token,
@@ -276,8 +282,7 @@ static void action_answer(struct http_request *req, struct http_response *resp, 
 {
     if (app_snapshot_enter(req->store) != 0) {
         supporter_release(&s);
-        page_error(req, resp, 503, "Try again",
-                   "Your action could not be prepared. Reload the page.");
+        action_unavailable(req, resp);
         return;
     }
     struct campaign_row row = {0};
@@ -436,8 +441,7 @@ static void action_read_finish(struct http_request *req, struct http_response *r
 {
     struct action_read *a = arg;
     if (rc != 0) {
-        page_error(req, resp, 503, "Try again",
-                   "Your action could not be prepared. Reload the page.");
+        action_unavailable(req, resp);
         return;
     }
     if (!a->found || !token_link_check(&a->link, TOKEN_ACTION, a->supporter.epoch)) {
@@ -468,8 +472,7 @@ void handle_action(struct http_request *req, struct http_response *resp)
         size_t len = strlen(token);
         struct action_read *a = calloc(1, sizeof *a + len + 1);
         if (!a) {
-            page_error(req, resp, 503, "Try again",
-                       "Your action could not be prepared. Reload the page.");
+            action_unavailable(req, resp);
             return;
         }
         a->link = link;
@@ -488,8 +491,7 @@ void handle_action(struct http_request *req, struct http_response *resp)
      * Nothing here writes; the click itself is queued for the assigner's
      * writer. */
     if (app_snapshot_enter(req->store) != 0) {
-        page_error(req, resp, 503, "Try again",
-                   "Your action could not be prepared. Reload the page.");
+        action_unavailable(req, resp);
         return;
     }
     struct supporter s;
